@@ -1,0 +1,24 @@
+import { z } from 'zod';
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  CONTROL_PLANE_URL: z.url().default('http://127.0.0.1:4000'),
+  GATEWAY_TOKEN: z.string().optional(),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  GATEWAY_STATE_DIR: z.string().default('./.local/gateway-state'),
+  TRUSTED_PROXIES: z.string().default(''),
+  UPSTREAM_ALLOWLIST: z.string().default(''),
+});
+export type GatewayEnv = z.infer<typeof EnvSchema>;
+
+/** Parses the settings once; prints one sentence per bad setting and exits instead of throwing. */
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      console.error(`Portcullis gateway cannot start: setting ${issue.path.join('.')} ${issue.message}.`);
+    }
+    process.exit(1);
+  }
+  return parsed.data;
+}

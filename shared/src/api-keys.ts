@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { parseCidr } from './cidr';
+import { EXPIRY_PRESETS } from './expiry';
+
+export const PROVIDERS = ['openai', 'azure_openai', 'anthropic', 'gemini', 'openai_compatible'] as const;
+export const ProviderSchema = z.enum(PROVIDERS);
+export type Provider = z.infer<typeof ProviderSchema>;
+
+export const KEY_STATUSES = ['active', 'inactive', 'expired', 'revoked'] as const;
+export const KeyStatusSchema = z.enum(KEY_STATUSES);
+export type KeyStatus = z.infer<typeof KeyStatusSchema>;
+
+export const BUDGET_PERIODS = ['daily', 'weekly', 'monthly', 'lifetime'] as const;
+export const MCP_MODES = ['allow_all', 'deny_all', 'allow_list', 'deny_list'] as const;
+
+export const KEY_NAME_MAX = 100;
+export const METADATA_MAX_BYTES = 4096;
+
+const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+
+export const KeyNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(KEY_NAME_MAX, `must be at most ${KEY_NAME_MAX} characters`)
+  .refine(noControlChars, 'must not contain control characters');
+
+/** A positive whole-number limit, or null for "no limit". */
+const limitValue = z
+  .number()
+  .int('must be a whole number')
+  .positive('must be greater than 0')
+  .max(1_000_000_000, 'must be at most 1000000000')
+  .nullable();
+
+export const LimitsSchema = z.strictObject({
+  requestsPerMinute: limitValue.optional(),
+  tokensPerMinute: limitValue.optional(),
+  inputTokensPerMinute: limitValue.optional(),
+  outputTokensPerMinute: limitValue.optional(),
+  concurrentRequests: limitValue.optional(),
+});
+export type LimitsInput = z.infer<typeof LimitsSchema>;
+export interface Limits {
+  requestsPerMinute: number | null;
+  tokensPerMinute: number | null;
+  inputTokensPerMinute: number | null;
+  outputTokensPerMinute: number | null;
+  concurrentRequests: number | null;
+}
+export const LIMIT_FIELDS = [
+  'requestsPerMinute',
+  'tokensPerMinute',
+  'inputTokensPerMinute',
+  'outputTokensPerMinute',
+  'concurrentRequests',
+] as const satisfies readonly (keyof Limits)[];
+
+export const AlertThresholdsSchema = z
+  .array(z.number().int('must be a whole percentage').min(1, 'must be at least 1').max(100, 'must be at most 100'))
+  .max(10, 'at most 10 thresholds')
+  .refine((a) => new Set(a).size === a.length, 'thresholds must be unique')
+  .transform((a) => [...a].sort((x, y) => x - y));
+
+export const BudgetSchema = z.strictObject({
+  limitUsd: z
+    .number()
+    .positive('must be greater than 0')
+    .max(1_000_000_000, 'must be at most 1000000000')
+    .refine(Number.isFinite, 'must be a finite number'),
+  period: z.enum(BUDGET_PERIODS),
+  alertThresholds: AlertThresholdsSchema.default([]),
+});
+export type BudgetInput = z.infer<typeof BudgetSchema>;
+
+const ModelSlugSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, 'must be a model slug (letters, digits, . _ : / @ -)');
+
+const uniqueList = <T extends z.ZodType>(item: T, max: number) =>
+  z
+    .array(item)
+    .max(max, `at most ${max} entries`)
+    .transform((a) => [...new Set(a)] as z.output<T>[]);
+
+export const IpAllowlistSchema = z
+  .array(z.string().max(64, 'must be at most 64 characters'))
+  .max(100, 'at most 100 entries')
+  .transform((entries, ctx) => {
+    const out: string[] = [];
+    entries.forEach((entry, i) => {
+      const r = parseCidr(entry);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error, path: [i] });
+      else if (!out.includes(r.normalized)) out.push(r.normalized);
+    });
+    return out;
+  });
+
+export const MetadataSchema = z
+  .record(z.string().min(1).max(64, 'keys must be at most 64 characters'), z.json())
+  .refine(
+    (m) => new TextEncoder().encode(JSON.stringify(m)).length <= METADATA_MAX_BYTES,
+    `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
+  );
+
+const McpNameSchema = z
+  .string()
+  .min(1)
+  .max(128, 'must be at most 128 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name of letters, digits, . _ : -');
+
+export const McpPolicySchema = z
+  .strictObject({
+    enabled: z.boolean(),
+    mode: z.enum(MCP_MODES),
+    servers: uniqueList(McpNameSchema, 100).default([]),
+    tools: z.record(McpNameSchema, uniqueList(McpNameSchema, 500)).default({}),
+  })
+  .superRefine((p, ctx) => {
+    for (const server of Object.keys(p.tools)) {
+      if (!p.servers.includes(server)) {
+        ctx.addIssue({ code: 'custom', path: ['tools', server], message: 'tools name a server not listed in servers' });
+      }
+    }
+  });
+export type McpPolicy = z.infer<typeof McpPolicySchema>;
+export const DEFAULT_MCP_POLICY: McpPolicy = { enabled: false, mode: 'allow_all', servers: [], tools: {} };
+
+const CustomExpirySchema = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })
+  .refine((s) => Date.parse(s) > Date.now(), 'must be in the future');
+
+const keyFields = {
+  name: KeyNameSchema,
+  expiresIn: z.enum(EXPIRY_PRESETS).optional(),
+  expiresAt: CustomExpirySchema.nullable().optional(),
+  ownerId: z.uuid('must be a user id').optional(),
+  limits: LimitsSchema.optional(),
+  budget: BudgetSchema.nullable().optional(),
+  allowedProviders: uniqueList(ProviderSchema, PROVIDERS.length).optional(),
+  allowedModels: uniqueList(ModelSlugSchema, 200).optional(),
+  ipAllowlist: IpAllowlistSchema.optional(),
+  metadata: MetadataSchema.optional(),
+  mcp: McpPolicySchema.optional(),
+};
+
+const oneExpiry = (v: { expiresIn?: unknown; expiresAt?: unknown }, ctx: z.RefinementCtx) => {
+  if (v.expiresIn !== undefined && v.expiresAt !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'give either expiresIn or expiresAt, not both' });
+  }
+};
+
+export const CreateKeySchema = z.strictObject(keyFields).superRefine(oneExpiry);
+export type CreateKeyInput = z.infer<typeof CreateKeySchema>;
+
+export const UpdateKeySchema = z
+  .strictObject({ ...keyFields, name: KeyNameSchema.optional() })
+  .superRefine(oneExpiry)
+  .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
+export type UpdateKeyInput = z.infer<typeof UpdateKeySchema>;
+
+export const KEY_SORTS = ['name', 'owner', 'status', 'requests', 'created'] as const;
+export const ListKeysQuerySchema = z.strictObject({
+  search: z.string().max(200, 'must be at most 200 characters').optional(),
+  status: KeyStatusSchema.optional(),
+  ownerId: z.uuid('must be a user id').optional(),
+  sort: z.enum(KEY_SORTS).default('created'),
+  order: z.enum(['asc', 'desc']).optional(),
+  limit: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(200, 'must be at most 200')
+    .default(50),
+  cursor: z.string().max(512, 'is not a valid cursor').optional(),
+});
+export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
+
+/** An API key as returned by the control plane. The secret is never part of it. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  ownerId: string;
+  owner: { id: string; email: string; name: string } | null;
+  prefix: string;
+  status: KeyStatus;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  lastRotatedAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  requestCount: number;
+  usageShare: number;
+  limits: Limits;
+  budget: (BudgetInput & { spentUsd: number }) | null;
+  allowedProviders: Provider[];
+  allowedModels: string[];
+  ipAllowlist: string[];
+  metadata: Record<string, unknown>;
+  mcp: McpPolicy;
+}

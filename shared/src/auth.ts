@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+export const EmailSchema = z
+  .string()
+  .trim()
+  .max(254, 'must be at most 254 characters')
+  .pipe(z.email('must be an email address'))
+  .transform((s) => s.toLowerCase());
+
+export const PasswordSchema = z
+  .string()
+  .min(12, 'must be at least 12 characters')
+  .max(256, 'must be at most 256 characters');
+
+export const LoginSchema = z.strictObject({
+  email: EmailSchema,
+  // Sign-in does not enforce the creation rules: a wrong password is just wrong.
+  password: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+});
+export type LoginInput = z.infer<typeof LoginSchema>;
+
+export const ROLES = ['admin', 'member'] as const;
+export const RoleSchema = z.enum(ROLES);
+export type Role = z.infer<typeof RoleSchema>;
+
+export const CreateOrgSchema = z.strictObject({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(100, 'must be at most 100 characters')
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
+});
+
+export const InviteSchema = z.strictObject({ email: EmailSchema, role: RoleSchema });
+export const AcceptInvitationSchema = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  password: PasswordSchema,
+});

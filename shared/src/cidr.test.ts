@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { compileAllowlist, parseCidr } from './cidr';
+
+describe('parseCidr', () => {
+  it.each([
+    ['10.0.0.0/8', '10.0.0.0/8'],
+    ['192.168.1.7', '192.168.1.7'],
+    ['192.168.1.7/32', '192.168.1.7'],
+    ['0.0.0.0/0', '0.0.0.0/0'],
+    ['2001:db8::/32', '2001:db8::/32'],
+    ['2001:DB8:0:0::1', '2001:db8::1'],
+    ['::/0', '::/0'],
+  ])('accepts %s as %s', (input, normalized) => {
+    const r = parseCidr(input);
+    expect(r.ok && r.normalized).toBe(normalized);
+  });
+
+  it.each([
+    ['10.0.0.0/33', /longer than 32/],
+    ['2001:db8::/129', /longer than 128/],
+    ['10.0.0.1/8', /host bits/],
+    ['2001:db8::1/32', /host bits/],
+    ['10.0.0.0/-1', /not a number/],
+    ['10.0.0.0/08', /not a number/],
+    ['10.0.0.0/', /not a number/],
+    ['256.0.0.1', /not a valid/],
+    ['010.0.0.1', /not a valid/],
+    ['0x7f.0.0.1', /not a valid/],
+    ['127.1', /not a valid/],
+    ['fe80::1%eth0', /not a valid/],
+    ['hello', /not a valid/],
+    ['', /must be/],
+  ])('refuses %s', (input, message) => {
+    const r = parseCidr(input);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatch(message);
+  });
+});
+
+describe('compileAllowlist', () => {
+  const allowed = compileAllowlist(['10.0.0.0/8', '203.0.113.5', '2001:db8::/32']);
+  it('matches inside and refuses outside', () => {
+    expect(allowed('10.20.30.40')).toBe(true);
+    expect(allowed('203.0.113.5')).toBe(true);
+    expect(allowed('203.0.113.6')).toBe(false);
+    expect(allowed('2001:db8:1::9')).toBe(true);
+    expect(allowed('2001:db9::1')).toBe(false);
+  });
+  it('unwraps IPv4-mapped IPv6 socket addresses', () => {
+    expect(allowed('::ffff:10.1.2.3')).toBe(true);
+    expect(allowed('::ffff:11.1.2.3')).toBe(false);
+  });
+  it('refuses garbage client addresses', () => {
+    expect(allowed('not-an-ip')).toBe(false);
+  });
+});

@@ -1,0 +1,74 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * IP allowlist entries: a single IPv4/IPv6 address or a CIDR. Parsing is strict: IPv4 must be
+ * four-part decimal without leading zeros (no octal/hex/short forms), prefixes must fit the family,
+ * and host bits must be zero so that `10.0.0.1/8` is refused instead of silently widened.
+ */
+export type CidrParseResult =
+  | { ok: true; normalized: string; range: [ipaddr.IPv4 | ipaddr.IPv6, number] }
+  | { ok: false; error: string };
+
+const IPV4_STRICT = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (text.includes(':')) {
+    if (!ipaddr.IPv6.isValid(text) || text.includes('%')) return null;
+    return ipaddr.IPv6.parse(text);
+  }
+  return IPV4_STRICT.test(text) ? ipaddr.IPv4.parse(text) : null;
+}
+
+export function parseCidr(entry: string): CidrParseResult {
+  const trimmed = entry.trim();
+  if (trimmed.length === 0 || trimmed.length > 64) return { ok: false, error: 'must be an IP address or CIDR' };
+  const slash = trimmed.indexOf('/');
+  const addrText = slash === -1 ? trimmed : trimmed.slice(0, slash);
+  const addr = parseAddress(addrText);
+  if (!addr) return { ok: false, error: `"${addrText}" is not a valid IPv4 or IPv6 address` };
+  const max = addr.kind() === 'ipv4' ? 32 : 128;
+  let bits = max;
+  if (slash !== -1) {
+    const prefixText = trimmed.slice(slash + 1);
+    if (!/^(0|[1-9]\d{0,2})$/.test(prefixText)) return { ok: false, error: `prefix "/${prefixText}" is not a number` };
+    bits = Number(prefixText);
+    if (bits > max) return { ok: false, error: `prefix /${bits} is longer than ${max} bits` };
+  }
+  const network = ipaddr.parse(
+    addr.kind() === 'ipv4'
+      ? ipaddr.IPv4.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString()
+      : ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/${bits}`).toString(),
+  );
+  if (network.toString() !== addr.toString()) {
+    return { ok: false, error: `host bits are set; did you mean ${network.toString()}/${bits}?` };
+  }
+  const normalized = bits === max ? addr.toString() : `${addr.toString()}/${bits}`;
+  return { ok: true, normalized, range: [addr, bits] };
+}
+
+/** Parses a client address as seen on a socket (IPv4-mapped IPv6 is unwrapped to IPv4). */
+export function parseClientIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  if (!ipaddr.isValid(text)) return null;
+  const addr = ipaddr.parse(text);
+  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (addr as ipaddr.IPv6).toIPv4Address();
+  }
+  return addr;
+}
+
+/** Builds a matcher once from normalized entries; the returned function does no parsing of the list. */
+export function compileAllowlist(entries: readonly string[]): (clientIp: string) => boolean {
+  const ranges = entries.map((e) => {
+    const r = parseCidr(e);
+    if (!r.ok) throw new Error(`invalid allowlist entry ${e}: ${r.error}`);
+    return r.range;
+  });
+  return (clientIp: string) => {
+    const addr = parseClientIp(clientIp);
+    if (!addr) return false;
+    for (const [net, bits] of ranges) {
+      if (net.kind() === addr.kind() && addr.match(net as never, bits)) return true;
+    }
+    return false;
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Error codes, one enum per surface, each mapped to its HTTP status in exactly one place.
+ * Control plane bodies: { error: { code, message, details? } }.
+ * Gateway bodies (OpenAI-shaped): { error: { message, type, code } }.
+ */
+export const CONTROL_PLANE_ERRORS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  too_many_attempts: 429,
+  internal_error: 500,
+} as const;
+export type ControlPlaneErrorCode = keyof typeof CONTROL_PLANE_ERRORS;
+
+export interface FieldIssue {
+  /** Dotted path of the offending field, e.g. `limits.requestsPerMinute` or `ipAllowlist.2`. */
+  field: string;
+  message: string;
+}
+
+export interface ControlPlaneErrorBody {
+  error: { code: ControlPlaneErrorCode; message: string; details?: FieldIssue[] };
+}
+
+export const GATEWAY_ERRORS = {
+  invalid_api_key: { status: 401, type: 'authentication_error' },
+  key_revoked: { status: 401, type: 'authentication_error' },
+  key_inactive: { status: 401, type: 'authentication_error' },
+  key_expired: { status: 401, type: 'authentication_error' },
+  user_suspended: { status: 403, type: 'permission_error' },
+  ip_not_allowed: { status: 403, type: 'permission_error' },
+  model_not_allowed: { status: 403, type: 'permission_error' },
+  provider_not_allowed: { status: 403, type: 'permission_error' },
+  insufficient_scope: { status: 403, type: 'permission_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  rate_limit_exceeded: { status: 429, type: 'rate_limit_error' },
+  budget_exceeded: { status: 429, type: 'rate_limit_error' },
+  invalid_request: { status: 400, type: 'invalid_request_error' },
+  upstream_error: { status: 502, type: 'api_error' },
+  upstream_timeout: { status: 504, type: 'api_error' },
+  gateway_not_ready: { status: 503, type: 'api_error' },
+} as const;
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
+
+export interface GatewayErrorBody {
+  error: { message: string; type: string; code: GatewayErrorCode };
+}
+
+export function gatewayError(code: GatewayErrorCode, message: string): { status: number; body: GatewayErrorBody } {
+  const { status, type } = GATEWAY_ERRORS[code];
+  return { status, body: { error: { message, type, code } } };
+}
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

@@ -103,7 +103,8 @@ export const MetadataSchema = z
   .refine(
     (m) => new TextEncoder().encode(JSON.stringify(m)).length <= METADATA_MAX_BYTES,
     `must be at most ${METADATA_MAX_BYTES} bytes as JSON`,
-  );
+  )
+  .refine((m) => !JSON.stringify(m).includes('\\u0000'), 'must not contain NUL characters');
 
 const McpNameSchema = z
   .string()

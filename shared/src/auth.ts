@@ -4,12 +4,13 @@ export const EmailSchema = z
   .string()
   .trim()
   .max(254, 'must be at most 254 characters')
-  .pipe(z.email('must be an email address'))
+  // Deliberately loose (one @, no spaces): operators use addresses like admin@localhost.
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
   .transform((s) => s.toLowerCase());
 
 export const PasswordSchema = z
   .string()
-  .min(12, 'must be at least 12 characters')
+  .min(8, 'must be at least 8 characters')
   .max(256, 'must be at most 256 characters');
 
 export const LoginSchema = z.strictObject({

@@ -1,0 +1,69 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditController } from './audit/audit.controller';
+import { AuditService } from './audit/audit.service';
+import { AuthController } from './auth/auth.controller';
+import { AuthGuard } from './auth/auth.guard';
+import { AuthService } from './auth/auth.service';
+import { SessionsService } from './auth/sessions.service';
+import { BootstrapService } from './bootstrap/bootstrap.service';
+import { AllExceptionsFilter } from './common/errors/exception.filter';
+import { APP_CONFIG, type AppConfig } from './config/config';
+import { dataSourceOptions } from './database/data-source';
+import { runMigrations } from './database/migrate';
+import { HealthController } from './health/health.controller';
+import { InvitationsController } from './invitations/invitations.controller';
+import { InvitationsService } from './invitations/invitations.service';
+import { KeysController } from './keys/keys.controller';
+import { KeysService } from './keys/keys.service';
+import { OrgsController } from './orgs/orgs.controller';
+import { OrgsService } from './orgs/orgs.service';
+import { SnapshotsService } from './snapshots/snapshots.service';
+import { UsersController } from './users/users.controller';
+import { UsersService } from './users/users.service';
+
+/** The control plane. Modules per concept arrive as they grow; for now one module wires them. */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...dataSourceOptions(config.DATABASE_URL), retryAttempts: 0 }),
+          dataSourceFactory: async (options) => {
+            if (!options) throw new Error('no data source options');
+            const ds = await new DataSource(options).initialize();
+            await runMigrations(ds);
+            return ds;
+          },
+        }),
+      ],
+      controllers: [
+        HealthController,
+        AuthController,
+        OrgsController,
+        UsersController,
+        InvitationsController,
+        KeysController,
+        AuditController,
+      ],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        SessionsService,
+        AuthService,
+        UsersService,
+        OrgsService,
+        InvitationsService,
+        AuditService,
+        SnapshotsService,
+        KeysService,
+        BootstrapService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { LoginInput } from '@portcullis/shared/auth';
+import { DataSource } from 'typeorm';
+import { DomainError } from '../common/errors/domain-error';
+import { argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
+import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
+import { type PublicUser, UsersService, toPublicUser } from '../users/users.service';
+import { assertLoginAllowed, recordLoginAttempt } from './login-throttle';
+import { SessionsService } from './sessions.service';
+
+export interface SignedIn {
+  token: string;
+  expiresAt: string;
+  user: PublicUser;
+  organizations: OrgMembershipView[];
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly users: UsersService,
+    private readonly orgs: OrgsService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async login(input: LoginInput, ip: string, userAgent: string | null): Promise<SignedIn> {
+    await assertLoginAllowed(this.db, input.email, ip);
+    const user = await this.users.findByEmailWithHash(input.email);
+    // Unknown emails cost one argon2 verification too, so timing does not reveal who has an account.
+    const ok = await argon2Verify(user?.passwordHash ?? (await decoyArgon2Hash()), input.password);
+    if (!user || !ok || user.status !== 'active') {
+      await recordLoginAttempt(this.db, input.email, ip, false);
+      throw new DomainError('invalid_credentials', 'Wrong email or password');
+    }
+    await recordLoginAttempt(this.db, input.email, ip, true);
+    return this.startSession(user.id, ip, userAgent);
+  }
+
+  async startSession(userId: string, ip: string | null, userAgent: string | null): Promise<SignedIn> {
+    const session = await this.sessions.create(userId, ip, userAgent);
+    return { token: session.token, expiresAt: session.expiresAt.toISOString(), ...(await this.me(userId)) };
+  }
+
+  async me(userId: string): Promise<{ user: PublicUser; organizations: OrgMembershipView[] }> {
+    const rows: { id: string; email: string; name: string; status: 'active' | 'suspended'; created_at: Date }[] =
+      await this.db.query('SELECT id, email, name, status, created_at FROM users WHERE id = $1', [userId]);
+    const row = rows[0];
+    if (!row) throw new DomainError('unauthenticated', 'Sign in first');
+    return {
+      user: toPublicUser({ ...row, createdAt: row.created_at }),
+      organizations: await this.orgs.listForUser(userId),
+    };
+  }
+}

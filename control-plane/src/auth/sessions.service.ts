@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
+import type { AuthContext } from '../common/request-context';
+
+export const SESSION_COOKIE = 'portcullis_session';
+const SESSION_PREFIX = 'ptcs_';
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  get ttlMs(): number {
+    return this.config.SESSION_TTL_HOURS * 3_600_000;
+  }
+
+  /** Creates a session; only the SHA-256 of the token is stored. */
+  async create(userId: string, sourceIp: string | null, userAgent: string | null): Promise<{ token: string; expiresAt: Date }> {
+    const token = newOpaqueToken(SESSION_PREFIX);
+    const expiresAt = new Date(Date.now() + this.ttlMs);
+    await this.db.query(
+      'INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent) VALUES ($1, $2, $3, $4, $5)',
+      [sha256Hex(token), userId, expiresAt, sourceIp, userAgent?.slice(0, 512) ?? null],
+    );
+    return { token, expiresAt };
+  }
+
+  /** Resolves a presented token to a live session of an active user, or null. */
+  async resolve(token: string): Promise<AuthContext | null> {
+    if (!token.startsWith(SESSION_PREFIX) || token.length > 128) return null;
+    const rows: { id: string; user_id: string; email: string }[] = await this.db.query(
+      `SELECT s.id, s.user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = $1 AND s.expires_at > now() AND u.status = 'active'`,
+      [sha256Hex(token)],
+    );
+    const row = rows[0];
+    return row ? { sessionId: row.id, userId: row.user_id, email: row.email } : null;
+  }
+
+  async destroy(sessionId: string): Promise<void> {
+    await this.db.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
+  }
+}

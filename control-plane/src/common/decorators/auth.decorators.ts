@@ -1,0 +1,37 @@
+import { type ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { DomainError } from '../errors/domain-error';
+import { type Actor, type AuthContext, type OrgCaller, type OrgContext, type PortcullisRequest, actorOf } from '../request-context';
+
+export const IS_PUBLIC = 'portcullis:public';
+export const ADMIN_ONLY = 'portcullis:admin-only';
+
+/** Opts a route out of the global session guard. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** Requires the caller to be an admin of the `:org` in the path. */
+export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
+
+const requestOf = (ctx: ExecutionContext) => ctx.switchToHttp().getRequest<PortcullisRequest>();
+
+export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthContext => {
+  const auth = requestOf(ctx).auth;
+  if (!auth) throw new DomainError('unauthenticated', 'Sign in first');
+  return auth;
+});
+
+export const Org = createParamDecorator((_: unknown, ctx: ExecutionContext): OrgContext => {
+  const org = requestOf(ctx).org;
+  if (!org) throw new DomainError('not_found', 'Organization not found');
+  return org;
+});
+
+export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => actorOf(requestOf(ctx)));
+
+export const SourceIp = createParamDecorator((_: unknown, ctx: ExecutionContext): string => requestOf(ctx).ip ?? '');
+
+/** The signed-in user acting in the path's organization (both are guaranteed by the global guard). */
+export const Caller = createParamDecorator((_: unknown, ctx: ExecutionContext): OrgCaller => {
+  const req = requestOf(ctx);
+  if (!req.auth) throw new DomainError('unauthenticated', 'Sign in first');
+  if (!req.org) throw new DomainError('not_found', 'Organization not found');
+  return { org: req.org, actor: { ...actorOf(req), userId: req.auth.userId } };
+});

@@ -1,0 +1,48 @@
+import { type ApiKey, type KeyStatus, LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
+import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
+import { displayPrefix } from '@portcullis/shared/keys';
+
+/** `expired` is derived: revoked stays revoked; any other key past its expiry is expired. */
+export function deriveStatus(stored: StoredKeyStatus, expiresAt: Date | null, now: Date = new Date()): KeyStatus {
+  if (stored === 'revoked') return 'revoked';
+  if (expiresAt && expiresAt.getTime() <= now.getTime()) return 'expired';
+  return stored;
+}
+
+/** The same rule in SQL, for filtering and sorting (`k` is the api_keys alias). */
+export const STATUS_SQL = `CASE WHEN k.status = 'revoked' THEN 'revoked'
+  WHEN k.expires_at IS NOT NULL AND k.expires_at <= now() THEN 'expired' ELSE k.status END`;
+
+export interface KeyOwner {
+  id: string;
+  email: string;
+  name: string;
+}
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function toApiKey(k: ApiKeyEntity, owner: KeyOwner | null, orgRequestTotal: number): ApiKey {
+  const requestCount = Number(k.requestCount);
+  return {
+    id: k.id,
+    name: k.name,
+    ownerId: k.ownerId,
+    owner,
+    prefix: displayPrefix(k.keyId),
+    status: deriveStatus(k.status, k.expiresAt ? new Date(k.expiresAt) : null),
+    expiresAt: iso(k.expiresAt),
+    lastUsedAt: iso(k.lastUsedAt),
+    lastRotatedAt: iso(k.lastRotatedAt),
+    createdAt: new Date(k.createdAt).toISOString(),
+    updatedAt: new Date(k.updatedAt).toISOString(),
+    requestCount,
+    usageShare: orgRequestTotal > 0 ? requestCount / orgRequestTotal : 0,
+    limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, k.limits[f] ?? null])) as unknown as Limits,
+    budget: k.budget ? { ...k.budget, spentUsd: Number(k.spentUsd) } : null,
+    allowedProviders: k.allowedProviders,
+    allowedModels: k.allowedModels,
+    ipAllowlist: k.ipAllowlist,
+    metadata: k.metadata,
+    mcp: k.mcp,
+  };
+}

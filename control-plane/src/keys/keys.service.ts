@@ -1,0 +1,349 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  type ApiKey,
+  type CreateKeyInput,
+  DEFAULT_MCP_POLICY,
+  type Limits,
+  type ListKeysQuery,
+  type UpdateKeyInput,
+} from '@portcullis/shared/api-keys';
+import { expiryFromPreset } from '@portcullis/shared/expiry';
+import { makeKey } from '@portcullis/shared/keys';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { type Page, decodeCursor, encodeCursor } from '../common/pagination';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { argon2Hash } from '../crypto/hashing';
+import { OrgsService } from '../orgs/orgs.service';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+import { ApiKeyEntity } from './api-key.entity';
+import { type KeyOwner, STATUS_SQL, deriveStatus, toApiKey } from './key-view';
+
+const EMPTY_LIMITS: Limits = {
+  requestsPerMinute: null,
+  tokensPerMinute: null,
+  inputTokensPerMinute: null,
+  outputTokensPerMinute: null,
+  concurrentRequests: null,
+};
+
+/** Sort key → SQL expression and the cast its cursor value needs. */
+const SORTS = {
+  name: { expr: 'lower(k.name)', cast: 'text', defaultOrder: 'asc', text: 'lower(k.name)' },
+  owner: {
+    expr: "lower(coalesce(u.name, '') || ' ' || coalesce(u.email, ''))",
+    cast: 'text',
+    defaultOrder: 'asc',
+    text: "lower(coalesce(u.name, '') || ' ' || coalesce(u.email, ''))",
+  },
+  status: { expr: STATUS_SQL, cast: 'text', defaultOrder: 'asc', text: STATUS_SQL },
+  requests: { expr: 'k.request_count', cast: 'bigint', defaultOrder: 'desc', text: 'k.request_count::text' },
+  created: {
+    expr: 'k.created_at',
+    cast: 'timestamptz',
+    defaultOrder: 'desc',
+    text: `to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+  },
+} as const;
+
+interface KeyCursor {
+  s: string;
+  o: 'asc' | 'desc';
+  v: string;
+  i: string;
+}
+const isKeyCursor = (v: unknown): v is KeyCursor => {
+  const c = v as Partial<KeyCursor> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.s === 'string' &&
+    (c.o === 'asc' || c.o === 'desc') &&
+    typeof c.v === 'string' &&
+    c.v.length <= 400 &&
+    isUuid(c.i)
+  );
+};
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+type ListRow = Record<string, unknown> & { sort_value: string; owner_email: string | null; owner_name: string | null };
+
+@Injectable()
+export class KeysService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
+    private readonly orgs: OrgsService,
+  ) {}
+
+  async list(caller: OrgCaller, q: ListKeysQuery): Promise<Page<ApiKey>> {
+    const sort = SORTS[q.sort];
+    const order = q.order ?? sort.defaultOrder;
+    const params: unknown[] = [caller.org.orgId];
+    const where = ['k.org_id = $1', 'k.deleted_at IS NULL'];
+    const param = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    if (caller.org.role !== 'admin') where.push(`k.owner_id = ${param(caller.actor.userId)}`);
+    if (q.ownerId) where.push(`k.owner_id = ${param(q.ownerId)}`);
+    if (q.search) {
+      const p = param(`%${escapeLike(q.search)}%`);
+      where.push(`(k.name ILIKE ${p} OR ('ptcl_' || k.key_id) ILIKE ${p})`);
+    }
+    if (q.status) where.push(`(${STATUS_SQL}) = ${param(q.status)}`);
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor, isKeyCursor);
+      if (c.s !== q.sort || c.o !== order) {
+        throw DomainError.invalidField('cursor', 'belongs to a different sort order; start again without a cursor');
+      }
+      const cmp = order === 'asc' ? '>' : '<';
+      where.push(`((${sort.expr}), k.id) ${cmp} (${param(c.v)}::${sort.cast}, ${param(c.i)}::uuid)`);
+    }
+    const limit = param(q.limit + 1);
+    const rows: ListRow[] = await this.db.query(
+      `SELECT k.id, (${sort.text}) AS sort_value, u.email AS owner_email, u.name AS owner_name
+         FROM api_keys k LEFT JOIN users u ON u.id = k.owner_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY (${sort.expr}) ${order}, k.id ${order}
+        LIMIT ${limit}`,
+      params,
+    );
+    const pageRows = rows.slice(0, q.limit);
+    const ids = pageRows.map((r) => r.id as string);
+    const entities = ids.length
+      ? await this.db.getRepository(ApiKeyEntity).createQueryBuilder('k').whereInIds(ids).getMany()
+      : [];
+    const byId = new Map(entities.map((e) => [e.id, e]));
+    const total = await this.orgRequestTotal(caller.org.orgId);
+    const data = pageRows.flatMap((r) => {
+      const e = byId.get(r.id as string);
+      if (!e) return [];
+      const owner = r.owner_email ? { id: e.ownerId, email: r.owner_email, name: r.owner_name ?? '' } : null;
+      return [toApiKey(e, owner, total)];
+    });
+    const last = pageRows[pageRows.length - 1];
+    return {
+      data,
+      nextCursor:
+        rows.length > q.limit && last
+          ? encodeCursor({ s: q.sort, o: order, v: last.sort_value, i: last.id as string })
+          : null,
+    };
+  }
+
+  async get(caller: OrgCaller, id: string): Promise<ApiKey> {
+    const entity = await this.findVisible(this.db.manager, caller, id);
+    return this.view(this.db.manager, entity);
+  }
+
+  async create(caller: OrgCaller, input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {
+    const ownerId = input.ownerId ?? caller.actor.userId;
+    if (ownerId !== caller.actor.userId && caller.org.role !== 'admin') {
+      throw new DomainError('forbidden', 'Only organization admins may create keys for other users');
+    }
+    const expiresAt =
+      input.expiresAt !== undefined && input.expiresAt !== null
+        ? new Date(input.expiresAt)
+        : expiryFromPreset(input.expiresIn ?? 'never', new Date());
+    const made = makeKey();
+    const secretHash = await argon2Hash(made.secret);
+    const key = await this.db.transaction(async (em) => {
+      if (!(await this.orgs.isMember(caller.org.orgId, ownerId, em))) {
+        throw DomainError.invalidField('ownerId', 'is not a member of this organization');
+      }
+      const repo = em.getRepository(ApiKeyEntity);
+      const saved = await repo.save(
+        repo.create({
+          orgId: caller.org.orgId,
+          ownerId,
+          name: input.name,
+          keyId: made.keyId,
+          secretHash,
+          status: 'active',
+          expiresAt,
+          limits: { ...EMPTY_LIMITS, ...input.limits },
+          budget: input.budget ?? null,
+          allowedProviders: input.allowedProviders ?? [],
+          allowedModels: input.allowedModels ?? [],
+          ipAllowlist: input.ipAllowlist ?? [],
+          metadata: input.metadata ?? {},
+          mcp: input.mcp ?? DEFAULT_MCP_POLICY,
+          createdBy: caller.actor.userId,
+        }),
+      );
+      const fresh = await repo.findOneByOrFail({ id: saved.id });
+      const view = await this.view(em, fresh);
+      await this.record(em, caller, 'key.created', view, null, view);
+      return view;
+    });
+    return { key, secret: made.key };
+  }
+
+  async update(caller: OrgCaller, id: string, input: UpdateKeyInput): Promise<ApiKey> {
+    return this.db.transaction(async (em) => {
+      const entity = await this.findVisible(em, caller, id, true);
+      if (entity.status === 'revoked') throw new DomainError('key_revoked', 'A revoked key cannot be edited');
+      const before = await this.view(em, entity);
+      if (input.ownerId !== undefined && input.ownerId !== entity.ownerId) {
+        if (caller.org.role !== 'admin') throw new DomainError('forbidden', 'Only organization admins may change owners');
+        if (!(await this.orgs.isMember(caller.org.orgId, input.ownerId, em))) {
+          throw DomainError.invalidField('ownerId', 'is not a member of this organization');
+        }
+        entity.ownerId = input.ownerId;
+      }
+      if (input.name !== undefined) entity.name = input.name;
+      if (input.expiresAt !== undefined) entity.expiresAt = input.expiresAt === null ? null : new Date(input.expiresAt);
+      else if (input.expiresIn !== undefined) entity.expiresAt = expiryFromPreset(input.expiresIn, new Date());
+      if (input.limits !== undefined) entity.limits = { ...EMPTY_LIMITS, ...entity.limits, ...input.limits };
+      if (input.budget !== undefined) entity.budget = input.budget;
+      if (input.allowedProviders !== undefined) entity.allowedProviders = input.allowedProviders;
+      if (input.allowedModels !== undefined) entity.allowedModels = input.allowedModels;
+      if (input.ipAllowlist !== undefined) entity.ipAllowlist = input.ipAllowlist;
+      if (input.metadata !== undefined) entity.metadata = input.metadata;
+      if (input.mcp !== undefined) entity.mcp = input.mcp;
+      await em.getRepository(ApiKeyEntity).save(entity);
+      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      await this.record(em, caller, 'key.updated', after, before, after);
+      return after;
+    });
+  }
+
+  async rotate(caller: OrgCaller, id: string): Promise<{ key: ApiKey; secret: string }> {
+    const probe = await this.findVisible(this.db.manager, caller, id);
+    const made = makeKey(probe.keyId);
+    const secretHash = await argon2Hash(made.secret);
+    const key = await this.db.transaction(async (em) => {
+      const entity = await this.findVisible(em, caller, id, true);
+      this.assertUsable(entity, 'rotated');
+      const before = await this.view(em, entity);
+      await em.query('UPDATE api_keys SET secret_hash = $2, last_rotated_at = now(), updated_at = now() WHERE id = $1', [
+        entity.id,
+        secretHash,
+      ]);
+      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      await this.record(em, caller, 'key.rotated', after, before, after);
+      return after;
+    });
+    return { key, secret: made.key };
+  }
+
+  activate(caller: OrgCaller, id: string): Promise<ApiKey> {
+    return this.transition(caller, id, 'key.activated', (e) => {
+      this.assertUsable(e, 'activated');
+      return e.status === 'active' ? null : 'active';
+    });
+  }
+
+  deactivate(caller: OrgCaller, id: string): Promise<ApiKey> {
+    return this.transition(caller, id, 'key.deactivated', (e) => {
+      if (e.status === 'revoked') throw new DomainError('key_revoked', 'A revoked key cannot be deactivated');
+      return e.status === 'inactive' ? null : 'inactive';
+    });
+  }
+
+  revoke(caller: OrgCaller, id: string): Promise<ApiKey> {
+    return this.transition(caller, id, 'key.revoked', (e) => {
+      if (e.status === 'revoked') throw new DomainError('key_revoked', 'This key is already revoked');
+      return 'revoked';
+    });
+  }
+
+  async remove(caller: OrgCaller, id: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const entity = await this.findVisible(em, caller, id, true);
+      const before = await this.view(em, entity);
+      await em.query(
+        'UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now() WHERE id = $1',
+        [entity.id],
+      );
+      await this.record(em, caller, 'key.deleted', before, before, null);
+    });
+  }
+
+  /** Applies a status change; `next` returns null for a no-op (already in that state: nothing is written). */
+  private async transition(
+    caller: OrgCaller,
+    id: string,
+    action: string,
+    next: (e: ApiKeyEntity) => 'active' | 'inactive' | 'revoked' | null,
+  ): Promise<ApiKey> {
+    return this.db.transaction(async (em) => {
+      const entity = await this.findVisible(em, caller, id, true);
+      const status = next(entity);
+      const before = await this.view(em, entity);
+      if (status === null) return before;
+      await em.query(
+        `UPDATE api_keys SET status = $2, updated_at = now(),
+           revoked_at = CASE WHEN $2 = 'revoked' THEN now() ELSE revoked_at END,
+           secret_hash = CASE WHEN $2 = 'revoked' THEN NULL ELSE secret_hash END
+         WHERE id = $1`,
+        [entity.id, status],
+      );
+      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      await this.record(em, caller, action, after, before, after);
+      return after;
+    });
+  }
+
+  private assertUsable(e: ApiKeyEntity, verb: string): void {
+    const status = deriveStatus(e.status, e.expiresAt ? new Date(e.expiresAt) : null);
+    if (status === 'revoked') throw new DomainError('key_revoked', `A revoked key cannot be ${verb}`);
+    if (status === 'expired') {
+      throw new DomainError('key_expired', `An expired key cannot be ${verb}; give it a new expiry first`);
+    }
+  }
+
+  /** A key the caller may see: in their organization, not deleted, and their own unless they are an admin. */
+  private async findVisible(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ApiKeyEntity> {
+    if (!isUuid(id)) throw DomainError.notFound('API key');
+    const qb = em
+      .getRepository(ApiKeyEntity)
+      .createQueryBuilder('k')
+      .where('k.id = :id AND k.orgId = :orgId AND k.deletedAt IS NULL', { id, orgId: caller.org.orgId });
+    if (caller.org.role !== 'admin') qb.andWhere('k.ownerId = :me', { me: caller.actor.userId });
+    if (lock) qb.setLock('pessimistic_write');
+    const entity = await qb.getOne();
+    if (!entity) throw DomainError.notFound('API key');
+    return entity;
+  }
+
+  private async view(em: EntityManager, e: ApiKeyEntity): Promise<ApiKey> {
+    const owners: KeyOwner[] = await em.query('SELECT id, email, name FROM users WHERE id = $1', [e.ownerId]);
+    return toApiKey(e, owners[0] ?? null, await this.orgRequestTotal(e.orgId, em));
+  }
+
+  private async orgRequestTotal(orgId: string, em: EntityManager = this.db.manager): Promise<number> {
+    const rows: { total: string | null }[] = await em.query(
+      'SELECT sum(request_count) AS total FROM api_keys WHERE org_id = $1 AND deleted_at IS NULL',
+      [orgId],
+    );
+    return Number(rows[0]?.total ?? 0);
+  }
+
+  /** Every key mutation: one audit record and a snapshot bump, in the mutation's own transaction. */
+  private async record(
+    em: EntityManager,
+    caller: OrgCaller,
+    action: string,
+    target: ApiKey,
+    before: ApiKey | null,
+    after: ApiKey | null,
+  ): Promise<void> {
+    await this.audit.append(em, {
+      orgId: caller.org.orgId,
+      actor: caller.actor,
+      action,
+      targetType: 'api_key',
+      targetId: target.id,
+      before,
+      after,
+    });
+    await this.snapshots.bump(em, caller.org.orgId);
+  }
+}

@@ -1,0 +1,70 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Role } from '@portcullis/shared/auth';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import type { Actor } from '../common/request-context';
+
+export interface OrgMembershipView {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: string;
+}
+
+@Injectable()
+export class OrgsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async listForUser(userId: string): Promise<OrgMembershipView[]> {
+    const rows: { id: string; name: string; role: Role; created_at: Date }[] = await this.db.query(
+      `SELECT o.id, o.name, m.role, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
+        WHERE m.user_id = $1 ORDER BY o.created_at, o.id`,
+      [userId],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString() }));
+  }
+
+  async get(orgId: string, userId: string): Promise<OrgMembershipView> {
+    const all = await this.listForUser(userId);
+    const org = all.find((o) => o.id === orgId);
+    if (!org) throw DomainError.notFound('Organization');
+    return org;
+  }
+
+  /** Creates an organization with `adminUserId` as its first admin, audited as the org's first record. */
+  async create(em: EntityManager, name: string, adminUserId: string, actor: Actor): Promise<OrgMembershipView> {
+    const rows: { id: string; created_at: Date }[] = await em.query(
+      'INSERT INTO organizations (name) VALUES ($1) RETURNING id, created_at',
+      [name],
+    );
+    const org = rows[0];
+    if (!org) throw new Error('organization insert returned nothing');
+    await em.query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')", [org.id, adminUserId]);
+    await this.audit.append(em, {
+      orgId: org.id,
+      actor,
+      action: 'org.created',
+      targetType: 'organization',
+      targetId: org.id,
+      after: { name, adminUserId },
+    });
+    return { id: org.id, name, role: 'admin', createdAt: new Date(org.created_at).toISOString() };
+  }
+
+  createAsUser(name: string, actor: Actor & { userId: string }): Promise<OrgMembershipView> {
+    return this.db.transaction((em) => this.create(em, name, actor.userId, actor));
+  }
+
+  async isMember(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<boolean> {
+    const rows: unknown[] = await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
+      orgId,
+      userId,
+    ]);
+    return rows.length > 0;
+  }
+}

@@ -1,0 +1,44 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { createDatabase, databaseUrl, dropDatabase, freePort, startControlPlane } from './processes';
+
+export const BOOTSTRAP = {
+  email: 'root@portcullis.test',
+  password: 'bootstrap-password-1',
+  org: 'Bootstrap Org',
+};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    baseUrl: string;
+    databaseUrl: string;
+    logFile: string;
+  }
+}
+
+/** One fresh database and one control-plane process (the built dist) for the whole run. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const db = await createDatabase('portcullis_it');
+  const port = await freePort();
+  const logFile = path.join(tmpdir(), `${db}.log`);
+  writeFileSync(logFile, '');
+  const cp = await startControlPlane({
+    DATABASE_URL: databaseUrl(db),
+    PORT: String(port),
+    BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP.email,
+    BOOTSTRAP_ADMIN_PASSWORD: BOOTSTRAP.password,
+    BOOTSTRAP_ORG_NAME: BOOTSTRAP.org,
+    // Tests speak for several client addresses through X-Forwarded-For from loopback.
+    TRUSTED_PROXIES: 'loopback',
+  }, logFile);
+  project.provide('baseUrl', `http://127.0.0.1:${port}`);
+  project.provide('databaseUrl', databaseUrl(db));
+  project.provide('logFile', logFile);
+  return async () => {
+    await cp.stop();
+    await dropDatabase(db);
+    rmSync(logFile, { force: true });
+  };
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { api } from './client';
+
+const ROUTES = [
+  'post /api/v1/auth/login',
+  'post /api/v1/auth/logout',
+  'get /api/v1/me',
+  'get /api/v1/orgs',
+  'post /api/v1/orgs',
+  'get /api/v1/orgs/{org}',
+  'get /api/v1/orgs/{org}/users',
+  'get /api/v1/orgs/{org}/users/{id}',
+  'post /api/v1/orgs/{org}/invitations',
+  'post /api/v1/invitations/{token}/accept',
+  'get /api/v1/orgs/{org}/keys',
+  'post /api/v1/orgs/{org}/keys',
+  'get /api/v1/orgs/{org}/keys/{id}',
+  'patch /api/v1/orgs/{org}/keys/{id}',
+  'delete /api/v1/orgs/{org}/keys/{id}',
+  'post /api/v1/orgs/{org}/keys/{id}/rotate',
+  'post /api/v1/orgs/{org}/keys/{id}/activate',
+  'post /api/v1/orgs/{org}/keys/{id}/deactivate',
+  'post /api/v1/orgs/{org}/keys/{id}/revoke',
+  'get /api/v1/orgs/{org}/audit-events',
+  'get /api/v1/orgs/{org}/audit-events/verify',
+  'get /healthz',
+];
+
+describe('GET /api/openapi.json', () => {
+  it('describes every route, with request schemas for bodies', async () => {
+    const res = await api<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }>(
+      'GET',
+      '/api/openapi.json',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    const described = Object.entries(res.body.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    expect(described.sort()).toEqual([...ROUTES].sort());
+    const create = res.body.paths['/api/v1/orgs/{org}/keys']?.post?.requestBody as {
+      content: { 'application/json': { schema: { required: string[]; properties: Record<string, unknown> } } };
+    };
+    expect(create.content['application/json'].schema.required).toEqual(['name']);
+    expect(Object.keys(create.content['application/json'].schema.properties)).toEqual(
+      expect.arrayContaining(['name', 'expiresIn', 'expiresAt', 'ownerId', 'limits', 'budget', 'ipAllowlist', 'mcp']),
+    );
+  });
+});

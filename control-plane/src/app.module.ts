@@ -26,6 +26,7 @@ import { UsersService } from './users/users.service';
 
 /** The control plane. Modules per concept arrive as they grow; for now one module wires them. */
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; forRoot is Nest's dynamic-module idiom.
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {

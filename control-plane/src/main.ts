@@ -22,7 +22,8 @@ async function assertDatabaseReachable(config: AppConfig): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    const reason = err instanceof Error ? err.message.replace(config.DATABASE_URL, '(DATABASE_URL)') : String(err);
+    const reason =
+      err instanceof Error ? err.message.replace(config.DATABASE_URL, '(DATABASE_URL)') : String(err);
     fail(`the database at ${describeDatabase(config.DATABASE_URL)} is unreachable (${reason}).`);
   } finally {
     await client.end().catch(() => undefined);

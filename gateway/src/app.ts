@@ -11,7 +11,8 @@ export function buildApp(deps: GatewayDeps): Hono {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const version = deps.snapshotVersion();
-    if (version === null) return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
+    if (version === null)
+      return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
     return c.json({ status: 'ready', snapshotVersion: version });
   });
   app.notFound((c) => errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`));

@@ -18,7 +18,10 @@ describe('gateway process', () => {
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = spawn(process.execPath, ['dist/main.js'], { env: { ...process.env, PORT: String(port) }, stdio: 'pipe' });
+    proc = spawn(process.execPath, ['dist/main.js'], {
+      env: { ...process.env, PORT: String(port) },
+      stdio: 'pipe',
+    });
     for (let i = 0; i < 100; i++) {
       try {
         await fetch(`${base}/healthz`);
@@ -43,7 +46,11 @@ describe('gateway process', () => {
     const res = await fetch(`${base}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
-      error: { message: 'The gateway has not loaded a snapshot yet', type: 'api_error', code: 'gateway_not_ready' },
+      error: {
+        message: 'The gateway has not loaded a snapshot yet',
+        type: 'api_error',
+        code: 'gateway_not_ready',
+      },
     });
   });
 

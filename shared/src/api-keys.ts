@@ -16,7 +16,14 @@ export const MCP_MODES = ['allow_all', 'deny_all', 'allow_list', 'deny_list'] as
 export const KEY_NAME_MAX = 100;
 export const METADATA_MAX_BYTES = 4096;
 
-const noControlChars = (s: string) => !/[\u0000-\u001f\u007f]/.test(s);
+/** True when a string holds no C0 control character or DEL (names are shown in tables and logs). */
+export function noControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return false;
+  }
+  return true;
+}
 
 export const KeyNameSchema = z
   .string()
@@ -57,7 +64,9 @@ export const LIMIT_FIELDS = [
 ] as const satisfies readonly (keyof Limits)[];
 
 export const AlertThresholdsSchema = z
-  .array(z.number().int('must be a whole percentage').min(1, 'must be at least 1').max(100, 'must be at most 100'))
+  .array(
+    z.number().int('must be a whole percentage').min(1, 'must be at least 1').max(100, 'must be at most 100'),
+  )
   .max(10, 'at most 10 thresholds')
   .refine((a) => new Set(a).size === a.length, 'thresholds must be unique')
   .transform((a) => [...a].sort((x, y) => x - y));
@@ -122,7 +131,11 @@ export const McpPolicySchema = z
   .superRefine((p, ctx) => {
     for (const server of Object.keys(p.tools)) {
       if (!p.servers.includes(server)) {
-        ctx.addIssue({ code: 'custom', path: ['tools', server], message: 'tools name a server not listed in servers' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', server],
+          message: 'tools name a server not listed in servers',
+        });
       }
     }
   });
@@ -149,7 +162,11 @@ const keyFields = {
 
 const oneExpiry = (v: { expiresIn?: unknown; expiresAt?: unknown }, ctx: z.RefinementCtx) => {
   if (v.expiresIn !== undefined && v.expiresAt !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['expiresAt'], message: 'give either expiresIn or expiresAt, not both' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['expiresAt'],
+      message: 'give either expiresIn or expiresAt, not both',
+    });
   }
 };
 

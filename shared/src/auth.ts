@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noControlChars } from './api-keys';
 
 export const EmailSchema = z
   .string()
@@ -30,7 +31,7 @@ export const CreateOrgSchema = z.strictObject({
     .trim()
     .min(1, 'must not be empty')
     .max(100, 'must be at most 100 characters')
-    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters'),
+    .refine(noControlChars, 'must not contain control characters'),
 });
 
 export const InviteSchema = z.strictObject({ email: EmailSchema, role: RoleSchema });

@@ -21,7 +21,8 @@ function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
 
 export function parseCidr(entry: string): CidrParseResult {
   const trimmed = entry.trim();
-  if (trimmed.length === 0 || trimmed.length > 64) return { ok: false, error: 'must be an IP address or CIDR' };
+  if (trimmed.length === 0 || trimmed.length > 64)
+    return { ok: false, error: 'must be an IP address or CIDR' };
   const slash = trimmed.indexOf('/');
   const addrText = slash === -1 ? trimmed : trimmed.slice(0, slash);
   const addr = parseAddress(addrText);
@@ -30,7 +31,8 @@ export function parseCidr(entry: string): CidrParseResult {
   let bits = max;
   if (slash !== -1) {
     const prefixText = trimmed.slice(slash + 1);
-    if (!/^(0|[1-9]\d{0,2})$/.test(prefixText)) return { ok: false, error: `prefix "/${prefixText}" is not a number` };
+    if (!/^(0|[1-9]\d{0,2})$/.test(prefixText))
+      return { ok: false, error: `prefix "/${prefixText}" is not a number` };
     bits = Number(prefixText);
     if (bits > max) return { ok: false, error: `prefix /${bits} is longer than ${max} bits` };
   }

@@ -56,7 +56,10 @@ export interface GatewayErrorBody {
   error: { message: string; type: string; code: GatewayErrorCode };
 }
 
-export function gatewayError(code: GatewayErrorCode, message: string): { status: number; body: GatewayErrorBody } {
+export function gatewayError(
+  code: GatewayErrorCode,
+  message: string,
+): { status: number; body: GatewayErrorBody } {
   const { status, type } = GATEWAY_ERRORS[code];
   return { status, body: { error: { message, type, code } } };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KEY_TOTAL_LENGTH, displayPrefix, makeKey, parseKey } from './keys';
+import { displayPrefix, KEY_TOTAL_LENGTH, makeKey, parseKey } from './keys';
 
 describe('key format', () => {
   it('round-trips a freshly made key', () => {

@@ -65,7 +65,9 @@ export function makeKey(keyId: string = newKeyId()): { key: string; keyId: strin
 }
 
 /** Parses a presented key without any lookup: shape first, then the checksum. */
-export function parseKey(presented: string): { ok: true; value: ParsedKey } | { ok: false; reason: KeyParseFailure } {
+export function parseKey(
+  presented: string,
+): { ok: true; value: ParsedKey } | { ok: false; reason: KeyParseFailure } {
   if (presented.length !== KEY_TOTAL_LENGTH) return { ok: false, reason: 'malformed' };
   const m = KEY_PATTERN.exec(presented);
   if (!m) return { ok: false, reason: 'malformed' };
@@ -75,4 +77,7 @@ export function parseKey(presented: string): { ok: true; value: ParsedKey } | { 
 }
 
 /** True when a string looks like a Portcullis key (for log scrubbing and scanners). */
-export const KEY_LIKE_PATTERN = new RegExp(`${KEY_PRODUCT_PREFIX}[0-9A-Za-z]{${KEY_ID_LENGTH}}_[0-9A-Za-z]{20,}`, 'g');
+export const KEY_LIKE_PATTERN = new RegExp(
+  `${KEY_PRODUCT_PREFIX}[0-9A-Za-z]{${KEY_ID_LENGTH}}_[0-9A-Za-z]{20,}`,
+  'g',
+);

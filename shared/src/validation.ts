@@ -8,7 +8,8 @@ export function issuesToFields(error: z.ZodError, root?: string): FieldIssue[] {
     [root, ...path.map(String)].filter((p): p is string => p !== undefined && p !== '').join('.') || '(body)';
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ field: join([...issue.path, key]), message: 'is not a known field' });
+      for (const key of issue.keys)
+        out.push({ field: join([...issue.path, key]), message: 'is not a known field' });
     } else {
       out.push({ field: join(issue.path), message: issue.message });
     }

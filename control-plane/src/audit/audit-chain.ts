@@ -20,7 +20,9 @@ export interface ChainedFields {
 
 /** SHA-256 over a canonical (sorted-key) JSON of the row, so jsonb's key reordering cannot break it. */
 export function chainHash(f: ChainedFields): string {
-  return createHash('sha256').update(stringify(f) ?? '', 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(stringify(f) ?? '', 'utf8')
+    .digest('hex');
 }
 
 const SECRET_FIELD = /secret|password|token|hash/i;

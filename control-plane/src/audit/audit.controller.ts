@@ -26,12 +26,17 @@ export class AuditController {
   @ApiQuery({ name: 'targetId', required: false })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
-  list(@Org() org: OrgContext, @Query(new ZodPipe(AuditQuerySchema, 'query')) q: z.output<typeof AuditQuerySchema>) {
+  list(
+    @Org() org: OrgContext,
+    @Query(new ZodPipe(AuditQuerySchema, 'query')) q: z.output<typeof AuditQuerySchema>,
+  ) {
     return this.audit.list(org.orgId, q);
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Re-compute the hash chain; reports the first edited, missing or re-ordered record' })
+  @ApiOperation({
+    summary: 'Re-compute the hash chain; reports the first edited, missing or re-ordered record',
+  })
   verify(@Org() org: OrgContext) {
     return this.audit.verify(org.orgId);
   }

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { type Page, decodeCursor, encodeCursor } from '../common/pagination';
+import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { Actor } from '../common/request-context';
-import { AuditEvent } from './audit-event.entity';
 import { type ChainedFields, chainHash, redact } from './audit-chain';
+import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEntry {
   orgId: string;
@@ -32,7 +32,10 @@ export interface AuditEventView {
 }
 
 const isSeqCursor = (v: unknown): v is { s: number } =>
-  typeof v === 'object' && v !== null && Number.isSafeInteger((v as { s: unknown }).s) && (v as { s: number }).s > 0;
+  typeof v === 'object' &&
+  v !== null &&
+  Number.isSafeInteger((v as { s: unknown }).s) &&
+  (v as { s: number }).s > 0;
 
 const fieldsOf = (e: AuditEvent): ChainedFields => ({
   id: e.id,
@@ -173,10 +176,20 @@ export class AuditService {
       for (const row of rows) {
         const seq = BigInt(row.seq);
         if (seq !== expectedSeq) {
-          return { ok: false, checked, brokenAtSeq: Number(expectedSeq), reason: `record ${expectedSeq} is missing` };
+          return {
+            ok: false,
+            checked,
+            brokenAtSeq: Number(expectedSeq),
+            reason: `record ${expectedSeq} is missing`,
+          };
         }
         if (row.prevHash !== prevHash) {
-          return { ok: false, checked, brokenAtSeq: Number(seq), reason: `record ${seq} does not link to ${seq - 1n}` };
+          return {
+            ok: false,
+            checked,
+            brokenAtSeq: Number(seq),
+            reason: `record ${seq} does not link to ${seq - 1n}`,
+          };
         }
         if (chainHash(fieldsOf(row)) !== row.hash) {
           return { ok: false, checked, brokenAtSeq: Number(seq), reason: `record ${seq} was altered` };

@@ -22,7 +22,9 @@ export class AuthController {
   @Public()
   @Post('auth/login')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Sign in with email and password; returns a session token and sets the session cookie' })
+  @ApiOperation({
+    summary: 'Sign in with email and password; returns a session token and sets the session cookie',
+  })
   @ApiBody({ schema: jsonSchema(LoginSchema) })
   async login(
     @Body(new ZodPipe(LoginSchema)) body: LoginInput,

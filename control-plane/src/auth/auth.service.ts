@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
 import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
-import { type PublicUser, UsersService, toPublicUser } from '../users/users.service';
+import { type PublicUser, toPublicUser, UsersService } from '../users/users.service';
 import { assertLoginAllowed, recordLoginAttempt } from './login-throttle';
 import { SessionsService } from './sessions.service';
 
@@ -44,8 +44,15 @@ export class AuthService {
   }
 
   async me(userId: string): Promise<{ user: PublicUser; organizations: OrgMembershipView[] }> {
-    const rows: { id: string; email: string; name: string; status: 'active' | 'suspended'; created_at: Date }[] =
-      await this.db.query('SELECT id, email, name, status, created_at FROM users WHERE id = $1', [userId]);
+    const rows: {
+      id: string;
+      email: string;
+      name: string;
+      status: 'active' | 'suspended';
+      created_at: Date;
+    }[] = await this.db.query('SELECT id, email, name, status, created_at FROM users WHERE id = $1', [
+      userId,
+    ]);
     const row = rows[0];
     if (!row) throw new DomainError('unauthenticated', 'Sign in first');
     return {

@@ -23,7 +23,10 @@ export async function assertLoginAllowed(db: DataSource, email: string, ip: stri
   for (const row of rows) {
     const limit = row.by === 'email' ? MAX_FAILURES_PER_EMAIL : MAX_FAILURES_PER_IP;
     if (Number(row.failures) >= limit && row.oldest) {
-      const retryAfter = Math.max(1, Math.ceil(WINDOW_SECONDS - (Date.now() - new Date(row.oldest).getTime()) / 1000));
+      const retryAfter = Math.max(
+        1,
+        Math.ceil(WINDOW_SECONDS - (Date.now() - new Date(row.oldest).getTime()) / 1000),
+      );
       throw new DomainError(
         'too_many_attempts',
         `Too many failed sign-ins for this ${row.by === 'email' ? 'account' : 'address'}; try again in ${retryAfter} seconds`,
@@ -34,6 +37,15 @@ export async function assertLoginAllowed(db: DataSource, email: string, ip: stri
   }
 }
 
-export async function recordLoginAttempt(db: DataSource, email: string, ip: string, succeeded: boolean): Promise<void> {
-  await db.query('INSERT INTO login_attempts (email, source_ip, succeeded) VALUES ($1, $2, $3)', [email, ip, succeeded]);
+export async function recordLoginAttempt(
+  db: DataSource,
+  email: string,
+  ip: string,
+  succeeded: boolean,
+): Promise<void> {
+  await db.query('INSERT INTO login_attempts (email, source_ip, succeeded) VALUES ($1, $2, $3)', [
+    email,
+    ip,
+    succeeded,
+  ]);
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { AuthContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
-import type { AuthContext } from '../common/request-context';
 
 export const SESSION_COOKIE = 'portcullis_session';
 const SESSION_PREFIX = 'ptcs_';
@@ -20,7 +20,11 @@ export class SessionsService {
   }
 
   /** Creates a session; only the SHA-256 of the token is stored. */
-  async create(userId: string, sourceIp: string | null, userAgent: string | null): Promise<{ token: string; expiresAt: Date }> {
+  async create(
+    userId: string,
+    sourceIp: string | null,
+    userAgent: string | null,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = newOpaqueToken(SESSION_PREFIX);
     const expiresAt = new Date(Date.now() + this.ttlMs);
     await this.db.query(

@@ -24,8 +24,11 @@ export class BootstrapService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { BOOTSTRAP_ADMIN_EMAIL: rawEmail, BOOTSTRAP_ADMIN_PASSWORD: password, BOOTSTRAP_ORG_NAME: orgName } =
-      this.config;
+    const {
+      BOOTSTRAP_ADMIN_EMAIL: rawEmail,
+      BOOTSTRAP_ADMIN_PASSWORD: password,
+      BOOTSTRAP_ORG_NAME: orgName,
+    } = this.config;
     if (!rawEmail || !password || !orgName) return;
     const email = EmailSchema.parse(rawEmail);
     await this.db.transaction(async (em) => {

@@ -11,10 +11,12 @@ export function requestLog(write: (line: string) => void = (l) => process.stdout
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const requestId =
+      typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? req.path.replace(TOKEN_LIKE, ':token');
+      const route =
+        (req.route as { path?: string } | undefined)?.path ?? req.path.replace(TOKEN_LIKE, ':token');
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       write(
         JSON.stringify({

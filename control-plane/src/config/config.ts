@@ -23,7 +23,12 @@ const ConfigSchema = z.object({
   /** Extension: where the dashboard is served, for invitation links. */
   PUBLIC_DASHBOARD_URL: z.url().default('http://localhost:3000'),
   /** Extension: session lifetime in hours. */
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24 * 7),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(24 * 7),
   /** Extension: whether the session cookie carries the Secure flag (off for local http). */
   COOKIE_SECURE: z
     .enum(['true', 'false'])

@@ -2,7 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 
 /** OWASP's argon2id recommendation (m = 19 MiB, t = 2, p = 1); used for passwords and key secrets. */
-const ARGON2_OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2_OPTIONS = {
+  algorithm: Algorithm.Argon2id,
+  memoryCost: 19456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 export function argon2Hash(secret: string): Promise<string> {
   return hash(secret, ARGON2_OPTIONS);

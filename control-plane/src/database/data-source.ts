@@ -1,15 +1,24 @@
 import type { DataSourceOptions } from 'typeorm';
-import { ApiKeyEntity } from '../keys/api-key.entity';
 import { AuditEvent } from '../audit/audit-event.entity';
 import { LoginAttempt } from '../auth/login-attempt.entity';
 import { Session } from '../auth/session.entity';
 import { Invitation } from '../invitations/invitation.entity';
+import { ApiKeyEntity } from '../keys/api-key.entity';
 import { Membership } from '../orgs/membership.entity';
 import { Organization } from '../orgs/organization.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763900000000 } from './migrations/1763900000000-Foundation';
 
-export const ENTITIES = [Organization, User, Membership, Session, LoginAttempt, ApiKeyEntity, Invitation, AuditEvent];
+export const ENTITIES = [
+  Organization,
+  User,
+  Membership,
+  Session,
+  LoginAttempt,
+  ApiKeyEntity,
+  Invitation,
+  AuditEvent,
+];
 export const MIGRATIONS = [Foundation1763900000000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

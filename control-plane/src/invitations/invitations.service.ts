@@ -32,14 +32,19 @@ export class InvitationsService {
   ) {}
 
   /** Invites an email; a newer invitation for the same email replaces any pending one. */
-  async invite(caller: OrgCaller, email: string, role: Role): Promise<{ invitation: InvitationView; acceptUrl: string }> {
+  async invite(
+    caller: OrgCaller,
+    email: string,
+    role: Role,
+  ): Promise<{ invitation: InvitationView; acceptUrl: string }> {
     const token = newOpaqueToken(INVITATION_PREFIX);
     const invitation = await this.db.transaction(async (em) => {
       const members: unknown[] = await em.query(
         'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2',
         [caller.org.orgId, email],
       );
-      if (members.length > 0) throw new DomainError('conflict', `${email} is already a member of this organization`);
+      if (members.length > 0)
+        throw new DomainError('conflict', `${email} is already a member of this organization`);
       await em.query(
         'UPDATE invitations SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL',
         [caller.org.orgId, email],
@@ -47,7 +52,14 @@ export class InvitationsService {
       const rows: { id: string; expires_at: Date; created_at: Date }[] = await em.query(
         `INSERT INTO invitations (org_id, email, role, token_hash, invited_by, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at, created_at`,
-        [caller.org.orgId, email, role, sha256Hex(token), caller.actor.userId, new Date(Date.now() + INVITATION_TTL_MS)],
+        [
+          caller.org.orgId,
+          email,
+          role,
+          sha256Hex(token),
+          caller.actor.userId,
+          new Date(Date.now() + INVITATION_TTL_MS),
+        ],
       );
       const row = rows[0];
       if (!row) throw new Error('invitation insert returned nothing');
@@ -76,7 +88,12 @@ export class InvitationsService {
    * Accepts an invitation. A new email becomes a user with the given name and password; an email
    * that already has an account must prove it with that account's password.
    */
-  async accept(token: string, input: { name: string; password: string }, ip: string, userAgent: string | null): Promise<SignedIn> {
+  async accept(
+    token: string,
+    input: { name: string; password: string },
+    ip: string,
+    userAgent: string | null,
+  ): Promise<SignedIn> {
     if (!token.startsWith(INVITATION_PREFIX) || token.length > 128) throw DomainError.notFound('Invitation');
     const userId = await this.db.transaction(async (em) => {
       const rows: {
@@ -93,16 +110,24 @@ export class InvitationsService {
       );
       const inv = rows[0];
       if (!inv) throw DomainError.notFound('Invitation');
-      if (inv.accepted_at) throw new DomainError('invitation_used', 'This invitation has already been accepted');
-      if (inv.revoked_at) throw new DomainError('invitation_used', 'This invitation was replaced by a newer one');
+      if (inv.accepted_at)
+        throw new DomainError('invitation_used', 'This invitation has already been accepted');
+      if (inv.revoked_at)
+        throw new DomainError('invitation_used', 'This invitation was replaced by a newer one');
       if (new Date(inv.expires_at).getTime() <= Date.now()) {
-        throw new DomainError('invitation_expired', 'This invitation has expired; ask an admin for a new one');
+        throw new DomainError(
+          'invitation_expired',
+          'This invitation has expired; ask an admin for a new one',
+        );
       }
       const existing = await this.users.findByEmailWithHash(inv.email, em);
       let user = existing;
       if (existing) {
         if (!(await argon2Verify(existing.passwordHash, input.password))) {
-          throw new DomainError('invalid_credentials', 'This email already has an account: enter its password to join');
+          throw new DomainError(
+            'invalid_credentials',
+            'This email already has an account: enter its password to join',
+          );
         }
       } else {
         user = await this.users.create(em, { email: inv.email, name: input.name, password: input.password });

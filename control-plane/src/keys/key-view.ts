@@ -1,9 +1,13 @@
 import { type ApiKey, type KeyStatus, LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
-import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
 import { displayPrefix } from '@portcullis/shared/keys';
+import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
 
 /** `expired` is derived: revoked stays revoked; any other key past its expiry is expired. */
-export function deriveStatus(stored: StoredKeyStatus, expiresAt: Date | null, now: Date = new Date()): KeyStatus {
+export function deriveStatus(
+  stored: StoredKeyStatus,
+  expiresAt: Date | null,
+  now: Date = new Date(),
+): KeyStatus {
   if (stored === 'revoked') return 'revoked';
   if (expiresAt && expiresAt.getTime() <= now.getTime()) return 'expired';
   return stored;

@@ -20,7 +20,9 @@ export class KeysController {
   constructor(private readonly keys: KeysService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List keys (members see their own); search by name or prefix, filter, sort, paginate' })
+  @ApiOperation({
+    summary: 'List keys (members see their own); search by name or prefix, filter, sort, paginate',
+  })
   @ApiQuery({ name: 'search', required: false })
   @ApiQuery({ name: 'status', required: false, enum: ['active', 'inactive', 'expired', 'revoked'] })
   @ApiQuery({ name: 'ownerId', required: false })

@@ -13,14 +13,14 @@ import { makeKey } from '@portcullis/shared/keys';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
-import { type Page, decodeCursor, encodeCursor } from '../common/pagination';
+import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { ApiKeyEntity } from './api-key.entity';
-import { type KeyOwner, STATUS_SQL, deriveStatus, toApiKey } from './key-view';
+import { deriveStatus, type KeyOwner, STATUS_SQL, toApiKey } from './key-view';
 
 const EMPTY_LIMITS: Limits = {
   requestsPerMinute: null,
@@ -70,7 +70,11 @@ const isKeyCursor = (v: unknown): v is KeyCursor => {
 
 const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-type ListRow = Record<string, unknown> & { sort_value: string; owner_email: string | null; owner_name: string | null };
+type ListRow = Record<string, unknown> & {
+  sort_value: string;
+  owner_email: string | null;
+  owner_name: string | null;
+};
 
 @Injectable()
 export class KeysService {
@@ -100,7 +104,10 @@ export class KeysService {
     if (q.cursor) {
       const c = decodeCursor(q.cursor, isKeyCursor);
       if (c.s !== q.sort || c.o !== order) {
-        throw DomainError.invalidField('cursor', 'belongs to a different sort order; start again without a cursor');
+        throw DomainError.invalidField(
+          'cursor',
+          'belongs to a different sort order; start again without a cursor',
+        );
       }
       const cmp = order === 'asc' ? '>' : '<';
       where.push(`((${sort.expr}), k.id) ${cmp} (${param(c.v)}::${sort.cast}, ${param(c.i)}::uuid)`);
@@ -191,15 +198,18 @@ export class KeysService {
       if (entity.status === 'revoked') throw new DomainError('key_revoked', 'A revoked key cannot be edited');
       const before = await this.view(em, entity);
       if (input.ownerId !== undefined && input.ownerId !== entity.ownerId) {
-        if (caller.org.role !== 'admin') throw new DomainError('forbidden', 'Only organization admins may change owners');
+        if (caller.org.role !== 'admin')
+          throw new DomainError('forbidden', 'Only organization admins may change owners');
         if (!(await this.orgs.isMember(caller.org.orgId, input.ownerId, em))) {
           throw DomainError.invalidField('ownerId', 'is not a member of this organization');
         }
         entity.ownerId = input.ownerId;
       }
       if (input.name !== undefined) entity.name = input.name;
-      if (input.expiresAt !== undefined) entity.expiresAt = input.expiresAt === null ? null : new Date(input.expiresAt);
-      else if (input.expiresIn !== undefined) entity.expiresAt = expiryFromPreset(input.expiresIn, new Date());
+      if (input.expiresAt !== undefined)
+        entity.expiresAt = input.expiresAt === null ? null : new Date(input.expiresAt);
+      else if (input.expiresIn !== undefined)
+        entity.expiresAt = expiryFromPreset(input.expiresIn, new Date());
       if (input.limits !== undefined) entity.limits = { ...EMPTY_LIMITS, ...entity.limits, ...input.limits };
       if (input.budget !== undefined) entity.budget = input.budget;
       if (input.allowedProviders !== undefined) entity.allowedProviders = input.allowedProviders;
@@ -208,7 +218,10 @@ export class KeysService {
       if (input.metadata !== undefined) entity.metadata = input.metadata;
       if (input.mcp !== undefined) entity.mcp = input.mcp;
       await em.getRepository(ApiKeyEntity).save(entity);
-      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      const after = await this.view(
+        em,
+        await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }),
+      );
       await this.record(em, caller, 'key.updated', after, before, after);
       return after;
     });
@@ -222,11 +235,14 @@ export class KeysService {
       const entity = await this.findVisible(em, caller, id, true);
       this.assertUsable(entity, 'rotated');
       const before = await this.view(em, entity);
-      await em.query('UPDATE api_keys SET secret_hash = $2, last_rotated_at = now(), updated_at = now() WHERE id = $1', [
-        entity.id,
-        secretHash,
-      ]);
-      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      await em.query(
+        'UPDATE api_keys SET secret_hash = $2, last_rotated_at = now(), updated_at = now() WHERE id = $1',
+        [entity.id, secretHash],
+      );
+      const after = await this.view(
+        em,
+        await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }),
+      );
       await this.record(em, caller, 'key.rotated', after, before, after);
       return after;
     });
@@ -285,7 +301,10 @@ export class KeysService {
          WHERE id = $1`,
         [entity.id, status],
       );
-      const after = await this.view(em, await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }));
+      const after = await this.view(
+        em,
+        await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }),
+      );
       await this.record(em, caller, action, after, before, after);
       return after;
     });
@@ -300,7 +319,12 @@ export class KeysService {
   }
 
   /** A key the caller may see: in their organization, not deleted, and their own unless they are an admin. */
-  private async findVisible(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ApiKeyEntity> {
+  private async findVisible(
+    em: EntityManager,
+    caller: OrgCaller,
+    id: string,
+    lock = false,
+  ): Promise<ApiKeyEntity> {
     if (!isUuid(id)) throw DomainError.notFound('API key');
     const qb = em
       .getRepository(ApiKeyEntity)

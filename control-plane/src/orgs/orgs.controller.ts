@@ -3,8 +3,8 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CreateOrgSchema } from '@portcullis/shared/auth';
 import type { z } from 'zod';
 import { Auth, CurrentActor, Org } from '../common/decorators/auth.decorators';
-import type { Actor, AuthContext, OrgContext } from '../common/request-context';
 import { jsonSchema } from '../common/openapi';
+import type { Actor, AuthContext, OrgContext } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { OrgsService } from './orgs.service';
 
@@ -23,7 +23,11 @@ export class OrgsController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an organization; the caller becomes its admin' })
   @ApiBody({ schema: jsonSchema(CreateOrgSchema) })
-  create(@Body(new ZodPipe(CreateOrgSchema)) body: z.output<typeof CreateOrgSchema>, @CurrentActor() actor: Actor, @Auth() auth: AuthContext) {
+  create(
+    @Body(new ZodPipe(CreateOrgSchema)) body: z.output<typeof CreateOrgSchema>,
+    @CurrentActor() actor: Actor,
+    @Auth() auth: AuthContext,
+  ) {
     return this.orgs.createAsUser(body.name, { ...actor, userId: auth.userId });
   }
 

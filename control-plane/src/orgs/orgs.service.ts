@@ -26,7 +26,12 @@ export class OrgsService {
         WHERE m.user_id = $1 ORDER BY o.created_at, o.id`,
       [userId],
     );
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString() }));
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      role: r.role,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
   }
 
   async get(orgId: string, userId: string): Promise<OrgMembershipView> {
@@ -37,14 +42,22 @@ export class OrgsService {
   }
 
   /** Creates an organization with `adminUserId` as its first admin, audited as the org's first record. */
-  async create(em: EntityManager, name: string, adminUserId: string, actor: Actor): Promise<OrgMembershipView> {
+  async create(
+    em: EntityManager,
+    name: string,
+    adminUserId: string,
+    actor: Actor,
+  ): Promise<OrgMembershipView> {
     const rows: { id: string; created_at: Date }[] = await em.query(
       'INSERT INTO organizations (name) VALUES ($1) RETURNING id, created_at',
       [name],
     );
     const org = rows[0];
     if (!org) throw new Error('organization insert returned nothing');
-    await em.query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')", [org.id, adminUserId]);
+    await em.query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')", [
+      org.id,
+      adminUserId,
+    ]);
     await this.audit.append(em, {
       orgId: org.id,
       actor,

@@ -24,8 +24,12 @@ export class UsersController {
   @ApiQuery({ name: 'search', required: false })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
-  list(@Caller() caller: OrgCaller, @Query(new ZodPipe(UsersQuerySchema, 'query')) q: z.output<typeof UsersQuerySchema>) {
-    if (caller.org.role !== 'admin') throw new DomainError('forbidden', 'Only organization admins may list users');
+  list(
+    @Caller() caller: OrgCaller,
+    @Query(new ZodPipe(UsersQuerySchema, 'query')) q: z.output<typeof UsersQuerySchema>,
+  ) {
+    if (caller.org.role !== 'admin')
+      throw new DomainError('forbidden', 'Only organization admins may list users');
     return this.users.listInOrg(caller.org.orgId, q);
   }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Role } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { type Page, decodeCursor, encodeCursor } from '../common/pagination';
+import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import { isUuid } from '../common/uuid';
 import { argon2Hash } from '../crypto/hashing';
 import { User } from './user.entity';
@@ -20,7 +20,9 @@ export interface OrgUser extends PublicUser {
   role: Role;
 }
 
-export const toPublicUser = (u: Pick<User, 'id' | 'email' | 'name' | 'status' | 'createdAt'>): PublicUser => ({
+export const toPublicUser = (
+  u: Pick<User, 'id' | 'email' | 'name' | 'status' | 'createdAt'>,
+): PublicUser => ({
   id: u.id,
   email: u.email,
   name: u.name,
@@ -29,7 +31,10 @@ export const toPublicUser = (u: Pick<User, 'id' | 'email' | 'name' | 'status' | 
 });
 
 const isEmailCursor = (v: unknown): v is { e: string; i: string } =>
-  typeof v === 'object' && v !== null && typeof (v as { e: unknown }).e === 'string' && isUuid((v as { i: unknown }).i);
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { e: unknown }).e === 'string' &&
+  isUuid((v as { i: unknown }).i);
 
 @Injectable()
 export class UsersService {
@@ -46,12 +51,19 @@ export class UsersService {
 
   async create(em: EntityManager, input: { email: string; name: string; password: string }): Promise<User> {
     const repo = em.getRepository(User);
-    const user = repo.create({ email: input.email, name: input.name, passwordHash: await argon2Hash(input.password) });
+    const user = repo.create({
+      email: input.email,
+      name: input.name,
+      passwordHash: await argon2Hash(input.password),
+    });
     return repo.save(user);
   }
 
   /** The members of one organization, ordered by email, searchable by name or email. */
-  async listInOrg(orgId: string, q: { search?: string; limit: number; cursor?: string }): Promise<Page<OrgUser>> {
+  async listInOrg(
+    orgId: string,
+    q: { search?: string; limit: number; cursor?: string },
+  ): Promise<Page<OrgUser>> {
     const params: unknown[] = [orgId];
     let where = 'm.org_id = $1';
     if (q.search) {
@@ -64,25 +76,42 @@ export class UsersService {
       where += ` AND (u.email, u.id) > ($${params.length - 1}, $${params.length})`;
     }
     params.push(q.limit + 1);
-    const rows: { id: string; email: string; name: string; status: User['status']; created_at: Date; role: Role }[] =
-      await this.db.query(
-        `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+    const rows: {
+      id: string;
+      email: string;
+      name: string;
+      status: User['status'];
+      created_at: Date;
+      role: Role;
+    }[] = await this.db.query(
+      `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
           WHERE ${where} ORDER BY u.email, u.id LIMIT $${params.length}`,
-        params,
-      );
-    const page = rows.slice(0, q.limit).map((r) => ({ ...toPublicUser({ ...r, createdAt: r.created_at }), role: r.role }));
+      params,
+    );
+    const page = rows
+      .slice(0, q.limit)
+      .map((r) => ({ ...toPublicUser({ ...r, createdAt: r.created_at }), role: r.role }));
     const last = page[page.length - 1];
-    return { data: page, nextCursor: rows.length > q.limit && last ? encodeCursor({ e: last.email, i: last.id }) : null };
+    return {
+      data: page,
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ e: last.email, i: last.id }) : null,
+    };
   }
 
   async getInOrg(orgId: string, userId: string): Promise<OrgUser> {
     if (!isUuid(userId)) throw DomainError.notFound('User');
-    const rows: { id: string; email: string; name: string; status: User['status']; created_at: Date; role: Role }[] =
-      await this.db.query(
-        `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+    const rows: {
+      id: string;
+      email: string;
+      name: string;
+      status: User['status'];
+      created_at: Date;
+      role: Role;
+    }[] = await this.db.query(
+      `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
           WHERE m.org_id = $1 AND u.id = $2`,
-        [orgId, userId],
-      );
+      [orgId, userId],
+    );
     const r = rows[0];
     if (!r) throw DomainError.notFound('User');
     return { ...toPublicUser({ ...r, createdAt: r.created_at }), role: r.role };

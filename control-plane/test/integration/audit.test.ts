@@ -39,9 +39,13 @@ describe('audit trail', () => {
       token: admin.token,
       headers: { 'x-forwarded-for': '192.0.2.44' },
     });
-    const page1 = await api<{ data: Event[]; nextCursor: string | null }>('GET', `/api/v1/orgs/${orgId}/audit-events?limit=2`, {
-      token: admin.token,
-    });
+    const page1 = await api<{ data: Event[]; nextCursor: string | null }>(
+      'GET',
+      `/api/v1/orgs/${orgId}/audit-events?limit=2`,
+      {
+        token: admin.token,
+      },
+    );
     expect(page1.status).toBe(200);
     const latest = page1.body.data[0];
     expect(latest).toMatchObject({
@@ -54,24 +58,34 @@ describe('audit trail', () => {
     expect(latest?.before?.status).toBe('active');
     expect(latest?.after?.status).toBe('inactive');
     expect(page1.body.nextCursor).not.toBeNull();
-    const page2 = await api<{ data: Event[] }>('GET', `/api/v1/orgs/${orgId}/audit-events?limit=2&cursor=${page1.body.nextCursor}`, {
-      token: admin.token,
-    });
+    const page2 = await api<{ data: Event[] }>(
+      'GET',
+      `/api/v1/orgs/${orgId}/audit-events?limit=2&cursor=${page1.body.nextCursor}`,
+      {
+        token: admin.token,
+      },
+    );
     const seqs = [...page1.body.data, ...page2.body.data].map((e) => e.seq);
     expect(seqs).toEqual([...seqs].sort((a, b) => b - a));
     expect(new Set(seqs).size).toBe(seqs.length);
-    const filtered = await api<{ data: Event[] }>('GET', `/api/v1/orgs/${orgId}/audit-events?action=key.created`, {
-      token: admin.token,
-    });
+    const filtered = await api<{ data: Event[] }>(
+      'GET',
+      `/api/v1/orgs/${orgId}/audit-events?action=key.created`,
+      {
+        token: admin.token,
+      },
+    );
     expect(filtered.body.data.map((e) => e.action)).toEqual(['key.created']);
   });
 
   it('rows cannot be updated or deleted through SQL while the trigger stands', async () => {
     const { orgId } = await newOrg();
-    await expect(withDb((c) => c.query("UPDATE audit_events SET action = 'x' WHERE org_id = $1", [orgId]))).rejects.toThrow(
-      /append-only/,
-    );
-    await expect(withDb((c) => c.query('DELETE FROM audit_events WHERE org_id = $1', [orgId]))).rejects.toThrow(/append-only/);
+    await expect(
+      withDb((c) => c.query("UPDATE audit_events SET action = 'x' WHERE org_id = $1", [orgId])),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      withDb((c) => c.query('DELETE FROM audit_events WHERE org_id = $1', [orgId])),
+    ).rejects.toThrow(/append-only/);
   });
 
   it('verify passes on an intact chain and finds an edited row', async () => {
@@ -92,17 +106,24 @@ describe('audit trail', () => {
     const { orgId, admin } = await newOrg();
     for (let i = 0; i < 3; i++) await createKey(orgId, admin.token);
     await tamper('DELETE FROM audit_events WHERE org_id = $1 AND seq = 6', [orgId]);
-    const tail = await api<Verify>('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, { token: admin.token });
+    const tail = await api<Verify>('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, {
+      token: admin.token,
+    });
     expect(tail.body).toMatchObject({ ok: false, checked: 5 });
     await tamper('DELETE FROM audit_events WHERE org_id = $1 AND seq = 2', [orgId]);
-    const middle = await api<Verify>('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, { token: admin.token });
+    const middle = await api<Verify>('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, {
+      token: admin.token,
+    });
     expect(middle.body).toMatchObject({ ok: false, brokenAtSeq: 2 });
   });
 
   it('verify finds a row whose hash was recomputed to hide an edit (the next link breaks)', async () => {
     const { orgId, admin } = await newOrg();
     for (let i = 0; i < 2; i++) await createKey(orgId, admin.token);
-    await tamper("UPDATE audit_events SET action = 'key.nothing', hash = md5('forged') WHERE org_id = $1 AND seq = 4", [orgId]);
+    await tamper(
+      "UPDATE audit_events SET action = 'key.nothing', hash = md5('forged') WHERE org_id = $1 AND seq = 4",
+      [orgId],
+    );
     const bad = await api<Verify>('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, { token: admin.token });
     expect(bad.body.ok).toBe(false);
     expect(bad.body.brokenAtSeq).toBe(4);

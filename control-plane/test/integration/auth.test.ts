@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ErrorBody, type SignedIn, api, login, loginBootstrap, newOrg, unique } from './client';
+import { api, type ErrorBody, login, loginBootstrap, newOrg, type SignedIn, unique } from './client';
 import { withDb } from './db';
 import { BOOTSTRAP } from './global-setup';
 
@@ -27,7 +27,10 @@ describe('sign-in', () => {
 
   it('stores sessions only as hashes', async () => {
     const s = await loginBootstrap();
-    const found = await withDb(async (c) => (await c.query('SELECT count(*)::int AS n FROM sessions WHERE token_hash = $1', [s.token])).rows[0].n);
+    const found = await withDb(
+      async (c) =>
+        (await c.query('SELECT count(*)::int AS n FROM sessions WHERE token_hash = $1', [s.token])).rows[0].n,
+    );
     expect(found).toBe(0);
   });
 
@@ -37,7 +40,10 @@ describe('sign-in', () => {
       { email: BOOTSTRAP.email, password: 'wrong-password' },
       { email: 'nobody@example.test', password: 'whatever-password' },
     ]) {
-      const res = await api<ErrorBody>('POST', '/api/v1/auth/login', { body, headers: { 'x-forwarded-for': ip } });
+      const res = await api<ErrorBody>('POST', '/api/v1/auth/login', {
+        body,
+        headers: { 'x-forwarded-for': ip },
+      });
       expect(res.status).toBe(401);
       expect(res.body.error).toEqual({ code: 'invalid_credentials', message: 'Wrong email or password' });
     }
@@ -54,9 +60,10 @@ describe('sign-in', () => {
   it('an expired session is refused', async () => {
     const s = await loginBootstrap();
     await withDb((c) =>
-      c.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND created_at > now() - interval '2 seconds'", [
-        s.user.id,
-      ]),
+      c.query(
+        "UPDATE sessions SET expires_at = now() - interval '1 second' WHERE user_id = $1 AND created_at > now() - interval '2 seconds'",
+        [s.user.id],
+      ),
     );
     expect((await api('GET', '/api/v1/me', { token: s.token })).status).toBe(401);
   });
@@ -109,11 +116,13 @@ describe('organizations and invitations', () => {
   it('a user may belong to several organizations with different roles', async () => {
     const a = await newOrg();
     const b = await newOrg();
-    const inv = await api<{ acceptUrl: string; invitation: { email: string; role: string; expiresAt: string } }>(
-      'POST',
-      `/api/v1/orgs/${b.orgId}/invitations`,
-      { token: b.admin.token, body: { email: a.admin.user.email, role: 'member' } },
-    );
+    const inv = await api<{
+      acceptUrl: string;
+      invitation: { email: string; role: string; expiresAt: string };
+    }>('POST', `/api/v1/orgs/${b.orgId}/invitations`, {
+      token: b.admin.token,
+      body: { email: a.admin.user.email, role: 'member' },
+    });
     expect(inv.status).toBe(201);
     expect(inv.body.invitation.role).toBe('member');
     const days = (Date.parse(inv.body.invitation.expiresAt) - Date.now()) / 86_400_000;
@@ -127,7 +136,9 @@ describe('organizations and invitations', () => {
       body: { name: 'A', password: 'member-password-1' },
     });
     expect(accepted.status).toBe(200);
-    const orgs = await api<{ data: { id: string; role: string }[] }>('GET', '/api/v1/orgs', { token: a.admin.token });
+    const orgs = await api<{ data: { id: string; role: string }[] }>('GET', '/api/v1/orgs', {
+      token: a.admin.token,
+    });
     expect(orgs.body.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ id: a.orgId, role: 'admin' }),
@@ -144,23 +155,43 @@ describe('organizations and invitations', () => {
   it('an expired invitation and a replaced one are refused clearly; unknown tokens are 404', async () => {
     const { orgId, admin } = await newOrg();
     const email = `${unique('late')}@example.test`;
-    const first = await api<{ acceptUrl: string; invitation: { id: string } }>('POST', `/api/v1/orgs/${orgId}/invitations`, {
-      token: admin.token,
-      body: { email, role: 'member' },
-    });
-    const second = await api<{ acceptUrl: string; invitation: { id: string } }>('POST', `/api/v1/orgs/${orgId}/invitations`, {
-      token: admin.token,
-      body: { email, role: 'member' },
-    });
-    const replaced = await api<ErrorBody>('POST', `/api/v1/invitations/${first.body.acceptUrl.split('/').pop()}/accept`, {
-      body: { name: 'Late', password: 'member-password-1' },
-    });
+    const first = await api<{ acceptUrl: string; invitation: { id: string } }>(
+      'POST',
+      `/api/v1/orgs/${orgId}/invitations`,
+      {
+        token: admin.token,
+        body: { email, role: 'member' },
+      },
+    );
+    const second = await api<{ acceptUrl: string; invitation: { id: string } }>(
+      'POST',
+      `/api/v1/orgs/${orgId}/invitations`,
+      {
+        token: admin.token,
+        body: { email, role: 'member' },
+      },
+    );
+    const replaced = await api<ErrorBody>(
+      'POST',
+      `/api/v1/invitations/${first.body.acceptUrl.split('/').pop()}/accept`,
+      {
+        body: { name: 'Late', password: 'member-password-1' },
+      },
+    );
     expect(replaced.status).toBe(409);
     expect(replaced.body.error.code).toBe('invitation_used');
-    await withDb((c) => c.query("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1", [second.body.invitation.id]));
-    const expired = await api<ErrorBody>('POST', `/api/v1/invitations/${second.body.acceptUrl.split('/').pop()}/accept`, {
-      body: { name: 'Late', password: 'member-password-1' },
-    });
+    await withDb((c) =>
+      c.query("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1", [
+        second.body.invitation.id,
+      ]),
+    );
+    const expired = await api<ErrorBody>(
+      'POST',
+      `/api/v1/invitations/${second.body.acceptUrl.split('/').pop()}/accept`,
+      {
+        body: { name: 'Late', password: 'member-password-1' },
+      },
+    );
     expect(expired.status).toBe(409);
     expect(expired.body.error.code).toBe('invitation_expired');
     const unknown = await api<ErrorBody>('POST', '/api/v1/invitations/ptci_nope/accept', {
@@ -187,7 +218,9 @@ describe('organizations and invitations', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([expect.objectContaining({ id: admin.user.id, role: 'admin' })]);
-    const one = await api<{ id: string }>('GET', `/api/v1/orgs/${orgId}/users/${admin.user.id}`, { token: admin.token });
+    const one = await api<{ id: string }>('GET', `/api/v1/orgs/${orgId}/users/${admin.user.id}`, {
+      token: admin.token,
+    });
     expect(one.body.id).toBe(admin.user.id);
     expect(one.text).not.toMatch(/password/i);
   });

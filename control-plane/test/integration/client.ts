@@ -63,7 +63,10 @@ export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-
 /** A fresh organization administered by a fresh user (invited by the bootstrap admin, then accepted). */
 export async function newOrg(): Promise<{ orgId: string; admin: SignedIn }> {
   const root = await loginBootstrap();
-  const org = await api<{ id: string }>('POST', '/api/v1/orgs', { token: root.token, body: { name: unique('org') } });
+  const org = await api<{ id: string }>('POST', '/api/v1/orgs', {
+    token: root.token,
+    body: { name: unique('org') },
+  });
   if (org.status !== 201) throw new Error(`org create failed: ${org.text}`);
   const admin = await addMember(org.body.id, root.token, 'admin');
   // The bootstrap admin leaves the picture: tests act as this org's own admin.
@@ -71,7 +74,11 @@ export async function newOrg(): Promise<{ orgId: string; admin: SignedIn }> {
 }
 
 /** Invites a new email into the org with `role` and accepts; returns the new user's session. */
-export async function addMember(orgId: string, adminToken: string, role: 'admin' | 'member'): Promise<SignedIn> {
+export async function addMember(
+  orgId: string,
+  adminToken: string,
+  role: 'admin' | 'member',
+): Promise<SignedIn> {
   const email = `${unique(role)}@example.test`;
   const inv = await api<{ acceptUrl: string }>('POST', `/api/v1/orgs/${orgId}/invitations`, {
     token: adminToken,
@@ -90,12 +97,14 @@ export async function createKey(
   orgId: string,
   token: string,
   body: Record<string, unknown> = {},
-): Promise<{ key: { id: string; prefix: string; status: string; ownerId: string; name: string }; secret: string }> {
-  const res = await api<{ key: { id: string; prefix: string; status: string; ownerId: string; name: string }; secret: string }>(
-    'POST',
-    `/api/v1/orgs/${orgId}/keys`,
-    { token, body: { name: unique('key'), ...body } },
-  );
+): Promise<{
+  key: { id: string; prefix: string; status: string; ownerId: string; name: string };
+  secret: string;
+}> {
+  const res = await api<{
+    key: { id: string; prefix: string; status: string; ownerId: string; name: string };
+    secret: string;
+  }>('POST', `/api/v1/orgs/${orgId}/keys`, { token, body: { name: unique('key'), ...body } });
   if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${res.text}`);
   return res.body;
 }

@@ -24,15 +24,18 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   const logFile = path.join(tmpdir(), `${db}.log`);
   writeFileSync(logFile, '');
-  const cp = await startControlPlane({
-    DATABASE_URL: databaseUrl(db),
-    PORT: String(port),
-    BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP.email,
-    BOOTSTRAP_ADMIN_PASSWORD: BOOTSTRAP.password,
-    BOOTSTRAP_ORG_NAME: BOOTSTRAP.org,
-    // Tests speak for several client addresses through X-Forwarded-For from loopback.
-    TRUSTED_PROXIES: 'loopback',
-  }, logFile);
+  const cp = await startControlPlane(
+    {
+      DATABASE_URL: databaseUrl(db),
+      PORT: String(port),
+      BOOTSTRAP_ADMIN_EMAIL: BOOTSTRAP.email,
+      BOOTSTRAP_ADMIN_PASSWORD: BOOTSTRAP.password,
+      BOOTSTRAP_ORG_NAME: BOOTSTRAP.org,
+      // Tests speak for several client addresses through X-Forwarded-For from loopback.
+      TRUSTED_PROXIES: 'loopback',
+    },
+    logFile,
+  );
   project.provide('baseUrl', `http://127.0.0.1:${port}`);
   project.provide('databaseUrl', databaseUrl(db));
   project.provide('logFile', logFile);

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ErrorBody, type SignedIn, addMember, api, createKey, newOrg } from './client';
+import { addMember, api, createKey, type ErrorBody, newOrg, type SignedIn } from './client';
 import { withDb } from './db';
 
 interface Key {
@@ -36,9 +36,13 @@ beforeAll(async () => {
 });
 
 async function auditActions(targetId: string): Promise<string[]> {
-  const res = await api<Page<{ action: string }>>('GET', `/api/v1/orgs/${orgId}/audit-events?targetId=${targetId}`, {
-    token: admin.token,
-  });
+  const res = await api<Page<{ action: string }>>(
+    'GET',
+    `/api/v1/orgs/${orgId}/audit-events?targetId=${targetId}`,
+    {
+      token: admin.token,
+    },
+  );
   expect(res.status).toBe(200);
   return res.body.data.map((e) => e.action).reverse();
 }
@@ -85,7 +89,9 @@ describe('create', () => {
     const days = (Date.parse(key.expiresAt ?? '') - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(89.9);
     expect(days).toBeLessThanOrEqual(90);
-    const got = await api<Key & { secret?: string }>('GET', `${keysPath()}/${key.id}`, { token: admin.token });
+    const got = await api<Key & { secret?: string }>('GET', `${keysPath()}/${key.id}`, {
+      token: admin.token,
+    });
     expect(got.status).toBe(200);
     expect(got.text).not.toContain(secret);
     expect(await auditActions(key.id)).toEqual(['key.created']);
@@ -101,7 +107,10 @@ describe('create', () => {
     const { key } = await createKey(orgId, admin.token, { expiresIn: preset });
     const got = await api<Key>('GET', `${keysPath()}/${key.id}`, { token: admin.token });
     if (days === null) expect(got.body.expiresAt).toBeNull();
-    else expect(Math.round((Date.parse(got.body.expiresAt ?? '') - Date.now()) / 86_400_000)).toBeGreaterThanOrEqual(days - 1);
+    else
+      expect(
+        Math.round((Date.parse(got.body.expiresAt ?? '') - Date.now()) / 86_400_000),
+      ).toBeGreaterThanOrEqual(days - 1);
   });
 
   it('accepts a custom expiry date', async () => {
@@ -139,7 +148,10 @@ describe('state transitions', () => {
   it('deactivate → activate → rotate → revoke, each audited, revoked is final', async () => {
     const { key, secret } = await createKey(orgId, admin.token);
     const path = `${keysPath()}/${key.id}`;
-    const hashBefore = await withDb(async (c) => (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0].secret_hash);
+    const hashBefore = await withDb(
+      async (c) =>
+        (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0].secret_hash,
+    );
 
     const off = await api<Key>('POST', `${path}/deactivate`, { token: admin.token });
     expect(off.status).toBe(200);
@@ -155,7 +167,10 @@ describe('state transitions', () => {
     expect(rotated.body.secret).not.toBe(secret);
     expect(rotated.body.key.prefix).toBe(key.prefix);
     expect(rotated.body.key.lastRotatedAt).not.toBeNull();
-    const hashAfter = await withDb(async (c) => (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0].secret_hash);
+    const hashAfter = await withDb(
+      async (c) =>
+        (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0].secret_hash,
+    );
     expect(hashAfter).not.toBe(hashBefore);
     expect(hashAfter).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
 
@@ -184,13 +199,17 @@ describe('state transitions', () => {
 
   it('derives expired from expiresAt; an expired key cannot be activated or rotated until given a new expiry', async () => {
     const { key } = await createKey(orgId, admin.token, { expiresIn: '30d' });
-    await withDb((c) => c.query("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [key.id]));
+    await withDb((c) =>
+      c.query("UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1", [key.id]),
+    );
     const path = `${keysPath()}/${key.id}`;
     const got = await api<Key>('GET', path, { token: admin.token });
     expect(got.body.status).toBe('expired');
     const listed = await api<Page<Key>>('GET', `${keysPath()}?status=expired`, { token: admin.token });
     expect(listed.body.data.map((k) => k.id)).toContain(key.id);
-    const active = await api<Page<Key>>('GET', `${keysPath()}?status=active&limit=200`, { token: admin.token });
+    const active = await api<Page<Key>>('GET', `${keysPath()}?status=active&limit=200`, {
+      token: admin.token,
+    });
     expect(active.body.data.map((k) => k.id)).not.toContain(key.id);
     for (const suffix of ['/activate', '/rotate']) {
       const res = await api<ErrorBody>('POST', `${path}${suffix}`, { token: admin.token });
@@ -203,7 +222,9 @@ describe('state transitions', () => {
   });
 
   it('edits fields, merging limits and replacing lists', async () => {
-    const { key } = await createKey(orgId, admin.token, { limits: { requestsPerMinute: 10, tokensPerMinute: 1000 } });
+    const { key } = await createKey(orgId, admin.token, {
+      limits: { requestsPerMinute: 10, tokensPerMinute: 1000 },
+    });
     const res = await api<Key>('PATCH', `${keysPath()}/${key.id}`, {
       token: admin.token,
       body: {
@@ -240,7 +261,9 @@ describe('state transitions', () => {
     expect((await api('DELETE', `${keysPath()}/${key.id}`, { token: admin.token })).status).toBe(404);
     const listed = await api<Page<Key>>('GET', `${keysPath()}?search=${key.prefix}`, { token: admin.token });
     expect(listed.body.data).toHaveLength(0);
-    const row = await withDb(async (c) => (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0]);
+    const row = await withDb(
+      async (c) => (await c.query('SELECT secret_hash FROM api_keys WHERE id = $1', [key.id])).rows[0],
+    );
     expect(row.secret_hash).toBeNull();
     expect(await auditActions(key.id)).toEqual(['key.created', 'key.deleted']);
   });
@@ -268,7 +291,9 @@ describe('members and their keys', () => {
       });
       expect(res.status, `${method} ${suffix}`).toBe(404);
     }
-    const mineOff = await api<Key>('POST', `${keysPath()}/${mine.key.id}/deactivate`, { token: member.token });
+    const mineOff = await api<Key>('POST', `${keysPath()}/${mine.key.id}/deactivate`, {
+      token: member.token,
+    });
     expect(mineOff.body.status).toBe('inactive');
     const adminSees = await api<Key>('GET', `${keysPath()}/${mine.key.id}`, { token: admin.token });
     expect(adminSees.status).toBe(200);
@@ -280,17 +305,36 @@ describe('members and their keys', () => {
   });
 
   it('members cannot read the audit trail or list users', async () => {
-    expect((await api('GET', `/api/v1/orgs/${orgId}/audit-events`, { token: member.token })).status).toBe(403);
-    expect((await api('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, { token: member.token })).status).toBe(403);
+    expect((await api('GET', `/api/v1/orgs/${orgId}/audit-events`, { token: member.token })).status).toBe(
+      403,
+    );
+    expect(
+      (await api('GET', `/api/v1/orgs/${orgId}/audit-events/verify`, { token: member.token })).status,
+    ).toBe(403);
     expect((await api('GET', `/api/v1/orgs/${orgId}/users`, { token: member.token })).status).toBe(403);
-    expect((await api('POST', `/api/v1/orgs/${orgId}/invitations`, { token: member.token, body: { email: 'x@y.z', role: 'admin' } })).status).toBe(403);
+    expect(
+      (
+        await api('POST', `/api/v1/orgs/${orgId}/invitations`, {
+          token: member.token,
+          body: { email: 'x@y.z', role: 'admin' },
+        })
+      ).status,
+    ).toBe(403);
   });
 });
 
 describe('list: search, filter, sort, paginate', () => {
   let listOrg: string;
   let token: string;
-  const names = ['alpha', 'Bravo', 'charlie', 'delta', 'echo', "o'brien; DROP TABLE api_keys;--", '100%_done'];
+  const names = [
+    'alpha',
+    'Bravo',
+    'charlie',
+    'delta',
+    'echo',
+    "o'brien; DROP TABLE api_keys;--",
+    '100%_done',
+  ];
 
   beforeAll(async () => {
     const o = await newOrg();
@@ -358,9 +402,13 @@ describe('list: search, filter, sort, paginate', () => {
 
   it('refuses a cursor from another sort order', async () => {
     const first = await list('sort=name&limit=2');
-    const res = await api<ErrorBody>('GET', `/api/v1/orgs/${listOrg}/keys?sort=created&cursor=${first.body.nextCursor}`, {
-      token,
-    });
+    const res = await api<ErrorBody>(
+      'GET',
+      `/api/v1/orgs/${listOrg}/keys?sort=created&cursor=${first.body.nextCursor}`,
+      {
+        token,
+      },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.details?.[0]?.field).toBe('cursor');
   });

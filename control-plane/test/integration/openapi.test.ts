@@ -28,20 +28,33 @@ const ROUTES = [
 
 describe('GET /api/openapi.json', () => {
   it('describes every route, with request schemas for bodies', async () => {
-    const res = await api<{ openapi: string; paths: Record<string, Record<string, { requestBody?: unknown }>> }>(
-      'GET',
-      '/api/openapi.json',
-    );
+    const res = await api<{
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    }>('GET', '/api/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
-    const described = Object.entries(res.body.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+    const described = Object.entries(res.body.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m} ${path}`),
+    );
     expect(described.sort()).toEqual([...ROUTES].sort());
     const create = res.body.paths['/api/v1/orgs/{org}/keys']?.post?.requestBody as {
-      content: { 'application/json': { schema: { required: string[]; properties: Record<string, unknown> } } };
+      content: {
+        'application/json': { schema: { required: string[]; properties: Record<string, unknown> } };
+      };
     };
     expect(create.content['application/json'].schema.required).toEqual(['name']);
     expect(Object.keys(create.content['application/json'].schema.properties)).toEqual(
-      expect.arrayContaining(['name', 'expiresIn', 'expiresAt', 'ownerId', 'limits', 'budget', 'ipAllowlist', 'mcp']),
+      expect.arrayContaining([
+        'name',
+        'expiresIn',
+        'expiresAt',
+        'ownerId',
+        'limits',
+        'budget',
+        'ipAllowlist',
+        'mcp',
+      ]),
     );
   });
 });

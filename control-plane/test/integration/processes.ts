@@ -52,7 +52,10 @@ export interface RunningProcess {
 }
 
 /** Starts `node dist/main.js` with the given settings and resolves once it prints its listening line. */
-export async function startControlPlane(env: Record<string, string>, logFile?: string): Promise<RunningProcess> {
+export async function startControlPlane(
+  env: Record<string, string>,
+  logFile?: string,
+): Promise<RunningProcess> {
   const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,7 +94,10 @@ export async function startControlPlane(env: Record<string, string>, logFile?: s
 }
 
 /** Runs the control plane expecting it to exit; returns its exit code and everything it printed. */
-export async function runToExit(env: Record<string, string>, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export async function runToExit(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
   const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

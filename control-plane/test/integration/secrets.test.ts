@@ -28,7 +28,9 @@ describe('the plaintext secret', () => {
     await api('POST', `${keysPath}/${key.id}/deactivate`, { token: admin.token });
     await api('POST', `${keysPath}/${key.id}/activate`, { token: admin.token });
     await api('GET', `/api/v1/orgs/${orgId}/audit-events?limit=200`, { token: admin.token });
-    const rotated = await api<{ secret: string }>('POST', `${keysPath}/${key.id}/rotate`, { token: admin.token });
+    const rotated = await api<{ secret: string }>('POST', `${keysPath}/${key.id}/rotate`, {
+      token: admin.token,
+    });
     await api('GET', `/api/v1/orgs/${orgId}/audit-events?limit=200`, { token: admin.token });
 
     const withSecret = seenBodies.filter((b) => b.includes(secretPart));

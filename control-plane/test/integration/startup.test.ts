@@ -1,6 +1,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, databaseUrl, dropDatabase, freePort, runToExit, startControlPlane } from './processes';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  runToExit,
+  startControlPlane,
+} from './processes';
 
 const bootstrapEnv = {
   BOOTSTRAP_ADMIN_EMAIL: 'first@portcullis.test',
@@ -50,7 +57,9 @@ describe('start-up', () => {
       BOOTSTRAP_ADMIN_EMAIL: 'a@b.c',
     });
     expect(code).toBe(1);
-    expect(output).toMatch(/BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ORG_NAME must be given together/);
+    expect(output).toMatch(
+      /BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ORG_NAME must be given together/,
+    );
   });
 
   describe('on a fresh database', () => {
@@ -64,7 +73,11 @@ describe('start-up', () => {
 
     it('migrates and bootstraps once; later starts change nothing', async () => {
       const url = databaseUrl(db);
-      const first = await startControlPlane({ DATABASE_URL: url, PORT: String(await freePort()), ...bootstrapEnv });
+      const first = await startControlPlane({
+        DATABASE_URL: url,
+        PORT: String(await freePort()),
+        ...bootstrapEnv,
+      });
       await first.stop();
       const after1 = await counts(url);
       expect(after1).toMatchObject({ orgs: 1, users: 1, memberships: 1, audit: 1 });
@@ -89,7 +102,9 @@ describe('start-up', () => {
           });
         expect((await login('first-password-1')).status).toBe(200);
         expect((await login('another-password-2')).status).toBe(401);
-        const orgs = (await (await login('first-password-1')).json()) as { organizations: { name: string; role: string }[] };
+        const orgs = (await (await login('first-password-1')).json()) as {
+          organizations: { name: string; role: string }[];
+        };
         expect(orgs.organizations).toEqual([expect.objectContaining({ name: 'First Org', role: 'admin' })]);
       } finally {
         await second.stop();

@@ -1,6 +1,13 @@
-import { type ExecutionContext, SetMetadata, createParamDecorator } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
-import { type Actor, type AuthContext, type OrgCaller, type OrgContext, type PortcullisRequest, actorOf } from '../request-context';
+import {
+  type Actor,
+  type AuthContext,
+  actorOf,
+  type OrgCaller,
+  type OrgContext,
+  type PortcullisRequest,
+} from '../request-context';
 
 export const IS_PUBLIC = 'portcullis:public';
 export const ADMIN_ONLY = 'portcullis:admin-only';
@@ -24,9 +31,13 @@ export const Org = createParamDecorator((_: unknown, ctx: ExecutionContext): Org
   return org;
 });
 
-export const CurrentActor = createParamDecorator((_: unknown, ctx: ExecutionContext): Actor => actorOf(requestOf(ctx)));
+export const CurrentActor = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Actor => actorOf(requestOf(ctx)),
+);
 
-export const SourceIp = createParamDecorator((_: unknown, ctx: ExecutionContext): string => requestOf(ctx).ip ?? '');
+export const SourceIp = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string => requestOf(ctx).ip ?? '',
+);
 
 /** The signed-in user acting in the path's organization (both are guaranteed by the global guard). */
 export const Caller = createParamDecorator((_: unknown, ctx: ExecutionContext): OrgCaller => {

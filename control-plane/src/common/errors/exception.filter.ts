@@ -46,7 +46,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.send(res, status, code, message);
       return;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     this.send(res, 500, 'internal_error', 'Something went wrong on our side');
   }
 

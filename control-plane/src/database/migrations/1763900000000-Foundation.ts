@@ -81,9 +81,15 @@ export class Foundation1763900000000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await q.query('CREATE INDEX api_keys_org_created_idx ON api_keys (org_id, created_at, id) WHERE deleted_at IS NULL');
-    await q.query('CREATE INDEX api_keys_org_name_idx ON api_keys (org_id, lower(name), id) WHERE deleted_at IS NULL');
-    await q.query('CREATE INDEX api_keys_org_owner_idx ON api_keys (org_id, owner_id) WHERE deleted_at IS NULL');
+    await q.query(
+      'CREATE INDEX api_keys_org_created_idx ON api_keys (org_id, created_at, id) WHERE deleted_at IS NULL',
+    );
+    await q.query(
+      'CREATE INDEX api_keys_org_name_idx ON api_keys (org_id, lower(name), id) WHERE deleted_at IS NULL',
+    );
+    await q.query(
+      'CREATE INDEX api_keys_org_owner_idx ON api_keys (org_id, owner_id) WHERE deleted_at IS NULL',
+    );
     await q.query(`
       CREATE TABLE invitations (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

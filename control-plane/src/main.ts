@@ -7,6 +7,7 @@ import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import { Client } from 'pg';
 import { AppModule } from './app.module';
+import { jsonBody, jsonBodyErrors } from './common/json-body';
 import { requestLog } from './common/request-log';
 import { type AppConfig, ConfigError, describeDatabase, loadConfig } from './config/config';
 
@@ -56,8 +57,7 @@ async function main(): Promise<void> {
   });
   app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
   app.disable('x-powered-by');
-  // Generous body limit so an oversized field is reported by validation, with its name, rather than as 413.
-  app.useBodyParser('json', { limit: '2mb', strict: false });
+  app.use(jsonBody(), jsonBodyErrors);
   app.use(requestLog());
   app.use(cookieParser());
   app.setGlobalPrefix('api/v1', { exclude: ['healthz'] });

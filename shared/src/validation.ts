@@ -16,3 +16,28 @@ export function issuesToFields(error: z.ZodError, root?: string): FieldIssue[] {
   }
   return out;
 }
+
+/**
+ * Finds the first string (value or object key) that Postgres and JSON cannot store faithfully: one
+ * holding a NUL character or an unpaired UTF-16 surrogate. Returns its dotted path, or null.
+ */
+export function findUnstorableText(value: unknown, path: string[] = []): string | null {
+  const bad = (s: string) =>
+    s.includes('\u0000') || !(s as string & { isWellFormed(): boolean }).isWellFormed();
+  if (typeof value === 'string') return bad(value) ? path.join('.') || '(body)' : null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], [...path, String(i)]);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if (bad(k)) return [...path, k].join('.');
+      const found = findUnstorableText(v, [...path, k]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
+}

@@ -1,5 +1,5 @@
 import { type PipeTransform } from '@nestjs/common';
-import { issuesToFields } from '@portcullis/shared/validation';
+import { findUnstorableText, issuesToFields } from '@portcullis/shared/validation';
 import type { z } from 'zod';
 import { DomainError } from './errors/domain-error';
 
@@ -19,6 +19,13 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
       throw new DomainError('invalid_request', 'The request body must be a JSON object', [
         { field: '(body)', message: 'must be a JSON object' },
       ]);
+    }
+    const unstorable = findUnstorableText(input);
+    if (unstorable !== null) {
+      throw DomainError.invalidField(
+        unstorable,
+        'must not contain NUL characters or unpaired UTF-16 surrogates',
+      );
     }
     const parsed = this.schema.safeParse(input);
     if (parsed.success) return parsed.data;

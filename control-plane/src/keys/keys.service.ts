@@ -10,6 +10,7 @@ import {
 } from '@portcullis/shared/api-keys';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
 import { makeKey } from '@portcullis/shared/keys';
+import { findUnstorableText } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -30,22 +31,32 @@ const EMPTY_LIMITS: Limits = {
   concurrentRequests: null,
 };
 
-/** Sort key → SQL expression and the cast its cursor value needs. */
+const isText = (v: string) => findUnstorableText(v) === null;
+
+/** Sort key → SQL expression, the cast its cursor value needs, and what such a value looks like. */
 const SORTS = {
-  name: { expr: 'lower(k.name)', cast: 'text', defaultOrder: 'asc', text: 'lower(k.name)' },
+  name: { expr: 'lower(k.name)', cast: 'text', defaultOrder: 'asc', text: 'lower(k.name)', valid: isText },
   owner: {
     expr: "lower(coalesce(u.name, '') || ' ' || coalesce(u.email, ''))",
     cast: 'text',
     defaultOrder: 'asc',
     text: "lower(coalesce(u.name, '') || ' ' || coalesce(u.email, ''))",
+    valid: isText,
   },
-  status: { expr: STATUS_SQL, cast: 'text', defaultOrder: 'asc', text: STATUS_SQL },
-  requests: { expr: 'k.request_count', cast: 'bigint', defaultOrder: 'desc', text: 'k.request_count::text' },
+  status: { expr: STATUS_SQL, cast: 'text', defaultOrder: 'asc', text: STATUS_SQL, valid: isText },
+  requests: {
+    expr: 'k.request_count',
+    cast: 'bigint',
+    defaultOrder: 'desc',
+    text: 'k.request_count::text',
+    valid: (v: string) => /^\d{1,18}$/.test(v),
+  },
   created: {
     expr: 'k.created_at',
     cast: 'timestamptz',
     defaultOrder: 'desc',
     text: `to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    valid: (v: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v) && !Number.isNaN(Date.parse(v)),
   },
 } as const;
 
@@ -103,6 +114,7 @@ export class KeysService {
     if (q.status) where.push(`(${STATUS_SQL}) = ${param(q.status)}`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor, isKeyCursor);
+      if (!sort.valid(c.v)) throw DomainError.invalidField('cursor', 'is not a valid cursor');
       if (c.s !== q.sort || c.o !== order) {
         throw DomainError.invalidField(
           'cursor',

@@ -27,18 +27,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       this.send(res, exception.status, exception.code, exception.message, exception.details);
       return;
     }
-    // body-parser errors (malformed JSON, oversized bodies) carry a status and a type.
-    const parserError = exception as { status?: number; type?: string; message?: string };
-    if (typeof parserError.status === 'number' && typeof parserError.type === 'string') {
-      const message =
-        parserError.type === 'entity.parse.failed'
-          ? 'The request body is not valid JSON'
-          : parserError.type === 'entity.too.large'
-            ? 'The request body is too large'
-            : 'The request body could not be read';
-      this.send(res, parserError.status, BY_STATUS[parserError.status] ?? 'invalid_request', message);
-      return;
-    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'invalid_request');

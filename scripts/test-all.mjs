@@ -28,14 +28,12 @@ function check(label, cmd, args) {
 
 function suite(workspace) {
   const report = path.join(reports, `${workspace}.json`);
-  const ok = run(`tests ${workspace}`, 'pnpm', [
-    'exec',
-    'vitest',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-  ], path.join(root, workspace));
+  const ok = run(
+    `tests ${workspace}`,
+    'pnpm',
+    ['exec', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    path.join(root, workspace),
+  );
   let counted = false;
   try {
     const r = JSON.parse(readFileSync(report, 'utf8'));

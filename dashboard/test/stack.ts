@@ -39,7 +39,7 @@ async function startProcess(
 ): Promise<ChildProcess> {
   const proc = spawn(cmd, args, {
     cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -95,7 +95,7 @@ export async function startStack(bootstrap: {
     process.execPath,
     [nextBin, 'start', '-p', String(dashPort), '-H', '127.0.0.1'],
     path.join(root, 'dashboard'),
-    { CONTROL_PLANE_URL: `http://127.0.0.1:${cpPort}`, NODE_ENV: 'production' },
+    { CONTROL_PLANE_URL: `http://127.0.0.1:${cpPort}` },
     `http://127.0.0.1:${dashPort}/sign-in`,
   );
   return {

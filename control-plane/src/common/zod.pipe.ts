@@ -3,6 +3,12 @@ import { findUnstorableText, issuesToFields } from '@portcullis/shared/validatio
 import type { z } from 'zod';
 import { DomainError } from './errors/domain-error';
 
+/** `?search=&status=` means "no filter": empty query parameters are treated as absent. */
+function withoutEmptyParams(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== ''));
+}
+
 /**
  * Validates a body or query with a shared zod schema at the edge of the process.
  * Every bad field is named in `details`; nothing past this point sees unvalidated input.
@@ -14,7 +20,7 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
   ) {}
 
   transform(value: unknown): z.output<S> {
-    const input = this.where === 'body' && value === undefined ? {} : value;
+    const input = this.where === 'body' ? (value === undefined ? {} : value) : withoutEmptyParams(value);
     if (this.where === 'body' && (typeof input !== 'object' || input === null || Array.isArray(input))) {
       throw new DomainError('invalid_request', 'The request body must be a JSON object', [
         { field: '(body)', message: 'must be a JSON object' },

@@ -352,6 +352,12 @@ describe('list: search, filter, sort, paginate', () => {
     expect(sqlish.body.data.map((k) => k.name)).toEqual(["o'brien; DROP TABLE api_keys;--"]);
   });
 
+  it('treats empty query parameters as absent', async () => {
+    const res = await list('search=&status=&order=&sort=name&cursor=');
+    expect(res.status).toBe(200);
+    expect(res.body.data).toHaveLength(names.length);
+  });
+
   it('searches by prefix', async () => {
     const all = await list('limit=200');
     const target = all.body.data[3];

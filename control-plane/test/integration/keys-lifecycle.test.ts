@@ -133,6 +133,17 @@ describe('create', () => {
     expect(refused.body.error.code).toBe('forbidden');
   });
 
+  it('answers a body over 2 MB with 413 payload_too_large and creates nothing', async () => {
+    const res = await api<ErrorBody>('POST', keysPath(), {
+      token: admin.token,
+      rawBody: JSON.stringify({ name: 'x', metadata: { blob: 'a'.repeat(3 * 1024 * 1024) } }),
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+    const found = await api<Page<Key>>('GET', `${keysPath()}?search=x&limit=200`, { token: admin.token });
+    expect(found.body.data.filter((k) => k.name === 'x')).toHaveLength(0);
+  });
+
   it('refuses an owner who is not in the organization', async () => {
     const other = await newOrg();
     const res = await api<ErrorBody>('POST', keysPath(), {

@@ -30,6 +30,21 @@ export const toPublicUser = (
   createdAt: new Date(u.createdAt).toISOString(),
 });
 
+interface OrgUserRow {
+  id: string;
+  email: string;
+  name: string;
+  status: User['status'];
+  created_at: Date;
+  role: Role;
+}
+const ORG_USER_SELECT =
+  'SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id';
+const toOrgUser = (r: OrgUserRow): OrgUser => ({
+  ...toPublicUser({ ...r, createdAt: r.created_at }),
+  role: r.role,
+});
+
 const isEmailCursor = (v: unknown): v is { e: string; i: string } =>
   typeof v === 'object' &&
   v !== null &&
@@ -76,21 +91,12 @@ export class UsersService {
       where += ` AND (u.email, u.id) > ($${params.length - 1}, $${params.length})`;
     }
     params.push(q.limit + 1);
-    const rows: {
-      id: string;
-      email: string;
-      name: string;
-      status: User['status'];
-      created_at: Date;
-      role: Role;
-    }[] = await this.db.query(
-      `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+    const rows: OrgUserRow[] = await this.db.query(
+      `${ORG_USER_SELECT}
           WHERE ${where} ORDER BY u.email, u.id LIMIT $${params.length}`,
       params,
     );
-    const page = rows
-      .slice(0, q.limit)
-      .map((r) => ({ ...toPublicUser({ ...r, createdAt: r.created_at }), role: r.role }));
+    const page = rows.slice(0, q.limit).map(toOrgUser);
     const last = page[page.length - 1];
     return {
       data: page,
@@ -100,20 +106,13 @@ export class UsersService {
 
   async getInOrg(orgId: string, userId: string): Promise<OrgUser> {
     if (!isUuid(userId)) throw DomainError.notFound('User');
-    const rows: {
-      id: string;
-      email: string;
-      name: string;
-      status: User['status'];
-      created_at: Date;
-      role: Role;
-    }[] = await this.db.query(
-      `SELECT u.id, u.email, u.name, u.status, u.created_at, m.role FROM memberships m JOIN users u ON u.id = m.user_id
+    const rows: OrgUserRow[] = await this.db.query(
+      `${ORG_USER_SELECT}
           WHERE m.org_id = $1 AND u.id = $2`,
       [orgId, userId],
     );
     const r = rows[0];
     if (!r) throw DomainError.notFound('User');
-    return { ...toPublicUser({ ...r, createdAt: r.created_at }), role: r.role };
+    return toOrgUser(r);
   }
 }

@@ -37,4 +37,10 @@ describe('redact', () => {
       nested: [{ passwordHash: '[redacted]', ok: 1 }],
     });
   });
+  it('keeps limits whose names merely contain a secret-ish word', () => {
+    expect(redact({ limits: { tokensPerMinute: 10, inputTokensPerMinute: 5 }, token: 't' })).toEqual({
+      limits: { tokensPerMinute: 10, inputTokensPerMinute: 5 },
+      token: '[redacted]',
+    });
+  });
 });

@@ -25,7 +25,9 @@ export function chainHash(f: ChainedFields): string {
     .digest('hex');
 }
 
-const SECRET_FIELD = /secret|password|token|hash/i;
+// Names that end in a secret-ish word (`secretHash`, `password`, `token`), not ones that merely
+// contain it (`tokensPerMinute` is a limit and must stay readable in the trail).
+const SECRET_FIELD = /(secret|password|token|hash)$/i;
 
 /** Drops anything that looks like a secret from an audit snapshot, at any depth. */
 export function redact(value: unknown): unknown {

@@ -20,11 +20,21 @@ export class OrgsService {
     private readonly audit: AuditService,
   ) {}
 
-  async listForUser(userId: string): Promise<OrgMembershipView[]> {
+  listForUser(userId: string): Promise<OrgMembershipView[]> {
+    return this.memberships('m.user_id = $1', [userId]);
+  }
+
+  async get(orgId: string, userId: string): Promise<OrgMembershipView> {
+    const [org] = await this.memberships('m.user_id = $1 AND m.org_id = $2', [userId, orgId]);
+    if (!org) throw DomainError.notFound('Organization');
+    return org;
+  }
+
+  private async memberships(where: string, params: unknown[]): Promise<OrgMembershipView[]> {
     const rows: { id: string; name: string; role: Role; created_at: Date }[] = await this.db.query(
       `SELECT o.id, o.name, m.role, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
-        WHERE m.user_id = $1 ORDER BY o.created_at, o.id`,
-      [userId],
+        WHERE ${where} ORDER BY o.created_at, o.id`,
+      params,
     );
     return rows.map((r) => ({
       id: r.id,
@@ -32,13 +42,6 @@ export class OrgsService {
       role: r.role,
       createdAt: new Date(r.created_at).toISOString(),
     }));
-  }
-
-  async get(orgId: string, userId: string): Promise<OrgMembershipView> {
-    const all = await this.listForUser(userId);
-    const org = all.find((o) => o.id === orgId);
-    if (!org) throw DomainError.notFound('Organization');
-    return org;
   }
 
   /** Creates an organization with `adminUserId` as its first admin, audited as the org's first record. */

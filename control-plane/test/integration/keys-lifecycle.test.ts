@@ -262,6 +262,9 @@ describe('state transitions', () => {
     expect(events.body.data).toHaveLength(1);
     expect(events.body.data[0]?.before.name).toBe(key.name);
     expect(events.body.data[0]?.after.name).toBe('Renamed');
+    // The trail keeps limits readable (they are not secrets).
+    expect(events.body.data[0]?.before.limits.tokensPerMinute).toBe(1000);
+    expect(events.body.data[0]?.after.limits.concurrentRequests).toBe(2);
   });
 
   it('deletes a key: gone from get and list, audited, hash erased', async () => {

@@ -51,46 +51,76 @@ export interface RunningProcess {
   stop: () => Promise<void>;
 }
 
-/** Starts `node dist/main.js` with the given settings and resolves once it prints its listening line. */
-export async function startControlPlane(
-  env: Record<string, string>,
-  logFile?: string,
-): Promise<RunningProcess> {
-  const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
+export interface ProcessSpec {
+  cmd: string;
+  args: string[];
+  cwd?: string;
+  env: Record<string, string>;
+  /** Ready once stdout prints this line, or once this URL answers below 500. */
+  ready: { line: string } | { url: string };
+  /** Copy everything the process prints into this file as it arrives. */
+  logFile?: string;
+  timeoutMs?: number;
+}
+
+function spawnCollecting(spec: Pick<ProcessSpec, 'cmd' | 'args' | 'cwd' | 'env' | 'logFile'>) {
+  const proc = spawn(spec.cmd, spec.args, {
+    cwd: spec.cwd,
+    // A cast, because Next's typings (this file is also compiled by the dashboard) make NODE_ENV required.
+    env: { PATH: process.env.PATH ?? '', ...spec.env } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const collect = (d: Buffer) => {
     out += d.toString();
-    if (logFile) appendFileSync(logFile, d);
+    if (spec.logFile) appendFileSync(spec.logFile, d);
   };
   proc.stdout?.on('data', collect);
   proc.stderr?.on('data', collect);
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`control plane did not start:\n${out}`)), 30_000);
-    const check = () => {
-      if (out.includes('listening on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout?.on('data', check);
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`control plane exited with ${code}:\n${out}`));
-    });
-  });
-  await ready;
+  return { proc, output: () => out };
+}
+
+async function isReady(ready: ProcessSpec['ready'], output: string): Promise<boolean> {
+  if ('line' in ready) return output.includes(ready.line);
+  try {
+    return (await fetch(ready.url)).status < 500;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a real process and resolves once it is ready; a process that exits first fails with its output. */
+export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
+  const { proc, output } = spawnCollecting(spec);
+  const deadline = Date.now() + (spec.timeoutMs ?? 30_000);
+  while (!(await isReady(spec.ready, output()))) {
+    if (proc.exitCode !== null) throw new Error(`${spec.cmd} exited with ${proc.exitCode}:\n${output()}`);
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`${spec.cmd} did not become ready:\n${output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return {
     proc,
-    output: () => out,
+    output,
     stop: async () => {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       await once(proc, 'exit');
     },
   };
+}
+
+/** The built control plane (`dist/main.js`) with the given settings. */
+export function startControlPlane(env: Record<string, string>, logFile?: string): Promise<RunningProcess> {
+  return startProcess({
+    cmd: process.execPath,
+    args: [CONTROL_PLANE_MAIN],
+    env: { NODE_ENV: 'test', ...env },
+    ready: { line: 'listening on' },
+    ...(logFile ? { logFile } : {}),
+  });
 }
 
 /** Runs the control plane expecting it to exit; returns its exit code and everything it printed. */
@@ -98,19 +128,9 @@ export async function runToExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; output: string }> {
-  const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+  const { proc, output } = spawnCollecting({ cmd: process.execPath, args: [CONTROL_PLANE_MAIN], env });
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
   const [code] = (await once(proc, 'exit')) as [number | null];
   clearTimeout(timer);
-  return { code, output: out };
+  return { code, output: output() };
 }

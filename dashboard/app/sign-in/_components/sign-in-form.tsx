@@ -1,6 +1,7 @@
 'use client';
 
-import { type FormEvent, useId } from 'react';
+import type { FormEvent } from 'react';
+import { TextField } from '@/components/ui/text-field';
 import { isApiError } from '@/lib/api/client';
 import { useSignIn } from '../hooks/use-sign-in';
 
@@ -14,11 +15,6 @@ const fieldError = (error: unknown, field: string): string | undefined =>
 
 export function SignInForm() {
   const signIn = useSignIn();
-  const id = useId();
-  const emailErrorId = `${id}-email-error`;
-  const passwordErrorId = `${id}-password-error`;
-  const emailError = fieldError(signIn.error, 'email');
-  const passwordError = fieldError(signIn.error, 'password');
   // Stays disabled after success too, while the browser navigates away.
   const busy = signIn.isPending || signIn.isSuccess;
 
@@ -36,40 +32,22 @@ export function SignInForm() {
           {errorMessage(signIn.error)}
         </p>
       )}
-      <div className="field">
-        <label htmlFor={`${id}-email`}>Email</label>
-        <input
-          id={`${id}-email`}
-          name="email"
-          type="email"
-          autoComplete="username"
-          required
-          aria-invalid={emailError ? true : undefined}
-          aria-describedby={emailError ? emailErrorId : undefined}
-        />
-        {emailError && (
-          <p className="field-error" id={emailErrorId}>
-            {emailError}
-          </p>
-        )}
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-password`}>Password</label>
-        <input
-          id={`${id}-password`}
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          aria-invalid={passwordError ? true : undefined}
-          aria-describedby={passwordError ? passwordErrorId : undefined}
-        />
-        {passwordError && (
-          <p className="field-error" id={passwordErrorId}>
-            {passwordError}
-          </p>
-        )}
-      </div>
+      <TextField
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="username"
+        required
+        error={fieldError(signIn.error, 'email')}
+      />
+      <TextField
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        error={fieldError(signIn.error, 'password')}
+      />
       <button className="button button-primary" type="submit" disabled={busy}>
         {busy && <span className="spinner" aria-hidden="true" />}
         Sign in

@@ -11,15 +11,25 @@ import { SessionsService } from './auth/sessions.service';
 import { BootstrapService } from './bootstrap/bootstrap.service';
 import { AllExceptionsFilter } from './common/errors/exception.filter';
 import { APP_CONFIG, type AppConfig } from './config/config';
+import { SecretBox } from './crypto/secret-box';
 import { dataSourceOptions } from './database/data-source';
 import { runMigrations } from './database/migrate';
+import { GatewayTokenGuard } from './gateways/gateway-token.guard';
+import { GatewayApiController, GatewaysController } from './gateways/gateways.controller';
+import { GatewaysService } from './gateways/gateways.service';
 import { HealthController } from './health/health.controller';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
 import { KeysController } from './keys/keys.controller';
 import { KeysService } from './keys/keys.service';
+import { ModelsController } from './models/models.controller';
+import { ModelsService } from './models/models.service';
 import { OrgsController } from './orgs/orgs.controller';
 import { OrgsService } from './orgs/orgs.service';
+import { ProviderCredentialsController } from './providers/provider-credentials.controller';
+import { ProviderCredentialsService } from './providers/provider-credentials.service';
+import { RedisService } from './redis/redis.service';
+import { SnapshotPublisher } from './snapshots/snapshot-publisher';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
@@ -49,6 +59,10 @@ export class AppModule {
         UsersController,
         InvitationsController,
         KeysController,
+        ProviderCredentialsController,
+        ModelsController,
+        GatewaysController,
+        GatewayApiController,
         AuditController,
       ],
       providers: [
@@ -61,8 +75,15 @@ export class AppModule {
         OrgsService,
         InvitationsService,
         AuditService,
+        SecretBox,
+        RedisService,
         SnapshotsService,
+        SnapshotPublisher,
         KeysService,
+        ProviderCredentialsService,
+        ModelsService,
+        GatewaysService,
+        GatewayTokenGuard,
         BootstrapService,
       ],
     };

@@ -82,7 +82,7 @@ export const BudgetSchema = z.strictObject({
 });
 export type BudgetInput = z.infer<typeof BudgetSchema>;
 
-const ModelSlugSchema = z
+export const ModelSlugSchema = z
   .string()
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')

@@ -8,3 +8,7 @@ export const LimitParam = z.coerce
   .default(50);
 
 export const CursorParam = z.string().max(512, 'is not a valid cursor').optional();
+
+/** `?limit=&cursor=` for lists ordered by a name and id. */
+export const PageQuerySchema = z.strictObject({ limit: LimitParam, cursor: CursorParam });
+export type PageQuery = z.infer<typeof PageQuerySchema>;

@@ -1,4 +1,6 @@
 import { EmailSchema } from '@portcullis/shared/auth';
+import { parseKey32 } from '@portcullis/shared/crypto';
+import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { z } from 'zod';
 
 const optionalNonEmpty = z
@@ -13,11 +15,37 @@ const ConfigSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  PORTCULLIS_MASTER_KEY: optionalNonEmpty,
+  /**
+   * 32 bytes (base64 or hex) that seal provider secrets and snapshot keys at rest. Optional so that an
+   * installation without provider credentials starts; storing a credential or registering a gateway
+   * without it answers 409.
+   */
+  PORTCULLIS_MASTER_KEY: optionalNonEmpty.transform((v, ctx) => {
+    if (v === undefined) return null;
+    const key = parseKey32(v);
+    if (!key) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be 32 bytes as base64 (44 characters) or hex (64 characters)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  }),
   BOOTSTRAP_ADMIN_EMAIL: optionalNonEmpty,
   BOOTSTRAP_ADMIN_PASSWORD: optionalNonEmpty,
   BOOTSTRAP_ORG_NAME: optionalNonEmpty,
-  UPSTREAM_ALLOWLIST: z.string().default(''),
+  UPSTREAM_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseUpstreamAllowlist(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `has an invalid entry: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    }),
   /** Extension: CIDRs of proxies (e.g. the dashboard) whose X-Forwarded-For is believed. */
   TRUSTED_PROXIES: z.string().default(''),
   /** Extension: where the dashboard is served, for invitation links. */

@@ -8,6 +8,7 @@ import { Membership } from '../orgs/membership.entity';
 import { Organization } from '../orgs/organization.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763900000000 } from './migrations/1763900000000-Foundation';
+import { ProvidersModelsGateways1764000000000 } from './migrations/1764000000000-ProvidersModelsGateways';
 
 export const ENTITIES = [
   Organization,
@@ -19,7 +20,7 @@ export const ENTITIES = [
   Invitation,
   AuditEvent,
 ];
-export const MIGRATIONS = [Foundation1763900000000];
+export const MIGRATIONS = [Foundation1763900000000, ProvidersModelsGateways1764000000000];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

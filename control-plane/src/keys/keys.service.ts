@@ -10,6 +10,7 @@ import {
 } from '@portcullis/shared/api-keys';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
 import { makeKey } from '@portcullis/shared/keys';
+import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { findUnstorableText } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -362,7 +363,10 @@ export class KeysService {
     return Number(rows[0]?.total ?? 0);
   }
 
-  /** Every key mutation: one audit record and a snapshot bump, in the mutation's own transaction. */
+  /**
+   * Every key mutation: one audit record and one snapshot change (the key as gateways must now see it,
+   * or its deletion), in the mutation's own transaction.
+   */
   private async record(
     em: EntityManager,
     caller: OrgCaller,
@@ -380,6 +384,10 @@ export class KeysService {
       before,
       after,
     });
-    await this.snapshots.bump(em, caller.org.orgId);
+    const change: SnapshotChange =
+      after === null
+        ? { op: 'delete_key', id: target.id }
+        : await this.snapshots.keyChange(em, caller.org.orgId, target.id);
+    await this.snapshots.changed(em, caller.org.orgId, [change]);
   }
 }

@@ -1,18 +1,129 @@
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { seal } from '@portcullis/shared/crypto';
+import type { OrgSnapshot, SnapshotChange } from '@portcullis/shared/snapshot';
+import { DataSource, type EntityManager } from 'typeorm';
+import { SecretBox } from '../crypto/secret-box';
+import { type CredentialRow, snapshotCredentials, snapshotKeys, snapshotModels } from './snapshot-builder';
+
+/** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
+export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
+
+/** The version of the sealing done with an organization's snapshot key. */
+const SNAPSHOT_SEAL_VERSION = 1;
+
+const snapshotKeyAad = (orgId: string) => `snapshot-key:${orgId}`;
 
 /**
- * The seam gateways will hang on: every change that matters to enforcement calls `bump` inside its
- * own transaction, so the organization's snapshot version moves atomically with the change.
- * (The outbox and the Redis publisher build on this.)
+ * Snapshot versioning and content. Every change that matters to enforcement calls `changed` inside
+ * its own transaction: the organization's version moves and an outbox row `{from, to, changes}` is
+ * written atomically with the change; the publisher sends it to the gateways after commit.
  */
 @Injectable()
 export class SnapshotsService {
-  async bump(em: EntityManager, orgId: string): Promise<string> {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly box: SecretBox,
+  ) {}
+
+  async changed(
+    em: EntityManager,
+    orgId: string,
+    changes: SnapshotChange[],
+  ): Promise<{ fromVersion: number; toVersion: number }> {
     const rows: { snapshot_version: string }[] = await em.query(
-      'UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version',
+      // A CTE, because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+      `WITH bumped AS (
+         UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version
+       ) SELECT snapshot_version FROM bumped`,
       [orgId],
     );
-    return rows[0]?.snapshot_version ?? '0';
+    const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
+    if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
+    await em.query(
+      'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
+      [orgId, toVersion - 1, toVersion, JSON.stringify(changes)],
+    );
+    // Delivered on commit only, so the publisher never wakes for a rolled-back change.
+    await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);
+    return { fromVersion: toVersion - 1, toVersion };
+  }
+
+  async keyChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
+    const [value] = await snapshotKeys(em, orgId, [id]);
+    return value ? { op: 'upsert_key', value } : { op: 'delete_key', id };
+  }
+
+  async credentialChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
+    const key = await this.snapshotKey(em, orgId);
+    const [value] = await snapshotCredentials(em, orgId, (r) => this.reseal(key, r), [id]);
+    return value ? { op: 'upsert_credential', value } : { op: 'delete_credential', id };
+  }
+
+  async modelChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
+    const [value] = await snapshotModels(em, orgId, [id]);
+    return value ? { op: 'upsert_model', value } : { op: 'delete_model', id };
+  }
+
+  /**
+   * The organization's snapshot key (32 bytes), created on first use and kept sealed under the master
+   * key. Takes the organization row lock, so concurrent first uses agree on one key.
+   */
+  async snapshotKey(em: EntityManager, orgId: string): Promise<Buffer> {
+    const rows: { snapshot_key_sealed: string | null }[] = await em.query(
+      'SELECT snapshot_key_sealed FROM organizations WHERE id = $1 FOR UPDATE',
+      [orgId],
+    );
+    if (rows.length === 0) throw new Error(`snapshots: organization ${orgId} does not exist`);
+    const sealed = rows[0]?.snapshot_key_sealed;
+    if (sealed) return Buffer.from(this.box.open(sealed, snapshotKeyAad(orgId)), 'base64url');
+    const key = randomBytes(32);
+    await em.query('UPDATE organizations SET snapshot_key_sealed = $2 WHERE id = $1', [
+      orgId,
+      this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId)),
+    ]);
+    return key;
+  }
+
+  /** The full snapshot, read in one REPEATABLE READ transaction so its version matches its content. */
+  async fullSnapshot(orgId: string): Promise<OrgSnapshot> {
+    // Make sure the key exists first (a write), outside the read-only snapshot transaction.
+    const key = this.box.available ? await this.db.transaction((em) => this.snapshotKey(em, orgId)) : null;
+    return this.db.transaction('REPEATABLE READ', async (em) => {
+      const org: { snapshot_version: string }[] = await em.query(
+        'SELECT snapshot_version FROM organizations WHERE id = $1',
+        [orgId],
+      );
+      const version = Number(org[0]?.snapshot_version ?? 0);
+      return {
+        orgId,
+        version,
+        generatedAt: new Date().toISOString(),
+        keys: await snapshotKeys(em, orgId),
+        credentials: await snapshotCredentials(em, orgId, (r) => this.reseal(key ?? this.box.require(), r)),
+        models: await snapshotModels(em, orgId),
+      };
+    });
+  }
+
+  /**
+   * The newest version whose deltas have all been published: what gateways can reach by deltas alone.
+   * Heartbeats carry this, so a gateway does not resync for a delta that is merely a few ms from Redis.
+   */
+  async publishedVersion(orgId: string, em: EntityManager = this.db.manager): Promise<number> {
+    const rows: { version: string }[] = await em.query(
+      `SELECT coalesce(
+          (SELECT min(from_version) FROM snapshot_outbox WHERE org_id = o.id AND published_at IS NULL),
+          o.snapshot_version) AS version
+         FROM organizations o WHERE o.id = $1`,
+      [orgId],
+    );
+    return Number(rows[0]?.version ?? 0);
+  }
+
+  /** Opens a credential's secret (master key) and seals it for gateways (snapshot key), same associated data. */
+  private reseal(snapshotKey: Buffer, row: CredentialRow): string {
+    return seal(snapshotKey, this.box.open(row.secret_sealed, row.id), SNAPSHOT_SEAL_VERSION, row.id);
   }
 }

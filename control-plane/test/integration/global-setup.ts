@@ -10,6 +10,10 @@ export const BOOTSTRAP = {
   org: 'Bootstrap Org',
 };
 
+/** Fixed, so tests can open what the control plane sealed at rest. */
+export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
@@ -33,6 +37,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       BOOTSTRAP_ORG_NAME: BOOTSTRAP.org,
       // Tests speak for several client addresses through X-Forwarded-For from loopback.
       TRUSTED_PROXIES: 'loopback',
+      PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
+      // Loopback upstreams (fake providers in tests) pass the SSRF guard; nothing else private does.
+      UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+      REDIS_URL: TEST_REDIS_URL,
     },
     logFile,
   );

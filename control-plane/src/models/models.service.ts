@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Provider } from '@portcullis/shared/api-keys';
+import type { CreateModelInput, ModelView, UpdateModelInput } from '@portcullis/shared/providers';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { nameKeyset, toPage } from '../common/keyset';
+import type { PageQuery } from '../common/list-query';
+import type { Page } from '../common/pagination';
+import { isUniqueViolation } from '../common/pg-errors';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+
+interface ModelRow {
+  id: string;
+  slug: string;
+  credential_id: string;
+  credential_name: string;
+  provider: Provider;
+  upstream_model: string;
+  input_price_per_mtok: string;
+  output_price_per_mtok: string;
+  enabled: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT = `SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider, m.upstream_model,
+    m.input_price_per_mtok, m.output_price_per_mtok, m.enabled, m.created_at, m.updated_at
+  FROM models m JOIN provider_credentials c ON c.id = m.credential_id`;
+
+const toView = (r: ModelRow): ModelView => ({
+  id: r.id,
+  slug: r.slug,
+  credentialId: r.credential_id,
+  credential: { id: r.credential_id, name: r.credential_name, provider: r.provider },
+  upstreamModel: r.upstream_model,
+  inputPricePerMTok: Number(r.input_price_per_mtok),
+  outputPricePerMTok: Number(r.output_price_per_mtok),
+  enabled: r.enabled,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+const slugTaken = (slug: string) =>
+  new DomainError('conflict', `A model with slug "${slug}" already exists`, [
+    { field: 'slug', message: 'is already used by another model' },
+  ]);
+
+/** The organization's model catalog: slug → (credential, upstream model, prices, enabled). */
+@Injectable()
+export class ModelsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
+  ) {}
+
+  async list(caller: OrgCaller, q: PageQuery): Promise<Page<ModelView>> {
+    const params: unknown[] = [caller.org.orgId];
+    const ks = nameKeyset('m.slug', 'm.id', q, params);
+    const rows: ModelRow[] = await this.db.query(
+      `${SELECT} WHERE m.org_id = $1 AND ${ks.where} ORDER BY m.slug, m.id LIMIT ${ks.limit}`,
+      params,
+    );
+    return toPage(rows, q.limit, toView, (r) => ({ v: r.slug, i: r.id }));
+  }
+
+  async get(caller: OrgCaller, id: string): Promise<ModelView> {
+    return toView(await this.find(this.db.manager, caller, id));
+  }
+
+  async create(caller: OrgCaller, input: CreateModelInput): Promise<ModelView> {
+    try {
+      return await this.db.transaction(async (em) => {
+        await this.assertCredential(em, caller, input.credentialId);
+        const rows: { id: string }[] = await em.query(
+          `INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
+             output_price_per_mtok, enabled, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+          [
+            caller.org.orgId,
+            input.slug,
+            input.credentialId,
+            input.upstreamModel,
+            input.inputPricePerMTok,
+            input.outputPricePerMTok,
+            input.enabled,
+            caller.actor.userId,
+          ],
+        );
+        const view = toView(await this.find(em, caller, rows[0]?.id ?? ''));
+        await this.record(em, caller, 'model.created', view.id, null, view);
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'models_org_id_slug_key')) throw slugTaken(input.slug);
+      throw err;
+    }
+  }
+
+  async update(caller: OrgCaller, id: string, input: UpdateModelInput): Promise<ModelView> {
+    try {
+      return await this.db.transaction(async (em) => {
+        const before = toView(await this.find(em, caller, id, true));
+        if (input.credentialId !== undefined) await this.assertCredential(em, caller, input.credentialId);
+        const columns: [string, unknown][] = [
+          ['slug', input.slug],
+          ['credential_id', input.credentialId],
+          ['upstream_model', input.upstreamModel],
+          ['input_price_per_mtok', input.inputPricePerMTok],
+          ['output_price_per_mtok', input.outputPricePerMTok],
+          ['enabled', input.enabled],
+        ];
+        const params: unknown[] = [before.id];
+        const sets = ["updated_at = date_trunc('milliseconds', now())"];
+        for (const [column, value] of columns) {
+          if (value === undefined) continue;
+          params.push(value);
+          sets.push(`${column} = $${params.length}`);
+        }
+        await em.query(`UPDATE models SET ${sets.join(', ')} WHERE id = $1`, params);
+        const after = toView(await this.find(em, caller, id));
+        await this.record(em, caller, 'model.updated', after.id, before, after);
+        return after;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'models_org_id_slug_key')) throw slugTaken(input.slug ?? '');
+      throw err;
+    }
+  }
+
+  async remove(caller: OrgCaller, id: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const before = toView(await this.find(em, caller, id, true));
+      await em.query('DELETE FROM models WHERE id = $1', [before.id]);
+      await this.record(em, caller, 'model.deleted', before.id, before, null);
+    });
+  }
+
+  /** The credential must exist in the caller's organization; anything else is a bad field, not a 404. */
+  private async assertCredential(em: EntityManager, caller: OrgCaller, credentialId: string): Promise<void> {
+    const rows: unknown[] = await em.query(
+      'SELECT 1 FROM provider_credentials WHERE id = $1 AND org_id = $2 FOR SHARE',
+      [credentialId, caller.org.orgId],
+    );
+    if (rows.length === 0) {
+      throw DomainError.invalidField('credentialId', 'is not a provider credential of this organization');
+    }
+  }
+
+  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ModelRow> {
+    if (!isUuid(id)) throw DomainError.notFound('Model');
+    const rows: ModelRow[] = await em.query(
+      `${SELECT} WHERE m.id = $1 AND m.org_id = $2${lock ? ' FOR UPDATE OF m' : ''}`,
+      [id, caller.org.orgId],
+    );
+    const row = rows[0];
+    if (!row) throw DomainError.notFound('Model');
+    return row;
+  }
+
+  private async record(
+    em: EntityManager,
+    caller: OrgCaller,
+    action: string,
+    id: string,
+    before: ModelView | null,
+    after: ModelView | null,
+  ): Promise<void> {
+    await this.audit.append(em, {
+      orgId: caller.org.orgId,
+      actor: caller.actor,
+      action,
+      targetType: 'model',
+      targetId: id,
+      before,
+      after,
+    });
+    await this.snapshots.changed(em, caller.org.orgId, [
+      after === null
+        ? { op: 'delete_model', id }
+        : await this.snapshots.modelChange(em, caller.org.orgId, id),
+    ]);
+  }
+}

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Provider } from '@portcullis/shared/api-keys';
+import type { FieldIssue } from '@portcullis/shared/errors';
+import {
+  CREDENTIAL_CONFIG_SCHEMAS,
+  CREDENTIAL_URL_FIELDS,
+  type CreateCredentialInput,
+  type CredentialConfig,
+  type ProviderCredentialView,
+  secretPreview,
+  type UpdateCredentialInput,
+} from '@portcullis/shared/providers';
+import type { SnapshotChange } from '@portcullis/shared/snapshot';
+import { checkUpstreamUrl } from '@portcullis/shared/upstream-url';
+import { issuesToFields } from '@portcullis/shared/validation';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { nameKeyset, toPage } from '../common/keyset';
+import type { PageQuery } from '../common/list-query';
+import type { Page } from '../common/pagination';
+import { isUniqueViolation } from '../common/pg-errors';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+
+interface CredentialRow {
+  id: string;
+  name: string;
+  provider: Provider;
+  config: CredentialConfig;
+  secret_preview: string;
+  created_at: Date;
+  updated_at: Date;
+}
+type UsedBy = ProviderCredentialView['usedBy'];
+
+const SELECT =
+  'SELECT id, name, provider, config, secret_preview, created_at, updated_at FROM provider_credentials';
+
+const toView = (r: CredentialRow, usedBy: UsedBy): ProviderCredentialView => ({
+  id: r.id,
+  name: r.name,
+  provider: r.provider,
+  secretPreview: r.secret_preview,
+  config: r.config,
+  usedBy,
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+const nameTaken = (name: string) =>
+  new DomainError('conflict', `A provider credential named "${name}" already exists`, [
+    { field: 'name', message: 'is already used by another provider credential' },
+  ]);
+
+/**
+ * Provider credentials: reusable upstream secrets. The secret is sealed under the master key with the
+ * credential id as associated data; it is never returned, logged or audited, only its short preview.
+ * Every change reaches gateways as an `upsert_credential` (secret re-sealed under the organization's
+ * snapshot key) or `delete_credential`.
+ */
+@Injectable()
+export class ProviderCredentialsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly box: SecretBox,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
+  ) {}
+
+  async list(caller: OrgCaller, q: PageQuery): Promise<Page<ProviderCredentialView>> {
+    const params: unknown[] = [caller.org.orgId];
+    const ks = nameKeyset('name', 'id', q, params);
+    const rows: CredentialRow[] = await this.db.query(
+      `${SELECT} WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
+      params,
+    );
+    const usedBy = await this.usedBy(
+      this.db.manager,
+      rows.slice(0, q.limit).map((r) => r.id),
+    );
+    return toPage(
+      rows,
+      q.limit,
+      (r) => toView(r, usedBy.get(r.id) ?? []),
+      (r) => ({ v: r.name, i: r.id }),
+    );
+  }
+
+  async get(caller: OrgCaller, id: string): Promise<ProviderCredentialView> {
+    return this.view(this.db.manager, await this.find(this.db.manager, caller, id));
+  }
+
+  async create(caller: OrgCaller, input: CreateCredentialInput): Promise<ProviderCredentialView> {
+    this.box.require();
+    this.checkUrls(input.config);
+    const id = randomUUID();
+    try {
+      return await this.db.transaction(async (em) => {
+        const rows: CredentialRow[] = await em.query(
+          `INSERT INTO provider_credentials (id, org_id, name, provider, config, secret_sealed, secret_preview, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           RETURNING id, name, provider, config, secret_preview, created_at, updated_at`,
+          [
+            id,
+            caller.org.orgId,
+            input.name,
+            input.provider,
+            JSON.stringify(input.config),
+            this.box.seal(input.secret, id),
+            secretPreview(input.secret),
+            caller.actor.userId,
+          ],
+        );
+        const view = toView(rows[0] as CredentialRow, []);
+        await this.record(em, caller, 'provider_credential.created', view, null, view, [
+          await this.snapshots.credentialChange(em, caller.org.orgId, id),
+        ]);
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'provider_credentials_org_id_name_key')) throw nameTaken(input.name);
+      throw err;
+    }
+  }
+
+  /** `config`, when given, replaces the whole config; `secret` replaces the secret. Models are untouched. */
+  async update(caller: OrgCaller, id: string, input: UpdateCredentialInput): Promise<ProviderCredentialView> {
+    try {
+      return await this.db.transaction(async (em) => {
+        const row = await this.find(em, caller, id, true);
+        const before = await this.view(em, row);
+        const sets: string[] = ["updated_at = date_trunc('milliseconds', now())"];
+        const params: unknown[] = [row.id];
+        const set = (column: string, value: unknown) => {
+          params.push(value);
+          sets.push(`${column} = $${params.length}`);
+        };
+        if (input.config !== undefined) {
+          const parsed = CREDENTIAL_CONFIG_SCHEMAS[row.provider].safeParse(input.config);
+          if (!parsed.success) {
+            const details = issuesToFields(parsed.error, 'config');
+            throw new DomainError(
+              'invalid_request',
+              `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+              details,
+            );
+          }
+          this.checkUrls(parsed.data);
+          set('config', JSON.stringify(parsed.data));
+        }
+        if (input.secret !== undefined) {
+          set('secret_sealed', this.box.seal(input.secret, row.id));
+          set('secret_preview', secretPreview(input.secret));
+        }
+        if (input.name !== undefined) set('name', input.name);
+        await em.query(`UPDATE provider_credentials SET ${sets.join(', ')} WHERE id = $1`, params);
+        const after = await this.view(em, await this.find(em, caller, id));
+        await this.record(
+          em,
+          caller,
+          'provider_credential.updated',
+          after,
+          before,
+          { ...after, ...(input.secret !== undefined ? { secretReplaced: true } : {}) },
+          [await this.snapshots.credentialChange(em, caller.org.orgId, row.id)],
+        );
+        return after;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'provider_credentials_org_id_name_key')) throw nameTaken(input.name ?? '');
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes a credential. Models that use it block the delete (409 listing them) unless `force`, which
+   * deletes those models too, in the same transaction and the same snapshot change.
+   */
+  async remove(caller: OrgCaller, id: string, force: boolean): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const row = await this.find(em, caller, id, true);
+      const dependents: { id: string; slug: string }[] = await em.query(
+        'SELECT id, slug FROM models WHERE credential_id = $1 ORDER BY slug FOR UPDATE',
+        [row.id],
+      );
+      if (dependents.length > 0 && !force) {
+        throw new DomainError(
+          'conflict',
+          `This credential is used by ${dependents.length} model(s): ${dependents
+            .slice(0, 10)
+            .map((d) => d.slug)
+            .join(', ')}. Delete or re-point them first, or pass ?force=true to delete them too`,
+          dependents.map(
+            (d) => ({ field: 'usedBy', message: `model ${d.slug} (${d.id})` }) satisfies FieldIssue,
+          ),
+        );
+      }
+      const before = await this.view(em, row);
+      const changes: SnapshotChange[] = [];
+      for (const m of dependents) {
+        const model: unknown[] = await em.query(
+          `SELECT id, slug, credential_id AS "credentialId", upstream_model AS "upstreamModel",
+                  input_price_per_mtok::float8 AS "inputPricePerMTok",
+                  output_price_per_mtok::float8 AS "outputPricePerMTok", enabled
+             FROM models WHERE id = $1`,
+          [m.id],
+        );
+        await em.query('DELETE FROM models WHERE id = $1', [m.id]);
+        await this.audit.append(em, {
+          orgId: caller.org.orgId,
+          actor: caller.actor,
+          action: 'model.deleted',
+          targetType: 'model',
+          targetId: m.id,
+          before: { ...(model[0] as object), reason: `forced delete of provider credential ${row.id}` },
+          after: null,
+        });
+        changes.push({ op: 'delete_model', id: m.id });
+      }
+      await em.query('DELETE FROM provider_credentials WHERE id = $1', [row.id]);
+      changes.push({ op: 'delete_credential', id: row.id });
+      await this.record(em, caller, 'provider_credential.deleted', before, before, null, changes);
+    });
+  }
+
+  /** SSRF guard on every URL in a config; all refusals are named at once. */
+  private checkUrls(config: CredentialConfig): void {
+    const details: FieldIssue[] = [];
+    for (const field of CREDENTIAL_URL_FIELDS) {
+      const value = config[field];
+      if (value === undefined) continue;
+      const r = checkUpstreamUrl(value, this.config.UPSTREAM_ALLOWLIST);
+      if (!r.ok) details.push({ field: `config.${field}`, message: r.reason });
+    }
+    if (details.length > 0) {
+      throw new DomainError(
+        'invalid_request',
+        `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+        details,
+      );
+    }
+  }
+
+  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
+    if (!isUuid(id)) throw DomainError.notFound('Provider credential');
+    const rows: CredentialRow[] = await em.query(
+      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [id, caller.org.orgId],
+    );
+    const row = rows[0];
+    if (!row) throw DomainError.notFound('Provider credential');
+    return row;
+  }
+
+  private async view(em: EntityManager, row: CredentialRow): Promise<ProviderCredentialView> {
+    return toView(row, (await this.usedBy(em, [row.id])).get(row.id) ?? []);
+  }
+
+  private async usedBy(em: EntityManager, ids: string[]): Promise<Map<string, UsedBy>> {
+    const out = new Map<string, UsedBy>();
+    if (ids.length === 0) return out;
+    const rows: { id: string; slug: string; credential_id: string }[] = await em.query(
+      'SELECT id, slug, credential_id FROM models WHERE credential_id = ANY($1::uuid[]) ORDER BY slug, id',
+      [ids],
+    );
+    for (const r of rows) {
+      const list = out.get(r.credential_id) ?? [];
+      list.push({ type: 'model', id: r.id, slug: r.slug });
+      out.set(r.credential_id, list);
+    }
+    return out;
+  }
+
+  private async record(
+    em: EntityManager,
+    caller: OrgCaller,
+    action: string,
+    target: ProviderCredentialView,
+    before: unknown,
+    after: unknown,
+    changes: SnapshotChange[],
+  ): Promise<void> {
+    await this.audit.append(em, {
+      orgId: caller.org.orgId,
+      actor: caller.actor,
+      action,
+      targetType: 'provider_credential',
+      targetId: target.id,
+      before,
+      after,
+    });
+    await this.snapshots.changed(em, caller.org.orgId, changes);
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Redis down must not block or break the control plane: API calls succeed, deltas wait in the outbox
+ * and go out, in order, when Redis is back. A separate control plane, database and Redis server, so
+ * the outage touches nothing else.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { type SnapshotMessage, SnapshotMessageSchema, snapshotChannel } from '@portcullis/shared/snapshot';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MASTER_KEY } from './global-setup';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  type RunningProcess,
+  startControlPlane,
+} from './processes';
+
+let db: string;
+let cp: RunningProcess;
+let base: string;
+let redisPort: number;
+let redis: ChildProcess | null = null;
+
+async function startRedis(): Promise<void> {
+  redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const probe = new Redis(redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
+  probe.on('error', () => undefined);
+  await probe.connect().catch(() => undefined);
+  await probe.ping();
+  probe.disconnect();
+}
+
+async function stopRedis(): Promise<void> {
+  if (!redis || redis.exitCode !== null) return;
+  redis.kill('SIGKILL');
+  await once(redis, 'exit');
+  redis = null;
+}
+
+async function call<T>(method: string, path: string, token?: string, body?: unknown) {
+  const res = await fetch(`${base}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as T };
+}
+
+beforeAll(async () => {
+  db = await createDatabase('portcullis_redis');
+  redisPort = await freePort();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  cp = await startControlPlane({
+    DATABASE_URL: databaseUrl(db),
+    PORT: String(port),
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
+    BOOTSTRAP_ADMIN_EMAIL: 'redis@portcullis.test',
+    BOOTSTRAP_ADMIN_PASSWORD: 'redis-password-1',
+    BOOTSTRAP_ORG_NAME: 'Redis Org',
+  });
+});
+
+afterAll(async () => {
+  await cp?.stop();
+  await stopRedis();
+  await dropDatabase(db);
+});
+
+describe('with Redis down', () => {
+  it('keeps answering, then publishes the backlog in order once Redis is back', async () => {
+    const login = await call<{ token: string; organizations: { id: string }[] }>(
+      'POST',
+      '/auth/login',
+      undefined,
+      {
+        email: 'redis@portcullis.test',
+        password: 'redis-password-1',
+      },
+    );
+    const token = login.body.token;
+    const orgId = login.body.organizations[0]?.id ?? '';
+
+    const t0 = Date.now();
+    const created = await call<{ key: { id: string } }>('POST', `/orgs/${orgId}/keys`, token, { name: 'k' });
+    expect(created.status).toBe(201);
+    const deact = await call('POST', `/orgs/${orgId}/keys/${created.body.key.id}/deactivate`, token);
+    expect(deact.status).toBe(200);
+    expect(Date.now() - t0).toBeLessThan(3000);
+
+    await startRedis();
+    const messages: SnapshotMessage[] = [];
+    const sub = new Redis(redisPort, '127.0.0.1');
+    sub.on('message', (_c: string, text: string) =>
+      messages.push(SnapshotMessageSchema.parse(JSON.parse(text))),
+    );
+    await sub.subscribe(snapshotChannel(orgId));
+    // Let the control plane reconnect, then one more change: the backlog must precede it.
+    const deadline = Date.now() + 8000;
+    while (!messages.some((m) => m.kind === 'heartbeat') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await call('POST', `/orgs/${orgId}/keys/${created.body.key.id}/revoke`, token);
+    while (messages.filter((m) => m.kind === 'delta').length < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    await sub.quit();
+
+    const deltas = messages.filter((m) => m.kind === 'delta');
+    // The backlog may have gone out before we subscribed (pub/sub is at-most-once); what arrives is
+    // ordered and contiguous, and the revocation is among it.
+    for (let i = 1; i < deltas.length; i++) expect(deltas[i]?.fromVersion).toBe(deltas[i - 1]?.toVersion);
+    const last = deltas[deltas.length - 1];
+    expect(last?.changes[0]?.op === 'upsert_key' && last.changes[0].value.status).toBe('revoked');
+    const beats = messages.filter((m) => m.kind === 'heartbeat');
+    expect(beats.length).toBeGreaterThan(0);
+
+    // Down again: still answering.
+    await stopRedis();
+    const later = await call('POST', `/orgs/${orgId}/keys`, token, { name: 'k2' });
+    expect(later.status).toBe(201);
+
+    const out = cp.output();
+    expect(out.match(/Redis at 127\.0\.0\.1:\d+ is unreachable/g)?.length).toBeGreaterThanOrEqual(1);
+    expect(out).toMatch(/Redis at 127\.0\.0\.1:\d+ is reachable again/);
+    // One line per outage, not one per retry.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(cp.output().match(/is unreachable/g)?.length).toBe(2);
+    expect(cp.output()).not.toMatch(/ERROR/);
+  });
+});

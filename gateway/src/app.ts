@@ -1,24 +1,86 @@
 import { Hono } from 'hono';
+import { routePath } from 'hono/route';
+import type { GatewayEnv } from './context.js';
 import { errorResponse } from './errors.js';
+import { GatewayMetrics } from './metrics.js';
+import { type BodyLimits, DEFAULT_BODY_LIMITS } from './pipeline/body.js';
+import { buildPipeline, clientAddress, type PipelineDeps, requestId } from './pipeline/index.js';
+import { RateLimiter } from './rate-limit/limiter.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerPassthroughRoutes } from './routes/passthrough.js';
+import { registerV1Routes } from './routes/v1.js';
+import type { SnapshotStore } from './snapshot/store.js';
+import { UpstreamClient } from './upstream/client.js';
 
 export interface GatewayDeps {
-  /** The loaded snapshot's version, or null until one is loaded. */
-  snapshotVersion: () => number | null;
+  /** The snapshot the gateway enforces; filled by a SnapshotSync in production, directly by tests. */
+  store: SnapshotStore;
+  /** CIDRs whose `X-Forwarded-For` is believed. */
+  trustedProxies?: readonly string[];
+  limiter?: RateLimiter;
+  upstream?: UpstreamClient;
+  metrics?: GatewayMetrics;
+  bodyLimits?: BodyLimits;
+  auth?: PipelineDeps['auth'];
 }
 
-export function buildApp(deps: GatewayDeps): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
-    const version = deps.snapshotVersion();
-    if (version === null)
-      return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
-    return c.json({ status: 'ready', snapshotVersion: version });
+export interface Gateway {
+  app: Hono<GatewayEnv>;
+  metrics: GatewayMetrics;
+  limiter: RateLimiter;
+  upstream: UpstreamClient;
+  close(): Promise<void>;
+}
+
+/** Builds the app from its parts; every dependency is passed in once, so tests build it with real ones. */
+export function buildGateway(deps: GatewayDeps): Gateway {
+  const metrics = deps.metrics ?? new GatewayMetrics(deps.store);
+  const limiter = deps.limiter ?? new RateLimiter({ redis: null, instanceId: 'local' });
+  const upstream = deps.upstream ?? new UpstreamClient();
+  const pipeline = buildPipeline({
+    store: deps.store,
+    metrics,
+    limiter,
+    bodyLimits: deps.bodyLimits ?? DEFAULT_BODY_LIMITS,
+    auth: deps.auth,
   });
-  app.notFound((c) => errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`));
+
+  const app = new Hono<GatewayEnv>();
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    let route = routePath(c, -1) ?? '*';
+    if (route === '*' || route === '/*') route = 'unmatched';
+    metrics.requests.inc({ route, status: String(c.res.status), code: c.var.errorCode ?? '' });
+    metrics.latency.observe({ route }, (performance.now() - started) / 1000);
+  });
+  app.use('*', async (c, next) => {
+    await next();
+    // Refused before its body was read: close the connection rather than drain an unread (maybe huge) body.
+    const hasBody =
+      c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
+    if (hasBody && !c.req.raw.bodyUsed && c.res.status >= 400) c.res.headers.set('connection', 'close');
+  });
+  app.use('*', requestId());
+  app.use('*', clientAddress(deps.trustedProxies ?? []));
+  registerOpsRoutes(app, { store: deps.store, metrics });
+  registerV1Routes(app, { store: deps.store, upstream, ...pipeline });
+  registerPassthroughRoutes(app, { upstream, ...pipeline });
+  app.notFound((c) =>
+    errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path.slice(0, 200)}`),
+  );
   app.onError((err, c) => {
-    console.error(`gateway: unhandled error on ${c.req.method} ${c.req.path}: ${err.message}`);
+    console.error(`gateway: unhandled error on ${c.req.method} ${c.req.path.slice(0, 200)}: ${err.message}`);
     return errorResponse(c, 'upstream_error', 'The gateway failed to handle the request');
   });
-  return app;
+  return {
+    app,
+    metrics,
+    limiter,
+    upstream,
+    close: async () => {
+      limiter.close();
+      await upstream.close();
+    },
+  };
 }

@@ -8,6 +8,8 @@ const EnvSchema = z.object({
   GATEWAY_STATE_DIR: z.string().default('./.local/gateway-state'),
   TRUSTED_PROXIES: z.string().default(''),
   UPSTREAM_ALLOWLIST: z.string().default(''),
+  /** Extension: how long to wait for an upstream's response headers before 504 upstream_timeout. */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
 });
 export type GatewayEnv = z.infer<typeof EnvSchema>;
 
@@ -22,3 +24,10 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
   }
   return parsed.data;
 }
+
+/** Comma-separated list setting → trimmed non-empty entries. */
+export const listSetting = (value: string): string[] =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);

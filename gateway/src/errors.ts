@@ -2,8 +2,14 @@ import { type GatewayErrorCode, gatewayError } from '@portcullis/shared/errors';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
-/** Renders an OpenAI-shaped error body with the status its code maps to. */
-export function errorResponse(c: Context, code: GatewayErrorCode, message: string): Response {
+/** Renders an OpenAI-shaped error body with the status its code maps to (the one place codes meet HTTP). */
+export function errorResponse(
+  c: Context,
+  code: GatewayErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): Response {
   const { status, body } = gatewayError(code, message);
-  return c.json(body, status as ContentfulStatusCode);
+  c.set('errorCode', code);
+  return c.json(body, status as ContentfulStatusCode, headers);
 }

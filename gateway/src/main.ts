@@ -1,12 +1,64 @@
+import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
-import { buildApp } from './app.js';
-import { loadEnv } from './env.js';
+import { parseCidr } from '@portcullis/shared/cidr';
+import { Redis } from 'ioredis';
+import { buildGateway } from './app.js';
+import { listSetting, loadEnv } from './env.js';
+import { RateLimiter } from './rate-limit/limiter.js';
+import { DiskCache } from './snapshot/disk-cache.js';
+import { SnapshotStore } from './snapshot/store.js';
+import { SnapshotSync } from './snapshot/sync.js';
+import { DEFAULT_UPSTREAM_OPTIONS, UpstreamClient } from './upstream/client.js';
 
+const VERSION = '0.1.0';
 const env = loadEnv();
-const app = buildApp({ snapshotVersion: () => null });
-const server = serve({ fetch: app.fetch, port: env.PORT }, (info) => {
+const trustedProxies = listSetting(env.TRUSTED_PROXIES);
+for (const entry of trustedProxies) {
+  const parsed = parseCidr(entry);
+  if (!parsed.ok) {
+    console.error(`Portcullis gateway cannot start: TRUSTED_PROXIES entry ${entry} ${parsed.error}.`);
+    process.exit(1);
+  }
+}
+
+const instanceId = `${process.env.HOSTNAME ?? 'gateway'}-${env.PORT}-${randomUUID().slice(0, 8)}`;
+const store = new SnapshotStore();
+let sync: SnapshotSync | null = null;
+let redis: Redis | null = null;
+if (env.GATEWAY_TOKEN) {
+  redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => {
+    // Rate-limit sharing pauses while Redis is away; each gateway keeps enforcing locally.
+  });
+  sync = new SnapshotSync({
+    store,
+    controlPlaneUrl: env.CONTROL_PLANE_URL,
+    gatewayToken: env.GATEWAY_TOKEN,
+    redisUrl: env.REDIS_URL,
+    instanceId,
+    version: VERSION,
+    cache: new DiskCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN),
+  });
+  await sync.start();
+} else {
+  console.error('Portcullis gateway has no GATEWAY_TOKEN, so it cannot register and stays not ready.');
+}
+
+const gateway = buildGateway({
+  store,
+  trustedProxies,
+  limiter: new RateLimiter({ redis, instanceId }),
+  upstream: new UpstreamClient({ ...DEFAULT_UPSTREAM_OPTIONS, headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS }),
+});
+const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
   console.log(`Portcullis gateway listening on :${info.port}`);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    server.close();
+    void Promise.allSettled([sync?.stop(), gateway.close()]).then(() => {
+      redis?.disconnect();
+      process.exit(0);
+    });
+  });
 }

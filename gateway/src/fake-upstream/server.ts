@@ -19,7 +19,14 @@ export interface FakeUpstreamOptions {
 export interface FakeUpstream {
   url: string;
   /** Every request seen: method, path, headers and parsed JSON body. */
-  requests: { method: string; path: string; headers: IncomingMessage['headers']; body: unknown }[];
+  requests: {
+    method: string;
+    path: string;
+    headers: IncomingMessage['headers'];
+    body: unknown;
+    /** True once the caller closed the connection before the answer was complete. */
+    aborted: boolean;
+  }[];
   close: () => Promise<void>;
 }
 
@@ -66,7 +73,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
   const server: Server = createServer(async (req, res) => {
     const body = await readJson(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+    const seen = { method: req.method ?? 'GET', path, headers: req.headers, body, aborted: false };
+    requests.push(seen);
+    res.on('close', () => {
+      if (!res.writableFinished) seen.aborted = true;
+    });
     const latency = Number(req.headers['x-fake-latency-ms'] ?? options.latencyMs ?? 0);
     const words = options.words ?? 8;
     const forcedStatus = Number(req.headers['x-fake-status'] ?? 0);

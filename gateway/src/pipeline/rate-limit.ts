@@ -1,0 +1,27 @@
+import type { Stage } from '../context.js';
+import { errorResponse } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { LimitName, RateLimiter } from '../rate-limit/limiter.js';
+
+const MESSAGES: Record<LimitName, string> = {
+  requests: 'Rate limit exceeded: requests per minute',
+  tokens: 'Rate limit exceeded: tokens per minute',
+  input_tokens: 'Rate limit exceeded: input tokens per minute',
+  output_tokens: 'Rate limit exceeded: output tokens per minute',
+  concurrency: 'Rate limit exceeded: concurrent requests',
+};
+
+/** Admits the request against the key's limits from local counters (no network on this path). */
+export const rateLimit =
+  (limiter: RateLimiter, metrics: GatewayMetrics): Stage =>
+  async (c, next) => {
+    const decision = limiter.check(c.var.key.key);
+    if (!decision.ok) {
+      metrics.rateLimited.inc({ limit: decision.limit });
+      return errorResponse(c, 'rate_limit_exceeded', MESSAGES[decision.limit], decision.headers);
+    }
+    c.set('lease', decision.lease);
+    await next();
+    for (const [name, value] of Object.entries(decision.headers)) c.header(name, value);
+    return undefined;
+  };

@@ -1,0 +1,224 @@
+import { compileAllowlist } from '@portcullis/shared/cidr';
+import { open } from '@portcullis/shared/crypto';
+import type {
+  OrgSnapshot,
+  SnapshotChange,
+  SnapshotCredential,
+  SnapshotKey,
+  SnapshotMessage,
+  SnapshotModel,
+} from '@portcullis/shared/snapshot';
+
+export type SnapshotDelta = Extract<SnapshotMessage, { kind: 'delta' }>;
+export type ApplyResult = 'applied' | 'gap' | 'stale';
+
+/**
+ * One key as the hot path needs it. A new entry is built for every version of the key, so anything
+ * derived from it (the compiled IP allowlist) is computed once per key version and never goes stale.
+ */
+export class KeyEntry {
+  #allow: ((ip: string) => boolean) | undefined;
+  readonly expiresAtMs: number | null;
+  constructor(readonly key: SnapshotKey) {
+    const t = key.expiresAt ? Date.parse(key.expiresAt) : Number.NaN;
+    this.expiresAtMs = key.expiresAt ? (Number.isNaN(t) ? 0 : t) : null;
+  }
+  /** Null when the key has no allowlist. An entry that does not parse denies everything (fail closed). */
+  get allow(): ((ip: string) => boolean) | null {
+    if (this.key.ipAllowlist.length === 0) return null;
+    if (this.#allow === undefined) {
+      try {
+        this.#allow = compileAllowlist(this.key.ipAllowlist);
+      } catch (err) {
+        console.error(
+          `gateway: key ${this.key.keyId} has an invalid IP allowlist (${(err as Error).message})`,
+        );
+        this.#allow = () => false;
+      }
+    }
+    return this.#allow;
+  }
+}
+
+/** A credential with its provider secret opened lazily, once per credential version. */
+export class CredentialEntry {
+  #secret: string | undefined;
+  constructor(
+    readonly credential: SnapshotCredential,
+    private readonly snapshotKey: () => Buffer | null,
+  ) {}
+  /** The opened secret, or null when it cannot be opened (no snapshot key yet, or tampered). */
+  secret(): string | null {
+    if (this.#secret !== undefined) return this.#secret;
+    const key = this.snapshotKey();
+    if (!key) return null;
+    try {
+      this.#secret = open(key, this.credential.sealedSecret, this.credential.id);
+      return this.#secret;
+    } catch {
+      // Never log the sealed value or anything derived from it.
+      console.error(
+        `gateway: provider credential ${this.credential.id} cannot be opened with the snapshot key`,
+      );
+      return null;
+    }
+  }
+  /** Drops the opened secret (the snapshot key changed). */
+  forget(): void {
+    this.#secret = undefined;
+  }
+}
+
+/**
+ * The in-memory index of one organization's snapshot: keys by public key id, models by slug,
+ * credentials by id. Versions only move forward.
+ */
+export class SnapshotStore {
+  #orgId: string | null = null;
+  #version: number | null = null;
+  #generatedAt = '';
+  #confirmedAt = 0;
+  #snapshotKey: Buffer | null = null;
+  readonly keys = new Map<string, KeyEntry>();
+  /** Key record id → public key id, for delete_key changes. */
+  readonly #keyIdById = new Map<string, string>();
+  readonly models = new Map<string, SnapshotModel>();
+  readonly #modelSlugById = new Map<string, string>();
+  readonly credentials = new Map<string, CredentialEntry>();
+  readonly #listeners = new Set<() => void>();
+
+  get orgId(): string | null {
+    return this.#orgId;
+  }
+  get version(): number | null {
+    return this.#version;
+  }
+  /** When the held version was last confirmed current (applied, or matched by a heartbeat). */
+  get confirmedAt(): number {
+    return this.#confirmedAt;
+  }
+  get generatedAt(): string {
+    return this.#generatedAt;
+  }
+  get snapshotKey(): Buffer | null {
+    return this.#snapshotKey;
+  }
+
+  setSnapshotKey(key: Buffer): void {
+    if (this.#snapshotKey?.equals(key)) return;
+    this.#snapshotKey = key;
+    for (const c of this.credentials.values()) c.forget();
+  }
+
+  confirm(version: number): void {
+    if (version === this.#version) this.#confirmedAt = Date.now();
+  }
+
+  /** Called after every applied change (used to persist). */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Replaces everything with a full snapshot, unless it is older than (or the same as) what is held. */
+  apply(snapshot: OrgSnapshot): ApplyResult {
+    if (this.#orgId !== null && snapshot.orgId !== this.#orgId) {
+      throw new Error(`snapshot for org ${snapshot.orgId} offered to the store of org ${this.#orgId}`);
+    }
+    if (this.#version !== null && snapshot.version <= this.#version) {
+      if (snapshot.version === this.#version) this.#confirmedAt = Date.now();
+      return 'stale';
+    }
+    this.keys.clear();
+    this.#keyIdById.clear();
+    this.models.clear();
+    this.#modelSlugById.clear();
+    this.credentials.clear();
+    for (const k of snapshot.keys) this.#upsertKey(k);
+    for (const c of snapshot.credentials) this.#upsertCredential(c);
+    for (const m of snapshot.models) this.#upsertModel(m);
+    this.#orgId = snapshot.orgId;
+    this.#version = snapshot.version;
+    this.#generatedAt = snapshot.generatedAt;
+    this.#confirmedAt = Date.now();
+    this.#emit();
+    return 'applied';
+  }
+
+  /** Applies a delta only when it starts exactly at the held version. */
+  applyDelta(delta: SnapshotDelta): ApplyResult {
+    if (this.#version === null || (this.#orgId !== null && delta.orgId !== this.#orgId)) return 'gap';
+    if (delta.toVersion <= this.#version) return 'stale';
+    if (delta.fromVersion !== this.#version) return 'gap';
+    for (const change of delta.changes) this.#applyChange(change);
+    this.#version = delta.toVersion;
+    this.#confirmedAt = Date.now();
+    this.#emit();
+    return 'applied';
+  }
+
+  /** The held snapshot in wire format (for the disk cache). */
+  toSnapshot(): OrgSnapshot | null {
+    if (this.#orgId === null || this.#version === null) return null;
+    return {
+      orgId: this.#orgId,
+      version: this.#version,
+      generatedAt: this.#generatedAt,
+      keys: [...this.keys.values()].map((e) => e.key),
+      credentials: [...this.credentials.values()].map((e) => e.credential),
+      models: [...this.models.values()],
+    };
+  }
+
+  #emit(): void {
+    for (const l of this.#listeners) l();
+  }
+
+  #applyChange(change: SnapshotChange): void {
+    switch (change.op) {
+      case 'upsert_key':
+        this.#upsertKey(change.value);
+        return;
+      case 'delete_key': {
+        const keyId = this.#keyIdById.get(change.id);
+        if (keyId !== undefined) this.keys.delete(keyId);
+        this.#keyIdById.delete(change.id);
+        return;
+      }
+      case 'upsert_credential':
+        this.#upsertCredential(change.value);
+        return;
+      case 'delete_credential':
+        this.credentials.delete(change.id);
+        return;
+      case 'upsert_model':
+        this.#upsertModel(change.value);
+        return;
+      case 'delete_model': {
+        const slug = this.#modelSlugById.get(change.id);
+        if (slug !== undefined && this.models.get(slug)?.id === change.id) this.models.delete(slug);
+        this.#modelSlugById.delete(change.id);
+        return;
+      }
+    }
+  }
+
+  #upsertKey(key: SnapshotKey): void {
+    const previous = this.#keyIdById.get(key.id);
+    if (previous !== undefined && previous !== key.keyId) this.keys.delete(previous);
+    this.keys.set(key.keyId, new KeyEntry(key));
+    this.#keyIdById.set(key.id, key.keyId);
+  }
+
+  #upsertCredential(credential: SnapshotCredential): void {
+    this.credentials.set(credential.id, new CredentialEntry(credential, () => this.#snapshotKey));
+  }
+
+  #upsertModel(model: SnapshotModel): void {
+    const previous = this.#modelSlugById.get(model.id);
+    if (previous !== undefined && previous !== model.slug && this.models.get(previous)?.id === model.id)
+      this.models.delete(previous);
+    this.models.set(model.slug, model);
+    this.#modelSlugById.set(model.id, model.slug);
+  }
+}

@@ -1,0 +1,216 @@
+import type { Readable } from 'node:stream';
+import type { GatewayContext } from '../context.js';
+import { errorResponse } from '../errors.js';
+import type { StreamUsage } from '../providers/index.js';
+import type { UpstreamClient } from './client.js';
+
+/** Client headers that never go upstream: hop-by-hop, the client's own credentials, proxy metadata. */
+const DROP_REQUEST = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'content-length',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
+  // Identity encoding, so usage can be read from the body as it passes.
+  'accept-encoding',
+  'anthropic-version',
+  'openai-organization',
+  'openai-project',
+]);
+
+/** Upstream response headers the client must not see: hop-by-hop, cookies, the provider account's own limits. */
+const DROP_RESPONSE = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'content-length',
+  'set-cookie',
+  'server',
+  'date',
+  'alt-svc',
+  'x-request-id',
+  'openai-organization',
+  'anthropic-organization-id',
+]);
+
+function upstreamHeaders(incoming: Headers, auth: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  incoming.forEach((value, name) => {
+    if (DROP_REQUEST.has(name) || name.startsWith('x-portcullis-') || name.startsWith(':')) return;
+    out[name] = value;
+  });
+  return Object.assign(out, auth);
+}
+
+function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(raw)) {
+    const n = name.toLowerCase();
+    if (
+      value === undefined ||
+      DROP_RESPONSE.has(n) ||
+      n.startsWith('x-ratelimit-') ||
+      n.includes('ratelimit')
+    )
+      continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(n, v);
+    else headers.set(n, value);
+  }
+  return headers;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
+const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
+
+export interface ForwardRequest {
+  url: URL;
+  method: string;
+  body: string | Uint8Array | null;
+  auth: Record<string, string>;
+  /** Bytes of the request body, for a token estimate when the provider reports no usage. */
+  requestBytes: number;
+  usageFromJson: (body: unknown) => { inputTokens: number; outputTokens: number } | null;
+  usageFromEvent: (event: unknown, acc: StreamUsage) => void;
+}
+
+/**
+ * Sends the request to the provider and streams its answer back chunk by chunk (no buffering),
+ * reading usage from JSON bodies and SSE events as they pass. A client that goes away aborts the
+ * upstream request; failures before headers map to 502/504; HTTP errors pass through as they are.
+ */
+export async function forward(
+  c: GatewayContext,
+  client: UpstreamClient,
+  req: ForwardRequest,
+): Promise<Response> {
+  const signal = c.req.raw.signal;
+  const meter = c.var.meter;
+  let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
+  try {
+    res = await client.pool(req.url.origin).request({
+      path: `${req.url.pathname}${req.url.search}`,
+      method: req.method as 'POST',
+      headers: upstreamHeaders(c.req.raw.headers, req.auth),
+      body: req.body,
+      signal,
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (TIMEOUT_CODES.has(code))
+      return errorResponse(c, 'upstream_timeout', 'The provider did not answer in time');
+    if (signal.aborted) return errorResponse(c, 'upstream_error', 'The client closed the request');
+    console.error(`gateway: upstream ${req.url.origin} failed (${code || (err as Error).name})`);
+    return errorResponse(c, 'upstream_error', 'The provider could not be reached');
+  }
+
+  const headers = responseHeaders(res.headers);
+  const contentType = (headers.get('content-type') ?? '').toLowerCase();
+  const sse = contentType.startsWith('text/event-stream');
+  const json = !sse && contentType.includes('json');
+  const acc: StreamUsage = { inputTokens: 0, outputTokens: 0, reported: false, chunks: 0 };
+  const decoder = new TextDecoder();
+  let lineBuffer = '';
+  const jsonParts: Uint8Array[] = [];
+  let jsonBytes = 0;
+
+  const sniff = (chunk: Uint8Array) => {
+    if (sse) {
+      lineBuffer += decoder.decode(chunk, { stream: true });
+      let nl = lineBuffer.indexOf('\n');
+      while (nl !== -1) {
+        const line = lineBuffer.slice(0, nl).trimEnd();
+        lineBuffer = lineBuffer.slice(nl + 1);
+        if (line.startsWith('data:')) {
+          const data = line.slice(5).trim();
+          if (data.startsWith('{')) {
+            try {
+              req.usageFromEvent(JSON.parse(data), acc);
+            } catch {
+              // Not JSON: nothing to count.
+            }
+          }
+        }
+        nl = lineBuffer.indexOf('\n');
+      }
+      if (lineBuffer.length > 1024 * 1024) lineBuffer = '';
+    } else if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
+      jsonParts.push(chunk);
+      jsonBytes += chunk.byteLength;
+    }
+  };
+
+  const settle = (complete: boolean) => {
+    if (json && complete && res.statusCode < 400) {
+      try {
+        const usage = req.usageFromJson(JSON.parse(Buffer.concat(jsonParts).toString('utf8')));
+        if (usage) {
+          acc.inputTokens = usage.inputTokens;
+          acc.outputTokens = usage.outputTokens;
+          acc.reported = true;
+        }
+      } catch {
+        // Unreadable body: estimate below.
+      }
+    }
+    if (!acc.reported && res.statusCode < 400) {
+      // No usage from the provider: about 4 bytes a token for the prompt, a token per streamed delta.
+      acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
+      acc.outputTokens = Math.max(acc.outputTokens, acc.chunks);
+    }
+    meter.finish({ inputTokens: acc.inputTokens, outputTokens: acc.outputTokens });
+  };
+
+  if (res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304 || req.method === 'HEAD') {
+    await res.body.dump().catch(() => {});
+    settle(true);
+    return new Response(null, { status: res.statusCode, headers });
+  }
+  meter.deferred = true;
+  const body = res.body as unknown as Readable;
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await iterator.next();
+          if (done) {
+            settle(true);
+            controller.close();
+            return;
+          }
+          sniff(value);
+          controller.enqueue(value);
+        } catch (err) {
+          settle(false);
+          controller.error(err);
+        }
+      },
+      cancel() {
+        // The client went away: drop the upstream response (and its connection) at once.
+        body.destroy();
+        settle(false);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  if (sse) headers.set('cache-control', 'no-cache');
+  return new Response(stream, { status: res.statusCode, headers });
+}

@@ -1,0 +1,121 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
+import { hash } from '@node-rs/argon2';
+import type { Provider } from '@portcullis/shared/api-keys';
+import { seal } from '@portcullis/shared/crypto';
+import { makeKey } from '@portcullis/shared/keys';
+import type {
+  OrgSnapshot,
+  SnapshotCredential,
+  SnapshotKey,
+  SnapshotModel,
+} from '@portcullis/shared/snapshot';
+import type { Hono } from 'hono';
+import type { GatewayEnv } from '../src/context.js';
+
+/** OWASP argon2id parameters, as the control plane hashes key secrets. */
+export const ARGON2_OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const UPSTREAM_SECRET = 'sk-upstream';
+
+/** Builds an organization snapshot in wire format, with real argon2 hashes and sealed credentials. */
+export class SnapshotBuilder {
+  readonly orgId = randomUUID();
+  readonly snapshotKey = randomBytes(32);
+  readonly keys: SnapshotKey[] = [];
+  readonly credentials: SnapshotCredential[] = [];
+  readonly models: SnapshotModel[] = [];
+  version = 1;
+
+  credential(provider: Provider, config: SnapshotCredential['config'], secret = UPSTREAM_SECRET): string {
+    const id = randomUUID();
+    this.credentials.push({ id, provider, config, sealedSecret: seal(this.snapshotKey, secret, 1, id) });
+    return id;
+  }
+
+  model(slug: string, credentialId: string, overrides: Partial<SnapshotModel> = {}): SnapshotModel {
+    const model: SnapshotModel = {
+      id: randomUUID(),
+      slug,
+      credentialId,
+      upstreamModel: `${slug}-upstream`,
+      inputPricePerMTok: 0.15,
+      outputPricePerMTok: 0.6,
+      enabled: true,
+      ...overrides,
+    };
+    this.models.push(model);
+    return model;
+  }
+
+  /** A key record plus the plaintext key a client would present. */
+  async key(overrides: Partial<SnapshotKey> = {}): Promise<{ key: string; record: SnapshotKey }> {
+    const made = makeKey();
+    const record: SnapshotKey = {
+      id: randomUUID(),
+      keyId: made.keyId,
+      orgId: this.orgId,
+      ownerId: randomUUID(),
+      name: 'test key',
+      secretHash: await hash(made.secret, ARGON2_OWASP),
+      status: 'active',
+      expiresAt: null,
+      ownerStatus: 'active',
+      rotatedAt: null,
+      limits: {
+        requestsPerMinute: null,
+        tokensPerMinute: null,
+        inputTokensPerMinute: null,
+        outputTokensPerMinute: null,
+        concurrentRequests: null,
+      },
+      budget: null,
+      allowedProviders: [],
+      allowedModels: [],
+      ipAllowlist: [],
+      metadata: {},
+      mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+      ...overrides,
+    };
+    this.keys.push(record);
+    return { key: made.key, record };
+  }
+
+  build(): OrgSnapshot {
+    return {
+      orgId: this.orgId,
+      version: this.version,
+      generatedAt: new Date().toISOString(),
+      keys: structuredClone(this.keys),
+      credentials: structuredClone(this.credentials),
+      models: structuredClone(this.models),
+    };
+  }
+}
+
+export interface Served {
+  url: string;
+  server: ServerType;
+  close(): Promise<void>;
+}
+
+/** Serves a Hono app on a real port (127.0.0.1, ephemeral). */
+export async function serveApp(app: Hono<GatewayEnv>, hostname = '127.0.0.1'): Promise<Served> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname });
+  if (!server.listening) await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return {
+    url: `http://${host}:${port}`,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,178 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  type RunningProcess,
+  startControlPlane,
+  startProcess,
+} from '../../../control-plane/test/integration/processes.js';
+import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/server.js';
+
+/**
+ * A whole fleet of real processes for end-to-end tests: Postgres database, a private redis-server,
+ * the fake upstream, the control plane and N gateways, each its own process.
+ */
+export const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+export const ADMIN = {
+  email: 'fleet-admin@portcullis.test',
+  password: 'fleet-admin-password',
+  org: 'Fleet Org',
+};
+const GATEWAY_MAIN = path.resolve(__dirname, '../../dist/main.js');
+
+export interface Gateway {
+  url: string;
+  stateDir: string;
+  port: number;
+  name: string;
+  token: string;
+  proc: RunningProcess | null;
+}
+
+export class Fleet {
+  db = '';
+  redisPort = 0;
+  redis: RunningProcess | null = null;
+  cp: RunningProcess | null = null;
+  cpUrl = '';
+  cpPort = 0;
+  upstream!: FakeUpstream;
+  gateways: Gateway[] = [];
+  adminToken = '';
+  orgId = '';
+  private readonly dirs: string[] = [];
+
+  async start(gateways: number): Promise<void> {
+    this.upstream = await startFakeUpstream({ words: 6 });
+    this.redisPort = await freePort();
+    await this.startRedis();
+    this.db = await createDatabase('portcullis_fleet');
+    this.cpPort = await freePort();
+    this.cpUrl = `http://127.0.0.1:${this.cpPort}`;
+    await this.startControlPlane();
+    await this.signIn();
+    for (let i = 0; i < gateways; i++) {
+      const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-gw-'));
+      this.dirs.push(dir);
+      const name = `edge-${i + 1}`;
+      const { token } = await this.api<{ token: string }>('POST', `/orgs/${this.orgId}/gateway-tokens`, {
+        name,
+      });
+      this.gateways.push({ url: '', stateDir: dir, port: await freePort(), proc: null, name, token });
+    }
+    for (const g of this.gateways) await this.startGateway(g);
+  }
+
+  async startRedis(): Promise<void> {
+    this.redis = await startProcess({
+      cmd: 'redis-server',
+      args: ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      env: {},
+      ready: { line: 'Ready to accept connections' },
+    });
+  }
+
+  async stopRedis(): Promise<void> {
+    await this.redis?.stop();
+    this.redis = null;
+  }
+
+  async startControlPlane(): Promise<void> {
+    this.cp = await startControlPlane({
+      DATABASE_URL: databaseUrl(this.db),
+      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      PORT: String(this.cpPort),
+      PORTCULLIS_MASTER_KEY: MASTER_KEY,
+      UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      BOOTSTRAP_ORG_NAME: ADMIN.org,
+    });
+  }
+
+  async stopControlPlane(): Promise<void> {
+    await this.cp?.stop();
+    this.cp = null;
+  }
+
+  async startGateway(g: Gateway, waitReady = true): Promise<void> {
+    g.url = `http://127.0.0.1:${g.port}`;
+    g.proc = await startProcess({
+      cmd: process.execPath,
+      args: [GATEWAY_MAIN],
+      env: {
+        PORT: String(g.port),
+        CONTROL_PLANE_URL: this.cpUrl,
+        GATEWAY_TOKEN: g.token,
+        REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+        GATEWAY_STATE_DIR: g.stateDir,
+        UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+      },
+      ready: { url: `${g.url}/healthz` },
+    });
+    if (waitReady) await this.waitReady(g);
+  }
+
+  async stopGateway(g: Gateway): Promise<void> {
+    await g.proc?.stop();
+    g.proc = null;
+  }
+
+  async waitReady(g: Gateway, timeoutMs = 15_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = await fetch(`${g.url}/readyz`).catch(() => null);
+      if (res?.status === 200) return ((await res.json()) as { snapshotVersion: number }).snapshotVersion;
+      if (Date.now() > deadline) throw new Error(`gateway ${g.url} not ready:\n${g.proc?.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async signIn(): Promise<void> {
+    const res = await fetch(`${this.cpUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+    });
+    const body = (await res.json()) as { token: string; organizations: { id: string }[] };
+    this.adminToken = body.token;
+    this.orgId = body.organizations[0]?.id ?? '';
+  }
+
+  async api<T>(method: string, p: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.cpUrl}/api/v1${p}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.adminToken}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+    return (text ? JSON.parse(text) : null) as T;
+  }
+
+  async stop(): Promise<void> {
+    for (const g of this.gateways) await this.stopGateway(g);
+    await this.stopControlPlane();
+    await this.stopRedis();
+    await this.upstream?.close();
+    if (this.db) await dropDatabase(this.db);
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Polls until `check` holds on every gateway, returning how long it took. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

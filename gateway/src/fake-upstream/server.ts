@@ -14,6 +14,8 @@ export interface FakeUpstreamOptions {
   latencyMs?: number;
   /** Words in each completion; streamed one chunk per word. */
   words?: number;
+  /** Keep every request for inspection (tests); off for long-running use (demo, benchmarks). */
+  record?: boolean;
 }
 
 export interface FakeUpstream {
@@ -74,7 +76,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     const body = await readJson(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const seen = { method: req.method ?? 'GET', path, headers: req.headers, body, aborted: false };
-    requests.push(seen);
+    if (options.record !== false) requests.push(seen);
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;
     });

@@ -139,18 +139,25 @@ async function main() {
     const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-bench-gw-'));
     stateDirs.push(dir);
     const began = performance.now();
-    const g = await start(`gateway-${i + 1}`, process.execPath, [path.join(root, 'gateway/dist/main.js')], {
-      env: {
-        PORT: String(port),
-        CONTROL_PLANE_URL: cpUrl,
-        GATEWAY_TOKEN: t.token,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        GATEWAY_STATE_DIR: dir,
-        UPSTREAM_ALLOWLIST: '127.0.0.1',
+    // BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the gateways.
+    const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const g = await start(
+      `gateway-${i + 1}`,
+      process.execPath,
+      [...nodeArgs, path.join(root, 'gateway/dist/main.js')],
+      {
+        env: {
+          PORT: String(port),
+          CONTROL_PLANE_URL: cpUrl,
+          GATEWAY_TOKEN: t.token,
+          REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+          GATEWAY_STATE_DIR: dir,
+          UPSTREAM_ALLOWLIST: '127.0.0.1',
+        },
+        cpus: '0',
+        readyUrl: `http://127.0.0.1:${port}/readyz`,
       },
-      cpus: '0',
-      readyUrl: `http://127.0.0.1:${port}/readyz`,
-    });
+    );
     procs.push(g);
     gateways.push({ url: `http://127.0.0.1:${port}`, proc: g, readyMs: performance.now() - began });
   }

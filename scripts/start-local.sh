@@ -33,10 +33,15 @@ set +a
 
 bash scripts/stop-local.sh >/dev/null 2>&1 || true
 
-start() { # name, dir, env...: runs `pnpm start` in its own session, so stop-local can end the whole group
+start() { # name, dir, env... [-- command...]: runs in its own session (default `pnpm start`), so stop-local ends the group
   local name=$1 dir=$2
   shift 2
-  (cd "$root/$dir" && exec setsid env "$@" pnpm start) >"$root/.local/logs/$name.log" 2>&1 </dev/null &
+  local envs=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  [ "${1:-}" = "--" ] && shift
+  local cmd=("$@")
+  [ ${#cmd[@]} -eq 0 ] && cmd=(pnpm start)
+  (cd "$root/$dir" && exec setsid env "${envs[@]}" "${cmd[@]}") >"$root/.local/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$root/.local/$name.pid"
 }
 wait_for() { # url, name
@@ -49,9 +54,12 @@ wait_for() { # url, name
 start control-plane control-plane DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" REDIS_URL=redis://127.0.0.1:6379 \
   PORT=4000 UPSTREAM_ALLOWLIST=127.0.0.1,localhost TRUSTED_PROXIES=loopback PUBLIC_DASHBOARD_URL=http://localhost:3000
 wait_for http://127.0.0.1:4000/healthz control-plane
+start fake-upstream gateway PORT=9090 -- node dist/fake-upstream/main.js
+wait_for http://127.0.0.1:9090/v1/models fake-upstream
+node scripts/demo-setup.mjs http://127.0.0.1:4000 "$BOOTSTRAP_ADMIN_EMAIL" "$BOOTSTRAP_ADMIN_PASSWORD" http://127.0.0.1:9090 .local
 start gateway-1 gateway CONTROL_PLANE_URL=http://127.0.0.1:4000 REDIS_URL=redis://127.0.0.1:6379 PORT=8080 \
-  GATEWAY_STATE_DIR="$root/.local/gateway-1" UPSTREAM_ALLOWLIST=127.0.0.1,localhost
-wait_for http://127.0.0.1:8080/healthz gateway-1
+  GATEWAY_STATE_DIR="$root/.local/gateway-1" UPSTREAM_ALLOWLIST=127.0.0.1,localhost GATEWAY_TOKEN="$(cat .local/gateway-1.token)"
+wait_for http://127.0.0.1:8080/readyz gateway-1
 start dashboard dashboard PORT=3000 CONTROL_PLANE_URL=http://127.0.0.1:4000
 wait_for http://127.0.0.1:3000/sign-in dashboard
 
@@ -60,6 +68,12 @@ cat <<MSG
 Portcullis is running:
   Dashboard      http://localhost:3000   (sign in as $BOOTSTRAP_ADMIN_EMAIL / $BOOTSTRAP_ADMIN_PASSWORD)
   Control plane  http://localhost:4000   (OpenAPI: http://localhost:4000/api/openapi.json)
-  Gateway        http://localhost:8080   (/healthz, /readyz)
+  Gateway        http://localhost:8080   (/healthz, /readyz, /metrics)
+  Demo provider  http://localhost:9090   (a fake upstream, labelled as such; models demo-gpt and demo-claude)
+Demo API key (also in .local/demo-key):
+  $(cat .local/demo-key)
+Try it:
+  curl -s localhost:8080/v1/chat/completions -H "authorization: Bearer \$(cat .local/demo-key)" \\
+    -H 'content-type: application/json' -d '{"model":"demo-gpt","messages":[{"role":"user","content":"hi"}]}'
 Logs: .local/logs/   Stop: bash scripts/stop-local.sh
 MSG

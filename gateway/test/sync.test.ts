@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OrgSnapshot, SnapshotMessage } from '@portcullis/shared/snapshot';
-import { snapshotChannel } from '@portcullis/shared/snapshot';
+import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
@@ -57,7 +57,7 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
       });
     if (req.method === 'GET' && req.url === '/api/v1/gateway/snapshot') {
       cp.fetches++;
-      return send(res, 200, cp.snapshot);
+      return send(res, 200, encodeSnapshot(cp.snapshot));
     }
     if (req.method === 'POST' && req.url === '/api/v1/gateway/heartbeat') {
       cp.heartbeats.push(body as FakeControlPlane['heartbeats'][number]);

@@ -8,7 +8,7 @@ import {
   isGatewayToken,
   makeGatewayToken,
 } from '@portcullis/shared/gateways';
-import type { GatewayRegistration, OrgSnapshot } from '@portcullis/shared/snapshot';
+import type { GatewayRegistration, WireSnapshot } from '@portcullis/shared/snapshot';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -199,7 +199,7 @@ export class GatewaysService {
     return { version: await this.snapshots.publishedVersion(gw.orgId) };
   }
 
-  snapshot(gw: GatewayIdentity): Promise<OrgSnapshot> {
+  snapshot(gw: GatewayIdentity): Promise<WireSnapshot> {
     return this.snapshots.fullSnapshot(gw.orgId);
   }
 }

@@ -1,5 +1,12 @@
 import { LIMIT_FIELDS } from '@portcullis/shared/api-keys';
-import type { SnapshotCredential, SnapshotKey, SnapshotModel } from '@portcullis/shared/snapshot';
+import type {
+  SnapshotCredential,
+  SnapshotKey,
+  SnapshotKeyPolicy,
+  SnapshotModel,
+  WireKey,
+  WireSnapshotWriter,
+} from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -8,59 +15,141 @@ import type { EntityManager } from 'typeorm';
  * `ids` narrows to some rows (deltas); without it, every row of the organization (full snapshot).
  */
 
-const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+/** ISO 8601 in UTC with milliseconds, as `Date.prototype.toISOString` writes it, done by Postgres. */
+const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
+/**
+ * One key row, with its policy columns (limits, budget, allowed providers and models, IP allowlist,
+ * MCP) as one canonical JSON text from Postgres: most keys share a policy, so it is parsed once per
+ * distinct text, not once per key.
+ */
 interface KeyRow {
   id: string;
   key_id: string;
-  org_id: string;
   owner_id: string;
   name: string;
   secret_hash: string | null;
   status: SnapshotKey['status'];
-  expires_at: Date | null;
-  last_rotated_at: Date | null;
-  limits: Record<string, number | null | undefined>;
-  budget: SnapshotKey['budget'];
-  allowed_providers: SnapshotKey['allowedProviders'];
-  allowed_models: string[];
-  ip_allowlist: string[];
-  metadata: Record<string, unknown>;
-  mcp: SnapshotKey['mcp'];
-  owner_status: SnapshotKey['ownerStatus'];
+  expires_at: string | null;
+  rotated_at: string | null;
+  policy: string;
+  metadata: string;
 }
 
-export async function snapshotKeys(em: EntityManager, orgId: string, ids?: string[]): Promise<SnapshotKey[]> {
-  const rows: KeyRow[] = await em.query(
-    `SELECT k.id, k.key_id, k.org_id, k.owner_id, k.name, k.secret_hash, k.status, k.expires_at,
-            k.last_rotated_at, k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist,
-            k.metadata, k.mcp, u.status AS owner_status
+const KEY_COLUMNS = `k.id, k.key_id, k.owner_id, k.name,
+  CASE WHEN k.status = 'revoked' THEN NULL ELSE k.secret_hash END AS secret_hash,
+  k.status, ${isoSql('k.expires_at')} AS expires_at, ${isoSql('k.last_rotated_at')} AS rotated_at,
+  jsonb_build_array(k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist, k.mcp)::text AS policy,
+  k.metadata::text AS metadata`;
+
+/** Some keys with their owner's status, in one round trip (deltas, inside the change's transaction). */
+function keyRowsById(
+  em: EntityManager,
+  orgId: string,
+  ids: string[],
+): Promise<(KeyRow & { owner_status: SnapshotKey['ownerStatus'] })[]> {
+  return em.query(
+    `SELECT ${KEY_COLUMNS}, u.status AS owner_status
        FROM api_keys k JOIN users u ON u.id = k.owner_id
-      WHERE k.org_id = $1 AND k.deleted_at IS NULL ${ids ? 'AND k.id = ANY($2::uuid[])' : ''}
+      WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.id = ANY($2::uuid[])
       ORDER BY k.id`,
-    ids ? [orgId, ids] : [orgId],
+    [orgId, ids],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    keyId: r.key_id,
-    orgId: r.org_id,
-    ownerId: r.owner_id,
-    name: r.name,
-    secretHash: r.status === 'revoked' ? null : r.secret_hash,
-    status: r.status,
-    expiresAt: iso(r.expires_at),
-    ownerStatus: r.owner_status,
-    rotatedAt: iso(r.last_rotated_at),
-    limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, r.limits[f] ?? null])) as SnapshotKey['limits'],
-    budget: r.budget
-      ? { limitUsd: r.budget.limitUsd, period: r.budget.period, alertThresholds: r.budget.alertThresholds }
+}
+
+type PolicyColumns = [
+  Record<string, number | null | undefined>,
+  SnapshotKey['budget'],
+  SnapshotKey['allowedProviders'],
+  string[],
+  string[],
+  SnapshotKey['mcp'],
+];
+
+function policyOf(text: string): SnapshotKeyPolicy {
+  const [limits, budget, allowedProviders, allowedModels, ipAllowlist, mcp] = JSON.parse(
+    text,
+  ) as PolicyColumns;
+  return {
+    limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, limits[f] ?? null])) as SnapshotKey['limits'],
+    budget: budget
+      ? { limitUsd: budget.limitUsd, period: budget.period, alertThresholds: budget.alertThresholds }
       : null,
-    allowedProviders: r.allowed_providers,
-    allowedModels: r.allowed_models,
-    ipAllowlist: r.ip_allowlist,
-    metadata: r.metadata,
-    mcp: r.mcp,
-  }));
+    allowedProviders,
+    allowedModels,
+    ipAllowlist,
+    mcp,
+  };
+}
+
+/** Keys as whole objects (deltas). */
+export async function snapshotKeys(em: EntityManager, orgId: string, ids: string[]): Promise<SnapshotKey[]> {
+  const rows = await keyRowsById(em, orgId, ids);
+  return rows.map((r) => {
+    const p = policyOf(r.policy);
+    return {
+      id: r.id,
+      keyId: r.key_id,
+      orgId,
+      ownerId: r.owner_id,
+      name: r.name,
+      secretHash: r.secret_hash,
+      status: r.status,
+      expiresAt: r.expires_at,
+      ownerStatus: r.owner_status,
+      rotatedAt: r.rotated_at,
+      limits: p.limits,
+      budget: p.budget,
+      allowedProviders: p.allowedProviders,
+      allowedModels: p.allowedModels,
+      ipAllowlist: p.ipAllowlist,
+      metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+      mcp: p.mcp,
+    };
+  });
+}
+
+/**
+ * Every key of the organization as wire tuples, their policies, owners and metadata added to `writer`
+ * (full snapshot; call inside a REPEATABLE READ transaction). Owners come from a second query rather
+ * than a join: at 100,000 keys the join costs more than the rest of the build (and right after a bulk
+ * load, with stale statistics, the planner hashes the big side). No ORDER BY: gateways index by id.
+ */
+export async function wireKeys(
+  em: EntityManager,
+  orgId: string,
+  writer: WireSnapshotWriter,
+): Promise<WireKey[]> {
+  const owners: { id: string; status: SnapshotKey['ownerStatus'] }[] = await em.query(
+    `SELECT u.id, u.status FROM users u
+      WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = $1 AND k.deleted_at IS NULL)`,
+    [orgId],
+  );
+  const ownerIndex = new Map(owners.map((o) => [o.id, writer.owner(o.id, o.status)]));
+  const rows: KeyRow[] = await em.query(
+    `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.org_id = $1 AND k.deleted_at IS NULL`,
+    [orgId],
+  );
+  const keys = new Array<WireKey>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as KeyRow;
+    const owner = ownerIndex.get(r.owner_id);
+    // The foreign key makes this impossible; fail the build rather than send a key without its owner.
+    if (owner === undefined) throw new Error(`snapshots: key ${r.id} has no owner row`);
+    keys[i] = [
+      r.id,
+      r.key_id,
+      r.name,
+      r.secret_hash,
+      r.status,
+      r.expires_at,
+      r.rotated_at,
+      owner,
+      writer.policyByText(r.policy, () => policyOf(r.policy)),
+      writer.metadataByText(r.metadata, () => JSON.parse(r.metadata) as Record<string, unknown>),
+    ];
+  }
+  return keys;
 }
 
 export interface CredentialRow {

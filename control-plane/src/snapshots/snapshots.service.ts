@@ -2,10 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { seal } from '@portcullis/shared/crypto';
-import type { OrgSnapshot, SnapshotChange } from '@portcullis/shared/snapshot';
+import { type SnapshotChange, type WireSnapshot, WireSnapshotWriter } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SecretBox } from '../crypto/secret-box';
-import { type CredentialRow, snapshotCredentials, snapshotKeys, snapshotModels } from './snapshot-builder';
+import {
+  type CredentialRow,
+  snapshotCredentials,
+  snapshotKeys,
+  snapshotModels,
+  wireKeys,
+} from './snapshot-builder';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
 export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
@@ -15,6 +21,15 @@ const SNAPSHOT_SEAL_VERSION = 1;
 
 const snapshotKeyAad = (orgId: string) => `snapshot-key:${orgId}`;
 
+/** How long a built full snapshot is kept after its last request (while its version is current). */
+const BUILT_SNAPSHOT_IDLE_MS = 30_000;
+
+interface BuiltSnapshot {
+  version: number;
+  snapshot: Promise<WireSnapshot>;
+  idle: NodeJS.Timeout;
+}
+
 /**
  * Snapshot versioning and content. Every change that matters to enforcement calls `changed` inside
  * its own transaction: the organization's version moves and an outbox row `{from, to, changes}` is
@@ -22,6 +37,8 @@ const snapshotKeyAad = (orgId: string) => `snapshot-key:${orgId}`;
  */
 @Injectable()
 export class SnapshotsService {
+  private readonly built = new Map<string, BuiltSnapshot>();
+
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly box: SecretBox,
@@ -86,8 +103,46 @@ export class SnapshotsService {
     return key;
   }
 
-  /** The full snapshot, read in one REPEATABLE READ transaction so its version matches its content. */
-  async fullSnapshot(orgId: string): Promise<OrgSnapshot> {
+  /**
+   * The full snapshot in wire format 2 (see shared/snapshot.ts). A fleet asks for the same version all at
+   * once (gateways starting, a Redis reconnect), and at 100,000 keys a build costs about a second of
+   * this process: so the last build of each organization is kept while its version is current (every
+   * change bumps the version in its own transaction) and concurrent requests share one build.
+   */
+  async fullSnapshot(orgId: string): Promise<WireSnapshot> {
+    const rows: { snapshot_version: string }[] = await this.db.query(
+      'SELECT snapshot_version FROM organizations WHERE id = $1',
+      [orgId],
+    );
+    const current = Number(rows[0]?.snapshot_version ?? 0);
+    const held = this.built.get(orgId);
+    if (held && held.version === current) {
+      held.idle.refresh();
+      return held.snapshot;
+    }
+    if (held) clearTimeout(held.idle);
+    const entry: BuiltSnapshot = {
+      version: current,
+      snapshot: this.buildFullSnapshot(orgId),
+      idle: setTimeout(() => {
+        if (this.built.get(orgId) === entry) this.built.delete(orgId);
+      }, BUILT_SNAPSHOT_IDLE_MS).unref(),
+    };
+    this.built.set(orgId, entry);
+    entry.snapshot.then(
+      (s) => {
+        entry.version = s.version;
+      },
+      () => {
+        clearTimeout(entry.idle);
+        if (this.built.get(orgId) === entry) this.built.delete(orgId);
+      },
+    );
+    return entry.snapshot;
+  }
+
+  /** Reads the full snapshot in one REPEATABLE READ transaction, so its version matches its content. */
+  private async buildFullSnapshot(orgId: string): Promise<WireSnapshot> {
     // Make sure the key exists first (a write), outside the read-only snapshot transaction.
     const key = this.box.available ? await this.db.transaction((em) => this.snapshotKey(em, orgId)) : null;
     return this.db.transaction('REPEATABLE READ', async (em) => {
@@ -96,14 +151,14 @@ export class SnapshotsService {
         [orgId],
       );
       const version = Number(org[0]?.snapshot_version ?? 0);
-      return {
-        orgId,
-        version,
-        generatedAt: new Date().toISOString(),
-        keys: await snapshotKeys(em, orgId),
-        credentials: await snapshotCredentials(em, orgId, (r) => this.reseal(key ?? this.box.require(), r)),
-        models: await snapshotModels(em, orgId),
-      };
+      const writer = new WireSnapshotWriter();
+      const generatedAt = new Date().toISOString();
+      const keys = await wireKeys(em, orgId, writer);
+      const credentials = await snapshotCredentials(em, orgId, (r) =>
+        this.reseal(key ?? this.box.require(), r),
+      );
+      const models = await snapshotModels(em, orgId);
+      return writer.finish({ orgId, version, generatedAt, credentials, models }, keys);
     });
   }
 

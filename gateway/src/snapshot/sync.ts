@@ -1,7 +1,7 @@
 import { parseKey32 } from '@portcullis/shared/crypto';
 import {
   GatewayRegistrationSchema,
-  OrgSnapshotSchema,
+  parseSnapshot,
   SnapshotMessageSchema,
   snapshotChannel,
 } from '@portcullis/shared/snapshot';
@@ -19,6 +19,8 @@ export interface SnapshotSyncOptions {
   version: string;
   cache: DiskCache | null;
   heartbeatMs?: number;
+  /** Journal length past which the disk cache's base is rewritten from memory. */
+  compactAfter?: number;
   /** Longest wait between retries while the control plane is unreachable. */
   maxBackoffMs?: number;
   log?: (line: string) => void;
@@ -48,15 +50,14 @@ export class SnapshotSync {
   #heartbeat: NodeJS.Timeout | null = null;
   #resyncRunning: Promise<void> | null = null;
   #resyncAgain = false;
-  #persistTimer: NodeJS.Timeout | null = null;
-  #persisting: Promise<void> = Promise.resolve();
+  #compacting = false;
   #redisReadyOnce = false;
   #registered = false;
   /** Counts full fetches (for tests and metrics). */
   fullSyncs = 0;
 
   constructor(opts: SnapshotSyncOptions) {
-    this.#o = { heartbeatMs: 5000, maxBackoffMs: 5000, ...opts };
+    this.#o = { heartbeatMs: 5000, maxBackoffMs: 5000, compactAfter: 5000, ...opts };
     this.#log = opts.log ?? ((line) => console.log(line));
   }
 
@@ -70,23 +71,18 @@ export class SnapshotSync {
     if (cached) {
       this.store.setSnapshotKey(cached.snapshotKey);
       this.store.apply(cached.snapshot);
+      for (const delta of cached.deltas) if (this.store.applyDelta(delta) === 'gap') break;
       this.#log(
-        `gateway: serving snapshot version ${cached.snapshot.version} from the disk cache until the control plane answers`,
+        `gateway: serving snapshot version ${this.store.version} from the disk cache until the control plane answers`,
       );
     }
-    this.store.onChange(() => this.#schedulePersist());
     void this.#connect();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.#persistTimer) {
-      clearTimeout(this.#persistTimer);
-      this.#persistTimer = null;
-      await this.#persist();
-    }
-    await this.#persisting;
+    await this.#o.cache?.flush();
     this.#sub?.disconnect();
   }
 
@@ -142,6 +138,11 @@ export class SnapshotSync {
   }
 
   async #call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    return JSON.parse((await this.#callRaw(method, path, body)).toString('utf8'));
+  }
+
+  /** The response body as bytes (the full snapshot is kept as sent, for the disk cache). */
+  async #callRaw(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Buffer> {
     const res = await request(new URL(path, this.#o.controlPlaneUrl), {
       method,
       headers: {
@@ -156,7 +157,7 @@ export class SnapshotSync {
       await res.body.dump();
       throw new HttpError(res.statusCode, `${method} ${path} answered ${res.statusCode}`);
     }
-    return res.body.json();
+    return Buffer.from(await res.body.arrayBuffer());
   }
 
   async #register() {
@@ -178,10 +179,17 @@ export class SnapshotSync {
   }
 
   async #fetchSnapshot(): Promise<void> {
-    const snapshot = OrgSnapshotSchema.parse(await this.#call('GET', '/api/v1/gateway/snapshot'));
+    const body = await this.#callRaw('GET', '/api/v1/gateway/snapshot');
+    const snapshot = parseSnapshot(JSON.parse(body.toString('utf8')));
     this.fullSyncs++;
     const result = this.store.apply(snapshot);
     if (result === 'applied') this.#log(`gateway: loaded snapshot version ${snapshot.version}`);
+    // The base on disk becomes these bytes as sent, also when the version is the one held (the
+    // snapshot key may have changed with the registration). Off the critical path: the write is queued.
+    const key = this.store.snapshotKey;
+    if (this.#o.cache && key && snapshot.version === this.store.version) {
+      void this.#o.cache.saveWire(body, snapshot.version, key);
+    }
   }
 
   #subscribe(orgId: string): void {
@@ -234,6 +242,22 @@ export class SnapshotSync {
     }
     const result = this.store.applyDelta(msg);
     if (result === 'gap') void this.resync();
+    else if (result === 'applied') this.#journal(msg.toVersion, text);
+  }
+
+  /** Appends an applied delta to the disk cache; past `compactAfter` lines, rewrites the base once. */
+  #journal(toVersion: number, text: string): void {
+    const cache = this.#o.cache;
+    if (!cache) return;
+    void cache.append(toVersion, text);
+    if (this.#compacting || cache.journalLength < this.#o.compactAfter) return;
+    const snapshot = this.store.toSnapshot();
+    const key = this.store.snapshotKey;
+    if (!snapshot || !key) return;
+    this.#compacting = true;
+    void cache.save(snapshot, key).finally(() => {
+      this.#compacting = false;
+    });
   }
 
   async #sendHeartbeat(): Promise<void> {
@@ -246,29 +270,5 @@ export class SnapshotSync {
     } catch {
       // The control plane being down is not the gateway's problem; the next beat will tell.
     }
-  }
-
-  /** Writes at most a few times per second: a burst of deltas becomes one write of the latest. */
-  #schedulePersist(): void {
-    if (this.#persistTimer || !this.#o.cache) return;
-    this.#persistTimer = setTimeout(() => {
-      this.#persistTimer = null;
-      void this.#persist();
-    }, 200);
-    this.#persistTimer.unref();
-  }
-
-  #persist(): Promise<void> {
-    this.#persisting = this.#persisting.then(async () => {
-      const snapshot = this.store.toSnapshot();
-      const key = this.store.snapshotKey;
-      if (!snapshot || !key || !this.#o.cache) return;
-      try {
-        await this.#o.cache.save(snapshot, key);
-      } catch (err) {
-        this.#log(`gateway: cannot write the snapshot cache (${(err as Error).message})`);
-      }
-    });
-    return this.#persisting;
   }
 }

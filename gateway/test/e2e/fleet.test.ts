@@ -1,4 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
+import { parseSnapshot } from '@portcullis/shared/snapshot';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, Fleet } from './fleet.js';
@@ -183,10 +184,12 @@ describe('faults', () => {
     // A delta that skips versions (as if two were lost) and would revoke the key if applied blindly.
     const { Redis } = await import('ioredis');
     const pub = new Redis(fleet.redisPort, '127.0.0.1');
-    const snapshot = (await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
-      headers: { authorization: `Bearer ${fleet.gateways[0]!.token}` },
-    }).then((r) => r.json())) as { keys: Record<string, unknown>[] };
-    const record = snapshot.keys.find((k) => typeof k.keyId === 'string' && secret.includes(k.keyId));
+    const snapshot = parseSnapshot(
+      await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
+        headers: { authorization: `Bearer ${fleet.gateways[0]!.token}` },
+      }).then((r) => r.json()),
+    );
+    const record = snapshot.keys.find((k) => secret.includes(k.keyId));
     expect(record).toBeDefined();
     await pub.publish(
       `portcullis:snapshots:${fleet.orgId}`,

@@ -90,9 +90,11 @@ try {
   const gw = await start(
     'gw',
     process.execPath,
+    // GATEWAY_NODE_ARGS replaces the default profiler flags (e.g. "--perf-basic-prof" for `perf record`).
     [
-      '--cpu-prof',
-      `--cpu-prof-dir=${process.env.PROFILE_DIR ?? '/tmp'}`,
+      ...(process.env.GATEWAY_NODE_ARGS ?? `--cpu-prof --cpu-prof-dir=${process.env.PROFILE_DIR ?? '/tmp'}`)
+        .split(' ')
+        .filter(Boolean),
       path.join(root, 'gateway/dist/main.js'),
     ],
     {

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { GatewayContext, Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 
@@ -22,6 +23,10 @@ export async function readBody(c: GatewayContext, maxBytes: number): Promise<Rea
   const declared = c.req.header('content-length');
   if (declared !== undefined && (!/^\d{1,15}$/.test(declared) || Number(declared) > maxBytes))
     return tooLarge();
+  const incoming = c.env?.incoming;
+  // On Node, read the socket's stream directly: going through c.req.raw.body would build a full web
+  // Request and a ReadableStream for every call, a measurable share of the gateway's per-request CPU.
+  if (incoming) return readIncoming(incoming, maxBytes, tooLarge);
   const stream = c.req.raw.body;
   if (!stream) return { ok: true, bytes: new Uint8Array(0) };
   const reader = stream.getReader();
@@ -48,6 +53,34 @@ export async function readBody(c: GatewayContext, maxBytes: number): Promise<Rea
     at += chunk.byteLength;
   }
   return { ok: true, bytes };
+}
+
+function readIncoming(incoming: IncomingMessage, maxBytes: number, tooLarge: () => Read): Promise<Read> {
+  if (incoming.readableEnded) return Promise.resolve({ ok: true, bytes: new Uint8Array(0) });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const settle = (result: Read) => {
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) {
+        incoming.pause();
+        settle(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () =>
+      settle({ ok: true, bytes: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total) });
+    const onError = () => settle({ ok: false, message: 'The request body could not be read' });
+    const onClose = () => {
+      if (!incoming.readableEnded) onError();
+    };
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
 }
 
 /** Deepest array/object nesting of a JSON text, found without parsing (strings skipped). */
@@ -124,7 +157,9 @@ export const passthroughBody =
     c.set('rawBody', null);
     const method = c.req.method;
     if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') {
-      if (c.req.raw.body === null || c.req.header('content-length') === '0') return next();
+      const declared = c.req.header('content-length');
+      if ((declared === undefined && c.req.header('transfer-encoding') === undefined) || declared === '0')
+        return next();
     }
     if (isJsonContentType(c.req.header('content-type'))) {
       const parsed = await parseJsonBody(c, limits);

@@ -76,6 +76,20 @@ function responseHeaders(raw: Record<string, string | string[] | undefined>): He
   return headers;
 }
 
+/**
+ * Aborts when the client goes away before the answer is complete. On Node this listens on the
+ * response socket directly; c.req.raw.signal would build a full web Request for every call.
+ */
+function clientSignal(c: GatewayContext): AbortSignal {
+  const outgoing = c.env?.outgoing;
+  if (!outgoing) return c.req.raw.signal;
+  const controller = new AbortController();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
@@ -101,7 +115,7 @@ export async function forward(
   client: UpstreamClient,
   req: ForwardRequest,
 ): Promise<Response> {
-  const signal = c.req.raw.signal;
+  const signal = clientSignal(c);
   const meter = c.var.meter;
   let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
   try {
@@ -182,6 +196,21 @@ export async function forward(
     await res.body.dump().catch(() => {});
     settle(true);
     return new Response(null, { status: res.statusCode, headers });
+  }
+  const declaredLength = Number(res.headers['content-length'] ?? Number.NaN);
+  if (json && declaredLength <= SNIFF_JSON_LIMIT) {
+    // A JSON answer of known size arrives whole anyway (and @hono/node-server would buffer a JSON
+    // stream to set content-length): read it in one piece, without a web stream per response.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await res.body.arrayBuffer());
+    } catch {
+      settle(false);
+      return errorResponse(c, 'upstream_error', 'The provider closed the connection mid-answer');
+    }
+    sniff(bytes);
+    settle(true);
+    return new Response(bytes, { status: res.statusCode, headers });
   }
   meter.deferred = true;
   const body = res.body as unknown as Readable;

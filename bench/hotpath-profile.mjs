@@ -104,6 +104,7 @@ try {
         GATEWAY_TOKEN: gt.token,
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         GATEWAY_STATE_DIR: dir,
+        UPSTREAM_ALLOWLIST: '127.0.0.1',
       },
       cpus: '0',
       readyUrl: `http://127.0.0.1:${gwPort}/readyz`,

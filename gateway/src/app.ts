@@ -3,7 +3,7 @@ import { routePath } from 'hono/route';
 import type { GatewayEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { GatewayMetrics } from './metrics.js';
-import { type BodyLimits, DEFAULT_BODY_LIMITS } from './pipeline/body.js';
+import { type BodyLimits, bodyConsumed, DEFAULT_BODY_LIMITS } from './pipeline/body.js';
 import { buildPipeline, clientAddress, type PipelineDeps, requestId } from './pipeline/index.js';
 import { RateLimiter } from './rate-limit/limiter.js';
 import { registerOpsRoutes } from './routes/ops.js';
@@ -57,9 +57,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   app.use('*', async (c, next) => {
     await next();
     // Refused before its body was read: close the connection rather than drain an unread (maybe huge) body.
+    if (c.res.status < 400) return;
     const hasBody =
       c.req.header('transfer-encoding') !== undefined || Number(c.req.header('content-length') ?? 0) > 0;
-    if (hasBody && !c.req.raw.bodyUsed && c.res.status >= 400) c.res.headers.set('connection', 'close');
+    if (hasBody && !bodyConsumed(c)) c.res.headers.set('connection', 'close');
   });
   app.use('*', requestId());
   app.use('*', clientAddress(deps.trustedProxies ?? []));

@@ -1,3 +1,4 @@
+import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { z } from 'zod';
 
 const EnvSchema = z.object({
@@ -7,7 +8,17 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   GATEWAY_STATE_DIR: z.string().default('./.local/gateway-state'),
   TRUSTED_PROXIES: z.string().default(''),
-  UPSTREAM_ALLOWLIST: z.string().default(''),
+  UPSTREAM_ALLOWLIST: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseUpstreamAllowlist(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** Extension: how long to wait for an upstream's response headers before 504 upstream_timeout. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
 });

@@ -8,7 +8,7 @@ import { RateLimiter } from './rate-limit/limiter.js';
 import { DiskCache } from './snapshot/disk-cache.js';
 import { SnapshotStore } from './snapshot/store.js';
 import { SnapshotSync } from './snapshot/sync.js';
-import { DEFAULT_UPSTREAM_OPTIONS, UpstreamClient } from './upstream/client.js';
+import { UpstreamClient } from './upstream/client.js';
 
 const VERSION = '0.1.0';
 const env = loadEnv();
@@ -48,7 +48,10 @@ const gateway = buildGateway({
   store,
   trustedProxies,
   limiter: new RateLimiter({ redis, instanceId }),
-  upstream: new UpstreamClient({ ...DEFAULT_UPSTREAM_OPTIONS, headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS }),
+  upstream: new UpstreamClient({
+    headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    allowlist: env.UPSTREAM_ALLOWLIST,
+  }),
 });
 const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
   console.log(`Portcullis gateway listening on :${info.port}`);

@@ -2,12 +2,13 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { makeKey } from '@portcullis/shared/keys';
+import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
 import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
-import { DEFAULT_UPSTREAM_OPTIONS, UpstreamClient } from '../src/upstream/client.js';
+import { UpstreamClient } from '../src/upstream/client.js';
 import { type Served, SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
 
 // The whole gateway on a real port, built from a snapshot made here (real argon2 hashes, a credential
@@ -57,6 +58,12 @@ beforeAll(async () => {
   b.model('slow-gpt', slowCred);
   b.model('dead-gpt', deadCred);
   b.model('hang-gpt', hangCred);
+  // Not allowlisted on this gateway (only 127.0.0.1 is): refused before any connection.
+  b.model('metadata-gpt', b.credential('openai_compatible', { baseUrl: 'http://169.254.169.254/v1' }));
+  b.model(
+    'localname-gpt',
+    b.credential('openai_compatible', { baseUrl: `${upstream.url.replace('127.0.0.1', 'localhost')}/v1` }),
+  );
   b.model('disabled-gpt', openaiCred, { enabled: false });
 
   const past = new Date(Date.now() - 60_000).toISOString();
@@ -92,7 +99,7 @@ beforeAll(async () => {
     return buildGateway({
       store,
       trustedProxies,
-      upstream: new UpstreamClient({ ...DEFAULT_UPSTREAM_OPTIONS, headersTimeoutMs: 500 }),
+      upstream: new UpstreamClient({ headersTimeoutMs: 500, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
     });
   };
   gateway = build([]);
@@ -210,6 +217,8 @@ describe('official SDKs through the gateway', () => {
       'dead-gpt',
       'gpt-4o-mini',
       'hang-gpt',
+      'localname-gpt',
+      'metadata-gpt',
       'slow-gpt',
       'text-embedding-3-small',
     ]);
@@ -451,6 +460,21 @@ describe('every gateway error code reachable here', () => {
     expect(Object.keys(res.json)).toEqual(['error']);
     expect(Object.keys(res.json.error ?? {}).sort()).toEqual(['code', 'message', 'type']);
     expect(res.json.error?.code).toBe(code);
+  });
+
+  it('refuses provider URLs outside UPSTREAM_ALLOWLIST before connecting (SSRF guard)', async () => {
+    const before = upstream.requests.length;
+    for (const model of ['metadata-gpt', 'localname-gpt']) {
+      const res = await post('/v1/chat/completions', chat(model), auth('main'));
+      expect(res.status).toBe(502);
+      expect(res.json.error?.code).toBe('upstream_error');
+      expect((res.json.error as unknown as { message: string }).message).toBe(
+        "The provider's address is not allowed by this gateway",
+      );
+    }
+    // The same fake upstream through its allowlisted address still answers.
+    expect((await post('/v1/chat/completions', chat('gpt-4o-mini'), auth('main'))).status).toBe(200);
+    expect(upstream.requests.length).toBe(before + 1);
   });
 
   it('expired keys say "API key has expired"', async () => {

@@ -55,6 +55,12 @@ export async function readBody(c: GatewayContext, maxBytes: number): Promise<Rea
   return { ok: true, bytes };
 }
 
+/** Whether the request body has been read to its end (on Node without building a web Request). */
+export function bodyConsumed(c: GatewayContext): boolean {
+  const incoming = c.env?.incoming;
+  return incoming ? incoming.readableEnded : c.req.raw.bodyUsed;
+}
+
 function readIncoming(incoming: IncomingMessage, maxBytes: number, tooLarge: () => Read): Promise<Read> {
   if (incoming.readableEnded) return Promise.resolve({ ok: true, bytes: new Uint8Array(0) });
   return new Promise((resolve) => {

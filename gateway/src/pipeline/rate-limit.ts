@@ -21,7 +21,7 @@ export const rateLimit =
       return errorResponse(c, 'rate_limit_exceeded', MESSAGES[decision.limit], decision.headers);
     }
     c.set('lease', decision.lease);
-    await next();
-    for (const [name, value] of Object.entries(decision.headers)) c.header(name, value);
-    return undefined;
+    // Before the response exists (see request-id.ts): the route's response carries them.
+    for (const name in decision.headers) c.header(name, decision.headers[name]);
+    return next();
   };

@@ -25,6 +25,7 @@ export const anthropic: ProviderConfig = {
     if (!usage || typeof usage !== 'object') return null;
     return { inputTokens: num(usage.input_tokens), outputTokens: num(usage.output_tokens) };
   },
+  chunkMarker: '"content_block_delta"',
   usageFromEvent(event, acc) {
     const e = event as {
       type?: string;

@@ -23,6 +23,9 @@ export function openAiStreamUsage(event: unknown, acc: StreamUsage): void {
   if (Array.isArray(e.choices) && typeof e.choices[0]?.delta?.content === 'string') acc.chunks++;
 }
 
+/** Content deltas carry `"content":"…"` (JSON as the providers write it, without spaces). */
+export const OPENAI_CHUNK_MARKER = '"content":"';
+
 /** Builds an OpenAI-wire-format provider whose requests go to `baseUrl` with a Bearer secret. */
 export function openAiLike(id: ProviderConfig['id'], defaultBaseUrl: string | null): ProviderConfig {
   return {
@@ -42,6 +45,7 @@ export function openAiLike(id: ProviderConfig['id'], defaultBaseUrl: string | nu
     },
     usageFromJson: openAiUsage,
     usageFromEvent: openAiStreamUsage,
+    chunkMarker: OPENAI_CHUNK_MARKER,
   };
 }
 

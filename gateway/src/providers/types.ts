@@ -32,8 +32,10 @@ export interface ProviderConfig {
   /** Headers that authenticate to the provider (the client's own credentials are never forwarded). */
   authHeaders(secret: string, credential: SnapshotCredential, incoming: Headers): Record<string, string>;
   usageFromJson(body: unknown): Usage | null;
-  /** Folds one SSE `data:` payload into the running usage. */
+  /** Folds one SSE `data:` payload that mentions `"usage"` into the running usage. */
   usageFromEvent(event: unknown, acc: StreamUsage): void;
+  /** A substring every content-delta event of its streams contains (events without usage are not parsed). */
+  chunkMarker: string;
 }
 
 /** Joins a base URL and a path without losing the base's own path (`…/v1` + `/chat/completions`). */

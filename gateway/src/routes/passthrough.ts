@@ -35,6 +35,7 @@ export const passthroughHandler =
       requestBytes: body?.bytes ?? c.var.rawBody?.byteLength ?? 0,
       usageFromJson: provider.usageFromJson,
       usageFromEvent: provider.usageFromEvent,
+      chunkMarker: provider.chunkMarker,
     });
   };
 

@@ -33,6 +33,7 @@ export const operationHandler =
       requestBytes: body.bytes,
       usageFromJson: provider.usageFromJson,
       usageFromEvent: provider.usageFromEvent,
+      chunkMarker: provider.chunkMarker,
     });
   };
 

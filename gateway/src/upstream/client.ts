@@ -1,3 +1,11 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import {
+  checkUpstreamUrl,
+  EMPTY_ALLOWLIST,
+  isAllowedAddress,
+  type UpstreamAllowlist,
+} from '@portcullis/shared/upstream-url';
 import { Pool } from 'undici';
 
 export interface UpstreamOptions {
@@ -7,6 +15,8 @@ export interface UpstreamOptions {
   bodyTimeoutMs: number;
   connectTimeoutMs: number;
   connectionsPerOrigin: number;
+  /** `UPSTREAM_ALLOWLIST`: private or loopback hosts the operator lets provider URLs point at. */
+  allowlist: UpstreamAllowlist;
 }
 
 export const DEFAULT_UPSTREAM_OPTIONS: UpstreamOptions = {
@@ -14,25 +24,79 @@ export const DEFAULT_UPSTREAM_OPTIONS: UpstreamOptions = {
   bodyTimeoutMs: 300_000,
   connectTimeoutMs: 10_000,
   connectionsPerOrigin: 256,
+  allowlist: EMPTY_ALLOWLIST,
 };
 
-/** One undici Pool per upstream origin, created on first use and kept (keep-alive) for the process. */
+/** The error a refused upstream address raises (at URL check or at connect, after DNS). */
+export class UpstreamBlockedError extends Error {
+  readonly code = 'UPSTREAM_BLOCKED';
+}
+
+/**
+ * DNS lookup that refuses private, loopback, link-local (…) answers unless allowlisted, so a public name
+ * that resolves to an internal address (or is re-pointed there later: DNS rebinding) is never connected to.
+ */
+export function guardedLookup(allowlist: UpstreamAllowlist): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, '', 0);
+      const refused = addresses.find((a) => !isAllowedAddress(a.address, allowlist));
+      if (refused || addresses.length === 0) {
+        const what = refused ? `${refused.address}, which is not a public address` : 'no address';
+        return callback(new UpstreamBlockedError(`${hostname} resolves to ${what}`), '', 0);
+      }
+      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
+      const first = addresses[0] as LookupAddress;
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+/**
+ * One undici Pool per upstream origin, created on first use and kept (keep-alive) for the process.
+ * Every origin is checked once against the SSRF guard before its pool exists; every new connection's
+ * DNS answer is checked again.
+ */
 export class UpstreamClient {
   readonly #pools = new Map<string, Pool>();
-  constructor(readonly options: UpstreamOptions = DEFAULT_UPSTREAM_OPTIONS) {}
+  readonly #refused = new Map<string, string>();
+  readonly options: UpstreamOptions;
+  readonly #lookup: LookupFunction;
 
+  constructor(options: Partial<UpstreamOptions> = {}) {
+    this.options = { ...DEFAULT_UPSTREAM_OPTIONS, ...options };
+    this.#lookup = guardedLookup(this.options.allowlist);
+  }
+
+  /** The pool for an origin; throws UpstreamBlockedError when the guard refuses it. */
   pool(origin: string): Pool {
-    let pool = this.#pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
-        connections: this.options.connectionsPerOrigin,
-        headersTimeout: this.options.headersTimeoutMs,
-        bodyTimeout: this.options.bodyTimeoutMs,
-        connect: { timeout: this.options.connectTimeoutMs },
-        keepAliveTimeout: 30_000,
-      });
-      this.#pools.set(origin, pool);
+    const pool = this.#pools.get(origin);
+    if (pool) return pool;
+    return this.#create(origin);
+  }
+
+  #create(origin: string): Pool {
+    let reason = this.#refused.get(origin);
+    if (reason === undefined) {
+      const check = checkUpstreamUrl(origin, this.options.allowlist);
+      reason = check.ok ? '' : check.reason;
+      if (this.#refused.size < 10_000) this.#refused.set(origin, reason);
     }
+    if (reason !== '') throw new UpstreamBlockedError(`${origin} ${reason}`);
+    // A host the operator allowlisted by name may resolve to whatever it likes; any other name's
+    // addresses are checked at every connect.
+    const url = new URL(origin);
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const allow = this.options.allowlist;
+    const byName = allow.hosts.has(url.hostname) || allow.hostPorts.has(`${url.hostname}:${port}`);
+    const pool = new Pool(origin, {
+      connections: this.options.connectionsPerOrigin,
+      headersTimeout: this.options.headersTimeoutMs,
+      bodyTimeout: this.options.bodyTimeoutMs,
+      connect: { timeout: this.options.connectTimeoutMs, ...(byName ? {} : { lookup: this.#lookup }) },
+      keepAliveTimeout: 30_000,
+    });
+    this.#pools.set(origin, pool);
     return pool;
   }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { StreamUsage } from '../providers/index.js';
@@ -59,19 +60,15 @@ function upstreamHeaders(incoming: Headers, auth: Record<string, string>): Recor
   return Object.assign(out, auth);
 }
 
-function responseHeaders(raw: Record<string, string | string[] | undefined>): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(raw)) {
-    const n = name.toLowerCase();
-    if (
-      value === undefined ||
-      DROP_RESPONSE.has(n) ||
-      n.startsWith('x-ratelimit-') ||
-      n.includes('ratelimit')
-    )
-      continue;
-    if (Array.isArray(value)) for (const v of value) headers.append(n, v);
-    else headers.set(n, value);
+/** undici hands back lower-cased names; the result goes to c.body, which merges the gateway's own headers. */
+function responseHeaders(
+  raw: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const name in raw) {
+    const value = raw[name];
+    if (value === undefined || DROP_RESPONSE.has(name) || name.includes('ratelimit')) continue;
+    headers[name] = value;
   }
   return headers;
 }
@@ -103,6 +100,8 @@ export interface ForwardRequest {
   requestBytes: number;
   usageFromJson: (body: unknown) => { inputTokens: number; outputTokens: number } | null;
   usageFromEvent: (event: unknown, acc: StreamUsage) => void;
+  /** Substring of an SSE event that carries generated content (counted for the estimate). */
+  chunkMarker: string;
 }
 
 /**
@@ -128,6 +127,10 @@ export async function forward(
     });
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
+    if (code === 'UPSTREAM_BLOCKED') {
+      console.error(`gateway: refused upstream: ${(err as Error).message}`);
+      return errorResponse(c, 'upstream_error', "The provider's address is not allowed by this gateway");
+    }
     if (TIMEOUT_CODES.has(code))
       return errorResponse(c, 'upstream_timeout', 'The provider did not answer in time');
     if (signal.aborted) return errorResponse(c, 'upstream_error', 'The client closed the request');
@@ -136,7 +139,10 @@ export async function forward(
   }
 
   const headers = responseHeaders(res.headers);
-  const contentType = (headers.get('content-type') ?? '').toLowerCase();
+  // Informational answers never reach here (undici handles them), so every status can carry a body.
+  const status = res.statusCode as ContentfulStatusCode;
+  const rawType = headers['content-type'];
+  const contentType = (typeof rawType === 'string' ? rawType : '').toLowerCase();
   const sse = contentType.startsWith('text/event-stream');
   const json = !sse && contentType.includes('json');
   const acc: StreamUsage = { inputTokens: 0, outputTokens: 0, reported: false, chunks: 0 };
@@ -152,15 +158,17 @@ export async function forward(
       while (nl !== -1) {
         const line = lineBuffer.slice(0, nl).trimEnd();
         lineBuffer = lineBuffer.slice(nl + 1);
+        // Only events that carry usage are parsed; content deltas are counted by a marker, so a long
+        // stream costs a substring search per event rather than a JSON.parse.
         if (line.startsWith('data:')) {
-          const data = line.slice(5).trim();
-          if (data.startsWith('{')) {
+          if (line.includes('"usage"')) {
+            const data = line.slice(5).trim();
             try {
               req.usageFromEvent(JSON.parse(data), acc);
             } catch {
               // Not JSON: nothing to count.
             }
-          }
+          } else if (line.includes(req.chunkMarker)) acc.chunks++;
         }
         nl = lineBuffer.indexOf('\n');
       }
@@ -195,13 +203,13 @@ export async function forward(
   if (res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304 || req.method === 'HEAD') {
     await res.body.dump().catch(() => {});
     settle(true);
-    return new Response(null, { status: res.statusCode, headers });
+    return c.body(null, res.statusCode as StatusCode, headers);
   }
   const declaredLength = Number(res.headers['content-length'] ?? Number.NaN);
   if (json && declaredLength <= SNIFF_JSON_LIMIT) {
     // A JSON answer of known size arrives whole anyway (and @hono/node-server would buffer a JSON
     // stream to set content-length): read it in one piece, without a web stream per response.
-    let bytes: Uint8Array;
+    let bytes: Uint8Array<ArrayBuffer>;
     try {
       bytes = new Uint8Array(await res.body.arrayBuffer());
     } catch {
@@ -210,7 +218,7 @@ export async function forward(
     }
     sniff(bytes);
     settle(true);
-    return new Response(bytes, { status: res.statusCode, headers });
+    return c.body(bytes, status, headers);
   }
   meter.deferred = true;
   const body = res.body as unknown as Readable;
@@ -240,6 +248,6 @@ export async function forward(
     },
     { highWaterMark: 0 },
   );
-  if (sse) headers.set('cache-control', 'no-cache');
-  return new Response(stream, { status: res.statusCode, headers });
+  if (sse) headers['cache-control'] = 'no-cache';
+  return c.body(stream, status, headers);
 }

@@ -19,7 +19,18 @@ const LimitsPart = z.object({
   concurrentRequests: nullableLimit,
 });
 const BudgetPart = z
-  .object({ limitUsd: z.number(), period: z.enum(BUDGET_PERIODS), alertThresholds: z.array(z.number()) })
+  .object({
+    limitUsd: z.number(),
+    period: z.enum(BUDGET_PERIODS),
+    alertThresholds: z.array(z.number()),
+    /**
+     * Settled spend of the period `spentPeriod` (see `periodId` in usage.ts) as the control plane had
+     * counted it when it built this snapshot: a floor under the fleet's live counter in Redis, so a
+     * Redis that lost its data cannot re-open a spent budget. Absent from older control planes.
+     */
+    spentUsd: z.number().nonnegative().optional(),
+    spentPeriod: z.string().optional(),
+  })
   .nullable();
 const McpPart = z.object({
   enabled: z.boolean(),

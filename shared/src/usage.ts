@@ -1,0 +1,118 @@
+import { z } from 'zod';
+import type { BUDGET_PERIODS } from './api-keys';
+
+export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+
+/**
+ * Usage events and spend: the contract between gateways (which emit one event per request they
+ * attribute to a key) and the control plane (which consumes them once, idempotently), plus the pure
+ * arithmetic both sides share: cost from tokens and prices, and calendar-aligned budget periods.
+ */
+
+/** The Redis stream every gateway appends usage events to (one field, `e`, holding the JSON event). */
+export const USAGE_STREAM = 'portcullis:usage';
+/** The consumer group the control plane reads `USAGE_STREAM` with. */
+export const USAGE_CONSUMER_GROUP = 'control-plane';
+
+const MAX_TEXT = 512;
+const clip = (max: number) => z.string().max(max);
+
+export const UsageEventSchema = z.object({
+  /** Unique per event; a redelivered event carries the same id (what makes ingestion idempotent). */
+  id: z.uuid(),
+  /** When the request arrived at the gateway (ISO 8601 UTC). */
+  time: z.iso.datetime(),
+  orgId: z.uuid(),
+  /** The API key's id (`api_keys.id`, not its public key id). */
+  keyId: z.uuid(),
+  ownerId: z.uuid(),
+  gatewayId: clip(200),
+  requestId: clip(200),
+  method: clip(16),
+  /** The gateway route: `/v1/chat/completions`, `/gateway/:provider/*`, … */
+  route: clip(200),
+  model: clip(200).nullable(),
+  provider: clip(64).nullable(),
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  /** Tokens × the model's prices at the time of the request. */
+  costUsd: z.number().nonnegative().finite(),
+  /** True when the provider reported no usage and the tokens are the gateway's estimate. */
+  estimated: z.boolean(),
+  /** The client went away before the answer was complete (what was streamed is billed). */
+  aborted: z.boolean(),
+  status: z.number().int().min(100).max(599),
+  errorCode: clip(64).nullable(),
+  latencyMs: z.number().nonnegative().finite(),
+  sourceIp: clip(64).nullable(),
+  userAgent: clip(MAX_TEXT).nullable(),
+  /** The key's metadata tags at the time of the request. */
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type UsageEvent = z.infer<typeof UsageEventSchema>;
+
+/** Prices of a model in USD per million tokens. */
+export interface ModelPrices {
+  inputPricePerMTok: number;
+  outputPricePerMTok: number;
+}
+
+/** Micro-dollars: spend is counted in integers so sums across gateways and Redis are exact. */
+export const MICRO_USD = 1_000_000;
+
+/** Cost of a request in micro-USD, rounded up (a request is never billed less than it cost). */
+export function costMicroUsd(prices: ModelPrices, inputTokens: number, outputTokens: number): number {
+  // price per MTok × tokens / 1e6 USD = price × tokens micro-USD.
+  const micro = prices.inputPricePerMTok * inputTokens + prices.outputPricePerMTok * outputTokens;
+  return Math.max(0, Math.ceil(micro - 1e-9));
+}
+
+export const microToUsd = (micro: number): number => micro / MICRO_USD;
+export const usdToMicro = (usd: number): number => Math.round(usd * MICRO_USD);
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Start of the budget period containing `now`, calendar-aligned in UTC: midnight for `daily`, Monday
+ * 00:00 (ISO week) for `weekly`, the 1st 00:00 for `monthly`, the epoch for `lifetime`. Periods are
+ * derived from the clock, never from a reset job, so a reset cannot be missed after downtime.
+ */
+export function periodStart(period: BudgetPeriod, now: number): number {
+  const d = new Date(now);
+  const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  switch (period) {
+    case 'daily':
+      return midnight;
+    case 'weekly':
+      // getUTCDay: Sunday 0 … Saturday 6; ISO weeks start on Monday.
+      return midnight - ((d.getUTCDay() + 6) % 7) * DAY_MS;
+    case 'monthly':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+    case 'lifetime':
+      return 0;
+  }
+}
+
+/** Start of the next period (when spend resets); `Infinity` for `lifetime`. */
+export function periodEnd(period: BudgetPeriod, now: number): number {
+  const start = periodStart(period, now);
+  const d = new Date(start);
+  switch (period) {
+    case 'daily':
+      return start + DAY_MS;
+    case 'weekly':
+      return start + 7 * DAY_MS;
+    case 'monthly':
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    case 'lifetime':
+      return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** A compact, stable name for the period containing `now` (Redis keys, alert dedup): `d20261123`, … */
+export function periodId(period: BudgetPeriod, now: number): string {
+  if (period === 'lifetime') return 'life';
+  const iso = new Date(periodStart(period, now)).toISOString();
+  const ymd = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
+  return `${period[0]}${ymd}`;
+}

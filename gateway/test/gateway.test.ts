@@ -150,7 +150,7 @@ function raw(opts: {
   headers?: Record<string, string | string[]>;
   body?: string | Buffer;
   base?: string;
-}): Promise<{ status: number; body: string }> {
+}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   const url = new URL(opts.base ?? served.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -165,7 +165,11 @@ function raw(opts: {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            headers: res.headers,
+          }),
         );
       },
     );
@@ -545,6 +549,32 @@ describe('every gateway error code reachable here', () => {
       await s.close();
       await g.close();
     }
+  });
+});
+
+describe('connection reuse after a refusal', () => {
+  const body = JSON.stringify(chat('nope'));
+  const headers = (extra: Record<string, string>) => ({
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...extra,
+  });
+
+  it('keeps the connection when the refusal came after the body was read', async () => {
+    const res = await raw({
+      path: '/v1/chat/completions',
+      headers: headers({ authorization: `Bearer ${k('main')}` }),
+      body,
+    });
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body).error.code).toBe('model_not_found');
+    expect(res.headers.connection).toBe('keep-alive');
+  });
+
+  it('closes the connection when it refused before reading the body', async () => {
+    const res = await raw({ path: '/v1/chat/completions', headers: headers({}), body });
+    expect(res.status).toBe(401);
+    expect(res.headers.connection).toBe('close');
   });
 });
 

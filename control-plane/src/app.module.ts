@@ -9,6 +9,7 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { SessionsService } from './auth/sessions.service';
 import { BootstrapService } from './bootstrap/bootstrap.service';
+import { BudgetsModule } from './budgets/budgets.module';
 import { AllExceptionsFilter } from './common/errors/exception.filter';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { SecretBox } from './crypto/secret-box';
@@ -20,8 +21,11 @@ import { GatewaysService } from './gateways/gateways.service';
 import { HealthController } from './health/health.controller';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
+import { JobsModule } from './jobs/jobs.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysService } from './keys/keys.service';
+import { McpServersController } from './mcp/mcp-servers.controller';
+import { McpServersService } from './mcp/mcp-servers.service';
 import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { OrgsController } from './orgs/orgs.controller';
@@ -31,8 +35,16 @@ import { ProviderCredentialsService } from './providers/provider-credentials.ser
 import { RedisService } from './redis/redis.service';
 import { SnapshotPublisher } from './snapshots/snapshot-publisher';
 import { SnapshotsService } from './snapshots/snapshots.service';
+import { UsageController } from './usage/usage.controller';
+import { UsageModule } from './usage/usage.module';
+import { UsageService } from './usage/usage.service';
+import { UsageConsumer } from './usage/usage-consumer';
+import { UsageGroupResolver } from './usage/usage-group-resolver';
+import { UsageJobs } from './usage/usage-jobs';
+import { UsageWriter } from './usage/usage-writer';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The control plane. Modules per concept arrive as they grow; for now one module wires them. */
 @Module({})
@@ -51,6 +63,10 @@ export class AppModule {
             return ds;
           },
         }),
+        JobsModule.forRoot(config),
+        WebhooksModule.forRoot(config),
+        BudgetsModule,
+        UsageModule,
       ],
       controllers: [
         HealthController,
@@ -61,9 +77,11 @@ export class AppModule {
         KeysController,
         ProviderCredentialsController,
         ModelsController,
+        McpServersController,
         GatewaysController,
         GatewayApiController,
         AuditController,
+        UsageController,
       ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
@@ -82,9 +100,15 @@ export class AppModule {
         KeysService,
         ProviderCredentialsService,
         ModelsService,
+        McpServersService,
         GatewaysService,
         GatewayTokenGuard,
         BootstrapService,
+        UsageWriter,
+        UsageConsumer,
+        UsageJobs,
+        UsageService,
+        UsageGroupResolver,
       ],
     };
   }

@@ -1,16 +1,19 @@
 import { Hono } from 'hono';
 import { routePath } from 'hono/route';
+import { BudgetLedger } from './budget/ledger.js';
 import type { GatewayEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { type BodyLimits, bodyConsumed, DEFAULT_BODY_LIMITS } from './pipeline/body.js';
 import { buildPipeline, clientAddress, type PipelineDeps, requestId } from './pipeline/index.js';
 import { RateLimiter } from './rate-limit/limiter.js';
+import { registerMcpRoutes } from './routes/mcp.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPassthroughRoutes } from './routes/passthrough.js';
 import { registerV1Routes } from './routes/v1.js';
 import type { SnapshotStore } from './snapshot/store.js';
 import { UpstreamClient } from './upstream/client.js';
+import type { UsageSink } from './usage/emitter.js';
 
 export interface GatewayDeps {
   /** The snapshot the gateway enforces; filled by a SnapshotSync in production, directly by tests. */
@@ -22,12 +25,21 @@ export interface GatewayDeps {
   metrics?: GatewayMetrics;
   bodyLimits?: BodyLimits;
   auth?: PipelineDeps['auth'];
+  /** Budget enforcement; a ledger without Redis (this gateway alone) when not given. */
+  ledger?: BudgetLedger;
+  /** Where usage events go (a UsageEmitter in production); none are built when not given. */
+  usage?: UsageSink | null;
+  /** Names this gateway process in usage events. */
+  gatewayId?: string;
+  /** The clock budget periods and event times are read from (tests move it); Date.now by default. */
+  now?: () => number;
 }
 
 export interface Gateway {
   app: Hono<GatewayEnv>;
   metrics: GatewayMetrics;
   limiter: RateLimiter;
+  ledger: BudgetLedger;
   upstream: UpstreamClient;
   close(): Promise<void>;
 }
@@ -37,10 +49,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? new GatewayMetrics(deps.store);
   const limiter = deps.limiter ?? new RateLimiter({ redis: null, instanceId: 'local' });
   const upstream = deps.upstream ?? new UpstreamClient();
+  const now = deps.now ?? Date.now;
+  const ledger = deps.ledger ?? new BudgetLedger({ redis: null, instanceId: 'local', now });
   const pipeline = buildPipeline({
     store: deps.store,
     metrics,
     limiter,
+    ledger,
+    meter: { usage: deps.usage ?? null, gatewayId: deps.gatewayId ?? 'local', now },
     bodyLimits: deps.bodyLimits ?? DEFAULT_BODY_LIMITS,
     auth: deps.auth,
   });
@@ -48,6 +64,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const app = new Hono<GatewayEnv>();
   app.use('*', async (c, next) => {
     const started = performance.now();
+    c.set('startedAt', started);
     await next();
     let route = routePath(c, -1) ?? '*';
     if (route === '*' || route === '/*') route = 'unmatched';
@@ -67,6 +84,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   registerOpsRoutes(app, { store: deps.store, metrics });
   registerV1Routes(app, { store: deps.store, upstream, ...pipeline });
   registerPassthroughRoutes(app, { upstream, ...pipeline });
+  registerMcpRoutes(app, { upstream, ...pipeline });
   app.notFound((c) =>
     errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path.slice(0, 200)}`),
   );
@@ -78,9 +96,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     app,
     metrics,
     limiter,
+    ledger,
     upstream,
     close: async () => {
       limiter.close();
+      ledger.close();
       await upstream.close();
     },
   };

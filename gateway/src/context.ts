@@ -1,6 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { SnapshotModel } from '@portcullis/shared/snapshot';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Reservation } from './budget/ledger.js';
+import type { McpTarget } from './pipeline/mcp-policy.js';
 import type { RequestMeter } from './pipeline/meter.js';
 import type { ProviderConfig } from './providers/index.js';
 import type { RateLease } from './rate-limit/limiter.js';
@@ -33,7 +35,13 @@ export interface GatewayEnv {
     rawBody: Uint8Array | null;
     target: Target;
     lease: RateLease;
+    /** The budget reservation of an admitted request on a key with a budget. */
+    reservation: Reservation;
     meter: RequestMeter;
+    /** performance.now() when the request arrived. */
+    startedAt: number;
+    /** `/mcp/:server`: the server and what the key's MCP policy lets through. */
+    mcp: McpTarget;
   };
 }
 

@@ -21,6 +21,15 @@ const EnvSchema = z.object({
     }),
   /** Extension: how long to wait for an upstream's response headers before 504 upstream_timeout. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
+  /**
+   * Extension: the most disk the usage spool (`GATEWAY_STATE_DIR/usage-spool/`) may hold while Redis is
+   * unreachable; events beyond it are dropped and counted in portcullis_gateway_usage_events_total.
+   */
+  USAGE_SPOOL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
 });
 export type GatewayEnv = z.infer<typeof EnvSchema>;
 

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { parseCidr } from '@portcullis/shared/cidr';
 import { Redis } from 'ioredis';
 import { buildGateway } from './app.js';
+import { BudgetLedger } from './budget/ledger.js';
 import { listSetting, loadEnv } from './env.js';
+import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit/limiter.js';
 import { DiskCache } from './snapshot/disk-cache.js';
 import { SnapshotStore } from './snapshot/store.js';
 import { SnapshotSync } from './snapshot/sync.js';
 import { UpstreamClient } from './upstream/client.js';
+import { UsageEmitter } from './usage/emitter.js';
+import { UsageSpool } from './usage/spool.js';
 
 const VERSION = '0.1.0';
 const env = loadEnv();
@@ -44,10 +49,42 @@ if (env.GATEWAY_TOKEN) {
   console.error('Portcullis gateway has no GATEWAY_TOKEN, so it cannot register and stays not ready.');
 }
 
+// Usage events get their own connection, so a large XADD batch never delays a rate-limit exchange.
+const usageRedis = env.GATEWAY_TOKEN
+  ? new Redis(env.REDIS_URL, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectionName: `portcullis-gateway-usage:${instanceId}`,
+    })
+  : null;
+usageRedis?.on('error', () => {
+  // Events are spooled to disk while Redis is away and replayed when it is back.
+});
+const spool = new UsageSpool(path.join(env.GATEWAY_STATE_DIR, 'usage-spool'), {
+  maxBytes: env.USAGE_SPOOL_MAX_BYTES,
+});
+let spoolReady = true;
+try {
+  await spool.open();
+} catch (err) {
+  spoolReady = false;
+  console.error(
+    `gateway: usage spool unavailable (${(err as Error).message}); events Redis refuses are dropped`,
+  );
+}
+const metrics = new GatewayMetrics(store);
+const usage = new UsageEmitter({ redis: usageRedis, spool: spoolReady ? spool : null, metrics });
+if (spool.events > 0)
+  console.log(`gateway: replaying ${spool.events} spooled usage event(s) once Redis is ready`);
+
 const gateway = buildGateway({
   store,
   trustedProxies,
+  metrics,
+  usage,
+  gatewayId: instanceId,
   limiter: new RateLimiter({ redis, instanceId }),
+  ledger: new BudgetLedger({ redis, instanceId }),
   upstream: new UpstreamClient({
     headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     allowlist: env.UPSTREAM_ALLOWLIST,
@@ -59,8 +96,9 @@ const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close();
-    void Promise.allSettled([sync?.stop(), gateway.close()]).then(() => {
+    void Promise.allSettled([sync?.stop(), gateway.close(), usage.close()]).then(() => {
       redis?.disconnect();
+      usageRedis?.disconnect();
       process.exit(0);
     });
   });

@@ -1,6 +1,13 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SnapshotStore } from './snapshot/store.js';
 
+/** What the usage emitter reports through gauges. */
+export interface UsageGauges {
+  readonly bufferedEvents: number;
+  readonly spoolBytes: number;
+  readonly spoolEvents: number;
+}
+
 /** Prometheus metrics on their own registry (never the global one, so two apps in a test don't clash). */
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -9,6 +16,10 @@ export class GatewayMetrics {
   readonly authCache: Counter<'result'>;
   readonly rateLimited: Counter<'limit'>;
   readonly tokens: Counter<'direction'>;
+  readonly usageEvents: Counter<'outcome'>;
+  readonly budgetRefused: Counter<'reason'>;
+  /** Set by the usage emitter so the spool and buffer gauges can be read when /metrics is scraped. */
+  usage: UsageGauges | null = null;
 
   constructor(store: SnapshotStore) {
     const registers = [this.registry];
@@ -42,6 +53,44 @@ export class GatewayMetrics {
       help: 'Tokens metered from upstream responses (reported usage, or an estimate when none is reported)',
       labelNames: ['direction'],
       registers,
+    });
+    this.usageEvents = new Counter({
+      name: 'portcullis_gateway_usage_events_total',
+      help: 'Usage events by outcome: sent (XADDed to Redis, live or replayed from the spool), spooled (written to the local spool), dropped (spool full or unavailable)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    for (const outcome of ['sent', 'spooled', 'dropped']) this.usageEvents.inc({ outcome }, 0);
+    this.budgetRefused = new Counter({
+      name: 'portcullis_gateway_budget_refused_total',
+      help: 'Requests refused with budget_exceeded, by reason (spent: the cap is reached; contention: the gateway share stayed used up)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const usage = () => this.usage;
+    new Gauge({
+      name: 'portcullis_gateway_usage_buffered_events',
+      help: 'Usage events waiting in memory to be sent or spooled',
+      registers,
+      collect() {
+        this.set(usage()?.bufferedEvents ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'portcullis_gateway_usage_spool_bytes',
+      help: 'Bytes of usage events spooled on disk, waiting for Redis',
+      registers,
+      collect() {
+        this.set(usage()?.spoolBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'portcullis_gateway_usage_spool_events',
+      help: 'Usage events spooled on disk, waiting for Redis',
+      registers,
+      collect() {
+        this.set(usage()?.spoolEvents ?? 0);
+      },
     });
     new Gauge({
       name: 'portcullis_gateway_snapshot_version',

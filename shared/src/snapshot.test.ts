@@ -4,6 +4,7 @@ import {
   encodeSnapshot,
   type OrgSnapshot,
   parseSnapshot,
+  SnapshotChangeSchema,
   SnapshotFormatError,
   type SnapshotKey,
   type WireKey,
@@ -98,5 +99,36 @@ describe('snapshot wire format', () => {
     expect(() => parseSnapshot({ ...wire, policies: [{}] })).toThrow();
     expect(() => parseSnapshot({ ...wire, format: 3 })).toThrow();
     expect(() => parseSnapshot(null)).toThrow();
+  });
+});
+
+describe('MCP servers in the snapshot', () => {
+  const server = {
+    id: randomUUID(),
+    name: 'github',
+    url: 'https://mcp.example.com/mcp',
+    sealedHeaders: 'v1.aXY.Y3Q.dGFn',
+    enabled: true,
+  };
+
+  it('round-trip in the full snapshot; snapshots without them (older control planes) still parse', () => {
+    const withServers: OrgSnapshot = {
+      ...snapshot([key(1)]),
+      mcpServers: [server, { ...server, id: randomUUID(), name: 'open', sealedHeaders: null }],
+    };
+    expect(parseSnapshot(JSON.parse(JSON.stringify(encodeSnapshot(withServers))))).toEqual(withServers);
+    const old = JSON.parse(JSON.stringify(encodeSnapshot(snapshot([key(1)]))));
+    expect('mcpServers' in old).toBe(false);
+    expect(parseSnapshot(old).mcpServers).toBeUndefined();
+    expect(() => parseSnapshot({ ...old, mcpServers: [{ ...server, sealedHeaders: 'plain' }] })).toThrow();
+  });
+
+  it('travel in deltas as upsert_mcp_server / delete_mcp_server', () => {
+    expect(SnapshotChangeSchema.parse({ op: 'upsert_mcp_server', value: server })).toEqual({
+      op: 'upsert_mcp_server',
+      value: server,
+    });
+    expect(SnapshotChangeSchema.safeParse({ op: 'delete_mcp_server', id: server.id }).success).toBe(true);
+    expect(SnapshotChangeSchema.safeParse({ op: 'delete_mcp_server', id: 'github' }).success).toBe(false);
   });
 });

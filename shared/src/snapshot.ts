@@ -93,6 +93,20 @@ export const SnapshotModelSchema = z.object({
 });
 export type SnapshotModel = z.infer<typeof SnapshotModelSchema>;
 
+/** An MCP server the gateway proxies at `/mcp/:name`. */
+export const SnapshotMcpServerSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  url: z.string(),
+  /**
+   * The secret headers as a JSON object text, sealed under the organization's snapshot key with the
+   * server id as associated data (as credentials' secrets are); null when the server has none.
+   */
+  sealedHeaders: SealedSchema.nullable(),
+  enabled: z.boolean(),
+});
+export type SnapshotMcpServer = z.infer<typeof SnapshotMcpServerSchema>;
+
 export const OrgSnapshotSchema = z.object({
   orgId: z.uuid(),
   version: z.number().int().nonnegative(),
@@ -100,6 +114,8 @@ export const OrgSnapshotSchema = z.object({
   keys: z.array(SnapshotKeySchema),
   credentials: z.array(SnapshotCredentialSchema),
   models: z.array(SnapshotModelSchema),
+  /** Absent from snapshots of control planes older than MCP servers. */
+  mcpServers: z.array(SnapshotMcpServerSchema).optional(),
 });
 export type OrgSnapshot = z.infer<typeof OrgSnapshotSchema>;
 
@@ -151,6 +167,7 @@ export interface WireSnapshot {
   keys: WireKey[];
   credentials: SnapshotCredential[];
   models: SnapshotModel[];
+  mcpServers?: SnapshotMcpServer[];
 }
 
 /**
@@ -168,6 +185,7 @@ const WireEnvelopeSchema = z.object({
   keys: z.array(z.unknown()),
   credentials: z.array(SnapshotCredentialSchema),
   models: z.array(SnapshotModelSchema),
+  mcpServers: z.array(SnapshotMcpServerSchema).optional(),
 });
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -254,6 +272,7 @@ export function parseSnapshot(raw: unknown): OrgSnapshot {
     keys,
     credentials: w.credentials,
     models: w.models,
+    ...(w.mcpServers ? { mcpServers: w.mcpServers } : {}),
   };
 }
 
@@ -319,7 +338,7 @@ export class WireSnapshotWriter {
   }
 
   finish(
-    head: Pick<OrgSnapshot, 'orgId' | 'version' | 'generatedAt' | 'credentials' | 'models'>,
+    head: Pick<OrgSnapshot, 'orgId' | 'version' | 'generatedAt' | 'credentials' | 'models' | 'mcpServers'>,
     keys: WireKey[],
   ): WireSnapshot {
     return {
@@ -333,6 +352,7 @@ export class WireSnapshotWriter {
       keys,
       credentials: head.credentials,
       models: head.models,
+      ...(head.mcpServers ? { mcpServers: head.mcpServers } : {}),
     };
   }
 
@@ -390,6 +410,8 @@ export const SnapshotChangeSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('delete_credential'), id: z.uuid() }),
   z.object({ op: z.literal('upsert_model'), value: SnapshotModelSchema }),
   z.object({ op: z.literal('delete_model'), id: z.uuid() }),
+  z.object({ op: z.literal('upsert_mcp_server'), value: SnapshotMcpServerSchema }),
+  z.object({ op: z.literal('delete_mcp_server'), id: z.uuid() }),
 ]);
 export type SnapshotChange = z.infer<typeof SnapshotChangeSchema>;
 

@@ -62,6 +62,29 @@ const ConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** Extension: attempts per webhook delivery (the first one included) before it is marked failed. */
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  /** Extension: the first retry's delay; each further retry waits twice as long as the one before. */
+  WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  /** Extension: how long one delivery attempt may take (connect to the end of the answer). */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Extension: days raw request logs are kept (once rolled up); rollups are kept for ever. */
+  USAGE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Extension: how often the rollup job folds new request rows into hour/day rollups. */
+  USAGE_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
+  /** Extension: how often the retention job deletes raw rows older than USAGE_RETENTION_DAYS. */
+  USAGE_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  /** Extension: how often the expiry sweep looks for keys whose expiry has passed. */
+  KEY_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** Extension: usage events another consumer read but left unacknowledged this long are taken over. */
+  USAGE_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Extension: the usage consumer's name in the Redis consumer group [hostname:PORT]. */
+  USAGE_CONSUMER_NAME: optionalNonEmpty,
+  /**
+   * Test only: the usage consumer kills its own process (SIGKILL) on its first batch, before or after
+   * committing it to Postgres and always before acknowledging it in Redis.
+   */
+  USAGE_TEST_FAULT: z.enum(['none', 'kill_before_commit', 'kill_after_commit']).default('none'),
 });
 
 export type AppConfig = z.infer<typeof ConfigSchema>;

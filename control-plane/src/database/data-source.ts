@@ -9,6 +9,9 @@ import { Organization } from '../orgs/organization.entity';
 import { User } from '../users/user.entity';
 import { Foundation1763900000000 } from './migrations/1763900000000-Foundation';
 import { ProvidersModelsGateways1764000000000 } from './migrations/1764000000000-ProvidersModelsGateways';
+import { Usage1764100000000 } from './migrations/1764100000000-Usage';
+import { Webhooks1764200000000 } from './migrations/1764200000000-Webhooks';
+import { McpServers1764300000000 } from './migrations/1764300000000-McpServers';
 
 export const ENTITIES = [
   Organization,
@@ -20,7 +23,13 @@ export const ENTITIES = [
   Invitation,
   AuditEvent,
 ];
-export const MIGRATIONS = [Foundation1763900000000, ProvidersModelsGateways1764000000000];
+export const MIGRATIONS = [
+  Foundation1763900000000,
+  ProvidersModelsGateways1764000000000,
+  Usage1764100000000,
+  Webhooks1764200000000,
+  McpServers1764300000000,
+];
 
 export function dataSourceOptions(url: string): DataSourceOptions {
   return {

@@ -25,7 +25,16 @@ export interface KeyOwner {
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export function toApiKey(k: ApiKeyEntity, owner: KeyOwner | null, orgRequestTotal: number): ApiKey {
+/**
+ * `periodSpentUsd`: settled spend of the budget's current period (see SpendService), 0 when none.
+ * `usageShare` is this key's requests over all the organization's live keys' requests.
+ */
+export function toApiKey(
+  k: ApiKeyEntity,
+  owner: KeyOwner | null,
+  orgRequestTotal: number,
+  periodSpentUsd = 0,
+): ApiKey {
   const requestCount = Number(k.requestCount);
   return {
     id: k.id,
@@ -40,9 +49,9 @@ export function toApiKey(k: ApiKeyEntity, owner: KeyOwner | null, orgRequestTota
     createdAt: new Date(k.createdAt).toISOString(),
     updatedAt: new Date(k.updatedAt).toISOString(),
     requestCount,
-    usageShare: orgRequestTotal > 0 ? requestCount / orgRequestTotal : 0,
+    usageShare: orgRequestTotal > 0 ? Math.min(1, requestCount / orgRequestTotal) : 0,
     limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, k.limits[f] ?? null])) as unknown as Limits,
-    budget: k.budget ? { ...k.budget, spentUsd: Number(k.spentUsd) } : null,
+    budget: k.budget ? { ...k.budget, spentUsd: periodSpentUsd } : null,
     allowedProviders: k.allowedProviders,
     allowedModels: k.allowedModels,
     ipAllowlist: k.ipAllowlist,

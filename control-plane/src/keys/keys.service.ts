@@ -21,6 +21,7 @@ import { isUuid } from '../common/uuid';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
 import { SnapshotsService } from '../snapshots/snapshots.service';
+import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
 import { deriveStatus, type KeyOwner, STATUS_SQL, toApiKey } from './key-view';
 
@@ -95,6 +96,7 @@ export class KeysService {
     private readonly audit: AuditService,
     private readonly snapshots: SnapshotsService,
     private readonly orgs: OrgsService,
+    private readonly spend: SpendService,
   ) {}
 
   async list(caller: OrgCaller, q: ListKeysQuery): Promise<Page<ApiKey>> {
@@ -141,11 +143,12 @@ export class KeysService {
       : [];
     const byId = new Map(entities.map((e) => [e.id, e]));
     const total = await this.orgRequestTotal(caller.org.orgId);
+    const spent = await this.spend.currentSpendUsd(this.db.manager, caller.org.orgId, entities);
     const data = pageRows.flatMap((r) => {
       const e = byId.get(r.id as string);
       if (!e) return [];
       const owner = r.owner_email ? { id: e.ownerId, email: r.owner_email, name: r.owner_name ?? '' } : null;
-      return [toApiKey(e, owner, total)];
+      return [toApiKey(e, owner, total, spent.get(e.id) ?? 0)];
     });
     const last = pageRows[pageRows.length - 1];
     return {
@@ -352,7 +355,8 @@ export class KeysService {
 
   private async view(em: EntityManager, e: ApiKeyEntity): Promise<ApiKey> {
     const owners: KeyOwner[] = await em.query('SELECT id, email, name FROM users WHERE id = $1', [e.ownerId]);
-    return toApiKey(e, owners[0] ?? null, await this.orgRequestTotal(e.orgId, em));
+    const spent = await this.spend.currentSpendUsd(em, e.orgId, [e]);
+    return toApiKey(e, owners[0] ?? null, await this.orgRequestTotal(e.orgId, em), spent.get(e.id) ?? 0);
   }
 
   private async orgRequestTotal(orgId: string, em: EntityManager = this.db.manager): Promise<number> {

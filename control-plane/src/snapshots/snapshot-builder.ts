@@ -1,4 +1,4 @@
-import { LIMIT_FIELDS } from '@portcullis/shared/api-keys';
+import { BUDGET_PERIODS, LIMIT_FIELDS } from '@portcullis/shared/api-keys';
 import type {
   SnapshotCredential,
   SnapshotKey,
@@ -7,6 +7,7 @@ import type {
   WireKey,
   WireSnapshotWriter,
 } from '@portcullis/shared/snapshot';
+import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
 
 /**
@@ -36,10 +37,38 @@ interface KeyRow {
   metadata: string;
 }
 
-const KEY_COLUMNS = `k.id, k.key_id, k.owner_id, k.name,
+/**
+ * The spend floor: a budgeted key's settled spend (micro-USD) in its budget's current period, summed
+ * from `usage_key_spend` over the period's UTC days. `$p`, `$p+1`, `$p+2` are `spendWindows(now)`.
+ * Part of the policy text, so keys share a policy entry only when their spend is equal too (keys
+ * without a budget all have NULL here and keep sharing).
+ */
+const spendSql = (p: number) => `CASE WHEN k.budget IS NULL THEN NULL ELSE (
+    SELECT coalesce(sum(s.cost_micro), 0) FROM usage_key_spend s
+      JOIN unnest($${p}::text[], $${p + 1}::date[], $${p + 2}::date[]) AS w(period, d_from, d_to)
+        ON w.period = k.budget->>'period'
+     WHERE s.key_id = k.id AND s.day >= w.d_from AND s.day < w.d_to) END`;
+
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** Each budget period's [first day, day after the last) at `now`, as the three arrays `spendSql` takes. */
+function spendWindows(now: number): [string[], string[], string[]] {
+  const periods = [...BUDGET_PERIODS];
+  return [
+    periods,
+    periods.map((p) => utcDay(periodStart(p, now))),
+    periods.map((p) => {
+      const end = periodEnd(p, now);
+      return Number.isFinite(end) ? utcDay(end) : '9999-12-31';
+    }),
+  ];
+}
+
+const keyColumns = (spendParam: number) => `k.id, k.key_id, k.owner_id, k.name,
   CASE WHEN k.status = 'revoked' THEN NULL ELSE k.secret_hash END AS secret_hash,
   k.status, ${isoSql('k.expires_at')} AS expires_at, ${isoSql('k.last_rotated_at')} AS rotated_at,
-  jsonb_build_array(k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist, k.mcp)::text AS policy,
+  jsonb_build_array(k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist, k.mcp,
+    ${spendSql(spendParam)})::text AS policy,
   k.metadata::text AS metadata`;
 
 /** Some keys with their owner's status, in one round trip (deltas, inside the change's transaction). */
@@ -47,13 +76,14 @@ function keyRowsById(
   em: EntityManager,
   orgId: string,
   ids: string[],
+  now: number,
 ): Promise<(KeyRow & { owner_status: SnapshotKey['ownerStatus'] })[]> {
   return em.query(
-    `SELECT ${KEY_COLUMNS}, u.status AS owner_status
+    `SELECT ${keyColumns(3)}, u.status AS owner_status
        FROM api_keys k JOIN users u ON u.id = k.owner_id
       WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.id = ANY($2::uuid[])
       ORDER BY k.id`,
-    [orgId, ids],
+    [orgId, ids, ...spendWindows(now)],
   );
 }
 
@@ -64,16 +94,23 @@ type PolicyColumns = [
   string[],
   string[],
   SnapshotKey['mcp'],
+  spentMicro: number | null,
 ];
 
-function policyOf(text: string): SnapshotKeyPolicy {
-  const [limits, budget, allowedProviders, allowedModels, ipAllowlist, mcp] = JSON.parse(
+function policyOf(text: string, now: number): SnapshotKeyPolicy {
+  const [limits, budget, allowedProviders, allowedModels, ipAllowlist, mcp, spentMicro] = JSON.parse(
     text,
   ) as PolicyColumns;
   return {
     limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, limits[f] ?? null])) as SnapshotKey['limits'],
     budget: budget
-      ? { limitUsd: budget.limitUsd, period: budget.period, alertThresholds: budget.alertThresholds }
+      ? {
+          limitUsd: budget.limitUsd,
+          period: budget.period,
+          alertThresholds: budget.alertThresholds,
+          spentUsd: (spentMicro ?? 0) / MICRO_USD,
+          spentPeriod: periodId(budget.period, now),
+        }
       : null,
     allowedProviders,
     allowedModels,
@@ -84,9 +121,10 @@ function policyOf(text: string): SnapshotKeyPolicy {
 
 /** Keys as whole objects (deltas). */
 export async function snapshotKeys(em: EntityManager, orgId: string, ids: string[]): Promise<SnapshotKey[]> {
-  const rows = await keyRowsById(em, orgId, ids);
+  const now = Date.now();
+  const rows = await keyRowsById(em, orgId, ids, now);
   return rows.map((r) => {
-    const p = policyOf(r.policy);
+    const p = policyOf(r.policy, now);
     return {
       id: r.id,
       keyId: r.key_id,
@@ -126,9 +164,10 @@ export async function wireKeys(
     [orgId],
   );
   const ownerIndex = new Map(owners.map((o) => [o.id, writer.owner(o.id, o.status)]));
+  const now = Date.now();
   const rows: KeyRow[] = await em.query(
-    `SELECT ${KEY_COLUMNS} FROM api_keys k WHERE k.org_id = $1 AND k.deleted_at IS NULL`,
-    [orgId],
+    `SELECT ${keyColumns(2)} FROM api_keys k WHERE k.org_id = $1 AND k.deleted_at IS NULL`,
+    [orgId, ...spendWindows(now)],
   );
   const keys = new Array<WireKey>(rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -145,7 +184,7 @@ export async function wireKeys(
       r.expires_at,
       r.rotated_at,
       owner,
-      writer.policyByText(r.policy, () => policyOf(r.policy)),
+      writer.policyByText(r.policy, () => policyOf(r.policy, now)),
       writer.metadataByText(r.metadata, () => JSON.parse(r.metadata) as Record<string, unknown>),
     ];
   }

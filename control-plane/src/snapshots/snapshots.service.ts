@@ -12,6 +12,7 @@ import {
   snapshotModels,
   wireKeys,
 } from './snapshot-builder';
+import { type McpServerSecretRow, snapshotMcpServers } from './snapshot-mcp';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
 export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
@@ -81,6 +82,22 @@ export class SnapshotsService {
   async modelChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
     const [value] = await snapshotModels(em, orgId, [id]);
     return value ? { op: 'upsert_model', value } : { op: 'delete_model', id };
+  }
+
+  /** The snapshot key is only needed (and the master key only required) when the server has headers. */
+  async mcpServerChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
+    const sealed: unknown[] = await em.query(
+      'SELECT 1 FROM mcp_servers WHERE id = $1 AND headers_sealed IS NOT NULL',
+      [id],
+    );
+    const key = sealed.length > 0 ? await this.snapshotKey(em, orgId) : null;
+    const [value] = await snapshotMcpServers(
+      em,
+      orgId,
+      (r) => this.resealMcpHeaders(key ?? this.box.require(), r),
+      [id],
+    );
+    return value ? { op: 'upsert_mcp_server', value } : { op: 'delete_mcp_server', id };
   }
 
   /**
@@ -158,7 +175,10 @@ export class SnapshotsService {
         this.reseal(key ?? this.box.require(), r),
       );
       const models = await snapshotModels(em, orgId);
-      return writer.finish({ orgId, version, generatedAt, credentials, models }, keys);
+      const mcpServers = await snapshotMcpServers(em, orgId, (r) =>
+        this.resealMcpHeaders(key ?? this.box.require(), r),
+      );
+      return writer.finish({ orgId, version, generatedAt, credentials, models, mcpServers }, keys);
     });
   }
 
@@ -180,5 +200,10 @@ export class SnapshotsService {
   /** Opens a credential's secret (master key) and seals it for gateways (snapshot key), same associated data. */
   private reseal(snapshotKey: Buffer, row: CredentialRow): string {
     return seal(snapshotKey, this.box.open(row.secret_sealed, row.id), SNAPSHOT_SEAL_VERSION, row.id);
+  }
+
+  /** An MCP server's secret headers (JSON text), resealed like a credential's secret. */
+  private resealMcpHeaders(snapshotKey: Buffer, row: McpServerSecretRow): string {
+    return seal(snapshotKey, this.box.open(row.headers_sealed, row.id), SNAPSHOT_SEAL_VERSION, row.id);
   }
 }

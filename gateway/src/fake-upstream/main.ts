@@ -1,6 +1,6 @@
 import { startFakeUpstream } from './server.js';
 
-// Standalone fake provider for the local demo and benchmarks: `node dist/fake-upstream/main.js`.
+// Standalone fake provider (and MCP server at /mcp, /mcp-sse) for the local demo and benchmarks: `node dist/fake-upstream/main.js`.
 const port = Number(process.env.PORT ?? 9090);
 const upstream = await startFakeUpstream(
   { latencyMs: Number(process.env.FAKE_LATENCY_MS ?? 0), record: false },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { handleFakeMcp, isFakeMcpPath } from './mcp.js';
 
 /**
  * A local stand-in for OpenAI and Anthropic, speaking their real JSON and SSE wire formats with usage
@@ -80,6 +81,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;
     });
+    if (isFakeMcpPath(path)) return handleFakeMcp(req, res, path, body);
     const latency = Number(req.headers['x-fake-latency-ms'] ?? options.latencyMs ?? 0);
     const words = options.words ?? 8;
     const forcedStatus = Number(req.headers['x-fake-status'] ?? 0);

@@ -1,38 +1,141 @@
-import type { Stage } from '../context.js';
+import { randomUUID } from 'node:crypto';
+import { costMicroUsd, MICRO_USD } from '@portcullis/shared/usage';
+import { routePath } from 'hono/route';
+import type { Reservation } from '../budget/ledger.js';
+import type { GatewayContext, Stage, Target } from '../context.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Usage } from '../providers/index.js';
 import type { RateLease } from '../rate-limit/limiter.js';
+import type { UsageSink } from '../usage/emitter.js';
+
+/** What the upstream call reports to the meter (forward.ts). */
+export interface MeterResult extends Usage {
+  /** The provider reported no usage and the tokens are the gateway's estimate. */
+  estimated?: boolean;
+  /** The client went away before the answer was complete. */
+  aborted?: boolean;
+  /** The status sent (or about to be sent) to the client. */
+  status?: number;
+  /** Set when the answer failed after its status was sent (an upstream that broke mid-stream). */
+  errorCode?: string;
+}
+
+export interface MeterDeps {
+  metrics: GatewayMetrics;
+  /** Null: no usage events (tests and tools that build a gateway without a stream). */
+  usage: UsageSink | null;
+  gatewayId: string;
+  now: () => number;
+}
+
+const USER_AGENT_MAX = 512;
+const ZERO: MeterResult = { inputTokens: 0, outputTokens: 0 };
 
 /**
- * Counts what a request used and hands it to the rate limiter once, when the response is complete
- * (for a stream: when it ends or the client goes away), which also frees its concurrency slot.
+ * Closes the books on one request the gateway attributed to a key, exactly once, when its response is
+ * complete (for a stream: when it ends or the client goes away): hands its tokens to the rate limiter
+ * (which also frees its concurrency slot), settles its budget reservation with the real cost, and
+ * emits its usage event.
+ *
+ * Which requests emit an event: every request whose key was identified (its secret verified), whatever
+ * happened next: 2xx, refusals after identification (key_inactive, ip_not_allowed, model_not_allowed,
+ * rate_limit_exceeded, budget_exceeded, …), upstream errors, aborted streams. Requests that never
+ * identified a key (invalid_api_key, gateway_not_ready, too many failed attempts, a route that does
+ * not exist) emit none: there is no key to bill them to.
  */
 export class RequestMeter {
   #done = false;
+  #result: MeterResult | null = null;
+  #status = 0;
+  #errorCode: string | null = null;
+  #answered = false;
   /** Set by a route whose response body settles the meter itself (streams). */
   deferred = false;
-  constructor(
-    private readonly lease: RateLease | undefined,
-    private readonly metrics: GatewayMetrics,
-  ) {}
+  readonly #time: number;
 
-  finish(usage: Usage): void {
+  constructor(
+    private readonly c: GatewayContext,
+    private readonly deps: MeterDeps,
+    private readonly route: string,
+  ) {
+    this.#time = deps.now();
+  }
+
+  /**
+   * The upstream answer's usage. For a deferred (streamed) answer this completes the request; for any
+   * other it is kept until the route's response is final (`answered`), whose status wins.
+   */
+  finish(result: MeterResult): void {
+    if (this.#done || this.#result) return;
+    this.#result = result;
+    if (this.deferred || this.#answered) this.#complete();
+  }
+
+  /** The route has answered (called by the stage). */
+  answered(status: number, errorCode: string | undefined): void {
+    this.#answered = true;
+    this.#status = status;
+    this.#errorCode = errorCode ?? null;
+    if (!this.deferred || this.#result) this.#complete();
+  }
+
+  #complete(): void {
     if (this.#done) return;
     this.#done = true;
-    this.lease?.finish(usage);
-    if (usage.inputTokens > 0) this.metrics.tokens.inc({ direction: 'input' }, usage.inputTokens);
-    if (usage.outputTokens > 0) this.metrics.tokens.inc({ direction: 'output' }, usage.outputTokens);
+    const { c, deps } = this;
+    const r = this.#result ?? ZERO;
+    const { inputTokens, outputTokens } = r;
+    (c.get('lease') as RateLease | undefined)?.finish(r);
+    if (inputTokens > 0) deps.metrics.tokens.inc({ direction: 'input' }, inputTokens);
+    if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
+    const target = c.get('target') as Target | undefined;
+    const model = target?.model ?? null;
+    const micro = model ? costMicroUsd(model, inputTokens, outputTokens) : 0;
+    (c.get('reservation') as Reservation | undefined)?.settle(micro);
+    if (!deps.usage) return;
+    const key = c.get('key').key;
+    const started = c.get('startedAt');
+    const ip = c.get('clientIp');
+    const ua = c.req.header('user-agent');
+    deps.usage.emit({
+      id: randomUUID(),
+      time: new Date(this.#time).toISOString(),
+      orgId: key.orgId,
+      keyId: key.id,
+      ownerId: key.ownerId,
+      gatewayId: deps.gatewayId,
+      requestId: c.get('requestId'),
+      method: c.req.method,
+      route: this.route,
+      model: model?.slug ?? null,
+      provider: target?.provider.id ?? null,
+      inputTokens,
+      outputTokens,
+      costUsd: micro / MICRO_USD,
+      estimated: r.estimated ?? false,
+      aborted: r.aborted ?? false,
+      status: this.#answered ? this.#status : (r.status ?? 200),
+      errorCode: r.errorCode ?? this.#errorCode,
+      latencyMs: started === undefined ? 0 : Math.max(0, performance.now() - started),
+      sourceIp: ip && ip !== 'unknown' && ip !== 'invalid' ? ip : null,
+      userAgent: ua ? ua.slice(0, USER_AGENT_MAX) : null,
+      metadata: key.metadata,
+    });
   }
 }
 
+/**
+ * Placed right after the key is identified, so that it wraps every later stage and the route: what it
+ * does happens after them (DESIGN's "route → meter"), including for refusals by later stages.
+ */
 export const meter =
-  (metrics: GatewayMetrics): Stage =>
+  (deps: MeterDeps): Stage =>
   async (c, next) => {
-    const m = new RequestMeter(c.var.lease, metrics);
+    const m = new RequestMeter(c, deps, routePath(c));
     c.set('meter', m);
     try {
       await next();
     } finally {
-      if (!m.deferred) m.finish({ inputTokens: 0, outputTokens: 0 });
+      m.answered(c.res.status, c.get('errorCode'));
     }
   };

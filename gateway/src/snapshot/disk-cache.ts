@@ -159,6 +159,7 @@ export class DiskCache {
           metadata: w.metadata,
           credentials: snapshot.credentials,
           models: snapshot.models,
+          mcpServers: snapshot.mcpServers ?? [],
         });
         await write(`],${tables.slice(1)}`);
       });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { seal } from '@portcullis/shared/crypto';
 import { describe, expect, it } from 'vitest';
 import { SnapshotBuilder } from '../../test/helpers.js';
 import { SnapshotStore } from './store.js';
@@ -48,5 +49,40 @@ describe('SnapshotStore', () => {
     expect(entry?.secret()).toBe('sk-one');
     store.setSnapshotKey(Buffer.alloc(32, 7));
     expect(entry?.secret()).toBeNull();
+  });
+});
+
+describe('SnapshotStore MCP servers', () => {
+  it('indexes them by name through full snapshots and deltas, opening their headers with the snapshot key', () => {
+    const b = new SnapshotBuilder();
+    const id = randomUUID();
+    const github = {
+      id,
+      name: 'github',
+      url: 'https://mcp.example.com/mcp',
+      sealedHeaders: seal(b.snapshotKey, JSON.stringify({ Authorization: 'Bearer x' }), 1, id),
+      enabled: true,
+    };
+    const store = new SnapshotStore();
+    store.apply(b.build()); // a snapshot from a control plane without MCP servers
+    expect(store.mcpServers.size).toBe(0);
+    b.version = 2;
+    store.apply({ ...b.build(), mcpServers: [github] });
+    expect(store.mcpServers.get('github')?.headers()).toBeNull(); // no snapshot key yet
+    store.setSnapshotKey(b.snapshotKey);
+    expect(store.mcpServers.get('github')?.headers()).toEqual({ Authorization: 'Bearer x' });
+    expect(store.toSnapshot()?.mcpServers).toEqual([github]);
+
+    const delta = (fromVersion: number, changes: never[] | object[]) =>
+      ({ kind: 'delta', orgId: b.orgId, fromVersion, toVersion: fromVersion + 1, changes }) as never;
+    expect(
+      store.applyDelta(
+        delta(2, [{ op: 'upsert_mcp_server', value: { ...github, name: 'gh', sealedHeaders: null } }]),
+      ),
+    ).toBe('applied');
+    expect([...store.mcpServers.keys()]).toEqual(['gh']);
+    expect(store.mcpServers.get('gh')?.headers()).toEqual({});
+    expect(store.applyDelta(delta(3, [{ op: 'delete_mcp_server', id }]))).toBe('applied');
+    expect(store.mcpServers.size).toBe(0);
   });
 });

@@ -5,6 +5,7 @@ import type {
   SnapshotChange,
   SnapshotCredential,
   SnapshotKey,
+  SnapshotMcpServer,
   SnapshotMessage,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
@@ -69,6 +70,41 @@ export class CredentialEntry {
   }
 }
 
+/** An MCP server with its secret headers opened lazily, once per server version. */
+export class McpServerEntry {
+  #headers: Record<string, string> | undefined;
+  constructor(
+    readonly server: SnapshotMcpServer,
+    private readonly snapshotKey: () => Buffer | null,
+  ) {}
+  /** The secret headers to add upstream ({} when none), or null when they cannot be opened. */
+  headers(): Record<string, string> | null {
+    if (this.#headers !== undefined) return this.#headers;
+    if (this.server.sealedHeaders === null) {
+      this.#headers = {};
+      return this.#headers;
+    }
+    const key = this.snapshotKey();
+    if (!key) return null;
+    try {
+      const parsed: unknown = JSON.parse(open(key, this.server.sealedHeaders, this.server.id));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('shape');
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(parsed))
+        if (typeof value === 'string') headers[name] = value;
+      this.#headers = headers;
+      return headers;
+    } catch {
+      // Never log the sealed value or anything derived from it.
+      console.error(`gateway: MCP server ${this.server.id} headers cannot be opened with the snapshot key`);
+      return null;
+    }
+  }
+  forget(): void {
+    this.#headers = undefined;
+  }
+}
+
 /**
  * The in-memory index of one organization's snapshot: keys by public key id, models by slug,
  * credentials by id. Versions only move forward.
@@ -85,6 +121,9 @@ export class SnapshotStore {
   readonly models = new Map<string, SnapshotModel>();
   readonly #modelSlugById = new Map<string, string>();
   readonly credentials = new Map<string, CredentialEntry>();
+  /** MCP servers by name (`/mcp/:name`). */
+  readonly mcpServers = new Map<string, McpServerEntry>();
+  readonly #mcpNameById = new Map<string, string>();
   readonly #listeners = new Set<() => void>();
 
   get orgId(): string | null {
@@ -108,6 +147,7 @@ export class SnapshotStore {
     if (this.#snapshotKey?.equals(key)) return;
     this.#snapshotKey = key;
     for (const c of this.credentials.values()) c.forget();
+    for (const m of this.mcpServers.values()) m.forget();
   }
 
   confirm(version: number): void {
@@ -134,9 +174,12 @@ export class SnapshotStore {
     this.models.clear();
     this.#modelSlugById.clear();
     this.credentials.clear();
+    this.mcpServers.clear();
+    this.#mcpNameById.clear();
     for (const k of snapshot.keys) this.#upsertKey(k);
     for (const c of snapshot.credentials) this.#upsertCredential(c);
     for (const m of snapshot.models) this.#upsertModel(m);
+    for (const m of snapshot.mcpServers ?? []) this.#upsertMcpServer(m);
     this.#orgId = snapshot.orgId;
     this.#version = snapshot.version;
     this.#generatedAt = snapshot.generatedAt;
@@ -167,6 +210,7 @@ export class SnapshotStore {
       keys: [...this.keys.values()].map((e) => e.key),
       credentials: [...this.credentials.values()].map((e) => e.credential),
       models: [...this.models.values()],
+      mcpServers: [...this.mcpServers.values()].map((e) => e.server),
     };
   }
 
@@ -200,6 +244,16 @@ export class SnapshotStore {
         this.#modelSlugById.delete(change.id);
         return;
       }
+      case 'upsert_mcp_server':
+        this.#upsertMcpServer(change.value);
+        return;
+      case 'delete_mcp_server': {
+        const name = this.#mcpNameById.get(change.id);
+        if (name !== undefined && this.mcpServers.get(name)?.server.id === change.id)
+          this.mcpServers.delete(name);
+        this.#mcpNameById.delete(change.id);
+        return;
+      }
     }
   }
 
@@ -212,6 +266,18 @@ export class SnapshotStore {
 
   #upsertCredential(credential: SnapshotCredential): void {
     this.credentials.set(credential.id, new CredentialEntry(credential, () => this.#snapshotKey));
+  }
+
+  #upsertMcpServer(server: SnapshotMcpServer): void {
+    const previous = this.#mcpNameById.get(server.id);
+    if (
+      previous !== undefined &&
+      previous !== server.name &&
+      this.mcpServers.get(previous)?.server.id === server.id
+    )
+      this.mcpServers.delete(previous);
+    this.mcpServers.set(server.name, new McpServerEntry(server, () => this.#snapshotKey));
+    this.#mcpNameById.set(server.id, server.name);
   }
 
   #upsertModel(model: SnapshotModel): void {

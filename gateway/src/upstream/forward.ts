@@ -133,7 +133,10 @@ export async function forward(
     }
     if (TIMEOUT_CODES.has(code))
       return errorResponse(c, 'upstream_timeout', 'The provider did not answer in time');
-    if (signal.aborted) return errorResponse(c, 'upstream_error', 'The client closed the request');
+    if (signal.aborted) {
+      meter.finish({ inputTokens: 0, outputTokens: 0, aborted: true });
+      return errorResponse(c, 'upstream_error', 'The client closed the request');
+    }
     console.error(`gateway: upstream ${req.url.origin} failed (${code || (err as Error).name})`);
     return errorResponse(c, 'upstream_error', 'The provider could not be reached');
   }
@@ -179,7 +182,8 @@ export async function forward(
     }
   };
 
-  const settle = (complete: boolean) => {
+  /** `complete`: the whole answer passed; otherwise `aborted` says whether the client or the upstream broke it off. */
+  const settle = (complete: boolean, aborted = false) => {
     if (json && complete && res.statusCode < 400) {
       try {
         const usage = req.usageFromJson(JSON.parse(Buffer.concat(jsonParts).toString('utf8')));
@@ -192,12 +196,20 @@ export async function forward(
         // Unreadable body: estimate below.
       }
     }
-    if (!acc.reported && res.statusCode < 400) {
+    const estimated = !acc.reported && res.statusCode < 400;
+    if (estimated) {
       // No usage from the provider: about 4 bytes a token for the prompt, a token per streamed delta.
       acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
       acc.outputTokens = Math.max(acc.outputTokens, acc.chunks);
     }
-    meter.finish({ inputTokens: acc.inputTokens, outputTokens: acc.outputTokens });
+    meter.finish({
+      inputTokens: acc.inputTokens,
+      outputTokens: acc.outputTokens,
+      estimated,
+      aborted,
+      status: res.statusCode,
+      ...(complete || aborted ? {} : { errorCode: 'upstream_error' }),
+    });
   };
 
   if (res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304 || req.method === 'HEAD') {
@@ -213,7 +225,7 @@ export async function forward(
     try {
       bytes = new Uint8Array(await res.body.arrayBuffer());
     } catch {
-      settle(false);
+      settle(false, signal.aborted);
       return errorResponse(c, 'upstream_error', 'The provider closed the connection mid-answer');
     }
     sniff(bytes);
@@ -236,14 +248,14 @@ export async function forward(
           sniff(value);
           controller.enqueue(value);
         } catch (err) {
-          settle(false);
+          settle(false, signal.aborted);
           controller.error(err);
         }
       },
       cancel() {
         // The client went away: drop the upstream response (and its connection) at once.
         body.destroy();
-        settle(false);
+        settle(false, true);
       },
     },
     { highWaterMark: 0 },

@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Usage ingestion: how fast the control plane turns usage events in the Redis stream into request
+// rows, and how long an event takes from XADD to GET …/keys/:id/requests.
+// Starts a private redis-server, a fresh database and the built control plane; XADDs EVENTS events as
+// fast as one client can (pipelined) and waits until the key's requestCount shows all of them; then
+// PROBES single events, paced, each polled for in the key's request log.
+// Usage: pnpm --dir control-plane bench  (or node bench/usage-ingest.mjs [EVENTS] [PROBES])
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { freePort, root, start } from './lib.mjs';
+
+const EVENTS = Number(process.argv[2] ?? 20_000);
+const PROBES = Number(process.argv[3] ?? 200);
+const STREAM = 'portcullis:usage';
+// ioredis comes from the control plane's dependencies (the bench package does not carry it).
+const Redis = createRequire(path.join(root, 'control-plane/package.json'))('ioredis');
+
+const db = `portcullis_bench_usage_${process.pid}`;
+const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
+const redisPort = await freePort();
+const cpPort = await freePort();
+const base = `http://127.0.0.1:${cpPort}`;
+
+const redisServer = await start(
+  'redis-server',
+  'redis-server',
+  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+  { readyLine: 'Ready to accept connections' },
+);
+execFileSync('createdb', [...pg, db]);
+let cp;
+const redis = new Redis(redisPort, '127.0.0.1');
+
+async function call(method, p, token, body) {
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+
+try {
+  cp = await start('control plane', process.execPath, [path.join(root, 'control-plane/dist/main.js')], {
+    env: {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
+      PORT: String(cpPort),
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
+      BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
+      BOOTSTRAP_ORG_NAME: 'Bench',
+    },
+    readyLine: 'listening on',
+  });
+  const login = await call('POST', '/api/v1/auth/login', null, {
+    email: 'bench@portcullis.test',
+    password: 'bench-password-1',
+  });
+  const token = login.token;
+  const org = login.organizations[0].id;
+  const key = (await call('POST', `/api/v1/orgs/${org}/keys`, token, { name: 'ingest bench' })).key;
+  const event = (i) => ({
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    orgId: org,
+    keyId: key.id,
+    ownerId: key.ownerId,
+    gatewayId: 'bench-gw',
+    requestId: `req_${i}`,
+    method: 'POST',
+    route: '/v1/chat/completions',
+    model: 'gpt-4o-mini',
+    provider: 'openai',
+    inputTokens: 100 + (i % 50),
+    outputTokens: 20 + (i % 30),
+    costUsd: 0.000027,
+    estimated: false,
+    aborted: false,
+    status: 200,
+    errorCode: null,
+    latencyMs: 120,
+    sourceIp: '203.0.113.7',
+    userAgent: 'OpenAI/JS 5.0',
+    metadata: { team: 'bench' },
+  });
+  const requestCount = async () =>
+    (await call('GET', `/api/v1/orgs/${org}/keys/${key.id}`, token)).requestCount;
+
+  // 1. Throughput: a burst of EVENTS, until all are counted.
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < EVENTS; i += 1000) {
+    const pipe = redis.pipeline();
+    for (let j = i; j < Math.min(EVENTS, i + 1000); j++)
+      pipe.xadd(STREAM, '*', 'e', JSON.stringify(event(j)));
+    await pipe.exec();
+  }
+  const tAdded = process.hrtime.bigint();
+  while ((await requestCount()) < EVENTS) await new Promise((r) => setTimeout(r, 20));
+  const tDone = process.hrtime.bigint();
+  const addMs = Number(tAdded - t0) / 1e6;
+  const allMs = Number(tDone - t0) / 1e6;
+
+  // 2. Lag: one event at a time, XADD → first GET …/requests that shows it.
+  const requestsPath = `/api/v1/orgs/${org}/keys/${key.id}/requests?limit=1`;
+  const lags = [];
+  const gets = [];
+  for (let i = 0; i < PROBES; i++) {
+    const e = event(EVENTS + i);
+    const t = process.hrtime.bigint();
+    await redis.xadd(STREAM, '*', 'e', JSON.stringify(e));
+    for (;;) {
+      const g = process.hrtime.bigint();
+      const page = await call('GET', requestsPath, token);
+      gets.push(Number(process.hrtime.bigint() - g) / 1e6);
+      if (page.data[0]?.id === e.id) break;
+    }
+    lags.push(Number(process.hrtime.bigint() - t) / 1e6);
+    await new Promise((r) => setTimeout(r, 10)); // paced: one probe in flight at a time, with gaps
+  }
+  lags.sort((a, b) => a - b);
+  gets.sort((a, b) => a - b);
+  const getP50 = pct(gets, 0.5);
+  // Baselines in the same run: GET /healthz (one SELECT 1) and GET keys/:id.
+  const timed = async (fn) => {
+    const times = [];
+    for (let i = 0; i < 100; i++) {
+      const t = process.hrtime.bigint();
+      await fn();
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return pct(
+      times.sort((a, b) => a - b),
+      0.5,
+    );
+  };
+  const healthP50 = await timed(() => call('GET', '/healthz'));
+  const keyP50 = await timed(() => call('GET', `/api/v1/orgs/${org}/keys/${key.id}`, token));
+
+  console.log(`\nusage ingestion (node ${process.version}, private redis-server, one control plane)`);
+  console.log(
+    `burst: ${EVENTS} events XADDed in ${addMs.toFixed(0)} ms; all counted after ${allMs.toFixed(0)} ms` +
+      ` → ${Math.round(EVENTS / (allMs / 1000))} events/s ingested`,
+  );
+  console.log(
+    `lag XADD → visible in GET …/keys/:id/requests over ${PROBES} paced probes:` +
+      ` p50 ${pct(lags, 0.5).toFixed(1)} ms, p99 ${pct(lags, 0.99).toFixed(1)} ms` +
+      ` (one GET …/requests round trip: p50 ${getP50.toFixed(1)} ms;` +
+      ` lag p50 = ${(pct(lags, 0.5) / getP50).toFixed(1)}× that)`,
+  );
+  console.log(
+    `baselines, p50: GET /healthz ${healthP50.toFixed(1)} ms, GET keys/:id ${keyP50.toFixed(1)} ms;` +
+      ` GET …/requests = ${(getP50 / healthP50).toFixed(1)}× /healthz; lag p50 = ${(pct(lags, 0.5) / healthP50).toFixed(1)}× /healthz`,
+  );
+} finally {
+  redis.disconnect();
+  if (cp) await cp.stop();
+  await redisServer.stop();
+  execFileSync('dropdb', [...pg, '--force', '--if-exists', db]);
+}

@@ -1,0 +1,179 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { KeyExpiredData } from '@portcullis/shared/webhooks';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { JobsService } from '../jobs/jobs.service';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+import { WebhookDeliveries } from '../webhooks/webhook-deliveries.service';
+import { USAGE_INGEST_LOCK } from './usage-writer';
+
+/** The BullMQ queue of usage housekeeping (rollups, retention) and the key expiry sweep. */
+export const USAGE_QUEUE = 'usage';
+
+/** Raw rows folded into rollups per transaction. */
+const ROLLUP_CHUNK = 20_000;
+/** Raw rows deleted per statement by retention. */
+const RETENTION_CHUNK = 10_000;
+/** Expired keys processed per sweep run. */
+const EXPIRY_CHUNK = 500;
+
+const SYSTEM_ACTOR = { type: 'system' as const, userId: null, ip: null };
+
+/**
+ * The repeatable jobs behind usage: rollups (raw rows → hour/day rollups past a watermark), retention
+ * (raw rows older than USAGE_RETENTION_DAYS and already rolled up are deleted; rollups stay) and the
+ * expiry sweep (keys whose expiry passed are audited `key.expired` and pushed to gateways, once per
+ * expiry). Each is idempotent: a job run twice, or by two control planes at once, changes nothing more.
+ */
+@Injectable()
+export class UsageJobs implements OnModuleInit {
+  private readonly logger = new Logger('UsageJobs');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly jobs: JobsService,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
+    private readonly deliveries: WebhookDeliveries,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.every(USAGE_QUEUE, 'rollups', this.config.USAGE_ROLLUP_INTERVAL_MS, () => this.rollup());
+    this.jobs.every(USAGE_QUEUE, 'retention', this.config.USAGE_RETENTION_INTERVAL_MS, () =>
+      this.retention(),
+    );
+    this.jobs.every(USAGE_QUEUE, 'expiry-sweep', this.config.KEY_EXPIRY_SWEEP_INTERVAL_MS, () =>
+      this.expirySweep(),
+    );
+  }
+
+  /** Folds every committed raw row past the watermark into the rollups; returns how many rows. */
+  async rollup(): Promise<number> {
+    // Under the exclusive ingest lock, no batch is between taking a seq and committing: every seq up
+    // to `high` is final, so the watermark can move to it without skipping a late commit.
+    const high = await this.db.transaction(async (em) => {
+      await em.query('SELECT pg_advisory_xact_lock($1)', [USAGE_INGEST_LOCK]);
+      const rows: { high: string | null }[] = await em.query(
+        'SELECT max(seq)::text AS high FROM usage_requests',
+      );
+      return BigInt(rows[0]?.high ?? '0');
+    });
+    let total = 0;
+    for (;;) {
+      const done = await this.db.transaction(async (em) => {
+        // The row lock serializes rollup runs (two control planes, a slow run and the next).
+        const state: { value: string }[] = await em.query(
+          `SELECT value::text FROM usage_state WHERE name = 'rollup_seq' FOR UPDATE`,
+        );
+        const low = BigInt(state[0]?.value ?? '0');
+        if (low >= high) return null;
+        const upTo = low + BigInt(ROLLUP_CHUNK) < high ? low + BigInt(ROLLUP_CHUNK) : high;
+        const counted: { n: string }[] = await em.query(
+          `WITH src AS (
+             SELECT r.*, g.granularity
+               FROM usage_requests r CROSS JOIN (VALUES ('hour'), ('day')) AS g(granularity)
+              WHERE r.seq > $1 AND r.seq <= $2
+           ), ins AS (
+             INSERT INTO usage_rollups AS u (granularity, bucket_start, org_id, key_id, user_id, model,
+                 requests, errors, input_tokens, output_tokens, cost_micro)
+             SELECT granularity, date_trunc(granularity, time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+                    org_id, key_id, (array_agg(user_id ORDER BY seq DESC))[1], coalesce(model, ''),
+                    count(*), count(*) FILTER (WHERE status >= 400), sum(input_tokens),
+                    sum(output_tokens), sum(cost_micro)
+               FROM src
+              GROUP BY granularity, 2, org_id, key_id, coalesce(model, '')
+             ON CONFLICT (granularity, bucket_start, org_id, key_id, model) DO UPDATE
+               SET requests = u.requests + EXCLUDED.requests,
+                   errors = u.errors + EXCLUDED.errors,
+                   input_tokens = u.input_tokens + EXCLUDED.input_tokens,
+                   output_tokens = u.output_tokens + EXCLUDED.output_tokens,
+                   cost_micro = u.cost_micro + EXCLUDED.cost_micro,
+                   user_id = EXCLUDED.user_id
+             RETURNING 1
+           )
+           SELECT count(*)::text AS n FROM src WHERE granularity = 'hour'`,
+          [low.toString(), upTo.toString()],
+        );
+        await em.query(`UPDATE usage_state SET value = $1 WHERE name = 'rollup_seq'`, [upTo.toString()]);
+        return Number(counted[0]?.n ?? 0);
+      });
+      if (done === null) break;
+      total += done;
+    }
+    return total;
+  }
+
+  /** Deletes raw rows past retention that are already rolled up; returns how many. */
+  async retention(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows: { n: string }[] = await this.db.query(
+        `WITH victims AS (
+           SELECT id FROM usage_requests
+            WHERE time < now() - make_interval(days => $1)
+              AND seq <= (SELECT value FROM usage_state WHERE name = 'rollup_seq')
+            LIMIT $2
+         ), gone AS (
+           DELETE FROM usage_requests r USING victims v WHERE r.id = v.id RETURNING 1
+         ) SELECT count(*)::text AS n FROM gone`,
+        [this.config.USAGE_RETENTION_DAYS, RETENTION_CHUNK],
+      );
+      const n = Number(rows[0]?.n ?? 0);
+      total += n;
+      if (n < RETENTION_CHUNK) break;
+    }
+    if (total > 0) this.logger.log(`retention deleted ${total} request rows`);
+    return total;
+  }
+
+  /** Keys whose expiry passed and was not yet processed: audit `key.expired`, push the key, mark it. */
+  async expirySweep(): Promise<number> {
+    const due: { id: string; org_id: string }[] = await this.db.query(
+      `SELECT id, org_id FROM api_keys
+        WHERE expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
+          AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
+        ORDER BY expires_at LIMIT $1`,
+      [EXPIRY_CHUNK],
+    );
+    let processed = 0;
+    for (const key of due) {
+      const done = await this.db.transaction(async (em) => {
+        // Re-checked under the row lock: another sweep, an edit of the expiry or a revocation may
+        // have come first.
+        const rows: { expires_at: Date; name: string; owner_id: string }[] = await em.query(
+          `SELECT expires_at, name, owner_id FROM api_keys
+            WHERE id = $1 AND expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
+              AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
+            FOR UPDATE`,
+          [key.id],
+        );
+        const row = rows[0];
+        if (!row) return null;
+        const expiresAt = new Date(row.expires_at).toISOString();
+        await this.audit.append(em, {
+          orgId: key.org_id,
+          actor: SYSTEM_ACTOR,
+          action: 'key.expired',
+          targetType: 'api_key',
+          targetId: key.id,
+          before: null,
+          after: { status: 'expired', expiresAt },
+        });
+        await this.snapshots.changed(em, key.org_id, [
+          await this.snapshots.keyChange(em, key.org_id, key.id),
+        ]);
+        await em.query('UPDATE api_keys SET expiry_processed_for = expires_at WHERE id = $1', [key.id]);
+        const data: KeyExpiredData = { keyId: key.id, keyName: row.name, ownerId: row.owner_id, expiresAt };
+        return this.deliveries.create(em, key.org_id, 'key.expired', data);
+      });
+      if (done) {
+        processed++;
+        await this.deliveries.enqueue(done.map((d) => d.id));
+      }
+    }
+    return processed;
+  }
+}

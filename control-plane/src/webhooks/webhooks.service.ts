@@ -1,0 +1,229 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  type CreateWebhookInput,
+  WEBHOOK_EVENTS,
+  WEBHOOK_SECRET_PREFIX,
+  type WebhookDeliveryView,
+  type WebhookEventType,
+  type WebhookView,
+  webhookSecretPreview,
+} from '@portcullis/shared/webhooks';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import type { PageQuery } from '../common/list-query';
+import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import {
+  DELIVERY_COLUMNS,
+  type DeliveryRow,
+  deliveryView,
+  WebhookDeliveries,
+} from './webhook-deliveries.service';
+import { webhookUrlIssue } from './webhook-sender';
+
+interface WebhookRow {
+  id: string;
+  url: string;
+  description: string | null;
+  events: WebhookEventType[];
+  secret_preview: string;
+  created_at: Date;
+}
+
+const SELECT = 'SELECT id, url, description, events, secret_preview, created_at FROM webhooks';
+
+const toView = (r: WebhookRow): WebhookView => ({
+  id: r.id,
+  url: r.url,
+  description: r.description,
+  events: r.events,
+  secretPreview: r.secret_preview,
+  createdAt: new Date(r.created_at).toISOString(),
+});
+
+/** 32 random bytes (256 bits) after a recognizable prefix, so secret scanners can find a leaked one. */
+const newSecret = () => `${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
+
+interface TimeCursor {
+  v: string;
+  i: string;
+}
+const isTimeCursor = (v: unknown): v is TimeCursor => {
+  const c = v as Partial<TimeCursor> | null;
+  return (
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.v === 'string' &&
+    c.v.length <= 40 &&
+    !Number.isNaN(Date.parse(c.v)) &&
+    isUuid(c.i)
+  );
+};
+
+/**
+ * Keyset over `(created_at, id)`: `>` for oldest first, `<` for newest first. Appends its parameters
+ * (the LIMIT last) and returns the WHERE fragment.
+ */
+function timeKeyset(q: PageQuery, params: unknown[], op: '>' | '<'): string {
+  let where = 'TRUE';
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor, isTimeCursor);
+    params.push(c.v, c.i);
+    where = `(created_at, id) ${op} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
+  }
+  params.push(q.limit + 1);
+  return where;
+}
+
+function timePage<R extends { id: string; created_at: Date }, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+): Page<T> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    data: page.map(map),
+    nextCursor:
+      rows.length > limit && last
+        ? encodeCursor({ v: new Date(last.created_at).toISOString(), i: last.id })
+        : null,
+  };
+}
+
+/**
+ * Webhook endpoints, an organization-level resource for admins. The signing secret is generated here,
+ * returned once by create, sealed under the master key (the webhook id as associated data) and
+ * never returned, logged or audited again: only its preview.
+ */
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly box: SecretBox,
+    private readonly audit: AuditService,
+    private readonly deliveries: WebhookDeliveries,
+  ) {}
+
+  async list(caller: OrgCaller, q: PageQuery): Promise<Page<WebhookView>> {
+    const params: unknown[] = [caller.org.orgId];
+    const where = timeKeyset(q, params, '>');
+    const rows: WebhookRow[] = await this.db.query(
+      `${SELECT} WHERE org_id = $1 AND ${where} ORDER BY created_at, id LIMIT $${params.length}`,
+      params,
+    );
+    return timePage(rows, q.limit, toView);
+  }
+
+  async get(caller: OrgCaller, id: string): Promise<WebhookView> {
+    return toView(await this.find(this.db.manager, caller, id));
+  }
+
+  async create(
+    caller: OrgCaller,
+    input: CreateWebhookInput,
+  ): Promise<{ webhook: WebhookView; secret: string }> {
+    const issue = webhookUrlIssue(input.url, this.config.UPSTREAM_ALLOWLIST);
+    if (issue) throw new DomainError('invalid_request', `Invalid body: url ${issue.message}`, [issue]);
+    this.box.require();
+    const id = randomUUID();
+    const secret = newSecret();
+    const events = input.events ?? [...WEBHOOK_EVENTS];
+    const webhook = await this.db.transaction(async (em) => {
+      const rows: WebhookRow[] = await em.query(
+        `INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, url, description, events, secret_preview, created_at`,
+        [
+          id,
+          caller.org.orgId,
+          input.url,
+          input.description === undefined || input.description === '' ? null : input.description,
+          events,
+          this.box.seal(secret, id),
+          webhookSecretPreview(secret),
+          caller.actor.userId,
+        ],
+      );
+      const view = toView(rows[0] as WebhookRow);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'webhook.created',
+        targetType: 'webhook',
+        targetId: id,
+        before: null,
+        after: view,
+      });
+      return view;
+    });
+    return { webhook, secret };
+  }
+
+  async remove(caller: OrgCaller, id: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const row = await this.find(em, caller, id, true);
+      // Pending deliveries go with it (cascade); their queued jobs find nothing and end.
+      await em.query('DELETE FROM webhooks WHERE id = $1', [row.id]);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'webhook.deleted',
+        targetType: 'webhook',
+        targetId: row.id,
+        before: toView(row),
+        after: null,
+      });
+    });
+  }
+
+  /** Queues a `webhook.test` delivery to this endpoint (whatever event types it subscribes to). */
+  async test(caller: OrgCaller, id: string): Promise<{ delivery: WebhookDeliveryView }> {
+    const delivery = await this.db.transaction(async (em) => {
+      const row = await this.find(em, caller, id);
+      const created = await this.deliveries.create(
+        em,
+        caller.org.orgId,
+        'webhook.test',
+        { webhookId: row.id, message: 'A test delivery from Portcullis' },
+        row.id,
+      );
+      return created[0] as DeliveryRow;
+    });
+    // Not awaited: the answer never waits on Redis (enqueue logs its own failures; a sweep retries).
+    void this.deliveries.enqueue([delivery.id]);
+    return { delivery: deliveryView(delivery) };
+  }
+
+  /** The endpoint's deliveries, newest first. */
+  async listDeliveries(caller: OrgCaller, id: string, q: PageQuery): Promise<Page<WebhookDeliveryView>> {
+    const hook = await this.find(this.db.manager, caller, id);
+    const params: unknown[] = [caller.org.orgId, hook.id];
+    const where = timeKeyset(q, params, '<');
+    const rows: DeliveryRow[] = await this.db.query(
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
+        WHERE org_id = $1 AND webhook_id = $2 AND ${where}
+        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return timePage(rows, q.limit, deliveryView);
+  }
+
+  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
+    if (!isUuid(id)) throw DomainError.notFound('Webhook');
+    const rows: WebhookRow[] = await em.query(
+      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [id, caller.org.orgId],
+    );
+    const row = rows[0];
+    if (!row) throw DomainError.notFound('Webhook');
+    return row;
+  }
+}

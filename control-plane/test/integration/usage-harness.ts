@@ -1,0 +1,338 @@
+/**
+ * A private stack for usage tests: its own database, its own redis-server and a control plane that
+ * can be stopped, killed and restarted on them, plus helpers that write usage events to the stream
+ * exactly as a gateway does (XADD USAGE_STREAM * e <json>).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
+import Redis from 'ioredis';
+import pg from 'pg';
+import { TEST_MASTER_KEY } from './global-setup';
+import {
+  CONTROL_PLANE_MAIN,
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  type RunningProcess,
+  startControlPlane,
+} from './processes';
+
+export const ADMIN = { email: 'usage@portcullis.test', password: 'usage-password-1' };
+
+export interface Call<T> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export interface UsageStackOptions {
+  /** Extra settings for every control-plane start. */
+  env?: Record<string, string>;
+}
+
+export class UsageStack {
+  db = '';
+  redisPort = 0;
+  cpPort = 0;
+  base = '';
+  redisProc: ChildProcess | null = null;
+  cp: RunningProcess | null = null;
+  redis: Redis | null = null;
+  pg: pg.Client | null = null;
+  token = '';
+  orgId = '';
+  adminId = '';
+  private readonly env: Record<string, string>;
+
+  constructor(opts: UsageStackOptions = {}) {
+    this.env = opts.env ?? {};
+  }
+
+  async start(): Promise<void> {
+    this.db = await createDatabase('portcullis_usage');
+    this.redisPort = await freePort();
+    await this.startRedis();
+    await this.startControlPlane();
+    this.pg = new pg.Client({ connectionString: databaseUrl(this.db) });
+    await this.pg.connect();
+    await this.signIn();
+  }
+
+  async stop(): Promise<void> {
+    await this.cp?.stop();
+    this.cp = null;
+    await this.pg?.end().catch(() => undefined);
+    this.redis?.disconnect();
+    await this.stopRedis();
+    if (this.db) await dropDatabase(this.db);
+  }
+
+  async startRedis(): Promise<void> {
+    const proc = spawn(
+      'redis-server',
+      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    this.redisProc = proc;
+    const probe = new Redis(this.redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
+    probe.on('error', () => undefined);
+    await probe.connect().catch(() => undefined);
+    await probe.ping();
+    probe.disconnect();
+    if (!this.redis) {
+      this.redis = new Redis(this.redisPort, '127.0.0.1', { retryStrategy: () => 100 });
+      this.redis.on('error', () => undefined);
+    }
+  }
+
+  async stopRedis(): Promise<void> {
+    const proc = this.redisProc;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGKILL');
+    await once(proc, 'exit');
+    this.redisProc = null;
+  }
+
+  async startControlPlane(env: Record<string, string> = {}): Promise<RunningProcess> {
+    this.cpPort = this.cpPort || (await freePort());
+    this.base = `http://127.0.0.1:${this.cpPort}`;
+    this.cp = await startControlPlane({
+      DATABASE_URL: databaseUrl(this.db),
+      PORT: String(this.cpPort),
+      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+      BOOTSTRAP_ORG_NAME: 'Usage Org',
+      USAGE_ROLLUP_INTERVAL_MS: '300',
+      USAGE_RETENTION_INTERVAL_MS: '400',
+      KEY_EXPIRY_SWEEP_INTERVAL_MS: '300',
+      USAGE_CLAIM_IDLE_MS: '1000',
+      ...this.env,
+      ...env,
+    });
+    return this.cp;
+  }
+
+  /**
+   * Runs a control plane that is expected to die on its own (USAGE_TEST_FAULT): resolves with the
+   * signal that ended it and what it printed.
+   */
+  async runUntilDeath(
+    env: Record<string, string>,
+    timeoutMs = 30_000,
+  ): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
+    this.cpPort = this.cpPort || (await freePort());
+    const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        DATABASE_URL: databaseUrl(this.db),
+        PORT: String(this.cpPort),
+        REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+        PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
+        USAGE_ROLLUP_INTERVAL_MS: '300',
+        USAGE_CLAIM_IDLE_MS: '1000',
+        ...this.env,
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    proc.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+    const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
+    clearTimeout(timer);
+    return { signal, code, output };
+  }
+
+  /** Stops (SIGTERM) the running control plane, waiting for it to exit. */
+  async stopControlPlane(): Promise<void> {
+    await this.cp?.stop();
+    this.cp = null;
+  }
+
+  async signIn(): Promise<void> {
+    const login = await this.call<{ token: string; user: { id: string }; organizations: { id: string }[] }>(
+      'POST',
+      '/auth/login',
+      { body: ADMIN },
+    );
+    if (login.status !== 200) throw new Error(`login failed: ${login.text}`);
+    this.token = login.body.token;
+    this.adminId = login.body.user.id;
+    this.orgId = login.body.organizations[0]?.id ?? '';
+  }
+
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown } = {},
+  ): Promise<Call<T>> {
+    const token = opts.token ?? this.token;
+    const res = await fetch(`${this.base}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+    });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body: body as T, text };
+  }
+
+  /** GET that must answer 200. */
+  async get<T>(path: string, token?: string): Promise<T> {
+    const res = await this.call<T>('GET', path, token ? { token } : {});
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
+  async createKey(
+    body: Record<string, unknown> = {},
+    token?: string,
+  ): Promise<{ id: string; ownerId: string; name: string }> {
+    const res = await this.call<{ key: { id: string; ownerId: string; name: string } }>(
+      'POST',
+      `/orgs/${this.orgId}/keys`,
+      { body: { name: `key-${randomUUID().slice(0, 8)}`, ...body }, ...(token ? { token } : {}) },
+    );
+    if (res.status !== 201) throw new Error(`key create failed: ${res.status} ${res.text}`);
+    return res.body.key;
+  }
+
+  /** A member of the org (invited and accepted): their token and user id. */
+  async addMember(role: 'admin' | 'member' = 'member'): Promise<{ token: string; userId: string }> {
+    const email = `${role}-${randomUUID().slice(0, 8)}@example.test`;
+    const inv = await this.call<{ acceptUrl: string }>('POST', `/orgs/${this.orgId}/invitations`, {
+      body: { email, role },
+    });
+    if (inv.status !== 201) throw new Error(`invite failed: ${inv.text}`);
+    const accepted = await this.call<{ token: string; user: { id: string } }>(
+      'POST',
+      `/invitations/${inv.body.acceptUrl.split('/').pop() ?? ''}/accept`,
+      { body: { name: `User ${email}`, password: 'member-password-1' }, token: '' },
+    );
+    if (accepted.status !== 200) throw new Error(`accept failed: ${accepted.text}`);
+    return { token: accepted.body.token, userId: accepted.body.user.id };
+  }
+
+  /** Appends events as a gateway does: one entry per event, field `e`. */
+  async xadd(entries: (UsageEvent | string)[]): Promise<void> {
+    const redis = this.redis;
+    if (!redis) throw new Error('redis not started');
+    const pipe = redis.pipeline();
+    for (const e of entries) pipe.xadd(USAGE_STREAM, '*', 'e', typeof e === 'string' ? e : JSON.stringify(e));
+    const results = await pipe.exec();
+    for (const [err] of results ?? []) if (err) throw err;
+  }
+
+  async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    if (!this.pg) throw new Error('pg not connected');
+    return (await this.pg.query<T>(sql, params)).rows;
+  }
+
+  /** Every row of a key's usage history, following cursors. */
+  async allRequests(keyId: string, token?: string): Promise<RequestItem[]> {
+    const rows: RequestItem[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { data: RequestItem[]; nextCursor: string | null } = await this.get(
+        `/orgs/${this.orgId}/keys/${keyId}/requests?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        token,
+      );
+      rows.push(...page.data);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return rows;
+  }
+}
+
+export interface RequestItem {
+  id: string;
+  time: string;
+  method: string;
+  route: string;
+  model: string | null;
+  provider: string | null;
+  status: number;
+  errorCode: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  estimated: boolean;
+  aborted: boolean;
+  latencyMs: number;
+  sourceIp: string | null;
+  userAgent: string | null;
+  gatewayId: string;
+  requestId: string;
+}
+
+/** A usage event as a gateway would emit it for `key`. */
+export function usageEvent(
+  orgId: string,
+  key: { id: string; ownerId: string },
+  over: Partial<UsageEvent> = {},
+): UsageEvent {
+  return {
+    id: randomUUID(),
+    time: new Date().toISOString(),
+    orgId,
+    keyId: key.id,
+    ownerId: key.ownerId,
+    gatewayId: 'gw-test-1',
+    requestId: `req_${randomUUID()}`,
+    method: 'POST',
+    route: '/v1/chat/completions',
+    model: 'gpt-4o-mini',
+    provider: 'openai',
+    inputTokens: 10,
+    outputTokens: 20,
+    costUsd: 0.000123,
+    estimated: false,
+    aborted: false,
+    status: 200,
+    errorCode: null,
+    latencyMs: 12.5,
+    sourceIp: '203.0.113.7',
+    userAgent: 'OpenAI/JS 5.0',
+    metadata: { team: 'backend' },
+    ...over,
+  };
+}
+
+/** Polls `check` until it returns true (or throws the last failure at the deadline). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown = null;
+  for (;;) {
+    try {
+      if (await check()) return;
+      last = null;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw last instanceof Error ? last : new Error('condition not met in time');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const micro = (usd: number) => Math.round(usd * 1e6);

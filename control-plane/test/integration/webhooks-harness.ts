@@ -1,0 +1,255 @@
+/**
+ * What the webhook tests share: a control plane of their own (own database, a private redis-server for
+ * BullMQ, loopback allowlisted so a receiver in the test is reachable), a small API client for it, and a
+ * real HTTP receiver that verifies signatures and refuses replays the way control-plane/docs/webhooks.md says to.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { verifyWebhookSignature } from '@portcullis/shared/webhooks';
+import Redis from 'ioredis';
+import { TEST_MASTER_KEY } from './global-setup';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  type RunningProcess,
+  startControlPlane,
+} from './processes';
+
+export const ROOT = { email: 'hooks@portcullis.test', password: 'hooks-password-1' };
+
+export interface Res<T = unknown> {
+  status: number;
+  body: T;
+  text: string;
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: { field: string; message: string }[] };
+}
+
+export class Stack {
+  db = '';
+  base = '';
+  redisPort = 0;
+  cp: RunningProcess | null = null;
+  private redis: ChildProcess | null = null;
+  private port = 0;
+  /** Every response body received, to count where a secret appeared. */
+  readonly seen: string[] = [];
+  /** Everything the control plane printed, across restarts. */
+  private pastOutput = '';
+
+  constructor(private readonly env: Record<string, string> = {}) {}
+
+  async start(): Promise<void> {
+    this.db = await createDatabase('portcullis_hooks');
+    this.redisPort = await freePort();
+    this.port = await freePort();
+    this.base = `http://127.0.0.1:${this.port}`;
+    await this.startRedis();
+    await this.startControlPlane();
+  }
+
+  /** A private redis-server on `redisPort` (started again on the same port after `stopRedis`). */
+  async startRedis(): Promise<void> {
+    this.redis = spawn(
+      'redis-server',
+      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    const probe = new Redis(this.redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
+    probe.on('error', () => undefined);
+    await probe.connect().catch(() => undefined);
+    await probe.ping();
+    probe.disconnect();
+  }
+
+  async stopRedis(): Promise<void> {
+    if (!this.redis || this.redis.exitCode !== null) return;
+    this.redis.kill('SIGKILL');
+    await once(this.redis, 'exit');
+    this.redis = null;
+  }
+
+  async startControlPlane(extra: Record<string, string> = {}): Promise<void> {
+    this.cp = await startControlPlane({
+      DATABASE_URL: databaseUrl(this.db),
+      PORT: String(this.port),
+      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
+      BOOTSTRAP_ADMIN_EMAIL: ROOT.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ROOT.password,
+      BOOTSTRAP_ORG_NAME: 'Hooks Org',
+      UPSTREAM_ALLOWLIST: '127.0.0.1',
+      WEBHOOK_BACKOFF_MS: '100',
+      WEBHOOK_MAX_ATTEMPTS: '4',
+      ...this.env,
+      ...extra,
+    });
+  }
+
+  async stopControlPlane(): Promise<void> {
+    if (!this.cp) return;
+    await this.cp.stop();
+    this.pastOutput += this.cp.output();
+    this.cp = null;
+  }
+
+  output(): string {
+    return this.pastOutput + (this.cp?.output() ?? '');
+  }
+
+  async stop(): Promise<void> {
+    await this.stopControlPlane();
+    await this.stopRedis();
+    if (this.db) await dropDatabase(this.db);
+  }
+
+  async call<T = unknown>(method: string, path: string, token?: string, body?: unknown): Promise<Res<T>> {
+    const res = await fetch(`${this.base}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    this.seen.push(text);
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = text;
+    }
+    return { status: res.status, body: parsed as T, text };
+  }
+
+  async login(email: string, password: string): Promise<string> {
+    const r = await this.call<{ token: string }>('POST', '/auth/login', undefined, { email, password });
+    if (r.status !== 200) throw new Error(`login failed: ${r.status} ${r.text}`);
+    return r.body.token;
+  }
+
+  /** A fresh organization with its own admin and a member (invited and accepted). */
+  async newOrg(): Promise<{ orgId: string; admin: string; member: string; memberId: string }> {
+    const root = await this.login(ROOT.email, ROOT.password);
+    const org = await this.call<{ id: string }>('POST', '/orgs', root, { name: `org-${uid()}` });
+    if (org.status !== 201) throw new Error(`org create failed: ${org.text}`);
+    const admin = await this.join(org.body.id, root, 'admin');
+    const member = await this.join(org.body.id, admin.token, 'member');
+    return { orgId: org.body.id, admin: admin.token, member: member.token, memberId: member.userId };
+  }
+
+  private async join(orgId: string, by: string, role: 'admin' | 'member') {
+    const email = `${role}-${uid()}@example.test`;
+    const inv = await this.call<{ acceptUrl: string }>('POST', `/orgs/${orgId}/invitations`, by, {
+      email,
+      role,
+    });
+    if (inv.status !== 201) throw new Error(`invite failed: ${inv.text}`);
+    const token = inv.body.acceptUrl.split('/').pop() ?? '';
+    const acc = await this.call<{ token: string; user: { id: string } }>(
+      'POST',
+      `/invitations/${token}/accept`,
+      undefined,
+      { name: `User ${email}`, password: 'member-password-1' },
+    );
+    if (acc.status !== 200) throw new Error(`accept failed: ${acc.text}`);
+    return { token: acc.body.token, userId: acc.body.user.id };
+  }
+}
+
+let n = 0;
+export const uid = () => `${Date.now().toString(36)}${(n++).toString(36)}`;
+
+export interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  /** What the receiver answered. */
+  status: number;
+  verified: boolean;
+}
+
+/**
+ * A webhook receiver as control-plane/docs/webhooks.md describes one: verifies the signature over the raw body
+ * (400 otherwise), refuses a delivery id it has already processed (409), answers the next scripted
+ * status (200 once the script is used up) and remembers the id only when it answered 2xx.
+ */
+export class Receiver {
+  readonly received: Received[] = [];
+  private readonly processed = new Set<string>();
+  script: number[] = [];
+  secret = '';
+  private server: Server | null = null;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const sig = req.headers['portcullis-signature'];
+        const id = req.headers['portcullis-webhook-id'];
+        const v = verifyWebhookSignature(
+          this.secret,
+          typeof sig === 'string' ? sig : null,
+          raw,
+          Math.floor(Date.now() / 1000),
+        );
+        let status: number;
+        if (!v.ok) status = 400;
+        else if (typeof id !== 'string' || this.processed.has(id)) status = 409;
+        else status = this.script.shift() ?? 200;
+        if (status >= 200 && status < 300 && typeof id === 'string') this.processed.add(id);
+        this.received.push({ headers: req.headers, raw, status, verified: v.ok });
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ ok: status < 300 }));
+      });
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/hooks`;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+
+  /** Sends a captured request again, byte for byte (what an attacker who saw it would do). */
+  async replay(r: Received, raw: string = r.raw): Promise<number> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'portcullis-webhook-id': String(r.headers['portcullis-webhook-id']),
+        'portcullis-signature': String(r.headers['portcullis-signature']),
+      },
+      body: raw,
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+}
+
+/** Polls `probe` until it returns something other than undefined (a generous deadline, not a timing claim). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

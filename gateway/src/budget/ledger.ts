@@ -1,0 +1,450 @@
+import type { SnapshotKey } from '@portcullis/shared/snapshot';
+import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
+import type { Redis } from 'ioredis';
+
+/**
+ * Per-key USD budgets decided from memory, with the fleet's spend held in Redis.
+ *
+ * Counting: a request reserves its maximum cost on admission (see pipeline/budget.ts for the
+ * estimate) and, when it finishes (complete, aborted, failed), replaces the reservation with its real
+ * cost. The fleet counter `portcullis:budget:{<key uuid>}:<periodId>` (micro-USD) holds the fleet's
+ * settled spend, its outstanding reservations and the allowances gateways hold unspent.
+ *
+ * Allowances: a gateway admits from a local allowance it was granted out of the fleet counter, so the
+ * hot path is a subtraction in memory. A grant is one atomic Lua call that raises the counter to the
+ * snapshot floor if it is below it (the snapshot's `budget.spentUsd` when `budget.spentPeriod` is the
+ * current period: a Redis that lost its data cannot re-open a spent budget), checks what is free
+ * (`limit − counter`) and adds the grant, so the grants of all gateways together never exceed the
+ * limit. Grants are prefetched asynchronously when an allowance runs low, sized to 5 % of the limit but
+ * at most 1/(2N) of what is free (N = gateways alive on this Redis, from a heartbeat), so no gateway
+ * hoards what others need near the end. A request the allowance cannot cover waits for a grant (one
+ * Redis round trip; single-flight per key, sized for everyone waiting): on first sight of a key's
+ * period, in a burst larger than the allowance, and near exhaustion. Everything else is synchronous.
+ * Every ~100 ms an exchange gives back allowances idle for 2 s (or of a period that ended, or beyond
+ * twice the block size), sends debts (see below) and reads totals; what settling returned (reservation
+ * − real cost) joins the allowance.
+ *
+ * Periods come from the injectable clock (`periodId` in usage.ts), so spend resets at the boundary;
+ * a reservation settles into the period it was taken in.
+ *
+ * Worst-case overshoot above the limit:
+ *  - concurrency, any number of gateways reading Redis: none. Every admission is covered by allowance
+ *    granted atomically against the limit.
+ *  - estimates: a request whose real cost exceeds its reservation adds the difference (as a debt sent
+ *    with the next exchange). Output is bounded by the max tokens the request states (providers enforce
+ *    it); without one the default cap (4096) is a guess, and the input estimate (bytes / 4) can be low
+ *    for non-Latin text.
+ *  - Redis unreachable: each gateway admits alone against the last total it read (its admissions
+ *    become a debt sent when Redis is back), so the fleet can spend up to N × what was left.
+ *  - Redis that lost its data: the counter restarts from the snapshot floor, which lacks the
+ *    allowances granted before (≤ one block, 5 % of the limit, per gateway) and the spend the control
+ *    plane had not counted yet when it built the snapshot.
+ * Undershoot: an allowance held unspent by one gateway (≤ one block) is not available to the others
+ * until it is given back (after 2 s idle), and a gateway that dies leaves its allowance and in-flight
+ * reservations counted until the period ends.
+ * Measured (test/e2e/budget-fleet.test.ts: 2 gateway processes, local Redis, 50 concurrent requests
+ * on a budget of 10.5 requests, 4 runs): 10 answered every time, overshoot 0, no contention refusals.
+ * The share rule alone (each gateway spends 1/N of what it last read was left between asynchronous
+ * exchanges, as the rate limiter does) let 12 through in the same test: a fresh read does not include
+ * what the other gateways admitted but have not sent yet.
+ */
+export interface BudgetLedgerOptions {
+  /** Shared counters; null = this gateway enforces alone. */
+  redis: Redis | null;
+  instanceId: string;
+  syncIntervalMs?: number;
+  /** The clock periods are read from (tests move it across a period boundary). */
+  now?: () => number;
+  /** How many grants a request may wait for before it is refused (contention). */
+  maxWaits?: number;
+}
+
+/** A granted reservation; `settle` replaces it with the real cost (idempotent). */
+export interface Reservation {
+  readonly reservedMicro: number;
+  settle(costMicro: number): void;
+}
+
+export type BudgetDecision =
+  | { ok: true; reservation: Reservation }
+  | {
+      ok: false;
+      /** `spent`: the cap is reached; `contention`: no grant came through in time. */
+      reason: 'spent' | 'contention';
+      usedMicro: number;
+      limitMicro: number;
+      period: BudgetPeriod;
+      /** Seconds until the period ends (null for lifetime budgets). */
+      retryAfterSeconds: number | null;
+    };
+
+/** Every gateway's last exchange time, by instance id. */
+const GATEWAYS_KEY = 'portcullis:budget:gateways';
+const HEARTBEAT_MS = 1000;
+/** A gateway counts towards N while its last heartbeat is this recent. */
+const LIVE_MS = 3000;
+const IDLE_GIVE_BACK_MS = 2000;
+const DAY = 86_400_000;
+
+/**
+ * KEYS[1] counter; ARGV floor, limit, need, want, n, expireAt (0: none). Grants max(need, min(want,
+ * free / 2n)) when at least `need` is free, else nothing. Returns { granted, counter after }.
+ */
+const GRANT_SCRIPT = `
+local raw = tonumber(redis.call('GET', KEYS[1]) or '0')
+local c = math.max(raw, tonumber(ARGV[1]))
+local free = tonumber(ARGV[2]) - c
+local need = tonumber(ARGV[3])
+if need > free then return {0, c} end
+local grant = math.max(need, math.min(tonumber(ARGV[4]), math.floor(free / (2 * tonumber(ARGV[5])))))
+-- Integer text: a large Lua number prints as 1e+15, which INCRBY would then reject.
+redis.call('SET', KEYS[1], string.format('%.0f', c + grant))
+if tonumber(ARGV[6]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[6]) end
+return {grant, c + grant}
+`;
+
+type GrantingRedis = Redis & {
+  budgetGrant(
+    key: string,
+    floor: number,
+    limit: number,
+    need: number,
+    want: number,
+    n: number,
+    expireAt: number,
+  ): Promise<[number, number]>;
+};
+
+/** One key's counter for one period. */
+class PeriodCounter {
+  /** The fleet counter as last seen (includes this gateway's allowance). */
+  fleet = 0;
+  /** Granted and not yet reserved; negative = a debt not yet added to the fleet counter. */
+  allowance = 0;
+  /** Reservations taken here and not yet settled. */
+  outstanding = 0;
+  /** Requests waiting for a grant, and their reservations (sizes the next grant). */
+  waiting = 0;
+  waitingMicro = 0;
+  granting: Promise<void> | null = null;
+  /** The grant size of the key's budget as last seen. */
+  block = 1;
+  /** Wall-clock time of the last read of the fleet counter. */
+  readAt = 0;
+  lastUsed = 0;
+  readonly redisKey: string;
+  constructor(
+    readonly keyId: string,
+    readonly period: BudgetPeriod,
+    readonly pid: string,
+    readonly start: number,
+    readonly end: number,
+  ) {
+    this.redisKey = `portcullis:budget:{${keyId}}:${pid}`;
+  }
+}
+
+interface Terms {
+  limit: number;
+  floor: number;
+  block: number;
+}
+
+export class BudgetLedger {
+  /** The counter of each key's current period (the one new requests reserve in). */
+  readonly #current = new Map<string, PeriodCounter>();
+  /** Every counter with state worth keeping (current ones, and past ones still settling). */
+  readonly #counters = new Set<PeriodCounter>();
+  readonly #redis: GrantingRedis | null;
+  readonly #instanceId: string;
+  readonly #now: () => number;
+  readonly #maxWaits: number;
+  readonly #timer: NodeJS.Timeout | null;
+  #syncing: Promise<void> | null = null;
+  #syncAgain = false;
+  /** Gateways alive on this Redis (self included), as last read. */
+  #gateways = 1;
+  #lastBeat = 0;
+  /** Exchanges and grants that failed (Redis down); for tests and logs. */
+  syncFailures = 0;
+
+  constructor(opts: BudgetLedgerOptions) {
+    const redis = opts.redis as GrantingRedis | null;
+    if (redis && typeof redis.budgetGrant !== 'function')
+      redis.defineCommand('budgetGrant', { numberOfKeys: 1, lua: GRANT_SCRIPT });
+    this.#redis = redis;
+    this.#instanceId = opts.instanceId;
+    this.#now = opts.now ?? Date.now;
+    this.#maxWaits = opts.maxWaits ?? 50;
+    this.#timer = this.#redis ? setInterval(() => void this.sync(), opts.syncIntervalMs ?? 100) : null;
+    this.#timer?.unref();
+  }
+
+  close(): void {
+    if (this.#timer) clearInterval(this.#timer);
+  }
+
+  get #shared(): boolean {
+    return this.#redis?.status === 'ready';
+  }
+
+  /**
+   * Reserves `maxMicro` against the key's budget. Synchronous when the allowance covers it (or Redis
+   * is away); otherwise waits for a grant.
+   */
+  reserve(key: SnapshotKey, maxMicro: number): BudgetDecision | Promise<BudgetDecision> {
+    const budget = key.budget;
+    if (!budget) return { ok: true, reservation: NOOP };
+    const now = this.#now();
+    const c = this.#counter(key.id, budget.period, now);
+    c.lastUsed = now;
+    const t = this.#terms(key, c);
+    c.block = t.block;
+    const r = Math.max(0, Math.ceil(maxMicro));
+    // Nothing to reserve (no known price): admitted while the budget is not spent.
+    if (r === 0) return this.#used(c, t) < t.limit ? this.#take(c, 0, t) : this.#refuse(c, t, 'spent');
+    if (c.allowance >= r) return this.#take(c, r, t);
+    if (!this.#shared) return this.#alone(c, r, t);
+    return this.#awaitGrant(c, r, t);
+  }
+
+  async #awaitGrant(c: PeriodCounter, r: number, t: Terms): Promise<BudgetDecision> {
+    c.waiting++;
+    c.waitingMicro += r;
+    try {
+      for (let i = 0; i < this.#maxWaits; i++) {
+        if (c.allowance >= r) return this.#take(c, r, t);
+        if (!this.#shared) return this.#alone(c, r, t);
+        if (c.granting) {
+          await c.granting;
+          continue;
+        }
+        const need = r - c.allowance;
+        const refused = await this.#grant(c, t, need, Math.max(need, c.waitingMicro - c.allowance, t.block));
+        if (c.allowance >= r) return this.#take(c, r, t);
+        // Not even this request's need was free: the budget is spent.
+        if (refused) return this.#refuse(c, t, 'spent');
+      }
+      return this.#refuse(c, t, 'contention');
+    } finally {
+      c.waiting--;
+      c.waitingMicro -= r;
+    }
+  }
+
+  /** Asks Redis for allowance (single-flight per counter); resolves true when `need` was not free. */
+  #grant(c: PeriodCounter, t: Terms, need: number, want: number): Promise<boolean> {
+    let refused = false;
+    const run = (async () => {
+      try {
+        const [granted, total] = await (this.#redis as GrantingRedis).budgetGrant(
+          c.redisKey,
+          t.floor,
+          t.limit,
+          need,
+          want,
+          this.#gateways,
+          c.period === 'lifetime' ? 0 : c.end + DAY,
+        );
+        c.allowance += Number(granted);
+        c.fleet = Number(total);
+        c.readAt = Date.now();
+        refused = Number(granted) === 0 && need > 0;
+      } catch {
+        this.syncFailures++;
+      } finally {
+        c.granting = null;
+      }
+    })();
+    c.granting = run;
+    return run.then(() => refused);
+  }
+
+  /** Without Redis: admit against the last fleet total read plus what this gateway added since. */
+  #alone(c: PeriodCounter, r: number, t: Terms): BudgetDecision {
+    if (this.#used(c, t) + r > t.limit) return this.#refuse(c, t, 'spent');
+    return this.#take(c, r, t);
+  }
+
+  /** What the fleet has used as far as this gateway knows (its own unspent allowance excluded). */
+  #used(c: PeriodCounter, t: Terms): number {
+    return Math.max(c.fleet, t.floor) - c.allowance;
+  }
+
+  #terms(key: SnapshotKey, c: PeriodCounter): Terms {
+    const b = key.budget;
+    const limit = b ? usdToMicro(b.limitUsd) : 0;
+    const floor = b?.spentUsd !== undefined && b.spentPeriod === c.pid ? usdToMicro(b.spentUsd) : 0;
+    return { limit, floor, block: Math.max(1, Math.floor(limit * 0.05)) };
+  }
+
+  #refuse(c: PeriodCounter, t: Terms, reason: 'spent' | 'contention'): BudgetDecision {
+    return {
+      ok: false,
+      reason,
+      usedMicro: Math.max(0, this.#used(c, t)),
+      limitMicro: t.limit,
+      period: c.period,
+      retryAfterSeconds:
+        reason === 'contention'
+          ? 1
+          : c.period === 'lifetime'
+            ? null
+            : Math.max(1, Math.ceil((c.end - this.#now()) / 1000)),
+    };
+  }
+
+  #take(c: PeriodCounter, reserved: number, t: Terms): BudgetDecision {
+    c.allowance -= reserved;
+    c.outstanding++;
+    // Running low: fetch the next block before a request has to wait for it.
+    if (c.allowance < t.block / 2 && !c.granting && this.#shared)
+      void this.#grant(c, t, 1, t.block - Math.min(0, c.allowance));
+    let settled = false;
+    return {
+      ok: true,
+      reservation: {
+        reservedMicro: reserved,
+        settle: (cost: number) => {
+          if (settled) return;
+          settled = true;
+          c.outstanding--;
+          c.allowance += reserved - Math.max(0, Math.ceil(cost));
+        },
+      },
+    };
+  }
+
+  #counter(keyId: string, period: BudgetPeriod, now: number): PeriodCounter {
+    const c = this.#current.get(keyId);
+    if (c && c.period === period && now >= c.start && now < c.end) return c;
+    const start = periodStart(period, now);
+    const fresh = new PeriodCounter(keyId, period, periodId(period, now), start, periodEnd(period, now));
+    this.#current.set(keyId, fresh);
+    this.#counters.add(fresh);
+    return fresh;
+  }
+
+  /** Micro-USD this gateway knows the key's current period has used (tests, diagnostics). */
+  usedMicro(key: SnapshotKey): number {
+    const budget = key.budget;
+    if (!budget) return 0;
+    const c = this.#counter(key.id, budget.period, this.#now());
+    return this.#used(c, this.#terms(key, c));
+  }
+
+  /** One exchange with Redis: give back idle allowances, send debts, read totals. Single-flight. */
+  sync(): Promise<void> {
+    if (!this.#redis) return Promise.resolve();
+    if (this.#syncing) {
+      this.#syncAgain = true;
+      return this.#syncing;
+    }
+    this.#syncing = (async () => {
+      try {
+        do {
+          this.#syncAgain = false;
+          await this.#exchange(this.#redis as Redis);
+        } while (this.#syncAgain);
+      } catch {
+        this.syncFailures++;
+      } finally {
+        this.#syncing = null;
+      }
+    })();
+    return this.#syncing;
+  }
+
+  async #exchange(redis: Redis): Promise<void> {
+    if (redis.status !== 'ready') throw new Error('redis not ready');
+    const now = this.#now();
+    const wall = Date.now();
+    const pipeline = redis.pipeline();
+    const reads: ((value: unknown) => void)[] = [];
+    /** What to undo when a command fails (the allowance moved before the answer came). */
+    const undo: ((() => void) | undefined)[] = [];
+    for (const c of this.#counters) {
+      if (c.granting) continue;
+      const current = this.#current.get(c.keyId) === c;
+      const over = now >= c.end || !current;
+      const idle = now - c.lastUsed >= IDLE_GIVE_BACK_MS;
+      if (
+        c.allowance === 0 &&
+        c.outstanding === 0 &&
+        c.waiting === 0 &&
+        (over || now - c.lastUsed > 600_000)
+      ) {
+        this.#counters.delete(c);
+        if (current) this.#current.delete(c.keyId);
+        continue;
+      }
+      let delta = 0;
+      if (c.allowance < 0) delta = -c.allowance;
+      else if (c.allowance > 0 && c.outstanding === 0 && c.waiting === 0 && (idle || over))
+        delta = -c.allowance;
+      // Settled costs below their reservations pile up here: beyond two blocks, return all but one.
+      else if (c.allowance > 2 * c.block && c.waiting === 0) delta = c.block - c.allowance;
+      if (delta !== 0) {
+        c.allowance += delta;
+        undo[reads.length] = () => {
+          c.allowance -= delta;
+        };
+        pipeline.incrby(c.redisKey, delta);
+        reads.push(this.#readTotal(c));
+      } else if (now - c.lastUsed < 10_000 || wall - c.readAt >= HEARTBEAT_MS) {
+        pipeline.get(c.redisKey);
+        reads.push(this.#readTotal(c));
+      }
+    }
+    if (wall - this.#lastBeat >= HEARTBEAT_MS || reads.length > 0) {
+      // Presence: which gateways share this Redis (and so the budgets), to size grants.
+      pipeline
+        .hset(GATEWAYS_KEY, this.#instanceId, String(wall))
+        .pexpire(GATEWAYS_KEY, 60_000)
+        .hgetall(GATEWAYS_KEY);
+      reads.push(
+        () => {
+          this.#lastBeat = wall;
+        },
+        () => {},
+        (v) => {
+          let live = 0;
+          const gone: string[] = [];
+          for (const [id, at] of Object.entries((v ?? {}) as Record<string, string>)) {
+            const age = wall - Number(at);
+            if (age < LIVE_MS) live++;
+            else if (age > 60_000) gone.push(id);
+          }
+          this.#gateways = Math.max(1, live);
+          if (gone.length > 0) void redis.hdel(GATEWAYS_KEY, ...gone).catch(() => {});
+        },
+      );
+    }
+    if (reads.length === 0) return;
+    let results: [Error | null, unknown][] | null;
+    try {
+      results = await pipeline.exec();
+    } catch (err) {
+      for (const u of undo) u?.();
+      throw err;
+    }
+    if (!results) {
+      for (const u of undo) u?.();
+      throw new Error('redis pipeline discarded');
+    }
+    results.forEach(([err, value], i) => {
+      if (!err) reads[i]?.(value);
+      else undo[i]?.();
+    });
+  }
+
+  #readTotal(c: PeriodCounter): (value: unknown) => void {
+    const at = Date.now();
+    return (v) => {
+      c.readAt = at;
+      c.fleet = Number(v ?? 0);
+    };
+  }
+}
+
+const NOOP: Reservation = { reservedMicro: 0, settle: () => {} };

@@ -1,0 +1,32 @@
+import { costMicroUsd } from '@portcullis/shared/usage';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_OUTPUT_TOKENS, maxCostMicro } from './budget.js';
+
+const PRICES = { inputPricePerMTok: 3, outputPricePerMTok: 15 };
+const body = (json: Record<string, unknown>) => ({ json, bytes: JSON.stringify(json).length });
+
+describe('maxCostMicro', () => {
+  it('reserves the input estimate (bytes / 4) plus the stated maximum output', () => {
+    const b = body({ model: 'm', max_tokens: 100 });
+    expect(maxCostMicro(PRICES, b, 400, 'chat')).toBe(costMicroUsd(PRICES, 100, 100));
+    expect(maxCostMicro(PRICES, body({ max_completion_tokens: 7 }), 8, 'chat')).toBe(
+      costMicroUsd(PRICES, 2, 7),
+    );
+    expect(maxCostMicro(PRICES, body({ max_output_tokens: 9 }), 1, null)).toBe(costMicroUsd(PRICES, 1, 9));
+  });
+
+  it('uses the default cap when no maximum is stated (or it is not a positive integer), times n choices', () => {
+    for (const json of [{}, { max_tokens: 0 }, { max_tokens: 'lots' }, { max_tokens: 1.5 }])
+      expect(maxCostMicro(PRICES, body(json), 0, 'messages')).toBe(
+        costMicroUsd(PRICES, 0, DEFAULT_MAX_OUTPUT_TOKENS),
+      );
+    expect(maxCostMicro(PRICES, body({ max_tokens: 10, n: 3 }), 0, 'chat')).toBe(costMicroUsd(PRICES, 0, 30));
+  });
+
+  it('embeddings produce no output; a call with no known model costs nothing', () => {
+    expect(maxCostMicro(PRICES, body({ max_tokens: 10 }), 40, 'embeddings')).toBe(
+      costMicroUsd(PRICES, 10, 0),
+    );
+    expect(maxCostMicro(null, body({ max_tokens: 10 }), 40, 'chat')).toBe(0);
+  });
+});

@@ -1,0 +1,80 @@
+import { costMicroUsd, MICRO_USD, type ModelPrices } from '@portcullis/shared/usage';
+import type { BudgetLedger } from '../budget/ledger.js';
+import type { ParsedBody, Stage, Target } from '../context.js';
+import { errorResponse } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { Operation } from '../providers/index.js';
+
+/**
+ * Output tokens reserved for a request that states no maximum (`max_tokens`, `max_completion_tokens`,
+ * `max_output_tokens`). A guess: a provider may write more, and the difference is overshoot.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+/** Input tokens are estimated at one per 4 body bytes (as forward.ts estimates unreported usage). */
+const BYTES_PER_TOKEN = 4;
+
+const positiveInt = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
+
+/**
+ * The most a request can cost, in micro-USD: the input estimate at the input price plus its maximum
+ * output (the stated cap, else the default, times `n` choices) at the output price. Embeddings
+ * produce no output. A call whose model is unknown (pass-through naming none) has no price: 0.
+ */
+export function maxCostMicro(
+  prices: ModelPrices | null,
+  body: ParsedBody | null,
+  bodyBytes: number,
+  op: Operation | null,
+): number {
+  if (!prices) return 0;
+  const input = Math.ceil(bodyBytes / BYTES_PER_TOKEN);
+  let output = 0;
+  if (op !== 'embeddings') {
+    const json = body?.json;
+    const cap =
+      positiveInt(json?.max_tokens) ??
+      positiveInt(json?.max_completion_tokens) ??
+      positiveInt(json?.max_output_tokens) ??
+      DEFAULT_MAX_OUTPUT_TOKENS;
+    output = cap * Math.min(positiveInt(json?.n) ?? 1, 128);
+  }
+  return costMicroUsd(prices, input, output);
+}
+
+const usd = (micro: number) => `$${(micro / MICRO_USD).toFixed(6).replace(/\.?0+$/, '')}`;
+
+/**
+ * Reserves the request's maximum cost against its key's budget (from memory; see budget/ledger.ts),
+ * or answers 429 `budget_exceeded` with `Retry-After` = seconds to the period's end (none for lifetime
+ * budgets). The meter settles the reservation with the real cost when the request finishes.
+ */
+export const budget =
+  (ledger: BudgetLedger, metrics: GatewayMetrics, op: Operation | null): Stage =>
+  async (c, next) => {
+    const key = c.get('key').key;
+    if (key.budget === null) return next();
+    const target = c.get('target') as Target | undefined;
+    const body = c.get('body') ?? null;
+    const bytes = body?.bytes ?? c.get('rawBody')?.byteLength ?? 0;
+    let decision = ledger.reserve(key, maxCostMicro(target?.model ?? null, body, bytes, op));
+    if (decision instanceof Promise) decision = await decision;
+    if (!decision.ok) {
+      metrics.budgetRefused.inc({ reason: decision.reason });
+      const { period } = decision;
+      const message =
+        decision.reason === 'spent'
+          ? `Budget exceeded: this key has used ${usd(decision.usedMicro)} of its ${period} budget of ${usd(decision.limitMicro)}`
+          : `Budget exceeded: this key's ${period} budget of ${usd(decision.limitMicro)} is nearly used up across the gateways; retry shortly`;
+      return errorResponse(
+        c,
+        'budget_exceeded',
+        message,
+        decision.retryAfterSeconds === null
+          ? undefined
+          : { 'retry-after': String(decision.retryAfterSeconds) },
+      );
+    }
+    c.set('reservation', decision.reservation);
+    return next();
+  };

@@ -1,0 +1,265 @@
+import type { Readable } from 'node:stream';
+import type { Hono } from 'hono';
+import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
+import { type GatewayContext, type GatewayEnv, on, type Stage } from '../context.js';
+import { errorResponse } from '../errors.js';
+import type { JsonRpcId } from '../pipeline/mcp-policy.js';
+import type { UpstreamClient } from '../upstream/client.js';
+
+/**
+ * `/mcp/:server`: the MCP streamable HTTP transport, proxied. POST carries JSON-RPC (answered as JSON or
+ * as an SSE stream), GET opens the server's SSE stream, DELETE ends a session. Only the transport's
+ * own headers pass in either direction (an allowlist): the client's Authorization, x-api-key and
+ * cookies never go upstream; the server's secret headers are added instead. `tools/list` results are
+ * filtered to the tools the key may use, in JSON and SSE answers alike; everything else streams
+ * through chunk by chunk, and a client that goes away aborts the upstream request.
+ */
+
+/** Client request headers the transport needs upstream. */
+const PASS_REQUEST = ['accept', 'content-type', 'mcp-session-id', 'mcp-protocol-version', 'last-event-id'];
+/** Upstream response headers the client needs. `www-authenticate` stays behind: the gateway is the auth. */
+const PASS_RESPONSE = [
+  'content-type',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'cache-control',
+  'retry-after',
+];
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+/** A JSON answer whose tools/list results must be filtered is read whole up to this size. */
+const FILTER_JSON_LIMIT = 16 * 1024 * 1024;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Filters the `tools` of JSON-RPC results in place: those answering one of `ids`, or (ids null: a GET
+ * stream, where a resumed stream may replay answers) any result holding a tools list. True if changed.
+ */
+export function filterToolLists(
+  payload: unknown,
+  ids: ReadonlySet<JsonRpcId> | null,
+  allowed: (tool: string) => boolean,
+): boolean {
+  let changed = false;
+  for (const message of Array.isArray(payload) ? payload : [payload]) {
+    if (!isRecord(message) || !isRecord(message.result) || !Array.isArray(message.result.tools)) continue;
+    const id = message.id;
+    if (ids !== null && !((typeof id === 'string' || typeof id === 'number') && ids.has(id))) continue;
+    const kept = message.result.tools.filter(
+      (t) => isRecord(t) && typeof t.name === 'string' && allowed(t.name),
+    );
+    if (kept.length !== message.result.tools.length) {
+      message.result.tools = kept;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Rewrites one SSE event (its text without the blank line that ends it) when its data is a JSON-RPC
+ * message whose tools list needs filtering; any other event is returned as it came.
+ */
+export function filterSseEvent(
+  event: string,
+  ids: ReadonlySet<JsonRpcId> | null,
+  allowed: (tool: string) => boolean,
+): string {
+  const lines = event.split(/\r\n|\r|\n/);
+  const data: string[] = [];
+  for (const line of lines) {
+    if (line === 'data') data.push('');
+    else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+  }
+  if (data.length === 0) return event;
+  const text = data.join('\n');
+  if (!text.includes('"tools"')) return event;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return event;
+  }
+  if (!filterToolLists(payload, ids, allowed)) return event;
+  const kept = lines.filter((l) => !(l === 'data' || l.startsWith('data:')));
+  return [...kept, `data: ${JSON.stringify(payload)}`].join('\n');
+}
+
+/** Splits an SSE byte stream into events and filters each as it completes. */
+class SseFilter {
+  readonly #decoder = new TextDecoder();
+  readonly #encoder = new TextEncoder();
+  #buffer = '';
+  constructor(
+    private readonly ids: ReadonlySet<JsonRpcId> | null,
+    private readonly allowed: (tool: string) => boolean,
+  ) {}
+
+  push(chunk: Uint8Array): Uint8Array | null {
+    this.#buffer += this.#decoder.decode(chunk, { stream: true });
+    let out = '';
+    const boundary = /\r\n\r\n|\n\n|\r\r/g;
+    let from = 0;
+    for (let m = boundary.exec(this.#buffer); m !== null; m = boundary.exec(this.#buffer)) {
+      out += `${filterSseEvent(this.#buffer.slice(from, m.index), this.ids, this.allowed)}${m[0]}`;
+      from = m.index + m[0].length;
+    }
+    this.#buffer = this.#buffer.slice(from);
+    return out.length > 0 ? this.#encoder.encode(out) : null;
+  }
+
+  /** Whatever is left when the stream ends (an event without its closing blank line). */
+  end(): Uint8Array | null {
+    const rest = this.#buffer + this.#decoder.decode();
+    this.#buffer = '';
+    return rest.length > 0 ? this.#encoder.encode(filterSseEvent(rest, this.ids, this.allowed)) : null;
+  }
+}
+
+/** Aborts when the client goes away before the answer is complete (see upstream/forward.ts). */
+function clientSignal(c: GatewayContext): AbortSignal {
+  const outgoing = c.env?.outgoing;
+  if (!outgoing) return c.req.raw.signal;
+  const controller = new AbortController();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+export const mcpHandler =
+  (upstream: UpstreamClient): Stage =>
+  async (c) => {
+    const { server, toolAllowed, listIds, body } = c.var.mcp;
+    const secretHeaders = server.headers();
+    if (secretHeaders === null)
+      return errorResponse(c, 'upstream_error', "The MCP server's credentials are not available");
+    let url: URL;
+    try {
+      url = new URL(server.server.url);
+    } catch {
+      return errorResponse(c, 'upstream_error', 'The MCP server is misconfigured');
+    }
+    const headers: Record<string, string> = {};
+    for (const name of PASS_REQUEST) {
+      const value = c.req.header(name);
+      if (value !== undefined) headers[name] = value;
+    }
+    Object.assign(headers, secretHeaders);
+
+    const signal = clientSignal(c);
+    const meter = c.var.meter;
+    let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
+    try {
+      res = await upstream.pool(url.origin).request({
+        path: `${url.pathname}${url.search}`,
+        method: c.req.method as 'POST',
+        headers,
+        body: body && body.byteLength > 0 ? body : null,
+        signal,
+      });
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? '';
+      if (code === 'UPSTREAM_BLOCKED') {
+        console.error(`gateway: refused MCP upstream: ${(err as Error).message}`);
+        return errorResponse(c, 'upstream_error', "The MCP server's address is not allowed by this gateway");
+      }
+      if (TIMEOUT_CODES.has(code))
+        return errorResponse(c, 'upstream_timeout', 'The MCP server did not answer in time');
+      if (signal.aborted) return errorResponse(c, 'upstream_error', 'The client closed the request');
+      console.error(`gateway: MCP upstream ${url.origin} failed (${code || (err as Error).name})`);
+      return errorResponse(c, 'upstream_error', 'The MCP server could not be reached');
+    }
+
+    const out: Record<string, string> = {};
+    for (const name of PASS_RESPONSE) {
+      const value = res.headers[name];
+      if (typeof value === 'string') out[name] = value;
+    }
+    const status = res.statusCode as ContentfulStatusCode;
+    const contentType = (out['content-type'] ?? '').toLowerCase();
+    const sse = contentType.startsWith('text/event-stream');
+    // POST answers are filtered by request id; a GET stream (maybe resumed) by shape.
+    const ids = c.req.method === 'GET' ? null : listIds;
+    const filter =
+      toolAllowed !== null && (ids === null || ids.size > 0) && res.statusCode < 300 ? toolAllowed : null;
+
+    if (
+      res.statusCode === 204 ||
+      res.statusCode === 205 ||
+      res.statusCode === 304 ||
+      c.req.method === 'HEAD'
+    ) {
+      await res.body.dump().catch(() => {});
+      meter.finish({ inputTokens: 0, outputTokens: 0 });
+      return c.body(null, res.statusCode as StatusCode, out);
+    }
+    if (!sse && filter && contentType.includes('json')) {
+      let bytes: Uint8Array;
+      try {
+        const raw = await res.body.arrayBuffer();
+        if (raw.byteLength > FILTER_JSON_LIMIT) throw new Error('too large');
+        bytes = new Uint8Array(raw);
+      } catch {
+        meter.finish({ inputTokens: 0, outputTokens: 0 });
+        return errorResponse(c, 'upstream_error', 'The MCP server closed the connection mid-answer');
+      }
+      try {
+        const payload: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
+        if (filterToolLists(payload, ids, filter)) bytes = Buffer.from(JSON.stringify(payload));
+      } catch {
+        // Not JSON after all: nothing to filter.
+      }
+      meter.finish({ inputTokens: 0, outputTokens: 0 });
+      return c.body(bytes as Uint8Array<ArrayBuffer>, status, out);
+    }
+
+    meter.deferred = true;
+    const sseFilter = sse && filter ? new SseFilter(ids, filter) : null;
+    const upstreamBody = res.body as unknown as Readable;
+    const iterator = upstreamBody[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const settle = () => meter.finish({ inputTokens: 0, outputTokens: 0 });
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        async pull(controller) {
+          try {
+            for (;;) {
+              const { done, value } = await iterator.next();
+              if (done) {
+                const rest = sseFilter?.end();
+                if (rest) controller.enqueue(rest);
+                settle();
+                controller.close();
+                return;
+              }
+              const chunk = sseFilter ? sseFilter.push(value) : value;
+              if (chunk) {
+                controller.enqueue(chunk);
+                return;
+              }
+            }
+          } catch (err) {
+            settle();
+            controller.error(err);
+          }
+        },
+        cancel() {
+          // The client went away: drop the upstream response (and its connection) at once.
+          upstreamBody.destroy();
+          settle();
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    if (sse) out['cache-control'] = 'no-cache';
+    return c.body(stream, status, out);
+  };
+
+export function registerMcpRoutes(
+  app: Hono<GatewayEnv>,
+  deps: { upstream: UpstreamClient; mcp: () => Stage[] },
+): void {
+  for (const method of ['GET', 'POST', 'DELETE'])
+    on(app, method, '/mcp/:server', deps.mcp(), mcpHandler(deps.upstream));
+}

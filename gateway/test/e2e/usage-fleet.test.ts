@@ -1,0 +1,136 @@
+import { costMicroUsd } from '@portcullis/shared/usage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, Fleet } from './fleet.js';
+
+// Real processes end to end: two gateways emit usage events to Redis, the control plane consumes
+// them into request logs, rollups and key counters. Redis and the control plane are each restarted
+// while traffic flows; every request must be counted exactly once, with the right tokens and cost.
+const fleet = new Fleet();
+const PRICES = { inputPricePerMTok: 3, outputPricePerMTok: 15 };
+
+interface Chat {
+  usage: { prompt_tokens: number; completion_tokens: number };
+}
+interface RequestRow {
+  id: string;
+  status: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  model: string | null;
+  gatewayId: string;
+}
+interface KeyView {
+  requestCount: number;
+  lastUsedAt: string | null;
+}
+
+let keyId = '';
+let secret = '';
+
+beforeAll(async () => {
+  await fleet.start(2);
+  const cred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
+    name: 'fake-openai',
+    provider: 'openai_compatible',
+    secret: 'sk-fake-upstream-secret-0001',
+    config: { baseUrl: `${fleet.upstream.url}/v1` },
+  });
+  await fleet.api('POST', `/orgs/${fleet.orgId}/models`, {
+    slug: 'gpt-4o-mini',
+    credentialId: cred.id,
+    upstreamModel: 'gpt-4o-mini',
+    ...PRICES,
+    enabled: true,
+  });
+  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
+    name: 'metered',
+  });
+  keyId = made.key.id;
+  secret = made.secret;
+  for (const g of fleet.gateways) {
+    await fleet.waitReady(g);
+    await eventually(async () => (await chat(g.url, 'warm')).status === 200);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await fleet.stop();
+}, 60_000);
+
+async function chat(url: string, content: string): Promise<{ status: number; body: Chat }> {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
+  });
+  return { status: res.status, body: (await res.json()) as Chat };
+}
+
+async function allRequests(): Promise<RequestRow[]> {
+  const rows: RequestRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { data: RequestRow[]; nextCursor: string | null } = await fleet.api(
+      'GET',
+      `/orgs/${fleet.orgId}/keys/${keyId}/requests?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
+    rows.push(...page.data);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return rows;
+}
+
+describe('usage through two gateways, with Redis and the control plane restarted mid-traffic', () => {
+  it('counts every request exactly once with the right tokens and cost', async () => {
+    // The warm-up calls count too.
+    const sent: Chat['usage'][] = [];
+    let warm = 0;
+    await eventually(async () => {
+      warm = (await allRequests()).length;
+      return warm >= 2;
+    }, 20_000);
+    const burst = async (n: number, label: string) => {
+      for (let i = 0; i < n; i++) {
+        const g = fleet.gateways[i % 2];
+        const res = await chat(g?.url ?? '', `${label} ${i} ${'x'.repeat(i % 7)}`);
+        expect(res.status).toBe(200);
+        sent.push(res.body.usage);
+      }
+    };
+
+    await burst(20, 'before');
+    await fleet.stopRedis();
+    await burst(20, 'redis down'); // spooled by the gateways
+    await fleet.startRedis();
+    await burst(20, 'redis back');
+    await fleet.stopControlPlane();
+    await burst(20, 'control plane down'); // waits in the stream
+    await fleet.startControlPlane();
+    await fleet.signIn();
+    await burst(20, 'all back');
+
+    const expected = warm + sent.length;
+    await eventually(async () => (await allRequests()).length >= expected, 60_000);
+    // A little longer: nothing may arrive twice.
+    await new Promise((r) => setTimeout(r, 1500));
+    const rows = await allRequests();
+    expect(rows).toHaveLength(expected);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(expected);
+    expect(new Set(rows.map((r) => r.gatewayId)).size).toBe(2);
+
+    const measured = rows.slice(0, sent.length); // newest first: the warm-up calls are the last rows
+    const input = sent.reduce((a, u) => a + u.prompt_tokens, 0);
+    const output = sent.reduce((a, u) => a + u.completion_tokens, 0);
+    expect(measured.reduce((a, r) => a + r.inputTokens, 0)).toBe(input);
+    expect(measured.reduce((a, r) => a + r.outputTokens, 0)).toBe(output);
+    // Each request is billed its own cost, rounded up to a micro-dollar.
+    const micro = sent.reduce((a, u) => a + costMicroUsd(PRICES, u.prompt_tokens, u.completion_tokens), 0);
+    const billed = measured.reduce((a, r) => a + Math.round(r.costUsd * 1e6), 0);
+    expect(billed).toBe(micro);
+
+    const key = await fleet.api<KeyView>('GET', `/orgs/${fleet.orgId}/keys/${keyId}`);
+    expect(key.requestCount).toBe(expected);
+    expect(key.lastUsedAt).not.toBeNull();
+  }, 180_000);
+});

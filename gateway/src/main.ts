@@ -93,13 +93,19 @@ const gateway = buildGateway({
 const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
   console.log(`Portcullis gateway listening on :${info.port}`);
 });
+const SHUTDOWN_DEADLINE_MS = 5000;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close();
-    void Promise.allSettled([sync?.stop(), gateway.close(), usage.close()]).then(() => {
-      redis?.disconnect();
-      usageRedis?.disconnect();
-      process.exit(0);
-    });
+    // Usage still in memory goes to Redis or, when Redis is down, to the spool; a stuck close (Redis
+    // half-open) must not keep the process alive, so the whole shutdown has a deadline.
+    const deadline = new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());
+    void Promise.race([Promise.allSettled([sync?.stop(), gateway.close(), usage.close()]), deadline]).then(
+      () => {
+        redis?.disconnect();
+        usageRedis?.disconnect();
+        process.exit(0);
+      },
+    );
   });
 }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { type Job, Queue, Worker, type WorkerOptions } from 'bullmq';
 import type Redis from 'ioredis';
+import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { createJobsConnection, jobsPrefix } from './jobs.connection';
 
@@ -173,22 +174,28 @@ export class JobsService implements OnApplicationBootstrap, BeforeApplicationShu
 
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
+    // With Redis down nothing can finish gracefully, and even a forced close may wait for it.
+    const grace = this.redisDown ? 0 : CLOSE_GRACE_MS;
     await Promise.all(
       this.workers.map(async (w) => {
-        let timer: NodeJS.Timeout | undefined;
-        const forced = new Promise<'timeout'>((r) => {
-          timer = setTimeout(() => r('timeout'), CLOSE_GRACE_MS);
-        });
-        const outcome = await Promise.race([w.close().then(() => 'closed' as const), forced]);
-        clearTimeout(timer);
-        if (outcome === 'timeout') await w.close(true).catch(() => undefined);
+        if (
+          (await settleWithin(
+            w.close().then(() => true),
+            grace,
+          )) === undefined
+        )
+          await settleWithin(w.close(true), 1000);
       }),
     );
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    // Queue.close waits for Redis; with Redis down that is forever.
+    await settleWithin(
+      Promise.all([...this.queues.values()].map((q) => q.close())),
+      this.redisDown ? 1000 : CLOSE_GRACE_MS,
+    );
     this.conn?.disconnect();
   }
 }

@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type SnapshotChange, type SnapshotMessage, snapshotChannel } from '@portcullis/shared/snapshot';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
 import { OUTBOX_NOTIFY_CHANNEL } from './snapshots.service';
@@ -69,8 +70,8 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     this.stopped = true;
     if (this.poll) clearInterval(this.poll);
     if (this.beat) clearInterval(this.beat);
-    await this.draining;
-    await this.listener?.end().catch(() => undefined);
+    await settleWithin(this.draining ?? Promise.resolve(), 5000);
+    await settleWithin(this.listener?.end() ?? Promise.resolve(), 2000);
     this.listener = null;
   }
 

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { USAGE_CONSUMER_GROUP, USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
 import Redis from 'ioredis';
+import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { parseUsageEntry } from './usage-event';
 import { UsageIngestedEvents } from './usage-ingested.events';
@@ -97,7 +98,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     if (this.inBlockingRead) this.redis.disconnect();
     await Promise.race([this.loop, delay(SHUTDOWN_GRACE_MS)]);
     this.redis.disconnect();
-    await this.ingested.drain();
+    await settleWithin(this.ingested.drain(), SHUTDOWN_GRACE_MS);
   }
 
   private async run(): Promise<void> {

@@ -107,7 +107,15 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningProcess> {
     stop: async () => {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
+      // A process that ignores SIGTERM for 15 s is a bug worth seeing, not a reason to hang the suite.
+      const timer = setTimeout(() => {
+        process.stderr.write(
+          `${spec.cmd} ${spec.args?.join(' ') ?? ''}: no exit 15 s after SIGTERM; killing\n`,
+        );
+        proc.kill('SIGKILL');
+      }, 15_000);
       await once(proc, 'exit');
+      clearTimeout(timer);
     },
   };
 }

@@ -259,5 +259,5 @@ describe('faults', () => {
     await fleet.startControlPlane();
     await fleet.waitReady(g1, 20_000);
     expect((await chatStatus(g1.url, secret)).status).toBe(200);
-  });
+  }, 90_000);
 });

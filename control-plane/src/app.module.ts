@@ -18,7 +18,9 @@ import { runMigrations } from './database/migrate';
 import { GatewayTokenGuard } from './gateways/gateway-token.guard';
 import { GatewayApiController, GatewaysController } from './gateways/gateways.controller';
 import { GatewaysService } from './gateways/gateways.service';
+import { GroupsModule } from './groups/groups.module';
 import { HealthController } from './health/health.controller';
+import { InvitationMail } from './invitations/invitation-mail.service';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
 import { JobsModule } from './jobs/jobs.module';
@@ -30,6 +32,7 @@ import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
 import { OrgsController } from './orgs/orgs.controller';
 import { OrgsService } from './orgs/orgs.service';
+import { PolicyModule } from './policy/policy.module';
 import { ProviderCredentialsController } from './providers/provider-credentials.controller';
 import { ProviderCredentialsService } from './providers/provider-credentials.service';
 import { RedisService } from './redis/redis.service';
@@ -42,6 +45,7 @@ import { UsageConsumer } from './usage/usage-consumer';
 import { UsageGroupResolver } from './usage/usage-group-resolver';
 import { UsageJobs } from './usage/usage-jobs';
 import { UsageWriter } from './usage/usage-writer';
+import { MembersService } from './users/members.service';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -67,6 +71,8 @@ export class AppModule {
         WebhooksModule.forRoot(config),
         BudgetsModule,
         UsageModule,
+        PolicyModule,
+        GroupsModule,
       ],
       controllers: [
         HealthController,
@@ -92,6 +98,8 @@ export class AppModule {
         UsersService,
         OrgsService,
         InvitationsService,
+        InvitationMail,
+        MembersService,
         AuditService,
         SecretBox,
         RedisService,

@@ -303,8 +303,8 @@ describe('budgets', () => {
     // gateway gave back its unspent allowance; the new one holds the new spend plus what this gateway
     // was granted ahead.
     await gateway.ledger.sync();
-    const old = await redis.get(`portcullis:budget:{${daily.record.id}}:d20300115`);
-    const fresh = Number(await redis.get(`portcullis:budget:{${daily.record.id}}:d20300116`));
+    const old = await redis.get(`portcullis:budget:{key:${daily.record.id}}:d20300115`);
+    const fresh = Number(await redis.get(`portcullis:budget:{key:${daily.record.id}}:d20300116`));
     expect(Number(old)).toBe(spentMicro);
     expect(fresh).toBeGreaterThanOrEqual(Math.round(e.costUsd * 1e6));
     expect(fresh).toBeLessThanOrEqual(limitMicro);

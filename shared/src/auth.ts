@@ -39,3 +39,25 @@ export const AcceptInvitationSchema = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   password: PasswordSchema,
 });
+
+/** `PATCH /orgs/:org/users/:id`: an admin changes a member's role or name (a member may rename themself). */
+export const UpdateMemberSchema = z
+  .strictObject({
+    role: RoleSchema.optional(),
+    name: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .refine(noControlChars, 'must not contain control characters')
+      .optional(),
+  })
+  .refine((v) => v.role !== undefined || v.name !== undefined, {
+    message: 'give at least one of role, name',
+    path: ['role'],
+  });
+export type UpdateMemberInput = z.infer<typeof UpdateMemberSchema>;
+
+/** A row of the users list: members (active or suspended in this organization) and pending invitations. */
+export const MEMBER_STATUSES = ['active', 'invited', 'suspended'] as const;
+export type MemberStatus = (typeof MEMBER_STATUSES)[number];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BUDGET_PERIODS, MCP_MODES, PROVIDERS } from './api-keys';
+import { MODEL_ACCESS_WITHOUT_GRANTS, ORG_ROLES, POLICY_BUDGET_PERIODS } from './policy';
 
 /**
  * The snapshot wire format: what the control plane sends gateways (full snapshot over HTTP, deltas
@@ -107,6 +108,44 @@ export const SnapshotMcpServerSchema = z.object({
 });
 export type SnapshotMcpServer = z.infer<typeof SnapshotMcpServerSchema>;
 
+/**
+ * People's policy (see policy.ts): every member of the organization with their role, grants, limits,
+ * budgets and groups, every group, and the organization's settings. Tables, not per-key copies: keys
+ * reference their owner by id, so the wire grows with members and groups, not with keys.
+ */
+const PolicyBudgetPart = z.object({
+  limitUsd: z.number(),
+  period: z.enum(POLICY_BUDGET_PERIODS),
+  alertThresholds: z.array(z.number()),
+});
+export const SnapshotUserPolicySchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  role: z.enum(ORG_ROLES),
+  grants: z.array(z.string()),
+  limits: LimitsPart,
+  budgets: z.array(PolicyBudgetPart),
+  groupIds: z.array(z.uuid()),
+});
+export type SnapshotUserPolicy = z.infer<typeof SnapshotUserPolicySchema>;
+export const SnapshotGroupSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  grants: z.array(z.string()),
+  limits: LimitsPart,
+  budgets: z.array(PolicyBudgetPart),
+});
+export type SnapshotGroup = z.infer<typeof SnapshotGroupSchema>;
+export const SnapshotOrgSettingsSchema = z.object({
+  modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
+});
+export const SnapshotPeopleSchema = z.object({
+  settings: SnapshotOrgSettingsSchema,
+  users: z.array(SnapshotUserPolicySchema),
+  groups: z.array(SnapshotGroupSchema),
+});
+export type SnapshotPeople = z.infer<typeof SnapshotPeopleSchema>;
+
 export const OrgSnapshotSchema = z.object({
   orgId: z.uuid(),
   version: z.number().int().nonnegative(),
@@ -116,6 +155,11 @@ export const OrgSnapshotSchema = z.object({
   models: z.array(SnapshotModelSchema),
   /** Absent from snapshots of control planes older than MCP servers. */
   mcpServers: z.array(SnapshotMcpServerSchema).optional(),
+  /**
+   * Absent from snapshots of control planes older than people's policy: gateways then enforce each
+   * key's own policy alone, as those control planes meant.
+   */
+  people: SnapshotPeopleSchema.optional(),
 });
 export type OrgSnapshot = z.infer<typeof OrgSnapshotSchema>;
 
@@ -168,6 +212,7 @@ export interface WireSnapshot {
   credentials: SnapshotCredential[];
   models: SnapshotModel[];
   mcpServers?: SnapshotMcpServer[];
+  people?: SnapshotPeople;
 }
 
 /**
@@ -186,6 +231,7 @@ const WireEnvelopeSchema = z.object({
   credentials: z.array(SnapshotCredentialSchema),
   models: z.array(SnapshotModelSchema),
   mcpServers: z.array(SnapshotMcpServerSchema).optional(),
+  people: SnapshotPeopleSchema.optional(),
 });
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -273,6 +319,7 @@ export function parseSnapshot(raw: unknown): OrgSnapshot {
     credentials: w.credentials,
     models: w.models,
     ...(w.mcpServers ? { mcpServers: w.mcpServers } : {}),
+    ...(w.people ? { people: w.people } : {}),
   };
 }
 
@@ -338,7 +385,10 @@ export class WireSnapshotWriter {
   }
 
   finish(
-    head: Pick<OrgSnapshot, 'orgId' | 'version' | 'generatedAt' | 'credentials' | 'models' | 'mcpServers'>,
+    head: Pick<
+      OrgSnapshot,
+      'orgId' | 'version' | 'generatedAt' | 'credentials' | 'models' | 'mcpServers' | 'people'
+    >,
     keys: WireKey[],
   ): WireSnapshot {
     return {
@@ -353,6 +403,7 @@ export class WireSnapshotWriter {
       credentials: head.credentials,
       models: head.models,
       ...(head.mcpServers ? { mcpServers: head.mcpServers } : {}),
+      ...(head.people ? { people: head.people } : {}),
     };
   }
 
@@ -412,6 +463,11 @@ export const SnapshotChangeSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('delete_model'), id: z.uuid() }),
   z.object({ op: z.literal('upsert_mcp_server'), value: SnapshotMcpServerSchema }),
   z.object({ op: z.literal('delete_mcp_server'), id: z.uuid() }),
+  z.object({ op: z.literal('upsert_user_policy'), value: SnapshotUserPolicySchema }),
+  z.object({ op: z.literal('delete_user_policy'), id: z.uuid() }),
+  z.object({ op: z.literal('upsert_group'), value: SnapshotGroupSchema }),
+  z.object({ op: z.literal('delete_group'), id: z.uuid() }),
+  z.object({ op: z.literal('org_settings'), value: SnapshotOrgSettingsSchema }),
 ]);
 export type SnapshotChange = z.infer<typeof SnapshotChangeSchema>;
 

@@ -7,12 +7,14 @@ import { ADMIN_ONLY, IS_PUBLIC } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
 import type { PortcullisRequest } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import type { MembershipStatus } from '../orgs/membership.entity';
 import { SESSION_COOKIE, SessionsService } from './sessions.service';
 
 /**
  * The global guard. In order: public routes pass; otherwise a session (Bearer token or cookie)
  * is required; a route with `:org` needs a membership in it (anything else is 404, so other
- * organizations stay invisible); `@AdminOnly()` routes need the admin role (403).
+ * organizations stay invisible) that is not suspended (403: the user exists there, and may still work
+ * in their other organizations); `@AdminOnly()` routes need the admin role (403).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -35,12 +37,20 @@ export class AuthGuard implements CanActivate {
     const orgParam = req.params?.org;
     if (orgParam !== undefined) {
       if (!isUuid(orgParam)) throw DomainError.notFound('Organization');
-      const rows: { role: Role }[] = await this.db.query(
-        'SELECT role FROM memberships WHERE org_id = $1 AND user_id = $2',
+      // Read on every request, so a role change, suspension or removal applies to the next call.
+      const rows: { role: Role; status: MembershipStatus }[] = await this.db.query(
+        'SELECT role, status FROM memberships WHERE org_id = $1 AND user_id = $2',
         [orgParam, auth.userId],
       );
-      const role = rows[0]?.role;
-      if (!role) throw DomainError.notFound('Organization');
+      const membership = rows[0];
+      if (!membership) throw DomainError.notFound('Organization');
+      if (membership.status !== 'active') {
+        throw new DomainError(
+          'forbidden',
+          'Your membership of this organization is suspended; an admin of the organization can reactivate it',
+        );
+      }
+      const role = membership.role;
       req.org = { orgId: orgParam, role };
       if (this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) && role !== 'admin') {
         throw new DomainError('forbidden', 'Only organization admins may do this');

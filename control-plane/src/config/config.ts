@@ -50,6 +50,16 @@ const ConfigSchema = z.object({
   TRUSTED_PROXIES: z.string().default(''),
   /** Extension: where the dashboard is served, for invitation links. */
   PUBLIC_DASHBOARD_URL: z.url().default('http://localhost:3000'),
+  /**
+   * Extension: SMTP server for invitation mail (nodemailer URL, e.g. smtp://127.0.0.1:2525 or
+   * smtps://user:pass@mail.example.com). Unset: no mail; the accept link is only shown to the admin.
+   */
+  SMTP_URL: optionalNonEmpty.refine(
+    (v) => v === undefined || /^smtps?:\/\//.test(v),
+    'must be an smtp:// or smtps:// URL',
+  ),
+  /** Extension: the From of invitation mail. */
+  SMTP_FROM: z.string().trim().min(1).default('Portcullis <no-reply@localhost>'),
   /** Extension: session lifetime in hours. */
   SESSION_TTL_HOURS: z.coerce
     .number()
@@ -104,6 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (bootstrap.some((v) => v !== undefined) && bootstrap.some((v) => v === undefined)) {
     throw new ConfigError(
       'settings BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ORG_NAME must be given together',
+    );
+  }
+  if (cfg.SMTP_URL && !cfg.PORTCULLIS_MASTER_KEY) {
+    // A pending mail's accept link is kept sealed under the master key until it is sent.
+    throw new ConfigError(
+      'setting SMTP_URL needs PORTCULLIS_MASTER_KEY (invitation links are sealed until mailed)',
     );
   }
   if (cfg.BOOTSTRAP_ADMIN_EMAIL && !EmailSchema.safeParse(cfg.BOOTSTRAP_ADMIN_EMAIL).success) {

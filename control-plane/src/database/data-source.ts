@@ -12,6 +12,8 @@ import { ProvidersModelsGateways1764000000000 } from './migrations/1764000000000
 import { Usage1764100000000 } from './migrations/1764100000000-Usage';
 import { Webhooks1764200000000 } from './migrations/1764200000000-Webhooks';
 import { McpServers1764300000000 } from './migrations/1764300000000-McpServers';
+import { Policy1764400000000 } from './migrations/1764400000000-Policy';
+import { People1764500000000 } from './migrations/1764500000000-People';
 
 export const ENTITIES = [
   Organization,
@@ -29,6 +31,8 @@ export const MIGRATIONS = [
   Usage1764100000000,
   Webhooks1764200000000,
   McpServers1764300000000,
+  Policy1764400000000,
+  People1764500000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

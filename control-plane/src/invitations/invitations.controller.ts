@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AcceptInvitationSchema, InviteSchema } from '@portcullis/shared/auth';
 import type { z } from 'zod';
@@ -16,10 +16,21 @@ export class InvitationsController {
   @AdminOnly()
   @Post('orgs/:org/invitations')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Invite an email with a role; returns the one-time accept link (valid 7 days)' })
+  @ApiOperation({
+    summary:
+      'Invite an email with a role; returns the one-time accept link (valid 7 days), also mailed when SMTP_URL is set',
+  })
   @ApiBody({ schema: jsonSchema(InviteSchema) })
   invite(@Caller() caller: OrgCaller, @Body(new ZodPipe(InviteSchema)) body: z.output<typeof InviteSchema>) {
     return this.invitations.invite(caller, body.email, body.role);
+  }
+
+  @AdminOnly()
+  @Delete('orgs/:org/invitations/:id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Withdraw a pending invitation: its link stops working' })
+  async revoke(@Caller() caller: OrgCaller, @Param('id') id: string): Promise<void> {
+    await this.invitations.revoke(caller, id);
   }
 
   @Public()

@@ -6,9 +6,11 @@ import { AuditService } from '../audit/audit.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { argon2Verify, newOpaqueToken, sha256Hex } from '../crypto/hashing';
 import { UsersService } from '../users/users.service';
+import { InvitationMail } from './invitation-mail.service';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 const INVITATION_PREFIX = 'ptci_';
@@ -19,6 +21,8 @@ export interface InvitationView {
   role: Role;
   expiresAt: string;
   createdAt: string;
+  /** Extension: 'queued' when SMTP_URL is configured and the link is being mailed, else null. */
+  mailStatus: 'queued' | null;
 }
 
 @Injectable()
@@ -29,6 +33,7 @@ export class InvitationsService {
     private readonly audit: AuditService,
     private readonly users: UsersService,
     private readonly auth: AuthService,
+    private readonly mail: InvitationMail,
   ) {}
 
   /** Invites an email; a newer invitation for the same email replaces any pending one. */
@@ -38,6 +43,7 @@ export class InvitationsService {
     role: Role,
   ): Promise<{ invitation: InvitationView; acceptUrl: string }> {
     const token = newOpaqueToken(INVITATION_PREFIX);
+    const acceptUrl = `${this.config.PUBLIC_DASHBOARD_URL.replace(/\/$/, '')}/invitations/${token}`;
     const invitation = await this.db.transaction(async (em) => {
       const members: unknown[] = await em.query(
         'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2',
@@ -46,7 +52,8 @@ export class InvitationsService {
       if (members.length > 0)
         throw new DomainError('conflict', `${email} is already a member of this organization`);
       await em.query(
-        'UPDATE invitations SET revoked_at = now() WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL',
+        `UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
+          WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL`,
         [caller.org.orgId, email],
       );
       const rows: { id: string; expires_at: Date; created_at: Date }[] = await em.query(
@@ -63,12 +70,14 @@ export class InvitationsService {
       );
       const row = rows[0];
       if (!row) throw new Error('invitation insert returned nothing');
+      const mailed = await this.mail.prepare(em, row.id, acceptUrl);
       const view: InvitationView = {
         id: row.id,
         email,
         role,
         expiresAt: new Date(row.expires_at).toISOString(),
         createdAt: new Date(row.created_at).toISOString(),
+        mailStatus: mailed ? 'queued' : null,
       };
       await this.audit.append(em, {
         orgId: caller.org.orgId,
@@ -80,8 +89,34 @@ export class InvitationsService {
       });
       return view;
     });
-    const acceptUrl = `${this.config.PUBLIC_DASHBOARD_URL.replace(/\/$/, '')}/invitations/${token}`;
+    if (invitation.mailStatus === 'queued') await this.mail.enqueue(invitation.id);
     return { invitation, acceptUrl };
+  }
+
+  /** Withdraws a pending invitation (its link stops working); 404 when there is none by that id. */
+  async revoke(caller: OrgCaller, id: string): Promise<void> {
+    if (!isUuid(id)) throw DomainError.notFound('Invitation');
+    await this.db.transaction(async (em) => {
+      const rows: { id: string; email: string; role: Role }[] = await em.query(
+        `WITH r AS (
+           UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
+            WHERE id = $1 AND org_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+            RETURNING id, email, role
+         ) SELECT id, email, role FROM r`,
+        [id, caller.org.orgId],
+      );
+      const inv = rows[0];
+      if (!inv) throw DomainError.notFound('Invitation');
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'invitation.revoked',
+        targetType: 'invitation',
+        targetId: inv.id,
+        before: { id: inv.id, email: inv.email, role: inv.role },
+        after: null,
+      });
+    });
   }
 
   /**
@@ -137,7 +172,9 @@ export class InvitationsService {
         'INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING',
         [inv.org_id, user.id, inv.role],
       );
-      await em.query('UPDATE invitations SET accepted_at = now() WHERE id = $1', [inv.id]);
+      await em.query('UPDATE invitations SET accepted_at = now(), mail_link_sealed = NULL WHERE id = $1', [
+        inv.id,
+      ]);
       await this.audit.append(em, {
         orgId: inv.org_id,
         actor: { type: 'user', userId: user.id, ip },

@@ -1,5 +1,6 @@
 import { type ApiKey, type KeyStatus, LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
 import { displayPrefix } from '@portcullis/shared/keys';
+import type { EffectivePolicyView } from '@portcullis/shared/policy';
 import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
 
 /** `expired` is derived: revoked stays revoked; any other key past its expiry is expired. */
@@ -59,3 +60,15 @@ export function toApiKey(
     mcp: k.mcp,
   };
 }
+
+/**
+ * The key detail view: the key as stored plus `effective`, the policy gateways hold it to (per limit
+ * the strictest of the key, its owner and the owner's groups with the rule that set it; the models it
+ * may use; every budget cap that applies). See `effectivePolicy` in shared/policy.ts.
+ */
+export type KeyDetail = ApiKey & { effective: EffectivePolicyView };
+
+export const withEffective = (key: ApiKey, effective: EffectivePolicyView): KeyDetail => ({
+  ...key,
+  effective,
+});

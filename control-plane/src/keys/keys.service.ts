@@ -20,10 +20,11 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
+import { PolicyService } from '../policy/policy.service';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
-import { deriveStatus, type KeyOwner, STATUS_SQL, toApiKey } from './key-view';
+import { deriveStatus, type KeyDetail, type KeyOwner, STATUS_SQL, toApiKey, withEffective } from './key-view';
 
 const EMPTY_LIMITS: Limits = {
   requestsPerMinute: null,
@@ -97,6 +98,7 @@ export class KeysService {
     private readonly snapshots: SnapshotsService,
     private readonly orgs: OrgsService,
     private readonly spend: SpendService,
+    private readonly policy: PolicyService,
   ) {}
 
   async list(caller: OrgCaller, q: ListKeysQuery): Promise<Page<ApiKey>> {
@@ -160,9 +162,10 @@ export class KeysService {
     };
   }
 
-  async get(caller: OrgCaller, id: string): Promise<ApiKey> {
+  async get(caller: OrgCaller, id: string): Promise<KeyDetail> {
     const entity = await this.findVisible(this.db.manager, caller, id);
-    return this.view(this.db.manager, entity);
+    const key = await this.view(this.db.manager, entity);
+    return withEffective(key, await this.policy.keyEffective(this.db.manager, caller.org.orgId, key));
   }
 
   async create(caller: OrgCaller, input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {

@@ -13,14 +13,17 @@ import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { ModelsService } from './models.service';
 
-/** Members may read the catalog (to choose allowed models for their keys); only admins change it. */
+/**
+ * Members read the models they may use (enabled, and allowed by their effective policy: to choose a key's
+ * allowed models); admins read and change the whole catalog.
+ */
 @ApiTags('models')
 @Controller('orgs/:org/models')
 export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'The model catalog, by slug' })
+  @ApiOperation({ summary: 'The model catalog, by slug (members: the enabled models they may use)' })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
   list(@Caller() caller: OrgCaller, @Query(new ZodPipe(PageQuerySchema, 'query')) q: PageQuery) {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Provider } from '@portcullis/shared/api-keys';
+import { modelAllowed } from '@portcullis/shared/policy';
 import type { CreateModelInput, ModelView, UpdateModelInput } from '@portcullis/shared/providers';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -11,6 +12,7 @@ import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { PolicyService } from '../policy/policy.service';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
 interface ModelRow {
@@ -56,20 +58,40 @@ export class ModelsService {
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
     private readonly snapshots: SnapshotsService,
+    private readonly policy: PolicyService,
   ) {}
 
+  /** Admins see the whole catalog; members only the enabled models their effective policy lets them use. */
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<ModelView>> {
     const params: unknown[] = [caller.org.orgId];
+    const visible = await this.memberFilter(caller, params);
     const ks = nameKeyset('m.slug', 'm.id', q, params);
     const rows: ModelRow[] = await this.db.query(
-      `${SELECT} WHERE m.org_id = $1 AND ${ks.where} ORDER BY m.slug, m.id LIMIT ${ks.limit}`,
+      `${SELECT} WHERE m.org_id = $1 AND ${visible} AND ${ks.where} ORDER BY m.slug, m.id LIMIT ${ks.limit}`,
       params,
     );
     return toPage(rows, q.limit, toView, (r) => ({ v: r.slug, i: r.id }));
   }
 
   async get(caller: OrgCaller, id: string): Promise<ModelView> {
-    return toView(await this.find(this.db.manager, caller, id));
+    const row = await this.find(this.db.manager, caller, id);
+    if (caller.org.role !== 'admin') {
+      const { models } = (
+        await this.policy.userPolicy(this.db.manager, caller.org.orgId, caller.actor.userId)
+      ).effective;
+      if (!row.enabled || !modelAllowed(models, row.slug)) throw DomainError.notFound('Model');
+    }
+    return toView(row);
+  }
+
+  /** The SQL condition (on `m`) that limits a member to the models they may use; TRUE for admins. */
+  private async memberFilter(caller: OrgCaller, params: unknown[]): Promise<string> {
+    if (caller.org.role === 'admin') return 'TRUE';
+    const { models } = (await this.policy.userPolicy(this.db.manager, caller.org.orgId, caller.actor.userId))
+      .effective;
+    if (models.all) return 'm.enabled';
+    params.push(models.allowed);
+    return `m.enabled AND m.slug = ANY($${params.length}::text[])`;
   }
 
   async create(caller: OrgCaller, input: CreateModelInput): Promise<ModelView> {

@@ -5,11 +5,14 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
+import type { MembershipStatus } from './membership.entity';
 
 export interface OrgMembershipView {
   id: string;
   name: string;
   role: Role;
+  /** Extension: the caller's membership status here (a suspended member is refused in this org). */
+  status: MembershipStatus;
   createdAt: string;
 }
 
@@ -31,15 +34,17 @@ export class OrgsService {
   }
 
   private async memberships(where: string, params: unknown[]): Promise<OrgMembershipView[]> {
-    const rows: { id: string; name: string; role: Role; created_at: Date }[] = await this.db.query(
-      `SELECT o.id, o.name, m.role, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
+    const rows: { id: string; name: string; role: Role; status: MembershipStatus; created_at: Date }[] =
+      await this.db.query(
+        `SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
         WHERE ${where} ORDER BY o.created_at, o.id`,
-      params,
-    );
+        params,
+      );
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
       role: r.role,
+      status: r.status,
       createdAt: new Date(r.created_at).toISOString(),
     }));
   }
@@ -69,7 +74,13 @@ export class OrgsService {
       targetId: org.id,
       after: { name, adminUserId },
     });
-    return { id: org.id, name, role: 'admin', createdAt: new Date(org.created_at).toISOString() };
+    return {
+      id: org.id,
+      name,
+      role: 'admin',
+      status: 'active',
+      createdAt: new Date(org.created_at).toISOString(),
+    };
   }
 
   createAsUser(name: string, actor: Actor & { userId: string }): Promise<OrgMembershipView> {

@@ -71,6 +71,13 @@ const keyColumns = (spendParam: number) => `k.id, k.key_id, k.owner_id, k.name,
     ${spendSql(spendParam)})::text AS policy,
   k.metadata::text AS metadata`;
 
+/**
+ * An owner's status in one organization: suspended when their account is (users.status) or their
+ * membership of this organization is; an owner who is no longer a member counts as suspended (their
+ * keys are deleted with the membership, so this only guards against a key outliving it).
+ */
+const OWNER_STATUS_SQL = `CASE WHEN u.status = 'active' AND m.status = 'active' THEN 'active' ELSE 'suspended' END`;
+
 /** Some keys with their owner's status, in one round trip (deltas, inside the change's transaction). */
 function keyRowsById(
   em: EntityManager,
@@ -79,8 +86,9 @@ function keyRowsById(
   now: number,
 ): Promise<(KeyRow & { owner_status: SnapshotKey['ownerStatus'] })[]> {
   return em.query(
-    `SELECT ${keyColumns(3)}, u.status AS owner_status
+    `SELECT ${keyColumns(3)}, ${OWNER_STATUS_SQL} AS owner_status
        FROM api_keys k JOIN users u ON u.id = k.owner_id
+       LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.owner_id
       WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.id = ANY($2::uuid[])
       ORDER BY k.id`,
     [orgId, ids, ...spendWindows(now)],
@@ -159,7 +167,8 @@ export async function wireKeys(
   writer: WireSnapshotWriter,
 ): Promise<WireKey[]> {
   const owners: { id: string; status: SnapshotKey['ownerStatus'] }[] = await em.query(
-    `SELECT u.id, u.status FROM users u
+    `SELECT u.id, ${OWNER_STATUS_SQL} AS status FROM users u
+       LEFT JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id
       WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = $1 AND k.deleted_at IS NULL)`,
     [orgId],
   );

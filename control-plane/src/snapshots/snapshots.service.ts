@@ -13,6 +13,7 @@ import {
   wireKeys,
 } from './snapshot-builder';
 import { type McpServerSecretRow, snapshotMcpServers } from './snapshot-mcp';
+import { snapshotPeople, userPolicyChanges } from './snapshot-people';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
 export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
@@ -32,6 +33,47 @@ interface BuiltSnapshot {
 }
 
 /**
+ * Moves the organization's snapshot version and writes the outbox row `{from, to, changes}` in the
+ * caller's transaction (what `SnapshotsService.changed` does; a function so modules that hold no
+ * SnapshotsService, such as policy and groups, can record changes too).
+ *
+ * A key upsert brings its owner's policy along unless the changes already carry it: a gateway then
+ * always knows the role, grants and groups of every key's owner, even for a member whose first key
+ * this is.
+ */
+export async function recordSnapshotChange(
+  em: EntityManager,
+  orgId: string,
+  changes: SnapshotChange[],
+): Promise<{ fromVersion: number; toVersion: number }> {
+  const covered = new Set<string>();
+  for (const c of changes) {
+    if (c.op === 'upsert_user_policy') covered.add(c.value.id);
+    else if (c.op === 'delete_user_policy') covered.add(c.id);
+  }
+  const owners = new Set<string>();
+  for (const c of changes)
+    if (c.op === 'upsert_key' && !covered.has(c.value.ownerId)) owners.add(c.value.ownerId);
+  const all = owners.size > 0 ? [...changes, ...(await userPolicyChanges(em, orgId, [...owners]))] : changes;
+  const rows: { snapshot_version: string }[] = await em.query(
+    // A CTE, because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
+    `WITH bumped AS (
+       UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version
+     ) SELECT snapshot_version FROM bumped`,
+    [orgId],
+  );
+  const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
+  if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
+  await em.query(
+    'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
+    [orgId, toVersion - 1, toVersion, JSON.stringify(all)],
+  );
+  // Delivered on commit only, so the publisher never wakes for a rolled-back change.
+  await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);
+  return { fromVersion: toVersion - 1, toVersion };
+}
+
+/**
  * Snapshot versioning and content. Every change that matters to enforcement calls `changed` inside
  * its own transaction: the organization's version moves and an outbox row `{from, to, changes}` is
  * written atomically with the change; the publisher sends it to the gateways after commit.
@@ -45,27 +87,12 @@ export class SnapshotsService {
     private readonly box: SecretBox,
   ) {}
 
-  async changed(
+  changed(
     em: EntityManager,
     orgId: string,
     changes: SnapshotChange[],
   ): Promise<{ fromVersion: number; toVersion: number }> {
-    const rows: { snapshot_version: string }[] = await em.query(
-      // A CTE, because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-      `WITH bumped AS (
-         UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version
-       ) SELECT snapshot_version FROM bumped`,
-      [orgId],
-    );
-    const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
-    if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
-    await em.query(
-      'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
-      [orgId, toVersion - 1, toVersion, JSON.stringify(changes)],
-    );
-    // Delivered on commit only, so the publisher never wakes for a rolled-back change.
-    await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);
-    return { fromVersion: toVersion - 1, toVersion };
+    return recordSnapshotChange(em, orgId, changes);
   }
 
   async keyChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
@@ -178,7 +205,8 @@ export class SnapshotsService {
       const mcpServers = await snapshotMcpServers(em, orgId, (r) =>
         this.resealMcpHeaders(key ?? this.box.require(), r),
       );
-      return writer.finish({ orgId, version, generatedAt, credentials, models, mcpServers }, keys);
+      const people = await snapshotPeople(em, orgId);
+      return writer.finish({ orgId, version, generatedAt, credentials, models, mcpServers, people }, keys);
     });
   }
 

@@ -1,15 +1,18 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { MEMBER_STATUSES, type UpdateMemberInput, UpdateMemberSchema } from '@portcullis/shared/auth';
 import { z } from 'zod';
-import { Caller } from '../common/decorators/auth.decorators';
+import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { CursorParam, LimitParam } from '../common/list-query';
+import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
-import { UsersService } from './users.service';
+import { MembersService } from './members.service';
 
 const UsersQuerySchema = z.strictObject({
   search: z.string().max(200, 'must be at most 200 characters').optional(),
+  status: z.enum(MEMBER_STATUSES, { message: "must be 'active', 'invited' or 'suspended'" }).optional(),
   limit: LimitParam,
   cursor: CursorParam,
 });
@@ -17,28 +20,76 @@ const UsersQuerySchema = z.strictObject({
 @ApiTags('users')
 @Controller('orgs/:org/users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(private readonly members: MembersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Members of the organization (admins), searchable by name or email' })
+  @AdminOnly()
+  @ApiOperation({
+    summary:
+      'Members and pending invitations (admins), by email; search by name or email. Invitation rows have the invitation id',
+  })
   @ApiQuery({ name: 'search', required: false })
+  @ApiQuery({ name: 'status', required: false, enum: MEMBER_STATUSES })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
   list(
     @Caller() caller: OrgCaller,
     @Query(new ZodPipe(UsersQuerySchema, 'query')) q: z.output<typeof UsersQuerySchema>,
   ) {
-    if (caller.org.role !== 'admin')
-      throw new DomainError('forbidden', 'Only organization admins may list users');
-    return this.users.listInOrg(caller.org.orgId, q);
+    return this.members.list(caller.org.orgId, q);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One member (admins, or the user themself)' })
+  @ApiOperation({
+    summary:
+      'One member with their keys, grants, limits, budgets, groups, effective policy and usage (admins, or the user themself)',
+  })
   get(@Caller() caller: OrgCaller, @Param('id') id: string) {
     if (caller.org.role !== 'admin' && id !== caller.actor.userId) {
       throw new DomainError('forbidden', 'Members may only look at themselves');
     }
-    return this.users.getInOrg(caller.org.orgId, id);
+    return this.members.detail(caller, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({
+    summary: "Change a member's role (admins) or name (admins, or the user themself); applies at once",
+  })
+  @ApiBody({ schema: jsonSchema(UpdateMemberSchema) })
+  update(
+    @Caller() caller: OrgCaller,
+    @Param('id') id: string,
+    @Body(new ZodPipe(UpdateMemberSchema)) body: UpdateMemberInput,
+  ) {
+    return this.members.update(caller, id, body);
+  }
+
+  @Delete(':id')
+  @AdminOnly()
+  @HttpCode(204)
+  @ApiOperation({
+    summary:
+      'Remove a member: membership, keys (refused at once), grants, limits and groups go; history stays',
+  })
+  async remove(@Caller() caller: OrgCaller, @Param('id') id: string): Promise<void> {
+    await this.members.remove(caller, id);
+  }
+
+  @Post(':id/suspend')
+  @AdminOnly()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Suspend a member in this organization: sessions and keys refused, everything kept (idempotent)',
+  })
+  suspend(@Caller() caller: OrgCaller, @Param('id') id: string) {
+    return this.members.suspend(caller, id);
+  }
+
+  @Post(':id/reactivate')
+  @AdminOnly()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Lift a suspension: keys work again in the states they had (idempotent)' })
+  reactivate(@Caller() caller: OrgCaller, @Param('id') id: string) {
+    return this.members.reactivate(caller, id);
   }
 }

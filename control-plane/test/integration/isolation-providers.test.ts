@@ -167,11 +167,29 @@ describe('anonymous and member callers', () => {
     });
   });
 
-  it('members may read the model catalog', async () => {
-    expect((await api('GET', `/api/v1/orgs/${a.org}/models`, { token: memberA.token })).status).toBe(200);
+  it('members read only the models they may use (none without grants, by default)', async () => {
+    const list = await api<{ data: unknown[] }>('GET', `/api/v1/orgs/${a.org}/models`, {
+      token: memberA.token,
+    });
+    expect(list.status).toBe(200);
+    expect(list.body.data).toEqual([]);
     expect(
       (await api('GET', `/api/v1/orgs/${a.org}/models/${a.model}`, { token: memberA.token })).status,
-    ).toBe(200);
+    ).toBe(404);
+    // "No grants means all models": the catalog opens to members.
+    const set = (v: string) =>
+      api('PATCH', `/api/v1/orgs/${a.org}/settings`, {
+        token: adminA.token,
+        body: { modelAccessWithoutGrants: v },
+      });
+    expect((await set('all')).status).toBe(200);
+    try {
+      expect(
+        (await api('GET', `/api/v1/orgs/${a.org}/models/${a.model}`, { token: memberA.token })).status,
+      ).toBe(200);
+    } finally {
+      await set('none');
+    }
   });
 
   it("a gateway token reaches only its own organization's snapshot", async () => {

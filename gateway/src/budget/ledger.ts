@@ -1,13 +1,22 @@
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
+import type { ScopedBudget } from '../snapshot/people.js';
+
+export type { ScopedBudget };
 
 /**
- * Per-key USD budgets decided from memory, with the fleet's spend held in Redis.
+ * USD budgets decided from memory, with the fleet's spend held in Redis.
+ *
+ * Scopes: a request is held to every budget of its key's effective policy (snapshot/people.ts): the
+ * key's own (scope `key:<id>`), its owner's (`user:<id>`) and each of the owner's groups'
+ * (`group:<id>`). Each scope and period is one counter, shared by every key it covers, and the request
+ * reserves its maximum cost in each; if any is spent, what it took from the others is given back and
+ * it is refused. Everything below holds per counter.
  *
  * Counting: a request reserves its maximum cost on admission (see pipeline/budget.ts for the
  * estimate) and, when it finishes (complete, aborted, failed), replaces the reservation with its real
- * cost. The fleet counter `portcullis:budget:{<key uuid>}:<periodId>` (micro-USD) holds the fleet's
+ * cost. The fleet counter `portcullis:budget:{<scope>}:<periodId>` (micro-USD) holds the fleet's
  * settled spend, its outstanding reservations and the allowances gateways hold unspent.
  *
  * Allowances: a gateway admits from a local allowance it was granted out of the fleet counter, so the
@@ -76,6 +85,9 @@ export type BudgetDecision =
       period: BudgetPeriod;
       /** Seconds until the period ends (null for lifetime budgets). */
       retryAfterSeconds: number | null;
+      /** The budget that refused: its scope (`key:<id>`, …) and who set it. */
+      scope: string;
+      label: string;
     };
 
 /** Every gateway's last exchange time, by instance id. */
@@ -115,7 +127,7 @@ type GrantingRedis = Redis & {
   ): Promise<[number, number]>;
 };
 
-/** One key's counter for one period. */
+/** One scope's counter for one period. */
 class PeriodCounter {
   /** The fleet counter as last seen (includes this gateway's allowance). */
   fleet = 0;
@@ -134,13 +146,13 @@ class PeriodCounter {
   lastUsed = 0;
   readonly redisKey: string;
   constructor(
-    readonly keyId: string,
+    readonly scope: string,
     readonly period: BudgetPeriod,
     readonly pid: string,
     readonly start: number,
     readonly end: number,
   ) {
-    this.redisKey = `portcullis:budget:{${keyId}}:${pid}`;
+    this.redisKey = `portcullis:budget:{${scope}}:${pid}`;
   }
 }
 
@@ -148,10 +160,26 @@ interface Terms {
   limit: number;
   floor: number;
   block: number;
+  scope: string;
+  label: string;
+}
+
+/** A key's own budget as a scoped one (what `usedMicro` and callers without a policy use). */
+export function keyBudget(key: SnapshotKey): ScopedBudget | null {
+  const b = key.budget;
+  if (!b) return null;
+  return {
+    scope: `key:${key.id}`,
+    label: 'this key',
+    limitUsd: b.limitUsd,
+    period: b.period,
+    spentUsd: b.spentUsd,
+    spentPeriod: b.spentPeriod,
+  };
 }
 
 export class BudgetLedger {
-  /** The counter of each key's current period (the one new requests reserve in). */
+  /** The counter of each scope's current period (the one new requests reserve in). */
   readonly #current = new Map<string, PeriodCounter>();
   /** Every counter with state worth keeping (current ones, and past ones still settling). */
   readonly #counters = new Set<PeriodCounter>();
@@ -189,16 +217,47 @@ export class BudgetLedger {
   }
 
   /**
-   * Reserves `maxMicro` against the key's budget. Synchronous when the allowance covers it (or Redis
-   * is away); otherwise waits for a grant.
+   * Reserves `maxMicro` against every one of `budgets` (a key's effective budgets), or refuses with the
+   * first that cannot cover it, giving back what the others reserved. Synchronous when the allowances
+   * cover it (or Redis is away); otherwise waits for grants.
    */
-  reserve(key: SnapshotKey, maxMicro: number): BudgetDecision | Promise<BudgetDecision> {
-    const budget = key.budget;
-    if (!budget) return { ok: true, reservation: NOOP };
+  reserve(budgets: readonly ScopedBudget[], maxMicro: number): BudgetDecision | Promise<BudgetDecision> {
+    const first = budgets[0];
+    if (first === undefined) return { ok: true, reservation: NOOP };
+    if (budgets.length === 1) return this.#reserveOne(first, maxMicro);
+    const taken: Reservation[] = [];
+    for (let i = 0; i < budgets.length; i++) {
+      const d = this.#reserveOne(budgets[i] as ScopedBudget, maxMicro);
+      if (d instanceof Promise) return this.#reserveRest(budgets, i, d, taken, maxMicro);
+      if (!d.ok) return release(taken, d);
+      taken.push(d.reservation);
+    }
+    return { ok: true, reservation: combined(taken) };
+  }
+
+  async #reserveRest(
+    budgets: readonly ScopedBudget[],
+    from: number,
+    pending: Promise<BudgetDecision>,
+    taken: Reservation[],
+    maxMicro: number,
+  ): Promise<BudgetDecision> {
+    let d = await pending;
+    for (let i = from; ; ) {
+      if (!d.ok) return release(taken, d);
+      taken.push(d.reservation);
+      if (++i >= budgets.length) break;
+      const next = this.#reserveOne(budgets[i] as ScopedBudget, maxMicro);
+      d = next instanceof Promise ? await next : next;
+    }
+    return { ok: true, reservation: combined(taken) };
+  }
+
+  #reserveOne(budget: ScopedBudget, maxMicro: number): BudgetDecision | Promise<BudgetDecision> {
     const now = this.#now();
-    const c = this.#counter(key.id, budget.period, now);
+    const c = this.#counter(budget.scope, budget.period, now);
     c.lastUsed = now;
-    const t = this.#terms(key, c);
+    const t = this.#terms(budget, c);
     c.block = t.block;
     const r = Math.max(0, Math.ceil(maxMicro));
     // Nothing to reserve (no known price): admitted while the budget is not spent.
@@ -271,11 +330,10 @@ export class BudgetLedger {
     return Math.max(c.fleet, t.floor) - c.allowance;
   }
 
-  #terms(key: SnapshotKey, c: PeriodCounter): Terms {
-    const b = key.budget;
-    const limit = b ? usdToMicro(b.limitUsd) : 0;
-    const floor = b?.spentUsd !== undefined && b.spentPeriod === c.pid ? usdToMicro(b.spentUsd) : 0;
-    return { limit, floor, block: Math.max(1, Math.floor(limit * 0.05)) };
+  #terms(b: ScopedBudget, c: PeriodCounter): Terms {
+    const limit = usdToMicro(b.limitUsd);
+    const floor = b.spentUsd !== undefined && b.spentPeriod === c.pid ? usdToMicro(b.spentUsd) : 0;
+    return { limit, floor, block: Math.max(1, Math.floor(limit * 0.05)), scope: b.scope, label: b.label };
   }
 
   #refuse(c: PeriodCounter, t: Terms, reason: 'spent' | 'contention'): BudgetDecision {
@@ -291,6 +349,8 @@ export class BudgetLedger {
           : c.period === 'lifetime'
             ? null
             : Math.max(1, Math.ceil((c.end - this.#now()) / 1000)),
+      scope: t.scope,
+      label: t.label,
     };
   }
 
@@ -315,22 +375,26 @@ export class BudgetLedger {
     };
   }
 
-  #counter(keyId: string, period: BudgetPeriod, now: number): PeriodCounter {
-    const c = this.#current.get(keyId);
+  #counter(scope: string, period: BudgetPeriod, now: number): PeriodCounter {
+    const c = this.#current.get(scope);
     if (c && c.period === period && now >= c.start && now < c.end) return c;
     const start = periodStart(period, now);
-    const fresh = new PeriodCounter(keyId, period, periodId(period, now), start, periodEnd(period, now));
-    this.#current.set(keyId, fresh);
+    const fresh = new PeriodCounter(scope, period, periodId(period, now), start, periodEnd(period, now));
+    this.#current.set(scope, fresh);
     this.#counters.add(fresh);
     return fresh;
   }
 
-  /** Micro-USD this gateway knows the key's current period has used (tests, diagnostics). */
+  /** Micro-USD this gateway knows the key's own budget has used this period (tests, diagnostics). */
   usedMicro(key: SnapshotKey): number {
-    const budget = key.budget;
-    if (!budget) return 0;
-    const c = this.#counter(key.id, budget.period, this.#now());
-    return this.#used(c, this.#terms(key, c));
+    const budget = keyBudget(key);
+    return budget ? this.usedMicroOf(budget) : 0;
+  }
+
+  /** Micro-USD this gateway knows a scope's current period has used. */
+  usedMicroOf(budget: ScopedBudget): number {
+    const c = this.#counter(budget.scope, budget.period, this.#now());
+    return this.#used(c, this.#terms(budget, c));
   }
 
   /** One exchange with Redis: give back idle allowances, send debts, read totals. Single-flight. */
@@ -365,7 +429,7 @@ export class BudgetLedger {
     const undo: ((() => void) | undefined)[] = [];
     for (const c of this.#counters) {
       if (c.granting) continue;
-      const current = this.#current.get(c.keyId) === c;
+      const current = this.#current.get(c.scope) === c;
       const over = now >= c.end || !current;
       const idle = now - c.lastUsed >= IDLE_GIVE_BACK_MS;
       if (
@@ -375,7 +439,7 @@ export class BudgetLedger {
         (over || now - c.lastUsed > 600_000)
       ) {
         this.#counters.delete(c);
-        if (current) this.#current.delete(c.keyId);
+        if (current) this.#current.delete(c.scope);
         continue;
       }
       let delta = 0;
@@ -448,3 +512,19 @@ export class BudgetLedger {
 }
 
 const NOOP: Reservation = { reservedMicro: 0, settle: () => {} };
+
+/** Gives back what a refused request reserved in the scopes that had admitted it. */
+function release(taken: Reservation[], refusal: BudgetDecision): BudgetDecision {
+  for (const r of taken) r.settle(0);
+  return refusal;
+}
+
+function combined(taken: Reservation[]): Reservation {
+  if (taken.length === 1) return taken[0] as Reservation;
+  return {
+    reservedMicro: Math.max(0, ...taken.map((r) => r.reservedMicro)),
+    settle: (cost: number) => {
+      for (const r of taken) r.settle(cost);
+    },
+  };
+}

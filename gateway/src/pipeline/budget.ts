@@ -45,27 +45,28 @@ export function maxCostMicro(
 const usd = (micro: number) => `$${(micro / MICRO_USD).toFixed(6).replace(/\.?0+$/, '')}`;
 
 /**
- * Reserves the request's maximum cost against its key's budget (from memory; see budget/ledger.ts),
- * or answers 429 `budget_exceeded` with `Retry-After` = seconds to the period's end (none for lifetime
- * budgets). The meter settles the reservation with the real cost when the request finishes.
+ * Reserves the request's maximum cost against every budget of its key's effective policy (the key's,
+ * its owner's, each of the owner's groups'; from memory, see budget/ledger.ts), or answers 429
+ * `budget_exceeded` with `Retry-After` = seconds to the period's end (none for lifetime budgets). The
+ * meter settles the reservation with the real cost when the request finishes.
  */
 export const budget =
   (ledger: BudgetLedger, metrics: GatewayMetrics, op: Operation | null): Stage =>
   async (c, next) => {
-    const key = c.get('key').key;
-    if (key.budget === null) return next();
+    const budgets = c.get('key').policy().budgets;
+    if (budgets.length === 0) return next();
     const target = c.get('target') as Target | undefined;
     const body = c.get('body') ?? null;
     const bytes = body?.bytes ?? c.get('rawBody')?.byteLength ?? 0;
-    let decision = ledger.reserve(key, maxCostMicro(target?.model ?? null, body, bytes, op));
+    let decision = ledger.reserve(budgets, maxCostMicro(target?.model ?? null, body, bytes, op));
     if (decision instanceof Promise) decision = await decision;
     if (!decision.ok) {
       metrics.budgetRefused.inc({ reason: decision.reason });
-      const { period } = decision;
+      const { period, label } = decision;
       const message =
         decision.reason === 'spent'
-          ? `Budget exceeded: this key has used ${usd(decision.usedMicro)} of its ${period} budget of ${usd(decision.limitMicro)}`
-          : `Budget exceeded: this key's ${period} budget of ${usd(decision.limitMicro)} is nearly used up across the gateways; retry shortly`;
+          ? `Budget exceeded: ${label} has used ${usd(decision.usedMicro)} of its ${period} budget of ${usd(decision.limitMicro)}`
+          : `Budget exceeded: the ${period} budget of ${label} (${usd(decision.limitMicro)}) is nearly used up across the gateways; retry shortly`;
       return errorResponse(
         c,
         'budget_exceeded',

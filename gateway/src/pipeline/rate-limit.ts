@@ -11,11 +11,16 @@ const MESSAGES: Record<LimitName, string> = {
   concurrency: 'Rate limit exceeded: concurrent requests',
 };
 
-/** Admits the request against the key's limits from local counters (no network on this path). */
+/**
+ * Admits the request against the key's effective limits (the strictest of the key's, its owner's and
+ * the owner's groups') from local counters (no network on this path). The counters are the key's:
+ * a user or group limit applies to each of their keys separately, not to their keys together.
+ */
 export const rateLimit =
   (limiter: RateLimiter, metrics: GatewayMetrics): Stage =>
   async (c, next) => {
-    const decision = limiter.check(c.var.key.key);
+    const entry = c.var.key;
+    const decision = limiter.check(entry.key, entry.policy().limits);
     if (!decision.ok) {
       metrics.rateLimited.inc({ limit: decision.limit });
       return errorResponse(c, 'rate_limit_exceeded', MESSAGES[decision.limit], decision.headers);

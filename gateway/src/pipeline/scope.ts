@@ -22,8 +22,10 @@ function resolveModel(c: GatewayContext, store: SnapshotStore, slug: string) {
       ok: false as const,
       response: errorResponse(c, 'model_not_found', `The model ${quote(slug)} does not exist`),
     };
-  const allowedModels = c.var.key.key.allowedModels;
-  if (allowedModels.length > 0 && !allowedModels.includes(slug))
+  // The effective models: the owner's role and grants (and their groups'), narrowed by the key's
+  // allowedModels (shared/policy.ts), cached on the key entry.
+  const models = c.var.key.policy().models;
+  if (models !== null && !models.has(slug))
     return {
       ok: false as const,
       response: errorResponse(c, 'model_not_allowed', `This API key may not use the model ${quote(slug)}`),
@@ -96,7 +98,8 @@ export const passthroughScope =
       c.set('target', { provider, credential: resolved.credential, model: resolved.model });
       return next();
     }
-    if (c.var.key.key.allowedModels.length > 0)
+    // Restricted to some models (by the key, or by grants): no generic access to the provider.
+    if (c.var.key.policy().models !== null)
       return errorResponse(c, 'insufficient_scope', 'Insufficient permissions');
     for (const credential of store.credentials.values()) {
       if (credential.credential.provider === provider.id) {

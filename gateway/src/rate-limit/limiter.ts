@@ -1,3 +1,4 @@
+import type { Limits } from '@portcullis/shared/api-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import type { Redis } from 'ioredis';
 
@@ -145,9 +146,13 @@ export class RateLimiter {
     if (this.#timer) clearInterval(this.#timer);
   }
 
-  /** Admits (and counts) one request for the key, or says which limit refuses it. */
-  check(key: SnapshotKey): RateDecision {
-    const l = key.limits;
+  /**
+   * Admits (and counts) one request for the key, or says which limit refuses it. `limits` are the
+   * key's effective limits (see snapshot/people.ts), its own by default. Counters are per key whatever
+   * rule set the value: a user or group limit holds for each of their keys, not for all of them together.
+   */
+  check(key: Pick<SnapshotKey, 'id' | 'limits'>, limits: Limits = key.limits): RateDecision {
+    const l = limits;
     const hasLimit =
       l.requestsPerMinute !== null ||
       l.tokensPerMinute !== null ||

@@ -42,11 +42,13 @@ export const listModels =
   (store: SnapshotStore): Stage =>
   async (c) => {
     const key = c.var.key.key;
+    // The effective models (owner's role and grants, their groups', the key's own narrowing; null = all).
+    const models = c.var.key.policy().models;
     const created = Math.floor(Date.parse(store.generatedAt) / 1000) || 0;
     const data = [];
     for (const model of store.models.values()) {
       if (!model.enabled) continue;
-      if (key.allowedModels.length > 0 && !key.allowedModels.includes(model.slug)) continue;
+      if (models !== null && !models.has(model.slug)) continue;
       const credential = store.credentials.get(model.credentialId);
       if (!credential) continue;
       const provider = credential.credential.provider;

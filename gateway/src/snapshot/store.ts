@@ -9,6 +9,7 @@ import type {
   SnapshotMessage,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
+import { type KeyPolicy, PeopleIndex } from './people.js';
 
 export type SnapshotDelta = Extract<SnapshotMessage, { kind: 'delta' }>;
 export type ApplyResult = 'applied' | 'gap' | 'stale';
@@ -19,10 +20,28 @@ export type ApplyResult = 'applied' | 'gap' | 'stale';
  */
 export class KeyEntry {
   #allow: ((ip: string) => boolean) | undefined;
+  #policy: KeyPolicy | undefined;
+  #policyStamp = -1;
   readonly expiresAtMs: number | null;
-  constructor(readonly key: SnapshotKey) {
+  constructor(
+    readonly key: SnapshotKey,
+    private readonly people: PeopleIndex = new PeopleIndex(),
+  ) {
     const t = key.expiresAt ? Date.parse(key.expiresAt) : Number.NaN;
     this.expiresAtMs = key.expiresAt ? (Number.isNaN(t) ? 0 : t) : null;
+  }
+  /**
+   * The key's effective policy (shared/policy.ts): the strictest limits of the key, its owner and the
+   * owner's groups, the models it may use, every budget that applies. Cached; recomputed only when the
+   * owner's stamp moved (their policy, a group of theirs or the settings changed), never per request.
+   */
+  policy(): KeyPolicy {
+    const stamp = this.people.stamp(this.key.ownerId);
+    if (this.#policy === undefined || stamp !== this.#policyStamp) {
+      this.#policy = this.people.policyOf(this.key);
+      this.#policyStamp = stamp;
+    }
+    return this.#policy;
   }
   /** Null when the key has no allowlist. An entry that does not parse denies everything (fail closed). */
   get allow(): ((ip: string) => boolean) | null {
@@ -124,6 +143,8 @@ export class SnapshotStore {
   /** MCP servers by name (`/mcp/:name`). */
   readonly mcpServers = new Map<string, McpServerEntry>();
   readonly #mcpNameById = new Map<string, string>();
+  /** Members, groups and settings (people's policy), for the keys' effective policies. */
+  readonly people = new PeopleIndex();
   readonly #listeners = new Set<() => void>();
 
   get orgId(): string | null {
@@ -176,6 +197,7 @@ export class SnapshotStore {
     this.credentials.clear();
     this.mcpServers.clear();
     this.#mcpNameById.clear();
+    this.people.reset(snapshot.people);
     for (const k of snapshot.keys) this.#upsertKey(k);
     for (const c of snapshot.credentials) this.#upsertCredential(c);
     for (const m of snapshot.models) this.#upsertModel(m);
@@ -211,6 +233,7 @@ export class SnapshotStore {
       credentials: [...this.credentials.values()].map((e) => e.credential),
       models: [...this.models.values()],
       mcpServers: [...this.mcpServers.values()].map((e) => e.server),
+      ...(this.people.present ? { people: this.people.toSnapshot() } : {}),
     };
   }
 
@@ -254,13 +277,28 @@ export class SnapshotStore {
         this.#mcpNameById.delete(change.id);
         return;
       }
+      case 'upsert_user_policy':
+        this.people.upsertUser(change.value);
+        return;
+      case 'delete_user_policy':
+        this.people.deleteUser(change.id);
+        return;
+      case 'upsert_group':
+        this.people.upsertGroup(change.value);
+        return;
+      case 'delete_group':
+        this.people.deleteGroup(change.id);
+        return;
+      case 'org_settings':
+        this.people.setSettings(change.value);
+        return;
     }
   }
 
   #upsertKey(key: SnapshotKey): void {
     const previous = this.#keyIdById.get(key.id);
     if (previous !== undefined && previous !== key.keyId) this.keys.delete(previous);
-    this.keys.set(key.keyId, new KeyEntry(key));
+    this.keys.set(key.keyId, new KeyEntry(key, this.people));
     this.#keyIdById.set(key.id, key.keyId);
   }
 

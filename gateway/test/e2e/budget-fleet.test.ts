@@ -130,8 +130,10 @@ describe('budgets across two gateways', () => {
     // Stated worst case (budget/ledger.ts): no overshoot from concurrency; here every reservation
     // covers its cost (max_tokens = the answer's length, bytes / 4 ≥ the prompt's tokens), so none at all.
     expect(spent).toBeLessThanOrEqual(LIMIT_MICRO);
-    // And the budget was usable: less than one request's cost was left unspent.
-    expect(spent).toBeGreaterThan(LIMIT_MICRO - COST);
+    // And the budget was usable. The stated undershoot (budget/ledger.ts): the half request the limit
+    // leaves, plus at most one request's worth held as the other gateway's unspent allowance (or
+    // refused after waiting for grants under contention) at the moment the burst ran out.
+    expect(spent).toBeGreaterThan(LIMIT_MICRO - 2 * COST);
     const contention =
       (await metric(0, 'portcullis_gateway_budget_refused_total{reason="contention"}')) +
       (await metric(1, 'portcullis_gateway_budget_refused_total{reason="contention"}'));
@@ -163,7 +165,7 @@ describe('budgets across two gateways', () => {
     const billed = events.reduce((s, e) => s + Math.round(e.costUsd * 1e6), 0);
     expect(billed).toBe(spent);
     // The fleet counter holds the settled spend (no reservation is left once every call finished).
-    const counter = `portcullis:budget:{${keyIds.budgeted}}:${periodId('monthly', Date.now())}`;
+    const counter = `portcullis:budget:{key:${keyIds.budgeted}}:${periodId('monthly', Date.now())}`;
     await eventually(async () => Number(await redis.get(counter)) === spent);
   }, 60_000);
 

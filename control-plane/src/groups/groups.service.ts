@@ -1,0 +1,293 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { PolicyBudget, PolicyLimits } from '@portcullis/shared/policy';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { toPage } from '../common/keyset';
+import type { PageQuery } from '../common/list-query';
+import type { Page } from '../common/pagination';
+import { decodeCursor } from '../common/pagination';
+import { isUniqueViolation } from '../common/pg-errors';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
+import { recordSnapshotChange } from '../snapshots/snapshots.service';
+
+export interface GroupView {
+  id: string;
+  name: string;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GroupDetailView extends GroupView {
+  members: { id: string; name: string; email: string; role: 'admin' | 'member'; addedAt: string }[];
+  grants: string[];
+  limits: PolicyLimits;
+}
+
+interface GroupRow {
+  id: string;
+  name: string;
+  member_count: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const SELECT = `SELECT gr.id, gr.name, gr.created_at, gr.updated_at,
+    (SELECT count(*) FROM group_members gm WHERE gm.group_id = gr.id) AS member_count
+  FROM groups gr`;
+
+const toView = (r: GroupRow): GroupView => ({
+  id: r.id,
+  name: r.name,
+  memberCount: Number(r.member_count),
+  createdAt: new Date(r.created_at).toISOString(),
+  updatedAt: new Date(r.updated_at).toISOString(),
+});
+
+const nameTaken = (name: string) =>
+  new DomainError('conflict', `A group named "${name}" already exists`, [
+    { field: 'name', message: 'is already used by another group' },
+  ]);
+
+const isGroupCursor = (v: unknown): v is { v: string; i: string } => {
+  const c = v as { v?: unknown; i?: unknown } | null;
+  return typeof c === 'object' && c !== null && typeof c.v === 'string' && c.v.length <= 400 && isUuid(c.i);
+};
+
+/**
+ * Groups of an organization's members. A group carries grants, limits and budgets (see PolicyService)
+ * that apply to every key of every member. Admins manage groups; members see the groups they are in.
+ */
+@Injectable()
+export class GroupsService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(caller: OrgCaller, q: PageQuery): Promise<Page<GroupView>> {
+    const params: unknown[] = [caller.org.orgId];
+    const where = ['gr.org_id = $1'];
+    if (caller.org.role !== 'admin') {
+      params.push(caller.actor.userId);
+      where.push(
+        `EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id AND gm.user_id = $${params.length})`,
+      );
+    }
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor, isGroupCursor);
+      params.push(c.v, c.i);
+      where.push(`(lower(gr.name), gr.id) > ($${params.length - 1}, $${params.length}::uuid)`);
+    }
+    params.push(q.limit + 1);
+    const rows: GroupRow[] = await this.db.query(
+      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY lower(gr.name), gr.id LIMIT $${params.length}`,
+      params,
+    );
+    return toPage(rows, q.limit, toView, (r) => ({ v: r.name.toLowerCase(), i: r.id }));
+  }
+
+  async get(caller: OrgCaller, id: string): Promise<GroupDetailView> {
+    const em = this.db.manager;
+    const group = await this.find(em, caller, id);
+    if (caller.org.role !== 'admin') {
+      const mine: unknown[] = await em.query(
+        'SELECT 1 FROM group_members WHERE group_id = $1 AND org_id = $2 AND user_id = $3',
+        [id, caller.org.orgId, caller.actor.userId],
+      );
+      if (mine.length === 0)
+        throw new DomainError('forbidden', 'Only organization admins may read groups they are not in');
+    }
+    return this.detail(em, group);
+  }
+
+  async create(caller: OrgCaller, name: string): Promise<GroupDetailView> {
+    try {
+      return await this.db.transaction(async (em) => {
+        const rows: { id: string }[] = await em.query(
+          'INSERT INTO groups (org_id, name, created_by) VALUES ($1, $2, $3) RETURNING id',
+          [caller.org.orgId, name, caller.actor.userId],
+        );
+        const view = await this.detail(em, await this.find(em, caller, rows[0]?.id ?? ''));
+        await this.record(em, caller, 'group.created', view.id, null, { name });
+        return view;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'groups_org_name_key')) throw nameTaken(name);
+      throw err;
+    }
+  }
+
+  async rename(caller: OrgCaller, id: string, name: string): Promise<GroupDetailView> {
+    try {
+      return await this.db.transaction(async (em) => {
+        const before = await this.find(em, caller, id, true);
+        await em.query(
+          `UPDATE groups SET name = $2, updated_at = date_trunc('milliseconds', now()) WHERE id = $1`,
+          [id, name],
+        );
+        await this.record(em, caller, 'group.updated', id, { name: before.name }, { name });
+        return this.detail(em, await this.find(em, caller, id));
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'groups_org_name_key')) throw nameTaken(name);
+      throw err;
+    }
+  }
+
+  /** Deleting a group drops its memberships and grants; its members keep everything else. */
+  async remove(caller: OrgCaller, id: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const before = await this.find(em, caller, id, true);
+      const members: { user_id: string }[] = await em.query(
+        'SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id',
+        [id],
+      );
+      await em.query('DELETE FROM groups WHERE id = $1', [id]);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'group.deleted',
+        targetType: 'group',
+        targetId: id,
+        before: { name: before.name, members: members.map((m) => m.user_id) },
+        after: null,
+      });
+      await recordSnapshotChange(em, caller.org.orgId, [
+        { op: 'delete_group', id },
+        ...(await userPolicyChanges(
+          em,
+          caller.org.orgId,
+          members.map((m) => m.user_id),
+        )),
+      ]);
+    });
+  }
+
+  async addMember(caller: OrgCaller, id: string, userId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await this.find(em, caller, id, true);
+      await this.assertMember(em, caller.org.orgId, userId);
+      const rows: unknown[] = await em.query(
+        `INSERT INTO group_members (group_id, org_id, user_id) VALUES ($1, $2, $3)
+         ON CONFLICT DO NOTHING RETURNING 1`,
+        [id, caller.org.orgId, userId],
+      );
+      if (rows.length === 0) return; // already a member: nothing changes
+      await this.memberChanged(em, caller, 'group.member_added', id, userId);
+    });
+  }
+
+  async removeMember(caller: OrgCaller, id: string, userId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      await this.find(em, caller, id, true);
+      if (!isUuid(userId)) throw DomainError.notFound('Group member');
+      const rows: unknown[] = await em.query(
+        `WITH d AS (DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 RETURNING 1) SELECT * FROM d`,
+        [id, userId],
+      );
+      if (rows.length === 0) throw DomainError.notFound('Group member');
+      await this.memberChanged(em, caller, 'group.member_removed', id, userId);
+    });
+  }
+
+  private async memberChanged(
+    em: EntityManager,
+    caller: OrgCaller,
+    action: string,
+    groupId: string,
+    userId: string,
+  ): Promise<void> {
+    await this.audit.append(em, {
+      orgId: caller.org.orgId,
+      actor: caller.actor,
+      action,
+      targetType: 'group',
+      targetId: groupId,
+      before: null,
+      after: { userId },
+    });
+    // The member's group ids changed; the group itself did not.
+    await recordSnapshotChange(em, caller.org.orgId, await userPolicyChanges(em, caller.org.orgId, [userId]));
+  }
+
+  private async assertMember(em: EntityManager, orgId: string, userId: string): Promise<void> {
+    if (!isUuid(userId)) throw DomainError.notFound('User');
+    const rows: unknown[] = await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
+      orgId,
+      userId,
+    ]);
+    if (rows.length === 0) throw DomainError.notFound('User');
+  }
+
+  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<GroupRow> {
+    if (!isUuid(id)) throw DomainError.notFound('Group');
+    const rows: GroupRow[] = await em.query(
+      lock
+        ? `SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
+            WHERE gr.org_id = $1 AND gr.id = $2 FOR UPDATE`
+        : `${SELECT} WHERE gr.org_id = $1 AND gr.id = $2`,
+      [caller.org.orgId, id],
+    );
+    const row = rows[0];
+    if (!row) throw DomainError.notFound('Group');
+    return row;
+  }
+
+  private async detail(em: EntityManager, group: GroupRow): Promise<GroupDetailView> {
+    const members: { id: string; name: string; email: string; role: 'admin' | 'member'; added_at: Date }[] =
+      await em.query(
+        `SELECT u.id, u.name, u.email, m.role, gm.created_at AS added_at
+           FROM group_members gm
+           JOIN memberships m ON m.org_id = gm.org_id AND m.user_id = gm.user_id
+           JOIN users u ON u.id = gm.user_id
+          WHERE gm.group_id = $1 ORDER BY lower(u.name), u.id`,
+        [group.id],
+      );
+    const grants: { model: string }[] = await em.query(
+      'SELECT model FROM group_model_grants WHERE group_id = $1 ORDER BY model',
+      [group.id],
+    );
+    const policy: { limits: Record<string, number | null>; budgets: PolicyBudget[] }[] = await em.query(
+      'SELECT limits, budgets FROM groups WHERE id = $1',
+      [group.id],
+    );
+    return {
+      ...toView({ ...group, member_count: String(members.length) }),
+      members: members.map((m) => ({
+        id: m.id,
+        name: m.name,
+        email: m.email,
+        role: m.role,
+        addedAt: new Date(m.added_at).toISOString(),
+      })),
+      grants: grants.map((g) => g.model),
+      limits: { ...limitsOf(policy[0]?.limits ?? null), budgets: policy[0]?.budgets ?? [] },
+    };
+  }
+
+  /** One audit record and the group's snapshot change, in the change's transaction. */
+  private async record(
+    em: EntityManager,
+    caller: OrgCaller,
+    action: string,
+    id: string,
+    before: unknown,
+    after: unknown,
+  ): Promise<void> {
+    await this.audit.append(em, {
+      orgId: caller.org.orgId,
+      actor: caller.actor,
+      action,
+      targetType: 'group',
+      targetId: id,
+      before,
+      after,
+    });
+    await recordSnapshotChange(em, caller.org.orgId, [await groupChange(em, caller.org.orgId, id)]);
+  }
+}

@@ -1,0 +1,130 @@
+import { LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
+import type { OrgRole, PolicyBudget } from '@portcullis/shared/policy';
+import type {
+  SnapshotChange,
+  SnapshotGroup,
+  SnapshotPeople,
+  SnapshotUserPolicy,
+} from '@portcullis/shared/snapshot';
+import type { EntityManager } from 'typeorm';
+
+/**
+ * People's policy → snapshot (full and deltas): members with role, grants, limits, budgets and group
+ * ids; groups with grants, limits and budgets; the organization's settings. Built here only, so the
+ * full snapshot and a delta give a gateway the same shape.
+ */
+
+export const limitsOf = (raw: { [F in keyof Limits]?: number | null } | null): Limits =>
+  Object.fromEntries(LIMIT_FIELDS.map((f) => [f, raw?.[f] ?? null])) as unknown as Limits;
+
+const budgetsOf = (raw: PolicyBudget[] | null): PolicyBudget[] =>
+  (raw ?? []).map((b) => ({ limitUsd: b.limitUsd, period: b.period, alertThresholds: b.alertThresholds }));
+
+interface UserRow {
+  id: string;
+  name: string;
+  email: string;
+  role: OrgRole;
+  limits: Record<string, number | null> | null;
+  budgets: PolicyBudget[] | null;
+  grants: string[];
+  group_ids: string[];
+}
+
+interface GroupRow {
+  id: string;
+  name: string;
+  limits: Record<string, number | null>;
+  budgets: PolicyBudget[];
+  grants: string[];
+}
+
+async function userRows(em: EntityManager, orgId: string, userIds: string[] | null): Promise<UserRow[]> {
+  return em.query(
+    `SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets,
+        coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
+                   WHERE g.org_id = m.org_id AND g.user_id = m.user_id), '{}') AS grants,
+        coalesce((SELECT array_agg(gm.group_id ORDER BY gm.group_id) FROM group_members gm
+                   WHERE gm.org_id = m.org_id AND gm.user_id = m.user_id), '{}') AS group_ids
+       FROM memberships m
+       JOIN users u ON u.id = m.user_id
+       LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
+      WHERE m.org_id = $1 ${userIds ? 'AND m.user_id = ANY($2::uuid[])' : ''}`,
+    userIds ? [orgId, userIds] : [orgId],
+  );
+}
+
+async function groupRows(em: EntityManager, orgId: string, groupIds: string[] | null): Promise<GroupRow[]> {
+  return em.query(
+    `SELECT gr.id, gr.name, gr.limits, gr.budgets,
+        coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
+                   WHERE g.group_id = gr.id), '{}') AS grants
+       FROM groups gr
+      WHERE gr.org_id = $1 ${groupIds ? 'AND gr.id = ANY($2::uuid[])' : ''}`,
+    groupIds ? [orgId, groupIds] : [orgId],
+  );
+}
+
+const toUser = (r: UserRow): SnapshotUserPolicy => ({
+  id: r.id,
+  name: r.name || r.email,
+  role: r.role,
+  grants: r.grants,
+  limits: limitsOf(r.limits),
+  budgets: budgetsOf(r.budgets),
+  groupIds: r.group_ids,
+});
+
+const toGroup = (r: GroupRow): SnapshotGroup => ({
+  id: r.id,
+  name: r.name,
+  grants: r.grants,
+  limits: limitsOf(r.limits),
+  budgets: budgetsOf(r.budgets),
+});
+
+export async function orgSettings(em: EntityManager, orgId: string): Promise<SnapshotPeople['settings']> {
+  const rows: { model_access_without_grants: 'none' | 'all' }[] = await em.query(
+    'SELECT model_access_without_grants FROM org_settings WHERE org_id = $1',
+    [orgId],
+  );
+  return { modelAccessWithoutGrants: rows[0]?.model_access_without_grants ?? 'none' };
+}
+
+/** The whole people section (full snapshot; call inside its REPEATABLE READ transaction). */
+export async function snapshotPeople(em: EntityManager, orgId: string): Promise<SnapshotPeople> {
+  const [settings, users, groups] = [
+    await orgSettings(em, orgId),
+    await userRows(em, orgId, null),
+    await groupRows(em, orgId, null),
+  ];
+  return { settings, users: users.map(toUser), groups: groups.map(toGroup) };
+}
+
+/** Members' policies as they are now (deltas); users no longer members come back as deletions. */
+export async function userPolicyChanges(
+  em: EntityManager,
+  orgId: string,
+  userIds: string[],
+): Promise<SnapshotChange[]> {
+  if (userIds.length === 0) return [];
+  const rows = await userRows(em, orgId, userIds);
+  const found = new Map(rows.map((r) => [r.id, r]));
+  return userIds.map((id): SnapshotChange => {
+    const r = found.get(id);
+    return r ? { op: 'upsert_user_policy', value: toUser(r) } : { op: 'delete_user_policy', id };
+  });
+}
+
+export async function groupChange(
+  em: EntityManager,
+  orgId: string,
+  groupId: string,
+): Promise<SnapshotChange> {
+  const [r] = await groupRows(em, orgId, [groupId]);
+  return r ? { op: 'upsert_group', value: toGroup(r) } : { op: 'delete_group', id: groupId };
+}
+
+export async function settingsChange(em: EntityManager, orgId: string): Promise<SnapshotChange> {
+  return { op: 'org_settings', value: await orgSettings(em, orgId) };
+}

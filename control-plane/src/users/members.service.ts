@@ -1,0 +1,390 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { ApiKey } from '@portcullis/shared/api-keys';
+import type { MemberStatus, Role, UpdateMemberInput } from '@portcullis/shared/auth';
+import { displayPrefix } from '@portcullis/shared/keys';
+import type { SnapshotChange } from '@portcullis/shared/snapshot';
+import { DataSource, type EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { DomainError } from '../common/errors/domain-error';
+import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
+import type { OrgCaller } from '../common/request-context';
+import { isUuid } from '../common/uuid';
+import { KeysService } from '../keys/keys.service';
+import { PolicyService, type UserPolicyView } from '../policy/policy.service';
+import { snapshotKeys } from '../snapshots/snapshot-builder';
+import { SnapshotsService } from '../snapshots/snapshots.service';
+import type { UsageSums } from '../usage/usage.dto';
+import { UsageService } from '../usage/usage.service';
+
+/**
+ * One row of `GET /orgs/:org/users`. Members have their user id; a pending invitation has the
+ * invitation's id, a null name, and `invitation` set (members have `invitation: null`).
+ */
+export interface MemberRow {
+  id: string;
+  name: string | null;
+  email: string;
+  role: Role;
+  status: MemberStatus;
+  createdAt: string;
+  /** Extension: when the member joined this organization (null for invitations). */
+  joinedAt: string | null;
+  /** Extension: the pending invitation behind an `invited` row. */
+  invitation: {
+    expiresAt: string;
+    expired: boolean;
+    mailStatus: 'queued' | 'sent' | 'failed' | null;
+  } | null;
+}
+
+/** A member of the organization (never an invitation). */
+export interface Member extends MemberRow {
+  name: string;
+  status: 'active' | 'suspended';
+  invitation: null;
+}
+
+export interface MemberDetail extends Member, UserPolicyView {
+  /** The member's keys in this organization, as the keys API returns them (first page, newest first). */
+  keys: Page<ApiKey>;
+  /** Totals of the last 30 days (from the usage rollups). */
+  usage: { from: string; to: string; totals: UsageSums };
+}
+
+interface MemberSqlRow {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  status: MemberStatus;
+  created_at: Date;
+  joined_at: Date | null;
+  expires_at: Date | null;
+  mail_status: 'queued' | 'sent' | 'failed' | null;
+}
+
+/**
+ * Members and pending invitations as one relation (`$1` is the organization). An account disabled
+ * everywhere (users.status) shows as suspended too; an invitation for an email that is already a
+ * member is not listed (it cannot be accepted into a second membership).
+ */
+const PEOPLE_SQL = `
+  SELECT u.id, u.email, u.name, m.role,
+         CASE WHEN m.status = 'active' AND u.status = 'active' THEN 'active' ELSE 'suspended' END AS status,
+         u.created_at, m.created_at AS joined_at, NULL::timestamptz AS expires_at, NULL::text AS mail_status
+    FROM memberships m JOIN users u ON u.id = m.user_id
+   WHERE m.org_id = $1
+  UNION ALL
+  SELECT i.id, i.email, NULL, i.role, 'invited', i.created_at, NULL, i.expires_at, i.mail_status
+    FROM invitations i
+   WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+     AND NOT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+                      WHERE m.org_id = i.org_id AND u.email = i.email)`;
+
+const toRow = (r: MemberSqlRow, now = Date.now()): MemberRow => ({
+  id: r.id,
+  name: r.name,
+  email: r.email,
+  role: r.role,
+  status: r.status,
+  createdAt: new Date(r.created_at).toISOString(),
+  joinedAt: r.joined_at ? new Date(r.joined_at).toISOString() : null,
+  invitation: r.expires_at
+    ? {
+        expiresAt: new Date(r.expires_at).toISOString(),
+        expired: new Date(r.expires_at).getTime() <= now,
+        mailStatus: r.mail_status,
+      }
+    : null,
+});
+
+const isEmailCursor = (v: unknown): v is { e: string; i: string } =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as { e: unknown }).e === 'string' &&
+  isUuid((v as { i: unknown }).i);
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+interface LockedMembership {
+  user_id: string;
+  role: Role;
+  status: 'active' | 'suspended';
+}
+
+/**
+ * People in one organization: the users list (members and pending invitations), a member's detail,
+ * role and name changes, suspension and removal. Every change is audited, and every change that
+ * gateways must see (a suspension, a removal) moves the snapshot in the same transaction.
+ */
+@Injectable()
+export class MembersService {
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly audit: AuditService,
+    private readonly snapshots: SnapshotsService,
+    private readonly keys: KeysService,
+    private readonly usage: UsageService,
+    private readonly policy: PolicyService,
+  ) {}
+
+  /** Members and pending invitations, ordered by email, searchable by name or email. */
+  async list(
+    orgId: string,
+    q: { search?: string; status?: MemberStatus; limit: number; cursor?: string },
+  ): Promise<Page<MemberRow>> {
+    const params: unknown[] = [orgId];
+    const param = (v: unknown) => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const where: string[] = [];
+    if (q.search) {
+      const p = param(`%${escapeLike(q.search)}%`);
+      where.push(`(p.email ILIKE ${p} OR p.name ILIKE ${p})`);
+    }
+    if (q.status) where.push(`p.status = ${param(q.status)}`);
+    if (q.cursor) {
+      const c = decodeCursor(q.cursor, isEmailCursor);
+      where.push(`(p.email, p.id) > (${param(c.e)}, ${param(c.i)}::uuid)`);
+    }
+    const rows: MemberSqlRow[] = await this.db.query(
+      `SELECT * FROM (${PEOPLE_SQL}) p ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY p.email, p.id LIMIT ${param(q.limit + 1)}`,
+      params,
+    );
+    const now = Date.now();
+    const page = rows.slice(0, q.limit).map((r) => toRow(r, now));
+    const last = page[page.length - 1];
+    return {
+      data: page,
+      nextCursor: rows.length > q.limit && last ? encodeCursor({ e: last.email, i: last.id }) : null,
+    };
+  }
+
+  /** A member of the organization (invitations are not members: 404). */
+  async get(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<Member> {
+    if (!isUuid(userId)) throw DomainError.notFound('User');
+    const rows: MemberSqlRow[] = await em.query(
+      `SELECT * FROM (${PEOPLE_SQL}) p WHERE p.id = $2 AND p.status <> 'invited'`,
+      [orgId, userId],
+    );
+    const r = rows[0];
+    if (!r) throw DomainError.notFound('User');
+    return toRow(r) as Member;
+  }
+
+  /** The member with their keys, grants, limits, budgets, groups, effective policy and recent usage. */
+  async detail(caller: OrgCaller, userId: string): Promise<MemberDetail> {
+    const member = await this.get(caller.org.orgId, userId);
+    const keys = await this.keys.list(caller, { ownerId: member.id, sort: 'created', limit: 200 });
+    const policy = await this.policy.userPolicy(this.db.manager, caller.org.orgId, member.id);
+    const report = await this.usage.report(caller, { bucket: 'day', userId: member.id });
+    return {
+      ...member,
+      keys,
+      ...policy,
+      usage: { from: report.from, to: report.to, totals: report.totals },
+    };
+  }
+
+  /**
+   * Role (admins only) and name (admins, or the member themself). A role change applies to the
+   * member's next request: the guard reads the membership on every call.
+   */
+  async update(caller: OrgCaller, userId: string, input: UpdateMemberInput): Promise<Member> {
+    const isAdmin = caller.org.role === 'admin';
+    if (!isAdmin && (input.role !== undefined || userId !== caller.actor.userId)) {
+      throw new DomainError(
+        'forbidden',
+        input.role !== undefined
+          ? 'Only organization admins may change roles'
+          : 'Members may only change their own name',
+      );
+    }
+    return this.db.transaction(async (em) => {
+      const target = await this.lockMember(em, caller.org.orgId, userId);
+      const before = await this.get(caller.org.orgId, userId, em);
+      if (input.role !== undefined && input.role !== target.role) {
+        if (input.role !== 'admin') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'demoted');
+        await em.query('UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2', [
+          caller.org.orgId,
+          userId,
+          input.role,
+        ]);
+      }
+      if (input.name !== undefined && input.name !== before.name) {
+        await em.query('UPDATE users SET name = $2, updated_at = now() WHERE id = $1', [userId, input.name]);
+      }
+      const after = await this.get(caller.org.orgId, userId, em);
+      if (after.role === before.role && after.name === before.name) return after;
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'user.updated',
+        targetType: 'user',
+        targetId: userId,
+        before: { role: before.role, name: before.name },
+        after: { role: after.role, name: after.name },
+      });
+      // Gateways hold each member's role (admins may use every model): send it on.
+      if (after.role !== before.role) {
+        await this.snapshots.changed(em, caller.org.orgId, [
+          await this.policy.userChange(em, caller.org.orgId, userId),
+        ]);
+      }
+      return after;
+    });
+  }
+
+  /** Suspends the membership (idempotent): sessions are refused in this org, keys at every gateway. */
+  suspend(caller: OrgCaller, userId: string): Promise<Member> {
+    return this.setStatus(caller, userId, 'suspended');
+  }
+
+  /** Lifts a suspension (idempotent). Keys come back in exactly the states they had. */
+  reactivate(caller: OrgCaller, userId: string): Promise<Member> {
+    return this.setStatus(caller, userId, 'active');
+  }
+
+  private setStatus(caller: OrgCaller, userId: string, status: 'active' | 'suspended'): Promise<Member> {
+    return this.db.transaction(async (em) => {
+      const target = await this.lockMember(em, caller.org.orgId, userId);
+      if (target.status === status) return this.get(caller.org.orgId, userId, em);
+      if (status === 'suspended') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'suspended');
+      const before = await this.get(caller.org.orgId, userId, em);
+      await em.query(
+        `UPDATE memberships SET status = $3, suspended_at = CASE WHEN $3 = 'suspended' THEN now() END
+          WHERE org_id = $1 AND user_id = $2`,
+        [caller.org.orgId, userId, status],
+      );
+      const after = await this.get(caller.org.orgId, userId, em);
+      const keyIds = await this.publishKeys(em, caller.org.orgId, userId);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
+        targetType: 'user',
+        targetId: userId,
+        before: { status: before.status },
+        after: { status: after.status, keys: keyIds },
+      });
+      return after;
+    });
+  }
+
+  /**
+   * Removes the member from the organization: the membership goes, their keys here are deleted (and
+   * refused at every gateway), their grants, limits, budgets and group memberships are dropped. The
+   * user row, their usage history and the audit trail stay, still attributed to them.
+   */
+  async remove(caller: OrgCaller, userId: string): Promise<void> {
+    await this.db.transaction(async (em) => {
+      const target = await this.lockMember(em, caller.org.orgId, userId);
+      await this.assertNotLastAdmin(em, caller.org.orgId, target, 'removed');
+      const before = await this.get(caller.org.orgId, userId, em);
+      const deleted: { id: string; name: string; key_id: string; status: string }[] = await em.query(
+        `WITH gone AS (
+           UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now()
+            WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL
+            RETURNING id, name, key_id, status
+         ) SELECT id, name, key_id, status FROM gone ORDER BY id`,
+        [caller.org.orgId, userId],
+      );
+      for (const k of deleted) {
+        const view = {
+          id: k.id,
+          name: k.name,
+          prefix: displayPrefix(k.key_id),
+          ownerId: userId,
+          status: k.status,
+        };
+        await this.audit.append(em, {
+          orgId: caller.org.orgId,
+          actor: caller.actor,
+          action: 'key.deleted',
+          targetType: 'api_key',
+          targetId: k.id,
+          before: view,
+          after: null,
+        });
+      }
+      await this.policy.removeUser(em, caller.org.orgId, userId);
+      await em.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [
+        caller.org.orgId,
+        userId,
+      ]);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'user.removed',
+        targetType: 'user',
+        targetId: userId,
+        before,
+        after: { deletedKeys: deleted.map((k) => k.id) },
+      });
+      if (deleted.length > 0) {
+        await this.snapshots.changed(
+          em,
+          caller.org.orgId,
+          deleted.map((k): SnapshotChange => ({ op: 'delete_key', id: k.id })),
+        );
+      }
+    });
+  }
+
+  /** The target's membership, locked for the rest of the transaction (404 when not a member). */
+  private async lockMember(em: EntityManager, orgId: string, userId: string): Promise<LockedMembership> {
+    if (!isUuid(userId)) throw DomainError.notFound('User');
+    // Every admin row is locked too, in one statement and a stable order, so two admins demoting or
+    // removing each other at once cannot both pass the last-admin check.
+    const rows: LockedMembership[] = await em.query(
+      `SELECT user_id, role, status FROM memberships
+        WHERE org_id = $1 AND (user_id = $2 OR role = 'admin') ORDER BY user_id FOR UPDATE`,
+      [orgId, userId],
+    );
+    const target = rows.find((r) => r.user_id === userId);
+    if (!target) throw DomainError.notFound('User');
+    return target;
+  }
+
+  /** 409 when `target` is the organization's only active admin (call after `lockMember`). */
+  private async assertNotLastAdmin(
+    em: EntityManager,
+    orgId: string,
+    target: LockedMembership,
+    what: 'demoted' | 'suspended' | 'removed',
+  ): Promise<void> {
+    if (target.role !== 'admin' || target.status !== 'active') return;
+    const rows: { n: string }[] = await em.query(
+      `SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = $1 AND m.role = 'admin' AND m.status = 'active' AND u.status = 'active'
+          AND m.user_id <> $2`,
+      [orgId, target.user_id],
+    );
+    if (Number(rows[0]?.n ?? 0) === 0) {
+      throw new DomainError(
+        'conflict',
+        `This user is the last admin of the organization and cannot be ${what}: make another member an admin first`,
+      );
+    }
+  }
+
+  /** Sends every live key of the user as gateways must now see it (owner status); returns their ids. */
+  private async publishKeys(em: EntityManager, orgId: string, userId: string): Promise<string[]> {
+    const rows: { id: string }[] = await em.query(
+      'SELECT id FROM api_keys WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY id',
+      [orgId, userId],
+    );
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.id);
+    const keys = await snapshotKeys(em, orgId, ids);
+    await this.snapshots.changed(
+      em,
+      orgId,
+      keys.map((value): SnapshotChange => ({ op: 'upsert_key', value })),
+    );
+    return ids;
+  }
+}

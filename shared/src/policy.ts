@@ -1,0 +1,246 @@
+import { z } from 'zod';
+import {
+  AlertThresholdsSchema,
+  BudgetSchema,
+  LIMIT_FIELDS,
+  type Limits,
+  LimitsSchema,
+  ModelSlugSchema,
+  noControlChars,
+} from './api-keys';
+
+/**
+ * People's policy: groups, model access grants, per-user and per-group limits and budgets, and the one
+ * function that folds a key, its owner and the owner's groups into the policy a gateway enforces
+ * (`effectivePolicy`). The control plane uses it for the detail views, the gateways for enforcement,
+ * so both always agree on which rule wins.
+ */
+
+export type LimitField = (typeof LIMIT_FIELDS)[number];
+
+/** User and group budgets are calendar caps; `lifetime` stays a key-only period. */
+export const POLICY_BUDGET_PERIODS = ['daily', 'weekly', 'monthly'] as const;
+export type PolicyBudgetPeriod = (typeof POLICY_BUDGET_PERIODS)[number];
+
+export const PolicyBudgetSchema = z.strictObject({
+  limitUsd: BudgetSchema.shape.limitUsd,
+  period: z.enum(POLICY_BUDGET_PERIODS),
+  alertThresholds: AlertThresholdsSchema.default([]),
+});
+export type PolicyBudget = z.output<typeof PolicyBudgetSchema>;
+
+/**
+ * `PUT /orgs/:org/{users|groups}/:id/limits`: the whole policy of the subject, replaced. A limit left
+ * out or null means "no limit"; `budgets` left out means none. At most one budget per period.
+ */
+export const PutLimitsSchema = LimitsSchema.extend({
+  budgets: z
+    .array(PolicyBudgetSchema)
+    .max(POLICY_BUDGET_PERIODS.length, `at most ${POLICY_BUDGET_PERIODS.length} budgets`)
+    .superRefine((budgets, ctx) => {
+      const seen = new Set<string>();
+      budgets.forEach((b, i) => {
+        if (seen.has(b.period))
+          ctx.addIssue({ code: 'custom', path: [i, 'period'], message: 'one budget per period' });
+        seen.add(b.period);
+      });
+    })
+    .optional(),
+});
+export type PutLimitsInput = z.output<typeof PutLimitsSchema>;
+
+/** What `GET …/limits` returns and `PUT` stores. */
+export interface PolicyLimits extends Limits {
+  budgets: PolicyBudget[];
+}
+
+export const GROUP_NAME_MAX = 100;
+export const GroupNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(GROUP_NAME_MAX, `must be at most ${GROUP_NAME_MAX} characters`)
+  .refine(noControlChars, 'must not contain control characters');
+export const CreateGroupSchema = z.strictObject({ name: GroupNameSchema });
+export const UpdateGroupSchema = z.strictObject({ name: GroupNameSchema });
+export type CreateGroupInput = z.output<typeof CreateGroupSchema>;
+
+export const CreateGrantSchema = z.strictObject({ model: ModelSlugSchema });
+
+export const MODEL_ACCESS_WITHOUT_GRANTS = ['none', 'all'] as const;
+export type ModelAccessWithoutGrants = (typeof MODEL_ACCESS_WITHOUT_GRANTS)[number];
+export const OrgSettingsSchema = z.object({
+  modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
+});
+export type OrgSettings = z.output<typeof OrgSettingsSchema>;
+export const DEFAULT_ORG_SETTINGS: OrgSettings = { modelAccessWithoutGrants: 'none' };
+export const UpdateOrgSettingsSchema = z
+  .strictObject({ modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS).optional() })
+  .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
+
+/* ---------------------------------------------------------------- effective policy */
+
+export const ORG_ROLES = ['admin', 'member'] as const;
+export type OrgRole = (typeof ORG_ROLES)[number];
+
+/** The rule a value comes from. */
+export interface RuleRef {
+  type: 'key' | 'user' | 'group';
+  id: string;
+  name: string;
+}
+
+export interface PolicyKeyInput {
+  id: string;
+  name: string;
+  limits: Limits;
+  /** The key's own budget (any period, `lifetime` included). */
+  budget: { limitUsd: number; period: string; alertThresholds: number[] } | null;
+  /** Empty = no narrowing. */
+  allowedModels: readonly string[];
+}
+
+export interface PolicySubjectInput {
+  id: string;
+  name: string;
+  grants: readonly string[];
+  limits: Limits;
+  budgets: readonly PolicyBudget[];
+}
+
+export interface PolicyOwnerInput extends PolicySubjectInput {
+  role: OrgRole;
+}
+
+export interface EffectiveLimit {
+  value: number | null;
+  /** The rule that set `value`; null when nothing limits the field. */
+  source: RuleRef | null;
+}
+
+export type ModelAccessBasis =
+  /** The owner is an admin: every model. */
+  | 'admin'
+  /** The owner or one of their groups holds grants: those models. */
+  | 'grants'
+  /** No grants anywhere and the organization says that means every model. */
+  | 'no_grants_all'
+  /** No grants anywhere and the organization says that means no model. */
+  | 'no_grants_none'
+  /** The snapshot carries no people policy (older control plane): the key alone decides. */
+  | 'unknown_owner';
+
+export interface EffectiveModels {
+  /** True when every model of the organization may be used. */
+  all: boolean;
+  /** When `all` is false: the models that may be used, sorted. */
+  allowed: string[];
+  basis: ModelAccessBasis;
+  /** True when the key's `allowedModels` narrowed the set. */
+  narrowedByKey: boolean;
+}
+
+export interface EffectiveBudget {
+  scope: RuleRef;
+  limitUsd: number;
+  period: string;
+  alertThresholds: number[];
+}
+
+export interface EffectivePolicy {
+  limits: Record<LimitField, EffectiveLimit>;
+  models: EffectiveModels;
+  /** Every cap that applies, each its own counter: the key's, the owner's and each group's. */
+  budgets: EffectiveBudget[];
+}
+
+/** The view types the control plane returns (the same shapes, named for the REST contract). */
+export type EffectivePolicyView = EffectivePolicy;
+export type LimitsView = Limits;
+export interface BudgetView extends PolicyBudget {
+  /** Settled spend of the current period, when the control plane counts it for this scope. */
+  spentUsd?: number;
+}
+
+export const NO_LIMITS: Limits = {
+  requestsPerMinute: null,
+  tokensPerMinute: null,
+  inputTokensPerMinute: null,
+  outputTokensPerMinute: null,
+  concurrentRequests: null,
+};
+
+/**
+ * The policy a key is held to: per limit field the strictest (smallest non-null) value across the
+ * key, its owner and every group the owner is in, with the rule that set it (ties go to the first in
+ * that order); the models it may use; and every budget cap that applies.
+ *
+ * `key` null gives a user's own effective policy (the user detail view). `owner` null means the
+ * caller knows nothing of the owner (a snapshot from a control plane older than this policy): only
+ * the key's own rules apply, as they did then.
+ */
+export function effectivePolicy(
+  key: PolicyKeyInput | null,
+  owner: PolicyOwnerInput | null,
+  groups: readonly PolicySubjectInput[],
+  orgSettings: OrgSettings,
+): EffectivePolicy {
+  const rules: { ref: RuleRef; limits: Limits }[] = [];
+  if (key) rules.push({ ref: { type: 'key', id: key.id, name: key.name }, limits: key.limits });
+  if (owner) {
+    rules.push({ ref: { type: 'user', id: owner.id, name: owner.name }, limits: owner.limits });
+    for (const g of groups) rules.push({ ref: { type: 'group', id: g.id, name: g.name }, limits: g.limits });
+  }
+
+  const limits = {} as Record<LimitField, EffectiveLimit>;
+  for (const field of LIMIT_FIELDS) {
+    let best: EffectiveLimit = { value: null, source: null };
+    for (const r of rules) {
+      const v = r.limits[field];
+      if (v !== null && v !== undefined && (best.value === null || v < best.value))
+        best = { value: v, source: r.ref };
+    }
+    limits[field] = best;
+  }
+
+  let models: EffectiveModels;
+  if (!owner) models = { all: true, allowed: [], basis: 'unknown_owner', narrowedByKey: false };
+  else if (owner.role === 'admin') models = { all: true, allowed: [], basis: 'admin', narrowedByKey: false };
+  else {
+    const granted = new Set<string>(owner.grants);
+    for (const g of groups) for (const m of g.grants) granted.add(m);
+    if (granted.size > 0)
+      models = { all: false, allowed: [...granted].sort(), basis: 'grants', narrowedByKey: false };
+    else if (orgSettings.modelAccessWithoutGrants === 'all')
+      models = { all: true, allowed: [], basis: 'no_grants_all', narrowedByKey: false };
+    else models = { all: false, allowed: [], basis: 'no_grants_none', narrowedByKey: false };
+  }
+  if (key && key.allowedModels.length > 0) {
+    const narrowing = new Set(key.allowedModels);
+    const allowed = models.all ? [...narrowing].sort() : models.allowed.filter((m) => narrowing.has(m));
+    models = { all: false, allowed, basis: models.basis, narrowedByKey: true };
+  }
+
+  const budgets: EffectiveBudget[] = [];
+  if (key?.budget)
+    budgets.push({ scope: { type: 'key', id: key.id, name: key.name }, ...copyBudget(key.budget) });
+  if (owner) {
+    for (const b of owner.budgets)
+      budgets.push({ scope: { type: 'user', id: owner.id, name: owner.name }, ...copyBudget(b) });
+    for (const g of groups)
+      for (const b of g.budgets)
+        budgets.push({ scope: { type: 'group', id: g.id, name: g.name }, ...copyBudget(b) });
+  }
+  return { limits, models, budgets };
+}
+
+const copyBudget = (b: { limitUsd: number; period: string; alertThresholds: readonly number[] }) => ({
+  limitUsd: b.limitUsd,
+  period: b.period,
+  alertThresholds: [...b.alertThresholds],
+});
+
+/** True when `policy` lets the key use the model `slug`. */
+export function modelAllowed(models: EffectiveModels, slug: string): boolean {
+  return models.all || models.allowed.includes(slug);
+}

@@ -117,6 +117,13 @@ const PolicyBudgetPart = z.object({
   limitUsd: z.number(),
   period: z.enum(POLICY_BUDGET_PERIODS),
   alertThresholds: z.array(z.number()),
+  /**
+   * Settled spend of the user's keys (a group's: its members' keys) in the period `spentPeriod`, as
+   * the control plane had counted it when it built this part: a floor under the fleet's live counter,
+   * as for key budgets. Absent from older control planes.
+   */
+  spentUsd: z.number().nonnegative().optional(),
+  spentPeriod: z.string().optional(),
 });
 export const SnapshotUserPolicySchema = z.object({
   id: z.uuid(),

@@ -14,6 +14,7 @@ import { Webhooks1764200000000 } from './migrations/1764200000000-Webhooks';
 import { McpServers1764300000000 } from './migrations/1764300000000-McpServers';
 import { Policy1764400000000 } from './migrations/1764400000000-Policy';
 import { People1764500000000 } from './migrations/1764500000000-People';
+import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
 
 export const ENTITIES = [
   Organization,
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   McpServers1764300000000,
   Policy1764400000000,
   People1764500000000,
+  ScopedBudgetAlerts1764600000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PolicyBudget, PolicyLimits } from '@portcullis/shared/policy';
+import type { BudgetView, PolicyBudget, PolicyLimits } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -13,6 +13,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
 import { recordSnapshotChange } from '../snapshots/snapshots.service';
+import { SpendService, scopeKey } from '../usage/spend.service';
 
 export interface GroupView {
   id: string;
@@ -25,7 +26,8 @@ export interface GroupView {
 export interface GroupDetailView extends GroupView {
   members: { id: string; name: string; email: string; role: 'admin' | 'member'; addedAt: string }[];
   grants: string[];
-  limits: PolicyLimits;
+  /** Each budget with `spentUsd`: its current period's settled spend over the members' keys. */
+  limits: PolicyLimits & { budgets: BudgetView[] };
 }
 
 interface GroupRow {
@@ -67,6 +69,7 @@ export class GroupsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly spend: SpendService,
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<GroupView>> {
@@ -252,10 +255,16 @@ export class GroupsService {
       'SELECT model FROM group_model_grants WHERE group_id = $1 ORDER BY model',
       [group.id],
     );
-    const policy: { limits: Record<string, number | null>; budgets: PolicyBudget[] }[] = await em.query(
-      'SELECT limits, budgets FROM groups WHERE id = $1',
-      [group.id],
-    );
+    const policy: { org_id: string; limits: Record<string, number | null>; budgets: PolicyBudget[] }[] =
+      await em.query('SELECT org_id, limits, budgets FROM groups WHERE id = $1', [group.id]);
+    const budgets: PolicyBudget[] = policy[0]?.budgets ?? [];
+    const orgId = policy[0]?.org_id;
+    const spent =
+      budgets.length > 0 && orgId
+        ? ((await this.spend.scopeSpend(orgId, [{ type: 'group', id: group.id }], Date.now(), em)).get(
+            scopeKey({ type: 'group', id: group.id }),
+          ) ?? [])
+        : [];
     return {
       ...toView({ ...group, member_count: String(members.length) }),
       members: members.map((m) => ({
@@ -266,7 +275,13 @@ export class GroupsService {
         addedAt: new Date(m.added_at).toISOString(),
       })),
       grants: grants.map((g) => g.model),
-      limits: { ...limitsOf(policy[0]?.limits ?? null), budgets: policy[0]?.budgets ?? [] },
+      limits: {
+        ...limitsOf(policy[0]?.limits ?? null),
+        budgets: budgets.map((b) => ({
+          ...b,
+          spentUsd: spent.find((s) => s.period === b.period)?.spentUsd ?? 0,
+        })),
+      },
     };
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
+import { UsageModule } from '../usage/usage.module';
 import { PolicyController } from './policy.controller';
 import { PolicyService } from './policy.service';
 
@@ -9,6 +10,8 @@ import { PolicyService } from './policy.service';
  * function the gateways enforce with). Exports PolicyService for user detail and deletion.
  */
 @Module({
+  // UsageModule: SpendService, for the budgets' spend in the views.
+  imports: [UsageModule],
   controllers: [PolicyController],
   // AuditService is stateless (the data source only): a private instance is harmless.
   providers: [AuditService, PolicyService],

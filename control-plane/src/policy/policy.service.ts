@@ -28,6 +28,7 @@ import {
   userPolicyChanges,
 } from '../snapshots/snapshot-people';
 import { recordSnapshotChange } from '../snapshots/snapshots.service';
+import { SpendService, scopeKey } from '../usage/spend.service';
 
 /** A subject of grants and limits: a member of the organization or one of its groups. */
 export type PolicySubjectType = 'user' | 'group';
@@ -38,6 +39,11 @@ export interface UserPolicyView {
   budgets: BudgetView[];
   groups: { id: string; name: string }[];
   effective: EffectivePolicyView;
+}
+
+/** `GET …/limits`: the stored policy, each budget with the current period's settled spend. */
+export interface PolicyLimitsView extends PolicyLimits {
+  budgets: BudgetView[];
 }
 
 export interface GrantView {
@@ -81,7 +87,29 @@ export class PolicyService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly spend: SpendService,
   ) {}
+
+  /**
+   * The budgets of a user or group with the settled spend of their current period (`spentUsd`): a
+   * user's is that of all their keys in the organization, a group's that of its members' keys.
+   */
+  async budgetsWithSpend(
+    em: EntityManager,
+    orgId: string,
+    type: PolicySubjectType,
+    id: string,
+    budgets: readonly PolicyBudget[],
+    now: number = Date.now(),
+  ): Promise<BudgetView[]> {
+    if (budgets.length === 0) return [];
+    const spent =
+      (await this.spend.scopeSpend(orgId, [{ type, id }], now, em)).get(scopeKey({ type, id })) ?? [];
+    return budgets.map((b) => ({
+      ...b,
+      spentUsd: spent.find((s) => s.period === b.period)?.spentUsd ?? 0,
+    }));
+  }
 
   /* ------------------------------------------------------------ for other services */
 
@@ -97,7 +125,7 @@ export class PolicyService {
     return {
       grants: [...owner.grants],
       limits: owner.limits,
-      budgets: [...owner.budgets],
+      budgets: await this.budgetsWithSpend(em, orgId, 'user', userId, owner.budgets),
       groups: groups.map((g) => ({ id: g.id, name: g.name })),
       effective: effectivePolicy(null, owner, groups, settings),
     };
@@ -224,9 +252,12 @@ export class PolicyService {
 
   /* ------------------------------------------------------------ limits and budgets */
 
-  async getLimits(caller: OrgCaller, type: PolicySubjectType, id: string): Promise<PolicyLimits> {
+  /** The subject's limits and budgets, each budget with its current period's `spentUsd`. */
+  async getLimits(caller: OrgCaller, type: PolicySubjectType, id: string): Promise<PolicyLimitsView> {
     await this.assertReadable(this.db.manager, caller, type, id);
-    return this.limitsOf(this.db.manager, caller.org.orgId, type, id);
+    const limits = await this.limitsOf(this.db.manager, caller.org.orgId, type, id);
+    const budgets = await this.budgetsWithSpend(this.db.manager, caller.org.orgId, type, id, limits.budgets);
+    return { ...limits, budgets };
   }
 
   async putLimits(

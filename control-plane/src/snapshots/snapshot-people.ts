@@ -6,7 +6,9 @@ import type {
   SnapshotPeople,
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
+import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
+import { type SpendScopeType, scopeSpendMicro } from '../usage/spend.service';
 
 /**
  * People's policy → snapshot (full and deltas): members with role, grants, limits, budgets and group
@@ -65,22 +67,65 @@ async function groupRows(em: EntityManager, orgId: string, groupIds: string[] | 
   );
 }
 
-const toUser = (r: UserRow): SnapshotUserPolicy => ({
+type SnapshotPolicyBudget = SnapshotUserPolicy['budgets'][number];
+/** Spend floors by `<type>:<id>:<period>`. */
+type Floors = Map<string, { spentUsd: number; spentPeriod: string }>;
+
+/**
+ * The settled spend of every budget of these users and groups in its current period (one query): the
+ * floors the gateways raise their `user:`/`group:` counters to, as for key budgets.
+ */
+async function spendFloors(
+  em: EntityManager,
+  orgId: string,
+  users: UserRow[],
+  groups: GroupRow[],
+  now: number,
+): Promise<Floors> {
+  const subjects: { type: SpendScopeType; id: string; budgets: PolicyBudget[] | null }[] = [
+    ...users.map((u) => ({ type: 'user' as const, id: u.id, budgets: u.budgets })),
+    ...groups.map((g) => ({ type: 'group' as const, id: g.id, budgets: g.budgets })),
+  ];
+  const windows = subjects.flatMap((s) =>
+    (s.budgets ?? []).map((b) => ({
+      type: s.type,
+      id: s.id,
+      period: b.period,
+      start: periodStart(b.period, now),
+      end: periodEnd(b.period, now),
+    })),
+  );
+  const micro = await scopeSpendMicro(em, orgId, windows);
+  return new Map(
+    windows.map((w, i) => [
+      `${w.type}:${w.id}:${w.period}`,
+      { spentUsd: (micro[i] ?? 0) / MICRO_USD, spentPeriod: periodId(w.period, now) },
+    ]),
+  );
+}
+
+const withFloors = (budgets: PolicyBudget[], floors: Floors, scope: string): SnapshotPolicyBudget[] =>
+  budgets.map((b) => {
+    const f = floors.get(`${scope}:${b.period}`);
+    return f ? { ...b, spentUsd: f.spentUsd, spentPeriod: f.spentPeriod } : b;
+  });
+
+const toUser = (r: UserRow, floors: Floors): SnapshotUserPolicy => ({
   id: r.id,
   name: r.name || r.email,
   role: r.role,
   grants: r.grants,
   limits: limitsOf(r.limits),
-  budgets: budgetsOf(r.budgets),
+  budgets: withFloors(budgetsOf(r.budgets), floors, `user:${r.id}`),
   groupIds: r.group_ids,
 });
 
-const toGroup = (r: GroupRow): SnapshotGroup => ({
+const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
   id: r.id,
   name: r.name,
   grants: r.grants,
   limits: limitsOf(r.limits),
-  budgets: budgetsOf(r.budgets),
+  budgets: withFloors(budgetsOf(r.budgets), floors, `group:${r.id}`),
 });
 
 export async function orgSettings(em: EntityManager, orgId: string): Promise<SnapshotPeople['settings']> {
@@ -98,7 +143,12 @@ export async function snapshotPeople(em: EntityManager, orgId: string): Promise<
     await userRows(em, orgId, null),
     await groupRows(em, orgId, null),
   ];
-  return { settings, users: users.map(toUser), groups: groups.map(toGroup) };
+  const floors = await spendFloors(em, orgId, users, groups, Date.now());
+  return {
+    settings,
+    users: users.map((u) => toUser(u, floors)),
+    groups: groups.map((g) => toGroup(g, floors)),
+  };
 }
 
 /** Members' policies as they are now (deltas); users no longer members come back as deletions. */
@@ -109,10 +159,11 @@ export async function userPolicyChanges(
 ): Promise<SnapshotChange[]> {
   if (userIds.length === 0) return [];
   const rows = await userRows(em, orgId, userIds);
+  const floors = await spendFloors(em, orgId, rows, [], Date.now());
   const found = new Map(rows.map((r) => [r.id, r]));
   return userIds.map((id): SnapshotChange => {
     const r = found.get(id);
-    return r ? { op: 'upsert_user_policy', value: toUser(r) } : { op: 'delete_user_policy', id };
+    return r ? { op: 'upsert_user_policy', value: toUser(r, floors) } : { op: 'delete_user_policy', id };
   });
 }
 
@@ -122,7 +173,8 @@ export async function groupChange(
   groupId: string,
 ): Promise<SnapshotChange> {
   const [r] = await groupRows(em, orgId, [groupId]);
-  return r ? { op: 'upsert_group', value: toGroup(r) } : { op: 'delete_group', id: groupId };
+  const floors = r ? await spendFloors(em, orgId, [], [r], Date.now()) : new Map();
+  return r ? { op: 'upsert_group', value: toGroup(r, floors) } : { op: 'delete_group', id: groupId };
 }
 
 export async function settingsChange(em: EntityManager, orgId: string): Promise<SnapshotChange> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { BudgetInput } from '@portcullis/shared/api-keys';
+import type { PolicyBudget } from '@portcullis/shared/policy';
 import { type BudgetPeriod, MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import { DataSource, type EntityManager } from 'typeorm';
 
@@ -17,6 +18,57 @@ export interface PeriodSpend {
 
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The last day bound of a window (lifetime: a far-future day instead of Infinity). */
+const lastDay = (end: number) => day(Number.isFinite(end) ? end : Date.UTC(9999, 0, 1) - DAY_MS);
+
+/** A user's or a group's budgets in one organization. */
+export type SpendScopeType = 'user' | 'group';
+export interface SpendScope {
+  type: SpendScopeType;
+  id: string;
+}
+export interface ScopePeriodSpend extends PeriodSpend {
+  scope: SpendScopeType;
+  scopeId: string;
+}
+/** `user:<id>` / `group:<id>`: the keys of `scopeSpend`'s answer (the gateways' counter scopes). */
+export const scopeKey = (s: SpendScope) => `${s.type}:${s.id}`;
+
+/**
+ * Micro-USD of settled spend per window (same order as `windows`) for users and groups of `orgId`:
+ * a user's is the spend of all their keys in the organization (deleted keys included), a group's the
+ * sum over its current members. Whole UTC days over [start, end). One query; a plain function so the
+ * snapshot builder can use it inside its transaction.
+ */
+export async function scopeSpendMicro(
+  em: EntityManager,
+  orgId: string,
+  windows: { type: SpendScopeType; id: string; start: number; end: number }[],
+): Promise<number[]> {
+  if (windows.length === 0) return [];
+  const rows: { i: string; micro: string }[] = await em.query(
+    `SELECT w.i::text AS i,
+        (SELECT coalesce(sum(s.cost_micro), 0) FROM usage_key_spend s
+          WHERE s.org_id = $1 AND s.day >= w.d_from AND s.day < w.d_to
+            AND s.key_id IN (
+              SELECT k.id FROM api_keys k
+               WHERE k.org_id = $1
+                 AND k.owner_id = ANY(CASE WHEN w.kind = 'user' THEN ARRAY[w.sid]
+                   ELSE ARRAY(SELECT gm.user_id FROM group_members gm
+                               WHERE gm.org_id = $1 AND gm.group_id = w.sid) END)))::text AS micro
+       FROM unnest($2::text[], $3::uuid[], $4::date[], $5::date[]) WITH ORDINALITY AS w(kind, sid, d_from, d_to, i)`,
+    [
+      orgId,
+      windows.map((w) => w.type),
+      windows.map((w) => w.id),
+      windows.map((w) => day(w.start)),
+      windows.map((w) => lastDay(w.end)),
+    ],
+  );
+  const out = windows.map(() => 0);
+  for (const r of rows) out[Number(r.i) - 1] = Number(r.micro);
+  return out;
+}
 
 /**
  * Settled spend per key and budget period. The consumer adds every counted event's cost to
@@ -67,6 +119,58 @@ export class SpendService {
   }
 
   /**
+   * The current period's settled spend of each budget of the given users (members of `orgId`) and
+   * groups (of `orgId`), by `scopeKey`; scopes without budgets (or not of the organization) are left
+   * out. A user's spend is that of all their keys here, a group's that of its current members' keys.
+   */
+  async scopeSpend(
+    orgId: string,
+    scopes: SpendScope[],
+    now: number = Date.now(),
+    em: EntityManager = this.db.manager,
+  ): Promise<Map<string, ScopePeriodSpend[]>> {
+    const out = new Map<string, ScopePeriodSpend[]>();
+    const users = [...new Set(scopes.filter((s) => s.type === 'user').map((s) => s.id))];
+    const groups = [...new Set(scopes.filter((s) => s.type === 'group').map((s) => s.id))];
+    if (users.length + groups.length === 0) return out;
+    const rows: { type: SpendScopeType; id: string; budgets: PolicyBudget[] | null }[] = await em.query(
+      `SELECT 'user' AS type, p.user_id AS id, p.budgets FROM user_policies p
+         JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id
+        WHERE p.org_id = $1 AND p.user_id = ANY($2::uuid[])
+       UNION ALL
+       SELECT 'group' AS type, g.id, g.budgets FROM groups g WHERE g.org_id = $1 AND g.id = ANY($3::uuid[])`,
+      [orgId, users, groups],
+    );
+    const windows = rows.flatMap((r) =>
+      (r.budgets ?? []).map((b) => ({
+        type: r.type,
+        id: r.id,
+        budget: b,
+        start: periodStart(b.period, now),
+        end: periodEnd(b.period, now),
+      })),
+    );
+    const micro = await scopeSpendMicro(em, orgId, windows);
+    windows.forEach((w, i) => {
+      const k = scopeKey(w);
+      out.set(k, [
+        ...(out.get(k) ?? []),
+        {
+          scope: w.type,
+          scopeId: w.id,
+          period: w.budget.period,
+          periodId: periodId(w.budget.period, now),
+          periodStart: new Date(w.start),
+          spentUsd: (micro[i] ?? 0) / MICRO_USD,
+          limitUsd: w.budget.limitUsd,
+          alertThresholds: [...(w.budget.alertThresholds ?? [])],
+        },
+      ]);
+    });
+    return out;
+  }
+
+  /**
    * Settled spend (USD) of each key's current budget period, for keys given with their budget; keys
    * without one are left out. For key views, inside the caller's transaction.
    */
@@ -103,8 +207,7 @@ export class SpendService {
         orgId,
         windows.map((w) => w.keyId),
         windows.map((w) => day(w.start)),
-        // Lifetime: a far-future bound instead of Infinity.
-        windows.map((w) => day(Number.isFinite(w.end) ? w.end : Date.UTC(9999, 0, 1) - DAY_MS)),
+        windows.map((w) => lastDay(w.end)),
       ],
     );
     for (const r of rows) out.set(r.key_id, Number(r.micro));

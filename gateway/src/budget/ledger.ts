@@ -179,7 +179,10 @@ export function keyBudget(key: SnapshotKey): ScopedBudget | null {
 }
 
 export class BudgetLedger {
-  /** The counter of each scope's current period (the one new requests reserve in). */
+  /**
+   * The counter of each scope's current period (the one new requests reserve in), by scope and period
+   * kind: a user or group may hold a daily, a weekly and a monthly budget at once.
+   */
   readonly #current = new Map<string, PeriodCounter>();
   /** Every counter with state worth keeping (current ones, and past ones still settling). */
   readonly #counters = new Set<PeriodCounter>();
@@ -376,11 +379,11 @@ export class BudgetLedger {
   }
 
   #counter(scope: string, period: BudgetPeriod, now: number): PeriodCounter {
-    const c = this.#current.get(scope);
+    const c = this.#current.get(`${scope}/${period}`);
     if (c && c.period === period && now >= c.start && now < c.end) return c;
     const start = periodStart(period, now);
     const fresh = new PeriodCounter(scope, period, periodId(period, now), start, periodEnd(period, now));
-    this.#current.set(scope, fresh);
+    this.#current.set(`${scope}/${period}`, fresh);
     this.#counters.add(fresh);
     return fresh;
   }
@@ -429,7 +432,7 @@ export class BudgetLedger {
     const undo: ((() => void) | undefined)[] = [];
     for (const c of this.#counters) {
       if (c.granting) continue;
-      const current = this.#current.get(c.scope) === c;
+      const current = this.#current.get(`${c.scope}/${c.period}`) === c;
       const over = now >= c.end || !current;
       const idle = now - c.lastUsed >= IDLE_GIVE_BACK_MS;
       if (
@@ -439,7 +442,7 @@ export class BudgetLedger {
         (over || now - c.lastUsed > 600_000)
       ) {
         this.#counters.delete(c);
-        if (current) this.#current.delete(c.scope);
+        if (current) this.#current.delete(`${c.scope}/${c.period}`);
         continue;
       }
       let delta = 0;

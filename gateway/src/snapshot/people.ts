@@ -26,7 +26,7 @@ export interface ScopedBudget {
   label: string;
   limitUsd: number;
   period: BudgetPeriod;
-  /** The control plane's settled-spend floor (keys only; see snapshot.ts). */
+  /** The control plane's settled-spend floor of this scope and period (see snapshot.ts). */
   spentUsd?: number | undefined;
   spentPeriod?: string | undefined;
 }
@@ -147,7 +147,13 @@ export class PeopleIndex {
     for (const field of Object.keys(effective.limits) as (keyof Limits)[])
       limits[field] = effective.limits[field].value;
     const budgets = effective.budgets.map((b): ScopedBudget => {
-      const floor = b.scope.type === 'key' ? key.budget : null;
+      // The snapshot's settled-spend floor of this scope and period (key, user and group budgets alike).
+      const floor =
+        b.scope.type === 'key'
+          ? key.budget
+          : b.scope.type === 'user'
+            ? user?.budgets.find((u) => u.period === b.period)
+            : this.groups.get(b.scope.id)?.budgets.find((g) => g.period === b.period);
       return {
         scope: `${b.scope.type}:${b.scope.id}`,
         label:

@@ -68,7 +68,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     await next();
     let route = routePath(c, -1) ?? '*';
     if (route === '*' || route === '/*') route = 'unmatched';
-    metrics.requests.inc({ route, status: String(c.res.status), code: c.var.errorCode ?? '' });
+    metrics.requests.inc({ route, status: String(c.res.status), code: c.get('errorCode') ?? '' });
     metrics.latency.observe({ route }, (performance.now() - started) / 1000);
   });
   app.use('*', async (c, next) => {

@@ -108,7 +108,7 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     if (ok !== undefined) {
       metrics.authCache.inc({ result: 'hit' });
     } else {
-      const ip = c.var.clientIp;
+      const ip = c.get('clientIp');
       if (failuresOf(ip) >= maxFailures) {
         return errorResponse(c, 'rate_limit_exceeded', 'Too many failed authentication attempts', {
           'retry-after': String(60 - Math.floor((Date.now() % 60_000) / 1000)),

@@ -53,8 +53,8 @@ export const clientAddress = (trustedProxies: readonly string[]): Stage => {
 
 /** Refuses clients outside the key's allowlist (compiled once per key version, in the store entry). */
 export const ipAllowlist = (): Stage => async (c, next) => {
-  const allow = c.var.key.allow;
-  if (allow && !allow(c.var.clientIp))
+  const allow = c.get('key').allow;
+  if (allow && !allow(c.get('clientIp')))
     return errorResponse(
       c,
       'ip_not_allowed',

@@ -5,7 +5,7 @@ import { errorResponse } from '../errors.js';
 export const keyState =
   (now: () => number = Date.now): Stage =>
   async (c, next) => {
-    const entry = c.var.key;
+    const entry = c.get('key');
     const { key } = entry;
     if (key.status === 'revoked') return errorResponse(c, 'key_revoked', 'API key has been revoked');
     if (key.status === 'inactive') return errorResponse(c, 'key_inactive', 'API key is inactive');

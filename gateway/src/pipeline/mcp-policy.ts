@@ -37,7 +37,7 @@ export const mcpPolicy =
   (store: SnapshotStore, limits: BodyLimits): Stage =>
   async (c, next) => {
     const name = c.req.param('server') ?? '';
-    const policy = c.var.key.key.mcp;
+    const policy = c.get('key').key.mcp;
     if (!mcpServerPermitted(policy, name)) return errorResponse(c, 'insufficient_scope', INSUFFICIENT);
     const server = store.mcpServers.get(name);
     if (!server?.server.enabled) return errorResponse(c, 'not_found', `No MCP server named ${quote(name)}`);

@@ -19,7 +19,7 @@ const MESSAGES: Record<LimitName, string> = {
 export const rateLimit =
   (limiter: RateLimiter, metrics: GatewayMetrics): Stage =>
   async (c, next) => {
-    const entry = c.var.key;
+    const entry = c.get('key');
     const decision = limiter.check(entry.key, entry.policy().limits);
     if (!decision.ok) {
       metrics.rateLimited.inc({ limit: decision.limit });

@@ -24,7 +24,7 @@ function resolveModel(c: GatewayContext, store: SnapshotStore, slug: string) {
     };
   // The effective models: the owner's role and grants (and their groups'), narrowed by the key's
   // allowedModels (shared/policy.ts), cached on the key entry.
-  const models = c.var.key.policy().models;
+  const models = c.get('key').policy().models;
   if (models !== null && !models.has(slug))
     return {
       ok: false as const,
@@ -40,7 +40,7 @@ function resolveModel(c: GatewayContext, store: SnapshotStore, slug: string) {
 }
 
 function providerAllowed(c: GatewayContext, provider: string): boolean {
-  const allowed = c.var.key.key.allowedProviders;
+  const allowed = c.get('key').key.allowedProviders;
   return allowed.length === 0 || (allowed as string[]).includes(provider);
 }
 
@@ -48,7 +48,7 @@ function providerAllowed(c: GatewayContext, provider: string): boolean {
 export const scope =
   (store: SnapshotStore, op: Operation): Stage =>
   async (c, next) => {
-    const slug = c.var.body?.json.model;
+    const slug = c.get('body')?.json.model;
     if (typeof slug !== 'string' || slug.length === 0 || slug.length > 256)
       return errorResponse(c, 'invalid_request', 'The request body must name a model');
     const resolved = resolveModel(c, store, slug);
@@ -83,7 +83,7 @@ export const passthroughScope =
       return errorResponse(c, 'invalid_request', 'The pass-through path is not allowed');
     if (!providerAllowed(c, provider.id))
       return errorResponse(c, 'provider_not_allowed', `This API key may not use the provider ${provider.id}`);
-    const slug = c.var.body?.json.model;
+    const slug = c.get('body')?.json.model;
     if (slug !== undefined) {
       if (typeof slug !== 'string' || slug.length === 0 || slug.length > 256)
         return errorResponse(c, 'invalid_request', 'The model must be a string');
@@ -99,7 +99,7 @@ export const passthroughScope =
       return next();
     }
     // Restricted to some models (by the key, or by grants): no generic access to the provider.
-    if (c.var.key.policy().models !== null)
+    if (c.get('key').policy().models !== null)
       return errorResponse(c, 'insufficient_scope', 'Insufficient permissions');
     for (const credential of store.credentials.values()) {
       if (credential.credential.provider === provider.id) {

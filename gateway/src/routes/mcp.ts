@@ -5,6 +5,7 @@ import { type GatewayContext, type GatewayEnv, on, type Stage } from '../context
 import { errorResponse } from '../errors.js';
 import type { JsonRpcId } from '../pipeline/mcp-policy.js';
 import type { UpstreamClient } from '../upstream/client.js';
+import { clientSignal } from '../upstream/client-signal.js';
 
 /**
  * `/mcp/:server`: the MCP streamable HTTP transport, proxied. POST carries JSON-RPC (answered as JSON or
@@ -117,21 +118,10 @@ class SseFilter {
   }
 }
 
-/** Aborts when the client goes away before the answer is complete (see upstream/forward.ts). */
-function clientSignal(c: GatewayContext): AbortSignal {
-  const outgoing = c.env?.outgoing;
-  if (!outgoing) return c.req.raw.signal;
-  const controller = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort();
-  });
-  return controller.signal;
-}
-
 export const mcpHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { server, toolAllowed, listIds, body } = c.var.mcp;
+    const { server, toolAllowed, listIds, body } = c.get('mcp');
     const secretHeaders = server.headers();
     if (secretHeaders === null)
       return errorResponse(c, 'upstream_error', "The MCP server's credentials are not available");
@@ -149,7 +139,7 @@ export const mcpHandler =
     Object.assign(headers, secretHeaders);
 
     const signal = clientSignal(c);
-    const meter = c.var.meter;
+    const meter = c.get('meter');
     let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
     try {
       res = await upstream.pool(url.origin).request({

@@ -8,7 +8,7 @@ import { forward } from '../upstream/forward.js';
 export const passthroughHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = c.var.target;
+    const { provider, credential, model } = c.get('target');
     const secret = credential.secret();
     if (secret === null)
       return errorResponse(c, 'upstream_error', 'The provider credential is not available');
@@ -23,16 +23,16 @@ export const passthroughHandler =
     } catch {
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
-    const body = c.var.body;
+    const body = c.get('body');
     const payload = body
       ? JSON.stringify(model ? { ...body.json, model: model.upstreamModel } : body.json)
-      : c.var.rawBody;
+      : c.get('rawBody');
     return forward(c, upstream, {
       url,
       method: c.req.method,
       body: payload && payload.length > 0 ? payload : null,
       auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers),
-      requestBytes: body?.bytes ?? c.var.rawBody?.byteLength ?? 0,
+      requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
       usageFromJson: provider.usageFromJson,
       usageFromEvent: provider.usageFromEvent,
       chunkMarker: provider.chunkMarker,

@@ -10,8 +10,8 @@ import { forward } from '../upstream/forward.js';
 export const operationHandler =
   (op: Operation, upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = c.var.target;
-    const body = c.var.body;
+    const { provider, credential, model } = c.get('target');
+    const body = c.get('body');
     if (!model || !body) return errorResponse(c, 'invalid_request', 'The request body must name a model');
     const secret = credential.secret();
     if (secret === null)
@@ -41,9 +41,9 @@ export const operationHandler =
 export const listModels =
   (store: SnapshotStore): Stage =>
   async (c) => {
-    const key = c.var.key.key;
+    const key = c.get('key').key;
     // The effective models (owner's role and grants, their groups', the key's own narrowing; null = all).
-    const models = c.var.key.policy().models;
+    const models = c.get('key').policy().models;
     const created = Math.floor(Date.parse(store.generatedAt) / 1000) || 0;
     const data = [];
     for (const model of store.models.values()) {

@@ -4,6 +4,7 @@ import type { GatewayContext } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { StreamUsage } from '../providers/index.js';
 import type { UpstreamClient } from './client.js';
+import { clientSignal } from './client-signal.js';
 
 /** Client headers that never go upstream: hop-by-hop, the client's own credentials, proxy metadata. */
 const DROP_REQUEST = new Set([
@@ -73,20 +74,6 @@ function responseHeaders(
   return headers;
 }
 
-/**
- * Aborts when the client goes away before the answer is complete. On Node this listens on the
- * response socket directly; c.req.raw.signal would build a full web Request for every call.
- */
-function clientSignal(c: GatewayContext): AbortSignal {
-  const outgoing = c.env?.outgoing;
-  if (!outgoing) return c.req.raw.signal;
-  const controller = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort();
-  });
-  return controller.signal;
-}
-
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
@@ -115,7 +102,7 @@ export async function forward(
   req: ForwardRequest,
 ): Promise<Response> {
   const signal = clientSignal(c);
-  const meter = c.var.meter;
+  const meter = c.get('meter');
   let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
   try {
     res = await client.pool(req.url.origin).request({

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
-import { type GatewayContext, type GatewayEnv, on, type Stage } from '../context.js';
+import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { JsonRpcId } from '../pipeline/mcp-policy.js';
 import type { UpstreamClient } from '../upstream/client.js';

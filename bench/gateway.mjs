@@ -58,8 +58,11 @@ async function main() {
   );
   const cpPort = await freePort();
   const cpUrl = `http://127.0.0.1:${cpPort}`;
-  procs.push(
-    await start('control-plane', process.execPath, [path.join(root, 'control-plane/dist/main.js')], {
+  const controlPlane = await start(
+    'control-plane',
+    process.execPath,
+    [path.join(root, 'control-plane/dist/main.js')],
+    {
       env: {
         DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
@@ -72,8 +75,9 @@ async function main() {
       },
       cpus: '1',
       readyUrl: `${cpUrl}/healthz`,
-    }),
+    },
   );
+  procs.push(controlPlane);
 
   const login = await call(cpUrl, 'POST', '/auth/login', null, {
     email: 'bench@portcullis.test',
@@ -216,6 +220,11 @@ async function main() {
   }
 
   // --- overhead -----------------------------------------------------------------------------------
+  // The control plane is paused (SIGSTOP) while load runs: it shares CPU 1 with the load generator, and
+  // ingesting the gateway's usage events there would slow the generator for the gateway's rows only (the
+  // bare proxy emits none). The gateways keep serving from their snapshot; the events wait in Redis and
+  // are ingested once it resumes (SIGCONT) before the revocation run.
+  controlPlane.proc.kill('SIGSTOP');
   const overhead = [];
   for (const stream of [false, true]) {
     for (const connections of [1, 50]) {
@@ -299,6 +308,9 @@ async function main() {
     };
   }
 
+  controlPlane.proc.kill('SIGCONT');
+  await new Promise((r) => setTimeout(r, 3000));
+
   // --- revocation propagation (3 gateways, 100,000 keys loaded) ----------------------------------
   const keys = [];
   for (let i = 0; i < REVOCATIONS; i++)
@@ -335,7 +347,7 @@ async function main() {
     `\nPortcullis gateway benchmarks (${QUICK ? 'quick' : 'full'}; node ${process.version}; ${DURATION}s per load)`,
   );
   console.log(
-    'placement: gateway + bare proxy on CPU 0; load generator, fake upstream, control plane, Redis on CPU 1\n',
+    'placement: gateway + bare proxy on CPU 0; load generator, fake upstream, control plane (paused during load), Redis on CPU 1\n',
   );
   console.log('overhead: requests/s, p50/p99 ms (latency of the whole response)');
   console.log(
@@ -419,6 +431,8 @@ const gatewayToken = (cpUrl, org, token, name) =>
 try {
   await main();
 } finally {
+  // A process paused by the overhead run (if it failed there) must resume to hear SIGTERM.
+  for (const p of procs) p.proc.kill('SIGCONT');
   for (const p of procs.reverse()) await p.stop().catch(() => undefined);
   execFileSync('dropdb', [...pg, '--force', '--if-exists', db]);
   for (const d of stateDirs) rmSync(d, { recursive: true, force: true });

@@ -85,6 +85,20 @@ try {
     allowedProviders: ['openai_compatible'],
     limits: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000, concurrentRequests: 10_000 },
   });
+  // BULK=N loads N more keys (copies of this one's row, as bench/gateway.mjs does) to profile a big heap.
+  const bulk = Number(process.env.BULK ?? 0);
+  if (bulk > 0)
+    execFileSync('psql', [
+      ...pg,
+      '-d',
+      db,
+      '-qc',
+      `INSERT INTO api_keys (org_id, owner_id, name, key_id, secret_hash, status, limits, budget, allowed_providers,
+         allowed_models, ip_allowlist, metadata, mcp, created_by)
+       SELECT org_id, owner_id, 'bulk ' || i, 'b' || lpad(i::text, 11, '0'), secret_hash, status, limits, budget,
+         allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
+       FROM api_keys, generate_series(1, ${bulk}) AS i WHERE id = '${key.key.id}'`,
+    ]);
   const gt = await call(cpUrl, 'POST', `/orgs/${org}/gateway-tokens`, login.token, { name: 'edge' });
   const gwPort = await freePort();
   const gw = await start(

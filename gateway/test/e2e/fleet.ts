@@ -70,10 +70,32 @@ export class Fleet {
   async startRedis(): Promise<void> {
     this.redis = await startProcess({
       cmd: 'redis-server',
-      args: ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      // Persistent, as deployed (deploy/compose: appendonly yes): a restart keeps the usage stream's
+      // entries that the control plane has not consumed yet; it is a restart, not a wipe.
+      args: [
+        '--port',
+        String(this.redisPort),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--dir',
+        this.redisDir(),
+      ],
       env: {},
       ready: { line: 'Ready to accept connections' },
     });
+  }
+
+  #redisDir = '';
+  private redisDir(): string {
+    if (!this.#redisDir) {
+      this.#redisDir = mkdtempSync(path.join(tmpdir(), 'portcullis-redis-'));
+      this.dirs.push(this.#redisDir);
+    }
+    return this.#redisDir;
   }
 
   async stopRedis(): Promise<void> {

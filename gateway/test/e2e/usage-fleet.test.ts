@@ -19,6 +19,7 @@ interface RequestRow {
   costUsd: number;
   model: string | null;
   gatewayId: string;
+  requestId: string;
 }
 interface KeyView {
   requestCount: number;
@@ -58,10 +59,18 @@ afterAll(async () => {
   await fleet.stop();
 }, 60_000);
 
-async function chat(url: string, content: string): Promise<{ status: number; body: Chat }> {
+async function chat(
+  url: string,
+  content: string,
+  requestId?: string,
+): Promise<{ status: number; body: Chat }> {
   const res = await fetch(`${url}/v1/chat/completions`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${secret}`,
+      'content-type': 'application/json',
+      ...(requestId ? { 'x-request-id': requestId } : {}),
+    },
     body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
   });
   return { status: res.status, body: (await res.json()) as Chat };
@@ -85,6 +94,7 @@ describe('usage through two gateways, with Redis and the control plane restarted
   it('counts every request exactly once with the right tokens and cost', async () => {
     // The warm-up calls count too.
     const sent: Chat['usage'][] = [];
+    const sentIds: string[] = [];
     let warm = 0;
     await eventually(async () => {
       warm = (await allRequests()).length;
@@ -93,9 +103,14 @@ describe('usage through two gateways, with Redis and the control plane restarted
     const burst = async (n: number, label: string) => {
       for (let i = 0; i < n; i++) {
         const g = fleet.gateways[i % 2];
-        const res = await chat(g?.url ?? '', `${label} ${i} ${'x'.repeat(i % 7)}`);
+        const res = await chat(
+          g?.url ?? '',
+          `${label} ${i} ${'x'.repeat(i % 7)}`,
+          `${label.replace(/ /g, '-')}-${i}`,
+        );
         expect(res.status).toBe(200);
         sent.push(res.body.usage);
+        sentIds.push(`${label.replace(/ /g, '-')}-${i}`);
       }
     };
 
@@ -111,7 +126,19 @@ describe('usage through two gateways, with Redis and the control plane restarted
     await burst(20, 'all back');
 
     const expected = warm + sent.length;
-    await eventually(async () => (await allRequests()).length >= expected, 60_000);
+    let seen = 0;
+    let missing: string[] = [];
+    await eventually(async () => {
+      const rows = await allRequests();
+      seen = rows.length;
+      const ids = new Set(rows.map((r) => r.requestId));
+      missing = sentIds.filter((id) => !ids.has(id));
+      return seen >= expected;
+    }, 60_000).catch((err: Error) => {
+      throw new Error(
+        `${err.message}: ${seen} of ${expected} requests counted; missing ${missing.join(' ')}`,
+      );
+    });
     // A little longer: nothing may arrive twice.
     await new Promise((r) => setTimeout(r, 1500));
     const rows = await allRequests();

@@ -20,6 +20,36 @@ export const ARGON2_OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 } a
 
 export const UPSTREAM_SECRET = 'sk-upstream';
 
+/** A snapshot key with no policy (no limits, budget, scopes or allowlist), for tests to override. */
+export function snapshotKeyRecord(overrides: Partial<SnapshotKey> = {}): SnapshotKey {
+  return {
+    id: randomUUID(),
+    keyId: `pk_${randomUUID().slice(0, 8)}`,
+    orgId: randomUUID(),
+    ownerId: randomUUID(),
+    name: 'test key',
+    secretHash: null,
+    status: 'active',
+    expiresAt: null,
+    ownerStatus: 'active',
+    rotatedAt: null,
+    limits: {
+      requestsPerMinute: null,
+      tokensPerMinute: null,
+      inputTokensPerMinute: null,
+      outputTokensPerMinute: null,
+      concurrentRequests: null,
+    },
+    budget: null,
+    allowedProviders: [],
+    allowedModels: [],
+    ipAllowlist: [],
+    metadata: {},
+    mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+    ...overrides,
+  };
+}
+
 /** Builds an organization snapshot in wire format, with real argon2 hashes and sealed credentials. */
 export class SnapshotBuilder {
   readonly orgId = randomUUID();
@@ -53,32 +83,12 @@ export class SnapshotBuilder {
   /** A key record plus the plaintext key a client would present. */
   async key(overrides: Partial<SnapshotKey> = {}): Promise<{ key: string; record: SnapshotKey }> {
     const made = makeKey();
-    const record: SnapshotKey = {
-      id: randomUUID(),
+    const record = snapshotKeyRecord({
       keyId: made.keyId,
       orgId: this.orgId,
-      ownerId: randomUUID(),
-      name: 'test key',
       secretHash: await hash(made.secret, ARGON2_OWASP),
-      status: 'active',
-      expiresAt: null,
-      ownerStatus: 'active',
-      rotatedAt: null,
-      limits: {
-        requestsPerMinute: null,
-        tokensPerMinute: null,
-        inputTokensPerMinute: null,
-        outputTokensPerMinute: null,
-        concurrentRequests: null,
-      },
-      budget: null,
-      allowedProviders: [],
-      allowedModels: [],
-      ipAllowlist: [],
-      metadata: {},
-      mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
       ...overrides,
-    };
+    });
     this.keys.push(record);
     return { key: made.key, record };
   }

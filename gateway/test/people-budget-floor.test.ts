@@ -10,6 +10,7 @@ import {
 } from '../../control-plane/test/integration/processes.js';
 import { BudgetLedger } from '../src/budget/ledger.js';
 import { PeopleIndex } from '../src/snapshot/people.js';
+import { snapshotKeyRecord } from './helpers.js';
 
 // The control plane's settled spend of user and group budgets (the snapshot's `spentUsd` for
 // `spentPeriod`) is a floor under the fleet counters in Redis, as a key budget's is: a Redis that
@@ -27,31 +28,11 @@ const groupId = randomUUID();
 const orgId = randomUUID();
 
 function key(ownerId: string): SnapshotKey {
-  return {
-    id: randomUUID(),
-    keyId: `pk_${randomUUID().slice(0, 8)}`,
+  return snapshotKeyRecord({
     orgId,
     ownerId,
-    name: 'k',
-    secretHash: null,
-    status: 'active',
-    expiresAt: null,
-    ownerStatus: 'active',
-    rotatedAt: null,
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-    },
-    budget: null,
-    allowedProviders: [],
-    allowedModels: [],
-    ipAllowlist: [],
-    metadata: {},
     mcp: { enabled: false, mode: 'deny_all', servers: [], tools: {} },
-  };
+  });
 }
 
 function people(userSpent: { spentUsd: number; spentPeriod: string }, groupSpent: number): SnapshotPeople {

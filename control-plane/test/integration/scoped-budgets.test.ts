@@ -5,10 +5,11 @@
  * delivery to a real receiver and a `budget.threshold_reached` audit record.
  */
 import { randomUUID } from 'node:crypto';
-import { USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { USAGE_STREAM, UsageEventSchema } from '@portcullis/shared/usage';
 import type { WebhookPayload } from '@portcullis/shared/webhooks';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usageEvent } from './usage-harness';
 import { eventually, Receiver, Stack } from './webhooks-harness';
 
 const stack = new Stack();
@@ -59,30 +60,17 @@ const sent = new Map<string, number>();
 async function spend(orgId: string, admin: string, key: Key, dayStart: number, costs: number[]) {
   const pipe = redis.pipeline();
   costs.forEach((costUsd, i) => {
-    const event: UsageEvent = UsageEventSchema.parse({
-      id: randomUUID(),
-      time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
-      orgId,
-      keyId: key.id,
-      ownerId: key.ownerId,
-      gatewayId: 'gw-test',
-      requestId: randomUUID(),
-      method: 'POST',
-      route: '/v1/chat/completions',
-      model: 'demo-gpt',
-      provider: 'openai',
-      inputTokens: 100,
-      outputTokens: 50,
-      costUsd,
-      estimated: false,
-      aborted: false,
-      status: 200,
-      errorCode: null,
-      latencyMs: 12,
-      sourceIp: '203.0.113.7',
-      userAgent: 'scoped-budgets-test',
-      metadata: {},
-    });
+    const event = UsageEventSchema.parse(
+      usageEvent(orgId, key, {
+        time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
+        model: 'demo-gpt',
+        inputTokens: 100,
+        outputTokens: 50,
+        costUsd,
+        userAgent: 'scoped-budgets-test',
+        metadata: {},
+      }),
+    );
     pipe.xadd(USAGE_STREAM, '*', 'e', JSON.stringify(event));
   });
   await pipe.exec();

@@ -4,10 +4,11 @@
  * webhook deliveries to a real receiver.
  */
 import { randomUUID } from 'node:crypto';
-import { USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { USAGE_STREAM, UsageEventSchema } from '@portcullis/shared/usage';
 import type { BudgetThresholdData, WebhookPayload, WebhookView } from '@portcullis/shared/webhooks';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usageEvent } from './usage-harness';
 import { eventually, Receiver, Stack } from './webhooks-harness';
 
 const stack = new Stack();
@@ -44,30 +45,17 @@ let sent = new Map<string, number>();
 async function spend(key: Key, dayStart: number, costs: number[]): Promise<void> {
   const pipe = redis.pipeline();
   costs.forEach((costUsd, i) => {
-    const event: UsageEvent = UsageEventSchema.parse({
-      id: randomUUID(),
-      time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
-      orgId,
-      keyId: key.id,
-      ownerId: key.ownerId,
-      gatewayId: 'gw-test',
-      requestId: randomUUID(),
-      method: 'POST',
-      route: '/v1/chat/completions',
-      model: 'demo-gpt',
-      provider: 'openai',
-      inputTokens: 100,
-      outputTokens: 50,
-      costUsd,
-      estimated: false,
-      aborted: false,
-      status: 200,
-      errorCode: null,
-      latencyMs: 12,
-      sourceIp: '203.0.113.7',
-      userAgent: 'webhooks-budget-test',
-      metadata: {},
-    });
+    const event = UsageEventSchema.parse(
+      usageEvent(orgId, key, {
+        time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
+        model: 'demo-gpt',
+        inputTokens: 100,
+        outputTokens: 50,
+        costUsd,
+        userAgent: 'webhooks-budget-test',
+        metadata: {},
+      }),
+    );
     pipe.xadd(USAGE_STREAM, '*', 'e', JSON.stringify(event));
   });
   await pipe.exec();

@@ -2,6 +2,7 @@
 
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { type ReactNode, useState } from 'react';
+import { ToastProvider } from '@/components/ui/toast';
 import { isApiError } from '@/lib/api/client';
 
 // A 4xx will not change by asking again; network blips and 5xx get two more tries.
@@ -21,5 +22,9 @@ const makeQueryClient = () =>
 export function Providers({ children }: { children: ReactNode }) {
   // One client per browser session; useState keeps it stable across re-renders.
   const [queryClient] = useState(makeQueryClient);
-  return <QueryClientProvider client={queryClient}>{children}</QueryClientProvider>;
+  return (
+    <QueryClientProvider client={queryClient}>
+      <ToastProvider>{children}</ToastProvider>
+    </QueryClientProvider>
+  );
 }

@@ -1,31 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, startStack } from './stack';
+import { launchBrowser, type Running, screenshot, startStack } from './stack';
 
 const BOOTSTRAP = { email: 'ui-admin@portcullis.test', password: 'ui-admin-password-1', org: 'UI Test Org' };
-const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts', 'screenshots');
 
 let stack: Running;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   stack = await startStack(BOOTSTRAP);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 }, 120_000);
 
@@ -39,7 +24,7 @@ describe('sign-in page in a real browser', () => {
     await page.goto(`${stack.url}/`);
     await page.waitForURL(/\/sign-in$/);
     await expect(page.getByLabel('Email').isVisible()).resolves.toBe(true);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'sign-in.png'), fullPage: true });
+    await screenshot(page, 'sign-in');
   });
 
   it('shows the API error next to the form for a wrong password', async () => {
@@ -49,7 +34,7 @@ describe('sign-in page in a real browser', () => {
     const alert = page.locator('form').getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Wrong email or password');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'sign-in-error.png'), fullPage: true });
+    await screenshot(page, 'sign-in-error');
   });
 
   it('signs in, shows the organization, and signs out', async () => {
@@ -57,7 +42,7 @@ describe('sign-in page in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(`Signed in as ${BOOTSTRAP.email}`).waitFor();
     expect(await page.getByText(BOOTSTRAP.org).count()).toBeGreaterThan(0);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'home.png'), fullPage: true });
+    await screenshot(page, 'home');
     // The session is an HttpOnly cookie: a reload stays signed in.
     await page.reload();
     await page.getByText(`Signed in as ${BOOTSTRAP.email}`).waitFor();
@@ -73,6 +58,6 @@ describe('sign-in page in a real browser', () => {
     const box = await page.getByRole('button', { name: 'Sign in' }).boundingBox();
     expect(box).not.toBeNull();
     expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(375);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'sign-in-narrow.png'), fullPage: true });
+    await screenshot(page, 'sign-in-narrow');
   });
 });

@@ -44,6 +44,8 @@ export class Fleet {
   gateways: Gateway[] = [];
   adminToken = '';
   orgId = '';
+  /** Extra settings for the control plane (e.g. `PUBLIC_DASHBOARD_URL` when a dashboard runs too). */
+  cpEnv: Record<string, string> = {};
   private readonly dirs: string[] = [];
 
   async start(gateways: number): Promise<void> {
@@ -113,6 +115,7 @@ export class Fleet {
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       BOOTSTRAP_ORG_NAME: ADMIN.org,
+      ...this.cpEnv,
     });
   }
 

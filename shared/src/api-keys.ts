@@ -179,6 +179,34 @@ export const UpdateKeySchema = z
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
 export type UpdateKeyInput = z.infer<typeof UpdateKeySchema>;
 
+/**
+ * Ephemeral tokens: short-lived bearer credentials delegated from a key (a browser, a mobile client, a
+ * job). A token acts as its parent key at every gateway and never outlives it.
+ */
+export const EPHEMERAL_TOKEN_DEFAULT_SECONDS = 900;
+export const EPHEMERAL_TOKEN_MAX_SECONDS = 86_400;
+
+export const CreateEphemeralTokenSchema = z.strictObject({
+  expiresInSeconds: z
+    .number({ message: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(1, 'must be at least 1')
+    .max(EPHEMERAL_TOKEN_MAX_SECONDS, `must be at most ${EPHEMERAL_TOKEN_MAX_SECONDS}`)
+    .default(EPHEMERAL_TOKEN_DEFAULT_SECONDS),
+});
+export type CreateEphemeralTokenInput = z.infer<typeof CreateEphemeralTokenSchema>;
+
+/** The one response that shows an ephemeral token; nothing returns it again. */
+export interface EphemeralToken {
+  id: string;
+  /** The parent key's id. */
+  keyId: string;
+  /** The public prefix (`ptcl_<token id>`), as a key's. */
+  prefix: string;
+  token: string;
+  expiresAt: string;
+}
+
 export const KEY_SORTS = ['name', 'owner', 'status', 'requests', 'created'] as const;
 export const ListKeysQuerySchema = z.strictObject({
   search: z.string().max(200, 'must be at most 200 characters').optional(),

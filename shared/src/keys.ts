@@ -11,6 +11,10 @@ import { crc32 } from 'node:zlib';
  *              and the O(1) lookup handle.
  * - secret     43 base62 characters drawn uniformly (43 × log2(62) ≈ 256.03 bits).
  * - checksum   CRC32 of everything before it, 6 base62 characters, so a typo is rejected without a lookup.
+ *
+ * Ephemeral tokens (short-lived credentials delegated from a key) have exactly this shape with an id of
+ * their own (`makeKey()` with a fresh id): clients, SDKs and secret scanners treat them as keys, and a
+ * gateway finds either with one lookup by id in the same id space.
  */
 export const KEY_PRODUCT_PREFIX = 'ptcl_';
 export const KEY_ID_LENGTH = 12;

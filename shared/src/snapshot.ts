@@ -7,8 +7,8 @@ import { MODEL_ACCESS_WITHOUT_GRANTS, ORG_ROLES, POLICY_BUDGET_PERIODS } from '.
  * and heartbeats over Redis pub/sub). One schema, used by the control plane to build, by the gateway
  * to validate at its edge.
  *
- * Nothing here is a plaintext secret: keys carry their argon2id hash; provider secrets travel as
- * AES-256-GCM ciphertext under the organization's snapshot key (see crypto.ts).
+ * Nothing here is a plaintext secret: keys and ephemeral tokens carry their argon2id hash; provider
+ * secrets travel as AES-256-GCM ciphertext under the organization's snapshot key (see crypto.ts).
  */
 const nullableLimit = z.number().int().positive().nullable();
 
@@ -65,6 +65,28 @@ export const SnapshotKeySchema = z.object({
   mcp: McpPart,
 });
 export type SnapshotKey = z.infer<typeof SnapshotKeySchema>;
+
+/**
+ * An ephemeral token: a short-lived credential delegated from a key (`apiKeyId`, the key's record id).
+ * It authenticates with its own id and secret (same format as a key, see keys.ts) and then acts as its
+ * parent: the parent's state, owner, policy, limits and budgets apply, and usage counts on the parent.
+ * Like a key, it carries only the argon2id hash of its secret.
+ */
+export const SnapshotEphemeralTokenSchema = z.object({
+  id: z.uuid(),
+  /** Public token id (lookup handle), in the same id space as keys' ids. */
+  tokenId: z.string(),
+  apiKeyId: z.uuid(),
+  secretHash: z.string(),
+  expiresAt: z.string(),
+});
+export type SnapshotEphemeralToken = z.infer<typeof SnapshotEphemeralTokenSchema>;
+
+/**
+ * How long an expired ephemeral token stays in snapshots (and in gateways' memory) so that it is
+ * refused as `key_expired` rather than as an unknown key; after that it is pruned everywhere.
+ */
+export const EPHEMERAL_TOKEN_RETENTION_MS = 15 * 60_000;
 
 export const SealedSchema = z.string().regex(/^v\d+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/);
 
@@ -167,6 +189,8 @@ export const OrgSnapshotSchema = z.object({
    * key's own policy alone, as those control planes meant.
    */
   people: SnapshotPeopleSchema.optional(),
+  /** Outstanding ephemeral tokens. Absent from snapshots of control planes older than them. */
+  ephemeralTokens: z.array(SnapshotEphemeralTokenSchema).optional(),
 });
 export type OrgSnapshot = z.infer<typeof OrgSnapshotSchema>;
 
@@ -220,6 +244,7 @@ export interface WireSnapshot {
   models: SnapshotModel[];
   mcpServers?: SnapshotMcpServer[];
   people?: SnapshotPeople;
+  ephemeralTokens?: SnapshotEphemeralToken[];
 }
 
 /**
@@ -239,6 +264,7 @@ const WireEnvelopeSchema = z.object({
   models: z.array(SnapshotModelSchema),
   mcpServers: z.array(SnapshotMcpServerSchema).optional(),
   people: SnapshotPeopleSchema.optional(),
+  ephemeralTokens: z.array(SnapshotEphemeralTokenSchema).optional(),
 });
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -327,6 +353,7 @@ export function parseSnapshot(raw: unknown): OrgSnapshot {
     models: w.models,
     ...(w.mcpServers ? { mcpServers: w.mcpServers } : {}),
     ...(w.people ? { people: w.people } : {}),
+    ...(w.ephemeralTokens ? { ephemeralTokens: w.ephemeralTokens } : {}),
   };
 }
 
@@ -394,7 +421,14 @@ export class WireSnapshotWriter {
   finish(
     head: Pick<
       OrgSnapshot,
-      'orgId' | 'version' | 'generatedAt' | 'credentials' | 'models' | 'mcpServers' | 'people'
+      | 'orgId'
+      | 'version'
+      | 'generatedAt'
+      | 'credentials'
+      | 'models'
+      | 'mcpServers'
+      | 'people'
+      | 'ephemeralTokens'
     >,
     keys: WireKey[],
   ): WireSnapshot {
@@ -411,6 +445,7 @@ export class WireSnapshotWriter {
       models: head.models,
       ...(head.mcpServers ? { mcpServers: head.mcpServers } : {}),
       ...(head.people ? { people: head.people } : {}),
+      ...(head.ephemeralTokens ? { ephemeralTokens: head.ephemeralTokens } : {}),
     };
   }
 
@@ -475,6 +510,9 @@ export const SnapshotChangeSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('upsert_group'), value: SnapshotGroupSchema }),
   z.object({ op: z.literal('delete_group'), id: z.uuid() }),
   z.object({ op: z.literal('org_settings'), value: SnapshotOrgSettingsSchema }),
+  z.object({ op: z.literal('upsert_ephemeral_token'), value: SnapshotEphemeralTokenSchema }),
+  /** Every outstanding token of one key goes (the key was rotated or deleted). */
+  z.object({ op: z.literal('delete_ephemeral_tokens'), apiKeyId: z.uuid() }),
 ]);
 export type SnapshotChange = z.infer<typeof SnapshotChangeSchema>;
 

@@ -15,6 +15,7 @@ import { McpServers1764300000000 } from './migrations/1764300000000-McpServers';
 import { Policy1764400000000 } from './migrations/1764400000000-Policy';
 import { People1764500000000 } from './migrations/1764500000000-People';
 import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
+import { EphemeralTokens1764750000000 } from './migrations/1764750000000-EphemeralTokens';
 
 export const ENTITIES = [
   Organization,
@@ -35,6 +36,7 @@ export const MIGRATIONS = [
   Policy1764400000000,
   People1764500000000,
   ScopedBudgetAlerts1764600000000,
+  EphemeralTokens1764750000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
+  type CreateEphemeralTokenInput,
+  CreateEphemeralTokenSchema,
   type CreateKeyInput,
   CreateKeySchema,
   type ListKeysQuery,
@@ -71,6 +73,21 @@ export class KeysController {
   @ApiOperation({ summary: 'Issue a new secret (shown once); the old one stops working at once' })
   rotate(@Caller() caller: OrgCaller, @Param('id') id: string) {
     return this.keys.rotate(caller, id);
+  }
+
+  @Post(':id/ephemeral-tokens')
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'Issue a short-lived token that acts as this key at the gateways (shown once); it stops working at its expiry (never later than the key), and when the key is revoked, deactivated, rotated or deleted',
+  })
+  @ApiBody({ schema: jsonSchema(CreateEphemeralTokenSchema), required: false })
+  createEphemeralToken(
+    @Caller() caller: OrgCaller,
+    @Param('id') id: string,
+    @Body(new ZodPipe(CreateEphemeralTokenSchema)) body: CreateEphemeralTokenInput,
+  ) {
+    return this.keys.createEphemeralToken(caller, id, body);
   }
 
   @Post(':id/activate')

@@ -2,14 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   type ApiKey,
+  type CreateEphemeralTokenInput,
   type CreateKeyInput,
   DEFAULT_MCP_POLICY,
+  type EphemeralToken,
   type Limits,
   type ListKeysQuery,
   type UpdateKeyInput,
 } from '@portcullis/shared/api-keys';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
-import { makeKey } from '@portcullis/shared/keys';
+import { displayPrefix, makeKey } from '@portcullis/shared/keys';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { findUnstorableText } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -24,6 +26,12 @@ import { PolicyService } from '../policy/policy.service';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
+import {
+  dropEphemeralTokens,
+  ephemeralTokenExpiry,
+  insertEphemeralToken,
+  pruneEphemeralTokens,
+} from './ephemeral-tokens';
 import { deriveStatus, type KeyDetail, type KeyOwner, STATUS_SQL, toApiKey, withEffective } from './key-view';
 
 const EMPTY_LIMITS: Limits = {
@@ -258,21 +266,89 @@ export class KeysService {
         'UPDATE api_keys SET secret_hash = $2, last_rotated_at = now(), updated_at = now() WHERE id = $1',
         [entity.id, secretHash],
       );
+      // Tokens delegated from the old secret die with it, in the same delta as the new secret.
+      const hadTokens = await dropEphemeralTokens(em, caller.org.orgId, entity.id);
       const after = await this.view(
         em,
         await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }),
       );
-      await this.record(em, caller, 'key.rotated', after, before, after);
+      await this.record(em, caller, 'key.rotated', after, before, after, hadTokens ? entity.id : null);
       return after;
     });
     return { key, secret: made.key };
   }
 
-  activate(caller: OrgCaller, id: string): Promise<ApiKey> {
-    return this.transition(caller, id, 'key.activated', (e) => {
-      this.assertUsable(e, 'activated');
-      return e.status === 'active' ? null : 'active';
+  /**
+   * Mints a short-lived token that acts as the key at every gateway (same rule as rotation for who may:
+   * admins any key of the organization, members their own). The token is returned this once; only its
+   * argon2id hash is stored and sent to gateways, in the snapshot delta of this transaction.
+   */
+  async createEphemeralToken(
+    caller: OrgCaller,
+    id: string,
+    input: CreateEphemeralTokenInput,
+  ): Promise<EphemeralToken> {
+    // Refuse what will be refused before paying for a hash.
+    this.assertDelegable(await this.findVisible(this.db.manager, caller, id));
+    const made = makeKey();
+    const secretHash = await argon2Hash(made.secret);
+    return this.db.transaction(async (em) => {
+      const entity = await this.findVisible(em, caller, id, true);
+      this.assertDelegable(entity);
+      const expiresAt = ephemeralTokenExpiry(Date.now(), input.expiresInSeconds, entity.expiresAt);
+      await pruneEphemeralTokens(em, caller.org.orgId);
+      const tokenRecordId = await insertEphemeralToken(em, {
+        orgId: caller.org.orgId,
+        apiKeyId: entity.id,
+        tokenId: made.keyId,
+        secretHash,
+        expiresAt,
+        createdBy: caller.actor.userId,
+      });
+      const prefix = displayPrefix(made.keyId);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'key.ephemeral_token_created',
+        targetType: 'api_key',
+        targetId: entity.id,
+        before: null,
+        after: {
+          id: tokenRecordId,
+          keyId: entity.id,
+          prefix,
+          expiresInSeconds: input.expiresInSeconds,
+          expiresAt: expiresAt.toISOString(),
+        },
+      });
+      await this.snapshots.changed(em, caller.org.orgId, [
+        await this.snapshots.ephemeralTokenChange(em, caller.org.orgId, tokenRecordId),
+      ]);
+      return {
+        id: tokenRecordId,
+        keyId: entity.id,
+        prefix,
+        token: made.key,
+        expiresAt: expiresAt.toISOString(),
+      };
     });
+  }
+
+  /**
+   * Ephemeral tokens are refused while their key is inactive and do not come back with it: a key is
+   * often paused because something leaked, so re-activation drops them (clients mint new ones).
+   */
+  activate(caller: OrgCaller, id: string): Promise<ApiKey> {
+    return this.transition(
+      caller,
+      id,
+      'key.activated',
+      (e) => {
+        this.assertUsable(e, 'activated');
+        return e.status === 'active' ? null : 'active';
+      },
+      true,
+    );
   }
 
   deactivate(caller: OrgCaller, id: string): Promise<ApiKey> {
@@ -297,7 +373,8 @@ export class KeysService {
         'UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now() WHERE id = $1',
         [entity.id],
       );
-      await this.record(em, caller, 'key.deleted', before, before, null);
+      const hadTokens = await dropEphemeralTokens(em, caller.org.orgId, entity.id);
+      await this.record(em, caller, 'key.deleted', before, before, null, hadTokens ? entity.id : null);
     });
   }
 
@@ -307,6 +384,7 @@ export class KeysService {
     id: string,
     action: string,
     next: (e: ApiKeyEntity) => 'active' | 'inactive' | 'revoked' | null,
+    dropTokens = false,
   ): Promise<ApiKey> {
     return this.db.transaction(async (em) => {
       const entity = await this.findVisible(em, caller, id, true);
@@ -320,13 +398,25 @@ export class KeysService {
          WHERE id = $1`,
         [entity.id, status],
       );
+      const hadTokens = dropTokens && (await dropEphemeralTokens(em, caller.org.orgId, entity.id));
       const after = await this.view(
         em,
         await em.getRepository(ApiKeyEntity).findOneByOrFail({ id: entity.id }),
       );
-      await this.record(em, caller, action, after, before, after);
+      await this.record(em, caller, action, after, before, after, hadTokens ? entity.id : null);
       return after;
     });
+  }
+
+  /** A key may delegate while it could authenticate itself: not revoked, expired or inactive. */
+  private assertDelegable(e: ApiKeyEntity): void {
+    this.assertUsable(e, 'used to issue ephemeral tokens');
+    if (e.status === 'inactive') {
+      throw new DomainError(
+        'conflict',
+        'An inactive key cannot be used to issue ephemeral tokens; activate it first',
+      );
+    }
   }
 
   private assertUsable(e: ApiKeyEntity, verb: string): void {
@@ -372,7 +462,8 @@ export class KeysService {
 
   /**
    * Every key mutation: one audit record and one snapshot change (the key as gateways must now see it,
-   * or its deletion), in the mutation's own transaction.
+   * or its deletion), in the mutation's own transaction. `droppedTokensOf` names the key whose ephemeral
+   * tokens the mutation removed, so gateways drop them in the same delta.
    */
   private async record(
     em: EntityManager,
@@ -381,6 +472,7 @@ export class KeysService {
     target: ApiKey,
     before: ApiKey | null,
     after: ApiKey | null,
+    droppedTokensOf: string | null = null,
   ): Promise<void> {
     await this.audit.append(em, {
       orgId: caller.org.orgId,
@@ -395,6 +487,8 @@ export class KeysService {
       after === null
         ? { op: 'delete_key', id: target.id }
         : await this.snapshots.keyChange(em, caller.org.orgId, target.id);
-    await this.snapshots.changed(em, caller.org.orgId, [change]);
+    const changes: SnapshotChange[] = [change];
+    if (droppedTokensOf !== null) changes.push({ op: 'delete_ephemeral_tokens', apiKeyId: droppedTokensOf });
+    await this.snapshots.changed(em, caller.org.orgId, changes);
   }
 }

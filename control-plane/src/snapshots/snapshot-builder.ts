@@ -1,11 +1,13 @@
 import { BUDGET_PERIODS, LIMIT_FIELDS } from '@portcullis/shared/api-keys';
-import type {
-  SnapshotCredential,
-  SnapshotKey,
-  SnapshotKeyPolicy,
-  SnapshotModel,
-  WireKey,
-  WireSnapshotWriter,
+import {
+  EPHEMERAL_TOKEN_RETENTION_MS,
+  type SnapshotCredential,
+  type SnapshotEphemeralToken,
+  type SnapshotKey,
+  type SnapshotKeyPolicy,
+  type SnapshotModel,
+  type WireKey,
+  type WireSnapshotWriter,
 } from '@portcullis/shared/snapshot';
 import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
@@ -198,6 +200,40 @@ export async function wireKeys(
     ];
   }
   return keys;
+}
+
+/**
+ * Outstanding ephemeral tokens of the organization's keys (full snapshot), or some of them by token
+ * record id (deltas). Tokens of deleted keys never travel; tokens expired longer ago than the retention
+ * window are pruned here, so they do not pile up in snapshots (gateways drop them by the same rule).
+ */
+export async function snapshotEphemeralTokens(
+  em: EntityManager,
+  orgId: string,
+  ids?: string[],
+): Promise<SnapshotEphemeralToken[]> {
+  const rows: {
+    id: string;
+    token_id: string;
+    api_key_id: string;
+    secret_hash: string;
+    expires_at: string;
+  }[] = await em.query(
+    `SELECT t.id, t.token_id, t.api_key_id, t.secret_hash, ${isoSql('t.expires_at')} AS expires_at
+         FROM api_key_ephemeral_tokens t JOIN api_keys k ON k.id = t.api_key_id
+        WHERE t.org_id = $1 AND k.org_id = $1 AND k.deleted_at IS NULL
+          AND t.expires_at > now() - make_interval(secs => $2::double precision / 1000)
+          ${ids ? 'AND t.id = ANY($3::uuid[])' : ''}
+        ORDER BY t.id`,
+    ids ? [orgId, EPHEMERAL_TOKEN_RETENTION_MS, ids] : [orgId, EPHEMERAL_TOKEN_RETENTION_MS],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tokenId: r.token_id,
+    apiKeyId: r.api_key_id,
+    secretHash: r.secret_hash,
+    expiresAt: r.expires_at,
+  }));
 }
 
 export interface CredentialRow {

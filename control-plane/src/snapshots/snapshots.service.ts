@@ -8,6 +8,7 @@ import { SecretBox } from '../crypto/secret-box';
 import {
   type CredentialRow,
   snapshotCredentials,
+  snapshotEphemeralTokens,
   snapshotKeys,
   snapshotModels,
   wireKeys,
@@ -98,6 +99,12 @@ export class SnapshotsService {
   async keyChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
     const [value] = await snapshotKeys(em, orgId, [id]);
     return value ? { op: 'upsert_key', value } : { op: 'delete_key', id };
+  }
+
+  async ephemeralTokenChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
+    const [value] = await snapshotEphemeralTokens(em, orgId, [id]);
+    if (!value) throw new Error(`snapshots: ephemeral token ${id} is not in organization ${orgId}`);
+    return { op: 'upsert_ephemeral_token', value };
   }
 
   async credentialChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
@@ -206,7 +213,11 @@ export class SnapshotsService {
         this.resealMcpHeaders(key ?? this.box.require(), r),
       );
       const people = await snapshotPeople(em, orgId);
-      return writer.finish({ orgId, version, generatedAt, credentials, models, mcpServers, people }, keys);
+      const ephemeralTokens = await snapshotEphemeralTokens(em, orgId);
+      return writer.finish(
+        { orgId, version, generatedAt, credentials, models, mcpServers, people, ephemeralTokens },
+        keys,
+      );
     });
   }
 

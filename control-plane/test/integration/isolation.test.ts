@@ -60,6 +60,7 @@ const ORG_ROUTES: Route[] = [
   { method: 'PATCH', path: '/orgs/:org/keys/:key', body: { name: 'renamed by an outsider' } },
   { method: 'DELETE', path: '/orgs/:org/keys/:key' },
   { method: 'POST', path: '/orgs/:org/keys/:key/rotate' },
+  { method: 'POST', path: '/orgs/:org/keys/:key/ephemeral-tokens', body: { expiresInSeconds: 60 } },
   { method: 'POST', path: '/orgs/:org/keys/:key/activate' },
   { method: 'POST', path: '/orgs/:org/keys/:key/deactivate' },
   { method: 'POST', path: '/orgs/:org/keys/:key/revoke' },

@@ -23,6 +23,7 @@ const ROUTES = [
   'patch /api/v1/orgs/{org}/keys/{id}',
   'delete /api/v1/orgs/{org}/keys/{id}',
   'post /api/v1/orgs/{org}/keys/{id}/rotate',
+  'post /api/v1/orgs/{org}/keys/{id}/ephemeral-tokens',
   'post /api/v1/orgs/{org}/keys/{id}/activate',
   'post /api/v1/orgs/{org}/keys/{id}/deactivate',
   'post /api/v1/orgs/{org}/keys/{id}/revoke',
@@ -110,5 +111,14 @@ describe('GET /api/openapi.json', () => {
         'mcp',
       ]),
     );
+    const ephemeral = res.body.paths['/api/v1/orgs/{org}/keys/{id}/ephemeral-tokens']?.post?.requestBody as {
+      content: { 'application/json': { schema: { properties: Record<string, unknown> } } };
+    };
+    expect(ephemeral.content['application/json'].schema.properties.expiresInSeconds).toMatchObject({
+      type: 'integer',
+      minimum: 1,
+      maximum: 86400,
+      default: 900,
+    });
   });
 });

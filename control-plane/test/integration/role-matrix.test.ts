@@ -146,6 +146,11 @@ const MATRIX: Record<string, Row> = {
   },
   'DELETE /api/v1/orgs/{org}/keys/{id}': { ...MEMBER_ROUTE, ids: memberOwnKey },
   'POST /api/v1/orgs/{org}/keys/{id}/rotate': { ...MEMBER_ROUTE, ids: memberOwnKey },
+  'POST /api/v1/orgs/{org}/keys/{id}/ephemeral-tokens': {
+    ...MEMBER_ROUTE,
+    ids: memberOwnKey,
+    body: () => ({ expiresInSeconds: 60 }),
+  },
   'POST /api/v1/orgs/{org}/keys/{id}/activate': { ...MEMBER_ROUTE, ids: memberOwnKey },
   'POST /api/v1/orgs/{org}/keys/{id}/deactivate': { ...MEMBER_ROUTE, ids: memberOwnKey },
   'POST /api/v1/orgs/{org}/keys/{id}/revoke': { ...MEMBER_ROUTE, ids: memberOwnKey },

@@ -55,10 +55,11 @@ function presentedKey(authorization: string | undefined, apiKey: string | undefi
 }
 
 /**
- * Authenticates the presented key. Shape and checksum are checked without a lookup; the secret is
- * verified with argon2 once per (key, hash version, presented secret) and the answer cached, positive
- * and negative, under a SHA-256 digest (the plaintext is never kept). Failed verifications are counted
- * per source IP so a flood of bad secrets gets 429 instead of burning CPU.
+ * Authenticates the presented key, or ephemeral token (which then stands for its parent key). Shape and
+ * checksum are checked without a lookup; the secret is verified with argon2 once per (key or token, hash
+ * version, presented secret) and the answer cached, positive and negative, under a SHA-256 digest (the
+ * plaintext is never kept). Failed verifications are counted per source IP so a flood of bad secrets
+ * gets 429 instead of burning CPU.
  */
 export const authenticate = (opts: AuthenticateOptions): Stage => {
   const { store, metrics } = opts;
@@ -87,11 +88,19 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     const parsed = parseKey(presented.value);
     if (!parsed.ok) return errorResponse(c, 'invalid_api_key', INVALID);
     const { keyId, secret } = parsed.value;
-    const entry = store.keys.get(keyId);
-    if (!entry) return errorResponse(c, 'invalid_api_key', INVALID);
-    const hash = entry.key.secretHash;
+    // A key, or else an ephemeral token (same id space): its own secret, then it acts as its parent.
+    let entry = store.keys.get(keyId);
+    let hash: string | null;
+    if (entry) hash = entry.key.secretHash;
+    else {
+      const token = store.ephemeralTokens.get(keyId);
+      const parent = token && store.keyByRecordId(token.token.apiKeyId);
+      if (!token || !parent) return errorResponse(c, 'invalid_api_key', INVALID);
+      entry = token.as(parent);
+      hash = parent.key.secretHash === null ? null : token.token.secretHash;
+    }
     if (hash === null) {
-      // Nothing to verify against: a revoked key says so; anything else cannot authenticate.
+      // Nothing to verify against: a revoked key (and its tokens) says so; nothing else can authenticate.
       return entry.key.status === 'revoked'
         ? errorResponse(c, 'key_revoked', 'API key has been revoked')
         : errorResponse(c, 'invalid_api_key', INVALID);

@@ -160,6 +160,8 @@ export class DiskCache {
           credentials: snapshot.credentials,
           models: snapshot.models,
           mcpServers: snapshot.mcpServers ?? [],
+          ...(snapshot.people ? { people: snapshot.people } : {}),
+          ephemeralTokens: snapshot.ephemeralTokens ?? [],
         });
         await write(`],${tables.slice(1)}`);
       });

@@ -1,18 +1,28 @@
 import { compileAllowlist } from '@portcullis/shared/cidr';
 import { open } from '@portcullis/shared/crypto';
-import type {
-  OrgSnapshot,
-  SnapshotChange,
-  SnapshotCredential,
-  SnapshotKey,
-  SnapshotMcpServer,
-  SnapshotMessage,
-  SnapshotModel,
+import {
+  EPHEMERAL_TOKEN_RETENTION_MS,
+  type OrgSnapshot,
+  type SnapshotChange,
+  type SnapshotCredential,
+  type SnapshotEphemeralToken,
+  type SnapshotKey,
+  type SnapshotMcpServer,
+  type SnapshotMessage,
+  type SnapshotModel,
 } from '@portcullis/shared/snapshot';
 import { type KeyPolicy, PeopleIndex } from './people.js';
 
 export type SnapshotDelta = Extract<SnapshotMessage, { kind: 'delta' }>;
 export type ApplyResult = 'applied' | 'gap' | 'stale';
+
+/** How often the store drops ephemeral tokens past their retention window (checked when changes apply). */
+const TOKEN_PRUNE_INTERVAL_MS = 60_000;
+
+const parseExpiry = (iso: string): number => {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+};
 
 /**
  * One key as the hot path needs it. A new entry is built for every version of the key, so anything
@@ -23,12 +33,21 @@ export class KeyEntry {
   #policy: KeyPolicy | undefined;
   #policyStamp = -1;
   readonly expiresAtMs: number | null;
+  /** `capMs`: an earlier expiry than the key's own (an ephemeral token's view of its parent). */
   constructor(
     readonly key: SnapshotKey,
     private readonly people: PeopleIndex = new PeopleIndex(),
+    capMs: number | null = null,
   ) {
-    const t = key.expiresAt ? Date.parse(key.expiresAt) : Number.NaN;
-    this.expiresAtMs = key.expiresAt ? (Number.isNaN(t) ? 0 : t) : null;
+    const own = key.expiresAt ? parseExpiry(key.expiresAt) : null;
+    this.expiresAtMs = capMs === null ? own : own === null ? capMs : Math.min(own, capMs);
+  }
+  /**
+   * The same key expiring no later than `expiresAtMs`: what an ephemeral token authenticates as. Same
+   * record, so state, owner, policy, limits, budgets and usage are the key's.
+   */
+  delegated(expiresAtMs: number): KeyEntry {
+    return new KeyEntry(this.key, this.people, expiresAtMs);
   }
   /**
    * The key's effective policy (shared/policy.ts): the strictest limits of the key, its owner and the
@@ -57,6 +76,27 @@ export class KeyEntry {
       }
     }
     return this.#allow;
+  }
+}
+
+/**
+ * An ephemeral token: its own id and secret hash, and a view of its parent key's entry built once per
+ * parent version (a new parent entry arrives with every change of the key).
+ */
+export class EphemeralTokenEntry {
+  readonly expiresAtMs: number;
+  #parent: KeyEntry | undefined;
+  #view: KeyEntry | undefined;
+  constructor(readonly token: SnapshotEphemeralToken) {
+    this.expiresAtMs = parseExpiry(token.expiresAt);
+  }
+  /** The parent's entry as this token acts with it. */
+  as(parent: KeyEntry): KeyEntry {
+    if (this.#view === undefined || this.#parent !== parent) {
+      this.#view = parent.delegated(this.expiresAtMs);
+      this.#parent = parent;
+    }
+    return this.#view;
   }
 }
 
@@ -137,6 +177,12 @@ export class SnapshotStore {
   readonly keys = new Map<string, KeyEntry>();
   /** Key record id → public key id, for delete_key changes. */
   readonly #keyIdById = new Map<string, string>();
+  /** Ephemeral tokens by public token id (keys' id space: a presented credential is one or the other). */
+  readonly ephemeralTokens = new Map<string, EphemeralTokenEntry>();
+  /** Token record id → public token id, and parent key record id → its tokens' public ids. */
+  readonly #tokenIdById = new Map<string, string>();
+  readonly #tokensByKey = new Map<string, Set<string>>();
+  #nextTokenPruneAt = 0;
   readonly models = new Map<string, SnapshotModel>();
   readonly #modelSlugById = new Map<string, string>();
   readonly credentials = new Map<string, CredentialEntry>();
@@ -175,6 +221,29 @@ export class SnapshotStore {
     if (version === this.#version) this.#confirmedAt = Date.now();
   }
 
+  /** A key by its record id (an ephemeral token's parent). */
+  keyByRecordId(id: string): KeyEntry | undefined {
+    const keyId = this.#keyIdById.get(id);
+    return keyId === undefined ? undefined : this.keys.get(keyId);
+  }
+
+  /**
+   * Drops the ephemeral tokens that expired longer ago than the retention window (until then they are
+   * kept, so they are refused as expired rather than unknown). Runs at most once a minute unless forced.
+   */
+  pruneEphemeralTokens(now = Date.now(), force = false): number {
+    if (!force && now < this.#nextTokenPruneAt) return 0;
+    this.#nextTokenPruneAt = now + TOKEN_PRUNE_INTERVAL_MS;
+    let dropped = 0;
+    for (const entry of this.ephemeralTokens.values()) {
+      if (entry.expiresAtMs + EPHEMERAL_TOKEN_RETENTION_MS < now) {
+        this.#deleteToken(entry.token.id);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
   /** Called after every applied change (used to persist). */
   onChange(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -197,11 +266,16 @@ export class SnapshotStore {
     this.credentials.clear();
     this.mcpServers.clear();
     this.#mcpNameById.clear();
+    this.ephemeralTokens.clear();
+    this.#tokenIdById.clear();
+    this.#tokensByKey.clear();
     this.people.reset(snapshot.people);
     for (const k of snapshot.keys) this.#upsertKey(k);
     for (const c of snapshot.credentials) this.#upsertCredential(c);
     for (const m of snapshot.models) this.#upsertModel(m);
     for (const m of snapshot.mcpServers ?? []) this.#upsertMcpServer(m);
+    for (const t of snapshot.ephemeralTokens ?? []) this.#upsertToken(t);
+    this.pruneEphemeralTokens(Date.now(), true);
     this.#orgId = snapshot.orgId;
     this.#version = snapshot.version;
     this.#generatedAt = snapshot.generatedAt;
@@ -216,6 +290,7 @@ export class SnapshotStore {
     if (delta.toVersion <= this.#version) return 'stale';
     if (delta.fromVersion !== this.#version) return 'gap';
     for (const change of delta.changes) this.#applyChange(change);
+    this.pruneEphemeralTokens();
     this.#version = delta.toVersion;
     this.#confirmedAt = Date.now();
     this.#emit();
@@ -234,6 +309,7 @@ export class SnapshotStore {
       models: [...this.models.values()],
       mcpServers: [...this.mcpServers.values()].map((e) => e.server),
       ...(this.people.present ? { people: this.people.toSnapshot() } : {}),
+      ephemeralTokens: [...this.ephemeralTokens.values()].map((e) => e.token),
     };
   }
 
@@ -250,8 +326,15 @@ export class SnapshotStore {
         const keyId = this.#keyIdById.get(change.id);
         if (keyId !== undefined) this.keys.delete(keyId);
         this.#keyIdById.delete(change.id);
+        this.#deleteTokensOf(change.id);
         return;
       }
+      case 'upsert_ephemeral_token':
+        this.#upsertToken(change.value);
+        return;
+      case 'delete_ephemeral_tokens':
+        this.#deleteTokensOf(change.apiKeyId);
+        return;
       case 'upsert_credential':
         this.#upsertCredential(change.value);
         return;
@@ -300,6 +383,43 @@ export class SnapshotStore {
     if (previous !== undefined && previous !== key.keyId) this.keys.delete(previous);
     this.keys.set(key.keyId, new KeyEntry(key, this.people));
     this.#keyIdById.set(key.id, key.keyId);
+  }
+
+  #upsertToken(token: SnapshotEphemeralToken): void {
+    this.#deleteToken(token.id);
+    this.ephemeralTokens.set(token.tokenId, new EphemeralTokenEntry(token));
+    this.#tokenIdById.set(token.id, token.tokenId);
+    let ofKey = this.#tokensByKey.get(token.apiKeyId);
+    if (ofKey === undefined) {
+      ofKey = new Set();
+      this.#tokensByKey.set(token.apiKeyId, ofKey);
+    }
+    ofKey.add(token.tokenId);
+  }
+
+  #deleteToken(id: string): void {
+    const tokenId = this.#tokenIdById.get(id);
+    if (tokenId === undefined) return;
+    this.#tokenIdById.delete(id);
+    const entry = this.ephemeralTokens.get(tokenId);
+    if (entry?.token.id !== id) return;
+    this.ephemeralTokens.delete(tokenId);
+    const ofKey = this.#tokensByKey.get(entry.token.apiKeyId);
+    ofKey?.delete(tokenId);
+    if (ofKey?.size === 0) this.#tokensByKey.delete(entry.token.apiKeyId);
+  }
+
+  #deleteTokensOf(apiKeyId: string): void {
+    const ofKey = this.#tokensByKey.get(apiKeyId);
+    if (ofKey === undefined) return;
+    for (const tokenId of ofKey) {
+      const entry = this.ephemeralTokens.get(tokenId);
+      if (entry !== undefined && entry.token.apiKeyId === apiKeyId) {
+        this.ephemeralTokens.delete(tokenId);
+        this.#tokenIdById.delete(entry.token.id);
+      }
+    }
+    this.#tokensByKey.delete(apiKeyId);
   }
 
   #upsertCredential(credential: SnapshotCredential): void {

@@ -40,18 +40,19 @@ export function BarChart({
       {data.length === 0 ? (
         <p className="muted chart-empty">No data in this period.</p>
       ) : (
-        <svg
-          viewBox={`0 0 ${width} ${height + 20}`}
-          preserveAspectRatio="none"
-          className="chart-svg"
-          role="img"
-          aria-label={`${title}: ${format(total)} in total`}
-        >
-          {data.map((d, i) => {
-            const h = max === 0 ? 0 : Math.max((d.value / max) * height, d.value > 0 ? 2 : 0);
-            return (
-              <g key={d.label}>
+        <>
+          <svg
+            viewBox={`0 0 ${width} ${height}`}
+            preserveAspectRatio="none"
+            className="chart-svg"
+            role="img"
+            aria-label={`${title}: ${format(total)} in total`}
+          >
+            {data.map((d, i) => {
+              const h = max === 0 ? 0 : Math.max((d.value / max) * height, d.value > 0 ? 2 : 0);
+              return (
                 <rect
+                  key={d.label}
                   x={i * barWidth + 2}
                   y={height - h}
                   width={Math.max(barWidth - 4, 1)}
@@ -60,20 +61,29 @@ export function BarChart({
                 >
                   <title>{`${d.label}: ${format(d.value)}`}</title>
                 </rect>
-                {i % labelEvery === 0 && (
-                  <text
-                    x={i * barWidth + barWidth / 2}
-                    y={height + 14}
-                    textAnchor="middle"
-                    className="chart-label"
-                  >
-                    {d.label}
-                  </text>
-                )}
-              </g>
-            );
-          })}
-        </svg>
+              );
+            })}
+          </svg>
+          {/* Labels in HTML, not in the stretched SVG, so they keep their shape at any width. */}
+          <div className="chart-labels" aria-hidden="true">
+            {data.map((d, i) => {
+              if (i % labelEvery !== 0) return null;
+              const center = ((i + 0.5) / data.length) * 100;
+              // The outermost labels align to the chart's edges instead of hanging past them.
+              const style =
+                center < 10
+                  ? { left: 0 }
+                  : center > 90
+                    ? { right: 0 }
+                    : { left: `${center}%`, transform: 'translateX(-50%)' };
+              return (
+                <span key={d.label} style={style}>
+                  {d.label}
+                </span>
+              );
+            })}
+          </div>
+        </>
       )}
       <table className="visually-hidden">
         <caption>{title}</caption>

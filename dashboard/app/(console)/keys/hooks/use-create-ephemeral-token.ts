@@ -1,0 +1,26 @@
+import { useMutation } from '@tanstack/react-query';
+import { useToast } from '@/components/ui/toast';
+import { createEphemeralToken } from '@/lib/api/keys';
+import { useOrg } from '@/lib/org-context';
+
+export interface IssuedToken {
+  token: string;
+  expiresAt: string;
+}
+
+/**
+ * Issues an ephemeral token; the token goes to `onToken` (component state), the mutation keeps only
+ * its expiry. Nothing cached changes: the key's own view is the same before and after.
+ */
+export const useCreateEphemeralToken = (onToken: (issued: IssuedToken) => void) => {
+  const { org } = useOrg();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: async ({ keyId, expiresInSeconds }: { keyId: string; expiresInSeconds: number }) => {
+      const { token, expiresAt } = await createEphemeralToken(org.id, keyId, expiresInSeconds);
+      onToken({ token, expiresAt });
+      return { expiresAt };
+    },
+    onSuccess: () => toast.success('Ephemeral token issued'),
+  });
+};

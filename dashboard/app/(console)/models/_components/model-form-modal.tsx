@@ -1,0 +1,226 @@
+'use client';
+
+import type { ModelView } from '@portcullis/shared/providers';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import { type FormEvent, useId, useState } from 'react';
+import { FormAlert } from '@/components/ui/form-alert';
+import { Modal } from '@/components/ui/modal';
+import { ErrorAlert, Loading } from '@/components/ui/query-state';
+import { SelectField } from '@/components/ui/select-field';
+import { TextField } from '@/components/ui/text-field';
+import { fieldError } from '@/lib/api/errors';
+import { PROVIDER_LABELS, providerCredentialsQueryOptions } from '@/lib/api/providers';
+import { useOrg } from '@/lib/org-context';
+import { useCreateModel } from '../hooks/use-create-model';
+import { useUpdateModel } from '../hooks/use-update-model';
+import styles from './models.module.css';
+
+const FIELDS = [
+  'slug',
+  'credentialId',
+  'upstreamModel',
+  'inputPricePerMTok',
+  'outputPricePerMTok',
+  'enabled',
+];
+
+/** Create (model null) or edit one model of the catalog. */
+export function ModelFormModal({
+  open,
+  model,
+  onClose,
+}: {
+  open: boolean;
+  model: ModelView | null;
+  onClose: () => void;
+}) {
+  const formId = useId();
+  const { org } = useOrg();
+  const create = useCreateModel(org.id);
+  const update = useUpdateModel(org.id);
+  const mutation = model ? update : create;
+  const credentials = useQuery({ ...providerCredentialsQueryOptions(org.id), enabled: open });
+  const noCredentials = credentials.isSuccess && credentials.data.length === 0;
+
+  const close = () => {
+    create.reset();
+    update.reset();
+    onClose();
+  };
+
+  return (
+    <Modal
+      open={open}
+      title={model ? `Edit ${model.slug}` : 'Add model'}
+      onClose={close}
+      footer={
+        <>
+          <button type="button" className="button" onClick={close} disabled={mutation.isPending}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            form={formId}
+            className="button button-primary"
+            disabled={mutation.isPending || noCredentials}
+          >
+            {mutation.isPending && <span className="spinner" aria-hidden="true" />}
+            {model ? 'Save changes' : 'Add model'}
+          </button>
+        </>
+      }
+    >
+      {credentials.isPending ? (
+        <Loading rows={4} label="Loading provider credentials…" />
+      ) : credentials.isError ? (
+        <ErrorAlert error={credentials.error} onRetry={() => void credentials.refetch()} />
+      ) : noCredentials ? (
+        <div className={styles.noCredentials}>
+          <p>A model calls its provider with a provider credential, and there is none yet.</p>
+          <p>
+            <Link href="/providers">Add a provider credential</Link> first, then come back to add the model.
+          </p>
+        </div>
+      ) : (
+        <ModelForm
+          formId={formId}
+          model={model}
+          credentials={credentials.data.map((c) => ({
+            id: c.id,
+            label: `${c.name} (${PROVIDER_LABELS[c.provider]})`,
+          }))}
+          error={mutation.error}
+          onSubmit={(body) => {
+            if (model) {
+              if (Object.keys(body).length === 0) return close();
+              update.mutate({ id: model.id, body }, { onSuccess: close });
+            } else {
+              create.mutate(body, { onSuccess: close });
+            }
+          }}
+        />
+      )}
+    </Modal>
+  );
+}
+
+/** '' stays '' (so "is required" is reported), anything else becomes a number (NaN is refused by the schema). */
+const price = (text: string): number | string => (text.trim() === '' ? '' : Number(text));
+
+function ModelForm({
+  formId,
+  model,
+  credentials,
+  error,
+  onSubmit,
+}: {
+  formId: string;
+  model: ModelView | null;
+  credentials: { id: string; label: string }[];
+  error: unknown;
+  onSubmit: (body: Record<string, unknown>) => void;
+}) {
+  const [slug, setSlug] = useState(model?.slug ?? '');
+  const [credentialId, setCredentialId] = useState(model?.credentialId ?? credentials[0]?.id ?? '');
+  const [upstreamModel, setUpstreamModel] = useState(model?.upstreamModel ?? '');
+  const [input, setInput] = useState(model ? String(model.inputPricePerMTok) : '');
+  const [output, setOutput] = useState(model ? String(model.outputPricePerMTok) : '');
+  const [enabled, setEnabled] = useState(model?.enabled ?? true);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const next = {
+      slug: slug.trim(),
+      credentialId,
+      upstreamModel: upstreamModel.trim(),
+      inputPricePerMTok: price(input),
+      outputPricePerMTok: price(output),
+      enabled,
+    };
+    if (!model) {
+      onSubmit(next);
+      return;
+    }
+    // Only what changed, so an edit never overwrites someone else's change to another field.
+    const body: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(next)) {
+      if (value !== model[key as keyof typeof next]) body[key] = value;
+    }
+    onSubmit(body);
+  };
+
+  return (
+    <form id={formId} className="form" onSubmit={submit} noValidate>
+      <FormAlert error={error} shownFields={FIELDS} />
+      <div className="field">
+        <TextField
+          label="Slug"
+          name="slug"
+          value={slug}
+          onChange={(e) => setSlug(e.target.value)}
+          error={fieldError(error, 'slug')}
+          placeholder="gpt-4o-mini"
+          autoComplete="off"
+          required
+        />
+        <p className="field-hint">
+          The name clients send as <code>model</code>.
+        </p>
+      </div>
+      <SelectField
+        label="Provider credential"
+        name="credentialId"
+        value={credentialId}
+        onChange={(e) => setCredentialId(e.target.value)}
+        error={fieldError(error, 'credentialId')}
+      >
+        {credentials.map((c) => (
+          <option key={c.id} value={c.id}>
+            {c.label}
+          </option>
+        ))}
+      </SelectField>
+      <TextField
+        label="Upstream model"
+        name="upstreamModel"
+        value={upstreamModel}
+        onChange={(e) => setUpstreamModel(e.target.value)}
+        error={fieldError(error, 'upstreamModel')}
+        placeholder="gpt-4o-mini-2024-07-18"
+        autoComplete="off"
+        required
+      />
+      <div className="field-row">
+        <TextField
+          label="Input price per 1M tokens (USD)"
+          name="inputPricePerMTok"
+          type="number"
+          inputMode="decimal"
+          min={0}
+          step="any"
+          value={input}
+          onChange={(e) => setInput(e.target.value)}
+          error={fieldError(error, 'inputPricePerMTok')}
+          required
+        />
+        <TextField
+          label="Output price per 1M tokens (USD)"
+          name="outputPricePerMTok"
+          type="number"
+          inputMode="decimal"
+          min={0}
+          step="any"
+          value={output}
+          onChange={(e) => setOutput(e.target.value)}
+          error={fieldError(error, 'outputPricePerMTok')}
+          required
+        />
+      </div>
+      <label className="checkbox">
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+        Enabled (gateways route requests for it)
+      </label>
+    </form>
+  );
+}

@@ -1,0 +1,200 @@
+'use client';
+
+import { useQuery } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import { SelectField } from '@/components/ui/select-field';
+import { TextField } from '@/components/ui/text-field';
+import type { ApiError } from '@/lib/api/client';
+import { fieldError } from '@/lib/api/errors';
+import { groupsQueryOptions } from '@/lib/api/groups';
+import { modelsQueryOptions } from '@/lib/api/models';
+import { allKeysQueryOptions, USAGE_RANGE_LABELS, USAGE_RANGES, type UsageRange } from '@/lib/api/usage';
+import { allMembersQueryOptions } from '@/lib/api/users';
+import { useOrg } from '@/lib/org-context';
+import styles from './usage.module.css';
+import type { UsageUrlState } from './usage-dashboard';
+
+const DAY_MS = 86_400_000;
+const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+interface Option {
+  value: string;
+  label: string;
+}
+
+/** The chosen value stays selectable while the list loads, or if it is no longer in it (a deleted key). */
+const withCurrent = (options: Option[], current: string, unknownLabel: string): Option[] =>
+  current && !options.some((o) => o.value === current)
+    ? [...options, { value: current, label: unknownLabel }]
+    : options;
+
+/** Under a filter whose options could not load: why the list is short, and a retry. */
+const optionsHint = (query: { isError: boolean; refetch: () => unknown }, what: string): ReactNode =>
+  query.isError ? (
+    <>
+      Could not load {what}.{' '}
+      <button type="button" className="button-link" onClick={() => void query.refetch()}>
+        Try again
+      </button>
+    </>
+  ) : undefined;
+
+export function UsageFilterBar({
+  state,
+  range,
+  onChange,
+  isAdmin,
+  rangeErrors,
+  apiError,
+}: {
+  state: UsageUrlState;
+  range: UsageRange;
+  onChange: (patch: Partial<Record<keyof UsageUrlState, string | null>>) => void;
+  isAdmin: boolean;
+  rangeErrors: { from?: string; to?: string };
+  /** A 400 from the usage API: each detail is shown under the filter it names. */
+  apiError: ApiError | null;
+}) {
+  const { org } = useOrg();
+  const apiFieldError = (field: string): string | undefined => {
+    const message = fieldError(apiError, field);
+    return message && `${message.charAt(0).toUpperCase()}${message.slice(1)}`;
+  };
+  const keys = useQuery(allKeysQueryOptions(org.id));
+  const models = useQuery(modelsQueryOptions(org.id));
+  const members = useQuery({ ...allMembersQueryOptions(org.id), enabled: isAdmin });
+  const groups = useQuery({ ...groupsQueryOptions(org.id), enabled: isAdmin });
+
+  const keyOptions = withCurrent(
+    (keys.data ?? []).map((k) => ({ value: k.id, label: `${k.name} (${k.prefix}…)` })),
+    state.keyId,
+    keys.isPending ? 'Loading…' : 'Unknown or deleted key',
+  );
+  const modelOptions = withCurrent(
+    (models.data ?? []).map((m) => ({ value: m.slug, label: m.slug })),
+    state.model,
+    state.model,
+  );
+  const userOptions = withCurrent(
+    (members.data ?? [])
+      .filter((m) => m.invitation === null)
+      .map((m) => ({ value: m.id, label: m.name ? `${m.name} (${m.email})` : m.email })),
+    state.userId,
+    members.isPending ? 'Loading…' : 'Unknown or former member',
+  );
+  const groupOptions = withCurrent(
+    (groups.data ?? []).map((g) => ({ value: g.id, label: g.name })),
+    state.groupId,
+    groups.isPending ? 'Loading…' : 'Unknown or deleted group',
+  );
+
+  const chooseRange = (value: string) => {
+    if (value === 'custom') {
+      // Start from the last seven days, which the user then narrows or widens.
+      const today = Date.now();
+      onChange({
+        range: 'custom',
+        from: state.from || utcDay(today - 6 * DAY_MS),
+        to: state.to || utcDay(today),
+      });
+    } else {
+      onChange({ range: value, from: null, to: null });
+    }
+  };
+
+  return (
+    <section aria-label="Filters" className={`card ${styles.filters}`}>
+      <div className="field-row">
+        <SelectField label="Range" value={range} onChange={(e) => chooseRange(e.target.value)}>
+          {USAGE_RANGES.map((r) => (
+            <option key={r} value={r}>
+              {USAGE_RANGE_LABELS[r]}
+            </option>
+          ))}
+        </SelectField>
+        {range === 'custom' && (
+          <>
+            <TextField
+              label="From (UTC)"
+              name="from"
+              type="date"
+              value={state.from}
+              max={state.to || undefined}
+              onChange={(e) => onChange({ from: e.target.value })}
+              error={rangeErrors.from ?? apiFieldError('from')}
+            />
+            <TextField
+              label="To (UTC, inclusive)"
+              name="to"
+              type="date"
+              value={state.to}
+              min={state.from || undefined}
+              onChange={(e) => onChange({ to: e.target.value })}
+              error={rangeErrors.to ?? apiFieldError('to')}
+            />
+          </>
+        )}
+        <SelectField
+          label="API key"
+          value={state.keyId}
+          onChange={(e) => onChange({ keyId: e.target.value })}
+          hint={optionsHint(keys, 'keys')}
+          error={apiFieldError('keyId')}
+        >
+          <option value="">All keys</option>
+          {keyOptions.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </SelectField>
+        {isAdmin && (
+          <SelectField
+            label="User"
+            value={state.userId}
+            onChange={(e) => onChange({ userId: e.target.value })}
+            hint={optionsHint(members, 'users')}
+            error={apiFieldError('userId')}
+          >
+            <option value="">All users</option>
+            {userOptions.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </SelectField>
+        )}
+        {isAdmin && (
+          <SelectField
+            label="Group"
+            value={state.groupId}
+            onChange={(e) => onChange({ groupId: e.target.value })}
+            hint={optionsHint(groups, 'groups')}
+            error={apiFieldError('groupId')}
+          >
+            <option value="">All groups</option>
+            {groupOptions.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </SelectField>
+        )}
+        <SelectField
+          label="Model"
+          value={state.model}
+          onChange={(e) => onChange({ model: e.target.value })}
+          hint={optionsHint(models, 'models')}
+          error={apiFieldError('model')}
+        >
+          <option value="">All models</option>
+          {modelOptions.map((o) => (
+            <option key={o.value} value={o.value}>
+              {o.label}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,16 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useToast } from '@/components/ui/toast';
+import { revokeInvitation } from '@/lib/api/invitations';
+import { type MemberRow, userKeys } from '@/lib/api/users';
+
+export const useRevokeInvitation = (orgId: string) => {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (row: MemberRow) => revokeInvitation(orgId, row.id),
+    onSuccess: async (_, row) => {
+      await queryClient.invalidateQueries({ queryKey: userKeys.lists(orgId) });
+      toast.success(`Invitation for ${row.email} cancelled`);
+    },
+  });
+};

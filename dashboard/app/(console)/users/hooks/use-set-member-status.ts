@@ -1,0 +1,19 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useToast } from '@/components/ui/toast';
+import { reactivateMember, suspendMember, userKeys } from '@/lib/api/users';
+
+/** Suspend or reactivate: one hook, since the page shows whichever applies. */
+export const useSetMemberStatus = (orgId: string, userId: string) => {
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  return useMutation({
+    mutationFn: (action: 'suspend' | 'reactivate') =>
+      action === 'suspend' ? suspendMember(orgId, userId) : reactivateMember(orgId, userId),
+    onSuccess: async (member) => {
+      await queryClient.invalidateQueries({ queryKey: userKeys.all(orgId) });
+      toast.success(
+        member.status === 'suspended' ? `${member.name} is suspended` : `${member.name} is active again`,
+      );
+    },
+  });
+};

@@ -1,0 +1,94 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NAV_ITEMS } from '../app/(console)/_components/nav-items';
+import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFullStack } from './stack';
+
+/**
+ * Every console page, as an admin, at 1280 px and at 375 px: it renders its own heading, every form
+ * control has an accessible name, nothing overflows the viewport sideways (wide tables scroll inside
+ * their own box), and the browser logs no errors. One screenshot per page and width.
+ */
+let stack: FullStack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  stack = await startFullStack();
+  browser = await launchBrowser();
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+  await signIn(page, stack.url, FULL_ADMIN.email, FULL_ADMIN.password);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+/** Form controls without an accessible name (label, aria-label or aria-labelledby). */
+const unlabelledControls = (p: Page): Promise<string[]> =>
+  p.evaluate(() => {
+    const controls = Array.from(document.querySelectorAll('input, select, textarea')) as HTMLInputElement[];
+    return controls
+      .filter((el) => el.type !== 'hidden' && el.offsetParent !== null)
+      .filter((el) => {
+        const labelled = el.labels && el.labels.length > 0;
+        return !labelled && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
+      })
+      .map((el) => el.outerHTML.slice(0, 120));
+  });
+
+/** Elements whose right edge is past the viewport and that are not inside a horizontally scrolling box. */
+const overflowing = (p: Page): Promise<string[]> =>
+  p.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrollsInside = (el: Element): boolean => {
+      for (let node = el.parentElement; node; node = node.parentElement) {
+        const style = getComputedStyle(node);
+        if (style.overflowX === 'auto' || style.overflowX === 'scroll' || style.overflowX === 'hidden')
+          return true;
+      }
+      return false;
+    };
+    return Array.from(document.querySelectorAll('body *'))
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.right > width + 1 && !scrollsInside(el);
+      })
+      .map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`.slice(0, 80));
+  });
+
+const pages = [{ href: '/', label: 'Overview' }, ...NAV_ITEMS];
+
+describe('every console page', () => {
+  for (const width of [1280, 375]) {
+    for (const item of pages) {
+      it(`${item.label} (${item.href}) at ${width} px`, async () => {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(`${stack.url}${item.href}`);
+        // The page's own heading, once its data has loaded.
+        const heading = page.locator('main h1').first();
+        await heading.waitFor();
+        await page.waitForFunction(() => document.querySelectorAll('[aria-busy="true"]').length === 0, null, {
+          timeout: 15_000,
+        });
+        expect(await page.locator('main h1').count()).toBeGreaterThanOrEqual(1);
+        expect(await page.getByText('Admins only').count()).toBe(0);
+        expect(await unlabelledControls(page)).toEqual([]);
+        expect(await overflowing(page)).toEqual([]);
+        const name = item.href === '/' ? 'overview' : item.href.slice(1).replaceAll('/', '-');
+        await screenshot(page, `page-${name}-${width}`);
+      });
+    }
+  }
+
+  it('logged no browser errors on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

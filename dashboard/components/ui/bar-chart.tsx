@@ -37,8 +37,8 @@ export function BarChart({
         <span>{title}</span>
         <span className="chart-total">{format(total)}</span>
       </figcaption>
-      {data.length === 0 ? (
-        <p className="muted chart-empty">No data in this period.</p>
+      {total === 0 ? (
+        <p className="muted chart-empty">Nothing in this period.</p>
       ) : (
         <>
           <svg

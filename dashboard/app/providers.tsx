@@ -15,7 +15,9 @@ const makeQueryClient = () =>
   new QueryClient({
     defaultOptions: {
       queries: { staleTime: 30_000, retry: shouldRetry, refetchOnWindowFocus: true },
-      mutations: { retry: false },
+      // gcTime 0: a mutation's answer (a new webhook secret or gateway token) is dropped as soon as the
+      // dialog that shows it closes, instead of lingering in the mutation cache.
+      mutations: { retry: false, gcTime: 0 },
     },
   });
 

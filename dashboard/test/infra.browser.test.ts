@@ -12,11 +12,21 @@ import {
   type WebhookDeliveryView,
   type WebhookView,
 } from '@portcullis/shared/webhooks';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../control-plane/test/integration/processes';
 import type { Gateway } from '../../gateway/test/e2e/fleet';
-import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFullStack } from './stack';
+import {
+  addMember,
+  FULL_ADMIN,
+  type FullStack,
+  launchBrowser,
+  overflowing,
+  screenshot,
+  signedInPage,
+  startFullStack,
+  waitUntil,
+} from './stack';
 
 /**
  * Provider credentials, models, MCP servers, gateways and webhooks, driven in headless Chromium against
@@ -24,7 +34,6 @@ import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFul
  */
 let stack: FullStack;
 let browser: Browser;
-let context: BrowserContext;
 let page: Page;
 const tempDirs: string[] = [];
 
@@ -35,21 +44,10 @@ const list = async <T>(p: string) => (await api<{ data: T[] }>('GET', `${org()}$
 const dialog = () => page.getByRole('dialog');
 const row = (p: Page, text: string | RegExp): Locator => p.getByRole('row').filter({ hasText: text });
 
-/** Polls the REST API until `check` holds (the UI has already shown the change; this proves it was stored). */
-const eventually = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  await signIn(page, stack.url, FULL_ADMIN.email, FULL_ADMIN.password);
+  page = await signedInPage(browser, stack.url, FULL_ADMIN, { width: 1280, height: 800 });
 }, 240_000);
 
 afterAll(async () => {
@@ -468,7 +466,7 @@ describe('webhooks', () => {
   it('sends a signed test delivery and lists it as succeeded', async () => {
     await page.getByRole('button', { name: `Send test to ${receiverUrl}` }).click();
     await page.getByText('Test delivery queued').waitFor();
-    await eventually(async () => received.length > 0);
+    await waitUntil('the webhook receives a delivery', async () => received.length > 0, 10_000, 100);
     const delivery = received[0];
     const verified = verifyWebhookSignature(
       secret,
@@ -504,31 +502,17 @@ describe('webhooks', () => {
 
 describe('a member', () => {
   let member: Page;
-  let memberContext: BrowserContext;
   let memberId = '';
 
   beforeAll(async () => {
     const email = 'infra-member@portcullis.test';
     const password = 'infra-member-password-1';
-    const { acceptUrl } = await api<{ acceptUrl: string }>('POST', `${org()}/invitations`, {
-      email,
-      role: 'member',
-    });
-    const token = acceptUrl.split('/').pop() ?? '';
-    const res = await fetch(`${stack.fleet.cpUrl}/api/v1/invitations/${token}/accept`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Infra Member', password }),
-    });
-    expect(res.status).toBeLessThan(300);
-    memberId = ((await res.json()) as { user: { id: string } }).user.id;
-    memberContext = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    member = await memberContext.newPage();
-    await signIn(member, stack.url, email, password);
+    memberId = (await addMember(stack, { email, name: 'Infra Member', password })).user.id;
+    member = await signedInPage(browser, stack.url, { email, password }, { width: 1280, height: 800 });
   });
 
   afterAll(async () => {
-    await memberContext?.close();
+    await member?.context().close();
   });
 
   it('sees the models granted to it, read-only', async () => {
@@ -571,25 +555,6 @@ describe('a member', () => {
     ).toBe(0);
   });
 });
-
-/** Elements past the viewport's right edge that are not inside a box that scrolls (tables, the menu). */
-const overflowing = (p: Page): Promise<string[]> =>
-  p.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const scrollsInside = (el: Element): boolean => {
-      for (let node = el.parentElement; node; node = node.parentElement) {
-        const overflowX = getComputedStyle(node).overflowX;
-        if (overflowX === 'auto' || overflowX === 'scroll' || overflowX === 'hidden') return true;
-      }
-      return false;
-    };
-    return Array.from(document.querySelectorAll('body *'))
-      .filter((el) => {
-        const box = el.getBoundingClientRect();
-        return box.width > 0 && box.right > width + 1 && !scrollsInside(el);
-      })
-      .map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`);
-  });
 
 describe('on a narrow screen (375 px)', () => {
   it('keeps each page within the viewport, tables scrolling inside their box', async () => {

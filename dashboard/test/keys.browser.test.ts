@@ -1,7 +1,18 @@
-import OpenAI from 'openai';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFullStack } from './stack';
+import {
+  addMember,
+  apiAs,
+  callGateway as callGatewayAs,
+  FULL_ADMIN,
+  type FullStack,
+  launchBrowser,
+  screenshot,
+  signedInPage,
+  signIn,
+  startFullStack,
+  waitUntil,
+} from './stack';
 
 /**
  * The API keys page in a real browser against the real stack: create a key through the modal, read
@@ -34,25 +45,8 @@ const listKeys = async (): Promise<KeyView[]> =>
 
 /** Calls the gateway's chat completions with `apiKey`; the status and error code it answered with. */
 const callGateway = async (apiKey: string): Promise<{ status: number; code: string | null }> => {
-  const client = new OpenAI({ apiKey, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, timeout: 10_000 });
-  try {
-    await client.chat.completions.create({ model: 'demo-gpt', messages: [{ role: 'user', content: 'Hi' }] });
-    return { status: 200, code: null };
-  } catch (error) {
-    if (error instanceof OpenAI.APIError)
-      return { status: error.status ?? 0, code: String(error.code ?? '') };
-    throw error;
-  }
-};
-
-/** Polls until `check` holds (gateways learn of changes through snapshot deltas, usage is ingested async). */
-const eventually = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const { status, code } = await callGatewayAs(stack, apiKey);
+  return { status, code };
 };
 
 const dialog = (p: Page, name: string) => p.getByRole('dialog', { name, exact: true });
@@ -189,13 +183,13 @@ describe('API keys in a real browser', () => {
     expect(await text(cell(ciRow, 7))).toBe('0');
     expect(await text(cell(ciRow, 2))).toMatch(/^ptcl_.{3}…/);
 
-    await eventually(
+    await waitUntil(
       'the gateway accepts the new key',
       async () => (await callGateway(secret)).status === 200,
     );
     for (let i = 0; i < 2; i++) expect(await callGateway(secret)).toEqual({ status: 200, code: null });
 
-    await eventually('the table shows 3 requests', async () => {
+    await waitUntil('the table shows 3 requests', async () => {
       await page.reload();
       await ciRow.waitFor();
       return (await text(cell(ciRow, 7))) === '3';
@@ -267,9 +261,9 @@ describe('API keys in a real browser', () => {
     await reveal.getByRole('button', { name: 'Done' }).click();
     await reveal.waitFor({ state: 'hidden' });
 
-    await eventually('the old secret is refused', async () => (await callGateway(secret)).status === 401);
+    await waitUntil('the old secret is refused', async () => (await callGateway(secret)).status === 401);
     expect(await callGateway(secret)).toEqual({ status: 401, code: 'invalid_api_key' });
-    await eventually('the new secret works', async () => (await callGateway(rotated)).status === 200);
+    await waitUntil('the new secret works', async () => (await callGateway(rotated)).status === 200);
   }, 60_000);
 
   it('issues an ephemeral token that works at the gateway as the key', async () => {
@@ -286,7 +280,7 @@ describe('API keys in a real browser', () => {
     await screenshot(page, 'keys-ephemeral');
     await ephemeral.getByRole('button', { name: 'Done' }).click();
     await ephemeral.waitFor({ state: 'hidden' });
-    await eventually('the ephemeral token works', async () => (await callGateway(token)).status === 200);
+    await waitUntil('the ephemeral token works', async () => (await callGateway(token)).status === 200);
   }, 60_000);
 
   it('deactivates (gateway 401 key_inactive) and activates again', async () => {
@@ -297,7 +291,7 @@ describe('API keys in a real browser', () => {
     expect(await text(detail.getByRole('definition').first())).toBe('Inactive');
     // Actions the API refuses for an inactive key are not offered.
     expect(await detail.getByRole('button', { name: 'Ephemeral token' }).count()).toBe(0);
-    await eventually('the gateway refuses the inactive key', async () => {
+    await waitUntil('the gateway refuses the inactive key', async () => {
       const result = await callGateway(rotated);
       return result.status === 401 && result.code === 'key_inactive';
     });
@@ -305,7 +299,7 @@ describe('API keys in a real browser', () => {
 
     await detail.getByRole('button', { name: 'Activate', exact: true }).click();
     await detail.getByRole('button', { name: 'Deactivate', exact: true }).waitFor();
-    await eventually(
+    await waitUntil(
       'the gateway accepts the key again',
       async () => (await callGateway(rotated)).status === 200,
     );
@@ -340,7 +334,7 @@ describe('API keys in a real browser', () => {
     await detail.waitFor({ state: 'hidden' });
     await row(page, 'CI key').waitFor({ state: 'detached' });
     await expect(api('GET', `${org()}/keys/${keyId}`)).rejects.toThrow(/: 404 /);
-    await eventually(
+    await waitUntil(
       'the gateway refuses the deleted key',
       async () => (await callGateway(rotated)).status === 401,
     );
@@ -405,19 +399,11 @@ describe('API keys in a real browser', () => {
 
   it('shows an API 400 under the field that caused it, keeping what was typed', async () => {
     // A member who leaves while the form is open: only the API can know, and it names ownerId.
-    const invite = await api<{ acceptUrl: string }>('POST', `${org()}/invitations`, {
+    const { user } = await addMember(stack, {
       email: 'leaving@portcullis.test',
-      role: 'member',
+      name: 'Leaving Member',
+      password: 'leaving-password-123',
     });
-    const accepted = await fetch(
-      `${stack.fleet.cpUrl}/api/v1/invitations/${invite.acceptUrl.split('/').pop()}/accept`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Leaving Member', password: 'leaving-password-123' }),
-      },
-    );
-    const { user } = (await accepted.json()) as { user: { id: string } };
 
     await page.goto(`${stack.url}/keys`);
     await page.getByRole('button', { name: 'Create key' }).first().click();
@@ -440,30 +426,14 @@ describe('API keys in a real browser', () => {
   it('shows a member only their own keys, without "Create key for user"', async () => {
     const email = 'mia.member@portcullis.test';
     const password = 'mia-password-123';
-    const invite = await api<{ acceptUrl: string }>('POST', `${org()}/invitations`, {
-      email,
-      role: 'member',
+    const { token, user } = await addMember(stack, { email, name: 'Mia Member', password });
+    const own = await apiAs<{ key: { name: string } }>(stack, token, 'POST', `${org()}/keys`, {
+      name: 'mia-laptop',
     });
-    const res = await fetch(
-      `${stack.fleet.cpUrl}/api/v1/invitations/${invite.acceptUrl.split('/').pop()}/accept`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Mia Member', password }),
-      },
-    );
-    const { token, user } = (await res.json()) as { token: string; user: { id: string } };
-    const own = await fetch(`${stack.fleet.cpUrl}/api/v1${org()}/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'mia-laptop' }),
-    });
-    expect(own.status).toBe(201);
+    expect(own.key.name).toBe('mia-laptop');
 
-    const memberContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const member = await signedInPage(browser, stack.url, { email, password });
     try {
-      const member = await memberContext.newPage();
-      await signIn(member, stack.url, email, password);
       await member.goto(`${stack.url}/keys`);
       await row(member, 'mia-laptop').waitFor();
       expect(await member.locator('tbody tr').count()).toBe(1);
@@ -488,12 +458,12 @@ describe('API keys in a real browser', () => {
       // Members manage their own keys: the detail dialog offers the actions.
       await member.getByRole('button', { name: 'mia-ci', exact: true }).click();
       await dialog(member, 'mia-ci').getByRole('button', { name: 'Deactivate', exact: true }).click();
-      await eventually('the member deactivated their key', async () =>
+      await waitUntil('the member deactivated their key', async () =>
         (await listKeys()).some((k) => k.name === 'mia-ci' && k.status === 'inactive'),
       );
       await screenshot(member, 'keys-member');
     } finally {
-      await memberContext.close();
+      await member.context().close();
     }
   }, 90_000);
 

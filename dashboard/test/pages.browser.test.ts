@@ -1,7 +1,15 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAV_ITEMS } from '../app/(console)/_components/nav-items';
-import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFullStack } from './stack';
+import {
+  FULL_ADMIN,
+  type FullStack,
+  launchBrowser,
+  overflowing,
+  screenshot,
+  signIn,
+  startFullStack,
+} from './stack';
 
 /**
  * Every console page, as an admin, at 1280 px and at 375 px: it renders its own heading, every form
@@ -42,26 +50,6 @@ const unlabelledControls = (p: Page): Promise<string[]> =>
         return !labelled && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby');
       })
       .map((el) => el.outerHTML.slice(0, 120));
-  });
-
-/** Elements whose right edge is past the viewport and that are not inside a horizontally scrolling box. */
-const overflowing = (p: Page): Promise<string[]> =>
-  p.evaluate(() => {
-    const width = document.documentElement.clientWidth;
-    const scrollsInside = (el: Element): boolean => {
-      for (let node = el.parentElement; node; node = node.parentElement) {
-        const style = getComputedStyle(node);
-        if (style.overflowX === 'auto' || style.overflowX === 'scroll' || style.overflowX === 'hidden')
-          return true;
-      }
-      return false;
-    };
-    return Array.from(document.querySelectorAll('body *'))
-      .filter((el) => {
-        const box = el.getBoundingClientRect();
-        return box.width > 0 && box.right > width + 1 && !scrollsInside(el);
-      })
-      .map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`.slice(0, 80));
   });
 
 const pages = [{ href: '/', label: 'Overview' }, ...NAV_ITEMS];

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseUrl } from '../../control-plane/test/integration/processes';
-import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signIn, startFullStack } from './stack';
+import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signedInPage, startFullStack } from './stack';
 
 /**
  * People in a real browser against the real stack: invite through the modal, accept the link in a
@@ -18,7 +18,6 @@ const NEW_MEMBER = {
 
 let stack: FullStack;
 let browser: Browser;
-let adminContext: BrowserContext;
 let admin: Page;
 let memberContext: BrowserContext;
 let member: Page;
@@ -49,9 +48,7 @@ const findUser = async (email: string): Promise<Row | undefined> => {
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
-  adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  admin = await adminContext.newPage();
-  await signIn(admin, stack.url, FULL_ADMIN.email, FULL_ADMIN.password);
+  admin = await signedInPage(browser, stack.url, FULL_ADMIN);
   adminId = (await findUser(FULL_ADMIN.email))?.id ?? '';
 }, 240_000);
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import OpenAI from 'openai';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import {
   createDatabase,
@@ -159,6 +160,117 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByText(`Signed in as ${email}`).waitFor();
 }
 
+/** A page in a fresh browser context (its own cookies), signed in as `user` through the form. */
+export async function signedInPage(
+  browser: Browser,
+  baseUrl: string,
+  user: { email: string; password: string },
+  viewport = { width: 1280, height: 900 },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await signIn(page, baseUrl, user.email, user.password);
+  return page;
+}
+
 /** Saves a full-page screenshot under artifacts/screenshots/<name>.png. */
 export const screenshot = (page: Page, name: string): Promise<Buffer> =>
   page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+/** Calls the control plane's REST API with `token` (empty: anonymous); throws on a 4xx or 5xx answer. */
+export async function apiAs<T>(
+  stack: FullStack,
+  token: string,
+  method: string,
+  apiPath: string,
+  body?: unknown,
+): Promise<T> {
+  const res = await fetch(`${stack.fleet.cpUrl}/api/v1${apiPath}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  if (res.status >= 400) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+/** A member who joined through an invitation: their session token and user id. */
+export interface JoinedMember {
+  token: string;
+  user: { id: string };
+}
+
+/** Adds a member the way people join: the admin invites them, they accept the link (both through the API). */
+export async function addMember(
+  stack: FullStack,
+  member: { email: string; name: string; password: string },
+): Promise<JoinedMember> {
+  const { acceptUrl } = await stack.fleet.api<{ acceptUrl: string }>(
+    'POST',
+    `/orgs/${stack.fleet.orgId}/invitations`,
+    { email: member.email, role: 'member' },
+  );
+  const token = acceptUrl.split('/').pop() ?? '';
+  return apiAs<JoinedMember>(stack, '', 'POST', `/invitations/${token}/accept`, {
+    name: member.name,
+    password: member.password,
+  });
+}
+
+/**
+ * One chat completion through the gateway with the official OpenAI client: the status the gateway
+ * answered with, its error code and the answer's text.
+ */
+export async function callGateway(
+  stack: FullStack,
+  apiKey: string,
+  { model = 'demo-gpt', content = 'Hi' }: { model?: string; content?: string } = {},
+): Promise<{ status: number; code: string | null; answer: string | null }> {
+  const client = new OpenAI({ apiKey, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, timeout: 10_000 });
+  try {
+    const completion = await client.chat.completions.create({ model, messages: [{ role: 'user', content }] });
+    return { status: 200, code: null, answer: completion.choices[0]?.message.content ?? null };
+  } catch (error) {
+    if (error instanceof OpenAI.APIError)
+      return { status: error.status ?? 0, code: String(error.code ?? ''), answer: null };
+    throw error;
+  }
+}
+
+/** Polls until `check` holds (gateways learn of changes through snapshot deltas, usage is ingested async). */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  intervalMs = 250,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Elements past the viewport's right edge that are not inside a box that scrolls (tables, the menu). */
+export const overflowing = (p: Page): Promise<string[]> =>
+  p.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    const scrollsInside = (el: Element): boolean => {
+      for (let node = el.parentElement; node; node = node.parentElement) {
+        const overflowX = getComputedStyle(node).overflowX;
+        if (overflowX === 'auto' || overflowX === 'scroll' || overflowX === 'hidden') return true;
+      }
+      return false;
+    };
+    return Array.from(document.querySelectorAll('body *'))
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.right > width + 1 && !scrollsInside(el);
+      })
+      .map((el) => `${el.tagName.toLowerCase()}.${(el as HTMLElement).className}`.slice(0, 80));
+  });

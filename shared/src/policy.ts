@@ -162,6 +162,15 @@ export interface BudgetView extends PolicyBudget {
   spentUsd?: number;
 }
 
+/** A user's own policy as `GET …/users/:id` shows it: their rules, their groups, what applies. */
+export interface UserPolicyView {
+  grants: string[];
+  limits: LimitsView;
+  budgets: BudgetView[];
+  groups: { id: string; name: string }[];
+  effective: EffectivePolicyView;
+}
+
 export const NO_LIMITS: Limits = {
   requestsPerMinute: null,
   tokensPerMinute: null,
@@ -243,4 +252,30 @@ const copyBudget = (b: { limitUsd: number; period: string; alertThresholds: read
 /** True when `policy` lets the key use the model `slug`. */
 export function modelAllowed(models: EffectiveModels, slug: string): boolean {
   return models.all || models.allowed.includes(slug);
+}
+
+/** One row of `GET /orgs/:org/groups`. */
+export interface GroupView {
+  id: string;
+  name: string;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** One member of a group, as `GET /orgs/:org/groups/:id` lists them. */
+export interface GroupMemberView {
+  id: string;
+  name: string;
+  email: string;
+  role: OrgRole;
+  addedAt: string;
+}
+
+/** `GET /orgs/:org/groups/:id`: members, grants, and limits with each budget's current spend. */
+export interface GroupDetailView extends GroupView {
+  members: GroupMemberView[];
+  grants: string[];
+  /** Each budget with `spentUsd`: its current period's settled spend over the members' keys. */
+  limits: PolicyLimits & { budgets: BudgetView[] };
 }

@@ -116,3 +116,54 @@ export function periodId(period: BudgetPeriod, now: number): string {
   const ymd = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}`;
   return `${period[0]}${ymd}`;
 }
+
+/* ------------------------------------------------------------ report views */
+
+/** The bar sizes of `GET /orgs/:org/usage`. */
+export const USAGE_BUCKETS = ['hour', 'day'] as const;
+export type UsageBucket = (typeof USAGE_BUCKETS)[number];
+
+/** Sums over a set of requests, as `GET /orgs/:org/usage` reports them. */
+export interface UsageSums {
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+}
+
+/** `GET /orgs/:org/usage`: a time series plus the totals and the breakdowns by key, user and model. */
+export interface UsageReport {
+  bucket: UsageBucket;
+  from: string;
+  to: string;
+  data: (UsageSums & { start: string })[];
+  totals: UsageSums;
+  byKey: (UsageSums & { keyId: string; name: string | null })[];
+  byUser: (UsageSums & { userId: string; name: string | null; email: string | null })[];
+  byModel: (UsageSums & { model: string | null })[];
+}
+
+/** One row of a key's usage history (`GET /orgs/:org/keys/:id/requests`). */
+export interface KeyRequestView {
+  id: string;
+  time: string;
+  method: string;
+  route: string;
+  model: string | null;
+  provider: string | null;
+  status: number;
+  errorCode: string | null;
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
+  estimated: boolean;
+  aborted: boolean;
+  latencyMs: number;
+  sourceIp: string | null;
+  userAgent: string | null;
+  gatewayId: string;
+  requestId: string;
+  userId: string;
+  metadata: Record<string, unknown>;
+}

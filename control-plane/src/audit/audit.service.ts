@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditEventView, AuditVerification } from '@portcullis/shared/audit';
 import { DataSource, type EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { Actor } from '../common/request-context';
@@ -15,20 +16,6 @@ export interface AuditEntry {
   targetId: string | null;
   before?: unknown;
   after?: unknown;
-}
-
-export interface AuditEventView {
-  id: string;
-  seq: number;
-  action: string;
-  actor: { type: 'user' | 'system'; id: string | null };
-  target: { type: string; id: string | null };
-  sourceIp: string | null;
-  before: unknown;
-  after: unknown;
-  createdAt: string;
-  hash: string;
-  prevHash: string;
 }
 
 const isSeqCursor = (v: unknown): v is { s: number } =>
@@ -152,9 +139,7 @@ export class AuditService {
    * previous one, and carry the next sequence number; the last must be the head kept on the
    * organization. An edited row, a deleted row (a gap, or a missing tail) or a re-ordered one fails.
    */
-  async verify(
-    orgId: string,
-  ): Promise<{ ok: boolean; checked: number; brokenAtSeq?: number; reason?: string }> {
+  async verify(orgId: string): Promise<AuditVerification> {
     const org: { audit_head_seq: string; audit_head_hash: string }[] = await this.db.query(
       'SELECT audit_head_seq, audit_head_hash FROM organizations WHERE id = $1',
       [orgId],

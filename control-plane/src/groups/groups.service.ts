@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { BudgetView, PolicyBudget, PolicyLimits } from '@portcullis/shared/policy';
+import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -14,21 +14,6 @@ import { isUuid } from '../common/uuid';
 import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
 import { recordSnapshotChange } from '../snapshots/snapshots.service';
 import { SpendService, scopeKey } from '../usage/spend.service';
-
-export interface GroupView {
-  id: string;
-  name: string;
-  memberCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface GroupDetailView extends GroupView {
-  members: { id: string; name: string; email: string; role: 'admin' | 'member'; addedAt: string }[];
-  grants: string[];
-  /** Each budget with `spentUsd`: its current period's settled spend over the members' keys. */
-  limits: PolicyLimits & { budgets: BudgetView[] };
-}
 
 interface GroupRow {
   id: string;

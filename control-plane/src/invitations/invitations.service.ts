@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Role } from '@portcullis/shared/auth';
+import type { InvitationView } from '@portcullis/shared/members';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
@@ -14,16 +15,6 @@ import { InvitationMail } from './invitation-mail.service';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 const INVITATION_PREFIX = 'ptci_';
-
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  expiresAt: string;
-  createdAt: string;
-  /** Extension: 'queued' when SMTP_URL is configured and the link is being mailed, else null. */
-  mailStatus: 'queued' | null;
-}
 
 @Injectable()
 export class InvitationsService {

@@ -5,7 +5,6 @@ import {
   type BudgetView,
   type EffectivePolicyView,
   effectivePolicy,
-  type LimitsView,
   type OrgSettings,
   type PolicyBudget,
   type PolicyKeyInput,
@@ -13,6 +12,7 @@ import {
   type PolicyOwnerInput,
   type PolicySubjectInput,
   type PutLimitsInput,
+  type UserPolicyView,
 } from '@portcullis/shared/policy';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -32,14 +32,6 @@ import { SpendService, scopeKey } from '../usage/spend.service';
 
 /** A subject of grants and limits: a member of the organization or one of its groups. */
 export type PolicySubjectType = 'user' | 'group';
-
-export interface UserPolicyView {
-  grants: string[];
-  limits: LimitsView;
-  budgets: BudgetView[];
-  groups: { id: string; name: string }[];
-  effective: EffectivePolicyView;
-}
 
 /** `GET …/limits`: the stored policy, each budget with the current period's settled spend. */
 export interface PolicyLimitsView extends PolicyLimits {

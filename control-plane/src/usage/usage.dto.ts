@@ -1,11 +1,12 @@
+import { USAGE_BUCKETS, type UsageBucket } from '@portcullis/shared/usage';
 import { z } from 'zod';
 import { CursorParam, LimitParam } from '../common/list-query';
 
 const IsoParam = z.iso.datetime({ offset: true, message: 'must be an ISO-8601 date-time' });
 const UuidParam = (what: string) => z.uuid(`must be ${what} id (a UUID)`);
 
-export const USAGE_BUCKETS = ['hour', 'day'] as const;
-export type UsageBucket = (typeof USAGE_BUCKETS)[number];
+// The views (report, sums, request rows) are declared once in shared, for the dashboard too.
+export type { KeyRequestView, UsageBucket, UsageReport, UsageSums } from '@portcullis/shared/usage';
 
 /** The longest range one `GET …/usage` may cover, per bucket size. */
 export const MAX_RANGE_DAYS: Record<UsageBucket, number> = { hour: 31, day: 366 };
@@ -29,46 +30,3 @@ export const UsageQuerySchema = z.strictObject({
   bucket: z.enum(USAGE_BUCKETS, { message: "must be 'hour' or 'day'" }).default('hour'),
 });
 export type UsageQuery = z.output<typeof UsageQuerySchema>;
-
-/** One row of a key's usage history. */
-export interface KeyRequestView {
-  id: string;
-  time: string;
-  method: string;
-  route: string;
-  model: string | null;
-  provider: string | null;
-  status: number;
-  errorCode: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  estimated: boolean;
-  aborted: boolean;
-  latencyMs: number;
-  sourceIp: string | null;
-  userAgent: string | null;
-  gatewayId: string;
-  requestId: string;
-  userId: string;
-  metadata: Record<string, unknown>;
-}
-
-export interface UsageSums {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-
-export interface UsageReport {
-  bucket: UsageBucket;
-  from: string;
-  to: string;
-  data: (UsageSums & { start: string })[];
-  totals: UsageSums;
-  byKey: (UsageSums & { keyId: string; name: string | null })[];
-  byUser: (UsageSums & { userId: string; name: string | null; email: string | null })[];
-  byModel: (UsageSums & { model: string | null })[];
-}

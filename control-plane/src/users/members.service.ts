@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { ApiKey } from '@portcullis/shared/api-keys';
 import type { MemberStatus, Role, UpdateMemberInput } from '@portcullis/shared/auth';
 import { displayPrefix } from '@portcullis/shared/keys';
+import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -11,46 +11,10 @@ import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { KeysService } from '../keys/keys.service';
-import { PolicyService, type UserPolicyView } from '../policy/policy.service';
+import { PolicyService } from '../policy/policy.service';
 import { snapshotKeys } from '../snapshots/snapshot-builder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
-import type { UsageSums } from '../usage/usage.dto';
 import { UsageService } from '../usage/usage.service';
-
-/**
- * One row of `GET /orgs/:org/users`. Members have their user id; a pending invitation has the
- * invitation's id, a null name, and `invitation` set (members have `invitation: null`).
- */
-export interface MemberRow {
-  id: string;
-  name: string | null;
-  email: string;
-  role: Role;
-  status: MemberStatus;
-  createdAt: string;
-  /** Extension: when the member joined this organization (null for invitations). */
-  joinedAt: string | null;
-  /** Extension: the pending invitation behind an `invited` row. */
-  invitation: {
-    expiresAt: string;
-    expired: boolean;
-    mailStatus: 'queued' | 'sent' | 'failed' | null;
-  } | null;
-}
-
-/** A member of the organization (never an invitation). */
-export interface Member extends MemberRow {
-  name: string;
-  status: 'active' | 'suspended';
-  invitation: null;
-}
-
-export interface MemberDetail extends Member, UserPolicyView {
-  /** The member's keys in this organization, as the keys API returns them (first page, newest first). */
-  keys: Page<ApiKey>;
-  /** Totals of the last 30 days (from the usage rollups). */
-  usage: { from: string; to: string; totals: UsageSums };
-}
 
 interface MemberSqlRow {
   id: string;

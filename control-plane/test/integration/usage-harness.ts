@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
+import { type KeyRequestView, USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
 import Redis from 'ioredis';
 import pg from 'pg';
 import { TEST_MASTER_KEY } from './global-setup';
@@ -263,26 +263,8 @@ export class UsageStack {
   }
 }
 
-export interface RequestItem {
-  id: string;
-  time: string;
-  method: string;
-  route: string;
-  model: string | null;
-  provider: string | null;
-  status: number;
-  errorCode: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  estimated: boolean;
-  aborted: boolean;
-  latencyMs: number;
-  sourceIp: string | null;
-  userAgent: string | null;
-  gatewayId: string;
-  requestId: string;
-}
+/** One row of `GET …/keys/:id/requests`. */
+export type RequestItem = KeyRequestView;
 
 /** A usage event as a gateway would emit it for `key`. */
 export function usageEvent(

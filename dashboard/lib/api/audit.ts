@@ -1,31 +1,10 @@
+import type { AuditEventView, AuditVerification } from '@portcullis/shared/audit';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { apiFetch } from './client';
 import { listSchema, objectSchema, orgApi, queryString } from './org';
 
-// The control plane declares these views (control-plane/src/audit/audit.service.ts); the shared
-// package does not publish them yet, so they are repeated here as types only.
-export interface AuditEventView {
-  id: string;
-  seq: number;
-  action: string;
-  actor: { type: 'user' | 'system'; id: string | null };
-  target: { type: string; id: string | null };
-  sourceIp: string | null;
-  before: unknown;
-  after: unknown;
-  createdAt: string;
-  hash: string;
-  prevHash: string;
-}
-
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
-  /** The first record that does not check out (edited, missing or out of order). */
-  brokenAtSeq?: number;
-  reason?: string;
-}
+export type { AuditEventView, AuditVerification };
 
 /**
  * Actions the control plane records, grouped by what they are about. The API filters on any exact

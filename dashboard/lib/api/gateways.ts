@@ -1,16 +1,12 @@
 import type { CreateGatewayTokenInput, GatewayView } from '@portcullis/shared/gateways';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
+import { catalogKeys, catalogQueryOptions, deleteItem, itemPath } from './catalog';
 import { apiFetch } from './client';
-import { listAll } from './list-all';
 import { objectSchema, orgApi } from './org';
 
 /** Attached gateways (`/orgs/:org/gateways`, admins only), with their snapshot version, lag and last check-in. */
-export const gatewayKeys = {
-  all: ['gateways'] as const,
-  lists: (orgId: string) => [...gatewayKeys.all, orgId, 'list'] as const,
-  list: (orgId: string) => [...gatewayKeys.lists(orgId)] as const,
-};
+export const gatewayKeys = catalogKeys('gateways');
 
 /** Gateways check in every few seconds; the list follows them without a reload. */
 export const GATEWAYS_REFRESH_MS = 5000;
@@ -19,8 +15,7 @@ const GatewaySchema = objectSchema<GatewayView>();
 
 export const gatewaysQueryOptions = (orgId: string) =>
   queryOptions({
-    queryKey: gatewayKeys.list(orgId),
-    queryFn: ({ signal }) => listAll(orgApi(orgId, '/gateways'), GatewaySchema, signal),
+    ...catalogQueryOptions(gatewayKeys, orgId, '/gateways', GatewaySchema),
     refetchInterval: GATEWAYS_REFRESH_MS,
   });
 
@@ -39,4 +34,4 @@ export const createGatewayToken = (
 
 /** Detaches a gateway: its token stops working at once. */
 export const deleteGateway = (orgId: string, id: string): Promise<undefined> =>
-  apiFetch(orgApi(orgId, `/gateways/${encodeURIComponent(id)}`), { method: 'DELETE', schema: z.undefined() });
+  deleteItem(itemPath(orgId, '/gateways', id));

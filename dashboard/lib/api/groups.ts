@@ -1,33 +1,13 @@
-import type { Role } from '@portcullis/shared/auth';
-import type { BudgetView, PolicyLimits } from '@portcullis/shared/policy';
+import type { GroupDetailView, GroupMemberView, GroupView } from '@portcullis/shared/policy';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { apiFetch } from './client';
 import { listAll } from './list-all';
 import { objectSchema, orgApi } from './org';
 
-export interface GroupView {
-  id: string;
-  name: string;
-  memberCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface GroupMember {
-  id: string;
-  name: string;
-  email: string;
-  role: Role;
-  addedAt: string;
-}
-
-/** `GET /orgs/:org/groups/:id`: members, grants, limits and budgets (each with the period's spend). */
-export interface GroupDetail extends GroupView {
-  members: GroupMember[];
-  grants: string[];
-  limits: PolicyLimits & { budgets: BudgetView[] };
-}
+export type { GroupView };
+export type GroupDetail = GroupDetailView;
+export type GroupMember = GroupMemberView;
 
 export const groupKeys = {
   all: (orgId: string) => ['groups', orgId] as const,

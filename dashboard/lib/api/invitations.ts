@@ -1,18 +1,11 @@
 import type { Role } from '@portcullis/shared/auth';
+import type { InvitationView } from '@portcullis/shared/members';
 import { z } from 'zod';
 import { apiFetch } from './client';
 import { objectSchema, orgApi } from './org';
 import { UserSchema } from './schemas';
 
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  expiresAt: string;
-  createdAt: string;
-  /** 'queued' when the control plane mails the link (SMTP configured); null when nobody was mailed. */
-  mailStatus: 'queued' | 'sent' | 'failed' | null;
-}
+export type { InvitationView };
 
 export interface CreatedInvitation {
   invitation: InvitationView;

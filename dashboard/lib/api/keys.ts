@@ -16,6 +16,7 @@ import {
 import { parseCidr } from '@portcullis/shared/cidr';
 import type { ExpiryPreset } from '@portcullis/shared/expiry';
 import type { EffectivePolicyView } from '@portcullis/shared/policy';
+import type { KeyRequestView } from '@portcullis/shared/usage';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
@@ -32,21 +33,8 @@ export type KeyDetail = ApiKey & {
   };
 };
 
-/** One row of `GET …/keys/:id/requests` (the fields the console shows). */
-export interface KeyRequest {
-  id: string;
-  time: string;
-  method: string;
-  route: string;
-  model: string | null;
-  provider: string | null;
-  status: number;
-  errorCode: string | null;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  latencyMs: number;
-}
+/** One row of `GET …/keys/:id/requests`. */
+export type KeyRequest = KeyRequestView;
 
 export type KeySort = 'name' | 'owner' | 'status' | 'requests';
 export const KEY_SORT_COLUMNS: readonly KeySort[] = ['name', 'owner', 'status', 'requests'];

@@ -1,27 +1,17 @@
 import type { CreateMcpServerInput, McpServerView, UpdateMcpServerInput } from '@portcullis/shared/mcp';
-import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
+import { catalogKeys, catalogQueryOptions, deleteItem, itemPath } from './catalog';
 import { apiFetch } from './client';
-import { listAll } from './list-all';
 import { objectSchema, orgApi, queryString } from './org';
 
 /** MCP servers (`/orgs/:org/mcp-servers`): everyone reads the catalog, admins change it. */
-export const mcpServerKeys = {
-  all: ['mcp-servers'] as const,
-  lists: (orgId: string) => [...mcpServerKeys.all, orgId, 'list'] as const,
-  list: (orgId: string) => [...mcpServerKeys.lists(orgId)] as const,
-};
+export const mcpServerKeys = catalogKeys('mcp-servers');
 
 const McpServerSchema = objectSchema<McpServerView>();
 
 export const mcpServersQueryOptions = (orgId: string) =>
-  queryOptions({
-    queryKey: mcpServerKeys.list(orgId),
-    queryFn: ({ signal }) => listAll(orgApi(orgId, '/mcp-servers'), McpServerSchema, signal),
-  });
+  catalogQueryOptions(mcpServerKeys, orgId, '/mcp-servers', McpServerSchema);
 
-const serverPath = (orgId: string, id: string, rest = '') =>
-  orgApi(orgId, `/mcp-servers/${encodeURIComponent(id)}${rest}`);
+const serverPath = (orgId: string, id: string, rest = '') => itemPath(orgId, '/mcp-servers', id, rest);
 
 /** What the create form sends: `enabled` may be left to the API's default (true). */
 export type CreateMcpServerBody = Omit<CreateMcpServerInput, 'enabled'> & { enabled?: boolean };
@@ -42,7 +32,4 @@ export const refreshMcpTools = (orgId: string, id: string): Promise<McpServerVie
 
 /** 409 while keys name the server, unless `force`. */
 export const deleteMcpServer = (orgId: string, id: string, force = false): Promise<undefined> =>
-  apiFetch(serverPath(orgId, id, queryString({ force: force || undefined })), {
-    method: 'DELETE',
-    schema: z.undefined(),
-  });
+  deleteItem(serverPath(orgId, id, queryString({ force: force || undefined })));

@@ -4,29 +4,20 @@ import type {
   ProviderCredentialView,
   UpdateCredentialInput,
 } from '@portcullis/shared/providers';
-import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
+import { catalogKeys, catalogQueryOptions, deleteItem, itemPath } from './catalog';
 import { apiFetch } from './client';
-import { listAll } from './list-all';
 import { objectSchema, orgApi, queryString } from './org';
 
 /** Provider credentials (`/orgs/:org/provider-credentials`, admins only): secrets come back masked. */
-export const providerCredentialKeys = {
-  all: ['provider-credentials'] as const,
-  lists: (orgId: string) => [...providerCredentialKeys.all, orgId, 'list'] as const,
-  list: (orgId: string) => [...providerCredentialKeys.lists(orgId)] as const,
-};
+export const providerCredentialKeys = catalogKeys('provider-credentials');
 
 const CredentialSchema = objectSchema<ProviderCredentialView>();
 
 export const providerCredentialsQueryOptions = (orgId: string) =>
-  queryOptions({
-    queryKey: providerCredentialKeys.list(orgId),
-    queryFn: ({ signal }) => listAll(orgApi(orgId, '/provider-credentials'), CredentialSchema, signal),
-  });
+  catalogQueryOptions(providerCredentialKeys, orgId, '/provider-credentials', CredentialSchema);
 
 const credentialPath = (orgId: string, id: string, rest = '') =>
-  orgApi(orgId, `/provider-credentials/${encodeURIComponent(id)}${rest}`);
+  itemPath(orgId, '/provider-credentials', id, rest);
 
 export const createProviderCredential = (
   orgId: string,
@@ -43,10 +34,7 @@ export const updateProviderCredential = (
 
 /** 409 while models use the credential, unless `force` (which deletes those models too). */
 export const deleteProviderCredential = (orgId: string, id: string, force = false): Promise<undefined> =>
-  apiFetch(credentialPath(orgId, id, queryString({ force: force || undefined })), {
-    method: 'DELETE',
-    schema: z.undefined(),
-  });
+  deleteItem(credentialPath(orgId, id, queryString({ force: force || undefined })));
 
 /** How each provider is named on screen. */
 export const PROVIDER_LABELS: Record<Provider, string> = {

@@ -1,33 +1,12 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
+import type { UsageBucket, UsageReport, UsageSums } from '@portcullis/shared/usage';
 import { queryOptions } from '@tanstack/react-query';
 import { apiFetch } from './client';
 import { keyKeys } from './keys';
 import { listAll } from './list-all';
 import { objectSchema, orgApi, queryString } from './org';
 
-/** Sums over a set of requests, as `GET /orgs/:org/usage` reports them. */
-export interface UsageSums {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
-
-export type UsageBucket = 'hour' | 'day';
-
-// The control plane declares this view (control-plane/src/usage/usage.dto.ts); the shared package
-// does not publish it yet, so it is repeated here, typed only, never re-validated field by field.
-export interface UsageReport {
-  bucket: UsageBucket;
-  from: string;
-  to: string;
-  data: (UsageSums & { start: string })[];
-  totals: UsageSums;
-  byKey: (UsageSums & { keyId: string; name: string | null })[];
-  byUser: (UsageSums & { userId: string; name: string | null; email: string | null })[];
-  byModel: (UsageSums & { model: string | null })[];
-}
+export type { UsageBucket, UsageReport, UsageSums };
 
 /** The presets of the range picker; `custom` uses the `from`/`to` dates. */
 export const USAGE_RANGES = ['24h', '7d', '30d', 'custom'] as const;

@@ -1,48 +1,12 @@
-import type { ApiKey } from '@portcullis/shared/api-keys';
-import type { MemberStatus, Role, UpdateMemberInput } from '@portcullis/shared/auth';
-import type { BudgetView, EffectivePolicyView, LimitsView } from '@portcullis/shared/policy';
+import type { UpdateMemberInput } from '@portcullis/shared/auth';
+import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
 import { apiFetch } from './client';
 import { listAll } from './list-all';
-import { listSchema, objectSchema, orgApi, type Page, queryString } from './org';
-import type { UsageSums } from './usage';
+import { listSchema, objectSchema, orgApi, queryString } from './org';
 
-/**
- * One row of `GET /orgs/:org/users`: a member (their user id) or a pending invitation (the
- * invitation's id, a null name and `invitation` set).
- */
-export interface MemberRow {
-  id: string;
-  name: string | null;
-  email: string;
-  role: Role;
-  status: MemberStatus;
-  createdAt: string;
-  joinedAt: string | null;
-  invitation: {
-    expiresAt: string;
-    expired: boolean;
-    mailStatus: 'queued' | 'sent' | 'failed' | null;
-  } | null;
-}
-
-export interface Member extends MemberRow {
-  name: string;
-  status: 'active' | 'suspended';
-  invitation: null;
-}
-
-/** `GET /orgs/:org/users/:id`: the member with keys, grants, limits, budgets, groups, effective policy, usage. */
-export interface MemberDetail extends Member {
-  keys: Page<ApiKey>;
-  grants: string[];
-  limits: LimitsView;
-  budgets: BudgetView[];
-  groups: { id: string; name: string }[];
-  effective: EffectivePolicyView;
-  usage: { from: string; to: string; totals: UsageSums };
-}
+export type { Member, MemberDetail, MemberRow };
 
 export interface UserFilters {
   search: string;

@@ -1,27 +1,24 @@
 import type { CreateWebhookInput, WebhookDeliveryView, WebhookView } from '@portcullis/shared/webhooks';
 import { queryOptions } from '@tanstack/react-query';
 import { z } from 'zod';
+import { catalogKeys, catalogQueryOptions, deleteItem, itemPath } from './catalog';
 import { apiFetch } from './client';
-import { listAll } from './list-all';
 import { listSchema, objectSchema, orgApi, queryString } from './org';
+
+const webhookCatalogKeys = catalogKeys('webhooks');
 
 /** Webhook endpoints and their deliveries (`/orgs/:org/webhooks`, admins only). */
 export const webhookKeys = {
-  all: ['webhooks'] as const,
-  lists: (orgId: string) => [...webhookKeys.all, orgId, 'list'] as const,
-  list: (orgId: string) => [...webhookKeys.lists(orgId)] as const,
+  ...webhookCatalogKeys,
   deliveries: (orgId: string, webhookId: string) =>
-    [...webhookKeys.all, orgId, 'deliveries', webhookId] as const,
+    [...webhookCatalogKeys.all, orgId, 'deliveries', webhookId] as const,
 };
 
 const WebhookSchema = objectSchema<WebhookView>();
 const DeliverySchema = objectSchema<WebhookDeliveryView>();
 
 export const webhooksQueryOptions = (orgId: string) =>
-  queryOptions({
-    queryKey: webhookKeys.list(orgId),
-    queryFn: ({ signal }) => listAll(orgApi(orgId, '/webhooks'), WebhookSchema, signal),
-  });
+  catalogQueryOptions(webhookCatalogKeys, orgId, '/webhooks', WebhookSchema);
 
 /** The newest deliveries; polled while any is still pending, so a test send turns green on its own. */
 export const DELIVERIES_SHOWN = 50;
@@ -30,11 +27,11 @@ export const webhookDeliveriesQueryOptions = (orgId: string, webhookId: string) 
     queryKey: webhookKeys.deliveries(orgId, webhookId),
     queryFn: ({ signal }) =>
       apiFetch(
-        orgApi(
-          orgId,
-          `/webhooks/${encodeURIComponent(webhookId)}/deliveries${queryString({ limit: DELIVERIES_SHOWN })}`,
-        ),
-        { schema: listSchema(DeliverySchema), signal },
+        itemPath(orgId, '/webhooks', webhookId, `/deliveries${queryString({ limit: DELIVERIES_SHOWN })}`),
+        {
+          schema: listSchema(DeliverySchema),
+          signal,
+        },
       ),
     refetchInterval: (query) => (query.state.data?.data.some((d) => d.status === 'pending') ? 2000 : false),
   });
@@ -47,11 +44,11 @@ export const createWebhook = (orgId: string, body: CreateWebhookInput): Promise<
   apiFetch(orgApi(orgId, '/webhooks'), { method: 'POST', body, schema: CreateWebhookResponseSchema });
 
 export const deleteWebhook = (orgId: string, id: string): Promise<undefined> =>
-  apiFetch(orgApi(orgId, `/webhooks/${encodeURIComponent(id)}`), { method: 'DELETE', schema: z.undefined() });
+  deleteItem(itemPath(orgId, '/webhooks', id));
 
 /** Queues a signed `webhook.test` delivery. */
 export const sendTestWebhook = (orgId: string, id: string): Promise<{ delivery: WebhookDeliveryView }> =>
-  apiFetch(orgApi(orgId, `/webhooks/${encodeURIComponent(id)}/test`), {
+  apiFetch(itemPath(orgId, '/webhooks', id, '/test'), {
     method: 'POST',
     schema: z.object({ delivery: DeliverySchema }),
   });

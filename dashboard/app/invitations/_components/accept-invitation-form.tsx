@@ -2,6 +2,7 @@
 
 import Link from 'next/link';
 import { type FormEvent, useState } from 'react';
+import { FormErrors } from '@/components/ui/form-parts';
 import { TextField } from '@/components/ui/text-field';
 import { isApiError } from '@/lib/api/client';
 import { errorMessage, fieldError } from '@/lib/api/errors';
@@ -66,11 +67,7 @@ export function AcceptInvitationForm({ token }: { token: string }) {
 
   return (
     <form className="form" onSubmit={onSubmit} aria-busy={busy} noValidate>
-      {general && (
-        <p className="alert" role="alert">
-          {errorMessage(error)}
-        </p>
-      )}
+      <FormErrors error={error} general={general} />
       <TextField
         label="Your name"
         name="name"

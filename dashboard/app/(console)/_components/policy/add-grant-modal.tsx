@@ -1,16 +1,14 @@
 'use client';
 
 import { useQuery } from '@tanstack/react-query';
-import { type FormEvent, useId, useState } from 'react';
-import { Modal } from '@/components/ui/modal';
+import { useState } from 'react';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
-import { isApiError } from '@/lib/api/client';
 import { errorMessage, fieldError } from '@/lib/api/errors';
 import { modelsQueryOptions } from '@/lib/api/models';
 import type { PolicySubject } from '@/lib/api/policy';
 import { useAddGrant } from './hooks/use-add-grant';
-import styles from './policy.module.css';
+import { PolicyFormModal } from './policy-form-modal';
 
 const OTHER = '__other__';
 
@@ -32,7 +30,6 @@ export function AddGrantModal({
 }) {
   const models = useQuery({ ...modelsQueryOptions(orgId), enabled: open });
   const add = useAddGrant(orgId, subject);
-  const formId = useId();
   const [choice, setChoice] = useState('');
   const [slug, setSlug] = useState('');
   const [clientError, setClientError] = useState<string | undefined>();
@@ -42,8 +39,7 @@ export function AddGrantModal({
   const typing = choice === OTHER || (models.isSuccess && available.length === 0) || models.isError;
   const model = typing ? slug.trim() : choice;
 
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const onSubmit = () => {
     if (model === '') {
       setClientError(typing ? 'Type a model slug' : 'Choose a model');
       return;
@@ -53,79 +49,63 @@ export function AddGrantModal({
   };
 
   const apiFieldError = fieldError(add.error, 'model');
-  const general = add.isError && !(isApiError(add.error) && add.error.details?.length);
 
   return (
-    <Modal
+    <PolicyFormModal
       open={open}
       onClose={onClose}
       title={`Add grant: ${subjectName}`}
       description="A grant lets the keys of this user (or of the group's members) use the model."
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={add.isPending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={add.isPending}>
-            {add.isPending && <span className="spinner" aria-hidden="true" />}
-            Add grant
-          </button>
-        </>
-      }
+      submitLabel="Add grant"
+      mutation={add}
+      onSubmit={onSubmit}
     >
-      <form id={formId} className={styles.formStack} onSubmit={onSubmit} noValidate>
-        {general && (
-          <p className="alert" role="alert">
-            {errorMessage(add.error)}
-          </p>
-        )}
-        {models.isError && (
-          <p className="muted">
-            Could not load the models ({errorMessage(models.error)}): type the slug instead.
-          </p>
-        )}
-        {!models.isError && (
-          <SelectField
-            label="Model"
-            name="model-choice"
-            value={choice}
-            disabled={models.isPending}
-            onChange={(event) => {
-              setChoice(event.target.value);
-              setClientError(undefined);
-            }}
-            error={typing ? undefined : (clientError ?? apiFieldError)}
-            hint={
-              models.isSuccess && available.length === 0
-                ? 'Every model of the organization is granted already; type another slug below.'
-                : undefined
-            }
-          >
-            <option value="">{models.isPending ? 'Loading models…' : 'Choose a model'}</option>
-            {available.map((m) => (
-              <option key={m.id} value={m.slug}>
-                {m.slug}
-                {m.enabled ? '' : ' (disabled)'}
-              </option>
-            ))}
-            <option value={OTHER}>Other: type a slug…</option>
-          </SelectField>
-        )}
-        {typing && (
-          <TextField
-            label="Model slug"
-            name="model"
-            autoComplete="off"
-            spellCheck={false}
-            value={slug}
-            onChange={(event) => {
-              setSlug(event.target.value);
-              setClientError(undefined);
-            }}
-            error={clientError ?? apiFieldError}
-          />
-        )}
-      </form>
-    </Modal>
+      {models.isError && (
+        <p className="muted">
+          Could not load the models ({errorMessage(models.error)}): type the slug instead.
+        </p>
+      )}
+      {!models.isError && (
+        <SelectField
+          label="Model"
+          name="model-choice"
+          value={choice}
+          disabled={models.isPending}
+          onChange={(event) => {
+            setChoice(event.target.value);
+            setClientError(undefined);
+          }}
+          error={typing ? undefined : (clientError ?? apiFieldError)}
+          hint={
+            models.isSuccess && available.length === 0
+              ? 'Every model of the organization is granted already; type another slug below.'
+              : undefined
+          }
+        >
+          <option value="">{models.isPending ? 'Loading models…' : 'Choose a model'}</option>
+          {available.map((m) => (
+            <option key={m.id} value={m.slug}>
+              {m.slug}
+              {m.enabled ? '' : ' (disabled)'}
+            </option>
+          ))}
+          <option value={OTHER}>Other: type a slug…</option>
+        </SelectField>
+      )}
+      {typing && (
+        <TextField
+          label="Model slug"
+          name="model"
+          autoComplete="off"
+          spellCheck={false}
+          value={slug}
+          onChange={(event) => {
+            setSlug(event.target.value);
+            setClientError(undefined);
+          }}
+          error={clientError ?? apiFieldError}
+        />
+      )}
+    </PolicyFormModal>
   );
 }

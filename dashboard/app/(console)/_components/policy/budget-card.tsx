@@ -1,13 +1,12 @@
 'use client';
 
-import type { Limits } from '@portcullis/shared/api-keys';
 import type { BudgetView } from '@portcullis/shared/policy';
-import { useState } from 'react';
-import type { PolicySubject } from '@/lib/api/policy';
 import { formatUsd } from '@/lib/format';
+import { useFreshDialog } from '../use-fresh-dialog';
 import { BudgetModal } from './budget-modal';
 import { PERIOD_LABELS } from './limit-fields';
 import styles from './policy.module.css';
+import { PolicyCard, type PolicyLimitsProps } from './policy-card';
 
 const progressClass = (share: number): string => {
   if (share >= 1) return `${styles.progressBar} ${styles.progressOver}`;
@@ -55,41 +54,18 @@ function BudgetItem({ budget }: { budget: BudgetView }) {
 }
 
 /** A user's or group's budgets (at most one per period), each with the current period's spend. */
-export function BudgetCard({
-  orgId,
-  subject,
-  subjectName,
-  limits,
-  budgets,
-  canEdit,
-}: {
-  orgId: string;
-  subject: PolicySubject;
-  subjectName: string;
-  /** Sent back unchanged: the PUT replaces rate limits and budgets together. */
-  limits: Limits;
-  budgets: readonly BudgetView[];
-  canEdit: boolean;
-}) {
-  const [editing, setEditing] = useState(false);
-  const [opened, setOpened] = useState(0);
+export function BudgetCard({ canEdit, ...policy }: PolicyLimitsProps & { canEdit: boolean }) {
+  const dialog = useFreshDialog();
+  const { subject, budgets } = policy;
   return (
-    <section className="card" aria-labelledby={`budget-${subject.id}`}>
-      <div className={styles.cardHeader}>
-        <h2 id={`budget-${subject.id}`}>Budget Limit</h2>
-        {canEdit && (
-          <button
-            type="button"
-            className="button button-small"
-            onClick={() => {
-              setOpened((n) => n + 1);
-              setEditing(true);
-            }}
-          >
-            Edit<span className="visually-hidden"> budget limit</span>
-          </button>
-        )}
-      </div>
+    <PolicyCard
+      id={`budget-${subject.id}`}
+      title="Budget Limit"
+      canEdit={canEdit}
+      onEdit={dialog.show}
+      editLabel="Edit"
+      editHint="budget limit"
+    >
       {budgets.length === 0 ? (
         <p className={`muted ${styles.emptyNote}`}>
           No budget.{canEdit ? ' Use Edit to cap spend per day, week or month.' : ''}
@@ -101,16 +77,7 @@ export function BudgetCard({
           ))}
         </ul>
       )}
-      <BudgetModal
-        key={opened}
-        open={editing}
-        onClose={() => setEditing(false)}
-        orgId={orgId}
-        subject={subject}
-        subjectName={subjectName}
-        limits={limits}
-        budgets={budgets}
-      />
-    </section>
+      <BudgetModal key={dialog.key} open={dialog.open} onClose={dialog.close} {...policy} />
+    </PolicyCard>
   );
 }

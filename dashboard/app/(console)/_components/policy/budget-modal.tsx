@@ -1,17 +1,15 @@
 'use client';
 
-import type { Limits } from '@portcullis/shared/api-keys';
 import { type BudgetView, POLICY_BUDGET_PERIODS, type PolicyBudget } from '@portcullis/shared/policy';
-import { type FormEvent, useId, useState } from 'react';
-import { Modal } from '@/components/ui/modal';
+import { useState } from 'react';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
-import { isApiError } from '@/lib/api/client';
-import { errorMessage, fieldError, otherFieldErrors } from '@/lib/api/errors';
-import type { PolicySubject } from '@/lib/api/policy';
+import { fieldError } from '@/lib/api/errors';
 import { usePutLimits } from './hooks/use-put-limits';
 import { PERIOD_LABELS, pickLimits } from './limit-fields';
 import styles from './policy.module.css';
+import type { PolicyModalProps } from './policy-card';
+import { PolicyFormModal } from './policy-form-modal';
 
 interface BudgetDraft {
   /** Stable identity for React while rows are added and removed. */
@@ -38,37 +36,20 @@ const parseThresholds = (text: string): number[] | null => {
   return numbers.every((n) => Number.isFinite(n)) ? numbers : null;
 };
 
-export function BudgetModal({
-  open,
-  onClose,
-  orgId,
-  subject,
-  subjectName,
-  limits,
-  budgets,
-}: {
-  open: boolean;
-  onClose: () => void;
-  orgId: string;
-  subject: PolicySubject;
-  subjectName: string;
-  limits: Limits;
-  budgets: readonly BudgetView[];
-}) {
+export function BudgetModal({ open, onClose, ...policy }: PolicyModalProps) {
+  const { orgId, subject, subjectName, limits, budgets } = policy;
   const [rows, setRows] = useState<BudgetDraft[]>(() => budgets.map((b, i) => toDraft(b, i)));
   const [nextRowId, setNextRowId] = useState(budgets.length);
   // Checked in the browser only where the input cannot say it (a blank amount, a list that is not
   // numbers); ranges and uniqueness are the API's to judge, shown from its 400 under each field.
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
   const put = usePutLimits(orgId, subject, `Budgets of ${subjectName} saved`);
-  const formId = useId();
 
   const freePeriod = POLICY_BUDGET_PERIODS.find((p) => !rows.some((r) => r.period === p));
   const update = (rowId: number, patch: Partial<BudgetDraft>) =>
     setRows((all) => all.map((r) => (r.rowId === rowId ? { ...r, ...patch } : r)));
 
-  const onSubmit = (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
+  const onSubmit = () => {
     const errors: Record<string, string> = {};
     const sent: PolicyBudget[] = [];
     for (const row of rows) {
@@ -94,110 +75,84 @@ export function BudgetModal({
     `budgets.${i}.period`,
     `budgets.${i}.alertThresholds`,
   ]);
-  const others = otherFieldErrors(put.error, shown);
-  const general = put.isError && !(isApiError(put.error) && put.error.details?.length);
-
   return (
-    <Modal
+    <PolicyFormModal
       open={open}
       onClose={onClose}
       title={`Edit budgets: ${subjectName}`}
       description="At most one budget per period. Spend of every key counts against it; requests stop when it is reached."
       size="wide"
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={put.isPending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={put.isPending}>
-            {put.isPending && <span className="spinner" aria-hidden="true" />}
-            Save budgets
-          </button>
-        </>
-      }
+      submitLabel="Save budgets"
+      mutation={put}
+      shownFields={shown}
+      onSubmit={onSubmit}
     >
-      <form id={formId} className={styles.formStack} onSubmit={onSubmit} noValidate>
-        {general && (
-          <p className="alert" role="alert">
-            {errorMessage(put.error)}
-          </p>
-        )}
-        {others.length > 0 && (
-          <ul className="alert" role="alert">
-            {others.map((message) => (
-              <li key={message}>{message}</li>
+      {rows.length === 0 && <p className="muted">No budget. Add one to cap spend per day, week or month.</p>}
+      {rows.map((row, i) => (
+        <fieldset key={row.rowId} className={styles.budgetRow}>
+          <legend>Budget {i + 1}</legend>
+          <TextField
+            label="Limit (USD)"
+            name={`budgets.${i}.limitUsd`}
+            type="number"
+            inputMode="decimal"
+            min={0}
+            step="any"
+            value={row.limitUsd}
+            onChange={(event) => update(row.rowId, { limitUsd: event.target.value })}
+            error={clientErrors[`${row.rowId}.limitUsd`] ?? fieldError(put.error, `budgets.${i}.limitUsd`)}
+          />
+          <SelectField
+            label="Period"
+            name={`budgets.${i}.period`}
+            value={row.period}
+            onChange={(event) => update(row.rowId, { period: event.target.value })}
+            error={fieldError(put.error, `budgets.${i}.period`)}
+          >
+            {POLICY_BUDGET_PERIODS.map((period) => (
+              <option key={period} value={period}>
+                {PERIOD_LABELS[period] ?? period}
+              </option>
             ))}
-          </ul>
-        )}
-        {rows.length === 0 && (
-          <p className="muted">No budget. Add one to cap spend per day, week or month.</p>
-        )}
-        {rows.map((row, i) => (
-          <fieldset key={row.rowId} className={styles.budgetRow}>
-            <legend>Budget {i + 1}</legend>
-            <TextField
-              label="Limit (USD)"
-              name={`budgets.${i}.limitUsd`}
-              type="number"
-              inputMode="decimal"
-              min={0}
-              step="any"
-              value={row.limitUsd}
-              onChange={(event) => update(row.rowId, { limitUsd: event.target.value })}
-              error={clientErrors[`${row.rowId}.limitUsd`] ?? fieldError(put.error, `budgets.${i}.limitUsd`)}
-            />
-            <SelectField
-              label="Period"
-              name={`budgets.${i}.period`}
-              value={row.period}
-              onChange={(event) => update(row.rowId, { period: event.target.value })}
-              error={fieldError(put.error, `budgets.${i}.period`)}
-            >
-              {POLICY_BUDGET_PERIODS.map((period) => (
-                <option key={period} value={period}>
-                  {PERIOD_LABELS[period] ?? period}
-                </option>
-              ))}
-            </SelectField>
-            <TextField
-              label="Alert thresholds (%)"
-              name={`budgets.${i}.alertThresholds`}
-              placeholder="e.g. 50, 80, 100"
-              value={row.thresholds}
-              onChange={(event) => update(row.rowId, { thresholds: event.target.value })}
-              error={
-                clientErrors[`${row.rowId}.alertThresholds`] ??
-                fieldError(put.error, `budgets.${i}.alertThresholds`)
-              }
-            />
-            <button
-              type="button"
-              className={`button button-small button-danger ${styles.removeButton}`}
-              onClick={() => setRows((all) => all.filter((r) => r.rowId !== row.rowId))}
-            >
-              Remove<span className="visually-hidden"> budget {i + 1}</span>
-            </button>
-          </fieldset>
-        ))}
-        <div>
+          </SelectField>
+          <TextField
+            label="Alert thresholds (%)"
+            name={`budgets.${i}.alertThresholds`}
+            placeholder="e.g. 50, 80, 100"
+            value={row.thresholds}
+            onChange={(event) => update(row.rowId, { thresholds: event.target.value })}
+            error={
+              clientErrors[`${row.rowId}.alertThresholds`] ??
+              fieldError(put.error, `budgets.${i}.alertThresholds`)
+            }
+          />
           <button
             type="button"
-            className="button"
-            disabled={!freePeriod}
-            onClick={() => {
-              if (!freePeriod) return;
-              setRows((all) => [
-                ...all,
-                { rowId: nextRowId, limitUsd: '', period: freePeriod, thresholds: '80, 100' },
-              ]);
-              setNextRowId((n) => n + 1);
-            }}
+            className={`button button-small button-danger ${styles.removeButton}`}
+            onClick={() => setRows((all) => all.filter((r) => r.rowId !== row.rowId))}
           >
-            Add budget
+            Remove<span className="visually-hidden"> budget {i + 1}</span>
           </button>
-          {!freePeriod && <p className="field-hint">Every period has a budget.</p>}
-        </div>
-      </form>
-    </Modal>
+        </fieldset>
+      ))}
+      <div>
+        <button
+          type="button"
+          className="button"
+          disabled={!freePeriod}
+          onClick={() => {
+            if (!freePeriod) return;
+            setRows((all) => [
+              ...all,
+              { rowId: nextRowId, limitUsd: '', period: freePeriod, thresholds: '80, 100' },
+            ]);
+            setNextRowId((n) => n + 1);
+          }}
+        >
+          Add budget
+        </button>
+        {!freePeriod && <p className="field-hint">Every period has a budget.</p>}
+      </div>
+    </PolicyFormModal>
   );
 }

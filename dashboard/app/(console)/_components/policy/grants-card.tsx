@@ -3,9 +3,11 @@
 import { type ReactNode, useState } from 'react';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import type { PolicySubject } from '@/lib/api/policy';
+import { useFreshDialog } from '../use-fresh-dialog';
 import { AddGrantModal } from './add-grant-modal';
 import { useRevokeGrant } from './hooks/use-revoke-grant';
 import styles from './policy.module.css';
+import { PolicyCard } from './policy-card';
 
 /** The models a user or group has been granted, with Add grant and Revoke for admins. */
 export function GrantsCard({
@@ -24,28 +26,18 @@ export function GrantsCard({
   /** Context under the title, e.g. that an admin may use every model anyway. */
   note?: ReactNode;
 }) {
-  const [adding, setAdding] = useState(false);
-  const [opened, setOpened] = useState(0);
+  const dialog = useFreshDialog();
   const [revoking, setRevoking] = useState<string | null>(null);
   const revoke = useRevokeGrant(orgId, subject);
 
   return (
-    <section className="card" aria-labelledby={`grants-${subject.id}`}>
-      <div className={styles.cardHeader}>
-        <h2 id={`grants-${subject.id}`}>Model Access Grants</h2>
-        {canEdit && (
-          <button
-            type="button"
-            className="button button-small"
-            onClick={() => {
-              setOpened((n) => n + 1);
-              setAdding(true);
-            }}
-          >
-            Add grant
-          </button>
-        )}
-      </div>
+    <PolicyCard
+      id={`grants-${subject.id}`}
+      title="Model Access Grants"
+      canEdit={canEdit}
+      onEdit={dialog.show}
+      editLabel="Add grant"
+    >
       <div className={styles.cardStack}>
         {note && <p className={`muted ${styles.emptyNote}`}>{note}</p>}
         {grants.length === 0 ? (
@@ -77,9 +69,9 @@ export function GrantsCard({
         )}
       </div>
       <AddGrantModal
-        key={opened}
-        open={adding}
-        onClose={() => setAdding(false)}
+        key={dialog.key}
+        open={dialog.open}
+        onClose={dialog.close}
         orgId={orgId}
         subject={subject}
         subjectName={subjectName}
@@ -102,6 +94,6 @@ export function GrantsCard({
           if (revoking) revoke.mutate(revoking, { onSuccess: () => setRevoking(null) });
         }}
       />
-    </section>
+    </PolicyCard>
   );
 }

@@ -15,6 +15,16 @@ const changedFields = (before: Record<string, unknown>, after: Record<string, un
 
 const inline = (value: unknown): string => (value === undefined ? '—' : JSON.stringify(value));
 
+/** One side of the record: the JSON snapshot, or what its absence means. */
+function Snapshot({ title, value, empty }: { title: string; value: unknown; empty: string }) {
+  return (
+    <div className={styles.detailBlock}>
+      <h3>{title}</h3>
+      {value === null || value === undefined ? <p className="muted">{empty}</p> : <pre>{json(value)}</pre>}
+    </div>
+  );
+}
+
 /** What an audit record holds: who, what, the before/after snapshots and its place in the chain. */
 export function AuditEventDetails({ event, actor }: { event: AuditEventView; actor: ReactNode }) {
   const before = event.before;
@@ -80,22 +90,8 @@ export function AuditEventDetails({ event, actor }: { event: AuditEventView; act
       )}
 
       <div className={styles.snapshots}>
-        <div className={styles.detailBlock}>
-          <h3>Before</h3>
-          {before === null || before === undefined ? (
-            <p className="muted">Nothing (created)</p>
-          ) : (
-            <pre>{json(before)}</pre>
-          )}
-        </div>
-        <div className={styles.detailBlock}>
-          <h3>After</h3>
-          {after === null || after === undefined ? (
-            <p className="muted">Nothing (removed)</p>
-          ) : (
-            <pre>{json(after)}</pre>
-          )}
-        </div>
+        <Snapshot title="Before" value={before} empty="Nothing (created)" />
+        <Snapshot title="After" value={after} empty="Nothing (removed)" />
       </div>
     </div>
   );

@@ -3,7 +3,7 @@
 import { type FormEvent, useId, useState } from 'react';
 import { CopyButton } from '@/components/ui/copy-button';
 import { FormAlert } from '@/components/ui/form-alert';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
 import { SecretReveal } from '@/components/ui/secret-reveal';
 import { Tabs } from '@/components/ui/tabs';
 import { TextField } from '@/components/ui/text-field';
@@ -54,24 +54,15 @@ export function AttachGatewayModal({
   };
 
   return (
-    <Modal
+    <FormModal
       open={open}
       title={created ? `Start ${created.gateway.name}` : 'Attach a gateway'}
       onClose={close}
       size="wide"
-      footer={
-        created ? undefined : (
-          <>
-            <button type="button" className="button" onClick={close} disabled={create.isPending}>
-              Cancel
-            </button>
-            <button type="submit" form={formId} className="button button-primary" disabled={create.isPending}>
-              {create.isPending && <span className="spinner" aria-hidden="true" />}
-              Create token
-            </button>
-          </>
-        )
-      }
+      formId={formId}
+      submitLabel="Create token"
+      busy={create.isPending}
+      showFooter={!created}
     >
       {created ? (
         <SecretReveal
@@ -102,7 +93,7 @@ export function AttachGatewayModal({
           />
         </form>
       )}
-    </Modal>
+    </FormModal>
   );
 }
 

@@ -3,15 +3,16 @@
 import type { GatewayView } from '@portcullis/shared/gateways';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { DeleteDialog } from '@/components/ui/delete-dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
-import { QueryState } from '@/components/ui/query-state';
 import { RequireAdmin } from '@/components/ui/require-admin';
+import { ListState, ResourceTable } from '@/components/ui/resource-table';
+import { RowDeleteButton } from '@/components/ui/row-actions';
 import { StatusDot } from '@/components/ui/status-dot';
-import { TrashIcon } from '@/components/ui/trash-icon';
+import { Timestamp } from '@/components/ui/timestamp';
 import { GATEWAYS_REFRESH_MS, gatewaysQueryOptions } from '@/lib/api/gateways';
-import { formatDate, formatDateTime, formatNumber, formatRelative } from '@/lib/format';
+import { formatNumber } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useDeleteGateway } from '../hooks/use-delete-gateway';
 import { AttachGatewayModal } from './attach-gateway-modal';
@@ -43,10 +44,6 @@ function Gateways({ controlPlaneUrl }: { controlPlaneUrl: string | null }) {
   const [attaching, setAttaching] = useState(false);
   const [detach, setDetach] = useState<GatewayView | null>(null);
   const remove = useDeleteGateway(org.id);
-  const closeDetach = () => {
-    remove.reset();
-    setDetach(null);
-  };
   // Relative times are computed against the moment the data arrived, so they agree with the status.
   const now = query.dataUpdatedAt || Date.now();
 
@@ -63,112 +60,91 @@ function Gateways({ controlPlaneUrl }: { controlPlaneUrl: string | null }) {
         description={`Edge gateways serving ${org.name}'s keys, with the snapshot version each one holds. Refreshed every ${GATEWAYS_REFRESH_MS / 1000} seconds.`}
         actions={attachButton}
       />
-      <QueryState query={query}>
-        {(gateways) =>
-          gateways.length === 0 ? (
-            <EmptyState title="No gateways attached yet" action={attachButton}>
-              Attach a gateway to get its token, then start the gateway with that token, the control plane URL
-              and your Redis: it registers, loads the organization&apos;s snapshot and shows up here.
-            </EmptyState>
-          ) : (
-            <div className={`table-wrap ${styles.tableWrap}`}>
-              <table className="table">
-                <caption className="visually-hidden">Gateways</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">
-                      Snapshot version
-                    </th>
-                    <th scope="col">Lag</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">Gateway version</th>
-                    <th scope="col">Attached</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {gateways.map((gateway) => {
-                    const status = STATUS[gateway.status] ?? { dot: 'offline', label: gateway.status };
-                    return (
-                      <tr key={gateway.id}>
-                        <td>
-                          <span className={styles.name}>{gateway.name}</span>
-                          {gateway.instanceId && (
-                            <span className={`mono muted ${styles.instance}`} title={gateway.instanceId}>
-                              <span className="visually-hidden">Instance </span>
-                              {gateway.instanceId}
-                            </span>
-                          )}
-                        </td>
-                        <td>
-                          <StatusDot status={status.dot} label={status.label} />
-                        </td>
-                        <td className="num">
-                          {gateway.snapshotVersion === null ? '—' : formatNumber(gateway.snapshotVersion)}
-                        </td>
-                        <td className={gateway.lag ? styles.behind : undefined}>{lagText(gateway.lag)}</td>
-                        <td>
-                          {gateway.lastSeenAt ? (
-                            <time dateTime={gateway.lastSeenAt} title={formatDateTime(gateway.lastSeenAt)}>
-                              {formatRelative(gateway.lastSeenAt, now)}
-                            </time>
-                          ) : (
-                            'Never'
-                          )}
-                        </td>
-                        <td>{gateway.version ?? '—'}</td>
-                        <td>
-                          <time dateTime={gateway.createdAt} title={formatDateTime(gateway.createdAt)}>
-                            {formatDate(gateway.createdAt)}
-                          </time>
-                        </td>
-                        <td>
-                          <button
-                            type="button"
-                            className="icon-button icon-button-danger"
-                            aria-label={`Detach ${gateway.name}`}
-                            title="Detach"
-                            onClick={() => setDetach(gateway)}
-                          >
-                            <TrashIcon />
-                          </button>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )
+      <ListState
+        query={query}
+        empty={
+          <EmptyState title="No gateways attached yet" action={attachButton}>
+            Attach a gateway to get its token, then start the gateway with that token, the control plane URL
+            and your Redis: it registers, loads the organization&apos;s snapshot and shows up here.
+          </EmptyState>
         }
-      </QueryState>
+      >
+        {(gateways) => (
+          <ResourceTable
+            caption="Gateways"
+            columns={[
+              'Name',
+              'Status',
+              { key: 'snapshot', label: 'Snapshot version', className: 'num' },
+              'Lag',
+              'Last seen',
+              'Gateway version',
+              'Attached',
+            ]}
+            actions
+          >
+            {gateways.map((gateway) => {
+              const status = STATUS[gateway.status] ?? { dot: 'offline', label: gateway.status };
+              return (
+                <tr key={gateway.id}>
+                  <td>
+                    <span className={styles.name}>{gateway.name}</span>
+                    {gateway.instanceId && (
+                      <span className={`mono muted ${styles.instance}`} title={gateway.instanceId}>
+                        <span className="visually-hidden">Instance </span>
+                        {gateway.instanceId}
+                      </span>
+                    )}
+                  </td>
+                  <td>
+                    <StatusDot status={status.dot} label={status.label} />
+                  </td>
+                  <td className="num">
+                    {gateway.snapshotVersion === null ? '—' : formatNumber(gateway.snapshotVersion)}
+                  </td>
+                  <td className={gateway.lag ? styles.behind : undefined}>{lagText(gateway.lag)}</td>
+                  <td>
+                    {gateway.lastSeenAt ? (
+                      <Timestamp value={gateway.lastSeenAt} relative now={now} />
+                    ) : (
+                      'Never'
+                    )}
+                  </td>
+                  <td>{gateway.version ?? '—'}</td>
+                  <td>
+                    <Timestamp value={gateway.createdAt} />
+                  </td>
+                  <td>
+                    <RowDeleteButton
+                      label={`Detach ${gateway.name}`}
+                      title="Detach"
+                      onClick={() => setDetach(gateway)}
+                    />
+                  </td>
+                </tr>
+              );
+            })}
+          </ResourceTable>
+        )}
+      </ListState>
       <AttachGatewayModal
         open={attaching}
         onClose={() => setAttaching(false)}
         controlPlaneUrl={controlPlaneUrl}
       />
-      <ConfirmDialog
-        open={detach !== null}
+      <DeleteDialog
+        target={detach}
         title="Detach gateway"
-        message={
-          detach && (
-            <p>
-              Are you sure you want to detach &apos;{detach.name}&apos;? Its token stops working at once: the
-              gateway can no longer register or fetch snapshots. This action cannot be undone.
-            </p>
-          )
-        }
         confirmLabel="Detach"
-        busy={remove.isPending}
-        error={remove.error}
-        onClose={closeDetach}
-        onConfirm={() => {
-          if (detach) remove.mutate({ id: detach.id, name: detach.name }, { onSuccess: closeDetach });
-        }}
+        remove={remove}
+        variables={({ id, name }) => ({ id, name })}
+        onClose={() => setDetach(null)}
+        message={({ name }) => (
+          <p>
+            Are you sure you want to detach &apos;{name}&apos;? Its token stops working at once: the gateway
+            can no longer register or fetch snapshots. This action cannot be undone.
+          </p>
+        )}
       />
     </div>
   );

@@ -1,17 +1,11 @@
 import type { CreateGatewayTokenInput } from '@portcullis/shared/gateways';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { createGatewayToken, gatewayKeys } from '@/lib/api/gateways';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
 /** Validated by the control plane (the shared schema's module holds Node-only code the browser cannot load). */
-export const useCreateGatewayToken = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useCreateGatewayToken = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: (body: CreateGatewayTokenInput) => createGatewayToken(orgId, body),
-    onSuccess: async ({ gateway }) => {
-      await queryClient.invalidateQueries({ queryKey: gatewayKeys.lists(orgId) });
-      toast.success(`Gateway ${gateway.name} attached: start it with its token`);
-    },
+    invalidate: [gatewayKeys.lists(orgId)],
+    success: ({ gateway }) => `Gateway ${gateway.name} attached: start it with its token`,
   });
-};

@@ -1,15 +1,9 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { deleteGateway, gatewayKeys } from '@/lib/api/gateways';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useDeleteGateway = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useDeleteGateway = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: ({ id }: { id: string; name: string }) => deleteGateway(orgId, id),
-    onSuccess: async (_, { name }) => {
-      await queryClient.invalidateQueries({ queryKey: gatewayKeys.lists(orgId) });
-      toast.success(`Gateway ${name} detached`);
-    },
+    invalidate: [gatewayKeys.lists(orgId)],
+    success: (_, { name }) => `Gateway ${name} detached`,
   });
-};

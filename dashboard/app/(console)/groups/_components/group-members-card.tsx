@@ -4,12 +4,16 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { type FormEvent, useId, useState } from 'react';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
+import { FormErrors } from '@/components/ui/form-parts';
+import { ResourceTable } from '@/components/ui/resource-table';
+import { SectionCard } from '@/components/ui/section-card';
 import { SelectField } from '@/components/ui/select-field';
 import { errorMessage } from '@/lib/api/errors';
 import type { GroupDetail, GroupMember } from '@/lib/api/groups';
 import { allMembersQueryOptions } from '@/lib/api/users';
 import { formatDate } from '@/lib/format';
+import { useFreshDialog } from '../../_components/use-fresh-dialog';
 import { useAddGroupMember } from '../hooks/use-add-group-member';
 import { useRemoveGroupMember } from '../hooks/use-remove-group-member';
 import styles from './groups.module.css';
@@ -23,92 +27,70 @@ export function GroupMembersCard({
   group: GroupDetail;
   isAdmin: boolean;
 }) {
-  const [adding, setAdding] = useState(false);
-  const [addKey, setAddKey] = useState(0);
+  const addDialog = useFreshDialog();
   const [removing, setRemoving] = useState<GroupMember | null>(null);
   const remove = useRemoveGroupMember(orgId, group.id);
 
   return (
-    <section className="card" aria-labelledby="group-members">
-      <div className={styles.sectionHeader}>
-        <h2 id="group-members">Members</h2>
-        {isAdmin && (
-          <button
-            type="button"
-            className="button button-small"
-            onClick={() => {
-              setAddKey((n) => n + 1);
-              setAdding(true);
-            }}
-          >
+    <SectionCard
+      id="group-members"
+      title="Members"
+      actions={
+        isAdmin && (
+          <button type="button" className="button button-small" onClick={addDialog.show}>
             Add member
           </button>
-        )}
-      </div>
+        )
+      }
+    >
       {group.members.length === 0 ? (
         <p className="muted">
           No members yet.
           {isAdmin ? ' Use Add member: the group’s grants, limits and budgets then apply to their keys.' : ''}
         </p>
       ) : (
-        <div className={`table-wrap ${styles.tableWrap}`}>
-          <table className="table">
-            <caption className="visually-hidden">Members of {group.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Added</th>
-                {isAdmin && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+        <ResourceTable
+          caption={<>Members of {group.name}</>}
+          columns={['Name', 'Email', 'Role', 'Added']}
+          actions={isAdmin}
+        >
+          {group.members.map((member) => (
+            <tr key={member.id}>
+              <td>
+                {isAdmin ? (
+                  <Link href={`/users/${encodeURIComponent(member.id)}`}>{member.name}</Link>
+                ) : (
+                  member.name
                 )}
-              </tr>
-            </thead>
-            <tbody>
-              {group.members.map((member) => (
-                <tr key={member.id}>
-                  <td>
-                    {isAdmin ? (
-                      <Link href={`/users/${encodeURIComponent(member.id)}`}>{member.name}</Link>
-                    ) : (
-                      member.name
-                    )}
-                  </td>
-                  <td className={styles.email}>{member.email}</td>
-                  <td>
-                    <span className={member.role === 'admin' ? 'badge badge-admin' : 'badge'}>
-                      {member.role}
-                    </span>
-                  </td>
-                  <td>{formatDate(member.addedAt)}</td>
-                  {isAdmin && (
-                    <td className={styles.actions}>
-                      <button
-                        type="button"
-                        className="button button-small"
-                        onClick={() => {
-                          remove.reset();
-                          setRemoving(member);
-                        }}
-                      >
-                        Remove<span className="visually-hidden"> {member.name} from the group</span>
-                      </button>
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+              </td>
+              <td className={styles.email}>{member.email}</td>
+              <td>
+                <span className={member.role === 'admin' ? 'badge badge-admin' : 'badge'}>{member.role}</span>
+              </td>
+              <td>{formatDate(member.addedAt)}</td>
+              {isAdmin && (
+                <td className={styles.actions}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => {
+                      remove.reset();
+                      setRemoving(member);
+                    }}
+                  >
+                    Remove<span className="visually-hidden"> {member.name} from the group</span>
+                  </button>
+                </td>
+              )}
+            </tr>
+          ))}
+        </ResourceTable>
       )}
       {isAdmin && (
         <AddMemberModal
-          key={addKey}
-          open={adding}
-          onClose={() => setAdding(false)}
+          key={addDialog.key}
+          open={addDialog.open}
+          onClose={addDialog.close}
           orgId={orgId}
           group={group}
         />
@@ -130,7 +112,7 @@ export function GroupMembersCard({
           if (removing) remove.mutate(removing, { onSuccess: () => setRemoving(null) });
         }}
       />
-    </section>
+    </SectionCard>
   );
 }
 
@@ -165,33 +147,17 @@ function AddMemberModal({
   };
 
   return (
-    <Modal
+    <FormModal
       open={open}
       onClose={onClose}
       title={`Add member to ${group.name}`}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={add.isPending}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form={formId}
-            className="button button-primary"
-            disabled={add.isPending || !members.isSuccess || candidates.length === 0}
-          >
-            {add.isPending && <span className="spinner" aria-hidden="true" />}
-            Add member
-          </button>
-        </>
-      }
+      formId={formId}
+      submitLabel="Add member"
+      busy={add.isPending}
+      submitDisabled={!members.isSuccess || candidates.length === 0}
     >
       <form id={formId} className="form" onSubmit={onSubmit} noValidate>
-        {add.isError && (
-          <p className="alert" role="alert">
-            {errorMessage(add.error)}
-          </p>
-        )}
+        <FormErrors error={add.error} general={add.isError} />
         {members.isError ? (
           <div className="alert alert-block" role="alert">
             <span>{errorMessage(members.error, 'Could not load the members.')}</span>
@@ -225,6 +191,6 @@ function AddMemberModal({
           </SelectField>
         )}
       </form>
-    </Modal>
+    </FormModal>
   );
 }

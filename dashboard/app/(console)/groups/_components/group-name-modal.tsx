@@ -2,10 +2,11 @@
 
 import { GROUP_NAME_MAX } from '@portcullis/shared/policy';
 import { type FormEvent, useId, useState } from 'react';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
+import { FormErrors } from '@/components/ui/form-parts';
 import { TextField } from '@/components/ui/text-field';
 import { isApiError } from '@/lib/api/client';
-import { errorMessage, fieldError } from '@/lib/api/errors';
+import { fieldError } from '@/lib/api/errors';
 
 /** Create or rename a group. Mount it anew for each opening (a changing `key`). */
 export function GroupNameModal({
@@ -34,21 +35,13 @@ export function GroupNameModal({
     error !== null && error !== undefined && !nameError && !(isApiError(error) && error.details?.length);
 
   return (
-    <Modal
+    <FormModal
       open={open}
       onClose={onClose}
       title={title}
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={pending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={pending}>
-            {pending && <span className="spinner" aria-hidden="true" />}
-            {submitLabel}
-          </button>
-        </>
-      }
+      formId={formId}
+      submitLabel={submitLabel}
+      busy={pending}
     >
       <form
         id={formId}
@@ -59,11 +52,7 @@ export function GroupNameModal({
           onSubmit(name);
         }}
       >
-        {general && (
-          <p className="alert" role="alert">
-            {errorMessage(error)}
-          </p>
-        )}
+        <FormErrors error={error} general={general} />
         <TextField
           label="Group name"
           name="name"
@@ -75,6 +64,6 @@ export function GroupNameModal({
           error={nameError}
         />
       </form>
-    </Modal>
+    </FormModal>
   );
 }

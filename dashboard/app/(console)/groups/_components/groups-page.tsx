@@ -8,9 +8,11 @@ import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
 import { ErrorAlert, Loading } from '@/components/ui/query-state';
+import { ResourceTable } from '@/components/ui/resource-table';
 import { type GroupView, groupsQueryOptions } from '@/lib/api/groups';
 import { formatDate, formatNumber } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
+import { useFreshDialog } from '../../_components/use-fresh-dialog';
 import { useCreateGroup } from '../hooks/use-create-group';
 import { useDeleteGroup } from '../hooks/use-delete-group';
 import { useRenameGroup } from '../hooks/use-rename-group';
@@ -26,17 +28,14 @@ export function GroupsPage() {
   const rename = useRenameGroup(org.id);
   const remove = useDeleteGroup(org.id);
   const [modal, setModal] = useState<{ kind: 'create' } | { kind: 'rename'; group: GroupView } | null>(null);
-  const [modalKey, setModalKey] = useState(0);
   // The dialog stays mounted after closing, so the browser hands focus back to the button that opened it.
-  const [modalOpen, setModalOpen] = useState(false);
-  const closeModal = () => setModalOpen(false);
+  const dialog = useFreshDialog();
   const [deleting, setDeleting] = useState<GroupView | null>(null);
 
   const openCreate = () => {
     create.reset();
-    setModalKey((n) => n + 1);
     setModal({ kind: 'create' });
-    setModalOpen(true);
+    dialog.show();
   };
 
   return (
@@ -79,81 +78,65 @@ export function GroupsPage() {
           </EmptyState>
         )
       ) : (
-        <div className={`table-wrap ${styles.tableWrap}`}>
-          <table className="table">
-            <caption className="visually-hidden">Groups</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col" className="num">
-                  Members
-                </th>
-                <th scope="col">Created</th>
+        <ResourceTable
+          caption="Groups"
+          columns={['Name', { key: 'Members', label: 'Members', className: 'num' }, 'Created']}
+          actions={isAdmin}
+        >
+          {query.data.map((group) => {
+            const href = `/groups/${encodeURIComponent(group.id)}`;
+            return (
+              <tr
+                key={group.id}
+                className="clickable"
+                onClick={(event) => {
+                  if ((event.target as HTMLElement).closest('a, button')) return;
+                  router.push(href);
+                }}
+              >
+                <td>
+                  <Link href={href} className={styles.name}>
+                    {group.name}
+                  </Link>
+                </td>
+                <td className="num">{formatNumber(group.memberCount)}</td>
+                <td>{formatDate(group.createdAt)}</td>
                 {isAdmin && (
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+                  <td className={styles.actions}>
+                    <button
+                      type="button"
+                      className="button button-small"
+                      onClick={() => {
+                        rename.reset();
+                        setModal({ kind: 'rename', group });
+                        dialog.show();
+                      }}
+                    >
+                      Rename<span className="visually-hidden"> {group.name}</span>
+                    </button>
+                    <button
+                      type="button"
+                      className="button button-small button-danger"
+                      onClick={() => {
+                        remove.reset();
+                        setDeleting(group);
+                      }}
+                    >
+                      Delete<span className="visually-hidden"> {group.name}</span>
+                    </button>
+                  </td>
                 )}
               </tr>
-            </thead>
-            <tbody>
-              {query.data.map((group) => {
-                const href = `/groups/${encodeURIComponent(group.id)}`;
-                return (
-                  <tr
-                    key={group.id}
-                    className="clickable"
-                    onClick={(event) => {
-                      if ((event.target as HTMLElement).closest('a, button')) return;
-                      router.push(href);
-                    }}
-                  >
-                    <td>
-                      <Link href={href} className={styles.name}>
-                        {group.name}
-                      </Link>
-                    </td>
-                    <td className="num">{formatNumber(group.memberCount)}</td>
-                    <td>{formatDate(group.createdAt)}</td>
-                    {isAdmin && (
-                      <td className={styles.actions}>
-                        <button
-                          type="button"
-                          className="button button-small"
-                          onClick={() => {
-                            rename.reset();
-                            setModalKey((n) => n + 1);
-                            setModal({ kind: 'rename', group });
-                            setModalOpen(true);
-                          }}
-                        >
-                          Rename<span className="visually-hidden"> {group.name}</span>
-                        </button>
-                        <button
-                          type="button"
-                          className="button button-small button-danger"
-                          onClick={() => {
-                            remove.reset();
-                            setDeleting(group);
-                          }}
-                        >
-                          Delete<span className="visually-hidden"> {group.name}</span>
-                        </button>
-                      </td>
-                    )}
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </ResourceTable>
       )}
 
       {modal?.kind === 'create' ? (
         <GroupNameModal
-          key={modalKey}
-          open={modalOpen}
-          onClose={closeModal}
+          key={dialog.key}
+          open={dialog.open}
+          onClose={dialog.close}
           title="Create group"
           submitLabel="Create group"
           pending={create.isPending}
@@ -161,7 +144,7 @@ export function GroupsPage() {
           onSubmit={(name) =>
             create.mutate(name, {
               onSuccess: (group) => {
-                closeModal();
+                dialog.close();
                 router.push(`/groups/${encodeURIComponent(group.id)}`);
               },
             })
@@ -169,15 +152,15 @@ export function GroupsPage() {
         />
       ) : modal?.kind === 'rename' ? (
         <GroupNameModal
-          key={modalKey}
-          open={modalOpen}
-          onClose={closeModal}
+          key={dialog.key}
+          open={dialog.open}
+          onClose={dialog.close}
           title={`Rename ${modal.group.name}`}
           submitLabel="Rename"
           initialName={modal.group.name}
           pending={rename.isPending}
           error={rename.error}
-          onSubmit={(name) => rename.mutate({ id: modal.group.id, name }, { onSuccess: closeModal })}
+          onSubmit={(name) => rename.mutate({ id: modal.group.id, name }, { onSuccess: dialog.close })}
         />
       ) : null}
       <DeleteGroupDialog group={deleting} onClose={() => setDeleting(null)} mutation={remove} />

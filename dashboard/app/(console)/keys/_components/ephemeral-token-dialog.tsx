@@ -3,6 +3,7 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
 import { type FormEvent, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
+import { FormModalButtons } from '@/components/ui/form-parts';
 import { Modal } from '@/components/ui/modal';
 import { SecretReveal } from '@/components/ui/secret-reveal';
 import { SelectField } from '@/components/ui/select-field';
@@ -72,13 +73,7 @@ function EphemeralTokenForm({ apiKey, onClose }: { apiKey: ApiKey; onClose: () =
       </SelectField>
       <FormAlert error={create.error} shownFields={['expiresInSeconds']} />
       <div className="modal-footer">
-        <button type="button" className="button" onClick={onClose} disabled={create.isPending}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={create.isPending}>
-          {create.isPending && <span className="spinner" aria-hidden="true" />}
-          Create token
-        </button>
+        <FormModalButtons pending={create.isPending} submitLabel="Create token" onCancel={onClose} />
       </div>
     </form>
   );

@@ -1,5 +1,30 @@
 import { type ReactNode, type TextareaHTMLAttributes, useId } from 'react';
 
+/** The ids of a control's hint and error, in the given order, for `aria-describedby` ('' when none). */
+const describedByIds = (id: string, notes: { hint?: ReactNode; error?: string | undefined }): string =>
+  Object.entries(notes)
+    .filter(([, note]) => Boolean(note))
+    .map(([kind]) => `${id}-${kind}`)
+    .join(' ');
+
+/** A control's hint and error under it, with the ids `aria-describedby` points at. */
+function FieldNotes({ id, hint, error }: { id: string; hint?: ReactNode; error?: string | undefined }) {
+  return (
+    <>
+      {hint && (
+        <p className="field-hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      )}
+      {error && (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      )}
+    </>
+  );
+}
+
 /** A labelled textarea with a hint and an error tied to it, like TextField. */
 export function TextAreaField({
   label,
@@ -12,7 +37,7 @@ export function TextAreaField({
   error?: string | undefined;
 }) {
   const id = useId();
-  const describedBy = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ');
+  const describedBy = describedByIds(id, { error, hint });
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
@@ -23,16 +48,7 @@ export function TextAreaField({
         spellCheck={false}
         {...textarea}
       />
-      {hint && (
-        <p className="field-hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <FieldNotes id={id} hint={hint} error={error} />
     </div>
   );
 }
@@ -53,24 +69,10 @@ export function FieldGroup({
 }) {
   const id = useId();
   return (
-    <fieldset
-      className={className}
-      aria-describedby={
-        [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(' ') || undefined
-      }
-    >
+    <fieldset className={className} aria-describedby={describedByIds(id, { hint, error }) || undefined}>
       <legend>{legend}</legend>
       {children}
-      {hint && (
-        <p className="field-hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      )}
+      <FieldNotes id={id} hint={hint} error={error} />
     </fieldset>
   );
 }

@@ -4,11 +4,12 @@ import { LIMIT_FIELDS } from '@portcullis/shared/api-keys';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { CopyButton } from '@/components/ui/copy-button';
+import { FormErrors, PendingButton } from '@/components/ui/form-parts';
 import { Modal } from '@/components/ui/modal';
 import { ErrorAlert, Loading } from '@/components/ui/query-state';
+import { ResourceTable } from '@/components/ui/resource-table';
 import { StatusDot } from '@/components/ui/status-dot';
 import { Tabs } from '@/components/ui/tabs';
-import { errorMessage } from '@/lib/api/errors';
 import {
   type KeyAction,
   type KeyDetail,
@@ -19,18 +20,12 @@ import {
 import { PROVIDER_LABELS } from '@/lib/api/providers';
 import { formatDateTime, formatNumber, formatPercent, formatRelative, formatUsd } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
+import { EffectiveLimitsTable } from '../../_components/policy/effective-limits-table';
+import { LIMIT_LABELS } from '../../_components/policy/limit-fields';
 import { useActivateKey } from '../hooks/use-activate-key';
 import { useDeactivateKey } from '../hooks/use-deactivate-key';
 import styles from './keys.module.css';
 import { ownerLabel } from './keys-table';
-
-const LIMIT_LABELS: Record<(typeof LIMIT_FIELDS)[number], string> = {
-  requestsPerMinute: 'Requests per minute',
-  tokensPerMinute: 'Tokens per minute',
-  inputTokensPerMinute: 'Input tokens per minute',
-  outputTokensPerMinute: 'Output tokens per minute',
-  concurrentRequests: 'Concurrent requests',
-};
 
 const MCP_MODE_TEXT: Record<string, string> = {
   allow_all: 'Allow all',
@@ -102,32 +97,28 @@ function KeyDetailBody({
           </button>
         )}
         {has('deactivate') && (
-          <button
-            type="button"
+          <PendingButton
             className="button"
-            disabled={deactivate.isPending}
+            pending={deactivate.isPending}
             onClick={() => {
               activate.reset();
               deactivate.mutate(detail.id);
             }}
           >
-            {deactivate.isPending && <span className="spinner" aria-hidden="true" />}
             Deactivate
-          </button>
+          </PendingButton>
         )}
         {has('activate') && (
-          <button
-            type="button"
+          <PendingButton
             className="button"
-            disabled={activate.isPending}
+            pending={activate.isPending}
             onClick={() => {
               deactivate.reset();
               activate.mutate(detail.id);
             }}
           >
-            {activate.isPending && <span className="spinner" aria-hidden="true" />}
             Activate
-          </button>
+          </PendingButton>
         )}
         {has('revoke') && (
           <button type="button" className="button" onClick={() => onAction('revoke', detail)}>
@@ -140,11 +131,7 @@ function KeyDetailBody({
           </button>
         )}
       </div>
-      {stateError && (
-        <p className="alert" role="alert">
-          {errorMessage(stateError)}
-        </p>
-      )}
+      <FormErrors error={stateError} general={stateError !== null} />
       <Tabs
         label="Key details"
         selected={tab}
@@ -218,7 +205,7 @@ function Overview({ detail }: { detail: KeyDetail }) {
           <span className="muted">None of its own</span>
         ) : (
           LIMIT_FIELDS.filter((f) => detail.limits[f] !== null)
-            .map((f) => `${LIMIT_LABELS[f]}: ${formatNumber(detail.limits[f])}`)
+            .map((f) => `${LIMIT_LABELS[f].label}: ${formatNumber(detail.limits[f])}`)
             .join(' · ')
         )}
       </dd>
@@ -278,32 +265,10 @@ function EffectiveLimits({ detail }: { detail: KeyDetail }) {
         What every gateway holds this key to: for each limit the strictest of the key's own, its owner's and
         the owner's groups', and every budget that applies.
       </p>
-      <div className={`table-wrap ${styles.tableWrap}`}>
-        <table className="table">
-          <caption className="visually-hidden">Effective limits</caption>
-          <thead>
-            <tr>
-              <th scope="col">Limit</th>
-              <th scope="col" className="num">
-                Value
-              </th>
-              <th scope="col">Set by</th>
-            </tr>
-          </thead>
-          <tbody>
-            {LIMIT_FIELDS.map((field) => {
-              const limit = effective.limits[field];
-              return (
-                <tr key={field}>
-                  <td>{LIMIT_LABELS[field]}</td>
-                  <td className="num">{limit.value === null ? 'No limit' : formatNumber(limit.value)}</td>
-                  <td>{limit.source ? `${limit.source.type} “${limit.source.name}”` : '—'}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <EffectiveLimitsTable
+        limits={effective.limits}
+        renderSource={(source) => (source ? `${source.type} “${source.name}”` : '—')}
+      />
       <h3 className={styles.subheading}>Model access</h3>
       <p>
         {models.all
@@ -328,39 +293,28 @@ function EffectiveLimits({ detail }: { detail: KeyDetail }) {
       {effective.budgets.length === 0 ? (
         <p className="muted">No budget applies to this key.</p>
       ) : (
-        <div className={`table-wrap ${styles.tableWrap}`}>
-          <table className="table">
-            <caption className="visually-hidden">Budgets that apply</caption>
-            <thead>
-              <tr>
-                <th scope="col">Set by</th>
-                <th scope="col">Period</th>
-                <th scope="col" className="num">
-                  Limit
-                </th>
-                <th scope="col" className="num">
-                  Spent
-                </th>
-                <th scope="col">Alerts</th>
-              </tr>
-            </thead>
-            <tbody>
-              {effective.budgets.map((budget) => (
-                <tr key={`${budget.scope.type}-${budget.scope.id}-${budget.period}`}>
-                  <td>
-                    {budget.scope.type} “{budget.scope.name}”
-                  </td>
-                  <td>{budget.period}</td>
-                  <td className="num">{formatUsd(budget.limitUsd)}</td>
-                  <td className="num">{budget.spentUsd === undefined ? '—' : formatUsd(budget.spentUsd)}</td>
-                  <td>
-                    {budget.alertThresholds.length > 0 ? `${budget.alertThresholds.join(', ')} %` : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ResourceTable
+          caption="Budgets that apply"
+          columns={[
+            'Set by',
+            'Period',
+            { key: 'Limit', label: 'Limit', className: 'num' },
+            { key: 'Spent', label: 'Spent', className: 'num' },
+            'Alerts',
+          ]}
+        >
+          {effective.budgets.map((budget) => (
+            <tr key={`${budget.scope.type}-${budget.scope.id}-${budget.period}`}>
+              <td>
+                {budget.scope.type} “{budget.scope.name}”
+              </td>
+              <td>{budget.period}</td>
+              <td className="num">{formatUsd(budget.limitUsd)}</td>
+              <td className="num">{budget.spentUsd === undefined ? '—' : formatUsd(budget.spentUsd)}</td>
+              <td>{budget.alertThresholds.length > 0 ? `${budget.alertThresholds.join(', ')} %` : '—'}</td>
+            </tr>
+          ))}
+        </ResourceTable>
       )}
     </div>
   );
@@ -384,46 +338,35 @@ function UsageHistory({ keyId }: { keyId: string }) {
   }
   return (
     <div className={styles.detailSection}>
-      <div className={`table-wrap ${styles.tableWrap}`}>
-        <table className="table">
-          <caption className="visually-hidden">Recent requests, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Model</th>
-              <th scope="col">Status</th>
-              <th scope="col" className="num">
-                Tokens in / out
-              </th>
-              <th scope="col" className="num">
-                Cost
-              </th>
-              <th scope="col" className="num">
-                Latency
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={row.id}>
-                <td>
-                  <time dateTime={row.time}>{formatDateTime(row.time)}</time>
-                </td>
-                <td className="mono">{row.model ?? '—'}</td>
-                <td>
-                  <span className={row.status >= 400 ? styles.httpError : undefined}>{row.status}</span>
-                  {row.errorCode && <span className="muted"> {row.errorCode}</span>}
-                </td>
-                <td className="num">
-                  {formatNumber(row.inputTokens)} / {formatNumber(row.outputTokens)}
-                </td>
-                <td className="num">{formatCost(row.costUsd)}</td>
-                <td className="num">{formatNumber(Math.round(row.latencyMs))} ms</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ResourceTable
+        caption="Recent requests, newest first"
+        columns={[
+          'Time',
+          'Model',
+          'Status',
+          { key: 'Tokens in / out', label: 'Tokens in / out', className: 'num' },
+          { key: 'Cost', label: 'Cost', className: 'num' },
+          { key: 'Latency', label: 'Latency', className: 'num' },
+        ]}
+      >
+        {rows.map((row) => (
+          <tr key={row.id}>
+            <td>
+              <time dateTime={row.time}>{formatDateTime(row.time)}</time>
+            </td>
+            <td className="mono">{row.model ?? '—'}</td>
+            <td>
+              <span className={row.status >= 400 ? styles.httpError : undefined}>{row.status}</span>
+              {row.errorCode && <span className="muted"> {row.errorCode}</span>}
+            </td>
+            <td className="num">
+              {formatNumber(row.inputTokens)} / {formatNumber(row.outputTokens)}
+            </td>
+            <td className="num">{formatCost(row.costUsd)}</td>
+            <td className="num">{formatNumber(Math.round(row.latencyMs))} ms</td>
+          </tr>
+        ))}
+      </ResourceTable>
       <nav className="pagination" aria-label="Pages of usage history">
         <button
           type="button"

@@ -3,6 +3,7 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
 import { type FormEvent, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
+import { FormModalButtons } from '@/components/ui/form-parts';
 import { Modal } from '@/components/ui/modal';
 import { type Tab, Tabs } from '@/components/ui/tabs';
 import { isApiError } from '@/lib/api/client';
@@ -167,13 +168,11 @@ function KeyForm({
         <FormAlert error={mutation.error} shownFields={SHOWN_FIELDS} />
       )}
       <div className="modal-footer">
-        <button type="button" className="button" onClick={onClose} disabled={mutation.isPending}>
-          Cancel
-        </button>
-        <button type="submit" className="button button-primary" disabled={mutation.isPending}>
-          {mutation.isPending && <span className="spinner" aria-hidden="true" />}
-          {editing ? 'Save changes' : 'Create key'}
-        </button>
+        <FormModalButtons
+          pending={mutation.isPending}
+          submitLabel={editing ? 'Save changes' : 'Create key'}
+          onCancel={onClose}
+        />
       </div>
     </form>
   );

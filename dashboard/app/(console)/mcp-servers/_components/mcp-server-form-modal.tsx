@@ -3,10 +3,11 @@
 import type { McpServerView } from '@portcullis/shared/mcp';
 import { type FormEvent, useId, useRef, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
 import { TextField } from '@/components/ui/text-field';
 import { fieldError } from '@/lib/api/errors';
 import { useOrg } from '@/lib/org-context';
+import { useCreateOrUpdate } from '@/lib/use-create-or-update';
 import { useCreateMcpServer } from '../hooks/use-create-mcp-server';
 import { useUpdateMcpServer } from '../hooks/use-update-mcp-server';
 import styles from './mcp-servers.module.css';
@@ -28,51 +29,20 @@ export function McpServerFormModal({
   const { org } = useOrg();
   const create = useCreateMcpServer(org.id);
   const update = useUpdateMcpServer(org.id);
-  const mutation = server ? update : create;
-
-  const close = () => {
-    create.reset();
-    update.reset();
-    onClose();
-  };
+  const save = useCreateOrUpdate({ item: server, create, update, onClose, onCreated });
 
   return (
-    <Modal
+    <FormModal
       open={open}
       title={server ? `Edit ${server.name}` : 'Add MCP server'}
-      onClose={close}
+      onClose={save.close}
       size="wide"
-      footer={
-        <>
-          <button type="button" className="button" onClick={close} disabled={mutation.isPending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={mutation.isPending}>
-            {mutation.isPending && <span className="spinner" aria-hidden="true" />}
-            {server ? 'Save changes' : 'Add MCP server'}
-          </button>
-        </>
-      }
+      formId={formId}
+      submitLabel={server ? 'Save changes' : 'Add MCP server'}
+      busy={save.busy}
     >
-      <McpServerForm
-        formId={formId}
-        server={server}
-        error={mutation.error}
-        onSubmit={(body) => {
-          if (server) {
-            if (Object.keys(body).length === 0) return close();
-            update.mutate({ id: server.id, body }, { onSuccess: close });
-          } else {
-            create.mutate(body, {
-              onSuccess: (created) => {
-                create.reset();
-                onCreated(created);
-              },
-            });
-          }
-        }}
-      />
-    </Modal>
+      <McpServerForm formId={formId} server={server} error={save.error} onSubmit={save.submit} />
+    </FormModal>
   );
 }
 

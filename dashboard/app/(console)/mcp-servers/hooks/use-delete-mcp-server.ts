@@ -1,16 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { deleteMcpServer, mcpServerKeys } from '@/lib/api/mcp-servers';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useDeleteMcpServer = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useDeleteMcpServer = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: ({ id, force }: { id: string; name: string; force: boolean }) =>
       deleteMcpServer(orgId, id, force),
-    onSuccess: async (_, { name }) => {
-      await queryClient.invalidateQueries({ queryKey: mcpServerKeys.lists(orgId) });
-      toast.success(`MCP server ${name} deleted`);
-    },
+    invalidate: [mcpServerKeys.lists(orgId)],
+    success: (_, { name }) => `MCP server ${name} deleted`,
   });
-};

@@ -5,13 +5,14 @@ import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { type FormEvent, useId, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
 import { ErrorAlert, Loading } from '@/components/ui/query-state';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
 import { fieldError } from '@/lib/api/errors';
 import { PROVIDER_LABELS, providerCredentialsQueryOptions } from '@/lib/api/providers';
 import { useOrg } from '@/lib/org-context';
+import { useCreateOrUpdate } from '@/lib/use-create-or-update';
 import { useCreateModel } from '../hooks/use-create-model';
 import { useUpdateModel } from '../hooks/use-update-model';
 import styles from './models.module.css';
@@ -39,37 +40,19 @@ export function ModelFormModal({
   const { org } = useOrg();
   const create = useCreateModel(org.id);
   const update = useUpdateModel(org.id);
-  const mutation = model ? update : create;
+  const save = useCreateOrUpdate({ item: model, create, update, onClose });
   const credentials = useQuery({ ...providerCredentialsQueryOptions(org.id), enabled: open });
   const noCredentials = credentials.isSuccess && credentials.data.length === 0;
 
-  const close = () => {
-    create.reset();
-    update.reset();
-    onClose();
-  };
-
   return (
-    <Modal
+    <FormModal
       open={open}
       title={model ? `Edit ${model.slug}` : 'Add model'}
-      onClose={close}
-      footer={
-        <>
-          <button type="button" className="button" onClick={close} disabled={mutation.isPending}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            form={formId}
-            className="button button-primary"
-            disabled={mutation.isPending || noCredentials}
-          >
-            {mutation.isPending && <span className="spinner" aria-hidden="true" />}
-            {model ? 'Save changes' : 'Add model'}
-          </button>
-        </>
-      }
+      onClose={save.close}
+      formId={formId}
+      submitLabel={model ? 'Save changes' : 'Add model'}
+      busy={save.busy}
+      submitDisabled={noCredentials}
     >
       {credentials.isPending ? (
         <Loading rows={4} label="Loading provider credentials…" />
@@ -90,18 +73,11 @@ export function ModelFormModal({
             id: c.id,
             label: `${c.name} (${PROVIDER_LABELS[c.provider]})`,
           }))}
-          error={mutation.error}
-          onSubmit={(body) => {
-            if (model) {
-              if (Object.keys(body).length === 0) return close();
-              update.mutate({ id: model.id, body }, { onSuccess: close });
-            } else {
-              create.mutate(body, { onSuccess: close });
-            }
-          }}
+          error={save.error}
+          onSubmit={save.submit}
         />
       )}
-    </Modal>
+    </FormModal>
   );
 }
 

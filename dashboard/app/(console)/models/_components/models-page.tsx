@@ -4,11 +4,11 @@ import type { ModelView } from '@portcullis/shared/providers';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useId, useState } from 'react';
-import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { DeleteDialog } from '@/components/ui/delete-dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
-import { QueryState } from '@/components/ui/query-state';
-import { TrashIcon } from '@/components/ui/trash-icon';
+import { type ListDialog, ListState, ResourceTable } from '@/components/ui/resource-table';
+import { EditDeleteActions } from '@/components/ui/row-actions';
 import { modelsQueryOptions } from '@/lib/api/models';
 import { PROVIDER_LABELS } from '@/lib/api/providers';
 import { formatUsd } from '@/lib/format';
@@ -19,11 +19,7 @@ import { useSetModelEnabled } from '../hooks/use-set-model-enabled';
 import { ModelFormModal } from './model-form-modal';
 import styles from './models.module.css';
 
-type Dialog =
-  | { kind: 'create' }
-  | { kind: 'edit'; model: ModelView }
-  | { kind: 'delete'; model: ModelView }
-  | null;
+type Dialog = ListDialog<ModelView>;
 
 const URL_DEFAULTS = { search: '' };
 
@@ -41,10 +37,7 @@ export function ModelsPage() {
   const searchId = useId();
   const setEnabled = useSetModelEnabled(org.id);
   const remove = useDeleteModel(org.id);
-  const close = () => {
-    remove.reset();
-    setDialog(null);
-  };
+  const close = () => setDialog(null);
 
   const addButton = isAdmin ? (
     <button type="button" className="button button-primary" onClick={() => setDialog({ kind: 'create' })}>
@@ -75,20 +68,22 @@ export function ModelsPage() {
           onChange={(e) => setUrl({ search: e.target.value })}
         />
       </div>
-      <QueryState query={query}>
+      <ListState
+        query={query}
+        empty={
+          isAdmin ? (
+            <EmptyState title="No models yet" action={addButton}>
+              Add a model to give clients a name to call (for example gpt-4o-mini) and route it to one of your{' '}
+              <Link href="/providers">provider credentials</Link>.
+            </EmptyState>
+          ) : (
+            <EmptyState title="No models available to you">
+              Ask an admin of {org.name} to add a model or to grant you access to one.
+            </EmptyState>
+          )
+        }
+      >
         {(models) => {
-          if (models.length === 0) {
-            return isAdmin ? (
-              <EmptyState title="No models yet" action={addButton}>
-                Add a model to give clients a name to call (for example gpt-4o-mini) and route it to one of
-                your <Link href="/providers">provider credentials</Link>.
-              </EmptyState>
-            ) : (
-              <EmptyState title="No models available to you">
-                Ask an admin of {org.name} to add a model or to grant you access to one.
-              </EmptyState>
-            );
-          }
           const shown = models.filter((m) => matches(m, url.search));
           if (shown.length === 0) {
             return (
@@ -105,123 +100,97 @@ export function ModelsPage() {
             );
           }
           return (
-            <div className={`table-wrap ${styles.tableWrap}`}>
-              <table className="table">
-                <caption className="visually-hidden">Models</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Slug</th>
-                    <th scope="col">Provider credential</th>
-                    <th scope="col">Upstream model</th>
-                    <th scope="col" className="num">
+            <ResourceTable
+              caption="Models"
+              columns={[
+                'Slug',
+                'Provider credential',
+                'Upstream model',
+                {
+                  key: 'price',
+                  className: 'num',
+                  label: (
+                    <>
                       Price per 1M tokens <span className="muted">(input / output)</span>
-                    </th>
-                    <th scope="col">Enabled</th>
+                    </>
+                  ),
+                },
+                'Enabled',
+              ]}
+              actions={isAdmin}
+            >
+              {shown.map((model) => {
+                const toggling = setEnabled.isPending && setEnabled.variables?.id === model.id;
+                return (
+                  <tr key={model.id}>
+                    <td>
+                      <code className="mono">{model.slug}</code>
+                    </td>
+                    <td>
+                      {model.credential.name}{' '}
+                      <span className="muted">({PROVIDER_LABELS[model.credential.provider]})</span>
+                    </td>
+                    <td>
+                      <code className="mono">{model.upstreamModel}</code>
+                    </td>
+                    <td className="num">
+                      {formatUsd(model.inputPricePerMTok)} / {formatUsd(model.outputPricePerMTok)}
+                    </td>
+                    <td>
+                      {isAdmin ? (
+                        <label className={`checkbox ${styles.switch}`}>
+                          <input
+                            type="checkbox"
+                            role="switch"
+                            aria-checked={model.enabled}
+                            checked={model.enabled}
+                            disabled={toggling}
+                            aria-label={`${model.slug} enabled`}
+                            onChange={(e) => setEnabled.mutate({ id: model.id, enabled: e.target.checked })}
+                          />
+                          <span aria-hidden="true">{model.enabled ? 'On' : 'Off'}</span>
+                        </label>
+                      ) : model.enabled ? (
+                        'Yes'
+                      ) : (
+                        'No'
+                      )}
+                    </td>
                     {isAdmin && (
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
+                      <td>
+                        <EditDeleteActions
+                          name={model.slug}
+                          onEdit={() => setDialog({ kind: 'edit', item: model })}
+                          onDelete={() => setDialog({ kind: 'delete', item: model })}
+                        />
+                      </td>
                     )}
                   </tr>
-                </thead>
-                <tbody>
-                  {shown.map((model) => {
-                    const toggling = setEnabled.isPending && setEnabled.variables?.id === model.id;
-                    return (
-                      <tr key={model.id}>
-                        <td>
-                          <code className="mono">{model.slug}</code>
-                        </td>
-                        <td>
-                          {model.credential.name}{' '}
-                          <span className="muted">({PROVIDER_LABELS[model.credential.provider]})</span>
-                        </td>
-                        <td>
-                          <code className="mono">{model.upstreamModel}</code>
-                        </td>
-                        <td className="num">
-                          {formatUsd(model.inputPricePerMTok)} / {formatUsd(model.outputPricePerMTok)}
-                        </td>
-                        <td>
-                          {isAdmin ? (
-                            <label className={`checkbox ${styles.switch}`}>
-                              <input
-                                type="checkbox"
-                                role="switch"
-                                aria-checked={model.enabled}
-                                checked={model.enabled}
-                                disabled={toggling}
-                                aria-label={`${model.slug} enabled`}
-                                onChange={(e) =>
-                                  setEnabled.mutate({ id: model.id, enabled: e.target.checked })
-                                }
-                              />
-                              <span aria-hidden="true">{model.enabled ? 'On' : 'Off'}</span>
-                            </label>
-                          ) : model.enabled ? (
-                            'Yes'
-                          ) : (
-                            'No'
-                          )}
-                        </td>
-                        {isAdmin && (
-                          <td>
-                            <div className={styles.actions}>
-                              <button
-                                type="button"
-                                className="button button-small"
-                                aria-label={`Edit ${model.slug}`}
-                                onClick={() => setDialog({ kind: 'edit', model })}
-                              >
-                                Edit
-                              </button>
-                              <button
-                                type="button"
-                                className="icon-button icon-button-danger"
-                                aria-label={`Delete ${model.slug}`}
-                                title="Delete"
-                                onClick={() => setDialog({ kind: 'delete', model })}
-                              >
-                                <TrashIcon />
-                              </button>
-                            </div>
-                          </td>
-                        )}
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
+                );
+              })}
+            </ResourceTable>
           );
         }}
-      </QueryState>
+      </ListState>
       {isAdmin && (
         <>
           <ModelFormModal
             open={dialog?.kind === 'create' || dialog?.kind === 'edit'}
-            model={dialog?.kind === 'edit' ? dialog.model : null}
+            model={dialog?.kind === 'edit' ? dialog.item : null}
             onClose={close}
           />
-          <ConfirmDialog
-            open={dialog?.kind === 'delete'}
+          <DeleteDialog
+            target={dialog?.kind === 'delete' ? dialog.item : null}
             title="Delete model"
-            message={
-              dialog?.kind === 'delete' && (
-                <p>
-                  Are you sure you want to delete &apos;{dialog.model.slug}&apos;? Gateways answer requests
-                  for it with model_not_found at once. This action cannot be undone.
-                </p>
-              )
-            }
-            confirmLabel="Delete"
-            busy={remove.isPending}
-            error={remove.error}
+            remove={remove}
+            variables={({ id, slug }) => ({ id, slug })}
             onClose={close}
-            onConfirm={() => {
-              if (dialog?.kind === 'delete')
-                remove.mutate({ id: dialog.model.id, slug: dialog.model.slug }, { onSuccess: close });
-            }}
+            message={({ slug }) => (
+              <p>
+                Are you sure you want to delete &apos;{slug}&apos;? Gateways answer requests for it with
+                model_not_found at once. This action cannot be undone.
+              </p>
+            )}
           />
         </>
       )}

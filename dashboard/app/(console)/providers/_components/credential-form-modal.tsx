@@ -4,12 +4,13 @@ import { PROVIDERS, type Provider } from '@portcullis/shared/api-keys';
 import type { ProviderCredentialView } from '@portcullis/shared/providers';
 import { type FormEvent, useId, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
 import { fieldError } from '@/lib/api/errors';
 import { PROVIDER_LABELS } from '@/lib/api/providers';
 import { useOrg } from '@/lib/org-context';
+import { useCreateOrUpdate } from '@/lib/use-create-or-update';
 import { useCreateCredential } from '../hooks/use-create-credential';
 import { useUpdateCredential } from '../hooks/use-update-credential';
 import { type ConfigField, configFields } from './config-fields';
@@ -29,45 +30,19 @@ export function CredentialFormModal({
   const { org } = useOrg();
   const create = useCreateCredential(org.id);
   const update = useUpdateCredential(org.id);
-  const mutation = credential ? update : create;
-
-  const close = () => {
-    create.reset();
-    update.reset();
-    onClose();
-  };
+  const save = useCreateOrUpdate({ item: credential, create, update, onClose });
 
   return (
-    <Modal
+    <FormModal
       open={open}
       title={credential ? `Edit ${credential.name}` : 'Add provider credential'}
-      onClose={close}
-      footer={
-        <>
-          <button type="button" className="button" onClick={close} disabled={mutation.isPending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={mutation.isPending}>
-            {mutation.isPending && <span className="spinner" aria-hidden="true" />}
-            {credential ? 'Save changes' : 'Add credential'}
-          </button>
-        </>
-      }
+      onClose={save.close}
+      formId={formId}
+      submitLabel={credential ? 'Save changes' : 'Add credential'}
+      busy={save.busy}
     >
-      <CredentialForm
-        formId={formId}
-        credential={credential}
-        error={mutation.error}
-        onSubmit={(body) => {
-          if (credential) {
-            if (Object.keys(body).length === 0) return close();
-            update.mutate({ id: credential.id, body }, { onSuccess: close });
-          } else {
-            create.mutate(body, { onSuccess: close });
-          }
-        }}
-      />
-    </Modal>
+      <CredentialForm formId={formId} credential={credential} error={save.error} onSubmit={save.submit} />
+    </FormModal>
   );
 }
 

@@ -1,18 +1,12 @@
 import { CreateCredentialSchema } from '@portcullis/shared/providers';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { createProviderCredential, providerCredentialKeys } from '@/lib/api/providers';
 import { validateBody } from '@/lib/api/validate';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useCreateCredential = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useCreateCredential = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: async (body: unknown) =>
       createProviderCredential(orgId, validateBody(CreateCredentialSchema, body)),
-    onSuccess: async (credential) => {
-      await queryClient.invalidateQueries({ queryKey: providerCredentialKeys.lists(orgId) });
-      toast.success(`Provider credential ${credential.name} added`);
-    },
+    invalidate: [providerCredentialKeys.lists(orgId)],
+    success: (credential) => `Provider credential ${credential.name} added`,
   });
-};

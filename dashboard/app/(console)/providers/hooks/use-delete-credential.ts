@@ -1,21 +1,12 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { modelKeys } from '@/lib/api/models';
 import { deleteProviderCredential, providerCredentialKeys } from '@/lib/api/providers';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useDeleteCredential = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useDeleteCredential = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: ({ id, force }: { id: string; name: string; force: boolean }) =>
       deleteProviderCredential(orgId, id, force),
-    onSuccess: async (_, { name }) => {
-      await Promise.all([
-        queryClient.invalidateQueries({ queryKey: providerCredentialKeys.lists(orgId) }),
-        // A forced delete takes the credential's models with it.
-        queryClient.invalidateQueries({ queryKey: modelKeys.lists(orgId) }),
-      ]);
-      toast.success(`Provider credential ${name} deleted`);
-    },
+    // A forced delete takes the credential's models with it.
+    invalidate: [providerCredentialKeys.lists(orgId), modelKeys.lists(orgId)],
+    success: (_, { name }) => `Provider credential ${name} deleted`,
   });
-};

@@ -1,23 +1,14 @@
 import { UpdateCredentialSchema } from '@portcullis/shared/providers';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { modelKeys } from '@/lib/api/models';
 import { providerCredentialKeys, updateProviderCredential } from '@/lib/api/providers';
 import { validateBody } from '@/lib/api/validate';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useUpdateCredential = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useUpdateCredential = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: async ({ id, body }: { id: string; body: unknown }) =>
       updateProviderCredential(orgId, id, validateBody(UpdateCredentialSchema, body)),
-    onSuccess: async (credential) => {
-      await Promise.all([
-        queryClient.invalidateQueries({ queryKey: providerCredentialKeys.lists(orgId) }),
-        // Models show their credential's name.
-        queryClient.invalidateQueries({ queryKey: modelKeys.lists(orgId) }),
-      ]);
-      toast.success(`Provider credential ${credential.name} saved`);
-    },
+    // Models show their credential's name.
+    invalidate: [providerCredentialKeys.lists(orgId), modelKeys.lists(orgId)],
+    success: (credential) => `Provider credential ${credential.name} saved`,
   });
-};

@@ -39,6 +39,42 @@ const optionsHint = (query: { isError: boolean; refetch: () => unknown }, what: 
     </>
   ) : undefined;
 
+/** One "filter by" select: an "All …" choice, then the options. */
+function FilterSelect({
+  label,
+  allLabel,
+  value,
+  options,
+  onChange,
+  hint,
+  error,
+}: {
+  label: string;
+  allLabel: string;
+  value: string;
+  options: Option[];
+  onChange: (value: string) => void;
+  hint: ReactNode;
+  error: string | undefined;
+}) {
+  return (
+    <SelectField
+      label={label}
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      hint={hint}
+      error={error}
+    >
+      <option value="">{allLabel}</option>
+      {options.map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label}
+        </option>
+      ))}
+    </SelectField>
+  );
+}
+
 export function UsageFilterBar({
   state,
   range,
@@ -134,66 +170,46 @@ export function UsageFilterBar({
             />
           </>
         )}
-        <SelectField
+        <FilterSelect
           label="API key"
+          allLabel="All keys"
           value={state.keyId}
-          onChange={(e) => onChange({ keyId: e.target.value })}
+          options={keyOptions}
+          onChange={(keyId) => onChange({ keyId })}
           hint={optionsHint(keys, 'keys')}
           error={apiFieldError('keyId')}
-        >
-          <option value="">All keys</option>
-          {keyOptions.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </SelectField>
+        />
         {isAdmin && (
-          <SelectField
+          <FilterSelect
             label="User"
+            allLabel="All users"
             value={state.userId}
-            onChange={(e) => onChange({ userId: e.target.value })}
+            options={userOptions}
+            onChange={(userId) => onChange({ userId })}
             hint={optionsHint(members, 'users')}
             error={apiFieldError('userId')}
-          >
-            <option value="">All users</option>
-            {userOptions.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </SelectField>
+          />
         )}
         {isAdmin && (
-          <SelectField
+          <FilterSelect
             label="Group"
+            allLabel="All groups"
             value={state.groupId}
-            onChange={(e) => onChange({ groupId: e.target.value })}
+            options={groupOptions}
+            onChange={(groupId) => onChange({ groupId })}
             hint={optionsHint(groups, 'groups')}
             error={apiFieldError('groupId')}
-          >
-            <option value="">All groups</option>
-            {groupOptions.map((o) => (
-              <option key={o.value} value={o.value}>
-                {o.label}
-              </option>
-            ))}
-          </SelectField>
+          />
         )}
-        <SelectField
+        <FilterSelect
           label="Model"
+          allLabel="All models"
           value={state.model}
-          onChange={(e) => onChange({ model: e.target.value })}
+          options={modelOptions}
+          onChange={(model) => onChange({ model })}
           hint={optionsHint(models, 'models')}
           error={apiFieldError('model')}
-        >
-          <option value="">All models</option>
-          {modelOptions.map((o) => (
-            <option key={o.value} value={o.value}>
-              {o.label}
-            </option>
-          ))}
-        </SelectField>
+        />
       </div>
     </section>
   );

@@ -1,8 +1,10 @@
 import type { EffectiveModels, RuleRef } from '@portcullis/shared/policy';
 import Link from 'next/link';
+import { SectionCard } from '@/components/ui/section-card';
 import type { MemberDetail } from '@/lib/api/users';
-import { formatNumber, formatUsd } from '@/lib/format';
-import { LIMIT_FIELDS, LIMIT_LABELS, PERIOD_LABELS } from '../../_components/policy/limit-fields';
+import { formatUsd } from '@/lib/format';
+import { EffectiveLimitsTable } from '../../_components/policy/effective-limits-table';
+import { PERIOD_LABELS } from '../../_components/policy/limit-fields';
 import styles from './users.module.css';
 
 function RuleSource({ source }: { source: RuleRef | null }) {
@@ -39,41 +41,15 @@ const modelsText = (models: EffectiveModels): string => {
 export function EffectivePolicyCard({ member }: { member: MemberDetail }) {
   const { effective } = member;
   return (
-    <section className="card" aria-labelledby="effective-policy">
-      <div className={styles.sectionHeader}>
-        <h2 id="effective-policy">Effective policy</h2>
-      </div>
+    <SectionCard id="effective-policy" title="Effective policy">
       <p className="muted">
         What every key of {member.name} is held to (a key may set stricter rules of its own).
       </p>
-      <div className={`table-wrap ${styles.tableWrap}`}>
-        <table className={`table ${styles.effectiveTable}`}>
-          <caption className="visually-hidden">Effective limits</caption>
-          <thead>
-            <tr>
-              <th scope="col">Limit</th>
-              <th scope="col" className="num">
-                Value
-              </th>
-              <th scope="col">Set by</th>
-            </tr>
-          </thead>
-          <tbody>
-            {LIMIT_FIELDS.map((field) => {
-              const limit = effective.limits[field];
-              return (
-                <tr key={field}>
-                  <td>{LIMIT_LABELS[field].label}</td>
-                  <td className="num">{limit.value === null ? 'No limit' : formatNumber(limit.value)}</td>
-                  <td>
-                    <RuleSource source={limit.source} />
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <EffectiveLimitsTable
+        limits={effective.limits}
+        renderSource={(source) => <RuleSource source={source} />}
+        wide
+      />
       <dl className="stat-list" style={{ marginTop: '1rem' }}>
         <dt>Models</dt>
         <dd>{modelsText(effective.models)}</dd>
@@ -101,6 +77,6 @@ export function EffectivePolicyCard({ member }: { member: MemberDetail }) {
           )}
         </dd>
       </dl>
-    </section>
+    </SectionCard>
   );
 }

@@ -3,11 +3,13 @@
 import { ROLES, type Role } from '@portcullis/shared/auth';
 import { type FormEvent, useId, useState } from 'react';
 import { CopyButton } from '@/components/ui/copy-button';
+import { FormModal } from '@/components/ui/form-modal';
+import { FormErrors } from '@/components/ui/form-parts';
 import { Modal } from '@/components/ui/modal';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
 import { isApiError } from '@/lib/api/client';
-import { errorMessage, fieldError } from '@/lib/api/errors';
+import { fieldError } from '@/lib/api/errors';
 import type { CreatedInvitation } from '@/lib/api/invitations';
 import { formatDateTime } from '@/lib/format';
 import { useInviteUser } from '../hooks/use-invite-user';
@@ -54,7 +56,7 @@ export function InviteUserModal({
   const general = invite.isError && !emailError && !roleError;
 
   if (created) {
-    const mailed = created.invitation.mailStatus !== null && created.invitation.mailStatus !== 'failed';
+    const mailed = created.invitation.mailStatus !== null;
     return (
       <Modal
         open={open}
@@ -100,29 +102,17 @@ export function InviteUserModal({
   }
 
   return (
-    <Modal
+    <FormModal
       open={open}
       onClose={onClose}
       title="Invite user"
       description="They get a link to choose a name and password and join this organization."
-      footer={
-        <>
-          <button type="button" className="button" onClick={onClose} disabled={invite.isPending}>
-            Cancel
-          </button>
-          <button type="submit" form={formId} className="button button-primary" disabled={invite.isPending}>
-            {invite.isPending && <span className="spinner" aria-hidden="true" />}
-            Send invitation
-          </button>
-        </>
-      }
+      formId={formId}
+      submitLabel="Send invitation"
+      busy={invite.isPending}
     >
       <form id={formId} className="form" onSubmit={onSubmit} noValidate>
-        {general && (
-          <p className="alert" role="alert">
-            {errorMessage(invite.error)}
-          </p>
-        )}
+        <FormErrors error={invite.error} general={general} />
         <TextField
           label="Email"
           name="email"
@@ -147,6 +137,6 @@ export function InviteUserModal({
           ))}
         </SelectField>
       </form>
-    </Modal>
+    </FormModal>
   );
 }

@@ -4,6 +4,7 @@ import { ROLES, type Role } from '@portcullis/shared/auth';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { SectionCard } from '@/components/ui/section-card';
 import { errorMessage } from '@/lib/api/errors';
 import type { MemberDetail } from '@/lib/api/users';
 import { useChangeRole } from '../hooks/use-change-role';
@@ -37,10 +38,7 @@ export function MemberActions({
   const name = isSelf ? 'yourself' : member.name;
 
   return (
-    <section className={`card ${styles.dangerZone}`} aria-labelledby="member-actions">
-      <div className={styles.sectionHeader}>
-        <h2 id="member-actions">Membership</h2>
-      </div>
+    <SectionCard id="member-actions" title="Membership" className={styles.dangerZone}>
       <div className={styles.dangerActions}>
         <form className={styles.roleForm} onSubmit={onRole}>
           <div className="field">
@@ -149,6 +147,6 @@ export function MemberActions({
           })
         }
       />
-    </section>
+    </SectionCard>
   );
 }

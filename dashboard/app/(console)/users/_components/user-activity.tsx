@@ -3,6 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { BarChart, type BarDatum } from '@/components/ui/bar-chart';
 import { ErrorAlert, Loading } from '@/components/ui/query-state';
+import { SectionCard } from '@/components/ui/section-card';
 import { type UsageReport, usageQueryOptions } from '@/lib/api/usage';
 import { formatNumber, formatUsd } from '@/lib/format';
 import styles from './users.module.css';
@@ -27,10 +28,7 @@ const daily = (report: UsageReport, value: (row: UsageReport['data'][number]) =>
 export function UserActivity({ orgId, userId }: { orgId: string; userId: string }) {
   const query = useQuery(usageQueryOptions(orgId, { range: '30d', userId }));
   return (
-    <section className="card" aria-labelledby="user-activity">
-      <div className={styles.sectionHeader}>
-        <h2 id="user-activity">Activity (last 30 days, UTC)</h2>
-      </div>
+    <SectionCard id="user-activity" title="Activity (last 30 days, UTC)">
       {query.isPending ? (
         <Loading rows={4} label="Loading activity…" />
       ) : query.isError ? (
@@ -50,6 +48,6 @@ export function UserActivity({ orgId, userId }: { orgId: string; userId: string 
           <BarChart title="Spend per day" data={daily(query.data, (r) => r.costUsd)} format={formatUsd} />
         </div>
       )}
-    </section>
+    </SectionCard>
   );
 }

@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { SectionCard } from '@/components/ui/section-card';
 import styles from './users.module.css';
 
 export function UserGroupsCard({
@@ -9,10 +10,7 @@ export function UserGroupsCard({
   isAdmin: boolean;
 }) {
   return (
-    <section className="card" aria-labelledby="user-groups">
-      <div className={styles.sectionHeader}>
-        <h2 id="user-groups">Groups</h2>
-      </div>
+    <SectionCard id="user-groups" title="Groups">
       {groups.length === 0 ? (
         <p className="muted">
           Not in any group.
@@ -32,6 +30,6 @@ export function UserGroupsCard({
           ))}
         </ul>
       )}
-    </section>
+    </SectionCard>
   );
 }

@@ -10,11 +10,13 @@ import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
 import { ErrorAlert, Loading } from '@/components/ui/query-state';
 import { RequireAdmin } from '@/components/ui/require-admin';
+import { ResourceTable } from '@/components/ui/resource-table';
 import { StatusDot } from '@/components/ui/status-dot';
 import { fetchUsersPage, type MemberRow, userKeys } from '@/lib/api/users';
 import { formatDate, formatRelative } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useUrlState } from '@/lib/use-url-state';
+import { useFreshDialog } from '../../_components/use-fresh-dialog';
 import { useRevokeInvitation } from '../hooks/use-revoke-invitation';
 import { InviteUserModal } from './invite-user-modal';
 import styles from './users.module.css';
@@ -39,8 +41,7 @@ const STATUS_LABELS: Record<string, string> = {
 function UsersList() {
   const { org, user } = useOrg();
   const [filters, setFilters] = useUrlState(URL_DEFAULTS);
-  const [inviting, setInviting] = useState(false);
-  const [inviteKey, setInviteKey] = useState(0);
+  const invite = useFreshDialog();
   const [cancelling, setCancelling] = useState<MemberRow | null>(null);
   const revoke = useRevokeInvitation(org.id);
   const searchId = useId();
@@ -75,18 +76,13 @@ function UsersList() {
   const rows = query.data?.pages.flatMap((page) => page.data) ?? [];
   const filtered = filters.search !== '' || filters.status !== 'all';
 
-  const openInvite = () => {
-    setInviteKey((n) => n + 1);
-    setInviting(true);
-  };
-
   return (
     <div className="page-stack">
       <PageHeader
         title="Users"
         description={`Members of ${org.name} and pending invitations.`}
         actions={
-          <button type="button" className="button button-primary" onClick={openInvite}>
+          <button type="button" className="button button-primary" onClick={invite.show}>
             Invite user
           </button>
         }
@@ -146,7 +142,7 @@ function UsersList() {
           <EmptyState
             title="No users yet"
             action={
-              <button type="button" className="button button-primary" onClick={openInvite}>
+              <button type="button" className="button button-primary" onClick={invite.show}>
                 Invite user
               </button>
             }
@@ -156,36 +152,23 @@ function UsersList() {
         )
       ) : (
         <>
-          <div className={`table-wrap ${styles.tableWrap}`}>
-            <table className="table">
-              <caption className="visually-hidden">Users and invitations</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Joined</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((row) => (
-                  <UserRow
-                    key={row.id}
-                    row={row}
-                    isYou={row.id === user.id}
-                    onCancel={() => {
-                      revoke.reset();
-                      setCancelling(row);
-                    }}
-                  />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <ResourceTable
+            caption="Users and invitations"
+            columns={['Name', 'Email', 'Role', 'Status', 'Joined']}
+            actions
+          >
+            {rows.map((row) => (
+              <UserRow
+                key={row.id}
+                row={row}
+                isYou={row.id === user.id}
+                onCancel={() => {
+                  revoke.reset();
+                  setCancelling(row);
+                }}
+              />
+            ))}
+          </ResourceTable>
           {query.hasNextPage && (
             <div className="pagination">
               <button
@@ -205,7 +188,7 @@ function UsersList() {
         </>
       )}
 
-      <InviteUserModal key={inviteKey} open={inviting} onClose={() => setInviting(false)} orgId={org.id} />
+      <InviteUserModal key={invite.key} open={invite.open} onClose={invite.close} orgId={org.id} />
       <ConfirmDialog
         open={cancelling !== null}
         title="Cancel invitation"

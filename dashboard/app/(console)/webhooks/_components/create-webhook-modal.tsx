@@ -3,7 +3,7 @@
 import type { CreateWebhookInput, WebhookEventType } from '@portcullis/shared/webhooks';
 import { type FormEvent, useId, useState } from 'react';
 import { FormAlert } from '@/components/ui/form-alert';
-import { Modal } from '@/components/ui/modal';
+import { FormModal } from '@/components/ui/form-modal';
 import { SecretReveal } from '@/components/ui/secret-reveal';
 import { TextField } from '@/components/ui/text-field';
 import { fieldError } from '@/lib/api/errors';
@@ -39,24 +39,15 @@ export function CreateWebhookModal({
   };
 
   return (
-    <Modal
+    <FormModal
       open={open}
       title={created ? 'Webhook added' : 'Add webhook'}
       onClose={close}
       size="wide"
-      footer={
-        created ? undefined : (
-          <>
-            <button type="button" className="button" onClick={close} disabled={create.isPending}>
-              Cancel
-            </button>
-            <button type="submit" form={formId} className="button button-primary" disabled={create.isPending}>
-              {create.isPending && <span className="spinner" aria-hidden="true" />}
-              Add webhook
-            </button>
-          </>
-        )
-      }
+      formId={formId}
+      submitLabel="Add webhook"
+      busy={create.isPending}
+      showFooter={!created}
     >
       {created ? (
         <SecretReveal
@@ -96,7 +87,7 @@ if (!check.ok) return res.writeHead(400).end(check.reason);`}</code>
           onSubmit={(body) => create.mutate(body)}
         />
       )}
-    </Modal>
+    </FormModal>
   );
 }
 

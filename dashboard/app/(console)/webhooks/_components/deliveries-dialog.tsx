@@ -5,10 +5,11 @@ import { useQuery } from '@tanstack/react-query';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Modal } from '@/components/ui/modal';
 import { QueryState } from '@/components/ui/query-state';
+import { ResourceTable } from '@/components/ui/resource-table';
 import { StatusDot } from '@/components/ui/status-dot';
+import { Timestamp } from '@/components/ui/timestamp';
 import { errorMessage } from '@/lib/api/errors';
 import { DELIVERIES_SHOWN, webhookDeliveriesQueryOptions } from '@/lib/api/webhooks';
-import { formatDateTime, formatRelative } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useSendTestWebhook } from '../hooks/use-send-test-webhook';
 import { DELIVERY_STATUS_LABELS } from './protocol';
@@ -65,57 +66,38 @@ function Deliveries({ webhook }: { webhook: WebhookView }) {
               Send a test to check that the endpoint answers 2xx and verifies the signature.
             </EmptyState>
           ) : (
-            <div className={`table-wrap ${styles.tableWrap}`}>
-              <table className="table">
-                <caption className="visually-hidden">Deliveries to {webhook.url}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Event</th>
-                    <th scope="col">Status</th>
-                    <th scope="col" className="num">
-                      Attempts
-                    </th>
-                    <th scope="col" className="num">
-                      Response
-                    </th>
-                    <th scope="col">Error</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Delivered</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {deliveries.map((d) => (
-                    <tr key={d.id}>
-                      <td>
-                        <code className="mono">{d.type}</code>
-                      </td>
-                      <td>
-                        <StatusDot status={d.status} label={DELIVERY_STATUS_LABELS[d.status]} />
-                      </td>
-                      <td className="num">{d.attempts}</td>
-                      <td className="num">{d.lastStatusCode ?? '—'}</td>
-                      <td className={styles.errorCell} title={d.lastError ?? undefined}>
-                        {d.lastError ?? '—'}
-                      </td>
-                      <td>
-                        <time dateTime={d.createdAt} title={formatDateTime(d.createdAt)}>
-                          {formatRelative(d.createdAt)}
-                        </time>
-                      </td>
-                      <td>
-                        {d.deliveredAt ? (
-                          <time dateTime={d.deliveredAt} title={formatDateTime(d.deliveredAt)}>
-                            {formatRelative(d.deliveredAt)}
-                          </time>
-                        ) : (
-                          '—'
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <ResourceTable
+              caption={<>Deliveries to {webhook.url}</>}
+              columns={[
+                'Event',
+                'Status',
+                { key: 'attempts', label: 'Attempts', className: 'num' },
+                { key: 'response', label: 'Response', className: 'num' },
+                'Error',
+                'Created',
+                'Delivered',
+              ]}
+            >
+              {deliveries.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <code className="mono">{d.type}</code>
+                  </td>
+                  <td>
+                    <StatusDot status={d.status} label={DELIVERY_STATUS_LABELS[d.status]} />
+                  </td>
+                  <td className="num">{d.attempts}</td>
+                  <td className="num">{d.lastStatusCode ?? '—'}</td>
+                  <td className={styles.errorCell} title={d.lastError ?? undefined}>
+                    {d.lastError ?? '—'}
+                  </td>
+                  <td>
+                    <Timestamp value={d.createdAt} relative />
+                  </td>
+                  <td>{d.deliveredAt ? <Timestamp value={d.deliveredAt} relative /> : '—'}</td>
+                </tr>
+              ))}
+            </ResourceTable>
           )
         }
       </QueryState>

@@ -3,15 +3,15 @@
 import type { WebhookView } from '@portcullis/shared/webhooks';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { ConfirmDialog } from '@/components/ui/confirm-dialog';
+import { DeleteDialog } from '@/components/ui/delete-dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
-import { QueryState } from '@/components/ui/query-state';
 import { RequireAdmin } from '@/components/ui/require-admin';
+import { type ListDialog, ListState, ResourceTable } from '@/components/ui/resource-table';
+import { RowActions, RowButton, RowDeleteButton } from '@/components/ui/row-actions';
 import { StatusDot } from '@/components/ui/status-dot';
-import { TrashIcon } from '@/components/ui/trash-icon';
+import { Timestamp } from '@/components/ui/timestamp';
 import { webhookDeliveriesQueryOptions, webhooksQueryOptions } from '@/lib/api/webhooks';
-import { formatDate, formatDateTime, formatRelative } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useDeleteWebhook } from '../hooks/use-delete-webhook';
 import { useSendTestWebhook } from '../hooks/use-send-test-webhook';
@@ -28,11 +28,7 @@ export function WebhooksPage({ protocol }: { protocol: WebhookProtocol }) {
   );
 }
 
-type Dialog =
-  | { kind: 'create' }
-  | { kind: 'deliveries'; webhook: WebhookView }
-  | { kind: 'delete'; webhook: WebhookView }
-  | null;
+type Dialog = ListDialog<WebhookView, { kind: 'deliveries'; webhook: WebhookView }>;
 
 function Webhooks({ protocol }: { protocol: WebhookProtocol }) {
   const { org } = useOrg();
@@ -40,10 +36,7 @@ function Webhooks({ protocol }: { protocol: WebhookProtocol }) {
   const [dialog, setDialog] = useState<Dialog>(null);
   const sendTest = useSendTestWebhook(org.id);
   const remove = useDeleteWebhook(org.id);
-  const close = () => {
-    remove.reset();
-    setDialog(null);
-  };
+  const close = () => setDialog(null);
 
   const addButton = (
     <button type="button" className="button button-primary" onClick={() => setDialog({ kind: 'create' })}>
@@ -58,122 +51,91 @@ function Webhooks({ protocol }: { protocol: WebhookProtocol }) {
         description="HTTPS endpoints that receive signed events: budget alerts, expired keys and test deliveries."
         actions={addButton}
       />
-      <QueryState query={query}>
-        {(webhooks) =>
-          webhooks.length === 0 ? (
-            <EmptyState title="No webhooks yet" action={addButton}>
-              Add an endpoint to be told when a key reaches a budget alert threshold or expires, then send it
-              a test delivery.
-            </EmptyState>
-          ) : (
-            <div className={`table-wrap ${styles.tableWrap}`}>
-              <table className="table">
-                <caption className="visually-hidden">Webhooks</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">URL</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">Last delivery</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {webhooks.map((webhook) => {
-                    const sending = sendTest.isPending && sendTest.variables === webhook.id;
-                    return (
-                      <tr key={webhook.id}>
-                        <td>
-                          <span className={`mono ${styles.url}`} title={webhook.url}>
-                            {webhook.url}
-                          </span>
-                          {webhook.description && (
-                            <p className={`muted ${styles.description}`}>{webhook.description}</p>
-                          )}
-                          <p className={`muted ${styles.description}`}>
-                            Secret <code className="mono">{webhook.secretPreview}</code>
-                          </p>
-                        </td>
-                        <td>
-                          <ul className={styles.events}>
-                            {webhook.events.map((e) => (
-                              <li key={e}>
-                                <code className="mono">{e}</code>
-                              </li>
-                            ))}
-                          </ul>
-                        </td>
-                        <td>
-                          <LastDelivery webhookId={webhook.id} />
-                        </td>
-                        <td>
-                          <time dateTime={webhook.createdAt} title={formatDateTime(webhook.createdAt)}>
-                            {formatDate(webhook.createdAt)}
-                          </time>
-                        </td>
-                        <td>
-                          <div className={styles.actions}>
-                            <button
-                              type="button"
-                              className="button button-small"
-                              aria-label={`Send test to ${webhook.url}`}
-                              disabled={sending}
-                              onClick={() => sendTest.mutate(webhook.id)}
-                            >
-                              {sending && <span className="spinner" aria-hidden="true" />}
-                              Send test
-                            </button>
-                            <button
-                              type="button"
-                              className="button button-small"
-                              aria-label={`Deliveries to ${webhook.url}`}
-                              onClick={() => setDialog({ kind: 'deliveries', webhook })}
-                            >
-                              Deliveries
-                            </button>
-                            <button
-                              type="button"
-                              className="icon-button icon-button-danger"
-                              aria-label={`Delete webhook ${webhook.url}`}
-                              title="Delete"
-                              onClick={() => setDialog({ kind: 'delete', webhook })}
-                            >
-                              <TrashIcon />
-                            </button>
-                          </div>
-                        </td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )
+      <ListState
+        query={query}
+        empty={
+          <EmptyState title="No webhooks yet" action={addButton}>
+            Add an endpoint to be told when a key reaches a budget alert threshold or expires, then send it a
+            test delivery.
+          </EmptyState>
         }
-      </QueryState>
+      >
+        {(webhooks) => (
+          <ResourceTable caption="Webhooks" columns={['URL', 'Events', 'Last delivery', 'Created']} actions>
+            {webhooks.map((webhook) => {
+              const sending = sendTest.isPending && sendTest.variables === webhook.id;
+              return (
+                <tr key={webhook.id}>
+                  <td>
+                    <span className={`mono ${styles.url}`} title={webhook.url}>
+                      {webhook.url}
+                    </span>
+                    {webhook.description && (
+                      <p className={`muted ${styles.description}`}>{webhook.description}</p>
+                    )}
+                    <p className={`muted ${styles.description}`}>
+                      Secret <code className="mono">{webhook.secretPreview}</code>
+                    </p>
+                  </td>
+                  <td>
+                    <ul className={styles.events}>
+                      {webhook.events.map((e) => (
+                        <li key={e}>
+                          <code className="mono">{e}</code>
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td>
+                    <LastDelivery webhookId={webhook.id} />
+                  </td>
+                  <td>
+                    <Timestamp value={webhook.createdAt} />
+                  </td>
+                  <td>
+                    <RowActions>
+                      <button
+                        type="button"
+                        className="button button-small"
+                        aria-label={`Send test to ${webhook.url}`}
+                        disabled={sending}
+                        onClick={() => sendTest.mutate(webhook.id)}
+                      >
+                        {sending && <span className="spinner" aria-hidden="true" />}
+                        Send test
+                      </button>
+                      <RowButton
+                        label={`Deliveries to ${webhook.url}`}
+                        onClick={() => setDialog({ kind: 'deliveries', webhook })}
+                      >
+                        Deliveries
+                      </RowButton>
+                      <RowDeleteButton
+                        label={`Delete webhook ${webhook.url}`}
+                        onClick={() => setDialog({ kind: 'delete', item: webhook })}
+                      />
+                    </RowActions>
+                  </td>
+                </tr>
+              );
+            })}
+          </ResourceTable>
+        )}
+      </ListState>
       <CreateWebhookModal open={dialog?.kind === 'create'} onClose={close} protocol={protocol} />
       <DeliveriesDialog webhook={dialog?.kind === 'deliveries' ? dialog.webhook : null} onClose={close} />
-      <ConfirmDialog
-        open={dialog?.kind === 'delete'}
+      <DeleteDialog
+        target={dialog?.kind === 'delete' ? dialog.item : null}
         title="Delete webhook"
-        message={
-          dialog?.kind === 'delete' && (
-            <p>
-              Are you sure you want to delete the webhook to &apos;{dialog.webhook.url}&apos;? Its pending
-              deliveries are dropped. This action cannot be undone.
-            </p>
-          )
-        }
-        confirmLabel="Delete"
-        busy={remove.isPending}
-        error={remove.error}
+        remove={remove}
+        variables={({ id, url }) => ({ id, url })}
         onClose={close}
-        onConfirm={() => {
-          if (dialog?.kind === 'delete')
-            remove.mutate({ id: dialog.webhook.id, url: dialog.webhook.url }, { onSuccess: close });
-        }}
+        message={({ url }) => (
+          <p>
+            Are you sure you want to delete the webhook to &apos;{url}&apos;? Its pending deliveries are
+            dropped. This action cannot be undone.
+          </p>
+        )}
       />
     </div>
   );
@@ -190,9 +152,7 @@ function LastDelivery({ webhookId }: { webhookId: string }) {
   return (
     <span className={styles.lastDelivery}>
       <StatusDot status={last.status} label={DELIVERY_STATUS_LABELS[last.status]} />
-      <time className="muted" dateTime={last.createdAt} title={formatDateTime(last.createdAt)}>
-        {formatRelative(last.createdAt)}
-      </time>
+      <Timestamp value={last.createdAt} relative className="muted" />
     </span>
   );
 }

@@ -1,15 +1,9 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
 import { deleteWebhook, webhookKeys } from '@/lib/api/webhooks';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
-export const useDeleteWebhook = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useDeleteWebhook = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: ({ id }: { id: string; url: string }) => deleteWebhook(orgId, id),
-    onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: webhookKeys.lists(orgId) });
-      toast.success('Webhook deleted');
-    },
+    invalidate: [webhookKeys.lists(orgId)],
+    success: () => 'Webhook deleted',
   });
-};

@@ -1,20 +1,11 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useToast } from '@/components/ui/toast';
-import { errorMessage } from '@/lib/api/errors';
 import { sendTestWebhook, webhookKeys } from '@/lib/api/webhooks';
+import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
 /** Queues a signed `webhook.test` delivery; the deliveries list polls until it is no longer pending. */
-export const useSendTestWebhook = (orgId: string) => {
-  const queryClient = useQueryClient();
-  const toast = useToast();
-  return useMutation({
+export const useSendTestWebhook = (orgId: string) =>
+  useInvalidatingMutation({
     mutationFn: (id: string) => sendTestWebhook(orgId, id),
-    onSuccess: async (_, id) => {
-      await queryClient.invalidateQueries({ queryKey: webhookKeys.deliveries(orgId, id) });
-      toast.success('Test delivery queued');
-    },
-    onError: (error) => {
-      toast.error(`Could not send the test: ${errorMessage(error)}`);
-    },
+    invalidate: (id) => [webhookKeys.deliveries(orgId, id)],
+    success: () => 'Test delivery queued',
+    failure: () => 'Could not send the test',
   });
-};

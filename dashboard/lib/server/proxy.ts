@@ -63,6 +63,10 @@ const responseHeaders = (upstream: Response): Headers => {
   return headers;
 };
 
+/** A path fit for logs: an invitation token (`/invitations/<token>/accept`) is a credential. */
+export const loggablePath = (pathname: string): string =>
+  pathname.replace(/\/invitations\/[^/]+/, '/invitations/:token');
+
 const isTimeout = (error: unknown): boolean => error instanceof DOMException && error.name === 'TimeoutError';
 
 export const proxyToControlPlane = async (request: NextRequest): Promise<Response> => {
@@ -91,7 +95,7 @@ export const proxyToControlPlane = async (request: NextRequest): Promise<Respons
     if (isTimeout(error)) {
       return errorResponse(504, 'control_plane_timeout', 'The control plane did not answer in time.');
     }
-    console.error(`control plane request ${request.method} ${target.pathname} failed:`, error);
+    console.error(`control plane request ${request.method} ${loggablePath(target.pathname)} failed:`, error);
     return errorResponse(
       502,
       'control_plane_unreachable',

@@ -99,8 +99,9 @@ describe('fleet-wide rate limits through Redis', () => {
     expect(pacedAdmitted).toBeGreaterThanOrEqual(limit - 1);
     expect(pacedAdmitted).toBeLessThanOrEqual(limit + 10);
     expect(warmBurst).toBeGreaterThanOrEqual(limit - 5);
-    // Each gateway spends at most its share of what it knows is left between exchanges.
-    expect(warmBurst).toBeLessThanOrEqual(1.6 * limit);
+    // Typically +30..+46 (logged above): the early exchanges complete during the burst. On a starved
+    // machine they may not, and the bound is the same as for a cold burst: what the other gateway admits.
+    expect(warmBurst).toBeLessThanOrEqual(2 * limit);
     // A cold burst is bounded by what the other gateway admits before the first exchange: ≤ (N−1) × limit.
     expect(coldBurst).toBeGreaterThanOrEqual(limit);
     expect(coldBurst).toBeLessThanOrEqual(2 * limit);

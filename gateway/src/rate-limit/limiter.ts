@@ -15,11 +15,11 @@ import type { Redis } from 'ioredis';
  * Overshoot: another gateway's usage becomes visible here at most one exchange (interval + a Redis round
  * trip) later, so the fleet can exceed a limit by at most what the *other* gateways admit during that
  * lag: ≤ (fleet admission rate × (syncIntervalMs + RTT)), never more than (N − 1) × limit. The early
- * exchange at 5 % of a limit keeps a burst's overshoot near N × 5 % of the limit, and a key seen for the first
- * time triggers an immediate exchange (a gateway that has never served a key starts from zero until then).
- * Between exchanges a gateway also spends at most its share (1/N of the gateways serving the key) of what
- * it knows the fleet has left. Measured (test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, local
- * Redis): +3..+6 paced at 500 req/s fleet-wide; +30..+46 for a no-pause burst of 400 attempts on a key both
+ * exchange at 5 % of a limit keeps a burst's overshoot near N × 5 % of the limit while exchanges keep up, and a
+ * key seen for the first time triggers an immediate exchange (a gateway that has never served a key starts
+ * from zero until then). Between exchanges a gateway may spend all it knows the fleet has left: a burst
+ * faster than the exchanges (a starved event loop, a slow Redis) can reach the (N − 1) × limit bound.
+ * Measured (test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, local Redis): +3..+6 paced at 500 req/s fleet-wide; +30..+46 for a no-pause burst of 400 attempts on a key both
  * gateways were serving; up to +100 (= (N − 1) × limit) for the same burst on a key neither had seen
  * before the first exchange. Without Redis each
  * gateway enforces the full limit on its own (fleet worst case N × limit).
@@ -41,8 +41,6 @@ class Window {
   readonly pending = new Map<number, number>();
   /** Added since the last exchange started (for the early-exchange trigger). */
   sinceSync = 0;
-  /** Added here but not yet reflected in a fleet total read back from Redis. */
-  unconfirmed = 0;
 
   roll(minute: number): void {
     if (minute === this.minute) return;
@@ -51,7 +49,6 @@ class Window {
     this.minute = minute;
     this.local = 0;
     this.fleet = 0;
-    this.unconfirmed = 0;
     for (const m of this.pending.keys()) if (m < minute - 1) this.pending.delete(m);
   }
 
@@ -72,7 +69,6 @@ class Window {
   add(n: number): void {
     this.local += n;
     this.sinceSync += n;
-    this.unconfirmed += n;
     this.pending.set(this.minute, this.#pendingFor(this.minute) + n);
   }
 
@@ -96,8 +92,6 @@ class KeyCounters {
   };
   inflight = 0;
   remoteInflight = 0;
-  /** Gateways that served this key in the last few seconds (self included), from the shared hash. */
-  instances = 1;
   lastUsed = 0;
   constructor(readonly id: string) {}
 }
@@ -215,16 +209,6 @@ export class RateLimiter {
       return refuse('output_tokens', w.out.retryAfter(now, l.outputTokensPerMinute, 1));
     if (l.concurrentRequests !== null && counters.inflight + counters.remoteInflight >= l.concurrentRequests)
       return refuse('concurrency', 1);
-    // Between two exchanges a gateway spends at most its share of what the fleet had left, so gateways
-    // bursting together cannot each spend all of it; the next exchange (already scheduled) refills it.
-    if (l.requestsPerMinute !== null && counters.instances > 1 && this.#redis?.status === 'ready') {
-      const left = l.requestsPerMinute - (reqUsed - w.req.unconfirmed);
-      if (w.req.unconfirmed >= Math.max(1, Math.floor(left / counters.instances))) {
-        this.#syncSoon();
-        return refuse('requests', 1);
-      }
-    }
-
     w.req.add(1);
     counters.inflight++;
     if (l.requestsPerMinute !== null && w.req.sinceSync >= Math.max(1, l.requestsPerMinute * 0.05))
@@ -296,10 +280,6 @@ export class RateLimiter {
         const w = c.windows[metric];
         w.roll(minute);
         w.sinceSync = 0;
-        const confirming = w.unconfirmed;
-        const confirm = () => {
-          if (w.minute === minute) w.unconfirmed = Math.max(0, w.unconfirmed - confirming);
-        };
         const base = `portcullis:rl:{${id}}:${metric}:`;
         for (const [m, n] of w.pending) {
           if (m === minute) continue;
@@ -326,7 +306,6 @@ export class RateLimiter {
           pipeline.get(base + minute);
           reads.push((v) => {
             if (w.minute === minute) w.fleet = Math.max(w.fleet, Number(v ?? 0));
-            confirm();
           });
         }
         pipeline.get(base + (minute - 1));

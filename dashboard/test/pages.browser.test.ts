@@ -76,6 +76,30 @@ describe('every console page', () => {
     }
   }
 
+  it("switches organization: the keys list shows that organization's keys, and the choice survives a reload", async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const fleet = stack.fleet;
+    await fleet.api('POST', `/orgs/${fleet.orgId}/keys`, { name: 'key-of-first-org' });
+    const second = await fleet.api<{ id: string; name: string }>('POST', '/orgs', { name: 'Second Org' });
+    await fleet.api('POST', `/orgs/${second.id}/keys`, { name: 'key-of-second-org' });
+
+    await page.goto(`${stack.url}/keys`);
+    const switcher = page.getByLabel('Organization');
+    await page.getByRole('button', { name: 'key-of-first-org', exact: true }).waitFor();
+    await switcher.selectOption(second.id);
+    await page.getByRole('button', { name: 'key-of-second-org', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'key-of-first-org', exact: true }).count()).toBe(0);
+    await screenshot(page, 'org-switched');
+
+    await page.reload();
+    await page.getByRole('button', { name: 'key-of-second-org', exact: true }).waitFor();
+    expect(await page.getByLabel('Organization').inputValue()).toBe(second.id);
+
+    await page.getByLabel('Organization').selectOption(fleet.orgId);
+    await page.getByRole('button', { name: 'key-of-first-org', exact: true }).waitFor();
+    expect(await page.getByRole('button', { name: 'key-of-second-org', exact: true }).count()).toBe(0);
+  });
+
   it('logged no browser errors on any page', () => {
     expect(consoleErrors).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from './cidr';
 import { EXPIRY_PRESETS } from './expiry';
+import type { AdminCeiling } from './key-ceiling';
 
 export const PROVIDERS = ['openai', 'azure_openai', 'anthropic', 'gemini', 'openai_compatible'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
@@ -246,4 +247,11 @@ export interface ApiKey {
   ipAllowlist: string[];
   metadata: Record<string, unknown>;
   mcp: McpPolicy;
+  /**
+   * The restrictions an admin set on this key (only the fields some admin wrote), or null: a member
+   * owner may tighten them but not loosen them (see key-ceiling.ts).
+   */
+  adminRestrictions: AdminCeiling | null;
+  /** Deactivated by an admin: only an admin may activate it again. */
+  deactivatedByAdmin: boolean;
 }

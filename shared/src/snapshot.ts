@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BUDGET_PERIODS, MCP_MODES, PROVIDERS } from './api-keys';
-import { MODEL_ACCESS_WITHOUT_GRANTS, ORG_ROLES, POLICY_BUDGET_PERIODS } from './policy';
+import { ORG_ROLES, OrgSettingsSchema, POLICY_BUDGET_PERIODS } from './policy';
 
 /**
  * The snapshot wire format: what the control plane sends gateways (full snapshot over HTTP, deltas
@@ -165,9 +165,8 @@ export const SnapshotGroupSchema = z.object({
   budgets: z.array(PolicyBudgetPart),
 });
 export type SnapshotGroup = z.infer<typeof SnapshotGroupSchema>;
-export const SnapshotOrgSettingsSchema = z.object({
-  modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
-});
+/** The organization's settings as the control plane stores them (gateways read modelAccessWithoutGrants). */
+export const SnapshotOrgSettingsSchema = OrgSettingsSchema;
 export const SnapshotPeopleSchema = z.object({
   settings: SnapshotOrgSettingsSchema,
   users: z.array(SnapshotUserPolicySchema),

@@ -1,5 +1,10 @@
 import { LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
-import type { OrgRole, PolicyBudget } from '@portcullis/shared/policy';
+import {
+  DEFAULT_ORG_SETTINGS,
+  type DefaultMcpPolicy,
+  type OrgRole,
+  type PolicyBudget,
+} from '@portcullis/shared/policy';
 import type {
   SnapshotChange,
   SnapshotGroup,
@@ -129,11 +134,15 @@ const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
 });
 
 export async function orgSettings(em: EntityManager, orgId: string): Promise<SnapshotPeople['settings']> {
-  const rows: { model_access_without_grants: 'none' | 'all' }[] = await em.query(
-    'SELECT model_access_without_grants FROM org_settings WHERE org_id = $1',
-    [orgId],
-  );
-  return { modelAccessWithoutGrants: rows[0]?.model_access_without_grants ?? 'none' };
+  const rows: { model_access_without_grants: 'none' | 'all'; default_mcp_policy: DefaultMcpPolicy }[] =
+    await em.query(
+      'SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = $1',
+      [orgId],
+    );
+  const row = rows[0];
+  return row
+    ? { modelAccessWithoutGrants: row.model_access_without_grants, defaultMcpPolicy: row.default_mcp_policy }
+    : DEFAULT_ORG_SETTINGS;
 }
 
 /** The whole people section (full snapshot; call inside its REPEATABLE READ transaction). */

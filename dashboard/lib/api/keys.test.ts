@@ -46,6 +46,8 @@ const existing: ApiKey = {
   ipAllowlist: ['10.0.0.0/8'],
   metadata: { team: 'backend' },
   mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+  adminRestrictions: null,
+  deactivatedByAdmin: false,
 };
 
 describe('buildKeyBody (create)', () => {

@@ -33,15 +33,16 @@ export type { ScopedLimits };
  * counted a scope starts from zero until then). Between exchanges a gateway may spend all it knows the
  * fleet has left: a burst faster than the exchanges (many requests in one event-loop turn, a starved
  * machine, a slow Redis) reaches the (N − 1) × limit bound.
- * Measured on a shared 2-core machine, local Redis:
- *  - test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, 600 attempts paced at 500/s fleet-wide
- *    and no-pause bursts of 400: one key: paced +2..+6 (once +19 with other suites running), warm burst
- *    +30..+100, cold burst +30..+100; one user's limit over 3 keys: paced +2..+5, warm +30..+100, cold
- *    +30..+97.
+ * Measured on a shared, heavily loaded 2-core machine with a local Redis (each figure the range over
+ * 5–8 runs):
+ *  - test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, 600 attempts paced at 500/s fleet-wide,
+ *    then no-pause bursts of 400: on one key, paced +1..+6 (once +19 with other suites running), warm
+ *    burst +30..+100, cold burst +30..+100; on one user's limit over 3 keys, the same: paced +1..+6,
+ *    warm +30..+100, cold +30..+100.
  *  - test/e2e/person-limits-fleet.test.ts, 3 gateway processes, one user's 30/min over 3 keys, 150
- *    parallel HTTP calls: warm (every gateway had served the user) +5..+37, cold +60 every run (= (N − 1)
- *    × limit: each gateway admitted its 50 calls' worth before an exchange came back); paced (300 ms
- *    apart) exactly the limit; 18 parallel slow streams against 2 slots: 4..6 held.
+ *    parallel HTTP calls: warm (every gateway had served the user) +5..+37, cold +15..+60 (+60 = (N − 1)
+ *    × limit: each gateway admitted a whole limit before an exchange came back); paced (300 ms
+ *    apart) exactly the limit every run; 18 parallel slow streams against the user's 2 slots: 4..6 held.
  * Without Redis each gateway enforces the full limit on its own (fleet worst case N × limit).
  */
 export type LimitName = 'requests' | 'tokens' | 'input_tokens' | 'output_tokens' | 'concurrency';

@@ -31,7 +31,7 @@ export const passthroughHandler =
       url,
       method: c.req.method,
       body: payload && payload.length > 0 ? payload : null,
-      auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers),
+      auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers, url.pathname),
       requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
       usageFromJson: provider.usageFromJson,
       usageFromEvent: provider.usageFromEvent,

@@ -63,6 +63,8 @@ export const SnapshotKeySchema = z.object({
   ipAllowlist: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   mcp: McpPart,
+  /** Pass-through calls that name no model are allowed. Absent from older control planes: false. */
+  allowCallsWithoutModel: z.boolean().optional(),
 });
 export type SnapshotKey = z.infer<typeof SnapshotKeySchema>;
 
@@ -213,6 +215,7 @@ export const SnapshotKeyPolicySchema = z.object({
   allowedModels: z.array(z.string()),
   ipAllowlist: z.array(z.string()),
   mcp: McpPart,
+  allowCallsWithoutModel: z.boolean().optional(),
 });
 export type SnapshotKeyPolicy = z.infer<typeof SnapshotKeyPolicySchema>;
 
@@ -342,6 +345,7 @@ export function parseSnapshot(raw: unknown): OrgSnapshot {
       ipAllowlist: policy.ipAllowlist,
       metadata: meta,
       mcp: policy.mcp,
+      allowCallsWithoutModel: policy.allowCallsWithoutModel ?? false,
     };
   }
   return {
@@ -460,9 +464,10 @@ export class WireSnapshotWriter {
   }
 
   #policyOf(k: SnapshotKey): number {
-    const identity = [k.limits, k.budget, k.allowedProviders, k.allowedModels, k.ipAllowlist, k.mcp]
+    const withoutModel = k.allowCallsWithoutModel === true;
+    const identity = `${[k.limits, k.budget, k.allowedProviders, k.allowedModels, k.ipAllowlist, k.mcp]
       .map((o) => this.#objectId(o))
-      .join(',');
+      .join(',')},${withoutModel}`;
     let i = this.#policyByIdentity.get(identity);
     if (i === undefined) {
       const policy: SnapshotKeyPolicy = {
@@ -472,6 +477,7 @@ export class WireSnapshotWriter {
         allowedModels: k.allowedModels,
         ipAllowlist: k.ipAllowlist,
         mcp: k.mcp,
+        allowCallsWithoutModel: withoutModel,
       };
       i = this.policyByText(JSON.stringify(policy), () => policy);
       this.#policyByIdentity.set(identity, i);

@@ -71,6 +71,10 @@ export class ApiKeyEntity {
   @Column({ type: 'jsonb' })
   mcp: McpPolicy;
 
+  /** Pass-through calls that name no model are allowed (admins only may turn it on). */
+  @Column({ name: 'allow_calls_without_model', type: 'boolean', default: false })
+  allowCallsWithoutModel: boolean;
+
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;
 

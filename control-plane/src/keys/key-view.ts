@@ -58,6 +58,7 @@ export function toApiKey(
     ipAllowlist: k.ipAllowlist,
     metadata: k.metadata,
     mcp: k.mcp,
+    allowCallsWithoutModel: k.allowCallsWithoutModel,
   };
 }
 

@@ -8,24 +8,25 @@ import { forward } from '../upstream/forward.js';
 export const passthroughHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = c.get('target');
+    const { provider, credential, model, path } = c.get('target');
     const secret = credential.secret();
     if (secret === null)
       return errorResponse(c, 'upstream_error', 'The provider credential is not available');
-    const prefix = `/gateway/${c.req.param('provider')}/`;
-    const rest = c.req.path.slice(prefix.length);
     const rawUrl = c.req.url;
     const q = rawUrl.indexOf('?');
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
     let url: URL;
     try {
-      url = provider.url(credential.credential, { passthrough: rest, query });
+      url = provider.url(credential.credential, { passthrough: path ?? '', query });
     } catch {
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
     const body = c.get('body');
+    // Only a body that named the model is renamed (a Gemini or Azure body naming none stays as it is).
     const payload = body
-      ? JSON.stringify(model ? { ...body.json, model: model.upstreamModel } : body.json)
+      ? JSON.stringify(
+          model && body.json.model !== undefined ? { ...body.json, model: model.upstreamModel } : body.json,
+        )
       : c.get('rawBody');
     return forward(c, upstream, {
       url,

@@ -349,6 +349,10 @@ describe('calls that name no model', () => {
           status: 200,
           errorCode: null,
           costUsd: 0,
+          // A file upload is no prompt: no token estimate from its bytes (it would eat tokens/min limits).
+          inputTokens: 0,
+          outputTokens: 0,
+          estimated: false,
         });
       expect(mine.map((e) => e.method)).toEqual(['POST', 'POST', 'DELETE']);
     }

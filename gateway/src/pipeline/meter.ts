@@ -96,13 +96,17 @@ export class RequestMeter {
     if (this.#done) return;
     this.#done = true;
     const { c, deps } = this;
-    const r = this.#result ?? ZERO;
+    const target = c.get('target') as Target | undefined;
+    const model = target?.model ?? null;
+    let r = this.#result ?? ZERO;
+    // A pass-through call naming no model (a file upload, a batch) has no prompt: an estimate from its
+    // bytes would count tokens of no model against token limits. It is metered as a request.
+    if (target && model === null && r.estimated)
+      r = { ...r, inputTokens: 0, outputTokens: 0, estimated: false };
     const { inputTokens, outputTokens } = r;
     (c.get('lease') as RateLease | undefined)?.finish(r);
     if (inputTokens > 0) deps.metrics.tokens.inc({ direction: 'input' }, inputTokens);
     if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
-    const target = c.get('target') as Target | undefined;
-    const model = target?.model ?? null;
     const micro = callCostMicro(model, r);
     (c.get('reservation') as Reservation | undefined)?.settle(micro);
     if (!deps.usage) return;

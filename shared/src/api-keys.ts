@@ -159,6 +159,16 @@ const keyFields = {
   ipAllowlist: IpAllowlistSchema.optional(),
   metadata: MetadataSchema.optional(),
   mcp: McpPolicySchema.optional(),
+  /**
+   * Pass-through calls that name no model (files, batches, fine-tuning jobs, stored responses,
+   * deletes) are refused unless this is on. Off by default; only admins may turn it on.
+   */
+  allowCallsWithoutModel: z
+    .boolean({ message: 'must be true or false' })
+    .describe(
+      'Pass-through calls that name no model (files, batches, fine-tuning, stored responses, deletes) are allowed. Default false; only admins may turn it on.',
+    )
+    .optional(),
 };
 
 const oneExpiry = (v: { expiresIn?: unknown; expiresAt?: unknown }, ctx: z.RefinementCtx) => {
@@ -254,4 +264,5 @@ export interface ApiKey {
   adminRestrictions: AdminCeiling | null;
   /** Deactivated by an admin: only an admin may activate it again. */
   deactivatedByAdmin: boolean;
+  allowCallsWithoutModel: boolean;
 }

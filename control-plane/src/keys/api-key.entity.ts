@@ -79,6 +79,9 @@ export class ApiKeyEntity {
   /** Deactivated by an admin: only an admin may activate it again. */
   @Column({ name: 'deactivated_by_admin', type: 'boolean', default: false })
   deactivatedByAdmin: boolean;
+  /** Pass-through calls that name no model are allowed (admins only may turn it on). */
+  @Column({ name: 'allow_calls_without_model', type: 'boolean', default: false })
+  allowCallsWithoutModel: boolean;
 
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;

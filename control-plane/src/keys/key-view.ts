@@ -60,6 +60,7 @@ export function toApiKey(
     mcp: k.mcp,
     adminRestrictions: k.adminCeiling ?? null,
     deactivatedByAdmin: k.deactivatedByAdmin ?? false,
+    allowCallsWithoutModel: k.allowCallsWithoutModel,
   };
 }
 

@@ -73,6 +73,16 @@ const restrictionsOf = (e: ApiKeyEntity): KeyRestrictions => ({
   mcp: e.mcp,
 });
 
+/** Members may tighten their keys, never loosen them: only admins open calls that name no model. */
+function assertMayAllowCallsWithoutModel(caller: OrgCaller): void {
+  if (caller.org.role === 'admin') return;
+  throw new DomainError(
+    'forbidden',
+    'Only organization admins may set allowCallsWithoutModel (calls that name no model) on a key',
+    [{ field: 'allowCallsWithoutModel', message: 'only organization admins may turn this on' }],
+  );
+}
+
 /** Sort key → SQL expression, the cast its cursor value needs, and what such a value looks like. */
 const SORTS = {
   name: { expr: 'lower(k.name)', cast: 'text', defaultOrder: 'asc', text: 'lower(k.name)', valid: isText },
@@ -210,6 +220,7 @@ export class KeysService {
     if (ownerId !== caller.actor.userId && caller.org.role !== 'admin') {
       throw new DomainError('forbidden', 'Only organization admins may create keys for other users');
     }
+    if (input.allowCallsWithoutModel === true) assertMayAllowCallsWithoutModel(caller);
     const expiresAt =
       input.expiresAt !== undefined && input.expiresAt !== null
         ? new Date(input.expiresAt)
@@ -248,6 +259,7 @@ export class KeysService {
           ipAllowlist: input.ipAllowlist ?? [],
           metadata: input.metadata ?? {},
           mcp,
+          allowCallsWithoutModel: input.allowCallsWithoutModel ?? false,
           // An admin's key for someone else: what the admin set is that owner's ceiling.
           adminCeiling:
             caller.org.role === 'admin' && ownerId !== caller.actor.userId
@@ -289,6 +301,13 @@ export class KeysService {
       if (input.ipAllowlist !== undefined) entity.ipAllowlist = input.ipAllowlist;
       if (input.metadata !== undefined) entity.metadata = input.metadata;
       if (input.mcp !== undefined) entity.mcp = input.mcp;
+      if (input.allowCallsWithoutModel !== undefined) {
+        // Turning it on widens what the key reaches: admins only. Sending the value it already has
+        // (a form saving other fields) or turning it off is anyone's.
+        if (input.allowCallsWithoutModel && !entity.allowCallsWithoutModel)
+          assertMayAllowCallsWithoutModel(caller);
+        entity.allowCallsWithoutModel = input.allowCallsWithoutModel;
+      }
       const written = writtenRestrictions(input);
       if (caller.org.role !== 'admin') {
         await this.assertNotLoosened(em, caller, entity, written, input.expiresIn !== undefined);

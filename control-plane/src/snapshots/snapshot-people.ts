@@ -3,6 +3,7 @@ import {
   DEFAULT_ORG_SETTINGS,
   type DefaultMcpPolicy,
   type OrgRole,
+  type OrgSettings,
   type PolicyBudget,
 } from '@portcullis/shared/policy';
 import type {
@@ -133,7 +134,7 @@ const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
   budgets: withFloors(budgetsOf(r.budgets), floors, `group:${r.id}`),
 });
 
-export async function orgSettings(em: EntityManager, orgId: string): Promise<SnapshotPeople['settings']> {
+export async function orgSettings(em: EntityManager, orgId: string): Promise<OrgSettings> {
   const rows: { model_access_without_grants: 'none' | 'all'; default_mcp_policy: DefaultMcpPolicy }[] =
     await em.query(
       'SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = $1',

@@ -3,7 +3,6 @@ import {
   DEFAULT_ORG_SETTINGS,
   type EffectivePolicy,
   effectivePolicy,
-  type OrgSettings,
   type PolicyOwnerInput,
   type PolicySubjectInput,
   type RuleRef,
@@ -68,7 +67,7 @@ export interface KeyPolicy {
 export class PeopleIndex {
   /** False until a snapshot carries people (older control planes): keys then enforce their own policy alone. */
   present = false;
-  settings: OrgSettings = DEFAULT_ORG_SETTINGS;
+  settings: SnapshotPeople['settings'] = DEFAULT_ORG_SETTINGS;
   readonly users = new Map<string, SnapshotUserPolicy>();
   readonly groups = new Map<string, SnapshotGroup>();
   readonly #members = new Map<string, Set<string>>();
@@ -115,7 +114,7 @@ export class PeopleIndex {
     this.#touchMembers(id);
   }
 
-  setSettings(settings: OrgSettings): void {
+  setSettings(settings: SnapshotPeople['settings']): void {
     this.present = true;
     this.settings = settings;
     this.#globalStamp = this.#next++;

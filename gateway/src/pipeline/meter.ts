@@ -10,7 +10,12 @@ import type { UsageSink } from '../usage/emitter.js';
 
 /** What the upstream call reports to the meter (forward.ts). */
 export interface MeterResult extends Usage {
-  /** The provider reported no usage and the tokens are the gateway's estimate. */
+  /** Of `inputTokens`, those written to / read from the provider's prompt cache. */
+  cacheCreationInputTokens?: number;
+  cacheReadInputTokens?: number;
+  /** USD the provider reported for the call: the cost of a call without a model (and so without prices). */
+  providerCostUsd?: number | null;
+  /** The provider reported no usage (or not all of it) and the tokens are the gateway's estimate. */
   estimated?: boolean;
   /** The client went away before the answer was complete. */
   aborted?: boolean;
@@ -90,7 +95,11 @@ export class RequestMeter {
     if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
     const target = c.get('target') as Target | undefined;
     const model = target?.model ?? null;
-    const micro = model ? costMicroUsd(model, inputTokens, outputTokens) : 0;
+    const micro = model
+      ? costMicroUsd(model, r, target?.provider.id ?? null)
+      : r.providerCostUsd
+        ? Math.ceil(r.providerCostUsd * MICRO_USD - 1e-9)
+        : 0;
     (c.get('reservation') as Reservation | undefined)?.settle(micro);
     if (!deps.usage) return;
     const key = c.get('key').key;
@@ -111,6 +120,8 @@ export class RequestMeter {
       provider: target?.provider.id ?? null,
       inputTokens,
       outputTokens,
+      cacheCreationInputTokens: r.cacheCreationInputTokens ?? 0,
+      cacheReadInputTokens: r.cacheReadInputTokens ?? 0,
       costUsd: micro / MICRO_USD,
       estimated: r.estimated ?? false,
       aborted: r.aborted ?? false,

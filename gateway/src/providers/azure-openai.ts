@@ -1,4 +1,3 @@
-import { OPENAI_CHUNK_MARKER, openAiStreamUsage, openAiUsage } from './openai.js';
 import type { ProviderConfig } from './types.js';
 import { joinUrl } from './types.js';
 
@@ -29,7 +28,5 @@ export const azureOpenai: ProviderConfig = {
     );
   },
   authHeaders: (secret) => ({ 'api-key': secret }),
-  usageFromJson: openAiUsage,
-  usageFromEvent: openAiStreamUsage,
-  chunkMarker: OPENAI_CHUNK_MARKER,
+  streamUsageOption: true,
 };

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
+import { needsStreamUsage, withStreamUsage } from '../providers/usage.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { forward } from '../upstream/forward.js';
 
@@ -24,8 +25,12 @@ export const passthroughHandler =
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
     const body = c.get('body');
-    const payload = body
-      ? JSON.stringify(model ? { ...body.json, model: model.upstreamModel } : body.json)
+    // OpenAI-format chat/completions (and legacy completions) streams: ask for usage, as /v1 does.
+    const hideStreamUsage =
+      !!body && provider.streamUsageOption && rest.endsWith('completions') && needsStreamUsage(body.json);
+    const json = body && hideStreamUsage ? withStreamUsage(body.json) : body?.json;
+    const payload = json
+      ? JSON.stringify(model ? { ...json, model: model.upstreamModel } : json)
       : c.get('rawBody');
     return forward(c, upstream, {
       url,
@@ -33,9 +38,7 @@ export const passthroughHandler =
       body: payload && payload.length > 0 ? payload : null,
       auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers),
       requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
-      usageFromJson: provider.usageFromJson,
-      usageFromEvent: provider.usageFromEvent,
-      chunkMarker: provider.chunkMarker,
+      hideStreamUsage,
     });
   };
 

@@ -2,7 +2,13 @@ import type { Readable } from 'node:stream';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
 import { errorResponse } from '../errors.js';
-import type { StreamUsage } from '../providers/index.js';
+import {
+  DELTA_MARKER,
+  estimateJsonOutput,
+  newUsage,
+  readEventUsage,
+  readJsonUsage,
+} from '../providers/usage.js';
 import type { UpstreamClient } from './client.js';
 import { clientSignal } from './client-signal.js';
 
@@ -77,6 +83,15 @@ function responseHeaders(
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
+/** An SSE line longer than this is passed on unread (no usage event is that long). */
+const SSE_LINE_LIMIT = 1024 * 1024;
+const encoder = new TextEncoder();
+
+/** `"usage":null` (or `"usage": null`) starting at `at`, just past `"usage`: nothing to read there. */
+const usageNullAt = (line: string, at: number) =>
+  line.startsWith('":null', at) || line.startsWith('": null', at);
+/** What OpenAI adds to every chunk of a stream that asked for usage. */
+const USAGE_NULL_FIELD = ',"usage":null';
 
 export interface ForwardRequest {
   url: URL;
@@ -85,16 +100,20 @@ export interface ForwardRequest {
   auth: Record<string, string>;
   /** Bytes of the request body, for a token estimate when the provider reports no usage. */
   requestBytes: number;
-  usageFromJson: (body: unknown) => { inputTokens: number; outputTokens: number } | null;
-  usageFromEvent: (event: unknown, acc: StreamUsage) => void;
-  /** Substring of an SSE event that carries generated content (counted for the estimate). */
-  chunkMarker: string;
+  /**
+   * The gateway asked for usage (`stream_options.include_usage`) on the client's behalf: the stream's
+   * usage-only chunk and the `"usage":null` fields of the others are taken out of what the client sees.
+   */
+  hideStreamUsage: boolean;
 }
 
 /**
  * Sends the request to the provider and streams its answer back chunk by chunk (no buffering),
- * reading usage from JSON bodies and SSE events as they pass. A client that goes away aborts the
- * upstream request; failures before headers map to 502/504; HTTP errors pass through as they are.
+ * reading usage from JSON bodies and SSE events as they pass (`providers/usage.ts`, whatever the
+ * provider). A client that goes away aborts the upstream request; failures before headers map to
+ * 502/504; HTTP errors pass through as they are. A successful answer whose usage cannot be read is
+ * billed at an estimate (input ≈ request bytes / 4, output ≈ answer text / 4 or a token per streamed
+ * delta) and marked estimated.
  */
 export async function forward(
   c: GatewayContext,
@@ -135,35 +154,89 @@ export async function forward(
   const contentType = (typeof rawType === 'string' ? rawType : '').toLowerCase();
   const sse = contentType.startsWith('text/event-stream');
   const json = !sse && contentType.includes('json');
-  const acc: StreamUsage = { inputTokens: 0, outputTokens: 0, reported: false, chunks: 0 };
+  const acc = newUsage();
+  const hide = sse && req.hideStreamUsage;
   const decoder = new TextDecoder();
+  /** SSE: the current line so far (when hiding: every byte not yet passed on, from a line start). */
   let lineBuffer = '';
+  /** SSE: bytes streamed, and whether any event of a known usage shape was read. */
+  let streamBytes = 0;
+  let usageSeen = false;
+  /** Hiding: the blank line that ends a dropped event is dropped too. */
+  let dropBlank = false;
   const jsonParts: Uint8Array[] = [];
   let jsonBytes = 0;
 
-  const sniff = (chunk: Uint8Array) => {
-    if (sse) {
-      lineBuffer += decoder.decode(chunk, { stream: true });
-      let nl = lineBuffer.indexOf('\n');
-      while (nl !== -1) {
-        const line = lineBuffer.slice(0, nl).trimEnd();
-        lineBuffer = lineBuffer.slice(nl + 1);
-        // Only events that carry usage are parsed; content deltas are counted by a marker, so a long
-        // stream costs a substring search per event rather than a JSON.parse.
-        if (line.startsWith('data:')) {
-          if (line.includes('"usage"')) {
-            const data = line.slice(5).trim();
-            try {
-              req.usageFromEvent(JSON.parse(data), acc);
-            } catch {
-              // Not JSON: nothing to count.
+  /**
+   * Reads one SSE chunk. Only events that mention a usage value are parsed; content deltas are
+   * counted by a marker, so a long stream costs a few substring searches per event, not a JSON.parse
+   * (OpenAI's `"usage":null` on every chunk is recognized as such without parsing). Returns what to
+   * pass to the client: the chunk itself, or when hiding usage and something was taken out (or a
+   * line is still incomplete), the rest re-encoded; null for nothing yet.
+   */
+  const sniffSse = (chunk: Uint8Array): Uint8Array | null => {
+    streamBytes += chunk.byteLength;
+    const carried = lineBuffer.length > 0;
+    lineBuffer += decoder.decode(chunk, { stream: true });
+    let out: string | null = null;
+    let kept = 0;
+    let start = 0;
+    let nl = lineBuffer.indexOf('\n');
+    while (nl !== -1) {
+      const end = nl > start && lineBuffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+      let edit: string | null = null;
+      if (end === start) {
+        if (dropBlank) edit = '';
+        dropBlank = false;
+      } else if (lineBuffer.startsWith('data:', start)) {
+        dropBlank = false;
+        const line = lineBuffer.slice(start, end);
+        const u = line.lastIndexOf('"usage');
+        if (u !== -1 && !usageNullAt(line, u + 6)) {
+          usageSeen = true;
+          try {
+            if (readEventUsage(JSON.parse(line.slice(5)), acc) && hide) {
+              edit = '';
+              dropBlank = true;
             }
-          } else if (line.includes(req.chunkMarker)) acc.chunks++;
+          } catch {
+            // Not JSON: nothing to count.
+          }
+        } else {
+          if (line.includes(DELTA_MARKER)) acc.chunks++;
+          if (hide && u !== -1 && line.includes(USAGE_NULL_FIELD))
+            edit = `${line.replace(USAGE_NULL_FIELD, '')}${lineBuffer.slice(end, nl + 1)}`;
         }
-        nl = lineBuffer.indexOf('\n');
+      } else dropBlank = false;
+      if (edit !== null) {
+        out = (out ?? '') + lineBuffer.slice(kept, start) + edit;
+        kept = nl + 1;
       }
-      if (lineBuffer.length > 1024 * 1024) lineBuffer = '';
-    } else if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
+      start = nl + 1;
+      nl = lineBuffer.indexOf('\n', start);
+    }
+    if (!hide) {
+      lineBuffer = start === 0 ? lineBuffer : lineBuffer.slice(start);
+      // A line this long is no usage event: stop keeping it.
+      if (lineBuffer.length > SSE_LINE_LIMIT) lineBuffer = '';
+      return chunk;
+    }
+    if (out === null && !carried && start === lineBuffer.length) {
+      lineBuffer = '';
+      return chunk;
+    }
+    // An incomplete line is held back until it ends, so that a chunk to drop is never half sent.
+    let send = (out ?? '') + lineBuffer.slice(kept, start);
+    lineBuffer = lineBuffer.slice(start);
+    if (lineBuffer.length > SSE_LINE_LIMIT) {
+      send += lineBuffer;
+      lineBuffer = '';
+    }
+    return send.length > 0 ? encoder.encode(send) : null;
+  };
+
+  const sniffJson = (chunk: Uint8Array) => {
+    if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
       jsonParts.push(chunk);
       jsonBytes += chunk.byteLength;
     }
@@ -171,27 +244,37 @@ export async function forward(
 
   /** `complete`: the whole answer passed; otherwise `aborted` says whether the client or the upstream broke it off. */
   const settle = (complete: boolean, aborted = false) => {
-    if (json && complete && res.statusCode < 400) {
-      try {
-        const usage = req.usageFromJson(JSON.parse(Buffer.concat(jsonParts).toString('utf8')));
-        if (usage) {
-          acc.inputTokens = usage.inputTokens;
-          acc.outputTokens = usage.outputTokens;
-          acc.reported = true;
+    const ok = res.statusCode < 400;
+    let jsonOutput = 0;
+    if (json && ok) {
+      let body: unknown;
+      let parsed = false;
+      if (complete && jsonBytes > 0 && jsonBytes <= SNIFF_JSON_LIMIT) {
+        try {
+          body = JSON.parse(Buffer.concat(jsonParts).toString('utf8'));
+          parsed = true;
+        } catch {
+          // Unreadable body: estimated from its size below.
         }
-      } catch {
-        // Unreadable body: estimate below.
       }
+      if (!(parsed && readJsonUsage(body, acc)))
+        jsonOutput = parsed ? estimateJsonOutput(body, jsonBytes) : Math.ceil(jsonBytes / 4);
     }
-    const estimated = !acc.reported && res.statusCode < 400;
+    const estimated = ok && !(acc.inputReported && acc.outputReported);
     if (estimated) {
-      // No usage from the provider: about 4 bytes a token for the prompt, a token per streamed delta.
-      acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
-      acc.outputTokens = Math.max(acc.outputTokens, acc.chunks);
+      if (!acc.inputReported) acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
+      if (!acc.outputReported) {
+        // A token per streamed delta; a stream of no known shape by its size.
+        const streamed = acc.chunks > 0 || usageSeen ? acc.chunks : Math.ceil(streamBytes / 4);
+        acc.outputTokens = Math.max(acc.outputTokens, sse ? streamed : jsonOutput);
+      }
     }
     meter.finish({
       inputTokens: acc.inputTokens,
       outputTokens: acc.outputTokens,
+      cacheCreationInputTokens: acc.cacheCreationInputTokens,
+      cacheReadInputTokens: acc.cacheReadInputTokens,
+      providerCostUsd: acc.costUsd,
       estimated,
       aborted,
       status: res.statusCode,
@@ -215,7 +298,7 @@ export async function forward(
       settle(false, signal.aborted);
       return errorResponse(c, 'upstream_error', 'The provider closed the connection mid-answer');
     }
-    sniff(bytes);
+    sniffJson(bytes);
     settle(true);
     return c.body(bytes, status, headers);
   }
@@ -226,14 +309,27 @@ export async function forward(
     {
       async pull(controller) {
         try {
-          const { done, value } = await iterator.next();
-          if (done) {
-            settle(true);
-            controller.close();
-            return;
+          for (;;) {
+            const { done, value } = await iterator.next();
+            if (done) {
+              // What a hiding stream still holds: a last line without its newline.
+              if (hide && lineBuffer.length > 0) controller.enqueue(encoder.encode(lineBuffer));
+              settle(true);
+              controller.close();
+              return;
+            }
+            if (!sse) {
+              sniffJson(value);
+              controller.enqueue(value);
+              return;
+            }
+            const pass = sniffSse(value);
+            if (pass) {
+              controller.enqueue(pass);
+              return;
+            }
+            // Everything held back or dropped: read on (a pull must enqueue or end).
           }
-          sniff(value);
-          controller.enqueue(value);
         } catch (err) {
           settle(false, signal.aborted);
           controller.error(err);

@@ -64,10 +64,12 @@ beforeAll(async () => {
   const b = new SnapshotBuilder();
   // OpenAI-format models for /v1; the openai credential at the API root for /gateway/openai/v1/*.
   const compatible = b.credential('openai_compatible', { baseUrl: `${upstream.url}/v1` });
+  const older = b.credential('openai_compatible', { baseUrl: `${upstream.url}/v1` });
   const openai = b.credential('openai', { baseUrl: upstream.url });
   const anthropic = b.credential('anthropic', { baseUrl: upstream.url });
   for (const [slug, cred, prices] of [
     ['gpt', compatible, { inputPricePerMTok: 2, outputPricePerMTok: 10 }],
+    ['gpt-older', older, { inputPricePerMTok: 2, outputPricePerMTok: 10 }],
     ['gpt-pt', openai, { inputPricePerMTok: 2, outputPricePerMTok: 10, cacheReadPricePerMTok: 0.5 }],
     ['claude', anthropic, { inputPricePerMTok: 3, outputPricePerMTok: 15 }],
     [
@@ -235,6 +237,36 @@ describe('OpenAI-format streams: the gateway asks for usage the client did not a
     expect(chunks.some((c) => 'usage' in c)).toBe(false);
     const e = await events.eventOf(requestId);
     expect(e).toMatchObject({ estimated: false, outputTokens: WORDS, route: '/gateway/:provider/*' });
+  });
+
+  it('an upstream that refuses stream_options still streams: asked once, then the stream is estimated', async () => {
+    const refuses = { 'x-fake-reject-stream-options': '1' };
+    for (const round of [1, 2]) {
+      const seen = upstream.requests.length;
+      const { requestId, headers } = tagged(refuses);
+      const stream = await openaiClient(K('plain').key).chat.completions.create(
+        { model: 'gpt-older', messages: MESSAGES, stream: true },
+        { headers },
+      );
+      let text = '';
+      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe(ANSWER);
+      const sent = upstream.requests
+        .slice(seen)
+        .map((r) => (r.body as { stream_options?: unknown }).stream_options);
+      // The first call learns that this upstream refuses the option; the next does not ask again.
+      expect(sent).toEqual(round === 1 ? [{ include_usage: true }, undefined] : [undefined]);
+      const e = await events.eventOf(requestId);
+      expect(e).toMatchObject({ status: 200, estimated: true });
+      expect(e.outputTokens).toBeGreaterThanOrEqual(WORDS);
+    }
+    // A client that sends stream_options itself gets the provider's answer, as it would without us.
+    await expect(
+      openaiClient(K('plain').key).chat.completions.create(
+        { model: 'gpt-older', messages: MESSAGES, stream: true, stream_options: { include_usage: true } },
+        { headers: refuses },
+      ),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it('token rate limits count the provider’s output count of a stream, not an estimate', async () => {

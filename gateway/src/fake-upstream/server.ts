@@ -21,6 +21,8 @@ import { handleFakeMcp, isFakeMcpPath } from './mcp.js';
  * - `x-fake-omit-usage: 1`: answers and streams carry no usage at all (to exercise estimates).
  * - `x-fake-cached-tokens: N`: OpenAI-format answers report N of the prompt tokens as cached.
  * - `x-fake-usage-cost: USD`: OpenAI-format usage also reports its cost (`usage.cost`, as OpenRouter does).
+ * - `x-fake-reject-stream-options: 1`: chat completions refuse `stream_options` with a 400, as Azure API
+ *   versions older than the option and some OpenAI-compatible servers do.
  */
 export interface FakeUpstreamOptions {
   latencyMs?: number;
@@ -308,6 +310,17 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
           rejected_prediction_tokens: 0,
         },
       });
+      if (b.stream_options !== undefined && req.headers['x-fake-reject-stream-options'] === '1') {
+        send(res, 400, {
+          error: {
+            message: 'Unrecognized request argument supplied: stream_options',
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+        return;
+      }
       if (b.stream_options != null && b.stream !== true) {
         send(res, 400, {
           error: {

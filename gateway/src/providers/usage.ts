@@ -249,6 +249,17 @@ export function estimateJsonOutput(body: unknown, bodyBytes: number): number {
 export const DELTA_MARKER = '"delta"';
 
 /**
+ * Upstreams (credential entries of the snapshot store) that answered 400 to `stream_options`, as
+ * OpenAI-compatible servers and Azure API versions older than the option do: their streams are not
+ * asked for usage again (and are estimated) until the credential changes.
+ */
+const refusesStreamOptions = new WeakSet<object>();
+export const streamOptionsRefused = (credential: object): boolean => refusesStreamOptions.has(credential);
+export const rememberStreamOptionsRefused = (credential: object): void => {
+  refusesStreamOptions.add(credential);
+};
+
+/**
  * Whether an OpenAI-format chat/completions request streams without asking for usage: the gateway then
  * asks for it upstream (`stream_options.include_usage`) and hides the extra chunk from the client.
  */

@@ -1,7 +1,12 @@
 import type { Hono } from 'hono';
 import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
-import { needsStreamUsage, withStreamUsage } from '../providers/usage.js';
+import {
+  needsStreamUsage,
+  rememberStreamOptionsRefused,
+  streamOptionsRefused,
+  withStreamUsage,
+} from '../providers/usage.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { forward } from '../upstream/forward.js';
 
@@ -27,15 +32,23 @@ export const passthroughHandler =
     const body = c.get('body');
     // OpenAI-format chat/completions (and legacy completions) streams: ask for usage, as /v1 does.
     const hideStreamUsage =
-      !!body && provider.streamUsageOption && rest.endsWith('completions') && needsStreamUsage(body.json);
+      !!body &&
+      provider.streamUsageOption &&
+      rest.endsWith('completions') &&
+      needsStreamUsage(body.json) &&
+      !streamOptionsRefused(credential);
     const json = body && hideStreamUsage ? withStreamUsage(body.json) : body?.json;
-    const payload = json
-      ? JSON.stringify(model ? { ...json, model: model.upstreamModel } : json)
-      : c.get('rawBody');
+    const serialize = (j: Record<string, unknown>) =>
+      JSON.stringify(model ? { ...j, model: model.upstreamModel } : j);
+    const payload = json ? serialize(json) : c.get('rawBody');
     return forward(c, upstream, {
       url,
       method: c.req.method,
       body: payload && payload.length > 0 ? payload : null,
+      withoutStreamUsage:
+        body && hideStreamUsage
+          ? { body: () => serialize(body.json), refused: () => rememberStreamOptionsRefused(credential) }
+          : undefined,
       auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers),
       requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
       hideStreamUsage,

@@ -105,7 +105,15 @@ export interface ForwardRequest {
    * usage-only chunk and the `"usage":null` fields of the others are taken out of what the client sees.
    */
   hideStreamUsage: boolean;
+  /**
+   * With `hideStreamUsage`: the body as the client sent it, re-sent once if the upstream answers 400
+   * about `stream_options` (an upstream that does not know the option); `refused` remembers that.
+   */
+  withoutStreamUsage?: { body: () => string; refused: () => void };
 }
+
+/** The error body of a 400 read to see whether it is about `stream_options`. */
+const REFUSAL_READ_LIMIT = 64 * 1024;
 
 /**
  * Sends the request to the provider and streams its answer back chunk by chunk (no buffering),
@@ -123,14 +131,32 @@ export async function forward(
   const signal = clientSignal(c);
   const meter = c.get('meter');
   let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
-  try {
-    res = await client.pool(req.url.origin).request({
+  let hideStreamUsage = req.hideStreamUsage;
+  /** A 400 body already read (while checking it for a `stream_options` refusal), passed on as it is. */
+  let readBody: Uint8Array | null = null;
+  const send = (body: ForwardRequest['body']) =>
+    client.pool(req.url.origin).request({
       path: `${req.url.pathname}${req.url.search}`,
       method: req.method as 'POST',
       headers: upstreamHeaders(c.req.raw.headers, req.auth),
-      body: req.body,
+      body,
       signal,
     });
+  try {
+    res = await send(req.body);
+    const retry = req.withoutStreamUsage;
+    if (retry && res.statusCode === 400) {
+      readBody = new Uint8Array(await res.body.arrayBuffer());
+      if (
+        readBody.byteLength <= REFUSAL_READ_LIMIT &&
+        Buffer.from(readBody.buffer, readBody.byteOffset, readBody.byteLength).includes('stream_options')
+      ) {
+        retry.refused();
+        hideStreamUsage = false;
+        readBody = null;
+        res = await send(retry.body());
+      }
+    }
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (code === 'UPSTREAM_BLOCKED') {
@@ -155,7 +181,7 @@ export async function forward(
   const sse = contentType.startsWith('text/event-stream');
   const json = !sse && contentType.includes('json');
   const acc = newUsage();
-  const hide = sse && req.hideStreamUsage;
+  const hide = sse && hideStreamUsage;
   const decoder = new TextDecoder();
   /** SSE: the current line so far (when hiding: every byte not yet passed on, from a line start). */
   let lineBuffer = '';
@@ -286,6 +312,11 @@ export async function forward(
     await res.body.dump().catch(() => {});
     settle(true);
     return c.body(null, res.statusCode as StatusCode, headers);
+  }
+  if (readBody) {
+    sniffJson(readBody);
+    settle(true);
+    return c.body(readBody as Uint8Array<ArrayBuffer>, status, headers);
   }
   const declaredLength = Number(res.headers['content-length'] ?? Number.NaN);
   if (json && declaredLength <= SNIFF_JSON_LIMIT) {

@@ -207,8 +207,15 @@ async function main() {
     gateway: `${gw.url}/v1/chat/completions`,
   };
   const headers = { authorization: `Bearer ${benchKey.secret}`, 'content-type': 'application/json' };
+  // stream 'usage': a client that asks for usage itself (stream_options.include_usage), whose stream the
+  // gateway passes as it is; a plain stream (true) is asked for usage by the gateway, which hides it.
   const body = (stream) =>
-    JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], stream });
+    JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello.' }],
+      stream: stream !== false,
+      ...(stream === 'usage' ? { stream_options: { include_usage: true } } : {}),
+    });
 
   // Warm the gateway (argon2 verify once, JIT) and the others.
   for (const url of Object.values(targets)) {
@@ -226,9 +233,11 @@ async function main() {
   // are ingested once it resumes (SIGCONT) before the revocation run.
   controlPlane.proc.kill('SIGSTOP');
   const overhead = [];
-  for (const stream of [false, true]) {
+  for (const stream of [false, true, 'usage']) {
     for (const connections of [1, 50]) {
-      const row = { load: `${stream ? 'streamed' : 'plain'}, ${connections} conn` };
+      const row = {
+        load: `${stream === 'usage' ? 'streamed+usage' : stream ? 'streamed' : 'plain'}, ${connections} conn`,
+      };
       for (const [name, url] of Object.entries(targets)) {
         const r = await autocannon({
           url,
@@ -350,6 +359,9 @@ async function main() {
     'placement: gateway + bare proxy on CPU 0; load generator, fake upstream, control plane (paused during load), Redis on CPU 1\n',
   );
   console.log('overhead: requests/s, p50/p99 ms (latency of the whole response)');
+  console.log(
+    '  streamed: the gateway asks upstream for usage and hides it from the client; streamed+usage: the client asked',
+  );
   console.log(
     ['load', 'upstream', 'bare proxy', 'gateway', 'gw/bare rps', 'gw−bare p50']
       .map((s) => s.padEnd(22))

@@ -247,7 +247,9 @@ export async function forward(
       if (lineBuffer.length > SSE_LINE_LIMIT) lineBuffer = '';
       return chunk;
     }
-    if (out === null && !carried && start === lineBuffer.length) {
+    // The chunk as it came when nothing was taken out and it ends a line (byte-wise too: no character
+    // of the next line begun in it).
+    if (out === null && !carried && start === lineBuffer.length && chunk[chunk.byteLength - 1] === 10) {
       lineBuffer = '';
       return chunk;
     }

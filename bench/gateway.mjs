@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { freePort, percentile, root, rssMb, start } from './lib.mjs';
+import { cpuMs, freePort, percentile, root, rssMb, start } from './lib.mjs';
 
 if (!process.env.BENCH_PINNED) {
   // Re-run pinned to CPU 1, so the load generator never competes with the gateway's core.
@@ -194,13 +194,14 @@ async function main() {
   }
 
   const bareProxyPort = await freePort();
-  procs.push(
-    await start('bare-proxy', process.execPath, [path.join(root, 'bench/bare-proxy.mjs')], {
-      env: { PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
-      cpus: '0',
-      readyLine: 'listening on',
-    }),
-  );
+  const bareProxy = await start('bare-proxy', process.execPath, [path.join(root, 'bench/bare-proxy.mjs')], {
+    env: { PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
+    cpus: '0',
+    readyLine: 'listening on',
+  });
+  procs.push(bareProxy);
+  /** The process whose CPU time per request is reported, per target (the upstream's is not). */
+  const pids = { 'bare proxy': bareProxy.proc.pid, gateway: gw.proc.proc.pid };
   const targets = {
     upstream: `${upstreamUrl}/v1/chat/completions`,
     'bare proxy': `http://127.0.0.1:${bareProxyPort}/v1/chat/completions`,
@@ -239,6 +240,8 @@ async function main() {
         load: `${stream === 'usage' ? 'streamed+usage' : stream ? 'streamed' : 'plain'}, ${connections} conn`,
       };
       for (const [name, url] of Object.entries(targets)) {
+        const pid = pids[name];
+        const cpuBefore = pid ? await cpuMs(pid) : 0;
         const r = await autocannon({
           url,
           method: 'POST',
@@ -248,7 +251,8 @@ async function main() {
           duration: DURATION,
         });
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        row[name] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+        const cpu = pid ? ((await cpuMs(pid)) - cpuBefore) / Math.max(1, r.requests.total) : 0;
+        row[name] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
       }
       overhead.push(row);
     }
@@ -363,7 +367,7 @@ async function main() {
     '  streamed: the gateway asks upstream for usage and hides it from the client; streamed+usage: the client asked',
   );
   console.log(
-    ['load', 'upstream', 'bare proxy', 'gateway', 'gw/bare rps', 'gw−bare p50']
+    ['load', 'upstream', 'bare proxy', 'gateway', 'gw/bare rps', 'gw−bare p50', 'CPU ms/req gw / bare']
       .map((s) => s.padEnd(22))
       .join(''),
   );
@@ -377,6 +381,7 @@ async function main() {
         cell(row.gateway),
         `${f(row.gateway.rps / row['bare proxy'].rps)}×`,
         `${f(row.gateway.p50 - row['bare proxy'].p50)} ms`,
+        `${f(row.gateway.cpu, 3)} / ${f(row['bare proxy'].cpu, 3)} = ${f(row.gateway.cpu / row['bare proxy'].cpu)}×`,
       ]
         .map((s) => s.padEnd(22))
         .join(''),

@@ -2,15 +2,10 @@ import type { Readable } from 'node:stream';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
 import { errorResponse } from '../errors.js';
-import {
-  DELTA_MARKER,
-  estimateJsonOutput,
-  newUsage,
-  readEventUsage,
-  readJsonUsage,
-} from '../providers/usage.js';
+import { estimateJsonOutput, newUsage, readJsonUsage } from '../providers/usage.js';
 import type { UpstreamClient } from './client.js';
 import { clientSignal } from './client-signal.js';
+import { SseUsageReader } from './sse.js';
 
 /** Client headers that never go upstream: hop-by-hop, the client's own credentials, proxy metadata. */
 const DROP_REQUEST = new Set([
@@ -83,16 +78,6 @@ function responseHeaders(
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
-/** An SSE line longer than this is passed on unread (no usage event is that long). */
-const SSE_LINE_LIMIT = 1024 * 1024;
-const encoder = new TextEncoder();
-
-/** `"usage":null` (or `"usage": null`) starting at `at`, just past `"usage`: nothing to read there. */
-const usageNullAt = (line: string, at: number) =>
-  line.startsWith('":null', at) || line.startsWith('": null', at);
-/** What OpenAI adds to every chunk of a stream that asked for usage. */
-const USAGE_NULL_FIELD = ',"usage":null';
-
 export interface ForwardRequest {
   url: URL;
   method: string;
@@ -181,87 +166,9 @@ export async function forward(
   const sse = contentType.startsWith('text/event-stream');
   const json = !sse && contentType.includes('json');
   const acc = newUsage();
-  const hide = sse && hideStreamUsage;
-  const decoder = new TextDecoder();
-  /** SSE: the current line so far (when hiding: every byte not yet passed on, from a line start). */
-  let lineBuffer = '';
-  /** SSE: bytes streamed, and whether any event of a known usage shape was read. */
-  let streamBytes = 0;
-  let usageSeen = false;
-  /** Hiding: the blank line that ends a dropped event is dropped too. */
-  let dropBlank = false;
+  const reader = sse ? new SseUsageReader(acc, hideStreamUsage) : null;
   const jsonParts: Uint8Array[] = [];
   let jsonBytes = 0;
-
-  /**
-   * Reads one SSE chunk. Only events that mention a usage value are parsed; content deltas are
-   * counted by a marker, so a long stream costs a few substring searches per event, not a JSON.parse
-   * (OpenAI's `"usage":null` on every chunk is recognized as such without parsing). Returns what to
-   * pass to the client: the chunk itself, or when hiding usage and something was taken out (or a
-   * line is still incomplete), the rest re-encoded; null for nothing yet.
-   */
-  const sniffSse = (chunk: Uint8Array): Uint8Array | null => {
-    streamBytes += chunk.byteLength;
-    const carried = lineBuffer.length > 0;
-    lineBuffer += decoder.decode(chunk, { stream: true });
-    let out: string | null = null;
-    let kept = 0;
-    let start = 0;
-    let nl = lineBuffer.indexOf('\n');
-    while (nl !== -1) {
-      const end = nl > start && lineBuffer.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      let edit: string | null = null;
-      if (end === start) {
-        if (dropBlank) edit = '';
-        dropBlank = false;
-      } else if (lineBuffer.startsWith('data:', start)) {
-        dropBlank = false;
-        const line = lineBuffer.slice(start, end);
-        const u = line.lastIndexOf('"usage');
-        if (u !== -1 && !usageNullAt(line, u + 6)) {
-          usageSeen = true;
-          try {
-            if (readEventUsage(JSON.parse(line.slice(5)), acc) && hide) {
-              edit = '';
-              dropBlank = true;
-            }
-          } catch {
-            // Not JSON: nothing to count.
-          }
-        } else {
-          if (line.includes(DELTA_MARKER)) acc.chunks++;
-          if (hide && u !== -1 && line.includes(USAGE_NULL_FIELD))
-            edit = `${line.replace(USAGE_NULL_FIELD, '')}${lineBuffer.slice(end, nl + 1)}`;
-        }
-      } else dropBlank = false;
-      if (edit !== null) {
-        out = (out ?? '') + lineBuffer.slice(kept, start) + edit;
-        kept = nl + 1;
-      }
-      start = nl + 1;
-      nl = lineBuffer.indexOf('\n', start);
-    }
-    if (!hide) {
-      lineBuffer = start === 0 ? lineBuffer : lineBuffer.slice(start);
-      // A line this long is no usage event: stop keeping it.
-      if (lineBuffer.length > SSE_LINE_LIMIT) lineBuffer = '';
-      return chunk;
-    }
-    // The chunk as it came when nothing was taken out and it ends a line (byte-wise too: no character
-    // of the next line begun in it).
-    if (out === null && !carried && start === lineBuffer.length && chunk[chunk.byteLength - 1] === 10) {
-      lineBuffer = '';
-      return chunk;
-    }
-    // An incomplete line is held back until it ends, so that a chunk to drop is never half sent.
-    let send = (out ?? '') + lineBuffer.slice(kept, start);
-    lineBuffer = lineBuffer.slice(start);
-    if (lineBuffer.length > SSE_LINE_LIMIT) {
-      send += lineBuffer;
-      lineBuffer = '';
-    }
-    return send.length > 0 ? encoder.encode(send) : null;
-  };
 
   const sniffJson = (chunk: Uint8Array) => {
     if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
@@ -293,8 +200,7 @@ export async function forward(
       if (!acc.inputReported) acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
       if (!acc.outputReported) {
         // A token per streamed delta; a stream of no known shape by its size.
-        const streamed = acc.chunks > 0 || usageSeen ? acc.chunks : Math.ceil(streamBytes / 4);
-        acc.outputTokens = Math.max(acc.outputTokens, sse ? streamed : jsonOutput);
+        acc.outputTokens = Math.max(acc.outputTokens, reader ? reader.outputEstimate() : jsonOutput);
       }
     }
     meter.finish({
@@ -346,17 +252,18 @@ export async function forward(
             const { done, value } = await iterator.next();
             if (done) {
               // What a hiding stream still holds: a last line without its newline.
-              if (hide && lineBuffer.length > 0) controller.enqueue(encoder.encode(lineBuffer));
+              const rest = reader?.end();
+              if (rest) controller.enqueue(rest);
               settle(true);
               controller.close();
               return;
             }
-            if (!sse) {
+            if (!reader) {
               sniffJson(value);
               controller.enqueue(value);
               return;
             }
-            const pass = sniffSse(value);
+            const pass = reader.push(value);
             if (pass) {
               controller.enqueue(pass);
               return;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { freePort, percentile, root, rssMb, start } from './lib.mjs';
+import { cpuMs, freePort, percentile, root, rssMb, start } from './lib.mjs';
 
 if (!process.env.BENCH_PINNED) {
   // Re-run pinned to CPU 1, so the load generator never competes with the gateway's core.
@@ -195,13 +195,14 @@ async function main() {
   }
 
   const bareProxyPort = await freePort();
-  procs.push(
-    await start('bare-proxy', process.execPath, [path.join(root, 'bench/bare-proxy.mjs')], {
-      env: { PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
-      cpus: '0',
-      readyLine: 'listening on',
-    }),
-  );
+  const bareProxy = await start('bare-proxy', process.execPath, [path.join(root, 'bench/bare-proxy.mjs')], {
+    env: { PORT: String(bareProxyPort), UPSTREAM_URL: upstreamUrl },
+    cpus: '0',
+    readyLine: 'listening on',
+  });
+  procs.push(bareProxy);
+  /** The process whose CPU time per request is reported, per target (the upstream's is not). */
+  const pids = { 'bare proxy': bareProxy.proc.pid, gateway: gw.proc.proc.pid };
   const targets = {
     upstream: `${upstreamUrl}/v1/chat/completions`,
     'bare proxy': `http://127.0.0.1:${bareProxyPort}/v1/chat/completions`,
@@ -212,8 +213,15 @@ async function main() {
   // like a provider, refuses a Portcullis key); the gateway with the Portcullis key.
   const providerHeaders = { authorization: `Bearer ${UPSTREAM_SECRET}`, 'content-type': 'application/json' };
   const headersOf = (name) => (name === 'gateway' ? headers : providerHeaders);
+  // stream 'usage': a client that asks for usage itself (stream_options.include_usage), whose stream the
+  // gateway passes as it is; a plain stream (true) is asked for usage by the gateway, which hides it.
   const body = (stream) =>
-    JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], stream });
+    JSON.stringify({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'Say hello.' }],
+      stream: stream !== false,
+      ...(stream === 'usage' ? { stream_options: { include_usage: true } } : {}),
+    });
 
   // Warm the gateway (argon2 verify once, JIT) and the others.
   for (const [name, url] of Object.entries(targets)) {
@@ -231,10 +239,14 @@ async function main() {
   // are ingested once it resumes (SIGCONT) before the revocation run.
   controlPlane.proc.kill('SIGSTOP');
   const overhead = [];
-  for (const stream of [false, true]) {
+  for (const stream of [false, true, 'usage']) {
     for (const connections of [1, 50]) {
-      const row = { load: `${stream ? 'streamed' : 'plain'}, ${connections} conn` };
+      const row = {
+        load: `${stream === 'usage' ? 'streamed+usage' : stream ? 'streamed' : 'plain'}, ${connections} conn`,
+      };
       for (const [name, url] of Object.entries(targets)) {
+        const pid = pids[name];
+        const cpuBefore = pid ? await cpuMs(pid) : 0;
         const r = await autocannon({
           url,
           method: 'POST',
@@ -244,7 +256,8 @@ async function main() {
           duration: DURATION,
         });
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        row[name] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 };
+        const cpu = pid ? ((await cpuMs(pid)) - cpuBefore) / Math.max(1, r.requests.total) : 0;
+        row[name] = { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpu };
       }
       overhead.push(row);
     }
@@ -356,7 +369,10 @@ async function main() {
   );
   console.log('overhead: requests/s, p50/p99 ms (latency of the whole response)');
   console.log(
-    ['load', 'upstream', 'bare proxy', 'gateway', 'gw/bare rps', 'gw−bare p50']
+    '  streamed: the gateway asks upstream for usage and hides it from the client; streamed+usage: the client asked',
+  );
+  console.log(
+    ['load', 'upstream', 'bare proxy', 'gateway', 'gw/bare rps', 'gw−bare p50', 'CPU ms/req gw / bare']
       .map((s) => s.padEnd(22))
       .join(''),
   );
@@ -370,6 +386,7 @@ async function main() {
         cell(row.gateway),
         `${f(row.gateway.rps / row['bare proxy'].rps)}×`,
         `${f(row.gateway.p50 - row['bare proxy'].p50)} ms`,
+        `${f(row.gateway.cpu, 3)} / ${f(row['bare proxy'].cpu, 3)} = ${f(row.gateway.cpu / row['bare proxy'].cpu)}×`,
       ]
         .map((s) => s.padEnd(22))
         .join(''),

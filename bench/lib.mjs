@@ -1,6 +1,7 @@
 // Small helpers shared by the benchmark scripts: free ports, real processes pinned to CPUs, waits.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -64,4 +65,15 @@ export async function rssMb(pid) {
 export function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+}
+
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). CPU per request
+ * holds up on a loaded machine far better than requests/s: other processes slow a process down, they do
+ * not make it work more.
+ */
+export async function cpuMs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

@@ -12,8 +12,11 @@ import type {
   SnapshotKey,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
+import { USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import type { Hono } from 'hono';
+import type { Redis } from 'ioredis';
 import type { GatewayEnv } from '../src/context.js';
+import type { UsageEmitter } from '../src/usage/emitter.js';
 
 /** OWASP argon2id parameters, as the control plane hashes key secrets. */
 export const ARGON2_OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
@@ -129,3 +132,23 @@ export async function serveApp(app: Hono<GatewayEnv>, hostname = '127.0.0.1'): P
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads back the usage events a gateway's emitter sent to the Redis stream. */
+export function usageStream(redis: Redis, usage: UsageEmitter) {
+  const events = async (): Promise<UsageEvent[]> => {
+    const entries = (await redis.xrange(USAGE_STREAM, '-', '+')) as [string, string[]][];
+    return entries.map(([, fields]) => UsageEventSchema.parse(JSON.parse(fields[1] as string)));
+  };
+  /** The usage event of one request (by its x-request-id), once the emitter has sent it; exactly one. */
+  const eventOf = async (requestId: string): Promise<UsageEvent> => {
+    for (let i = 0; i < 200; i++) {
+      await usage.flush();
+      const found = (await events()).filter((e) => e.requestId === requestId);
+      if (found.length > 1) throw new Error(`request ${requestId} has ${found.length} events`);
+      if (found[0]) return found[0];
+      await sleep(10);
+    }
+    throw new Error(`no usage event for ${requestId}`);
+  };
+  return { events, eventOf };
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
-import { costMicroUsd, USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { costMicroUsd } from '@portcullis/shared/usage';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,7 +16,7 @@ import { GatewayMetrics } from '../src/metrics.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { UsageEmitter } from '../src/usage/emitter.js';
-import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import { type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
 
 // One gateway built in process with real parts: a private redis-server (usage stream and budget
 // counters), the fake upstream over real HTTP, and an injectable clock for budget periods.
@@ -115,22 +115,8 @@ function chat(key: string, body: Record<string, unknown>, headers: Record<string
   return { res, requestId, bytes: Buffer.byteLength(text) };
 }
 
-async function streamEvents(): Promise<UsageEvent[]> {
-  const entries = (await redis.xrange(USAGE_STREAM, '-', '+')) as [string, string[]][];
-  return entries.map(([, fields]) => UsageEventSchema.parse(JSON.parse(fields[1] as string)));
-}
-
-/** The usage event of one request, once the emitter has sent it. */
-async function eventOf(requestId: string): Promise<UsageEvent> {
-  for (let i = 0; i < 200; i++) {
-    await usage.flush();
-    const found = (await streamEvents()).filter((e) => e.requestId === requestId);
-    if (found.length > 1) throw new Error(`request ${requestId} has ${found.length} events`);
-    if (found[0]) return found[0];
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no usage event for ${requestId}`);
-}
+const streamEvents = () => usageStream(redis, usage).events();
+const eventOf = (requestId: string) => usageStream(redis, usage).eventOf(requestId);
 
 const fakePromptTokens = (messages: unknown) => Math.max(1, Math.ceil(JSON.stringify(messages).length / 4));
 const MESSAGES = [{ role: 'user', content: 'hi there' }];
@@ -157,7 +143,7 @@ describe('usage events', () => {
       provider: 'openai_compatible',
       inputTokens: input,
       outputTokens: WORDS,
-      costUsd: costMicroUsd(PRICES, input, WORDS) / 1e6,
+      costUsd: costMicroUsd(PRICES, { inputTokens: input, outputTokens: WORDS }) / 1e6,
       estimated: false,
       aborted: false,
       status: 200,
@@ -178,7 +164,9 @@ describe('usage events', () => {
     // About 4 bytes a token for the prompt; a token per streamed content delta.
     expect(e.inputTokens).toBe(Math.ceil(bytes / 4));
     expect(e.outputTokens).toBeGreaterThanOrEqual(WORDS);
-    expect(e.costUsd).toBe(costMicroUsd(PRICES, e.inputTokens, e.outputTokens) / 1e6);
+    expect(e.costUsd).toBe(
+      costMicroUsd(PRICES, { inputTokens: e.inputTokens, outputTokens: e.outputTokens }) / 1e6,
+    );
   });
 
   it('a client that goes away mid-stream is billed for what was streamed, and the budget settles', async () => {

@@ -65,4 +65,31 @@ describe('model schemas', () => {
     ).toEqual(['slug', 'credentialId', 'inputPricePerMTok']);
     expect(UpdateModelSchema.safeParse({}).success).toBe(false);
   });
+
+  it('takes optional cache prices: absent means null (the provider default), negative or text is named', () => {
+    const ok = {
+      slug: 'claude',
+      credentialId: '2b0e6f0e-7a53-4d1c-9a7e-0d0f3b7b8a11',
+      upstreamModel: 'claude-sonnet-4-5',
+      inputPricePerMTok: 3,
+      outputPricePerMTok: 15,
+    };
+    expect(CreateModelSchema.parse(ok)).toMatchObject({
+      cacheWritePricePerMTok: null,
+      cacheReadPricePerMTok: null,
+    });
+    expect(
+      CreateModelSchema.parse({ ...ok, cacheWritePricePerMTok: 3.75, cacheReadPricePerMTok: 0.3 }),
+    ).toMatchObject({ cacheWritePricePerMTok: 3.75, cacheReadPricePerMTok: 0.3 });
+    const bad = CreateModelSchema.safeParse({
+      ...ok,
+      cacheWritePricePerMTok: -1,
+      cacheReadPricePerMTok: '0.3',
+    });
+    expect(fields(bad)).toEqual(['cacheWritePricePerMTok', 'cacheReadPricePerMTok']);
+    expect(bad.error?.issues.map((i) => i.message)).toEqual(['must be at least 0', 'must be a number']);
+    // PATCH: null puts the default back; absent leaves it alone.
+    expect(UpdateModelSchema.parse({ cacheReadPricePerMTok: null })).toEqual({ cacheReadPricePerMTok: null });
+    expect(UpdateModelSchema.parse({ enabled: false })).toEqual({ enabled: false });
+  });
 });

@@ -150,11 +150,16 @@ const modelFields = {
     .refine(noControlChars, 'must not contain control characters'),
   inputPricePerMTok: Price,
   outputPricePerMTok: Price,
+  /** Null: the provider's usual multiple of the input price (`CACHE_PRICE_MULTIPLES` in usage.ts). */
+  cacheWritePricePerMTok: Price.nullable(),
+  cacheReadPricePerMTok: Price.nullable(),
   enabled: z.boolean('must be true or false'),
 };
 
 export const CreateModelSchema = z.strictObject({
   ...modelFields,
+  cacheWritePricePerMTok: modelFields.cacheWritePricePerMTok.default(null),
+  cacheReadPricePerMTok: modelFields.cacheReadPricePerMTok.default(null),
   enabled: modelFields.enabled.default(true),
 });
 export type CreateModelInput = z.infer<typeof CreateModelSchema>;
@@ -166,6 +171,8 @@ export const UpdateModelSchema = z
     upstreamModel: modelFields.upstreamModel.optional(),
     inputPricePerMTok: Price.optional(),
     outputPricePerMTok: Price.optional(),
+    cacheWritePricePerMTok: modelFields.cacheWritePricePerMTok.optional(),
+    cacheReadPricePerMTok: modelFields.cacheReadPricePerMTok.optional(),
     enabled: modelFields.enabled.optional(),
   })
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
@@ -179,6 +186,9 @@ export interface ModelView {
   upstreamModel: string;
   inputPricePerMTok: number;
   outputPricePerMTok: number;
+  /** Null: the provider's usual multiple of the input price. */
+  cacheWritePricePerMTok: number | null;
+  cacheReadPricePerMTok: number | null;
   enabled: boolean;
   createdAt: string;
   updatedAt: string;

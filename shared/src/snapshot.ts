@@ -114,6 +114,9 @@ export const SnapshotModelSchema = z.object({
   upstreamModel: z.string(),
   inputPricePerMTok: z.number().nonnegative(),
   outputPricePerMTok: z.number().nonnegative(),
+  /** Null or absent (control planes older than cache prices): the provider's usual multiple of the input price. */
+  cacheWritePricePerMTok: z.number().nonnegative().nullable().optional(),
+  cacheReadPricePerMTok: z.number().nonnegative().nullable().optional(),
   enabled: z.boolean(),
 });
 export type SnapshotModel = z.infer<typeof SnapshotModelSchema>;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  CACHE_PRICE_MULTIPLES,
+  cachePrices,
   costMicroUsd,
+  maxInputPricePerMTok,
   microToUsd,
   periodEnd,
   periodId,
@@ -10,24 +13,97 @@ import {
 } from './usage';
 
 const at = (iso: string) => Date.parse(iso);
+const io = (inputTokens: number, outputTokens: number) => ({ inputTokens, outputTokens });
 
 describe('costMicroUsd', () => {
   it('multiplies tokens by the per-million prices, in micro-dollars', () => {
     // gpt-4o-mini prices: $0.15 in, $0.60 out per million tokens.
     const prices = { inputPricePerMTok: 0.15, outputPricePerMTok: 0.6 };
-    expect(costMicroUsd(prices, 1_000_000, 0)).toBe(150_000);
-    expect(costMicroUsd(prices, 0, 1_000_000)).toBe(600_000);
-    expect(costMicroUsd(prices, 1000, 500)).toBe(450);
-    expect(microToUsd(costMicroUsd(prices, 1000, 500))).toBeCloseTo(0.00045, 12);
+    expect(costMicroUsd(prices, io(1_000_000, 0))).toBe(150_000);
+    expect(costMicroUsd(prices, io(0, 1_000_000))).toBe(600_000);
+    expect(costMicroUsd(prices, io(1000, 500))).toBe(450);
+    expect(microToUsd(costMicroUsd(prices, io(1000, 500)))).toBeCloseTo(0.00045, 12);
   });
 
   it('rounds up fractions of a micro-dollar and is zero for free models or no tokens', () => {
-    expect(costMicroUsd({ inputPricePerMTok: 0.15, outputPricePerMTok: 0.6 }, 1, 1)).toBe(1);
-    expect(costMicroUsd({ inputPricePerMTok: 0, outputPricePerMTok: 0 }, 10_000, 10_000)).toBe(0);
-    expect(costMicroUsd({ inputPricePerMTok: 3, outputPricePerMTok: 15 }, 0, 0)).toBe(0);
+    expect(costMicroUsd({ inputPricePerMTok: 0.15, outputPricePerMTok: 0.6 }, io(1, 1))).toBe(1);
+    expect(costMicroUsd({ inputPricePerMTok: 0, outputPricePerMTok: 0 }, io(10_000, 10_000))).toBe(0);
+    expect(costMicroUsd({ inputPricePerMTok: 3, outputPricePerMTok: 15 }, io(0, 0))).toBe(0);
     // Floating point noise never adds a micro-dollar: 0.1 × 3 = 0.30000000000000004.
-    expect(costMicroUsd({ inputPricePerMTok: 0.1, outputPricePerMTok: 0 }, 3, 0)).toBe(1);
-    expect(costMicroUsd({ inputPricePerMTok: 1, outputPricePerMTok: 0 }, 3, 0)).toBe(3);
+    expect(costMicroUsd({ inputPricePerMTok: 0.1, outputPricePerMTok: 0 }, io(3, 0))).toBe(1);
+    expect(costMicroUsd({ inputPricePerMTok: 1, outputPricePerMTok: 0 }, io(3, 0))).toBe(3);
+  });
+
+  it('bills cache writes and reads at the model’s own cache prices, the rest of the input at the input price', () => {
+    const prices = {
+      inputPricePerMTok: 3,
+      outputPricePerMTok: 15,
+      cacheWritePricePerMTok: 6,
+      cacheReadPricePerMTok: 0.5,
+    };
+    // 10,000 input tokens of which 2,000 written to and 5,000 read from the cache; 1,000 output.
+    const usage = {
+      inputTokens: 10_000,
+      outputTokens: 1000,
+      cacheCreationInputTokens: 2000,
+      cacheReadInputTokens: 5000,
+    };
+    expect(costMicroUsd(prices, usage, 'anthropic')).toBe(3 * 3000 + 6 * 2000 + 0.5 * 5000 + 15 * 1000);
+    // The provider does not matter once the model sets its prices.
+    expect(costMicroUsd(prices, usage, 'openai')).toBe(costMicroUsd(prices, usage, 'anthropic'));
+  });
+
+  it('defaults missing cache prices to the provider’s multiples: Anthropic 1.25× / 0.1×, OpenAI-format 1×', () => {
+    const base = { inputPricePerMTok: 4, outputPricePerMTok: 20 };
+    const usage = {
+      inputTokens: 10_000,
+      outputTokens: 0,
+      cacheCreationInputTokens: 4000,
+      cacheReadInputTokens: 5000,
+    };
+    expect(CACHE_PRICE_MULTIPLES.anthropic).toEqual({ write: 1.25, read: 0.1 });
+    expect(costMicroUsd(base, usage, 'anthropic')).toBe(4 * 1000 + 5 * 4000 + 0.4 * 5000);
+    expect(
+      costMicroUsd(
+        { ...base, cacheWritePricePerMTok: null, cacheReadPricePerMTok: null },
+        usage,
+        'anthropic',
+      ),
+    ).toBe(4 * 1000 + 5 * 4000 + 0.4 * 5000);
+    // OpenAI-format: cached prompt tokens cost what the rest of the prompt costs unless the model says less.
+    for (const p of ['openai', 'azure_openai', 'gemini', 'openai_compatible'] as const)
+      expect(costMicroUsd(base, usage, p)).toBe(4 * 10_000);
+    expect(costMicroUsd({ ...base, cacheReadPricePerMTok: 2 }, usage, 'openai')).toBe(4 * 5000 + 2 * 5000);
+    // Without a provider (no model known) the cache costs the input price.
+    expect(costMicroUsd(base, usage)).toBe(4 * 10_000);
+    // Set to 0 is a price, not "unset".
+    expect(cachePrices({ ...base, cacheReadPricePerMTok: 0 }, 'anthropic')).toEqual({
+      writePricePerMTok: 5,
+      readPricePerMTok: 0,
+    });
+  });
+
+  it('bills cache counts beyond the input count as they are, and never below zero', () => {
+    const p = {
+      inputPricePerMTok: 1,
+      outputPricePerMTok: 1,
+      cacheWritePricePerMTok: 2,
+      cacheReadPricePerMTok: 1,
+    };
+    expect(
+      costMicroUsd(p, { inputTokens: 10, outputTokens: 0, cacheCreationInputTokens: 20 }, 'anthropic'),
+    ).toBe(40);
+  });
+
+  it('the highest input price is what a reservation must assume', () => {
+    expect(maxInputPricePerMTok({ inputPricePerMTok: 4, outputPricePerMTok: 1 }, 'anthropic')).toBe(5);
+    expect(maxInputPricePerMTok({ inputPricePerMTok: 4, outputPricePerMTok: 1 }, 'openai')).toBe(4);
+    expect(
+      maxInputPricePerMTok(
+        { inputPricePerMTok: 4, outputPricePerMTok: 1, cacheWritePricePerMTok: 9 },
+        'openai',
+      ),
+    ).toBe(9);
   });
 
   it('converts dollars to micro-dollars exactly for cent amounts', () => {
@@ -106,5 +182,17 @@ describe('UsageEventSchema', () => {
     expect(UsageEventSchema.safeParse({ ...event, costUsd: Number.NaN }).success).toBe(false);
     expect(UsageEventSchema.safeParse({ ...event, id: 'nope' }).success).toBe(false);
     expect(UsageEventSchema.safeParse({ ...event, userAgent: 'x'.repeat(513) }).success).toBe(false);
+  });
+
+  it('reads cache counts, 0 when an older gateway sent none', () => {
+    expect(UsageEventSchema.parse(event)).toMatchObject({
+      cacheCreationInputTokens: 0,
+      cacheReadInputTokens: 0,
+    });
+    expect(
+      UsageEventSchema.parse({ ...event, cacheCreationInputTokens: 3, cacheReadInputTokens: 4 }),
+    ).toMatchObject({ cacheCreationInputTokens: 3, cacheReadInputTokens: 4 });
+    expect(UsageEventSchema.safeParse({ ...event, cacheReadInputTokens: -1 }).success).toBe(false);
+    expect(UsageEventSchema.safeParse({ ...event, cacheCreationInputTokens: 1.5 }).success).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BUDGET_PERIODS } from './api-keys';
+import type { BUDGET_PERIODS, Provider } from './api-keys';
 
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
@@ -33,9 +33,17 @@ export const UsageEventSchema = z.object({
   route: clip(200),
   model: clip(200).nullable(),
   provider: clip(64).nullable(),
+  /** Every input token, cached or not (as OpenAI's `prompt_tokens`; Anthropic's three input counts summed). */
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
-  /** Tokens × the model's prices at the time of the request. */
+  /** Of `inputTokens`, those written to the provider's prompt cache (0 from gateways older than the field). */
+  cacheCreationInputTokens: z.number().int().nonnegative().default(0),
+  /** Of `inputTokens`, those read from the provider's prompt cache (0 from gateways older than the field). */
+  cacheReadInputTokens: z.number().int().nonnegative().default(0),
+  /**
+   * Tokens × the model's prices at the time of the request (see `costMicroUsd`); for a call without a
+   * model (pass-through naming none), the cost the provider reported, if any, else 0.
+   */
   costUsd: z.number().nonnegative().finite(),
   /** True when the provider reported no usage and the tokens are the gateway's estimate. */
   estimated: z.boolean(),
@@ -51,20 +59,84 @@ export const UsageEventSchema = z.object({
 });
 export type UsageEvent = z.infer<typeof UsageEventSchema>;
 
-/** Prices of a model in USD per million tokens. */
+/**
+ * Prices of a model in USD per million tokens. The cache prices are optional: null or absent means the
+ * provider's usual multiple of the input price (`CACHE_PRICE_MULTIPLES`).
+ */
 export interface ModelPrices {
   inputPricePerMTok: number;
   outputPricePerMTok: number;
+  cacheWritePricePerMTok?: number | null;
+  cacheReadPricePerMTok?: number | null;
+}
+
+/** Tokens of one request, as usage events count them: the cache counts are part of `inputTokens`. */
+export interface TokenCounts {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens?: number;
+  cacheReadInputTokens?: number;
+}
+
+/**
+ * What a cache write and a cache read cost, as multiples of the input price, when a model sets no cache
+ * price. Anthropic bills 5-minute cache writes at 1.25× and reads at 0.1× the input price. The
+ * OpenAI-format providers report cached prompt tokens inside `prompt_tokens` (and write no cache
+ * at a charge); their read discount varies by model and provider (OpenAI 50–90 %, Gemini its own), so
+ * the default bills them at the full input price, which never bills less than the provider; a model
+ * that sets `cacheReadPricePerMTok` gets its discount.
+ */
+export const CACHE_PRICE_MULTIPLES: Record<Provider, { write: number; read: number }> = {
+  anthropic: { write: 1.25, read: 0.1 },
+  openai: { write: 1, read: 1 },
+  azure_openai: { write: 1, read: 1 },
+  gemini: { write: 1, read: 1 },
+  openai_compatible: { write: 1, read: 1 },
+};
+const NO_MULTIPLES = { write: 1, read: 1 };
+
+/** The cache prices a model bills at: its own, else its provider's multiple of its input price. */
+export function cachePrices(
+  prices: ModelPrices,
+  provider: Provider | null,
+): { writePricePerMTok: number; readPricePerMTok: number } {
+  const m = (provider && CACHE_PRICE_MULTIPLES[provider]) || NO_MULTIPLES;
+  return {
+    writePricePerMTok: prices.cacheWritePricePerMTok ?? prices.inputPricePerMTok * m.write,
+    readPricePerMTok: prices.cacheReadPricePerMTok ?? prices.inputPricePerMTok * m.read,
+  };
 }
 
 /** Micro-dollars: spend is counted in integers so sums across gateways and Redis are exact. */
 export const MICRO_USD = 1_000_000;
 
-/** Cost of a request in micro-USD, rounded up (a request is never billed less than it cost). */
-export function costMicroUsd(prices: ModelPrices, inputTokens: number, outputTokens: number): number {
+/**
+ * Cost of a request in micro-USD, rounded up (a request is never billed less than it cost): uncached
+ * input at the input price, cache writes and reads at the cache prices (`cachePrices`), output at the
+ * output price. Cache counts beyond `inputTokens` (which includes them) are billed as they are.
+ */
+export function costMicroUsd(
+  prices: ModelPrices,
+  usage: TokenCounts,
+  provider: Provider | null = null,
+): number {
+  const write = usage.cacheCreationInputTokens ?? 0;
+  const read = usage.cacheReadInputTokens ?? 0;
   // price per MTok × tokens / 1e6 USD = price × tokens micro-USD.
-  const micro = prices.inputPricePerMTok * inputTokens + prices.outputPricePerMTok * outputTokens;
+  let micro =
+    prices.inputPricePerMTok * Math.max(0, usage.inputTokens - write - read) +
+    prices.outputPricePerMTok * usage.outputTokens;
+  if (write > 0 || read > 0) {
+    const cache = cachePrices(prices, provider);
+    micro += cache.writePricePerMTok * write + cache.readPricePerMTok * read;
+  }
   return Math.max(0, Math.ceil(micro - 1e-9));
+}
+
+/** The highest price an input token of this model can be billed at (budget reservations). */
+export function maxInputPricePerMTok(prices: ModelPrices, provider: Provider | null): number {
+  const cache = cachePrices(prices, provider);
+  return Math.max(prices.inputPricePerMTok, cache.writePricePerMTok, cache.readPricePerMTok);
 }
 
 export const microToUsd = (micro: number): number => micro / MICRO_USD;
@@ -154,9 +226,13 @@ export interface KeyRequestView {
   provider: string | null;
   status: number;
   errorCode: string | null;
+  /** Every input token, the cache counts included. */
   inputTokens: number;
   outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
   costUsd: number;
+  /** The provider reported no usage (or not all of it): the tokens are the gateway's estimate. */
   estimated: boolean;
   aborted: boolean;
   latencyMs: number;

@@ -24,13 +24,16 @@ interface ModelRow {
   upstream_model: string;
   input_price_per_mtok: string;
   output_price_per_mtok: string;
+  cache_write_price_per_mtok: string | null;
+  cache_read_price_per_mtok: string | null;
   enabled: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
 const SELECT = `SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider, m.upstream_model,
-    m.input_price_per_mtok, m.output_price_per_mtok, m.enabled, m.created_at, m.updated_at
+    m.input_price_per_mtok, m.output_price_per_mtok, m.cache_write_price_per_mtok, m.cache_read_price_per_mtok,
+    m.enabled, m.created_at, m.updated_at
   FROM models m JOIN provider_credentials c ON c.id = m.credential_id`;
 
 const toView = (r: ModelRow): ModelView => ({
@@ -41,6 +44,8 @@ const toView = (r: ModelRow): ModelView => ({
   upstreamModel: r.upstream_model,
   inputPricePerMTok: Number(r.input_price_per_mtok),
   outputPricePerMTok: Number(r.output_price_per_mtok),
+  cacheWritePricePerMTok: r.cache_write_price_per_mtok === null ? null : Number(r.cache_write_price_per_mtok),
+  cacheReadPricePerMTok: r.cache_read_price_per_mtok === null ? null : Number(r.cache_read_price_per_mtok),
   enabled: r.enabled,
   createdAt: new Date(r.created_at).toISOString(),
   updatedAt: new Date(r.updated_at).toISOString(),
@@ -100,8 +105,8 @@ export class ModelsService {
         await this.assertCredential(em, caller, input.credentialId);
         const rows: { id: string }[] = await em.query(
           `INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
-             output_price_per_mtok, enabled, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+             output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
           [
             caller.org.orgId,
             input.slug,
@@ -109,6 +114,8 @@ export class ModelsService {
             input.upstreamModel,
             input.inputPricePerMTok,
             input.outputPricePerMTok,
+            input.cacheWritePricePerMTok,
+            input.cacheReadPricePerMTok,
             input.enabled,
             caller.actor.userId,
           ],
@@ -134,6 +141,8 @@ export class ModelsService {
           ['upstream_model', input.upstreamModel],
           ['input_price_per_mtok', input.inputPricePerMTok],
           ['output_price_per_mtok', input.outputPricePerMTok],
+          ['cache_write_price_per_mtok', input.cacheWritePricePerMTok],
+          ['cache_read_price_per_mtok', input.cacheReadPricePerMTok],
           ['enabled', input.enabled],
         ];
         const params: unknown[] = [before.id];

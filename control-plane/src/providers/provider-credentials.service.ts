@@ -208,7 +208,9 @@ export class ProviderCredentialsService {
         const model: unknown[] = await em.query(
           `SELECT id, slug, credential_id AS "credentialId", upstream_model AS "upstreamModel",
                   input_price_per_mtok::float8 AS "inputPricePerMTok",
-                  output_price_per_mtok::float8 AS "outputPricePerMTok", enabled
+                  output_price_per_mtok::float8 AS "outputPricePerMTok",
+                  cache_write_price_per_mtok::float8 AS "cacheWritePricePerMTok",
+                  cache_read_price_per_mtok::float8 AS "cacheReadPricePerMTok", enabled
              FROM models WHERE id = $1`,
           [m.id],
         );

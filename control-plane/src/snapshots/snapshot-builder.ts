@@ -272,9 +272,12 @@ export async function snapshotModels(
     upstream_model: string;
     input_price_per_mtok: string;
     output_price_per_mtok: string;
+    cache_write_price_per_mtok: string | null;
+    cache_read_price_per_mtok: string | null;
     enabled: boolean;
   }[] = await em.query(
-    `SELECT id, slug, credential_id, upstream_model, input_price_per_mtok, output_price_per_mtok, enabled
+    `SELECT id, slug, credential_id, upstream_model, input_price_per_mtok, output_price_per_mtok,
+            cache_write_price_per_mtok, cache_read_price_per_mtok, enabled
        FROM models WHERE org_id = $1 ${ids ? 'AND id = ANY($2::uuid[])' : ''} ORDER BY id`,
     ids ? [orgId, ids] : [orgId],
   );
@@ -285,6 +288,9 @@ export async function snapshotModels(
     upstreamModel: r.upstream_model,
     inputPricePerMTok: Number(r.input_price_per_mtok),
     outputPricePerMTok: Number(r.output_price_per_mtok),
+    cacheWritePricePerMTok:
+      r.cache_write_price_per_mtok === null ? null : Number(r.cache_write_price_per_mtok),
+    cacheReadPricePerMTok: r.cache_read_price_per_mtok === null ? null : Number(r.cache_read_price_per_mtok),
     enabled: r.enabled,
   }));
 }

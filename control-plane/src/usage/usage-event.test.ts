@@ -17,6 +17,8 @@ const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
   provider: 'openai',
   inputTokens: 3,
   outputTokens: 4,
+  cacheCreationInputTokens: 0,
+  cacheReadInputTokens: 0,
   costUsd: 0.00001,
   estimated: false,
   aborted: false,
@@ -37,6 +39,14 @@ describe('parseUsageEntry', () => {
     expect(parseUsageEntry(entry(e))).toEqual({ ok: true, event: e });
   });
 
+  it('reads an older gateway’s event (no cache counts) as 0 cache tokens', () => {
+    const { cacheCreationInputTokens: _w, cacheReadInputTokens: _r, ...old } = event();
+    expect(parseUsageEntry(entry(old))).toMatchObject({
+      ok: true,
+      event: { cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
+    });
+  });
+
   it('refuses what is not an event, naming fields but never values', () => {
     const cases: [unknown, RegExp][] = [
       [null, /deleted/],
@@ -46,6 +56,10 @@ describe('parseUsageEntry', () => {
       [entry({ ...event(), keyId: 'k1' }), /keyId/],
       [entry({ ...event(), userAgent: 'secret-agent\u0000' }), /userAgent holds a NUL/],
       [entry(event({ inputTokens: 1e13 })), /tokens out of range/],
+      [
+        entry(event({ inputTokens: 3, cacheCreationInputTokens: 2, cacheReadInputTokens: 2 })),
+        /cache tokens/,
+      ],
       [entry(event({ costUsd: 1e10 })), /costUsd out of range/],
       [entry(event({ time: '1970-01-01T00:00:00.000Z' })), /time out of range/],
       [entry({ ...event(), metadata: { big: 'x'.repeat(70_000) } }), /too large/],

@@ -41,6 +41,9 @@ export function parseUsageEntry(fields: readonly string[] | null): ParsedEntry {
     return { ok: false, reason: `${unstorable.split('.')[0]} holds a NUL or a lone surrogate` };
   if (e.inputTokens > MAX_TOKENS || e.outputTokens > MAX_TOKENS)
     return { ok: false, reason: 'tokens out of range' };
+  // The cache counts are part of inputTokens.
+  if (e.cacheCreationInputTokens + e.cacheReadInputTokens > e.inputTokens)
+    return { ok: false, reason: 'cache tokens exceed inputTokens' };
   if (e.costUsd > MAX_COST_USD) return { ok: false, reason: 'costUsd out of range' };
   if (e.latencyMs > MAX_LATENCY_MS) return { ok: false, reason: 'latencyMs out of range' };
   const t = Date.parse(e.time);

@@ -64,17 +64,20 @@ export class UsageWriter {
     const inserted: { key_id: string; org_id: string; time: string; cost_micro: string }[] = await em.query(
       `INSERT INTO usage_requests (id, org_id, key_id, user_id, time, method, route, model, provider,
          status, error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms,
-         source_ip, user_agent, gateway_id, request_id, metadata)
+         source_ip, user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
+         cache_read_input_tokens)
        SELECT id, org_id, key_id, user_id, date_trunc('milliseconds', time), method, route, model, provider,
          status, error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms,
-         source_ip, user_agent, gateway_id, request_id, metadata
+         source_ip, user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
+         cache_read_input_tokens
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[],
            $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::bigint[], $13::bigint[],
            $14::bigint[], $15::boolean[], $16::boolean[], $17::float8[], $18::text[], $19::text[],
-           $20::text[], $21::text[], $22::jsonb[])
+           $20::text[], $21::text[], $22::jsonb[], $23::bigint[], $24::bigint[])
            AS v(id, org_id, key_id, user_id, time, method, route, model, provider, status, error_code,
              input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms, source_ip,
-             user_agent, gateway_id, request_id, metadata)
+             user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
+             cache_read_input_tokens)
        ON CONFLICT (id) DO NOTHING
        RETURNING key_id, org_id, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time,
          cost_micro::text`,
@@ -101,6 +104,8 @@ export class UsageWriter {
         col((e) => e.gatewayId),
         col((e) => e.requestId),
         col((e) => JSON.stringify(e.metadata)),
+        col((e) => e.cacheCreationInputTokens),
+        col((e) => e.cacheReadInputTokens),
       ],
     );
     result.inserted = inserted.length;

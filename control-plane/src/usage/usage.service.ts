@@ -51,6 +51,8 @@ interface RequestRow {
   error_code: string | null;
   input_tokens: string;
   output_tokens: string;
+  cache_creation_input_tokens: string;
+  cache_read_input_tokens: string;
   cost_micro: string;
   estimated: boolean;
   aborted: boolean;
@@ -110,7 +112,8 @@ export class UsageService {
     const rows: RequestRow[] = await this.db.query(
       // Columns qualified: ORDER BY time would sort by the text output column, not the index.
       `SELECT r.id, ${isoSql('r.time')} AS time, method, route, model, provider, status, error_code,
-              input_tokens::text, output_tokens::text, cost_micro::text, estimated, aborted, latency_ms,
+              input_tokens::text, output_tokens::text, cache_creation_input_tokens::text,
+              cache_read_input_tokens::text, cost_micro::text, estimated, aborted, latency_ms,
               source_ip, user_agent, gateway_id, request_id, user_id, metadata
          FROM usage_requests r
         WHERE ${where.join(' AND ')}
@@ -132,6 +135,8 @@ export class UsageService {
         errorCode: r.error_code,
         inputTokens: Number(r.input_tokens),
         outputTokens: Number(r.output_tokens),
+        cacheCreationInputTokens: Number(r.cache_creation_input_tokens),
+        cacheReadInputTokens: Number(r.cache_read_input_tokens),
         costUsd: Number(r.cost_micro) / MICRO_USD,
         estimated: r.estimated,
         aborted: r.aborted,

@@ -374,6 +374,33 @@ describe('models', () => {
     expect(audit.body.data.map((e) => e.action)).toEqual(['model.deleted', 'model.updated', 'model.created']);
   });
 
+  it('cache prices: absent is null (the provider default), set, edited and put back to null', async () => {
+    const c = await createCredential();
+    const m = await createModel(c.id, { inputPricePerMTok: 3, outputPricePerMTok: 15 });
+    expect(m).toMatchObject({ cacheWritePricePerMTok: null, cacheReadPricePerMTok: null });
+    const priced = await createModel(c.id, {
+      inputPricePerMTok: 3,
+      outputPricePerMTok: 15,
+      cacheWritePricePerMTok: 3.75,
+      cacheReadPricePerMTok: 0.3,
+    });
+    expect(priced).toMatchObject({ cacheWritePricePerMTok: 3.75, cacheReadPricePerMTok: 0.3 });
+    const edited = await api<Model>('PATCH', `${models()}/${priced.id}`, {
+      token: admin.token,
+      body: { cacheReadPricePerMTok: 0.25 },
+    });
+    expect(edited.body).toMatchObject({ cacheWritePricePerMTok: 3.75, cacheReadPricePerMTok: 0.25 });
+    const reset = await api<Model>('PATCH', `${models()}/${priced.id}`, {
+      token: admin.token,
+      body: { cacheWritePricePerMTok: null },
+    });
+    expect(reset.body).toMatchObject({ cacheWritePricePerMTok: null, cacheReadPricePerMTok: 0.25 });
+    expect((await api<Model>('GET', `${models()}/${priced.id}`, { token: admin.token })).body).toMatchObject({
+      cacheWritePricePerMTok: null,
+      cacheReadPricePerMTok: 0.25,
+    });
+  });
+
   it("refuses another organization's credential, naming credentialId", async () => {
     const { orgId: o2, admin: a2 } = await newOrg();
     const foreign = await api<Credential>('POST', `/api/v1/orgs/${o2}/provider-credentials`, {
@@ -495,6 +522,18 @@ describe('bad input gets 400 naming the field', () => {
       path: models,
       body: () => ({ ...okModel(), outputPricePerMTok: 1e300 }),
       field: 'outputPricePerMTok',
+    },
+    {
+      what: 'negative cache write price',
+      path: models,
+      body: () => ({ ...okModel(), cacheWritePricePerMTok: -1 }),
+      field: 'cacheWritePricePerMTok',
+    },
+    {
+      what: 'string cache read price',
+      path: models,
+      body: () => ({ ...okModel(), cacheReadPricePerMTok: '0.3' }),
+      field: 'cacheReadPricePerMTok',
     },
     {
       what: 'enabled not boolean',

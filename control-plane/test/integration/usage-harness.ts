@@ -286,6 +286,8 @@ export function usageEvent(
     provider: 'openai',
     inputTokens: 10,
     outputTokens: 20,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
     costUsd: 0.000123,
     estimated: false,
     aborted: false,

@@ -98,6 +98,8 @@ describe('ingestion', () => {
       errorCode: 'rate_limit_exceeded',
       inputTokens: 100,
       outputTokens: 0,
+      cacheCreationInputTokens: 0,
+      cacheReadInputTokens: 0,
       costUsd: micro(first?.costUsd ?? 0) / 1e6,
       estimated: false,
       aborted: false,
@@ -211,6 +213,32 @@ describe('ingestion', () => {
       [key.id],
     );
     expect(stored[0]?.n).toBe('1');
+  });
+
+  it('keeps cache counts and the estimated mark in the request log; an older gateway’s event has 0 cache tokens', async () => {
+    const key = await stack.createKey();
+    const cached = usageEvent(stack.orgId, key, {
+      provider: 'anthropic',
+      inputTokens: 5000,
+      cacheCreationInputTokens: 1200,
+      cacheReadInputTokens: 3700,
+    });
+    const estimated = usageEvent(stack.orgId, key, { estimated: true });
+    const { cacheCreationInputTokens: _w, cacheReadInputTokens: _r, ...older } = usageEvent(stack.orgId, key);
+    // Cache counts beyond the input they are part of: refused.
+    const impossible = usageEvent(stack.orgId, key, { inputTokens: 10, cacheReadInputTokens: 11 });
+    await stack.xadd([cached, estimated, JSON.stringify(older), JSON.stringify(impossible)]);
+    await eventually(async () => (await stack.allRequests(key.id)).length === 3);
+    const rows = new Map((await stack.allRequests(key.id)).map((r) => [r.id, r]));
+    expect(rows.get(cached.id)).toMatchObject({
+      inputTokens: 5000,
+      cacheCreationInputTokens: 1200,
+      cacheReadInputTokens: 3700,
+      estimated: false,
+    });
+    expect(rows.get(estimated.id)).toMatchObject({ estimated: true, cacheReadInputTokens: 0 });
+    expect(rows.get(older.id)).toMatchObject({ cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
+    expect(rows.has(impossible.id)).toBe(false);
   });
 
   it('acknowledged entries are removed from the stream', async () => {

@@ -11,10 +11,23 @@ import { handleFakeMcp, isFakeMcpPath } from './mcp.js';
  * paths, each with its own authentication, and their own 404/401 bodies otherwise. A gateway that builds
  * `/v1/v1/…` or sends the wrong auth header fails against it as it would against the provider.
  *
+ * Usage as the providers report it: OpenAI chat completions carry `usage` (with
+ * `prompt_tokens_details.cached_tokens`) in JSON answers and, in streams, only when asked with
+ * `stream_options.include_usage` (then `"usage":null` on every chunk and a last chunk with
+ * `choices: []`; `stream_options` without `stream: true` is a 400); the Responses API
+ * (`POST …/responses`, JSON or SSE events ending in `response.completed`) carries `input_tokens` /
+ * `output_tokens`; Anthropic messages carry `cache_creation_input_tokens` / `cache_read_input_tokens`:
+ * a prompt prefix ending in a `cache_control` block of at least 1024 tokens is written to the cache on
+ * first sight and read from it afterwards (per server, never expiring).
+ *
  * Knobs, per request (headers) or for the whole server (options):
  * - `x-fake-latency-ms`: wait before answering (and between stream chunks, divided by chunk count).
  * - `x-fake-status`: answer with this HTTP status and a provider-shaped error body.
- * - `x-fake-omit-usage: 1`: streams carry no usage chunk (to exercise estimates).
+ * - `x-fake-omit-usage: 1`: answers and streams carry no usage at all (to exercise estimates).
+ * - `x-fake-cached-tokens: N`: OpenAI-format answers report N of the prompt tokens as cached.
+ * - `x-fake-usage-cost: USD`: OpenAI-format usage also reports its cost (`usage.cost`, as OpenRouter does).
+ * - `x-fake-reject-stream-options: 1`: chat completions refuse `stream_options` with a 400, as Azure API
+ *   versions older than the option and some OpenAI-compatible servers do.
  */
 export interface FakeUpstreamOptions {
   latencyMs?: number;
@@ -62,6 +75,34 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 
 /** A deterministic token estimate for prompts: one token per 4 characters, at least 1. */
 const countTokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
+
+/** Anthropic caches nothing shorter than this (Sonnet and Opus models' minimum). */
+const ANTHROPIC_MIN_CACHE_TOKENS = 1024;
+
+type Json = Record<string, unknown>;
+const hasCacheControl = (v: unknown) => typeof v === 'object' && v !== null && 'cache_control' in v;
+
+/**
+ * The prompt prefix an Anthropic request marks for caching: tools, then system, then messages, up to
+ * and including the last block carrying `cache_control` (null when none does).
+ */
+function anthropicCachePrefix(b: Json): unknown[] | null {
+  const parts: unknown[] = [];
+  let end = -1;
+  const push = (v: unknown) => {
+    parts.push(v);
+    if (hasCacheControl(v)) end = parts.length;
+  };
+  if (Array.isArray(b.tools)) for (const t of b.tools) push(t);
+  if (Array.isArray(b.system)) for (const s of b.system) push(s);
+  else if (b.system !== undefined) push(b.system);
+  if (Array.isArray(b.messages))
+    for (const m of b.messages as Json[]) {
+      if (Array.isArray(m?.content)) for (const c of m.content) push({ role: m.role, ...(c as Json) });
+      else push(m);
+    }
+  return end === -1 ? null : parts.slice(0, end);
+}
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -272,12 +313,120 @@ function gate(
   return refusal ? { refusal } : null;
 }
 
+/** Usage of a Responses API call: input and instructions count as input, as OpenAI counts them. */
+function responsesUsage(b: { input?: unknown; instructions?: unknown }, cached: number) {
+  const input = countTokens(b.input) + (b.instructions ? countTokens(b.instructions) : 0);
+  return { input, cached: Math.min(cached, input) };
+}
+
+/**
+ * `POST /v1/responses`: a Responses API answer, as JSON or as its SSE events (`event:` lines named as
+ * the `type` of their data, each with a `sequence_number`, ending with `response.completed`, no
+ * `[DONE]`).
+ */
+async function respond(
+  res: ServerResponse,
+  b: { stream?: boolean; instructions?: unknown; stream_options?: unknown },
+  o: {
+    model: string;
+    text: string;
+    latency: number;
+    omitUsage: boolean;
+    usage: { input: number; cached: number; cost?: number };
+  },
+): Promise<void> {
+  const id = `resp_${randomUUID().replace(/-/g, '')}`;
+  const itemId = `msg_${randomUUID().replace(/-/g, '')}`;
+  const outputTokens = o.text.split(' ').length;
+  const usage = {
+    input_tokens: o.usage.input,
+    input_tokens_details: { cached_tokens: o.usage.cached },
+    output_tokens: outputTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: o.usage.input + outputTokens,
+    ...(o.usage.cost === undefined ? {} : { cost: o.usage.cost }),
+  };
+  const part = (text: string) => ({ type: 'output_text', text, annotations: [], logprobs: [] });
+  const message = (status: string, content: unknown[]) => ({
+    id: itemId,
+    type: 'message',
+    status,
+    role: 'assistant',
+    content,
+  });
+  const response = (status: string, output: unknown[], withUsage: boolean) => ({
+    id,
+    object: 'response',
+    created_at: Math.floor(Date.now() / 1000),
+    status,
+    background: false,
+    error: null,
+    incomplete_details: null,
+    instructions: b.instructions ?? null,
+    max_output_tokens: null,
+    model: o.model,
+    output,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: true,
+    temperature: 1,
+    text: { format: { type: 'text' } },
+    tool_choice: 'auto',
+    tools: [],
+    top_p: 1,
+    truncation: 'disabled',
+    usage: withUsage && !o.omitUsage ? usage : null,
+    user: null,
+    metadata: {},
+  });
+  if (b.stream !== true) {
+    if (b.stream_options != null) {
+      send(res, 400, {
+        error: {
+          message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+          type: 'invalid_request_error',
+          param: 'stream_options',
+          code: null,
+        },
+      });
+      return;
+    }
+    const body = response('completed', [message('completed', [part(o.text)])], true);
+    send(res, 200, o.omitUsage ? { ...body, usage: undefined } : body);
+    return;
+  }
+  const emit = sse(res);
+  let seq = 0;
+  const event = (type: string, data: object) => emit(type, { type, sequence_number: seq++, ...data });
+  event('response.created', { response: response('in_progress', [], false) });
+  event('response.in_progress', { response: response('in_progress', [], false) });
+  event('response.output_item.added', { output_index: 0, item: message('in_progress', []) });
+  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  event('response.content_part.added', { ...at, part: part('') });
+  const parts = o.text.split(' ');
+  for (let i = 0; i < parts.length; i++) {
+    if (res.destroyed) return;
+    if (o.latency > 0) await sleep(o.latency / parts.length);
+    event('response.output_text.delta', { ...at, delta: i === 0 ? parts[i] : ` ${parts[i]}`, logprobs: [] });
+  }
+  event('response.output_text.done', { ...at, text: o.text, logprobs: [] });
+  event('response.content_part.done', { ...at, part: part(o.text) });
+  const done = message('completed', [part(o.text)]);
+  event('response.output_item.done', { output_index: 0, item: done });
+  event('response.completed', { response: response('completed', [done], true) });
+  res.end();
+}
+
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port = 0): Promise<FakeUpstream> {
   const requests: FakeUpstream['requests'] = [];
   const validSecret = (secret: string) =>
     options.apiKey !== undefined
       ? secret === options.apiKey
       : secret.length > 0 && !secret.startsWith(KEY_PRODUCT_PREFIX);
+
+  /** Anthropic prompt-cache entries (the prefix's JSON). */
+  const promptCache = new Set<string>();
   const server: Server = createServer(async (req, res) => {
     const body = await readJson(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -293,6 +442,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     const words = options.words ?? 8;
     const forcedStatus = Number(req.headers['x-fake-status'] ?? 0);
     const omitUsage = req.headers['x-fake-omit-usage'] === '1';
+    const cachedTokens = Number(req.headers['x-fake-cached-tokens'] ?? 0) || 0;
+    const usageCost =
+      req.headers['x-fake-usage-cost'] === undefined ? null : Number(req.headers['x-fake-usage-cost']);
     const anthropic = path.endsWith('/messages');
     if (latency > 0 && !(body as { stream?: boolean } | null)?.stream) await sleep(latency);
 
@@ -312,11 +464,17 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
       stream?: boolean;
       messages?: unknown;
       input?: unknown;
-      stream_options?: { include_usage?: boolean };
+      instructions?: unknown;
+      system?: unknown;
+      tools?: unknown;
+      stream_options?: { include_usage?: boolean } | null;
     };
     const model = b.model ?? 'fake-model';
     const text = Array.from({ length: words }, (_, i) => `word${i}`).join(' ');
     const promptTokens = countTokens(b.messages ?? b.input);
+    const cached = Math.min(cachedTokens, promptTokens);
+    const withCost = <T extends object>(usage: T) =>
+      usageCost === null ? usage : { ...usage, cost: usageCost };
 
     if (req.method === 'GET' && path.endsWith('/models')) {
       send(res, 200, {
@@ -331,18 +489,57 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         object: 'list',
         data: inputs.map((_, index) => ({ object: 'embedding', index, embedding: [0.1, 0.2, 0.3, 0.4] })),
         model,
-        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+        ...(omitUsage
+          ? {}
+          : { usage: withCost({ prompt_tokens: promptTokens, total_tokens: promptTokens }) }),
       });
       return;
     }
+    if (req.method === 'POST' && path.endsWith('/responses'))
+      return respond(res, b, {
+        model,
+        text,
+        latency,
+        omitUsage,
+        usage: { ...responsesUsage(b, cachedTokens), ...(usageCost === null ? {} : { cost: usageCost }) },
+      });
     if (req.method === 'POST' && path.endsWith('/chat/completions')) {
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(Date.now() / 1000);
-      const usage = {
+      const usage = withCost({
         prompt_tokens: promptTokens,
         completion_tokens: words,
         total_tokens: promptTokens + words,
-      };
+        prompt_tokens_details: { cached_tokens: cached, audio_tokens: 0 },
+        completion_tokens_details: {
+          reasoning_tokens: 0,
+          audio_tokens: 0,
+          accepted_prediction_tokens: 0,
+          rejected_prediction_tokens: 0,
+        },
+      });
+      if (b.stream_options !== undefined && req.headers['x-fake-reject-stream-options'] === '1') {
+        send(res, 400, {
+          error: {
+            message: 'Unrecognized request argument supplied: stream_options',
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        });
+        return;
+      }
+      if (b.stream_options != null && b.stream !== true) {
+        send(res, 400, {
+          error: {
+            message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+            type: 'invalid_request_error',
+            param: 'stream_options',
+            code: null,
+          },
+        });
+        return;
+      }
       if (!b.stream) {
         send(res, 200, {
           id,
@@ -357,17 +554,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
               finish_reason: 'stop',
             },
           ],
-          usage,
+          ...(omitUsage ? {} : { usage }),
         });
         return;
       }
       const emit = sse(res);
+      // With include_usage every chunk says `"usage":null` but the last, which has no choices.
+      const includeUsage = b.stream_options?.include_usage === true;
       const chunk = (delta: object, finish: string | null) => ({
         id,
         object: 'chat.completion.chunk',
         created,
         model,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        ...(includeUsage ? { usage: null } : {}),
       });
       emit(null, chunk({ role: 'assistant', content: '' }, null));
       const parts = text.split(' ');
@@ -377,7 +577,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         emit(null, chunk({ content: i === 0 ? parts[i] : ` ${parts[i]}` }, null));
       }
       emit(null, chunk({}, 'stop'));
-      if (!omitUsage && b.stream_options?.include_usage)
+      if (includeUsage && !omitUsage)
         emit(null, { id, object: 'chat.completion.chunk', created, model, choices: [], usage });
       emit(null, '[DONE]');
       res.end();
@@ -385,6 +585,31 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     }
     if (req.method === 'POST' && anthropic) {
       const id = `msg_${randomUUID().replace(/-/g, '')}`;
+      // Input as Anthropic counts it: the uncached part, the part written to the cache, the part read.
+      let cacheWrite = 0;
+      let cacheRead = 0;
+      const prefix = anthropicCachePrefix(b as Json);
+      if (prefix) {
+        const prefixTokens = countTokens(prefix);
+        const entry = JSON.stringify(prefix);
+        if (prefixTokens >= ANTHROPIC_MIN_CACHE_TOKENS) {
+          if (promptCache.has(entry)) cacheRead = prefixTokens;
+          else {
+            promptCache.add(entry);
+            cacheWrite = prefixTokens;
+          }
+        }
+      }
+      const allInput =
+        countTokens(b.messages) +
+        (b.system === undefined ? 0 : countTokens(b.system)) +
+        (b.tools === undefined ? 0 : countTokens(b.tools));
+      const inputUsage = {
+        input_tokens: Math.max(1, allInput - cacheWrite - cacheRead),
+        cache_creation_input_tokens: cacheWrite,
+        cache_read_input_tokens: cacheRead,
+        cache_creation: { ephemeral_5m_input_tokens: cacheWrite, ephemeral_1h_input_tokens: 0 },
+      };
       if (!b.stream) {
         send(res, 200, {
           id,
@@ -394,7 +619,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
           content: [{ type: 'text', text }],
           stop_reason: 'end_turn',
           stop_sequence: null,
-          usage: { input_tokens: promptTokens, output_tokens: words },
+          ...(omitUsage ? {} : { usage: { ...inputUsage, output_tokens: words, service_tier: 'standard' } }),
         });
         return;
       }
@@ -409,7 +634,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: omitUsage ? 0 : promptTokens, output_tokens: omitUsage ? 0 : 1 },
+          usage: omitUsage
+            ? { input_tokens: 0, output_tokens: 0 }
+            : { ...inputUsage, output_tokens: 1, service_tier: 'standard' },
         },
       });
       emit('content_block_start', {

@@ -1,4 +1,5 @@
-import { costMicroUsd, MICRO_USD, type ModelPrices } from '@portcullis/shared/usage';
+import type { Provider } from '@portcullis/shared/api-keys';
+import { costMicroUsd, MICRO_USD, type ModelPrices, maxInputPricePerMTok } from '@portcullis/shared/usage';
 import type { BudgetLedger } from '../budget/ledger.js';
 import type { ParsedBody, Stage, Target } from '../context.js';
 import { errorResponse } from '../errors.js';
@@ -17,15 +18,17 @@ const positiveInt = (v: unknown): number | null =>
   typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null;
 
 /**
- * The most a request can cost, in micro-USD: the input estimate at the input price plus its maximum
- * output (the stated cap, else the default, times `n` choices) at the output price. Embeddings
- * produce no output. A call whose model is unknown (pass-through naming none) has no price: 0.
+ * The most a request can cost, in micro-USD: the input estimate at the highest input price (a cache
+ * write can cost more than plain input) plus its maximum output (the stated cap, else the default,
+ * times `n` choices) at the output price. Embeddings produce no output. A call whose model is unknown
+ * (pass-through naming none) has no price: 0.
  */
 export function maxCostMicro(
   prices: ModelPrices | null,
   body: ParsedBody | null,
   bodyBytes: number,
   op: Operation | null,
+  provider: Provider | null = null,
 ): number {
   if (!prices) return 0;
   const input = Math.ceil(bodyBytes / BYTES_PER_TOKEN);
@@ -39,7 +42,14 @@ export function maxCostMicro(
       DEFAULT_MAX_OUTPUT_TOKENS;
     output = cap * Math.min(positiveInt(json?.n) ?? 1, 128);
   }
-  return costMicroUsd(prices, input, output);
+  const inputPrice = maxInputPricePerMTok(prices, provider);
+  return costMicroUsd(
+    { inputPricePerMTok: inputPrice, outputPricePerMTok: prices.outputPricePerMTok },
+    {
+      inputTokens: input,
+      outputTokens: output,
+    },
+  );
 }
 
 const usd = (micro: number) => `$${(micro / MICRO_USD).toFixed(6).replace(/\.?0+$/, '')}`;
@@ -58,7 +68,10 @@ export const budget =
     const target = c.get('target') as Target | undefined;
     const body = c.get('body') ?? null;
     const bytes = body?.bytes ?? c.get('rawBody')?.byteLength ?? 0;
-    let decision = ledger.reserve(budgets, maxCostMicro(target?.model ?? null, body, bytes, op));
+    let decision = ledger.reserve(
+      budgets,
+      maxCostMicro(target?.model ?? null, body, bytes, op, target?.provider.id ?? null),
+    );
     if (decision instanceof Promise) decision = await decision;
     if (!decision.ok) {
       metrics.budgetRefused.inc({ reason: decision.reason });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { costMicroUsd, MICRO_USD, type ModelPrices, usdToMicro } from '@portcullis/shared/usage';
+import type { Provider } from '@portcullis/shared/api-keys';
+import { costMicroUsd, MICRO_USD, type ModelPrices } from '@portcullis/shared/usage';
 import { routePath } from 'hono/route';
 import type { Reservation } from '../budget/ledger.js';
 import type { GatewayContext, Stage, Target } from '../context.js';
@@ -10,7 +11,12 @@ import type { UsageSink } from '../usage/emitter.js';
 
 /** What the upstream call reports to the meter (forward.ts). */
 export interface MeterResult extends Usage {
-  /** The provider reported no usage and the tokens are the gateway's estimate. */
+  /** Of `inputTokens`, those written to / read from the provider's prompt cache. */
+  cacheCreationInputTokens?: number;
+  cacheReadInputTokens?: number;
+  /** USD the provider reported for the call: the cost of a call without a model (and so without prices). */
+  providerCostUsd?: number | null;
+  /** The provider reported no usage (or not all of it) and the tokens are the gateway's estimate. */
   estimated?: boolean;
   /** The client went away before the answer was complete. */
   aborted?: boolean;
@@ -18,11 +24,6 @@ export interface MeterResult extends Usage {
   status?: number;
   /** Set when the answer failed after its status was sent (an upstream that broke mid-stream). */
   errorCode?: string;
-  /**
-   * The USD cost the provider reported for the call, when it reports one. It is the call's cost when
-   * there is no model price to compute one from (a pass-through call naming no model, a model priced 0).
-   */
-  costUsd?: number;
 }
 
 export interface MeterDeps {
@@ -35,12 +36,17 @@ export interface MeterDeps {
 
 const USER_AGENT_MAX = 512;
 
-/** Tokens at the model's price; without a price, the cost the provider reported (if it did). */
-export function callCostMicro(model: ModelPrices | null, r: MeterResult): number {
+/**
+ * Tokens (cache reads and writes at their own prices) at the model's prices; without a price (a
+ * pass-through call naming no model, a model priced 0) the cost the provider reported, if it did.
+ */
+export function callCostMicro(model: ModelPrices | null, r: MeterResult, provider: Provider | null): number {
   if (model && (model.inputPricePerMTok > 0 || model.outputPricePerMTok > 0))
-    return costMicroUsd(model, r.inputTokens, r.outputTokens);
-  const reported = r.costUsd;
-  return reported !== undefined && Number.isFinite(reported) && reported > 0 ? usdToMicro(reported) : 0;
+    return costMicroUsd(model, r, provider);
+  const reported = r.providerCostUsd;
+  return typeof reported === 'number' && Number.isFinite(reported) && reported > 0
+    ? Math.ceil(reported * MICRO_USD - 1e-9)
+    : 0;
 }
 const ZERO: MeterResult = { inputTokens: 0, outputTokens: 0 };
 
@@ -107,7 +113,7 @@ export class RequestMeter {
     (c.get('lease') as RateLease | undefined)?.finish(r);
     if (inputTokens > 0) deps.metrics.tokens.inc({ direction: 'input' }, inputTokens);
     if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
-    const micro = callCostMicro(model, r);
+    const micro = callCostMicro(model, r, target?.provider.id ?? null);
     (c.get('reservation') as Reservation | undefined)?.settle(micro);
     if (!deps.usage) return;
     const key = c.get('key').key;
@@ -128,6 +134,8 @@ export class RequestMeter {
       provider: target?.provider.id ?? null,
       inputTokens,
       outputTokens,
+      cacheCreationInputTokens: r.cacheCreationInputTokens ?? 0,
+      cacheReadInputTokens: r.cacheReadInputTokens ?? 0,
       costUsd: micro / MICRO_USD,
       estimated: r.estimated ?? false,
       aborted: r.aborted ?? false,

@@ -1,5 +1,4 @@
 import type { SnapshotCredential } from '@portcullis/shared/snapshot';
-import { OPENAI_CHUNK_MARKER, openAiStreamUsage, openAiUsage } from './openai.js';
 import type { ProviderConfig } from './types.js';
 import { apiUrl } from './types.js';
 
@@ -55,7 +54,5 @@ export const azureOpenai: ProviderConfig = {
       },
     };
   },
-  usageFromJson: openAiUsage,
-  usageFromEvent: openAiStreamUsage,
-  chunkMarker: OPENAI_CHUNK_MARKER,
+  streamUsageOption: true,
 };

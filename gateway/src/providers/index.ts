@@ -5,7 +5,7 @@ import { openai } from './openai.js';
 import { gemini, openaiCompatible } from './openai-compatible.js';
 import type { ProviderConfig } from './types.js';
 
-export type { Operation, ProviderConfig, StreamUsage, Usage } from './types.js';
+export type { Operation, ProviderConfig, Usage } from './types.js';
 
 export const PROVIDER_CONFIGS: Record<Provider, ProviderConfig> = {
   openai,

@@ -4,21 +4,16 @@ import type { SnapshotCredential } from '@portcullis/shared/snapshot';
 /** The unified operations the gateway exposes under /v1. */
 export type Operation = 'chat' | 'embeddings' | 'messages';
 
-/** Token usage as counted for rate limits and metering. */
+/** Token usage as counted for rate limits and metering (`inputTokens` includes cached input, see usage.ts). */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
 }
 
-/** Accumulates usage from streamed events; `chunks` counts content events for an estimate when no usage arrives. */
-export interface StreamUsage extends Usage {
-  reported: boolean;
-  chunks: number;
-}
-
 /**
- * One provider = one config object: where requests go, how they authenticate, and where usage is in
- * its responses. Adding a provider touches one file here and the registry in index.ts.
+ * One provider = one config object: where requests go, how they authenticate, and how its streams
+ * report usage. Usage itself is read by shape (usage.ts), since pass-through calls reach more than one
+ * API of a provider. Adding a provider touches one file here and the registry in index.ts.
  */
 export interface ProviderConfig {
   id: Provider;
@@ -45,11 +40,11 @@ export interface ProviderConfig {
    * absent for providers that name models only in the body.
    */
   pathModel?(path: string): PathModel | null;
-  usageFromJson(body: unknown): Usage | null;
-  /** Folds one SSE `data:` payload that mentions `"usage"` into the running usage. */
-  usageFromEvent(event: unknown, acc: StreamUsage): void;
-  /** A substring every content-delta event of its streams contains (events without usage are not parsed). */
-  chunkMarker: string;
+  /**
+   * Its chat/completions streams report usage only when asked (`stream_options.include_usage`, the
+   * OpenAI wire format): the gateway asks on the client's behalf.
+   */
+  streamUsageOption: boolean;
 }
 
 /** A model named by a pass-through path. */

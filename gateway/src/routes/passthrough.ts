@@ -1,6 +1,12 @@
 import type { Hono } from 'hono';
 import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
+import {
+  needsStreamUsage,
+  rememberStreamOptionsRefused,
+  streamOptionsRefused,
+  withStreamUsage,
+} from '../providers/usage.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { forward } from '../upstream/forward.js';
 
@@ -22,21 +28,29 @@ export const passthroughHandler =
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
     const body = c.get('body');
+    // OpenAI-format chat/completions (and legacy completions) streams: ask for usage, as /v1 does.
+    const hideStreamUsage =
+      !!body &&
+      provider.streamUsageOption &&
+      url.pathname.endsWith('completions') &&
+      needsStreamUsage(body.json) &&
+      !streamOptionsRefused(credential);
+    const json = body && hideStreamUsage ? withStreamUsage(body.json) : body?.json;
     // Only a body that named the model is renamed (a Gemini or Azure body naming none stays as it is).
-    const payload = body
-      ? JSON.stringify(
-          model && body.json.model !== undefined ? { ...body.json, model: model.upstreamModel } : body.json,
-        )
-      : c.get('rawBody');
+    const serialize = (j: Record<string, unknown>) =>
+      JSON.stringify(model && j.model !== undefined ? { ...j, model: model.upstreamModel } : j);
+    const payload = json ? serialize(json) : c.get('rawBody');
     return forward(c, upstream, {
       url,
       method: c.req.method,
       body: payload && payload.length > 0 ? payload : null,
+      withoutStreamUsage:
+        body && hideStreamUsage
+          ? { body: () => serialize(body.json), refused: () => rememberStreamOptionsRefused(credential) }
+          : undefined,
       auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers, url.pathname),
       requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
-      usageFromJson: provider.usageFromJson,
-      usageFromEvent: provider.usageFromEvent,
-      chunkMarker: provider.chunkMarker,
+      hideStreamUsage,
     });
   };
 

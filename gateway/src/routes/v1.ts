@@ -2,6 +2,12 @@ import type { Hono } from 'hono';
 import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { Operation } from '../providers/index.js';
+import {
+  needsStreamUsage,
+  rememberStreamOptionsRefused,
+  streamOptionsRefused,
+  withStreamUsage,
+} from '../providers/usage.js';
 import type { SnapshotStore } from '../snapshot/store.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { forward } from '../upstream/forward.js';
@@ -22,18 +28,28 @@ export const operationHandler =
     } catch {
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
+    const hideStreamUsage =
+      op === 'chat' &&
+      provider.streamUsageOption &&
+      needsStreamUsage(body.json) &&
+      !streamOptionsRefused(credential);
+    const json = hideStreamUsage ? withStreamUsage(body.json) : body.json;
     return forward(c, upstream, {
       url,
       method: 'POST',
-      body: JSON.stringify({ ...body.json, model: model.upstreamModel }),
+      body: JSON.stringify({ ...json, model: model.upstreamModel }),
+      withoutStreamUsage: hideStreamUsage
+        ? {
+            body: () => JSON.stringify({ ...body.json, model: model.upstreamModel }),
+            refused: () => rememberStreamOptionsRefused(credential),
+          }
+        : undefined,
       auth: {
         ...provider.authHeaders(secret, credential.credential, c.req.raw.headers),
         'content-type': 'application/json',
       },
       requestBytes: body.bytes,
-      usageFromJson: provider.usageFromJson,
-      usageFromEvent: provider.usageFromEvent,
-      chunkMarker: provider.chunkMarker,
+      hideStreamUsage,
     });
   };
 

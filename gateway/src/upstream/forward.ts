@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
 import { errorResponse } from '../errors.js';
-import type { StreamUsage } from '../providers/index.js';
+import { estimateJsonOutput, newUsage, readJsonUsage } from '../providers/usage.js';
 import type { UpstreamClient } from './client.js';
 import { clientSignal } from './client-signal.js';
+import { SseUsageReader } from './sse.js';
 
 /** Client headers that never go upstream: hop-by-hop, the client's own credentials, proxy metadata. */
 const DROP_REQUEST = new Set([
@@ -77,7 +78,6 @@ function responseHeaders(
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
-
 export interface ForwardRequest {
   url: URL;
   method: string;
@@ -85,16 +85,28 @@ export interface ForwardRequest {
   auth: Record<string, string>;
   /** Bytes of the request body, for a token estimate when the provider reports no usage. */
   requestBytes: number;
-  usageFromJson: (body: unknown) => { inputTokens: number; outputTokens: number } | null;
-  usageFromEvent: (event: unknown, acc: StreamUsage) => void;
-  /** Substring of an SSE event that carries generated content (counted for the estimate). */
-  chunkMarker: string;
+  /**
+   * The gateway asked for usage (`stream_options.include_usage`) on the client's behalf: the stream's
+   * usage-only chunk and the `"usage":null` fields of the others are taken out of what the client sees.
+   */
+  hideStreamUsage: boolean;
+  /**
+   * With `hideStreamUsage`: the body as the client sent it, re-sent once if the upstream answers 400
+   * about `stream_options` (an upstream that does not know the option); `refused` remembers that.
+   */
+  withoutStreamUsage?: { body: () => string; refused: () => void };
 }
+
+/** The error body of a 400 read to see whether it is about `stream_options`. */
+const REFUSAL_READ_LIMIT = 64 * 1024;
 
 /**
  * Sends the request to the provider and streams its answer back chunk by chunk (no buffering),
- * reading usage from JSON bodies and SSE events as they pass. A client that goes away aborts the
- * upstream request; failures before headers map to 502/504; HTTP errors pass through as they are.
+ * reading usage from JSON bodies and SSE events as they pass (`providers/usage.ts`, whatever the
+ * provider). A client that goes away aborts the upstream request; failures before headers map to
+ * 502/504; HTTP errors pass through as they are. A successful answer whose usage cannot be read is
+ * billed at an estimate (input ≈ request bytes / 4, output ≈ answer text / 4 or a token per streamed
+ * delta) and marked estimated.
  */
 export async function forward(
   c: GatewayContext,
@@ -104,14 +116,32 @@ export async function forward(
   const signal = clientSignal(c);
   const meter = c.get('meter');
   let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
-  try {
-    res = await client.pool(req.url.origin).request({
+  let hideStreamUsage = req.hideStreamUsage;
+  /** A 400 body already read (while checking it for a `stream_options` refusal), passed on as it is. */
+  let readBody: Uint8Array | null = null;
+  const send = (body: ForwardRequest['body']) =>
+    client.pool(req.url.origin).request({
       path: `${req.url.pathname}${req.url.search}`,
       method: req.method as 'POST',
       headers: upstreamHeaders(c.req.raw.headers, req.auth),
-      body: req.body,
+      body,
       signal,
     });
+  try {
+    res = await send(req.body);
+    const retry = req.withoutStreamUsage;
+    if (retry && res.statusCode === 400) {
+      readBody = new Uint8Array(await res.body.arrayBuffer());
+      if (
+        readBody.byteLength <= REFUSAL_READ_LIMIT &&
+        Buffer.from(readBody.buffer, readBody.byteOffset, readBody.byteLength).includes('stream_options')
+      ) {
+        retry.refused();
+        hideStreamUsage = false;
+        readBody = null;
+        res = await send(retry.body());
+      }
+    }
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
     if (code === 'UPSTREAM_BLOCKED') {
@@ -135,35 +165,13 @@ export async function forward(
   const contentType = (typeof rawType === 'string' ? rawType : '').toLowerCase();
   const sse = contentType.startsWith('text/event-stream');
   const json = !sse && contentType.includes('json');
-  const acc: StreamUsage = { inputTokens: 0, outputTokens: 0, reported: false, chunks: 0 };
-  const decoder = new TextDecoder();
-  let lineBuffer = '';
+  const acc = newUsage();
+  const reader = sse ? new SseUsageReader(acc, hideStreamUsage) : null;
   const jsonParts: Uint8Array[] = [];
   let jsonBytes = 0;
 
-  const sniff = (chunk: Uint8Array) => {
-    if (sse) {
-      lineBuffer += decoder.decode(chunk, { stream: true });
-      let nl = lineBuffer.indexOf('\n');
-      while (nl !== -1) {
-        const line = lineBuffer.slice(0, nl).trimEnd();
-        lineBuffer = lineBuffer.slice(nl + 1);
-        // Only events that carry usage are parsed; content deltas are counted by a marker, so a long
-        // stream costs a substring search per event rather than a JSON.parse.
-        if (line.startsWith('data:')) {
-          if (line.includes('"usage"')) {
-            const data = line.slice(5).trim();
-            try {
-              req.usageFromEvent(JSON.parse(data), acc);
-            } catch {
-              // Not JSON: nothing to count.
-            }
-          } else if (line.includes(req.chunkMarker)) acc.chunks++;
-        }
-        nl = lineBuffer.indexOf('\n');
-      }
-      if (lineBuffer.length > 1024 * 1024) lineBuffer = '';
-    } else if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
+  const sniffJson = (chunk: Uint8Array) => {
+    if (json && jsonBytes + chunk.byteLength <= SNIFF_JSON_LIMIT) {
       jsonParts.push(chunk);
       jsonBytes += chunk.byteLength;
     }
@@ -171,27 +179,36 @@ export async function forward(
 
   /** `complete`: the whole answer passed; otherwise `aborted` says whether the client or the upstream broke it off. */
   const settle = (complete: boolean, aborted = false) => {
-    if (json && complete && res.statusCode < 400) {
-      try {
-        const usage = req.usageFromJson(JSON.parse(Buffer.concat(jsonParts).toString('utf8')));
-        if (usage) {
-          acc.inputTokens = usage.inputTokens;
-          acc.outputTokens = usage.outputTokens;
-          acc.reported = true;
+    const ok = res.statusCode < 400;
+    let jsonOutput = 0;
+    if (json && ok) {
+      let body: unknown;
+      let parsed = false;
+      if (complete && jsonBytes > 0 && jsonBytes <= SNIFF_JSON_LIMIT) {
+        try {
+          body = JSON.parse(Buffer.concat(jsonParts).toString('utf8'));
+          parsed = true;
+        } catch {
+          // Unreadable body: estimated from its size below.
         }
-      } catch {
-        // Unreadable body: estimate below.
       }
+      if (!(parsed && readJsonUsage(body, acc)))
+        jsonOutput = parsed ? estimateJsonOutput(body, jsonBytes) : Math.ceil(jsonBytes / 4);
     }
-    const estimated = !acc.reported && res.statusCode < 400;
+    const estimated = ok && !(acc.inputReported && acc.outputReported);
     if (estimated) {
-      // No usage from the provider: about 4 bytes a token for the prompt, a token per streamed delta.
-      acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
-      acc.outputTokens = Math.max(acc.outputTokens, acc.chunks);
+      if (!acc.inputReported) acc.inputTokens = Math.max(acc.inputTokens, Math.ceil(req.requestBytes / 4));
+      if (!acc.outputReported) {
+        // A token per streamed delta; a stream of no known shape by its size.
+        acc.outputTokens = Math.max(acc.outputTokens, reader ? reader.outputEstimate() : jsonOutput);
+      }
     }
     meter.finish({
       inputTokens: acc.inputTokens,
       outputTokens: acc.outputTokens,
+      cacheCreationInputTokens: acc.cacheCreationInputTokens,
+      cacheReadInputTokens: acc.cacheReadInputTokens,
+      providerCostUsd: acc.costUsd,
       estimated,
       aborted,
       status: res.statusCode,
@@ -204,6 +221,11 @@ export async function forward(
     settle(true);
     return c.body(null, res.statusCode as StatusCode, headers);
   }
+  if (readBody) {
+    sniffJson(readBody);
+    settle(true);
+    return c.body(readBody as Uint8Array<ArrayBuffer>, status, headers);
+  }
   const declaredLength = Number(res.headers['content-length'] ?? Number.NaN);
   if (json && declaredLength <= SNIFF_JSON_LIMIT) {
     // A JSON answer of known size arrives whole anyway (and @hono/node-server would buffer a JSON
@@ -215,7 +237,7 @@ export async function forward(
       settle(false, signal.aborted);
       return errorResponse(c, 'upstream_error', 'The provider closed the connection mid-answer');
     }
-    sniff(bytes);
+    sniffJson(bytes);
     settle(true);
     return c.body(bytes, status, headers);
   }
@@ -226,14 +248,28 @@ export async function forward(
     {
       async pull(controller) {
         try {
-          const { done, value } = await iterator.next();
-          if (done) {
-            settle(true);
-            controller.close();
-            return;
+          for (;;) {
+            const { done, value } = await iterator.next();
+            if (done) {
+              // What a hiding stream still holds: a last line without its newline.
+              const rest = reader?.end();
+              if (rest) controller.enqueue(rest);
+              settle(true);
+              controller.close();
+              return;
+            }
+            if (!reader) {
+              sniffJson(value);
+              controller.enqueue(value);
+              return;
+            }
+            const pass = reader.push(value);
+            if (pass) {
+              controller.enqueue(pass);
+              return;
+            }
+            // Everything held back or dropped: read on (a pull must enqueue or end).
           }
-          sniff(value);
-          controller.enqueue(value);
         } catch (err) {
           settle(false, signal.aborted);
           controller.error(err);

@@ -19,7 +19,7 @@ const PRICES = { inputPricePerMTok: 1, outputPricePerMTok: 1000 };
 const WORDS = 6; // the fleet's fake upstream answers 6 words (6 completion tokens)
 const MESSAGES = [{ role: 'user', content: 'How much does this cost?' }];
 const PROMPT_TOKENS = Math.max(1, Math.ceil(JSON.stringify(MESSAGES).length / 4)); // as the fake counts
-const COST = costMicroUsd(PRICES, PROMPT_TOKENS, WORDS);
+const COST = costMicroUsd(PRICES, { inputTokens: PROMPT_TOKENS, outputTokens: WORDS });
 /** A budget of 10.5 requests. */
 const LIMIT_MICRO = Math.round(10.5 * COST);
 
@@ -124,7 +124,12 @@ describe('budgets across two gateways', () => {
       expect(a.body.error?.code).toBe('budget_exceeded');
     }
     const spent = ok.reduce(
-      (s, a) => s + costMicroUsd(PRICES, a.body.usage.prompt_tokens, a.body.usage.completion_tokens),
+      (s, a) =>
+        s +
+        costMicroUsd(PRICES, {
+          inputTokens: a.body.usage.prompt_tokens,
+          outputTokens: a.body.usage.completion_tokens,
+        }),
       0,
     );
     // Stated worst case (budget/ledger.ts): no overshoot from concurrency; here every reservation
@@ -191,7 +196,7 @@ describe('budgets across two gateways', () => {
     expect(events.reduce((s, e) => s + e.inputTokens, 0)).toBe(sum((u) => u.prompt_tokens));
     expect(events.reduce((s, e) => s + e.outputTokens, 0)).toBe(sum((u) => u.completion_tokens));
     expect(events.reduce((s, e) => s + Math.round(e.costUsd * 1e6), 0)).toBe(
-      sum((u) => costMicroUsd(PRICES, u.prompt_tokens, u.completion_tokens)),
+      sum((u) => costMicroUsd(PRICES, { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens })),
     );
   }, 60_000);
 

@@ -152,7 +152,10 @@ describe('usage through two gateways, with Redis and the control plane restarted
     expect(measured.reduce((a, r) => a + r.inputTokens, 0)).toBe(input);
     expect(measured.reduce((a, r) => a + r.outputTokens, 0)).toBe(output);
     // Each request is billed its own cost, rounded up to a micro-dollar.
-    const micro = sent.reduce((a, u) => a + costMicroUsd(PRICES, u.prompt_tokens, u.completion_tokens), 0);
+    const micro = sent.reduce(
+      (a, u) => a + costMicroUsd(PRICES, { inputTokens: u.prompt_tokens, outputTokens: u.completion_tokens }),
+      0,
+    );
     const billed = measured.reduce((a, r) => a + Math.round(r.costUsd * 1e6), 0);
     expect(billed).toBe(micro);
 

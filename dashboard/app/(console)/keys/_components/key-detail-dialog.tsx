@@ -365,6 +365,21 @@ function UsageHistory({ keyId }: { keyId: string }) {
             </td>
             <td className="num">
               {formatNumber(row.inputTokens)} / {formatNumber(row.outputTokens)}
+              {row.estimated && (
+                <span
+                  className="muted"
+                  title="The provider reported no usage: the gateway estimated these tokens from the sizes"
+                >
+                  {' '}
+                  (estimated)
+                </span>
+              )}
+              {(row.cacheCreationInputTokens > 0 || row.cacheReadInputTokens > 0) && (
+                <div className="muted">
+                  cache {formatNumber(row.cacheCreationInputTokens)} written ·{' '}
+                  {formatNumber(row.cacheReadInputTokens)} read
+                </div>
+              )}
             </td>
             <td className="num">{formatCost(row.costUsd)}</td>
             <td className="num">{formatNumber(Math.round(row.latencyMs))} ms</td>

@@ -23,6 +23,8 @@ const FIELDS = [
   'upstreamModel',
   'inputPricePerMTok',
   'outputPricePerMTok',
+  'cacheWritePricePerMTok',
+  'cacheReadPricePerMTok',
   'enabled',
 ];
 
@@ -83,6 +85,8 @@ export function ModelFormModal({
 
 /** '' stays '' (so "is required" is reported), anything else becomes a number (NaN is refused by the schema). */
 const price = (text: string): number | string => (text.trim() === '' ? '' : Number(text));
+/** An optional price: '' is null (the provider's default). */
+const optionalPrice = (text: string): number | null => (text.trim() === '' ? null : Number(text));
 
 function ModelForm({
   formId,
@@ -102,6 +106,12 @@ function ModelForm({
   const [upstreamModel, setUpstreamModel] = useState(model?.upstreamModel ?? '');
   const [input, setInput] = useState(model ? String(model.inputPricePerMTok) : '');
   const [output, setOutput] = useState(model ? String(model.outputPricePerMTok) : '');
+  const [cacheWrite, setCacheWrite] = useState(
+    model?.cacheWritePricePerMTok == null ? '' : String(model.cacheWritePricePerMTok),
+  );
+  const [cacheRead, setCacheRead] = useState(
+    model?.cacheReadPricePerMTok == null ? '' : String(model.cacheReadPricePerMTok),
+  );
   const [enabled, setEnabled] = useState(model?.enabled ?? true);
 
   const submit = (event: FormEvent) => {
@@ -112,6 +122,8 @@ function ModelForm({
       upstreamModel: upstreamModel.trim(),
       inputPricePerMTok: price(input),
       outputPricePerMTok: price(output),
+      cacheWritePricePerMTok: optionalPrice(cacheWrite),
+      cacheReadPricePerMTok: optionalPrice(cacheRead),
       enabled,
     };
     if (!model) {
@@ -192,6 +204,36 @@ function ModelForm({
           error={fieldError(error, 'outputPricePerMTok')}
           required
         />
+      </div>
+      <div className="field">
+        <div className="field-row">
+          <TextField
+            label="Cache write per 1M tokens (USD)"
+            name="cacheWritePricePerMTok"
+            type="number"
+            inputMode="decimal"
+            min={0}
+            step="any"
+            value={cacheWrite}
+            onChange={(e) => setCacheWrite(e.target.value)}
+            error={fieldError(error, 'cacheWritePricePerMTok')}
+          />
+          <TextField
+            label="Cache read per 1M tokens (USD)"
+            name="cacheReadPricePerMTok"
+            type="number"
+            inputMode="decimal"
+            min={0}
+            step="any"
+            value={cacheRead}
+            onChange={(e) => setCacheRead(e.target.value)}
+            error={fieldError(error, 'cacheReadPricePerMTok')}
+          />
+        </div>
+        <p className="field-hint">
+          Optional, for prompt caching. Empty: the provider's usual price — Anthropic bills cache writes at
+          1.25× and reads at 0.1× the input price; other providers' cached input is billed at the input price.
+        </p>
       </div>
       <label className="checkbox">
         <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />

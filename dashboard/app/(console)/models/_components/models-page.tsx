@@ -19,6 +19,9 @@ import { useSetModelEnabled } from '../hooks/use-set-model-enabled';
 import { ModelFormModal } from './model-form-modal';
 import styles from './models.module.css';
 
+/** A cache price as set, or "default" (the provider's multiple of the input price). */
+const cachePrice = (price: number | null) => (price === null ? 'default' : formatUsd(price));
+
 type Dialog = ListDialog<ModelView>;
 
 const URL_DEFAULTS = { search: '' };
@@ -135,6 +138,12 @@ export function ModelsPage() {
                     </td>
                     <td className="num">
                       {formatUsd(model.inputPricePerMTok)} / {formatUsd(model.outputPricePerMTok)}
+                      {(model.cacheWritePricePerMTok !== null || model.cacheReadPricePerMTok !== null) && (
+                        <div className="muted">
+                          cache {cachePrice(model.cacheWritePricePerMTok)} write /{' '}
+                          {cachePrice(model.cacheReadPricePerMTok)} read
+                        </div>
+                      )}
                     </td>
                     <td>
                       {isAdmin ? (

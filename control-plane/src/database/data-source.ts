@@ -16,6 +16,7 @@ import { Policy1764400000000 } from './migrations/1764400000000-Policy';
 import { People1764500000000 } from './migrations/1764500000000-People';
 import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
 import { EphemeralTokens1764750000000 } from './migrations/1764750000000-EphemeralTokens';
+import { UsageSumsNumeric1764810000000 } from './migrations/1764810000000-UsageSumsNumeric';
 
 export const ENTITIES = [
   Organization,
@@ -37,6 +38,7 @@ export const MIGRATIONS = [
   People1764500000000,
   ScopedBudgetAlerts1764600000000,
   EphemeralTokens1764750000000,
+  UsageSumsNumeric1764810000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

@@ -17,6 +17,7 @@ import { People1764500000000 } from './migrations/1764500000000-People';
 import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
 import { EphemeralTokens1764750000000 } from './migrations/1764750000000-EphemeralTokens';
 import { UsageSumsNumeric1764810000000 } from './migrations/1764810000000-UsageSumsNumeric';
+import { QueryErrorLogger } from './query-logger';
 
 export const ENTITIES = [
   Organization,
@@ -51,6 +52,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],
+    logger: new QueryErrorLogger(),
     extra: { max: 10, application_name: 'portcullis-control-plane' },
   };
 }

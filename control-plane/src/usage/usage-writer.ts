@@ -250,14 +250,19 @@ export class UsageWriter {
     events: UsageEvent[],
     result: WriteResult,
   ): Promise<UsageEvent[]> {
-    const priced = events.filter((e) => e.costUsd > 0 && e.model !== null);
+    const pairs = new Map<string, { org: string; slug: string }>();
+    for (const e of events) {
+      if (e.costUsd > 0 && e.model !== null)
+        pairs.set(`${e.orgId}|${e.model}`, { org: e.orgId, slug: e.model });
+    }
     const price = new Map<string, number>();
-    if (priced.length > 0) {
+    if (pairs.size > 0) {
+      const wanted = [...pairs.values()];
       const rows: { org_id: string; slug: string; price: number }[] = await em.query(
         `SELECT m.org_id, m.slug, greatest(m.input_price_per_mtok, m.output_price_per_mtok)::float8 AS price
            FROM models m JOIN unnest($1::uuid[], $2::text[]) AS v(org_id, slug)
              ON m.org_id = v.org_id AND m.slug = v.slug`,
-        [priced.map((e) => e.orgId), priced.map((e) => e.model)],
+        [wanted.map((p) => p.org), wanted.map((p) => p.slug)],
       );
       for (const r of rows) price.set(`${r.org_id}|${r.slug}`, r.price);
     }

@@ -240,10 +240,12 @@ export class UsageWriter {
   }
 
   /**
-   * Keeps the events whose cost their tokens can explain: a gateway bills a request its tokens × the
-   * model's prices (rounded up to a micro-dollar), and nothing without a model. The ceiling is every
-   * token at the dearer of the model's two current prices, × PRICE_SLACK. A slug the organization no
-   * longer has (a model deleted since; there is no price history) is held to USAGE_EVENT_LIMITS only.
+   * Keeps the events whose cost their tokens can explain. A gateway bills a request its tokens × the
+   * model's prices (rounded up to a micro-dollar) when the model has a price, else the cost the
+   * provider reported (a pass-through call naming no model, a model priced 0). So for a model of the
+   * organization with a price, the ceiling is every token at the dearer of its two current prices ×
+   * PRICE_SLACK; other events (no model, a model priced 0, a slug the organization no longer has: a
+   * model deleted since, and there is no price history) are held to USAGE_EVENT_LIMITS only.
    */
   private async plausibleCosts(
     em: EntityManager,
@@ -267,13 +269,9 @@ export class UsageWriter {
       for (const r of rows) price.set(`${r.org_id}|${r.slug}`, r.price);
     }
     return events.filter((e) => {
-      if (e.costUsd === 0) return true;
-      if (e.model === null) {
-        result.refused.push({ event: e, class: 'implausible_cost', reason: 'costUsd without a model' });
-        return false;
-      }
+      if (e.costUsd === 0 || e.model === null) return true;
       const perMTok = price.get(`${e.orgId}|${e.model}`);
-      if (perMTok === undefined) return true;
+      if (perMTok === undefined || perMTok === 0) return true;
       let tokens = 0;
       for (const f of USAGE_TOKEN_FIELDS) tokens += e[f];
       // Price per million tokens × tokens = micro-dollars.

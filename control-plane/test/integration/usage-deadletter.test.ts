@@ -154,8 +154,8 @@ describe('hostile usage events', () => {
     const keyOfB = inB.body.key;
 
     // Honest: priced events (cost = tokens × price, as a gateway computes it), a model the org does
-    // not have (yet or any more), no model at all, and a key that changed owner while its event was
-    // in flight (the event names the owner at its time).
+    // not have (any more), no model at all (with a provider-reported cost or none), and a key that
+    // changed owner while its event was in flight (the event names the owner at its time).
     const honest: UsageEvent[] = [];
     for (let i = 0; i < 240; i++) {
       const key = [keyA, keyB, moved][i % 3] as { id: string; ownerId: string };
@@ -165,7 +165,13 @@ describe('hostile usage events', () => {
         i % 4 === 0
           ? usageEvent(stack.orgId, key, { model: 'gone-model', costUsd: (i + 1) * 0.001 })
           : i % 4 === 1
-            ? usageEvent(stack.orgId, key, { model: null, provider: null, costUsd: 0, status: 404 })
+            ? // No model: a refusal (no cost), or a pass-through call billed what the provider reported.
+              usageEvent(stack.orgId, key, {
+                model: null,
+                provider: i % 8 === 1 ? null : 'openai',
+                costUsd: i % 8 === 1 ? 0 : 0.37,
+                status: i % 8 === 1 ? 404 : 200,
+              })
             : usageEvent(stack.orgId, key, {
                 model: 'priced-model',
                 inputTokens: input,
@@ -224,12 +230,15 @@ describe('hostile usage events', () => {
         json(usageEvent(stack.orgId, { id: keyB.id, ownerId: keyA.ownerId }, { userAgent: secret })),
         'wrong_owner',
       ],
-      // Far beyond what its tokens can cost at the model's price; a cost without a model.
+      // Far beyond what its tokens can cost at the model's price; a cost without tokens for a priced model.
       [
         json(valid({ model: 'priced-model', inputTokens: 10, outputTokens: 10, costUsd: 50 })),
         'implausible_cost',
       ],
-      [json(valid({ model: null, costUsd: 0.5 })), 'implausible_cost'],
+      [
+        json(valid({ model: 'priced-model', inputTokens: 0, outputTokens: 0, costUsd: 0.01 })),
+        'implausible_cost',
+      ],
     ];
 
     // Honest events once, a fifth of them again later (redeliveries), hostile ones in between.

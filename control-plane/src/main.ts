@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   app.use(jsonBody(), jsonBodyErrors);
   app.use(requestLog());
   app.use(cookieParser());
-  app.setGlobalPrefix('api/v1', { exclude: ['healthz'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'metrics'] });
   app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(

@@ -8,6 +8,8 @@ import {
   periodEnd,
   periodId,
   periodStart,
+  USAGE_EVENT_LIMITS,
+  USAGE_TOKEN_FIELDS,
   UsageEventSchema,
   usdToMicro,
 } from './usage';
@@ -194,5 +196,26 @@ describe('UsageEventSchema', () => {
     ).toMatchObject({ cacheCreationInputTokens: 3, cacheReadInputTokens: 4 });
     expect(UsageEventSchema.safeParse({ ...event, cacheReadInputTokens: -1 }).success).toBe(false);
     expect(UsageEventSchema.safeParse({ ...event, cacheCreationInputTokens: 1.5 }).success).toBe(false);
+  });
+
+  it('bounds every number so that one event fits its columns', () => {
+    const { maxTokens, maxCostUsd, maxLatencyMs } = USAGE_EVENT_LIMITS;
+    const ok = (over: object) => UsageEventSchema.safeParse({ ...event, ...over }).success;
+    for (const f of USAGE_TOKEN_FIELDS) {
+      expect(ok({ [f]: maxTokens })).toBe(true);
+      expect(ok({ [f]: maxTokens + 1 })).toBe(false);
+      expect(ok({ [f]: Number.POSITIVE_INFINITY })).toBe(false);
+    }
+    expect(ok({ costUsd: maxCostUsd })).toBe(true);
+    expect(ok({ costUsd: maxCostUsd * 1.000001 })).toBe(false);
+    expect(ok({ costUsd: Number.POSITIVE_INFINITY })).toBe(false);
+    expect(ok({ latencyMs: maxLatencyMs + 1 })).toBe(false);
+    // The largest cost in micro-dollars is an exact integer in a double and in a bigint.
+    expect(Number.isSafeInteger(usdToMicro(maxCostUsd) * 500)).toBe(true);
+  });
+
+  it('lists every token field of the event in USAGE_TOKEN_FIELDS (the cost check sums them)', () => {
+    const tokenFields = Object.keys(UsageEventSchema.shape).filter((k) => /Tokens$/.test(k));
+    expect([...USAGE_TOKEN_FIELDS].sort()).toEqual(tokenFields.sort());
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BUDGET_PERIODS, Provider } from './api-keys';
+import { type BUDGET_PERIODS, ModelSlugSchema, type Provider, ProviderSchema } from './api-keys';
 
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
 
@@ -14,9 +14,70 @@ export const USAGE_STREAM = 'portcullis:usage';
 /** The consumer group the control plane reads `USAGE_STREAM` with. */
 export const USAGE_CONSUMER_GROUP = 'control-plane';
 
+/**
+ * Where the control plane moves every usage entry it will not count (see `DeadLetterClass`), in the
+ * same step that acknowledges it: the entry's original fields, after these of its own, each named
+ * `dl_*` (readers take the first occurrence of a name): `dl_class`, `dl_reason` (names fields, never
+ * values), `dl_at` (ISO time), `dl_entry` (the entry's id in `USAGE_STREAM`), `dl_consumer`, and
+ * `dl_truncated` when an original value was cut (see `USAGE_DEAD_LETTER_VALUE_MAX`).
+ * Not under `portcullis:usage*`: gateways may XADD there (deploy/redis-acl), never here.
+ */
+export const USAGE_DEAD_LETTER_STREAM = 'portcullis:dead-letter:usage';
+/** A hash: dead-letter class → entries moved there so far, by every control plane. */
+export const USAGE_DEAD_LETTER_COUNTS = 'portcullis:dead-letter:usage:counts';
+/**
+ * The dead-letter stream keeps about the newest this many entries (`XADD MAXLEN ~`); the counts are
+ * kept for ever. With values capped at `USAGE_DEAD_LETTER_VALUE_MAX` that is at most ~160 MiB of
+ * Redis memory, ~10 MiB for gateway-sized events (about a KiB each).
+ */
+export const USAGE_DEAD_LETTER_MAXLEN = 10_000;
+/** Characters kept of one original value in a dead-letter entry (a gateway's event is ≤ ~5 KiB). */
+export const USAGE_DEAD_LETTER_VALUE_MAX = 16 * 1024;
+
+/**
+ * Why an entry was dead-lettered (a metric label and a key of the counts hash: a closed set).
+ * - `malformed`: no JSON event at all (not JSON, no field `e`, too large, deleted from the stream);
+ * - `invalid`: a field's type or range (`UsageEventSchema`), or text Postgres cannot store;
+ * - `out_of_window`: `time` too old or in the future (the control plane's USAGE_EVENT_MAX_* settings);
+ * - `unknown_key`: `keyId` is no key; `wrong_org`: the key is another organization's;
+ * - `wrong_owner`: `ownerId` is not the key's owner (nor was it when the event happened);
+ * - `implausible_cost`: `costUsd` beyond what the tokens can cost at the model's price;
+ * - `database`: Postgres refused the event alone (a constraint or a range the checks above missed).
+ */
+export const DEAD_LETTER_CLASSES = [
+  'malformed',
+  'invalid',
+  'out_of_window',
+  'unknown_key',
+  'wrong_org',
+  'wrong_owner',
+  'implausible_cost',
+  'database',
+] as const;
+export type DeadLetterClass = (typeof DEAD_LETTER_CLASSES)[number];
+
+/**
+ * Bounds of one event, far above any real request (the largest context windows are a few million
+ * tokens; the dearest list prices make one request cost a few hundred dollars), so that every value
+ * fits its column and no sum the control plane keeps can overflow (those columns are `numeric`).
+ */
+export const USAGE_EVENT_LIMITS = {
+  /** Per token field. */
+  maxTokens: 1_000_000_000,
+  maxCostUsd: 10_000,
+  /** A week: long-lived streams (MCP sessions) included. */
+  maxLatencyMs: 7 * 86_400_000,
+} as const;
+
 const MAX_TEXT = 512;
 const clip = (max: number) => z.string().max(max);
+/** One token count of one request. */
+const tokenCount = z.number().int().nonnegative().max(USAGE_EVENT_LIMITS.maxTokens);
 
+/**
+ * The event, one line per field (type and range): a field added here is validated by the control
+ * plane's consumer as it is. A new token field must also join `USAGE_TOKEN_FIELDS`.
+ */
 export const UsageEventSchema = z.object({
   /** Unique per event; a redelivered event carries the same id (what makes ingestion idempotent). */
   id: z.uuid(),
@@ -26,38 +87,51 @@ export const UsageEventSchema = z.object({
   /** The API key's id (`api_keys.id`, not its public key id). */
   keyId: z.uuid(),
   ownerId: z.uuid(),
-  gatewayId: clip(200),
-  requestId: clip(200),
-  method: clip(16),
+  gatewayId: clip(200).min(1),
+  /** The gateway's request id: a client's well-formed `x-request-id` or a UUID. */
+  requestId: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/),
+  method: z.string().regex(/^[A-Z]{1,16}$/),
   /** The gateway route: `/v1/chat/completions`, `/gateway/:provider/*`, … */
-  route: clip(200),
-  model: clip(200).nullable(),
-  provider: clip(64).nullable(),
+  route: clip(200).startsWith('/'),
+  /** The model's slug in the organization, null when the request reached no model. */
+  model: ModelSlugSchema.nullable(),
+  provider: ProviderSchema.nullable(),
   /** Every input token, cached or not (as OpenAI's `prompt_tokens`; Anthropic's three input counts summed). */
-  inputTokens: z.number().int().nonnegative(),
-  outputTokens: z.number().int().nonnegative(),
+  inputTokens: tokenCount,
+  outputTokens: tokenCount,
   /** Of `inputTokens`, those written to the provider's prompt cache (0 from gateways older than the field). */
-  cacheCreationInputTokens: z.number().int().nonnegative().default(0),
+  cacheCreationInputTokens: tokenCount.default(0),
   /** Of `inputTokens`, those read from the provider's prompt cache (0 from gateways older than the field). */
-  cacheReadInputTokens: z.number().int().nonnegative().default(0),
+  cacheReadInputTokens: tokenCount.default(0),
   /**
    * Tokens × the model's prices at the time of the request (see `costMicroUsd`); for a call without a
    * model (pass-through naming none), the cost the provider reported, if any, else 0.
    */
-  costUsd: z.number().nonnegative().finite(),
+  costUsd: z.number().nonnegative().finite().max(USAGE_EVENT_LIMITS.maxCostUsd),
   /** True when the provider reported no usage and the tokens are the gateway's estimate. */
   estimated: z.boolean(),
   /** The client went away before the answer was complete (what was streamed is billed). */
   aborted: z.boolean(),
   status: z.number().int().min(100).max(599),
-  errorCode: clip(64).nullable(),
-  latencyMs: z.number().nonnegative().finite(),
-  sourceIp: clip(64).nullable(),
+  errorCode: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/)
+    .nullable(),
+  latencyMs: z.number().nonnegative().finite().max(USAGE_EVENT_LIMITS.maxLatencyMs),
+  sourceIp: z.union([z.ipv4(), z.ipv6()]).nullable(),
   userAgent: clip(MAX_TEXT).nullable(),
   /** The key's metadata tags at the time of the request. */
   metadata: z.record(z.string(), z.unknown()),
 });
 export type UsageEvent = z.infer<typeof UsageEventSchema>;
+
+/** Every token count of an event: what a request's cost can be made of (the consumer's cost check). */
+export const USAGE_TOKEN_FIELDS = [
+  'inputTokens',
+  'outputTokens',
+  'cacheCreationInputTokens',
+  'cacheReadInputTokens',
+] as const satisfies readonly (keyof UsageEvent)[];
 
 /**
  * Prices of a model in USD per million tokens. The cache prices are optional: null or absent means the

@@ -88,6 +88,21 @@ const ConfigSchema = z.object({
   KEY_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Extension: usage events another consumer read but left unacknowledged this long are taken over. */
   USAGE_CLAIM_IDLE_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /**
+   * Extension: usage events older than this many days are dead-lettered, not counted: longer than a
+   * gateway's spool would ride out any outage, so only a broken clock or a forged replay is older.
+   */
+  USAGE_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * Extension: usage events dated more than this many seconds ahead of the control plane's clock are
+   * dead-lettered (clock skew between hosts is tolerated; a future time would pre-spend a budget period).
+   */
+  USAGE_EVENT_MAX_FUTURE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(300),
   /** Extension: the usage consumer's name in the Redis consumer group [hostname:PORT]. */
   USAGE_CONSUMER_NAME: optionalNonEmpty,
   /**

@@ -16,9 +16,11 @@ import { Policy1764400000000 } from './migrations/1764400000000-Policy';
 import { People1764500000000 } from './migrations/1764500000000-People';
 import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
 import { EphemeralTokens1764750000000 } from './migrations/1764750000000-EphemeralTokens';
+import { UsageSumsNumeric1764810000000 } from './migrations/1764810000000-UsageSumsNumeric';
 import { CachePrices1764820000000 } from './migrations/1764820000000-CachePrices';
 import { KeyCallsWithoutModel1764830000000 } from './migrations/1764830000000-KeyCallsWithoutModel';
 import { AdminCeilings1764850000000 } from './migrations/1764850000000-AdminCeilings';
+import { QueryErrorLogger } from './query-logger';
 
 export const ENTITIES = [
   Organization,
@@ -40,6 +42,7 @@ export const MIGRATIONS = [
   People1764500000000,
   ScopedBudgetAlerts1764600000000,
   EphemeralTokens1764750000000,
+  UsageSumsNumeric1764810000000,
   CachePrices1764820000000,
   KeyCallsWithoutModel1764830000000,
   AdminCeilings1764850000000,
@@ -55,6 +58,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     migrationsTransactionMode: 'all',
     synchronize: false,
     logging: ['error'],
+    logger: new QueryErrorLogger(),
     extra: { max: 10, application_name: 'portcullis-control-plane' },
   };
 }

@@ -48,7 +48,8 @@ export class ApiKeyEntity {
   @Column({ name: 'request_count', type: 'bigint', default: 0 })
   requestCount: string;
 
-  @Column({ name: 'spent_usd', type: 'numeric', precision: 20, scale: 8, default: 0 })
+  /** Lifetime spend; unbounded numeric so that no run of events can overflow it. */
+  @Column({ name: 'spent_usd', type: 'numeric', default: 0 })
   spentUsd: string;
 
   @Column({ type: 'jsonb' })

@@ -7,13 +7,23 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { USAGE_CONSUMER_GROUP, USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
+import {
+  type DeadLetterClass,
+  USAGE_CONSUMER_GROUP,
+  USAGE_DEAD_LETTER_COUNTS,
+  USAGE_DEAD_LETTER_MAXLEN,
+  USAGE_DEAD_LETTER_STREAM,
+  USAGE_DEAD_LETTER_VALUE_MAX,
+  USAGE_STREAM,
+  type UsageEvent,
+} from '@portcullis/shared/usage';
 import Redis from 'ioredis';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { parseUsageEntry } from './usage-event';
+import { parseUsageEntry, type Refusal, type TimeWindow } from './usage-event';
 import { UsageIngestedEvents } from './usage-ingested.events';
-import { UsageWriter } from './usage-writer';
+import { UsageStats } from './usage-stats';
+import { emptyWriteResult, mergeWriteResults, UsageWriter, type WriteResult } from './usage-writer';
 
 /** Entries read per XREADGROUP: one Postgres transaction each. */
 const BATCH = 500;
@@ -28,15 +38,56 @@ const DEAD_CONSUMER_IDLE_MS = 3_600_000;
 const MAX_BACKOFF_MS = 5000;
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** Original field/value pairs a dead-letter entry keeps at most (a gateway's entry has one). */
+const DEAD_LETTER_MAX_PAIRS = 32;
+const DEAD_LETTER_NAME_MAX = 256;
+/**
+ * SQLSTATE classes one event can cause by itself: data exceptions (22: out of range, bad text…),
+ * integrity constraints (23) and program limits (54: e.g. an index row too large). Anything else
+ * (connections, serialization, a bug of ours) pauses ingestion instead of dead-lettering.
+ */
+const EVENT_FAULT_CLASSES = new Set(['22', '23', '54']);
+
+/**
+ * One step: dead-letter entries (`XADD … MAXLEN ~`, one count each in the counts hash), then
+ * acknowledge and delete every entry of the batch. A Lua script so that a failed dead-letter write
+ * (a Redis error aborts the script) leaves the batch unacknowledged, to be read and settled again:
+ * an entry is never acknowledged without being counted or dead-lettered.
+ * KEYS: usage stream, dead-letter stream, counts. ARGV: group, maxlen, n ids, the ids, then per
+ * dead-lettered entry: its class, n field/value tokens, the tokens.
+ */
+const SETTLE_LUA = `
+local nids = tonumber(ARGV[3])
+local i = 4 + nids
+local dead = false
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 1])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', unpack(ARGV, i + 2, i + 1 + n))
+  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)
+  dead = true
+  i = i + 2 + n
+end
+if nids > 0 then
+  redis.call('XACK', KEYS[1], ARGV[1], unpack(ARGV, 4, 3 + nids))
+  redis.call('XDEL', KEYS[1], unpack(ARGV, 4, 3 + nids))
+end
+if dead then return redis.call('HGETALL', KEYS[3]) end
+return false
+`;
+
 type StreamEntry = [id: string, fields: string[] | null];
 type XReadReply = [stream: string, entries: StreamEntry[]][] | null;
+type DeadEntry = Refusal & { entry: StreamEntry };
+type SettleCommand = {
+  usageSettle(...args: (string | number)[]): Promise<string[] | null>;
+};
 
-export interface UsageConsumerStats {
-  ingested: number;
-  duplicates: number;
-  invalid: number;
-  refused: number;
-  batches: number;
+/** The SQLSTATE of a database error an event can cause by itself, or null (see EVENT_FAULT_CLASSES). */
+export function eventFault(err: unknown): string | null {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return null;
+  return EVENT_FAULT_CLASSES.has(code.slice(0, 2)) ? code : null;
 }
 
 /**
@@ -52,7 +103,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private readonly logger = new Logger('UsageConsumer');
   private readonly redis: Redis;
   readonly name: string;
-  readonly stats: UsageConsumerStats = { ingested: 0, duplicates: 0, invalid: 0, refused: 0, batches: 0 };
+  private readonly window: TimeWindow;
   private running = false;
   private loop: Promise<void> | null = null;
   private groupReady = false;
@@ -68,8 +119,13 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly writer: UsageWriter,
     private readonly ingested: UsageIngestedEvents,
+    private readonly stats: UsageStats,
   ) {
     this.name = config.USAGE_CONSUMER_NAME ?? `${hostname()}:${config.PORT}`;
+    this.window = {
+      maxAgeMs: config.USAGE_EVENT_MAX_AGE_DAYS * 86_400_000,
+      maxFutureMs: config.USAGE_EVENT_MAX_FUTURE_SECONDS * 1000,
+    };
     this.faultArmed = config.USAGE_TEST_FAULT !== 'none';
     this.redis = new Redis(config.REDIS_URL, {
       lazyConnect: true,
@@ -81,6 +137,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
     this.redis.on('error', () => undefined); // reported by the loop, once per outage
+    this.redis.defineCommand('usageSettle', { numberOfKeys: 3, lua: SETTLE_LUA });
   }
 
   onApplicationBootstrap(): void {
@@ -108,6 +165,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
         await this.step();
         if (this.failing) this.logger.warn('usage ingestion resumed');
         this.failing = false;
+        this.stats.paused = false;
         backoff = 200;
       } catch (err) {
         if (!this.running) break;
@@ -119,6 +177,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
           this.logger.warn(`usage ingestion is paused (${message}); retrying with backoff`);
           this.failing = true;
         }
+        this.stats.paused = true;
         await delay(backoff, undefined, { signal: this.stopping.signal }).catch(() => undefined);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
@@ -136,6 +195,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     if (now >= this.nextPendingAt) {
       await this.drainOwnPending();
       await this.claimStale();
+      this.stats.storedCounts(await this.redis.hgetall(USAGE_DEAD_LETTER_COUNTS).then(flatten));
       this.nextPendingAt = Date.now() + PENDING_EVERY_MS;
     }
     if (now >= this.nextMaintenanceAt) {
@@ -267,48 +327,135 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     }
   }
 
-  /** One batch: validate, write in one transaction, then acknowledge and delete every entry. */
+  /**
+   * One batch: validate, write in one transaction, then in one step dead-letter what is not counted
+   * and acknowledge and delete every entry. Nothing in an entry can stop the entries behind it: what
+   * fails validation or matching is dead-lettered, and a batch the database refuses is written again
+   * one event at a time (`writeIsolating`).
+   */
   private async handle(entries: StreamEntry[]): Promise<void> {
+    const now = Date.now();
     const events: UsageEvent[] = [];
-    let invalid = 0;
-    for (const [id, fields] of entries) {
-      const parsed = parseUsageEntry(fields);
-      if (parsed.ok) events.push(parsed.event);
-      else {
-        invalid++;
-        this.logger.warn(`dropped usage entry ${id}: ${parsed.reason}`);
-      }
+    const entryOf = new Map<UsageEvent, StreamEntry>();
+    const dead: DeadEntry[] = [];
+    for (const entry of entries) {
+      const parsed = parseUsageEntry(entry[1], now, this.window);
+      if (parsed.ok) {
+        events.push(parsed.event);
+        entryOf.set(parsed.event, entry);
+      } else dead.push({ entry, class: parsed.class, reason: parsed.reason });
     }
     const fault = this.faultArmed ? this.config.USAGE_TEST_FAULT : 'none';
-    const result = await this.writer.write(
+    const result = await this.writeIsolating(
       events,
       fault === 'kill_before_commit' && events.length > 0 ? () => this.die() : undefined,
     );
     if (fault === 'kill_after_commit' && events.length > 0) this.die();
+    for (const r of result.refused) {
+      const entry = entryOf.get(r.event);
+      if (entry) dead.push({ entry, class: r.class, reason: r.reason });
+    }
 
-    const ids = entries.map(([id]) => id);
-    await this.redis
-      .multi()
-      .xack(USAGE_STREAM, USAGE_CONSUMER_GROUP, ...ids)
-      .xdel(USAGE_STREAM, ...ids)
-      .exec();
+    await this.settle(entries, dead);
 
     this.stats.batches++;
     this.stats.ingested += result.inserted;
     this.stats.duplicates += result.duplicates;
-    this.stats.invalid += invalid;
-    this.stats.refused += result.refused.length;
-    for (const e of result.refused) {
-      this.logger.warn(
-        `refused usage event ${e.id}: key ${e.keyId} does not belong to organization ${e.orgId}`,
-      );
+    const classes = new Map<DeadLetterClass, number>();
+    for (const d of dead) {
+      this.stats.deadLettered[d.class]++;
+      classes.set(d.class, (classes.get(d.class) ?? 0) + 1);
     }
-    if (invalid > 0 || result.refused.length > 0) {
-      this.logger.warn(
-        `usage events dropped so far: ${this.stats.invalid} invalid, ${this.stats.refused} refused`,
-      );
+    if (dead.length > 0) {
+      // Classes and counts only: the entries themselves are in the dead-letter stream.
+      const summary = [...classes].map(([c, n]) => `${n} ${c}`).join(', ');
+      this.logger.warn(`usage entries dead-lettered to ${USAGE_DEAD_LETTER_STREAM}: ${summary}`);
     }
     if (result.byOrg.size > 0) this.ingested.emit(result.byOrg);
+  }
+
+  /**
+   * The batch in one transaction; if the database refuses it for something an event can cause (a
+   * constraint, a value out of range), each event alone: the one that still fails is refused with its
+   * SQLSTATE (never the message, which may quote values), the others are counted. Any other failure
+   * (Postgres down, a serialization failure) is thrown: the batch stays pending and is retried whole.
+   */
+  private async writeIsolating(events: UsageEvent[], beforeCommit?: () => void): Promise<WriteResult> {
+    try {
+      return await this.writer.write(events, beforeCommit);
+    } catch (err) {
+      const code = eventFault(err);
+      if (code === null) throw err;
+      this.stats.isolatedBatches++;
+      this.logger.warn(
+        `the database refused a batch of ${events.length} usage events (SQLSTATE ${code}); writing them one at a time`,
+      );
+      const result = emptyWriteResult();
+      for (const e of events) {
+        try {
+          mergeWriteResults(result, await this.writer.write([e]));
+        } catch (one) {
+          const alone = eventFault(one);
+          if (alone === null) throw one;
+          result.refused.push({
+            event: e,
+            class: 'database',
+            reason: `the database refused the event (SQLSTATE ${alone})`,
+          });
+        }
+      }
+      return result;
+    }
+  }
+
+  /** Dead-letters `dead` and acknowledges and deletes every entry, in one step (SETTLE_LUA). */
+  private async settle(entries: StreamEntry[], dead: DeadEntry[]): Promise<void> {
+    const args: (string | number)[] = [
+      USAGE_STREAM,
+      USAGE_DEAD_LETTER_STREAM,
+      USAGE_DEAD_LETTER_COUNTS,
+      USAGE_CONSUMER_GROUP,
+      USAGE_DEAD_LETTER_MAXLEN,
+      entries.length,
+      ...entries.map(([id]) => id),
+    ];
+    const at = new Date().toISOString();
+    for (const d of dead) {
+      const tokens = this.deadLetterFields(d, at);
+      args.push(d.class, tokens.length, ...tokens);
+    }
+    const counts = await (this.redis as unknown as SettleCommand).usageSettle(...args);
+    if (Array.isArray(counts)) this.stats.storedCounts(counts);
+  }
+
+  /** Our fields first (readers take the first of a name), then the entry's own, capped. */
+  private deadLetterFields(d: DeadEntry, at: string): string[] {
+    const [id, fields] = d.entry;
+    const out = [
+      'dl_class',
+      d.class,
+      'dl_reason',
+      d.reason,
+      'dl_at',
+      at,
+      'dl_entry',
+      id,
+      'dl_consumer',
+      this.name,
+    ];
+    const original = fields ?? [];
+    const pairs = Math.floor(original.length / 2);
+    let cut = 0;
+    const kept: string[] = [];
+    for (let i = 0; i < Math.min(pairs, DEAD_LETTER_MAX_PAIRS); i++) {
+      const name = original[2 * i] as string;
+      const value = original[2 * i + 1] as string;
+      if (name.length > DEAD_LETTER_NAME_MAX || value.length > USAGE_DEAD_LETTER_VALUE_MAX) cut++;
+      kept.push(name.slice(0, DEAD_LETTER_NAME_MAX), value.slice(0, USAGE_DEAD_LETTER_VALUE_MAX));
+    }
+    const dropped = Math.max(0, pairs - DEAD_LETTER_MAX_PAIRS);
+    if (cut > 0 || dropped > 0) out.push('dl_truncated', `${cut} cut, ${dropped} dropped`);
+    return [...out, ...kept];
   }
 
   /** Test hook (USAGE_TEST_FAULT): die like a crash, with the batch read and not acknowledged. */
@@ -318,6 +465,9 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     throw new Error('unreachable');
   }
 }
+
+/** HGETALL through ioredis answers an object; the stats take the wire's flat list. */
+const flatten = (o: Record<string, string>): string[] => Object.entries(o).flat();
 
 /** XINFO answers `[name, value, name, value, …]`. */
 function pairs(list: unknown[]): Record<string, unknown> {

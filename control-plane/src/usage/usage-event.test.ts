@@ -3,6 +3,10 @@ import type { UsageEvent } from '@portcullis/shared/usage';
 import { describe, expect, it } from 'vitest';
 import { parseUsageEntry } from './usage-event';
 
+const NOW = Date.parse('2026-11-23T10:05:00.000Z');
+const WINDOW = { maxAgeMs: 90 * 86_400_000, maxFutureMs: 300_000 };
+const parse = (fields: readonly string[] | null) => parseUsageEntry(fields, NOW, WINDOW);
+
 const event = (over: Partial<UsageEvent> = {}): UsageEvent => ({
   id: randomUUID(),
   time: '2026-11-23T10:00:00.000Z',
@@ -36,41 +40,93 @@ const entry = (value: unknown) => ['e', typeof value === 'string' ? value : JSON
 describe('parseUsageEntry', () => {
   it('accepts a gateway event', () => {
     const e = event();
-    expect(parseUsageEntry(entry(e))).toEqual({ ok: true, event: e });
+    expect(parse(entry(e))).toEqual({ ok: true, event: e });
   });
 
   it('reads an older gateway’s event (no cache counts) as 0 cache tokens', () => {
     const { cacheCreationInputTokens: _w, cacheReadInputTokens: _r, ...old } = event();
-    expect(parseUsageEntry(entry(old))).toMatchObject({
+    expect(parse(entry(old))).toMatchObject({
       ok: true,
       event: { cacheCreationInputTokens: 0, cacheReadInputTokens: 0 },
     });
   });
 
-  it('refuses what is not an event, naming fields but never values', () => {
-    const cases: [unknown, RegExp][] = [
-      [null, /deleted/],
-      [['x', '1'], /no field e/],
-      [entry('{nope'), /not JSON/],
-      [entry({ ...event(), inputTokens: -1, userAgent: 'secret-agent/2.0' }), /inputTokens/],
-      [entry({ ...event(), keyId: 'k1' }), /keyId/],
-      [entry({ ...event(), userAgent: 'secret-agent\u0000' }), /userAgent holds a NUL/],
-      [entry(event({ inputTokens: 1e13 })), /tokens out of range/],
+  it('accepts the edges of every range', () => {
+    const edges: Partial<UsageEvent>[] = [
+      { inputTokens: 0, outputTokens: 1_000_000_000 },
+      { costUsd: 0 },
+      { costUsd: 10_000 },
+      { latencyMs: 7 * 86_400_000 },
+      { time: new Date(NOW - 90 * 86_400_000).toISOString() },
+      { time: new Date(NOW + 300_000).toISOString() },
+      { model: null, provider: null, sourceIp: null, userAgent: null, errorCode: null },
+      { sourceIp: '2001:db8::1' },
+      { requestId: randomUUID(), errorCode: 'upstream_error', status: 599 },
+    ];
+    for (const over of edges) expect(parse(entry(event(over))).ok, JSON.stringify(over)).toBe(true);
+  });
+
+  it('refuses what is not an event with its class, naming fields but never values', () => {
+    const secret = 'secret-agent';
+    const e = (over: Record<string, unknown>) => entry({ ...event({ userAgent: `${secret}/2.0` }), ...over });
+    const cases: [readonly string[] | null, string, RegExp][] = [
+      [null, 'malformed', /deleted/],
+      [['x', '1'], 'malformed', /no field e/],
+      [entry('{nope'), 'malformed', /not JSON/],
       [
-        entry(event({ inputTokens: 3, cacheCreationInputTokens: 2, cacheReadInputTokens: 2 })),
+        entry(JSON.stringify(event()).replace('"costUsd":0.00001', '"costUsd":1e999')),
+        'invalid',
+        /^invalid costUsd$/,
+      ],
+      [e({ metadata: { big: 'x'.repeat(70_000) } }), 'malformed', /too large/],
+      [entry({ hello: 'world' }), 'invalid', /invalid id, time, orgId, keyId, ownerId and \d+ more/],
+      [entry([1, 2]), 'invalid', /invalid \(root\)/],
+      [e({ inputTokens: -1 }), 'invalid', /^invalid inputTokens$/],
+      [e({ inputTokens: 1.5 }), 'invalid', /^invalid inputTokens$/],
+      [e({ outputTokens: '12' }), 'invalid', /^invalid outputTokens$/],
+      [e({ outputTokens: 1_000_000_001 }), 'invalid', /^invalid outputTokens$/],
+      [e({ costUsd: 'NaN' }), 'invalid', /^invalid costUsd$/],
+      [e({ costUsd: -0.01 }), 'invalid', /^invalid costUsd$/],
+      [e({ costUsd: 10_000.01 }), 'invalid', /^invalid costUsd$/],
+      [e({ latencyMs: null }), 'invalid', /^invalid latencyMs$/],
+      [e({ status: 99 }), 'invalid', /^invalid status$/],
+      [e({ keyId: 'k1' }), 'invalid', /^invalid keyId$/],
+      [e({ orgId: undefined }), 'invalid', /^invalid orgId$/],
+      [e({ method: 'post /x' }), 'invalid', /^invalid method$/],
+      [e({ route: 'v1/chat' }), 'invalid', /^invalid route$/],
+      [e({ requestId: `${secret} id` }), 'invalid', /^invalid requestId$/],
+      [e({ model: `${secret} model` }), 'invalid', /^invalid model$/],
+      [e({ provider: 'evil' }), 'invalid', /^invalid provider$/],
+      [e({ sourceIp: `${secret}.example` }), 'invalid', /^invalid sourceIp$/],
+      [e({ userAgent: secret.repeat(100) }), 'invalid', /^invalid userAgent$/],
+      [e({ estimated: 'yes' }), 'invalid', /^invalid estimated$/],
+      [
+        e({ inputTokens: 3, cacheCreationInputTokens: 2, cacheReadInputTokens: 2 }),
+        'invalid',
         /cache tokens/,
       ],
-      [entry(event({ costUsd: 1e10 })), /costUsd out of range/],
-      [entry(event({ time: '1970-01-01T00:00:00.000Z' })), /time out of range/],
-      [entry({ ...event(), metadata: { big: 'x'.repeat(70_000) } }), /too large/],
+      [e({ cacheReadInputTokens: -1 }), 'invalid', /^invalid cacheReadInputTokens$/],
+      [e({ userAgent: `${secret}\u0000` }), 'invalid', /userAgent holds a NUL/],
+      [e({ time: '1970-01-01T00:00:00.000Z' }), 'out_of_window', /too old/],
+      [e({ time: new Date(NOW - 91 * 86_400_000).toISOString() }), 'out_of_window', /too old/],
+      [e({ time: new Date(NOW + 301_000).toISOString() }), 'out_of_window', /in the future/],
+      [e({ time: 'tomorrow' }), 'invalid', /^invalid time$/],
     ];
-    for (const [fields, reason] of cases) {
-      const parsed = parseUsageEntry(fields as string[] | null);
-      expect(parsed.ok).toBe(false);
+    for (const [fields, cls, reason] of cases) {
+      const parsed = parse(fields);
+      expect(parsed.ok, String(reason)).toBe(false);
       if (!parsed.ok) {
+        expect(parsed.class, String(reason)).toBe(cls);
         expect(parsed.reason).toMatch(reason);
-        expect(parsed.reason).not.toContain('secret-agent');
+        expect(parsed.reason).not.toContain(secret);
       }
     }
+  });
+
+  it("never echoes a garbage object's own key names", () => {
+    const parsed = parse(entry({ ...event(), inputTokens: { 'secret-agent key': 1 } }));
+    expect(parsed).toMatchObject({ ok: false, class: 'invalid', reason: 'invalid inputTokens' });
+    const weird = parse(entry({ ...event(), metadata: 'x', 'secret-agent': 1 }));
+    expect(weird).toMatchObject({ ok: false, reason: 'invalid metadata' });
   });
 });

@@ -1,52 +1,74 @@
-import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { type DeadLetterClass, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import { findUnstorableText } from '@portcullis/shared/validation';
 
-/** Bounds past the schema's, so that no valid event can fail a Postgres column (bigint, timestamptz). */
-const MAX_TOKENS = 1e12;
-const MAX_COST_USD = 1e9;
-const MAX_LATENCY_MS = 1e10;
 /** An event is a few hundred bytes; metadata tags are capped at 4 KiB by the key schema. */
 const MAX_EVENT_CHARS = 64 * 1024;
-const MIN_TIME = Date.UTC(2000, 0, 1);
-const MAX_TIME = Date.UTC(2200, 0, 1);
+/** Field names a refusal lists at most (a garbage object could have thousands). */
+const MAX_NAMED_FIELDS = 5;
 
-export type ParsedEntry = { ok: true; event: UsageEvent } | { ok: false; reason: string };
+/** How far an event's `time` may be from the consumer's clock (USAGE_EVENT_MAX_* settings). */
+export interface TimeWindow {
+  /** Older than this is refused (a broken clock, a forged or replayed event rewriting closed months). */
+  maxAgeMs: number;
+  /** Later than this is refused: a future time would pre-spend a budget period not yet begun. */
+  maxFutureMs: number;
+}
+
+/** Why an entry or an event is not counted: a class (closed set) and a reason naming fields only. */
+export interface Refusal {
+  class: DeadLetterClass;
+  reason: string;
+}
+
+export type ParsedEntry = { ok: true; event: UsageEvent } | ({ ok: false } & Refusal);
+
+const refuse = (cls: DeadLetterClass, reason: string): ParsedEntry => ({ ok: false, class: cls, reason });
 
 /**
- * One stream entry (`[field, value, field, value, …]`) → a usage event, or why it was refused. The
+ * One stream entry (`[field, value, field, value, …]`) → a usage event, or why it is refused. Types and
+ * ranges are `UsageEventSchema`'s (one line per field, shared with the gateways); what needs the
+ * clock is here; what needs the database (key, organization, owner, price) is the writer's. The
  * reason names fields only, never their values: events carry source IPs and user agents.
  */
-export function parseUsageEntry(fields: readonly string[] | null): ParsedEntry {
-  if (!fields) return { ok: false, reason: 'the entry was deleted' };
+export function parseUsageEntry(
+  fields: readonly string[] | null,
+  now: number,
+  window: TimeWindow,
+): ParsedEntry {
+  if (!fields) return refuse('malformed', 'the entry was deleted');
   let text: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === 'e') text = fields[i + 1];
   }
-  if (text === undefined) return { ok: false, reason: 'no field e' };
-  if (text.length > MAX_EVENT_CHARS) return { ok: false, reason: 'field e is too large' };
+  if (text === undefined) return refuse('malformed', 'no field e');
+  if (text.length > MAX_EVENT_CHARS) return refuse('malformed', 'field e is too large');
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'field e is not JSON' };
+    return refuse('malformed', 'field e is not JSON');
   }
   const parsed = UsageEventSchema.safeParse(json);
   if (!parsed.success) {
-    const paths = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].slice(0, 5);
-    return { ok: false, reason: `invalid ${paths.join(', ')}` };
+    const paths = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))];
+    const named = paths.slice(0, MAX_NAMED_FIELDS).map(fieldName);
+    const more = paths.length > MAX_NAMED_FIELDS ? ` and ${paths.length - MAX_NAMED_FIELDS} more` : '';
+    return refuse('invalid', `invalid ${named.join(', ')}${more}`);
   }
   const e = parsed.data;
   const unstorable = findUnstorableText(e);
   if (unstorable !== null)
-    return { ok: false, reason: `${unstorable.split('.')[0]} holds a NUL or a lone surrogate` };
-  if (e.inputTokens > MAX_TOKENS || e.outputTokens > MAX_TOKENS)
-    return { ok: false, reason: 'tokens out of range' };
+    return refuse('invalid', `${fieldName(unstorable.split('.')[0] ?? '')} holds a NUL or a lone surrogate`);
   // The cache counts are part of inputTokens.
   if (e.cacheCreationInputTokens + e.cacheReadInputTokens > e.inputTokens)
-    return { ok: false, reason: 'cache tokens exceed inputTokens' };
-  if (e.costUsd > MAX_COST_USD) return { ok: false, reason: 'costUsd out of range' };
-  if (e.latencyMs > MAX_LATENCY_MS) return { ok: false, reason: 'latencyMs out of range' };
+    return refuse('invalid', 'cache tokens exceed inputTokens');
   const t = Date.parse(e.time);
-  if (!(t >= MIN_TIME && t < MAX_TIME)) return { ok: false, reason: 'time out of range' };
+  if (t < now - window.maxAgeMs) return refuse('out_of_window', 'time is too old');
+  if (t > now + window.maxFutureMs) return refuse('out_of_window', 'time is in the future');
   return { ok: true, event: e };
+}
+
+/** A name from the event (a path or a key of a garbage object) shown as is only if it looks like one. */
+function fieldName(path: string): string {
+  return /^[A-Za-z0-9_.()]{1,64}$/.test(path) ? path : '(a field)';
 }

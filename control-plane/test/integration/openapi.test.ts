@@ -79,6 +79,7 @@ const ROUTES = [
   'get /api/v1/orgs/{org}/settings',
   'patch /api/v1/orgs/{org}/settings',
   'get /healthz',
+  'get /metrics',
 ];
 
 describe('GET /api/openapi.json', () => {

@@ -120,6 +120,7 @@ const memberOwnKey = async () => ({ id: await fresh.memberKey() });
 const MATRIX: Record<string, Row> = {
   // Public.
   'GET /healthz': PUBLIC,
+  'GET /metrics': PUBLIC,
   'POST /api/v1/auth/login': { ...PUBLIC, body: () => ({ email: member.user.email, password: PASSWORD }) },
   'POST /api/v1/invitations/{token}/accept': {
     ...PUBLIC,

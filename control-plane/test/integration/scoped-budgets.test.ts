@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvent } from './usage-harness';
 import { eventually, Receiver, Stack } from './webhooks-harness';
 
-const stack = new Stack();
+// Events are dated on later days to cross budget periods; the control plane refuses future times
+// beyond this window (USAGE_EVENT_MAX_FUTURE_SECONDS).
+const stack = new Stack({ USAGE_EVENT_MAX_FUTURE_SECONDS: String(4 * 86_400) });
 const receiver = new Receiver();
 let redis: Redis;
 

@@ -232,14 +232,23 @@ export class UsageStack {
     return { token: accepted.body.token, userId: accepted.body.user.id };
   }
 
-  /** Appends events as a gateway does: one entry per event, field `e`. */
-  async xadd(entries: (UsageEvent | string)[]): Promise<void> {
+  /**
+   * Appends events as a gateway does: one entry per event, field `e` (a string is sent as is).
+   * `atomic`: in one MULTI, so a consumer blocked on the stream reads them as one batch.
+   * Returns the entries' ids.
+   */
+  async xadd(entries: (UsageEvent | string)[], opts: { atomic?: boolean } = {}): Promise<string[]> {
     const redis = this.redis;
     if (!redis) throw new Error('redis not started');
-    const pipe = redis.pipeline();
+    const pipe = opts.atomic ? redis.multi() : redis.pipeline();
     for (const e of entries) pipe.xadd(USAGE_STREAM, '*', 'e', typeof e === 'string' ? e : JSON.stringify(e));
     const results = await pipe.exec();
-    for (const [err] of results ?? []) if (err) throw err;
+    const ids: string[] = [];
+    for (const [err, id] of results ?? []) {
+      if (err) throw err;
+      ids.push(String(id));
+    }
+    return ids;
   }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {

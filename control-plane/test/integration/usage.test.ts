@@ -181,7 +181,7 @@ describe('ingestion', () => {
     expect(view.budget?.spentUsd).toBeCloseTo(0.75, 9);
   });
 
-  it('drops invalid events and events for another organization, and keeps consuming', async () => {
+  it('dead-letters invalid events and events for another organization, and keeps consuming', async () => {
     const key = await stack.createKey();
     const secretish = `ua-${randomUUID()}`;
     const elsewhere = await stack.call<{ id: string }>('POST', '/orgs', { body: { name: 'Other Org' } });
@@ -202,9 +202,11 @@ describe('ingestion', () => {
     const rows = await stack.allRequests(key.id);
     expect(rows.map((r) => r.id)).toEqual([good.id]);
     expect((await stack.get<KeyView>(keyPath(key.id))).requestCount).toBe(1);
+    // Dead-lettered (usage-deadletter.test.ts has the details); the log has classes and counts.
+    await eventually(async () => /dead-lettered to \S+: .*wrong_org/.test(stack.cp?.output() ?? ''));
     const out = stack.cp?.output() ?? '';
-    expect(out).toMatch(/dropped usage entry \S+: field e is not JSON/);
-    expect(out).toMatch(/refused usage event/);
+    expect(out).toMatch(/usage entries dead-lettered to portcullis:dead-letter:usage: .*malformed/);
+    expect(out).toMatch(/usage entries dead-lettered to portcullis:dead-letter:usage: .*unknown_key/);
     // Logged without their content.
     expect(out).not.toContain(secretish);
     // Nothing of the refused events was stored in either organization.

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -171,6 +172,40 @@ export async function signedInPage(
   const page = await context.newPage();
   await signIn(page, baseUrl, user.email, user.password);
   return page;
+}
+
+let made = 0;
+
+/**
+ * A name no other object of this stack has. Each test makes its own objects through the API, so any test
+ * can run alone or after any other. "<prefix>-<n>-<4 random>" is never the start of another such name,
+ * so a row found by the name's text is that object's row.
+ */
+export const unique = (prefix: string): string =>
+  `${prefix}-${++made}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
+
+/** A new organization of the bootstrap admin, made through the API: a place that holds nothing yet. */
+export const newOrganization = async (stack: FullStack, name = unique('Org')): Promise<string> =>
+  (await stack.fleet.api<{ id: string }>('POST', '/orgs', { name })).id;
+
+/**
+ * Makes `orgId` the organization `page` works in, with the console's switcher (the browser remembers the
+ * choice), then opens `path` in it.
+ */
+export async function openInOrganization(page: Page, baseUrl: string, orgId: string, path: string) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Organization', { exact: true }).selectOption(orgId);
+  await page.goto(`${baseUrl}${path}`);
+  expect(await page.getByLabel('Organization', { exact: true }).inputValue()).toBe(orgId);
+}
+
+/**
+ * Types `value` into `input` and checks it is there, so that a form that re-renders and drops what was
+ * typed fails here, at the field, rather than later with a puzzling answer to a submit.
+ */
+export async function fillChecked(input: Locator, value: string): Promise<void> {
+  await input.fill(value);
+  expect(await input.inputValue()).toBe(value);
 }
 
 /** Saves a full-page screenshot under artifacts/screenshots/<name>.png. */

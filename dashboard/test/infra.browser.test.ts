@@ -325,6 +325,19 @@ describe('models', () => {
     expect(await row(page, 'demo-gpt').count()).toBe(0);
     expect(await page.getByLabel('Search models').inputValue()).toBe('claude');
   });
+
+  it('keeps every key typed into the search while the URL follows', async () => {
+    await page.goto(`${stack.url}/models`);
+    const search = page.getByLabel('Search models');
+    await row(page, 'demo-gpt').waitFor();
+    // Key by key, as fast as the browser takes them: none may be lost while the URL catches up.
+    await search.pressSequentially('demo-cl');
+    expect(await search.inputValue()).toBe('demo-cl');
+    await page.waitForURL(/[?&]search=demo-cl$/);
+    await row(page, 'demo-gpt').waitFor({ state: 'detached' });
+    expect(await row(page, 'demo-claude').count()).toBe(1);
+    expect(await search.inputValue()).toBe('demo-cl');
+  });
 });
 
 describe('MCP servers', () => {

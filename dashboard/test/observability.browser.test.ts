@@ -117,7 +117,8 @@ async function expectNoSidewaysScroll(p: Page): Promise<void> {
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
-  adminContext = await browser.newContext({ viewport: VIEWPORT });
+  // en-US: a date field's segments are month, day, year.
+  adminContext = await browser.newContext({ viewport: VIEWPORT, locale: 'en-US' });
   page = await adminContext.newPage();
 
   alpha = await stack.fleet.api<CreatedKey>('POST', `${org()}/keys`, { name: 'Alpha key' });
@@ -243,10 +244,14 @@ describe('usage page', () => {
     await page.getByLabel('Range').selectOption('custom');
     await page.waitForURL(/[?&]range=custom/);
     const today = new Date().toISOString().slice(0, 10);
-    await page.getByLabel('To (UTC, inclusive)').fill('2020-01-01');
+    await fillChecked(page.getByLabel('To (UTC, inclusive)'), '2020-01-01');
     await page.getByText('Must be on or after the start date').waitFor();
     expect(await page.getByLabel('To (UTC, inclusive)').inputValue()).toBe('2020-01-01');
-    await page.getByLabel('To (UTC, inclusive)').fill(today);
+    // Typed key by key (month, day, year), as a user does: no key may be lost while the URL catches up.
+    const [year, month, day] = today.split('-');
+    await page.getByLabel('To (UTC, inclusive)').focus();
+    await page.keyboard.type(`${month}${day}${year}`);
+    expect(await page.getByLabel('To (UTC, inclusive)').inputValue()).toBe(today);
     await page.waitForURL(new RegExp(`to=${today}`));
     await page.getByText('Must be on or after the start date').waitFor({ state: 'detached' });
     await eventually(() => tileValue(totals(page), 'Requests').textContent()).toBe('3');

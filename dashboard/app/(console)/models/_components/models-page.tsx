@@ -14,6 +14,7 @@ import { PROVIDER_LABELS } from '@/lib/api/providers';
 import { formatUsd } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useUrlState } from '@/lib/use-url-state';
+import { useUrlText } from '@/lib/use-url-text';
 import { useDeleteModel } from '../hooks/use-delete-model';
 import { useSetModelEnabled } from '../hooks/use-set-model-enabled';
 import { ModelFormModal } from './model-form-modal';
@@ -22,6 +23,7 @@ import styles from './models.module.css';
 type Dialog = ListDialog<ModelView>;
 
 const URL_DEFAULTS = { search: '' };
+const SEARCH_DEBOUNCE_MS = 250;
 
 const matches = (model: ModelView, search: string) => {
   const q = search.trim().toLowerCase();
@@ -33,6 +35,12 @@ export function ModelsPage() {
   const { org, isAdmin } = useOrg();
   const query = useQuery(modelsQueryOptions(org.id));
   const [url, setUrl] = useUrlState(URL_DEFAULTS);
+  // The list filters on what is typed at once; the URL follows after a pause.
+  const [search, setSearch, resetSearch] = useUrlText(
+    url.search,
+    (value) => setUrl({ search: value }),
+    SEARCH_DEBOUNCE_MS,
+  );
   const [dialog, setDialog] = useState<Dialog>(null);
   const searchId = useId();
   const setEnabled = useSetModelEnabled(org.id);
@@ -64,8 +72,8 @@ export function ModelsPage() {
           id={searchId}
           type="search"
           placeholder="Search models"
-          value={url.search}
-          onChange={(e) => setUrl({ search: e.target.value })}
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
         />
       </div>
       <ListState
@@ -84,18 +92,25 @@ export function ModelsPage() {
         }
       >
         {(models) => {
-          const shown = models.filter((m) => matches(m, url.search));
+          const shown = models.filter((m) => matches(m, search));
           if (shown.length === 0) {
             return (
               <EmptyState
                 title="No models match your search"
                 action={
-                  <button type="button" className="button" onClick={() => setUrl({ search: null })}>
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => {
+                      resetSearch('');
+                      setUrl({ search: null });
+                    }}
+                  >
                     Clear search
                   </button>
                 }
               >
-                Nothing matches “{url.search}”.
+                Nothing matches “{search.trim()}”.
               </EmptyState>
             );
           }

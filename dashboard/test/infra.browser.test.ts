@@ -52,6 +52,9 @@ const list = async <T>(p: string, orgId = stack.fleet.orgId) =>
 
 const dialog = (p: Page = page) => p.getByRole('dialog');
 const row = (p: Page, text: string | RegExp): Locator => p.getByRole('row').filter({ hasText: text });
+/** A model's row by its slug (other models may name the same upstream model or credential). */
+const modelRow = (p: Page, slug: string): Locator =>
+  p.getByRole('row').filter({ has: p.locator('td:first-child').getByText(slug, { exact: true }) });
 
 /** A credential of the fake upstream, made through the API. */
 const createCredential = (name: string, secret = 'sk-api-created-secret-abcdefghijkl1234') =>
@@ -230,7 +233,7 @@ describe('provider credentials', () => {
     await screenshot(page, 'infra-models-create');
     await dialog().getByRole('button', { name: 'Add model' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, slug).waitFor();
+    await modelRow(page, slug).waitFor();
 
     const model = (await list<ModelView>('/models')).find((m) => m.slug === slug);
     expect(model).toMatchObject({
@@ -275,19 +278,32 @@ describe('models', () => {
     const slug = unique('toggled');
     await createModel(slug);
     await page.goto(`${stack.url}/models`);
-    const toggle = page.getByRole('switch', { name: `${slug} enabled` });
+    const name = `${slug} enabled`;
+    const toggle = page.getByRole('switch', { name });
     await toggle.waitFor();
     expect(await toggle.isChecked()).toBe(true);
-    await toggle.click();
-    await page.getByText(`Model ${slug} disabled`).waitFor();
-    expect(await toggle.isChecked()).toBe(false);
-    expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(false);
-    await screenshot(page, 'infra-models');
+    // The save is held back a moment: meanwhile the switch shows what was asked, and cannot be flipped again.
+    await page.route(`**/api/v1${org()}/models/*`, async (route) => {
+      if (route.request().method() === 'PATCH') await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    try {
+      await toggle.click();
+      await page.getByRole('switch', { name, checked: false, disabled: true }).waitFor();
+      await page.getByText(`Model ${slug} disabled`).waitFor();
+      // Saved: the switch can be used again, and shows the stored value.
+      await page.getByRole('switch', { name, checked: false, disabled: false }).waitFor();
+      expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(false);
+      await screenshot(page, 'infra-models');
 
-    await toggle.click();
-    await page.getByText(`Model ${slug} enabled`).waitFor();
-    expect(await toggle.isChecked()).toBe(true);
-    expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(true);
+      await toggle.click();
+      await page.getByRole('switch', { name, checked: true, disabled: true }).waitFor();
+      await page.getByText(`Model ${slug} enabled`).waitFor();
+      await page.getByRole('switch', { name, checked: true, disabled: false }).waitFor();
+      expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
   });
 
   it('edits a price, showing a bad value under its field without losing it', async () => {
@@ -310,7 +326,7 @@ describe('models', () => {
     await fillChecked(dialog().getByLabel('Output price per 1M tokens (USD)'), '7.5');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, slug).getByText('$2.50').waitFor();
+    await modelRow(page, slug).getByText('$2.50').waitFor();
     const model = (await list<ModelView>('/models')).find((m) => m.slug === slug);
     expect(model).toMatchObject({
       inputPricePerMTok: 2.5,
@@ -321,21 +337,21 @@ describe('models', () => {
 
   it('keeps the search in the URL', async () => {
     await page.goto(`${stack.url}/models?search=claude`);
-    await row(page, 'demo-claude').waitFor();
-    expect(await row(page, 'demo-gpt').count()).toBe(0);
+    await modelRow(page, 'demo-claude').waitFor();
+    expect(await modelRow(page, 'demo-gpt').count()).toBe(0);
     expect(await page.getByLabel('Search models').inputValue()).toBe('claude');
   });
 
   it('keeps every key typed into the search while the URL follows', async () => {
     await page.goto(`${stack.url}/models`);
     const search = page.getByLabel('Search models');
-    await row(page, 'demo-gpt').waitFor();
+    await modelRow(page, 'demo-gpt').waitFor();
     // Key by key, as fast as the browser takes them: none may be lost while the URL catches up.
     await search.pressSequentially('demo-cl');
     expect(await search.inputValue()).toBe('demo-cl');
     await page.waitForURL(/[?&]search=demo-cl$/);
-    await row(page, 'demo-gpt').waitFor({ state: 'detached' });
-    expect(await row(page, 'demo-claude').count()).toBe(1);
+    await modelRow(page, 'demo-gpt').waitFor({ state: 'detached' });
+    expect(await modelRow(page, 'demo-claude').count()).toBe(1);
     expect(await search.inputValue()).toBe('demo-cl');
   });
 });
@@ -677,8 +693,8 @@ describe('a member', () => {
     await screenshot(member, 'infra-models-member-empty');
     await api('POST', `${org()}/users/${memberId}/grants`, { model: 'demo-gpt' });
     await member.reload();
-    await row(member, 'demo-gpt').waitFor();
-    expect(await row(member, 'demo-claude').count()).toBe(0);
+    await modelRow(member, 'demo-gpt').waitFor();
+    expect(await modelRow(member, 'demo-claude').count()).toBe(0);
     expect(await member.getByRole('button', { name: 'Add model' }).count()).toBe(0);
     expect(await member.getByRole('button', { name: 'Edit demo-gpt' }).count()).toBe(0);
     expect(await member.getByRole('switch').count()).toBe(0);

@@ -136,6 +136,9 @@ export function ModelsPage() {
             >
               {shown.map((model) => {
                 const toggling = setEnabled.isPending && setEnabled.variables?.id === model.id;
+                // While the change is saved the switch shows what was asked; bound to the stored value
+                // alone it would spring back at the click and only move once the save is done.
+                const enabled = toggling ? (setEnabled.variables?.enabled ?? model.enabled) : model.enabled;
                 return (
                   <tr key={model.id}>
                     <td>
@@ -157,13 +160,13 @@ export function ModelsPage() {
                           <input
                             type="checkbox"
                             role="switch"
-                            aria-checked={model.enabled}
-                            checked={model.enabled}
+                            aria-checked={enabled}
+                            checked={enabled}
                             disabled={toggling}
                             aria-label={`${model.slug} enabled`}
                             onChange={(e) => setEnabled.mutate({ id: model.id, enabled: e.target.checked })}
                           />
-                          <span aria-hidden="true">{model.enabled ? 'On' : 'Off'}</span>
+                          <span aria-hidden="true">{enabled ? 'On' : 'Off'}</span>
                         </label>
                       ) : model.enabled ? (
                         'Yes'

@@ -161,7 +161,12 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByText(`Signed in as ${email}`).waitFor();
 }
 
-/** A page in a fresh browser context (its own cookies), signed in as `user` through the form. */
+/**
+ * A page in a fresh browser context (its own cookies), signed in as `user` with the request the sign-in
+ * form sends (the dashboard's own /api/v1/auth/login, which sets the HttpOnly session cookie), so no page
+ * is loaded just to sign in: the test's first `goto` opens the console. The form itself is tested in
+ * sign-in.browser.test.ts and by `signIn`.
+ */
 export async function signedInPage(
   browser: Browser,
   baseUrl: string,
@@ -169,9 +174,11 @@ export async function signedInPage(
   viewport = { width: 1280, height: 900 },
 ): Promise<Page> {
   const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await signIn(page, baseUrl, user.email, user.password);
-  return page;
+  const res = await context.request.post(`${baseUrl}/api/v1/auth/login`, {
+    data: { email: user.email, password: user.password },
+  });
+  if (!res.ok()) throw new Error(`signing in ${user.email}: ${res.status()} ${await res.text()}`);
+  return context.newPage();
 }
 
 let made = 0;

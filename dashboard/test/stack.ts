@@ -136,9 +136,8 @@ export async function startFullStack(): Promise<FullStack> {
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
+const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
       '--headless',
@@ -150,6 +149,31 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+
+/**
+ * With LATE_TIMERS_MS=n in the environment, every page's timers fire n ms late, as on a starved machine.
+ * React Query tells a page of a mutation's progress and of refetched data on a timer, so a test that reads
+ * the page right after an action sees the state from before it: a wait that can pass on stale state
+ * then fails every time instead of once in a while. A tool for finding such waits, off in CI.
+ */
+const LATE_TIMERS_MS = Number(process.env.LATE_TIMERS_MS ?? 0);
+
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
+  if (!LATE_TIMERS_MS) return browser;
+  const script = `(() => {
+    const setTimeout = window.setTimeout;
+    window.setTimeout = (fn, ms, ...args) => setTimeout(fn, (ms || 0) + ${LATE_TIMERS_MS}, ...args);
+  })()`;
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.addInitScript(script);
+    return context;
+  };
+  browser.newPage = async (options) => (await browser.newContext(options)).newPage();
+  return browser;
 }
 
 /** Signs in through the form, as a user does, and waits for the console. */

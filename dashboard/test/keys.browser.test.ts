@@ -45,6 +45,7 @@ interface KeyView {
   limits: { requestsPerMinute: number | null };
   metadata: Record<string, unknown>;
   mcp: { enabled: boolean; mode: string; servers: string[]; tools: Record<string, string[]> };
+  allowCallsWithoutModel: boolean;
 }
 interface CreatedKey {
   key: KeyView;
@@ -183,6 +184,7 @@ describe('API keys in a real browser', () => {
     expect(await create.getByRole('tab', { name: 'Advanced', exact: true }).count()).toBe(1);
     await create.getByLabel('demo-gpt').check();
     await create.getByLabel('demo-claude').check();
+    await create.getByLabel('Allow calls without a model').check();
     await screenshot(page, 'keys-create-advanced');
 
     // MCP: allow only one tool of the github server, picked from its searchable catalog.
@@ -230,6 +232,7 @@ describe('API keys in a real browser', () => {
       limits: { requestsPerMinute: 600 },
       metadata: { team: 'qa' },
       mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+      allowCallsWithoutModel: true,
     });
     const days = (Date.parse(key?.expiresAt ?? '') - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);
@@ -324,6 +327,7 @@ describe('API keys in a real browser', () => {
     await edit.getByText('Must be a number').waitFor({ state: 'detached' });
     await edit.getByRole('tab', { name: 'Advanced' }).click();
     expect(await edit.getByLabel('Metadata (JSON)').inputValue()).toContain('"team": "qa"');
+    expect(await edit.getByLabel('Allow calls without a model').isChecked()).toBe(true);
     await screenshot(page, 'keys-edit');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.waitFor({ state: 'hidden' });
@@ -332,6 +336,8 @@ describe('API keys in a real browser', () => {
       limits: { requestsPerMinute: 1200 },
       metadata: { team: 'qa' },
       mcp: { mode: 'allow_list', tools: { github: ['search_issues'] } },
+      // Not lost by saving other fields.
+      allowCallsWithoutModel: true,
     });
     await detail.getByRole('tab', { name: 'Overview' }).click();
     await detail.getByText('Requests per minute: 1,200').waitFor();

@@ -58,6 +58,9 @@ export function toApiKey(
     ipAllowlist: k.ipAllowlist,
     metadata: k.metadata,
     mcp: k.mcp,
+    adminRestrictions: k.adminCeiling ?? null,
+    deactivatedByAdmin: k.deactivatedByAdmin ?? false,
+    allowCallsWithoutModel: k.allowCallsWithoutModel,
   };
 }
 

@@ -46,6 +46,9 @@ const existing: ApiKey = {
   ipAllowlist: ['10.0.0.0/8'],
   metadata: { team: 'backend' },
   mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+  adminRestrictions: null,
+  deactivatedByAdmin: false,
+  allowCallsWithoutModel: true,
 };
 
 describe('buildKeyBody (create)', () => {
@@ -63,6 +66,7 @@ describe('buildKeyBody (create)', () => {
         ipAllowlist: [],
         metadata: {},
         mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+        allowCallsWithoutModel: false,
       },
     });
   });
@@ -192,8 +196,19 @@ describe('buildKeyBody (edit)', () => {
         ipAllowlist: ['10.0.0.0/8'],
         metadata: { team: 'backend' },
         mcp: existing.mcp,
+        // Kept when saving other fields.
+        allowCallsWithoutModel: true,
       },
     });
+  });
+
+  it('sends allowCallsWithoutModel as ticked', () => {
+    const off = buildKeyBody(
+      { ...formFromKey(existing), allowCallsWithoutModel: false },
+      { current: existing, canChooseOwner: false },
+    );
+    expect(off.ok && off.body.allowCallsWithoutModel).toBe(false);
+    expect(fieldTab('allowCallsWithoutModel')).toBe('advanced');
   });
 
   it('clears a limit, the budget and the expiry with null', () => {

@@ -218,6 +218,8 @@ export interface KeyFormValues {
   ipAllowlist: string;
   metadata: string;
   mcp: McpPolicy;
+  /** Pass-through calls that name no model (admins only may turn it on). */
+  allowCallsWithoutModel: boolean;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS = '50, 80, 100';
@@ -238,6 +240,7 @@ export const emptyKeyForm = (): KeyFormValues => ({
   ipAllowlist: '',
   metadata: '',
   mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {} },
+  allowCallsWithoutModel: false,
 });
 
 const numberText = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));
@@ -264,6 +267,7 @@ export const formFromKey = (key: ApiKey): KeyFormValues => ({
     servers: [...key.mcp.servers],
     tools: Object.fromEntries(Object.entries(key.mcp.tools).map(([s, t]) => [s, [...t]])),
   },
+  allowCallsWithoutModel: key.allowCallsWithoutModel,
 });
 
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -413,6 +417,8 @@ export function buildKeyBody(
   else body.metadata = metadata.value;
 
   body.mcp = cleanMcpPolicy(values.mcp);
+  // Always sent, so saving other fields keeps it (the API refuses only a member turning it on).
+  body.allowCallsWithoutModel = values.allowCallsWithoutModel;
 
   const schema = ctx.current ? UpdateKeySchema : CreateKeySchema;
   const checked = schema.safeParse(body);
@@ -450,7 +456,13 @@ export const cleanMcpPolicy = (mcp: McpPolicy): McpPolicy => {
 /** The tab that holds a field, so an error there marks the tab. */
 export const fieldTab = (field: string): KeyFormTab => {
   const root = field.split('.')[0] ?? '';
-  if (root === 'allowedModels' || root === 'ipAllowlist' || root === 'metadata') return 'advanced';
+  if (
+    root === 'allowedModels' ||
+    root === 'ipAllowlist' ||
+    root === 'metadata' ||
+    root === 'allowCallsWithoutModel'
+  )
+    return 'advanced';
   if (root === 'mcp') return 'mcp';
   return 'basic';
 };
@@ -472,6 +484,7 @@ export const SHOWN_FIELDS = [
   'ipAllowlist',
   'metadata',
   'mcp',
+  'allowCallsWithoutModel',
 ] as const;
 
 export type { Page };

@@ -311,6 +311,7 @@ describe('API keys in a real browser', () => {
       limits: { requestsPerMinute: 600 },
       metadata: { team: 'qa' },
       mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+      allowCallsWithoutModel: true,
     });
     const detail = await openDetail(name);
     await detail.getByRole('button', { name: 'Edit', exact: true }).click();

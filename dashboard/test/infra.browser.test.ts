@@ -13,41 +13,78 @@ import {
   type WebhookView,
 } from '@portcullis/shared/webhooks';
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../control-plane/test/integration/processes';
 import type { Gateway } from '../../gateway/test/e2e/fleet';
 import {
   addMember,
   FULL_ADMIN,
   type FullStack,
+  fillChecked,
   launchBrowser,
+  newOrganization,
+  openInOrganization,
   overflowing,
   screenshot,
   signedInPage,
   startFullStack,
+  unique,
   waitUntil,
 } from './stack';
 
 /**
  * Provider credentials, models, MCP servers, gateways and webhooks, driven in headless Chromium against
- * the real stack; every change made through the UI is checked through the REST API.
+ * the real stack; every change made through the UI is checked through the REST API. Each test makes the
+ * objects it works on through the API (with names no other test uses), so any test can run alone.
  */
 let stack: FullStack;
 let browser: Browser;
 let page: Page;
+/** The admin in a second browser, for organizations that hold nothing yet (the main page stays in the first). */
+let elsewhere: Page;
 const tempDirs: string[] = [];
+const VIEWPORT = { width: 1280, height: 800 };
 
 const org = () => `/orgs/${stack.fleet.orgId}`;
 const api = <T>(method: string, p: string, body?: unknown) => stack.fleet.api<T>(method, p, body);
-const list = async <T>(p: string) => (await api<{ data: T[] }>('GET', `${org()}${p}`)).data;
+const list = async <T>(p: string, orgId = stack.fleet.orgId) =>
+  (await api<{ data: T[] }>('GET', `/orgs/${orgId}${p}`)).data;
 
-const dialog = () => page.getByRole('dialog');
+const dialog = (p: Page = page) => p.getByRole('dialog');
 const row = (p: Page, text: string | RegExp): Locator => p.getByRole('row').filter({ hasText: text });
+/** A model's row by its slug (other models may name the same upstream model or credential). */
+const modelRow = (p: Page, slug: string): Locator =>
+  p.getByRole('row').filter({ has: p.locator('td:first-child').getByText(slug, { exact: true }) });
+
+/** A credential of the fake upstream, made through the API. */
+const createCredential = (name: string, secret = 'sk-api-created-secret-abcdefghijkl1234') =>
+  api<ProviderCredentialView>('POST', `${org()}/provider-credentials`, {
+    name,
+    provider: 'openai_compatible',
+    secret,
+    config: { baseUrl: `${stack.fleet.upstream.url}/v1` },
+  });
+
+/** A model on the stack's demo-openai credential, made through the API. */
+const createModel = async (slug: string, prices = { input: 1, output: 2 }) => {
+  const credential = (await list<ProviderCredentialView>('/provider-credentials')).find(
+    (c) => c.name === 'demo-openai',
+  );
+  return api<ModelView>('POST', `${org()}/models`, {
+    slug,
+    credentialId: credential?.id,
+    upstreamModel: 'demo-gpt',
+    inputPricePerMTok: prices.input,
+    outputPricePerMTok: prices.output,
+    enabled: true,
+  });
+};
 
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
-  page = await signedInPage(browser, stack.url, FULL_ADMIN, { width: 1280, height: 800 });
+  page = await signedInPage(browser, stack.url, FULL_ADMIN, VIEWPORT);
+  elsewhere = await signedInPage(browser, stack.url, FULL_ADMIN, VIEWPORT);
 }, 240_000);
 
 afterAll(async () => {
@@ -55,6 +92,9 @@ afterAll(async () => {
   await stack?.stop();
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+// A test that failed on a narrow screen does not leave the next one there.
+beforeEach(() => page.setViewportSize(VIEWPORT));
 
 describe('provider credentials', () => {
   it('lists the credentials with masked secrets and the models using them, never the secrets', async () => {
@@ -78,9 +118,13 @@ describe('provider credentials', () => {
   });
 
   it('creates a credential, keeps what was typed on a bad submit, and never shows the secret again', async () => {
+    const name = unique('ui-openai');
     const secret = 'sk-ui-created-secret-abcdefghijklmnop1234';
+    await page.goto(`${stack.url}/providers`);
+    await page.getByRole('heading', { name: 'Provider credentials', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Add credential' }).first().click();
-    await dialog().getByLabel('Name', { exact: true }).fill('ui-openai');
+    await dialog().getByRole('heading', { name: 'Add provider credential' }).waitFor();
+    await fillChecked(dialog().getByLabel('Name', { exact: true }), name);
     await dialog().getByLabel('Provider').selectOption({ label: 'OpenAI-compatible' });
     // No secret and no base URL: both are named under their fields, and the name stays.
     await dialog().getByRole('button', { name: 'Add credential' }).click();
@@ -89,12 +133,12 @@ describe('provider credentials', () => {
       'must not be empty',
       'is required',
     ]);
-    expect(await dialog().getByLabel('Name', { exact: true }).inputValue()).toBe('ui-openai');
+    expect(await dialog().getByLabel('Name', { exact: true }).inputValue()).toBe(name);
     await screenshot(page, 'infra-providers-create-errors');
 
-    await dialog().getByLabel('Secret').fill(secret);
+    await fillChecked(dialog().getByLabel('Secret'), secret);
     // A URL the SSRF guard refuses comes back from the API under its field.
-    await dialog().getByLabel('Base URL').fill('http://10.1.2.3/v1');
+    await fillChecked(dialog().getByLabel('Base URL'), 'http://10.1.2.3/v1');
     await dialog().getByRole('button', { name: 'Add credential' }).click();
     // The first answer's errors stay on screen until this answer replaces them: wait for the new error
     // itself, then check it is the only one and sits under the Base URL field.
@@ -106,18 +150,16 @@ describe('provider credentials', () => {
     );
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
 
-    await dialog().getByLabel('Base URL').fill(`${stack.fleet.upstream.url}/v1`);
+    await fillChecked(dialog().getByLabel('Base URL'), `${stack.fleet.upstream.url}/v1`);
     await screenshot(page, 'infra-providers-create');
     await dialog().getByRole('button', { name: 'Add credential' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    const created = row(page, 'ui-openai');
+    const created = row(page, name);
     await created.waitFor();
     expect(await created.textContent()).toContain('sk-…1234');
     expect(await page.content()).not.toContain(secret);
 
-    const stored = (await list<ProviderCredentialView>('/provider-credentials')).find(
-      (c) => c.name === 'ui-openai',
-    );
+    const stored = (await list<ProviderCredentialView>('/provider-credentials')).find((c) => c.name === name);
     expect(stored).toMatchObject({
       provider: 'openai_compatible',
       secretPreview: 'sk-…1234',
@@ -127,56 +169,75 @@ describe('provider credentials', () => {
   });
 
   it('edits a credential: a new secret replaces the old one, a blank one keeps it', async () => {
-    await page.getByRole('button', { name: 'Edit ui-openai' }).click();
+    const name = unique('ui-openai');
+    const renamed = unique('ui-openai');
+    await createCredential(name);
+    await page.goto(`${stack.url}/providers`);
+    await row(page, name).getByText('sk-…1234').waitFor();
+
+    await page.getByRole('button', { name: `Edit ${name}` }).click();
+    await dialog()
+      .getByRole('heading', { name: `Edit ${name}` })
+      .waitFor();
     const secretInput = dialog().getByLabel('Replace secret');
     expect(await secretInput.inputValue()).toBe('');
     expect(await secretInput.getAttribute('type')).toBe('password');
     expect(await dialog().getByLabel('Provider').isEditable()).toBe(false);
-    await secretInput.fill('sk-ui-replaced-secret-abcdefghijklmn9876');
+    await fillChecked(secretInput, 'sk-ui-replaced-secret-abcdefghijklmn9876');
     await screenshot(page, 'infra-providers-edit');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'ui-openai').getByText('sk-…9876').waitFor();
+    await row(page, name).getByText('sk-…9876').waitFor();
 
     // A rename with the secret left blank keeps the secret.
-    await page.getByRole('button', { name: 'Edit ui-openai' }).click();
-    await dialog().getByLabel('Name', { exact: true }).fill('ui-openai-2');
+    await page.getByRole('button', { name: `Edit ${name}` }).click();
+    await dialog()
+      .getByRole('heading', { name: `Edit ${name}` })
+      .waitFor();
+    await fillChecked(dialog().getByLabel('Name', { exact: true }), renamed);
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'ui-openai-2').getByText('sk-…9876').waitFor();
-    await page.getByRole('button', { name: 'Edit ui-openai-2' }).click();
-    await dialog().getByLabel('Name', { exact: true }).fill('ui-openai');
+    await row(page, renamed).getByText('sk-…9876').waitFor();
+    await page.getByRole('button', { name: `Edit ${renamed}` }).click();
+    await dialog()
+      .getByRole('heading', { name: `Edit ${renamed}` })
+      .waitFor();
+    await fillChecked(dialog().getByLabel('Name', { exact: true }), name);
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
+    await row(page, name).getByText('sk-…9876').waitFor();
 
-    const stored = (await list<ProviderCredentialView>('/provider-credentials')).find(
-      (c) => c.name === 'ui-openai',
-    );
+    const stored = (await list<ProviderCredentialView>('/provider-credentials')).find((c) => c.name === name);
     expect(stored).toMatchObject({
       secretPreview: 'sk-…9876',
       config: { baseUrl: `${stack.fleet.upstream.url}/v1` },
     });
   });
 
-  it('adds a model on the new credential, then deletes the credential after the dependents warning', async () => {
+  it('adds a model on a credential, then deletes the credential after the dependents warning', async () => {
+    const name = unique('ui-openai');
+    const slug = unique('ui-model');
+    const credential = await createCredential(name);
+
     await page.goto(`${stack.url}/models`);
-    await page.getByRole('button', { name: 'Add model' }).click();
-    await dialog().getByLabel('Slug').fill('ui-model');
-    await dialog().getByLabel('Provider credential').selectOption({ label: 'ui-openai (OpenAI-compatible)' });
-    await dialog().getByLabel('Upstream model').fill('demo-gpt');
-    await dialog().getByLabel('Input price per 1M tokens (USD)').fill('0.5');
-    await dialog().getByLabel('Output price per 1M tokens (USD)').fill('1.5');
+    await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Add model' }).first().click();
+    await fillChecked(dialog().getByLabel('Slug'), slug);
+    await dialog()
+      .getByLabel('Provider credential')
+      .selectOption({ label: `${name} (OpenAI-compatible)` });
+    expect(await dialog().getByLabel('Provider credential').inputValue()).toBe(credential.id);
+    await fillChecked(dialog().getByLabel('Upstream model'), 'demo-gpt');
+    await fillChecked(dialog().getByLabel('Input price per 1M tokens (USD)'), '0.5');
+    await fillChecked(dialog().getByLabel('Output price per 1M tokens (USD)'), '1.5');
     await screenshot(page, 'infra-models-create');
     await dialog().getByRole('button', { name: 'Add model' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'ui-model').waitFor();
+    await modelRow(page, slug).waitFor();
 
-    const credential = (await list<ProviderCredentialView>('/provider-credentials')).find(
-      (c) => c.name === 'ui-openai',
-    );
-    const model = (await list<ModelView>('/models')).find((m) => m.slug === 'ui-model');
+    const model = (await list<ModelView>('/models')).find((m) => m.slug === slug);
     expect(model).toMatchObject({
-      credentialId: credential?.id,
+      credentialId: credential.id,
       upstreamModel: 'demo-gpt',
       inputPricePerMTok: 0.5,
       outputPricePerMTok: 1.5,
@@ -184,66 +245,89 @@ describe('provider credentials', () => {
     });
 
     await page.goto(`${stack.url}/providers`);
-    const credentialRow = row(page, 'ui-openai');
-    await credentialRow.getByRole('link', { name: 'ui-model' }).waitFor();
-    await credentialRow.getByRole('button', { name: 'Delete ui-openai' }).click();
+    const credentialRow = row(page, name);
+    await credentialRow.getByRole('link', { name: slug }).waitFor();
+    await credentialRow.getByRole('button', { name: `Delete ${name}` }).click();
     await dialog().getByText('1 model uses this credential').waitFor();
-    expect(await dialog().textContent()).toContain('ui-model');
+    expect(await dialog().textContent()).toContain(slug);
     await screenshot(page, 'infra-providers-delete-warning');
 
     // Without force the API answers 409; the dialog says so and offers to delete anyway.
+    const before = (await list<ProviderCredentialView>('/provider-credentials')).map((c) => c.name).sort();
     await dialog().getByRole('button', { name: 'Delete', exact: true }).click();
-    await dialog().getByRole('alert').waitFor();
+    await dialog().getByRole('button', { name: 'Delete anyway' }).waitFor();
     expect(await dialog().getByRole('alert').textContent()).toContain('The control plane refused');
-    expect(
-      (await list<ProviderCredentialView>('/provider-credentials')).some((c) => c.name === 'ui-openai'),
-    ).toBe(true);
+    expect((await list<ProviderCredentialView>('/provider-credentials')).map((c) => c.name).sort()).toEqual(
+      before,
+    );
     await screenshot(page, 'infra-providers-delete-conflict');
     await dialog().getByRole('button', { name: 'Delete anyway' }).click();
     await dialog().waitFor({ state: 'hidden' });
     await credentialRow.waitFor({ state: 'detached' });
 
-    expect((await list<ProviderCredentialView>('/provider-credentials')).map((c) => c.name).sort()).toEqual([
-      'demo-anthropic',
-      'demo-openai',
-    ]);
-    expect((await list<ModelView>('/models')).some((m) => m.slug === 'ui-model')).toBe(false);
+    // That credential and its model are gone, and nothing else.
+    expect((await list<ProviderCredentialView>('/provider-credentials')).map((c) => c.name).sort()).toEqual(
+      before.filter((n) => n !== name),
+    );
+    expect((await list<ModelView>('/models')).some((m) => m.slug === slug)).toBe(false);
   });
 });
 
 describe('models', () => {
   it('toggles a model off and on with its switch', async () => {
+    const slug = unique('toggled');
+    await createModel(slug);
     await page.goto(`${stack.url}/models`);
-    const toggle = page.getByRole('switch', { name: 'demo-claude enabled' });
+    const name = `${slug} enabled`;
+    const toggle = page.getByRole('switch', { name });
     await toggle.waitFor();
     expect(await toggle.isChecked()).toBe(true);
-    await toggle.click();
-    await page.getByText('Model demo-claude disabled').waitFor();
-    expect(await toggle.isChecked()).toBe(false);
-    expect((await list<ModelView>('/models')).find((m) => m.slug === 'demo-claude')?.enabled).toBe(false);
-    await screenshot(page, 'infra-models');
+    // The save is held back a moment: meanwhile the switch shows what was asked, and cannot be flipped again.
+    await page.route(`**/api/v1${org()}/models/*`, async (route) => {
+      if (route.request().method() === 'PATCH') await new Promise((resolve) => setTimeout(resolve, 500));
+      await route.continue();
+    });
+    try {
+      await toggle.click();
+      await page.getByRole('switch', { name, checked: false, disabled: true }).waitFor();
+      await page.getByText(`Model ${slug} disabled`).waitFor();
+      // Saved: the switch can be used again, and shows the stored value.
+      await page.getByRole('switch', { name, checked: false, disabled: false }).waitFor();
+      expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(false);
+      await screenshot(page, 'infra-models');
 
-    await toggle.click();
-    await page.getByText('Model demo-claude enabled').waitFor();
-    expect((await list<ModelView>('/models')).find((m) => m.slug === 'demo-claude')?.enabled).toBe(true);
+      await toggle.click();
+      await page.getByRole('switch', { name, checked: true, disabled: true }).waitFor();
+      await page.getByText(`Model ${slug} enabled`).waitFor();
+      await page.getByRole('switch', { name, checked: true, disabled: false }).waitFor();
+      expect((await list<ModelView>('/models')).find((m) => m.slug === slug)?.enabled).toBe(true);
+    } finally {
+      await page.unrouteAll();
+    }
   });
 
   it('edits a price, showing a bad value under its field without losing it', async () => {
-    await page.getByRole('button', { name: 'Edit demo-gpt' }).click();
+    const slug = unique('priced');
+    await createModel(slug, { input: 1, output: 2 });
+    await page.goto(`${stack.url}/models`);
+    await page.getByRole('button', { name: `Edit ${slug}` }).click();
+    await dialog()
+      .getByRole('heading', { name: `Edit ${slug}` })
+      .waitFor();
     const input = dialog().getByLabel('Input price per 1M tokens (USD)');
     expect(await input.inputValue()).toBe('1');
-    await input.fill('-1');
+    await fillChecked(input, '-1');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().getByText('must be at least 0').waitFor();
     expect(await input.inputValue()).toBe('-1');
     await screenshot(page, 'infra-models-edit-error');
 
-    await input.fill('2.5');
-    await dialog().getByLabel('Output price per 1M tokens (USD)').fill('7.5');
+    await fillChecked(input, '2.5');
+    await fillChecked(dialog().getByLabel('Output price per 1M tokens (USD)'), '7.5');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'demo-gpt').getByText('$2.50').waitFor();
-    const model = (await list<ModelView>('/models')).find((m) => m.slug === 'demo-gpt');
+    await modelRow(page, slug).getByText('$2.50').waitFor();
+    const model = (await list<ModelView>('/models')).find((m) => m.slug === slug);
     expect(model).toMatchObject({
       inputPricePerMTok: 2.5,
       outputPricePerMTok: 7.5,
@@ -253,39 +337,62 @@ describe('models', () => {
 
   it('keeps the search in the URL', async () => {
     await page.goto(`${stack.url}/models?search=claude`);
-    await row(page, 'demo-claude').waitFor();
-    expect(await row(page, 'demo-gpt').count()).toBe(0);
+    await modelRow(page, 'demo-claude').waitFor();
+    expect(await modelRow(page, 'demo-gpt').count()).toBe(0);
     expect(await page.getByLabel('Search models').inputValue()).toBe('claude');
+  });
+
+  it('keeps every key typed into the search while the URL follows', async () => {
+    await page.goto(`${stack.url}/models`);
+    const search = page.getByLabel('Search models');
+    await modelRow(page, 'demo-gpt').waitFor();
+    // Key by key, as fast as the browser takes them: none may be lost while the URL catches up.
+    await search.pressSequentially('demo-cl');
+    expect(await search.inputValue()).toBe('demo-cl');
+    await page.waitForURL(/[?&]search=demo-cl$/);
+    await modelRow(page, 'demo-gpt').waitFor({ state: 'detached' });
+    expect(await modelRow(page, 'demo-claude').count()).toBe(1);
+    expect(await search.inputValue()).toBe('demo-cl');
   });
 });
 
 describe('MCP servers', () => {
+  it('shows an organization without servers how to add the first one', async () => {
+    await openInOrganization(elsewhere, stack.url, await newOrganization(stack), '/mcp-servers');
+    await elsewhere.getByText('No MCP servers yet').waitFor();
+    expect(await elsewhere.getByRole('button', { name: 'Add MCP server' }).count()).toBe(2);
+    await screenshot(elsewhere, 'infra-mcp-servers-empty');
+  });
+
   it('adds a server with a secret header, refreshes its tools and shows them', async () => {
+    const name = unique('tools');
     await page.goto(`${stack.url}/mcp-servers`);
-    await page.getByText('No MCP servers yet').waitFor();
-    await screenshot(page, 'infra-mcp-servers-empty');
+    await page.getByRole('heading', { name: 'MCP servers', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Add MCP server' }).first().click();
-    await dialog().getByLabel('Name', { exact: true }).fill('demo-tools');
-    await dialog().getByLabel('URL').fill(`${stack.fleet.upstream.url}/mcp`);
+    await fillChecked(dialog().getByLabel('Name', { exact: true }), name);
+    await fillChecked(dialog().getByLabel('URL'), `${stack.fleet.upstream.url}/mcp`);
     await dialog().getByRole('button', { name: 'Add header' }).click();
-    await dialog().getByLabel('Header 1 name').fill('Authorization');
-    await dialog().getByLabel('Header 1 value').fill('Bearer mcp-secret-value-123');
+    await fillChecked(dialog().getByLabel('Header 1 name'), 'Authorization');
+    await fillChecked(dialog().getByLabel('Header 1 value'), 'Bearer mcp-secret-value-123');
     await screenshot(page, 'infra-mcp-servers-create');
     await dialog().getByRole('button', { name: 'Add MCP server' }).click();
 
     // After a create the server's tools open, ready to be read from the server.
-    await dialog().getByRole('heading', { name: 'Tools of demo-tools' }).waitFor();
+    await dialog()
+      .getByRole('heading', { name: `Tools of ${name}` })
+      .waitFor();
     await dialog().getByText('No tools known yet.').waitFor();
     await dialog().getByRole('button', { name: 'Refresh tools' }).click();
-    const tools = dialog().getByRole('list', { name: 'Tools of demo-tools' });
+    const tools = dialog().getByRole('list', { name: `Tools of ${name}` });
     await tools.getByText('search_issues').waitFor();
     expect(await tools.textContent()).toContain('create_issue');
     expect(await tools.textContent()).toContain('delete_repo');
     await screenshot(page, 'infra-mcp-tools');
     await dialog().getByRole('button', { name: 'Close' }).first().click();
+    await dialog().waitFor({ state: 'hidden' });
 
-    await row(page, 'demo-tools').getByText('3 tools').waitFor();
-    const server = (await list<McpServerView>('/mcp-servers')).find((s) => s.name === 'demo-tools');
+    await row(page, name).getByText('3 tools').waitFor();
+    const server = (await list<McpServerView>('/mcp-servers')).find((s) => s.name === name);
     expect(server?.tools.map((t) => t.name).sort()).toEqual(['create_issue', 'delete_repo', 'search_issues']);
     expect(server?.headerNames).toEqual(['Authorization']);
     expect(await page.content()).not.toContain('mcp-secret-value-123');
@@ -293,30 +400,53 @@ describe('MCP servers', () => {
   });
 
   it('edits a server without re-entering its header values, which are kept', async () => {
-    await page.getByRole('button', { name: 'Edit demo-tools' }).click();
+    const name = unique('tools');
+    const created = await api<McpServerView>('POST', `${org()}/mcp-servers`, {
+      name,
+      url: `${stack.fleet.upstream.url}/mcp`,
+      headers: { Authorization: 'Bearer mcp-secret-value-123' },
+    });
+    await page.goto(`${stack.url}/mcp-servers`);
+    await page.getByRole('button', { name: `Edit ${name}` }).click();
+    await dialog()
+      .getByRole('heading', { name: `Edit ${name}` })
+      .waitFor();
     const value = dialog().getByLabel('Header 1 value');
+    expect(await dialog().getByLabel('Header 1 name').inputValue()).toBe('Authorization');
     expect(await value.inputValue()).toBe('');
     expect(await value.getAttribute('placeholder')).toBe('Leave blank to keep');
-    await dialog().getByLabel('Description (optional)').fill('The fake upstream’s tools');
+    await fillChecked(dialog().getByLabel('Description (optional)'), 'The fake upstream’s tools');
     await screenshot(page, 'infra-mcp-servers-edit');
     await dialog().getByRole('button', { name: 'Save changes' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'demo-tools').getByText('The fake upstream’s tools').waitFor();
-    const server = (await list<McpServerView>('/mcp-servers')).find((s) => s.name === 'demo-tools');
+    await row(page, name).getByText('The fake upstream’s tools').waitFor();
+    const server = (await list<McpServerView>('/mcp-servers')).find((s) => s.name === name);
     expect(server).toMatchObject({
+      id: created.id,
       description: 'The fake upstream’s tools',
       headerNames: ['Authorization'],
     });
-    // The kept header still works: the server's tools can be read with it again.
-    const refreshed = await api<McpServerView>('POST', `${org()}/mcp-servers/${server?.id}/refresh-tools`);
+    // The kept header still works: the server's tools are read with it again.
+    const seen = stack.fleet.upstream.requests.length;
+    const refreshed = await api<McpServerView>('POST', `${org()}/mcp-servers/${created.id}/refresh-tools`);
     expect(refreshed.tools).toHaveLength(3);
+    const calls = stack.fleet.upstream.requests.slice(seen).filter((r) => r.path === '/mcp');
+    expect(calls.length).toBeGreaterThan(0);
+    for (const call of calls) expect(call.headers.authorization).toBe('Bearer mcp-secret-value-123');
   });
 
   it("shows the API's error when a server's tools cannot be read", async () => {
+    const name = unique('unreachable');
     const port = await freePort();
-    await api('POST', `${org()}/mcp-servers`, { name: 'unreachable', url: `http://127.0.0.1:${port}/mcp` });
-    await page.reload();
-    await row(page, 'unreachable').getByRole('button', { name: 'Tools of unreachable: 0' }).click();
+    await api('POST', `${org()}/mcp-servers`, { name, url: `http://127.0.0.1:${port}/mcp` });
+    await page.goto(`${stack.url}/mcp-servers`);
+    await row(page, name)
+      .getByRole('button', { name: `Tools of ${name}: 0` })
+      .click();
+    await dialog()
+      .getByRole('heading', { name: `Tools of ${name}` })
+      .waitFor();
+    expect(await dialog().getByRole('alert').count()).toBe(0);
     await dialog().getByRole('button', { name: 'Refresh tools' }).click();
     const alert = dialog().getByRole('alert');
     await alert.waitFor();
@@ -349,12 +479,16 @@ describe('gateways', () => {
   });
 
   it('attaches a gateway: the token is shown once and a gateway started with it comes online', async () => {
+    const name = unique('edge-ui');
+    await page.goto(`${stack.url}/gateways`);
+    await row(page, 'edge-1').waitFor();
     await page.getByRole('button', { name: 'Attach a gateway' }).click();
-    await dialog().getByLabel('Gateway name').fill('edge-1');
+    await fillChecked(dialog().getByLabel('Gateway name'), 'edge-1');
     await dialog().getByRole('button', { name: 'Create token' }).click();
     // A taken name comes back under the field, and stays typed.
     await dialog().getByText('is already used by another gateway').waitFor();
-    await dialog().getByLabel('Gateway name').fill('edge-ui');
+    expect(await dialog().getByLabel('Gateway name').inputValue()).toBe('edge-1');
+    await fillChecked(dialog().getByLabel('Gateway name'), name);
     await dialog().getByRole('button', { name: 'Create token' }).click();
     await dialog().getByText('Gateway token created! Copy it now').waitFor();
     const token = (await dialog().locator('.secret-block').textContent())?.trim() ?? '';
@@ -370,78 +504,94 @@ describe('gateways', () => {
     await dialog().getByRole('button', { name: 'Done' }).click();
     await dialog().waitFor({ state: 'hidden' });
     expect(await page.content()).not.toContain(token);
-    await row(page, 'edge-ui').getByText('Never seen').waitFor();
+    await row(page, name).getByText('Never seen').waitFor();
 
     // A real gateway process with the token read from the page.
     const stateDir = mkdtempSync(path.join(tmpdir(), 'portcullis-gw-ui-'));
     tempDirs.push(stateDir);
-    const gateway: Gateway = {
-      url: '',
-      stateDir,
-      port: await freePort(),
-      name: 'edge-ui',
-      token,
-      proc: null,
-    };
+    const gateway: Gateway = { url: '', stateDir, port: await freePort(), name, token, proc: null };
     stack.fleet.gateways.push(gateway);
     await stack.fleet.startGateway(gateway);
 
     // No reload: the list refreshes itself, and shows the snapshot version once the gateway reports one.
-    await row(page, 'edge-ui').getByText('Online').waitFor({ timeout: 20_000 });
-    await row(page, 'edge-ui').getByText('Up to date').waitFor({ timeout: 20_000 });
-    const view = (await list<GatewayView>('/gateways')).find((g) => g.name === 'edge-ui');
+    await row(page, name).getByText('Online').waitFor({ timeout: 20_000 });
+    await row(page, name).getByText('Up to date').waitFor({ timeout: 20_000 });
+    const view = (await list<GatewayView>('/gateways')).find((g) => g.name === name);
     expect(view?.status).toBe('online');
     expect(view?.snapshotVersion).toBeGreaterThan(0);
-    expect(await row(page, 'edge-ui').getByRole('cell').nth(2).textContent()).toMatch(/^\d[\d,]*$/);
+    expect(await row(page, name).getByRole('cell').nth(2).textContent()).toMatch(/^\d[\d,]*$/);
     await screenshot(page, 'infra-gateways-attached');
   });
 
   it('detaches a gateway after a confirmation', async () => {
-    await row(page, 'edge-ui').getByRole('button', { name: 'Detach edge-ui' }).click();
-    await dialog().getByText("Are you sure you want to detach 'edge-ui'?").waitFor();
+    const name = unique('edge-gone');
+    await api('POST', `${org()}/gateway-tokens`, { name });
+    await page.goto(`${stack.url}/gateways`);
+    const before = (await list<GatewayView>('/gateways')).map((g) => g.name).sort();
+    expect(before).toContain(name);
+    await row(page, name)
+      .getByRole('button', { name: `Detach ${name}` })
+      .click();
+    await dialog().getByText(`Are you sure you want to detach '${name}'?`).waitFor();
     await screenshot(page, 'infra-gateways-detach');
     await dialog().getByRole('button', { name: 'Detach' }).click();
     await dialog().waitFor({ state: 'hidden' });
-    await row(page, 'edge-ui').waitFor({ state: 'detached' });
-    expect((await list<GatewayView>('/gateways')).map((g) => g.name)).toEqual(['edge-1']);
+    await row(page, name).waitFor({ state: 'detached' });
+    expect((await list<GatewayView>('/gateways')).map((g) => g.name).sort()).toEqual(
+      before.filter((n) => n !== name),
+    );
   });
 });
 
 describe('webhooks', () => {
   let receiver: Server;
-  let receiverUrl = '';
-  const received: { headers: IncomingHttpHeaders; body: string }[] = [];
+  let receiverBase = '';
+  const received: { path: string; headers: IncomingHttpHeaders; body: string }[] = [];
+  /** An endpoint of the receiver that no other webhook of this run uses. */
+  const endpoint = () => `${receiverBase}/hooks/${unique('portcullis')}`;
 
   beforeAll(async () => {
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        received.push({
+          path: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
       });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/portcullis`;
+    receiverBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
     await new Promise((resolve) => receiver?.close(resolve));
   });
 
-  let secret = '';
+  it('shows an organization without webhooks how to add the first one', async () => {
+    await openInOrganization(elsewhere, stack.url, await newOrganization(stack), '/webhooks');
+    await elsewhere.getByText('No webhooks yet').waitFor();
+    expect(await elsewhere.getByRole('button', { name: 'Add webhook' }).count()).toBe(2);
+    await screenshot(elsewhere, 'infra-webhooks-empty');
+  });
 
   it('creates a webhook and shows its signing secret once', async () => {
+    const url = endpoint();
     await page.goto(`${stack.url}/webhooks`);
-    await page.getByText('No webhooks yet').waitFor();
-    await screenshot(page, 'infra-webhooks-empty');
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Add webhook' }).first().click();
     // No event at all is refused by the API, under the events.
-    await dialog().getByLabel('Endpoint URL').fill(receiverUrl);
-    for (const box of await dialog().getByRole('checkbox').all()) await box.uncheck();
+    await fillChecked(dialog().getByLabel('Endpoint URL'), url);
+    const boxes = dialog().getByRole('group', { name: 'Events' }).getByRole('checkbox');
+    await boxes.first().waitFor();
+    for (const box of await boxes.all()) await box.uncheck();
+    expect(await dialog().getByRole('checkbox', { checked: true }).count()).toBe(0);
     await dialog().getByRole('button', { name: 'Add webhook' }).click();
     await dialog().getByText('must name at least one event type').waitFor();
-    expect(await dialog().getByLabel('Endpoint URL').inputValue()).toBe(receiverUrl);
+    expect(await dialog().getByLabel('Endpoint URL').inputValue()).toBe(url);
     await dialog()
       .getByRole('checkbox', { name: /budget\.threshold/ })
       .check();
@@ -452,7 +602,7 @@ describe('webhooks', () => {
     await dialog().getByRole('button', { name: 'Add webhook' }).click();
 
     await dialog().getByText('Webhook created! Copy its signing secret now').waitFor();
-    secret = (await dialog().locator('.secret-block').textContent())?.trim() ?? '';
+    const secret = (await dialog().locator('.secret-block').textContent())?.trim() ?? '';
     expect(secret).toMatch(/^whsec_/);
     expect(await dialog().textContent()).toContain('verifyWebhookSignature');
     await screenshot(page, 'infra-webhooks-secret');
@@ -460,18 +610,27 @@ describe('webhooks', () => {
     await dialog().waitFor({ state: 'hidden' });
     expect(await page.content()).not.toContain(secret);
 
-    const hook = row(page, receiverUrl);
+    const hook = row(page, url);
     await hook.getByText('None yet').waitFor();
     expect(await hook.textContent()).toContain(`whsec_…${secret.slice(-4)}`);
-    const [stored] = await list<WebhookView>('/webhooks');
-    expect(stored).toMatchObject({ url: receiverUrl, events: ['budget.threshold', 'webhook.test'] });
+    const stored = (await list<WebhookView>('/webhooks')).find((w) => w.url === url);
+    expect(stored).toMatchObject({ url, events: ['budget.threshold', 'webhook.test'] });
   });
 
   it('sends a signed test delivery and lists it as succeeded', async () => {
-    await page.getByRole('button', { name: `Send test to ${receiverUrl}` }).click();
+    const url = endpoint();
+    const { webhook, secret } = await api<{ webhook: WebhookView; secret: string }>(
+      'POST',
+      `${org()}/webhooks`,
+      { url, events: ['budget.threshold', 'webhook.test'] },
+    );
+    const path = new URL(url).pathname;
+    await page.goto(`${stack.url}/webhooks`);
+    await row(page, url).getByText('None yet').waitFor();
+    await page.getByRole('button', { name: `Send test to ${url}` }).click();
     await page.getByText('Test delivery queued').waitFor();
-    await waitUntil('the webhook receives a delivery', async () => received.length > 0, 10_000, 100);
-    const delivery = received[0];
+    await waitUntil('the webhook receives a delivery', async () => received.some((r) => r.path === path));
+    const delivery = received.find((r) => r.path === path);
     const verified = verifyWebhookSignature(
       secret,
       delivery?.headers[WEBHOOK_SIGNATURE_HEADER] as string,
@@ -481,26 +640,32 @@ describe('webhooks', () => {
     expect(verified.ok).toBe(true);
     expect(JSON.parse(delivery?.body ?? '{}')).toMatchObject({ type: 'webhook.test' });
 
-    await row(page, receiverUrl).getByText('Succeeded').waitFor({ timeout: 15_000 });
-    await page.getByRole('button', { name: `Deliveries to ${receiverUrl}` }).click();
+    await row(page, url).getByText('Succeeded').waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: `Deliveries to ${url}` }).click();
     const deliveryRow = dialog().getByRole('row').filter({ hasText: 'webhook.test' });
     await deliveryRow.getByText('Succeeded').waitFor();
     expect(await deliveryRow.textContent()).toContain('200');
     await screenshot(page, 'infra-webhooks-deliveries');
     await dialog().getByRole('button', { name: 'Close' }).first().click();
 
-    const [hook] = await list<WebhookView>('/webhooks');
-    const deliveries = await list<WebhookDeliveryView>(`/webhooks/${hook?.id}/deliveries`);
+    const deliveries = await list<WebhookDeliveryView>(`/webhooks/${webhook.id}/deliveries`);
+    expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ type: 'webhook.test', status: 'succeeded', lastStatusCode: 200 });
     await screenshot(page, 'infra-webhooks');
   });
 
   it('deletes a webhook after a confirmation', async () => {
-    await page.getByRole('button', { name: `Delete webhook ${receiverUrl}` }).click();
-    await dialog().getByRole('button', { name: 'Delete' }).click();
-    await dialog().waitFor({ state: 'hidden' });
-    await page.getByText('No webhooks yet').waitFor();
-    expect(await list<WebhookView>('/webhooks')).toEqual([]);
+    // In an organization of its own, so that deleting its one webhook leaves the list empty.
+    const orgId = await newOrganization(stack);
+    const url = endpoint();
+    await api('POST', `/orgs/${orgId}/webhooks`, { url, events: ['webhook.test'] });
+    await openInOrganization(elsewhere, stack.url, orgId, '/webhooks');
+    await row(elsewhere, url).waitFor();
+    await elsewhere.getByRole('button', { name: `Delete webhook ${url}` }).click();
+    await dialog(elsewhere).getByRole('button', { name: 'Delete' }).click();
+    await dialog(elsewhere).waitFor({ state: 'hidden' });
+    await elsewhere.getByText('No webhooks yet').waitFor();
+    expect(await list<WebhookView>('/webhooks', orgId)).toEqual([]);
   });
 });
 
@@ -512,7 +677,7 @@ describe('a member', () => {
     const email = 'infra-member@portcullis.test';
     const password = 'infra-member-password-1';
     memberId = (await addMember(stack, { email, name: 'Infra Member', password })).user.id;
-    member = await signedInPage(browser, stack.url, { email, password }, { width: 1280, height: 800 });
+    member = await signedInPage(browser, stack.url, { email, password }, VIEWPORT);
   });
 
   afterAll(async () => {
@@ -521,13 +686,15 @@ describe('a member', () => {
 
   it('sees the models granted to it, read-only', async () => {
     // Without a grant a member may use no model: the page says whom to ask.
+    const grants = await api<{ data: { model: string }[] }>('GET', `${org()}/users/${memberId}/grants`);
+    for (const { model } of grants.data) await api('DELETE', `${org()}/users/${memberId}/grants/${model}`);
     await member.goto(`${stack.url}/models`);
     await member.getByText('No models available to you').waitFor();
     await screenshot(member, 'infra-models-member-empty');
     await api('POST', `${org()}/users/${memberId}/grants`, { model: 'demo-gpt' });
     await member.reload();
-    await row(member, 'demo-gpt').waitFor();
-    expect(await row(member, 'demo-claude').count()).toBe(0);
+    await modelRow(member, 'demo-gpt').waitFor();
+    expect(await modelRow(member, 'demo-claude').count()).toBe(0);
     expect(await member.getByRole('button', { name: 'Add model' }).count()).toBe(0);
     expect(await member.getByRole('button', { name: 'Edit demo-gpt' }).count()).toBe(0);
     expect(await member.getByRole('switch').count()).toBe(0);
@@ -535,12 +702,18 @@ describe('a member', () => {
   });
 
   it('sees MCP servers and their tools read-only', async () => {
+    const name = unique('tools');
+    await api('POST', `${org()}/mcp-servers`, {
+      name,
+      url: `${stack.fleet.upstream.url}/mcp`,
+      tools: [{ name: 'search_issues' }, { name: 'create_issue' }, { name: 'delete_repo' }],
+    });
     await member.goto(`${stack.url}/mcp-servers`);
-    await row(member, 'demo-tools').waitFor();
+    await row(member, name).waitFor();
     expect(await member.getByRole('button', { name: 'Add MCP server' }).count()).toBe(0);
-    expect(await member.getByRole('button', { name: 'Edit demo-tools' }).count()).toBe(0);
-    expect(await member.getByRole('button', { name: 'Delete demo-tools' }).count()).toBe(0);
-    await member.getByRole('button', { name: 'Tools of demo-tools: 3' }).click();
+    expect(await member.getByRole('button', { name: `Edit ${name}` }).count()).toBe(0);
+    expect(await member.getByRole('button', { name: `Delete ${name}` }).count()).toBe(0);
+    await member.getByRole('button', { name: `Tools of ${name}: 3` }).click();
     await member.getByRole('dialog').getByText('search_issues').waitFor();
     expect(await member.getByRole('dialog').getByRole('button', { name: 'Refresh tools' }).count()).toBe(0);
     await screenshot(member, 'infra-mcp-servers-member');

@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NAV_ITEMS } from '../app/(console)/_components/nav-items';
 import {
   FULL_ADMIN,
@@ -7,8 +7,10 @@ import {
   launchBrowser,
   overflowing,
   screenshot,
+  signedInPage,
   signIn,
   startFullStack,
+  unique,
 } from './stack';
 
 /**
@@ -22,21 +24,31 @@ let context: BrowserContext;
 let page: Page;
 const consoleErrors: string[] = [];
 
+/** Collects what `p` logs as an error, with the page's address. */
+const collectErrors = (p: Page) => {
+  p.on('console', (message) => {
+    if (message.type() === 'error') consoleErrors.push(`${p.url()}: ${message.text()}`);
+  });
+  p.on('pageerror', (error) => consoleErrors.push(`${p.url()}: ${error.message}`));
+};
+
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
   context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+  collectErrors(page);
   await signIn(page, stack.url, FULL_ADMIN.email, FULL_ADMIN.password);
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+});
+
+// Each test checks that the browser logged no error while it ran.
+afterEach(() => {
+  expect(consoleErrors.splice(0)).toEqual([]);
 });
 
 /** Form controls without an accessible name (label, aria-label or aria-labelledby). */
@@ -77,30 +89,37 @@ describe('every console page', () => {
   }
 
   it("switches organization: the keys list shows that organization's keys, and the choice survives a reload", async () => {
-    await page.setViewportSize({ width: 1280, height: 800 });
-    const fleet = stack.fleet;
-    await fleet.api('POST', `/orgs/${fleet.orgId}/keys`, { name: 'key-of-first-org' });
-    const second = await fleet.api<{ id: string; name: string }>('POST', '/orgs', { name: 'Second Org' });
-    await fleet.api('POST', `/orgs/${second.id}/keys`, { name: 'key-of-second-org' });
+    // A browser of its own: the choice it remembers stays out of the other tests.
+    const own = await signedInPage(browser, stack.url, FULL_ADMIN, { width: 1280, height: 800 });
+    collectErrors(own);
+    try {
+      const fleet = stack.fleet;
+      const firstKey = unique('key-of-first-org');
+      const secondKey = unique('key-of-second-org');
+      await fleet.api('POST', `/orgs/${fleet.orgId}/keys`, { name: firstKey });
+      const second = await fleet.api<{ id: string; name: string }>('POST', '/orgs', {
+        name: unique('Second Org'),
+      });
+      await fleet.api('POST', `/orgs/${second.id}/keys`, { name: secondKey });
 
-    await page.goto(`${stack.url}/keys`);
-    const switcher = page.getByLabel('Organization');
-    await page.getByRole('button', { name: 'key-of-first-org', exact: true }).waitFor();
-    await switcher.selectOption(second.id);
-    await page.getByRole('button', { name: 'key-of-second-org', exact: true }).waitFor();
-    expect(await page.getByRole('button', { name: 'key-of-first-org', exact: true }).count()).toBe(0);
-    await screenshot(page, 'org-switched');
+      await own.goto(`${stack.url}/keys?search=key-of`);
+      const switcher = own.getByLabel('Organization');
+      await own.getByRole('button', { name: firstKey, exact: true }).waitFor();
+      expect(await switcher.inputValue()).toBe(fleet.orgId);
+      await switcher.selectOption(second.id);
+      await own.getByRole('button', { name: secondKey, exact: true }).waitFor();
+      expect(await own.getByRole('button', { name: firstKey, exact: true }).count()).toBe(0);
+      await screenshot(own, 'org-switched');
 
-    await page.reload();
-    await page.getByRole('button', { name: 'key-of-second-org', exact: true }).waitFor();
-    expect(await page.getByLabel('Organization').inputValue()).toBe(second.id);
+      await own.reload();
+      await own.getByRole('button', { name: secondKey, exact: true }).waitFor();
+      expect(await own.getByLabel('Organization').inputValue()).toBe(second.id);
 
-    await page.getByLabel('Organization').selectOption(fleet.orgId);
-    await page.getByRole('button', { name: 'key-of-first-org', exact: true }).waitFor();
-    expect(await page.getByRole('button', { name: 'key-of-second-org', exact: true }).count()).toBe(0);
-  });
-
-  it('logged no browser errors on any page', () => {
-    expect(consoleErrors).toEqual([]);
+      await own.getByLabel('Organization').selectOption(fleet.orgId);
+      await own.getByRole('button', { name: firstKey, exact: true }).waitFor();
+      expect(await own.getByRole('button', { name: secondKey, exact: true }).count()).toBe(0);
+    } finally {
+      await own.context().close();
+    }
   });
 });

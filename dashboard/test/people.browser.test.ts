@@ -1,29 +1,39 @@
 import { execFileSync } from 'node:child_process';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { databaseUrl } from '../../control-plane/test/integration/processes';
-import { FULL_ADMIN, type FullStack, launchBrowser, screenshot, signedInPage, startFullStack } from './stack';
+import {
+  addMember,
+  apiAs,
+  FULL_ADMIN,
+  type FullStack,
+  fillChecked,
+  type JoinedMember,
+  launchBrowser,
+  newOrganization,
+  openInOrganization,
+  screenshot,
+  signedInPage,
+  startFullStack,
+  unique,
+} from './stack';
 
 /**
  * People in a real browser against the real stack: invite through the modal, accept the link in a
- * fresh browser as a new member, what that member can and cannot reach, and as admin the member's
- * detail (rate limit, budget, grants, suspension), the last-admin protection, and groups. Every change
- * made through the UI is checked through the REST API.
+ * fresh browser as a new member, what a member can and cannot reach, and as admin a member's detail
+ * (rate limit, budget, grants, suspension), the last-admin protection, and groups. Every change made
+ * through the UI is checked through the REST API. Each test makes the people and groups it works on
+ * through the API (with names no other test uses), so any test can run alone.
  */
-const NEW_MEMBER = {
-  email: 'nora.member@portcullis.test',
-  name: 'Nora Member',
-  password: 'nora-password-123',
-};
-
 let stack: FullStack;
 let browser: Browser;
 let admin: Page;
-let memberContext: BrowserContext;
-let member: Page;
-let acceptUrl = '';
-let memberId = '';
+/** The admin in a second browser, for organizations that hold nothing yet. */
+let elsewhere: Page;
+/** A member, signed in in a browser of their own, for what members see. */
+let reader: { page: Page; id: string; name: string; email: string };
 let adminId = '';
+const VIEWPORT = { width: 1280, height: 900 };
 
 interface Row {
   id: string;
@@ -45,11 +55,32 @@ const findUser = async (email: string): Promise<Row | undefined> => {
   return page.data.find((row) => row.email === email);
 };
 
+/** Someone no other test uses: a name, an email whose local part is a search term of its own, a password. */
+const person = (first: string) => {
+  const handle = unique(first.toLowerCase());
+  return { name: `${first} ${handle}`, email: `${handle}@portcullis.test`, password: `${handle}-password` };
+};
+/** A member who joined through an invitation (both made through the API). */
+const newMember = async (first: string) => {
+  const who = person(first);
+  const joined: JoinedMember = await addMember(stack, who);
+  return { ...who, id: joined.user.id };
+};
+/** An invitation made through the API: its accept link and the invitee's id. */
+const invite = (email: string) =>
+  api<{ invitation: { id: string }; acceptUrl: string }>('POST', `${org()}/invitations`, {
+    email,
+    role: 'member',
+  });
+
 beforeAll(async () => {
   stack = await startFullStack();
   browser = await launchBrowser();
-  admin = await signedInPage(browser, stack.url, FULL_ADMIN);
+  admin = await signedInPage(browser, stack.url, FULL_ADMIN, VIEWPORT);
+  elsewhere = await signedInPage(browser, stack.url, FULL_ADMIN, VIEWPORT);
   adminId = (await findUser(FULL_ADMIN.email))?.id ?? '';
+  const member = await newMember('Reader');
+  reader = { ...member, page: await signedInPage(browser, stack.url, member, VIEWPORT) };
 }, 240_000);
 
 afterAll(async () => {
@@ -57,10 +88,14 @@ afterAll(async () => {
   await stack?.stop();
 });
 
+// A test that failed on a narrow screen does not leave the next one there.
+beforeEach(() => admin.setViewportSize(VIEWPORT));
+
 const dialog = (page: Page, name: string | RegExp) => page.getByRole('dialog', { name });
 
 describe('users, invitations and groups in a real browser', () => {
   it('invites a user through the modal, with API errors under the field that caused them', async () => {
+    const invitee = person('Nora');
     await admin.goto(`${stack.url}/users`);
     await admin.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
     await admin.getByRole('row', { name: new RegExp(FULL_ADMIN.email) }).waitFor();
@@ -68,30 +103,31 @@ describe('users, invitations and groups in a real browser', () => {
 
     await admin.getByRole('button', { name: 'Invite user' }).first().click();
     const invite = dialog(admin, 'Invite user');
-    await invite.waitFor();
     const email = invite.getByLabel('Email');
+    await email.waitFor();
 
     // 400: the API's message under the Email field, and what was typed stays.
-    await email.fill('not-an-email');
+    await fillChecked(email, 'not-an-email');
     await invite.getByRole('button', { name: 'Send invitation' }).click();
     await invite.getByText('must be an email address').waitFor();
     expect(await email.inputValue()).toBe('not-an-email');
     expect(await email.getAttribute('aria-invalid')).toBe('true');
 
-    // 409: an existing member's email, also under the field.
-    await email.fill(FULL_ADMIN.email);
+    // 409: an existing member's email, also under the field (it replaces the 400's message).
+    await fillChecked(email, FULL_ADMIN.email);
     await invite.getByRole('button', { name: 'Send invitation' }).click();
     await invite.getByText(/already a member/).waitFor();
+    expect(await invite.getByText('must be an email address').count()).toBe(0);
     await screenshot(admin, 'users-invite-error');
 
-    await email.fill(NEW_MEMBER.email);
+    await fillChecked(email, invitee.email);
     await invite.getByLabel('Role').selectOption('member');
     await screenshot(admin, 'users-invite-modal');
     await invite.getByRole('button', { name: 'Send invitation' }).click();
 
     const created = dialog(admin, 'Invitation created');
     await created.waitFor();
-    acceptUrl = ((await created.locator('[data-accept-url]').textContent()) ?? '').trim();
+    const acceptUrl = ((await created.locator('[data-accept-url]').textContent()) ?? '').trim();
     expect(acceptUrl).toMatch(new RegExp(`^${stack.url}/invitations/ptci_`));
     // The test control plane has no SMTP: the modal says nobody was mailed.
     await created.getByText(/No email was sent/).waitFor();
@@ -100,64 +136,73 @@ describe('users, invitations and groups in a real browser', () => {
     await created.getByRole('button', { name: 'Done' }).click();
     await created.waitFor({ state: 'hidden' });
 
-    const row = admin.getByRole('row', { name: new RegExp(NEW_MEMBER.email) });
+    const row = admin.getByRole('row', { name: new RegExp(invitee.email) });
     await row.getByText('Invited').waitFor();
-    expect((await findUser(NEW_MEMBER.email))?.status).toBe('invited');
+    expect((await findUser(invitee.email))?.status).toBe('invited');
   });
 
   it('accepts the invitation in a fresh browser and lands signed in', async () => {
-    memberContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    member = await memberContext.newPage();
-    await member.goto(acceptUrl);
-    await member.getByRole('heading', { name: 'Join your organization' }).waitFor();
-    await member.getByLabel('Your name').fill(NEW_MEMBER.name);
-    await member.getByLabel('Password', { exact: true }).fill(NEW_MEMBER.password);
-    // Checked in the browser: nothing is sent while the two passwords differ.
-    await member.getByLabel('Confirm password').fill('something-else');
-    await member.getByRole('button', { name: 'Accept invitation' }).click();
-    await member.getByText('The passwords do not match').waitFor();
-    expect((await findUser(NEW_MEMBER.email))?.status).toBe('invited');
-    await screenshot(member, 'invitation-accept');
+    const invitee = person('Nora');
+    const { acceptUrl } = await invite(invitee.email);
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const member = await context.newPage();
+      await member.goto(acceptUrl);
+      await member.getByRole('heading', { name: 'Join your organization' }).waitFor();
+      await fillChecked(member.getByLabel('Your name'), invitee.name);
+      await fillChecked(member.getByLabel('Password', { exact: true }), invitee.password);
+      // Checked in the browser: nothing is sent while the two passwords differ.
+      await fillChecked(member.getByLabel('Confirm password'), 'something-else');
+      await member.getByRole('button', { name: 'Accept invitation' }).click();
+      await member.getByText('The passwords do not match').waitFor();
+      expect((await findUser(invitee.email))?.status).toBe('invited');
+      await screenshot(member, 'invitation-accept');
 
-    await member.getByLabel('Confirm password').fill(NEW_MEMBER.password);
-    await member.getByRole('button', { name: 'Accept invitation' }).click();
-    await member.waitForURL(/\/keys$/);
-    await member.getByText(`Signed in as ${NEW_MEMBER.email}`).waitFor();
-    const joined = await findUser(NEW_MEMBER.email);
-    expect(joined?.status).toBe('active');
-    expect(joined?.role).toBe('member');
-    memberId = joined?.id ?? '';
-    // The session survives a reload: it is the HttpOnly cookie from signing in.
-    await member.reload();
-    await member.getByText(`Signed in as ${NEW_MEMBER.email}`).waitFor();
+      await fillChecked(member.getByLabel('Confirm password'), invitee.password);
+      await member.getByRole('button', { name: 'Accept invitation' }).click();
+      await member.waitForURL(/\/keys$/);
+      await member.getByText(`Signed in as ${invitee.email}`).waitFor();
+      const joined = await findUser(invitee.email);
+      expect(joined?.status).toBe('active');
+      expect(joined?.role).toBe('member');
+      // The session survives a reload: it is the HttpOnly cookie from signing in.
+      await member.reload();
+      await member.getByText(`Signed in as ${invitee.email}`).waitFor();
+    } finally {
+      await context.close();
+    }
   });
 
   it('shows a readable message for a used invitation link', async () => {
-    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await other.newPage();
-    await page.goto(acceptUrl);
-    await page.getByLabel('Your name').fill('Someone Else');
-    await page.getByLabel('Password', { exact: true }).fill('another-password-1');
-    await page.getByLabel('Confirm password').fill('another-password-1');
-    await page.getByRole('button', { name: 'Accept invitation' }).click();
-    const alert = page.getByRole('alert').filter({ hasText: 'This invitation has already been accepted' });
-    await alert.waitFor();
-    expect(await alert.textContent()).toContain(
-      'An admin of the organization can send you a new invitation link',
-    );
-    await screenshot(page, 'invitation-used');
-    await other.close();
+    const invitee = person('Used');
+    const { acceptUrl } = await invite(invitee.email);
+    const token = acceptUrl.split('/').pop() ?? '';
+    await apiAs(stack, '', 'POST', `/invitations/${token}/accept`, {
+      name: invitee.name,
+      password: invitee.password,
+    });
+    const other = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const page = await other.newPage();
+      await page.goto(acceptUrl);
+      await fillChecked(page.getByLabel('Your name'), 'Someone Else');
+      await fillChecked(page.getByLabel('Password', { exact: true }), 'another-password-1');
+      await fillChecked(page.getByLabel('Confirm password'), 'another-password-1');
+      await page.getByRole('button', { name: 'Accept invitation' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'This invitation has already been accepted' });
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain(
+        'An admin of the organization can send you a new invitation link',
+      );
+      await screenshot(page, 'invitation-used');
+    } finally {
+      await other.close();
+    }
   });
 
   it('shows a readable message for an expired invitation link, and the admin can cancel it', async () => {
-    const late = await api<{ invitation: { id: string }; acceptUrl: string }>(
-      'POST',
-      `${org()}/invitations`,
-      {
-        email: 'late.comer@portcullis.test',
-        role: 'member',
-      },
-    );
+    const invitee = person('Late');
+    const late = await invite(invitee.email);
     // Time cannot be moved through the API: the fixture ages the invitation in its own database.
     execFileSync('psql', [
       databaseUrl(stack.fleet.db),
@@ -166,33 +211,38 @@ describe('users, invitations and groups in a real browser', () => {
       '-c',
       `UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE id = '${late.invitation.id}'`,
     ]);
-    const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await other.newPage();
-    await page.goto(late.acceptUrl);
-    await page.getByLabel('Your name').fill('Late Comer');
-    await page.getByLabel('Password', { exact: true }).fill('late-password-123');
-    await page.getByLabel('Confirm password').fill('late-password-123');
-    await page.getByRole('button', { name: 'Accept invitation' }).click();
-    const alert = page.getByRole('alert').filter({ hasText: /This invitation has expired/ });
-    await alert.waitFor();
-    expect(await alert.textContent()).toContain(
-      'An admin of the organization can send you a new invitation link',
-    );
-    await screenshot(page, 'invitation-expired');
-    await other.close();
+    const other = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      const page = await other.newPage();
+      await page.goto(late.acceptUrl);
+      await fillChecked(page.getByLabel('Your name'), invitee.name);
+      await fillChecked(page.getByLabel('Password', { exact: true }), invitee.password);
+      await fillChecked(page.getByLabel('Confirm password'), invitee.password);
+      await page.getByRole('button', { name: 'Accept invitation' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: /This invitation has expired/ });
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain(
+        'An admin of the organization can send you a new invitation link',
+      );
+      await screenshot(page, 'invitation-expired');
+    } finally {
+      await other.close();
+    }
 
-    await admin.goto(`${stack.url}/users?search=late.comer`);
-    const row = admin.getByRole('row', { name: /late\.comer@portcullis\.test/ });
+    const handle = invitee.email.split('@')[0] ?? '';
+    await admin.goto(`${stack.url}/users?search=${handle}`);
+    const row = admin.getByRole('row', { name: new RegExp(invitee.email) });
     await row.getByText('Invitation expired').waitFor();
-    expect(admin.url()).toContain('search=late.comer');
+    expect(admin.url()).toContain(`search=${handle}`);
     await row.getByRole('button', { name: /Cancel invitation/ }).click();
     const confirm = dialog(admin, 'Cancel invitation');
     await confirm.getByRole('button', { name: 'Cancel invitation' }).click();
     await admin.getByText('No users match').waitFor();
-    expect(await findUser('late.comer@portcullis.test')).toBeUndefined();
+    expect(await findUser(invitee.email)).toBeUndefined();
   });
 
-  it('keeps the new member out of admin pages', async () => {
+  it('keeps a member out of admin pages', async () => {
+    const member = reader.page;
     await member.goto(`${stack.url}/keys`);
     const nav = member.getByRole('navigation', { name: 'Console' });
     await nav.getByRole('link', { name: 'API keys' }).waitFor();
@@ -208,8 +258,8 @@ describe('users, invitations and groups in a real browser', () => {
     await screenshot(member, 'member-admins-only');
 
     // Their own page is open to them, read-only.
-    await member.goto(`${stack.url}/users/${memberId}`);
-    await member.getByRole('heading', { name: NEW_MEMBER.name, level: 1 }).waitFor();
+    await member.goto(`${stack.url}/users/${reader.id}`);
+    await member.getByRole('heading', { name: reader.name, level: 1 }).waitFor();
     await member.getByRole('heading', { name: 'Rate Limit' }).waitFor();
     expect(await member.getByRole('button', { name: /Edit/ }).count()).toBe(0);
     expect(await member.getByRole('button', { name: 'Add grant' }).count()).toBe(0);
@@ -220,17 +270,20 @@ describe('users, invitations and groups in a real browser', () => {
     await member.getByRole('heading', { name: 'Admins only' }).waitFor();
   });
 
-  it('lists the new member as active and opens their detail', async () => {
+  it('lists a new member as active and opens their detail', async () => {
+    const member = await newMember('Nora');
+    const handle = member.email.split('@')[0] ?? '';
     await admin.goto(`${stack.url}/users`);
+    await admin.getByRole('row', { name: new RegExp(FULL_ADMIN.email) }).waitFor();
     // The search goes to the URL (a reload or a shared link shows the same list) and to the API.
-    await admin.getByLabel('Search').fill('nora');
-    await admin.waitForURL(/\/users\?search=nora$/);
+    await fillChecked(admin.getByLabel('Search'), handle);
+    await admin.waitForURL(new RegExp(`/users\\?search=${handle}$`));
     await admin.getByRole('row', { name: new RegExp(FULL_ADMIN.email) }).waitFor({ state: 'detached' });
-    const row = admin.getByRole('row', { name: new RegExp(NEW_MEMBER.email) });
+    const row = admin.getByRole('row', { name: new RegExp(member.email) });
     await row.getByText('Active').waitFor();
-    await row.getByRole('link', { name: NEW_MEMBER.name }).click();
-    await admin.waitForURL(new RegExp(`/users/${memberId}$`));
-    await admin.getByRole('heading', { name: NEW_MEMBER.name, level: 1 }).waitFor();
+    await row.getByRole('link', { name: member.name }).click();
+    await admin.waitForURL(new RegExp(`/users/${member.id}$`));
+    await admin.getByRole('heading', { name: member.name, level: 1 }).waitFor();
     for (const heading of [
       'Rate Limit',
       'Budget Limit',
@@ -244,22 +297,25 @@ describe('users, invitations and groups in a real browser', () => {
     await screenshot(admin, 'user-detail');
   });
 
-  it('edits the rate limit (API errors under the field) and keeps the budgets', async () => {
+  it('edits the rate limit (API errors under the field)', async () => {
+    const member = await newMember('Rita');
+    await admin.goto(`${stack.url}/users/${member.id}`);
+    await admin.getByRole('heading', { name: member.name, level: 1 }).waitFor();
     await admin.getByRole('button', { name: 'Edit rate limit' }).click();
     const modal = dialog(admin, /Edit rate limit/);
     await modal.waitFor();
-    await modal.getByLabel('Requests per minute').fill('120');
-    await modal.getByLabel('Tokens per minute', { exact: true }).fill('50000');
-    await modal.getByLabel('Concurrent requests').fill('1.5');
+    await fillChecked(modal.getByLabel('Requests per minute'), '120');
+    await fillChecked(modal.getByLabel('Tokens per minute', { exact: true }), '50000');
+    await fillChecked(modal.getByLabel('Concurrent requests'), '1.5');
     await modal.getByRole('button', { name: 'Save rate limit' }).click();
     await modal.getByText('must be a whole number').waitFor();
     expect(await modal.getByLabel('Requests per minute').inputValue()).toBe('120');
     await screenshot(admin, 'user-rate-limit-modal');
-    await modal.getByLabel('Concurrent requests').fill('');
+    await fillChecked(modal.getByLabel('Concurrent requests'), '');
     await modal.getByRole('button', { name: 'Save rate limit' }).click();
     await modal.waitFor({ state: 'hidden' });
 
-    const limits = await api<LimitsBody>('GET', `${org()}/users/${memberId}/limits`);
+    const limits = await api<LimitsBody>('GET', `${org()}/users/${member.id}/limits`);
     expect(limits.requestsPerMinute).toBe(120);
     expect(limits.tokensPerMinute).toBe(50000);
     expect(limits.concurrentRequests).toBeNull();
@@ -267,24 +323,28 @@ describe('users, invitations and groups in a real browser', () => {
     await card.getByText('120', { exact: true }).waitFor();
   });
 
-  it('adds a budget, and a later rate-limit edit keeps it', async () => {
+  it('adds a budget, keeping the rate limit, and a later rate-limit edit keeps the budget', async () => {
+    const member = await newMember('Bea');
+    await api('PUT', `${org()}/users/${member.id}/limits`, { requestsPerMinute: 120, budgets: [] });
+    await admin.goto(`${stack.url}/users/${member.id}`);
+    await admin.getByRole('region', { name: 'Rate Limit' }).getByText('120', { exact: true }).waitFor();
     await admin.getByRole('button', { name: 'Edit budget limit' }).click();
     const modal = dialog(admin, /Edit budgets/);
     await modal.waitFor();
     await modal.getByRole('button', { name: 'Add budget' }).click();
     // The API's 400 names each bad field; the messages land under those inputs, the typing stays.
-    await modal.getByLabel('Limit (USD)').fill('-5');
-    await modal.getByLabel('Alert thresholds (%)').fill('50, 150');
+    await fillChecked(modal.getByLabel('Limit (USD)'), '-5');
+    await fillChecked(modal.getByLabel('Alert thresholds (%)'), '50, 150');
     await modal.getByRole('button', { name: 'Save budgets' }).click();
     await modal.getByText('must be greater than 0').waitFor();
     await modal.getByText('must be at most 100').waitFor();
     expect(await modal.getByLabel('Alert thresholds (%)').inputValue()).toBe('50, 150');
     await screenshot(admin, 'user-budget-modal-error');
-    expect((await api<LimitsBody>('GET', `${org()}/users/${memberId}/limits`)).budgets).toEqual([]);
+    expect((await api<LimitsBody>('GET', `${org()}/users/${member.id}/limits`)).budgets).toEqual([]);
 
-    await modal.getByLabel('Limit (USD)').fill('25');
+    await fillChecked(modal.getByLabel('Limit (USD)'), '25');
     await modal.getByLabel('Period').selectOption('monthly');
-    await modal.getByLabel('Alert thresholds (%)').fill('50, 80, 100');
+    await fillChecked(modal.getByLabel('Alert thresholds (%)'), '50, 80, 100');
     await screenshot(admin, 'user-budget-modal');
     await modal.getByRole('button', { name: 'Save budgets' }).click();
     await modal.waitFor({ state: 'hidden' });
@@ -293,7 +353,7 @@ describe('users, invitations and groups in a real browser', () => {
       .getByText(/\$25\.00 monthly/)
       .waitFor();
 
-    let limits = await api<LimitsBody>('GET', `${org()}/users/${memberId}/limits`);
+    let limits = await api<LimitsBody>('GET', `${org()}/users/${member.id}/limits`);
     expect(limits.budgets).toEqual([
       expect.objectContaining({ limitUsd: 25, period: 'monthly', alertThresholds: [50, 80, 100] }),
     ]);
@@ -302,26 +362,30 @@ describe('users, invitations and groups in a real browser', () => {
     // The PUT replaces the whole policy: editing the rate limit must send the budget back.
     await admin.getByRole('button', { name: 'Edit rate limit' }).click();
     const rate = dialog(admin, /Edit rate limit/);
-    await rate.getByLabel('Requests per minute').fill('100');
+    expect(await rate.getByLabel('Requests per minute').inputValue()).toBe('120');
+    await fillChecked(rate.getByLabel('Requests per minute'), '100');
     await rate.getByRole('button', { name: 'Save rate limit' }).click();
     await rate.waitFor({ state: 'hidden' });
-    limits = await api<LimitsBody>('GET', `${org()}/users/${memberId}/limits`);
+    limits = await api<LimitsBody>('GET', `${org()}/users/${member.id}/limits`);
     expect(limits.requestsPerMinute).toBe(100);
     expect(limits.budgets).toHaveLength(1);
     expect(limits.budgets[0]?.limitUsd).toBe(25);
   });
 
   it('adds a grant for demo-gpt and revokes it', async () => {
+    const member = await newMember('Gus');
+    await admin.goto(`${stack.url}/users/${member.id}`);
     const card = admin.getByRole('region', { name: 'Model Access Grants' });
     await card.getByText('No models granted.').waitFor();
     await card.getByRole('button', { name: 'Add grant' }).click();
     const modal = dialog(admin, /Add grant/);
     await modal.getByLabel('Model').selectOption('demo-gpt');
+    expect(await modal.getByLabel('Model').inputValue()).toBe('demo-gpt');
     await screenshot(admin, 'user-add-grant-modal');
     await modal.getByRole('button', { name: 'Add grant' }).click();
     await modal.waitFor({ state: 'hidden' });
     await card.getByText('demo-gpt').waitFor();
-    let grants = await api<{ data: { model: string }[] }>('GET', `${org()}/users/${memberId}/grants`);
+    let grants = await api<{ data: { model: string }[] }>('GET', `${org()}/users/${member.id}/grants`);
     expect(grants.data.map((g) => g.model)).toEqual(['demo-gpt']);
     await admin
       .getByRole('region', { name: 'Effective policy' })
@@ -330,117 +394,148 @@ describe('users, invitations and groups in a real browser', () => {
 
     await card.getByRole('button', { name: 'Revoke demo-gpt' }).click();
     const confirm = dialog(admin, 'Revoke model access');
+    await confirm.waitFor();
     await screenshot(admin, 'user-revoke-grant');
     await confirm.getByRole('button', { name: 'Revoke access' }).click();
     await confirm.waitFor({ state: 'hidden' });
     await card.getByText('No models granted.').waitFor();
-    grants = await api<{ data: { model: string }[] }>('GET', `${org()}/users/${memberId}/grants`);
+    grants = await api<{ data: { model: string }[] }>('GET', `${org()}/users/${member.id}/grants`);
     expect(grants.data).toEqual([]);
   });
 
-  it('suspends and reactivates the member', async () => {
+  it('suspends and reactivates a member', async () => {
+    const member = await newMember('Sam');
+    await admin.goto(`${stack.url}/users/${member.id}`);
+    await admin.getByRole('heading', { name: member.name, level: 1 }).waitFor();
     await admin.getByRole('button', { name: 'Suspend', exact: true }).click();
     const confirm = dialog(admin, /Suspend/);
+    await confirm.waitFor();
     await screenshot(admin, 'user-suspend-confirm');
     await confirm.getByRole('button', { name: 'Suspend' }).click();
     await confirm.waitFor({ state: 'hidden' });
     await admin.getByRole('button', { name: 'Reactivate', exact: true }).waitFor();
-    expect((await api<Row>('GET', `${org()}/users/${memberId}`)).status).toBe('suspended');
+    expect((await api<Row>('GET', `${org()}/users/${member.id}`)).status).toBe('suspended');
 
     await admin.goto(`${stack.url}/users?status=suspended`);
-    const row = admin.getByRole('row', { name: new RegExp(NEW_MEMBER.email) });
+    const row = admin.getByRole('row', { name: new RegExp(member.email) });
     await row.getByText('Suspended').waitFor();
-    await row.getByRole('link', { name: NEW_MEMBER.name }).click();
+    await row.getByRole('link', { name: member.name }).click();
+    await admin.getByRole('heading', { name: member.name, level: 1 }).waitFor();
     await admin.getByRole('button', { name: 'Reactivate', exact: true }).click();
     const back = dialog(admin, /Reactivate/);
     await back.getByRole('button', { name: 'Reactivate' }).click();
     await back.waitFor({ state: 'hidden' });
     await admin.getByRole('button', { name: 'Suspend', exact: true }).waitFor();
-    expect((await api<Row>('GET', `${org()}/users/${memberId}`)).status).toBe('active');
+    expect((await api<Row>('GET', `${org()}/users/${member.id}`)).status).toBe('active');
   });
 
   it('explains why the only admin cannot demote themself', async () => {
-    await admin.goto(`${stack.url}/users/${adminId}`);
-    await admin.getByRole('heading', { name: 'Membership' }).waitFor();
-    await admin.getByLabel('Role').selectOption('member');
-    await admin.getByRole('button', { name: 'Change role' }).click();
-    const alert = admin.getByRole('region', { name: 'Membership' }).getByRole('alert');
+    // In an organization of its own, where the bootstrap admin is the only admin by construction.
+    const orgId = await newOrganization(stack);
+    await openInOrganization(elsewhere, stack.url, orgId, `/users/${adminId}`);
+    await elsewhere.getByRole('heading', { name: 'Membership' }).waitFor();
+    await elsewhere.getByLabel('Role').selectOption('member');
+    await elsewhere.getByRole('button', { name: 'Change role' }).click();
+    const alert = elsewhere.getByRole('region', { name: 'Membership' }).getByRole('alert');
     await alert.getByText(/last admin of the organization/).waitFor();
-    await screenshot(admin, 'user-last-admin');
-    expect((await api<Row>('GET', `${org()}/users/${adminId}`)).role).toBe('admin');
+    await screenshot(elsewhere, 'user-last-admin');
+    expect((await api<Row>('GET', `/orgs/${orgId}/users/${adminId}`)).role).toBe('admin');
   });
 
-  it('creates a group, adds the member and sets a group limit', async () => {
+  it('shows an organization without groups how to create the first one', async () => {
+    await openInOrganization(elsewhere, stack.url, await newOrganization(stack), '/groups');
+    await elsewhere.getByRole('heading', { name: 'No groups yet' }).waitFor();
+    expect(await elsewhere.getByRole('button', { name: 'Create group' }).count()).toBe(2);
+    await screenshot(elsewhere, 'groups-empty');
+  });
+
+  it('creates a group, adds a member and sets a group limit', async () => {
+    const member = await newMember('Pat');
+    const groupName = unique('Platform team');
     await admin.goto(`${stack.url}/groups`);
-    await admin.getByRole('heading', { name: 'No groups yet' }).waitFor();
-    await screenshot(admin, 'groups-empty');
+    await admin.getByRole('heading', { name: 'Groups', level: 1 }).waitFor();
     await admin.getByRole('button', { name: 'Create group' }).first().click();
     const create = dialog(admin, 'Create group');
-    await create.getByLabel('Group name').fill('Platform team');
+    await fillChecked(create.getByLabel('Group name'), groupName);
     await screenshot(admin, 'groups-create-modal');
     await create.getByRole('button', { name: 'Create group' }).click();
-    await admin.getByRole('heading', { name: 'Platform team', level: 1 }).waitFor();
+    await admin.getByRole('heading', { name: groupName, level: 1 }).waitFor();
     const groupId = admin.url().split('/groups/')[1] ?? '';
     expect(groupId).not.toBe('');
 
     await admin.getByRole('button', { name: 'Add member' }).click();
     const add = dialog(admin, /Add member to/);
-    await add.getByLabel('Member').selectOption({ label: `${NEW_MEMBER.name} (${NEW_MEMBER.email})` });
+    await add.getByLabel('Member').selectOption({ label: `${member.name} (${member.email})` });
+    expect(await add.getByLabel('Member').inputValue()).toBe(member.id);
     await add.getByRole('button', { name: 'Add member' }).click();
     await add.waitFor({ state: 'hidden' });
-    await admin.getByRole('region', { name: 'Members' }).getByText(NEW_MEMBER.email).waitFor();
+    await admin.getByRole('region', { name: 'Members' }).getByText(member.email).waitFor();
 
     await admin.getByRole('button', { name: 'Edit rate limit' }).click();
     const rate = dialog(admin, /Edit rate limit/);
-    await rate.getByLabel('Requests per minute').fill('30');
+    await fillChecked(rate.getByLabel('Requests per minute'), '30');
     await rate.getByRole('button', { name: 'Save rate limit' }).click();
     await rate.waitFor({ state: 'hidden' });
     await screenshot(admin, 'group-detail');
 
     const group = await api<{ members: { id: string }[] }>('GET', `${org()}/groups/${groupId}`);
-    expect(group.members.map((m) => m.id)).toEqual([memberId]);
+    expect(group.members.map((m) => m.id)).toEqual([member.id]);
     const limits = await api<LimitsBody>('GET', `${org()}/groups/${groupId}/limits`);
     expect(limits.requestsPerMinute).toBe(30);
 
     // The member's effective policy now names the group as the strictest requests/min rule.
-    await admin.goto(`${stack.url}/users/${memberId}`);
+    await admin.goto(`${stack.url}/users/${member.id}`);
     const effective = admin.getByRole('region', { name: 'Effective policy' });
     const rpm = effective.getByRole('row', { name: /Requests per minute/ });
-    await rpm.getByRole('link', { name: 'Platform team' }).waitFor();
+    await rpm.getByRole('link', { name: groupName }).waitFor();
     expect(await rpm.textContent()).toContain('30');
+  });
 
-    // A duplicate name is refused under the field; renaming from the list works.
+  it('refuses a duplicate group name under the field, and renames a group from the list', async () => {
+    const groupName = unique('Platform team');
+    const renamed = unique('Platform squad');
+    const group = await api<{ id: string }>('POST', `${org()}/groups`, { name: groupName });
     await admin.goto(`${stack.url}/groups`);
-    await admin.getByRole('button', { name: 'Create group' }).click();
+    await admin.getByRole('link', { name: groupName }).waitFor();
+    await admin.getByRole('button', { name: 'Create group' }).first().click();
     const again = dialog(admin, 'Create group');
-    await again.getByLabel('Group name').fill('Platform team');
+    await fillChecked(again.getByLabel('Group name'), groupName);
     await again.getByRole('button', { name: 'Create group' }).click();
     await again.getByText('is already used by another group').waitFor();
+    expect(await again.getByLabel('Group name').inputValue()).toBe(groupName);
     await again.getByRole('button', { name: 'Cancel' }).click();
-    await admin.getByRole('button', { name: 'Rename Platform team' }).click();
+    await again.waitFor({ state: 'hidden' });
+
+    await admin.getByRole('button', { name: `Rename ${groupName}` }).click();
     const rename = dialog(admin, /Rename/);
-    await rename.getByLabel('Group name').fill('Platform squad');
+    await fillChecked(rename.getByLabel('Group name'), renamed);
     await rename.getByRole('button', { name: 'Rename' }).click();
     await rename.waitFor({ state: 'hidden' });
-    await admin.getByRole('link', { name: 'Platform squad' }).waitFor();
-    expect((await api<{ name: string }>('GET', `${org()}/groups/${groupId}`)).name).toBe('Platform squad');
+    await admin.getByRole('link', { name: renamed }).waitFor();
+    expect((await api<{ name: string }>('GET', `${org()}/groups/${group.id}`)).name).toBe(renamed);
     await screenshot(admin, 'groups-list');
+  });
 
-    // The member sees their group, read-only.
-    await member.goto(`${stack.url}/groups`);
-    await member.getByRole('link', { name: 'Platform squad' }).waitFor();
-    expect(await member.getByRole('button', { name: 'Create group' }).count()).toBe(0);
+  it('shows a member their groups, read-only', async () => {
+    const groupName = unique('Readers');
+    const group = await api<{ id: string }>('POST', `${org()}/groups`, { name: groupName });
+    await api('PUT', `${org()}/groups/${group.id}/members/${reader.id}`);
+    await reader.page.goto(`${stack.url}/groups`);
+    await reader.page.getByRole('link', { name: groupName }).waitFor();
+    expect(await reader.page.getByRole('button', { name: 'Create group' }).count()).toBe(0);
   });
 
   it('deletes a group after confirmation', async () => {
-    const temp = await api<{ id: string }>('POST', `${org()}/groups`, { name: 'Short-lived' });
+    const groupName = unique('Short-lived');
+    const temp = await api<{ id: string }>('POST', `${org()}/groups`, { name: groupName });
     await admin.goto(`${stack.url}/groups`);
-    await admin.getByRole('button', { name: 'Delete Short-lived' }).click();
+    await admin.getByRole('button', { name: `Delete ${groupName}` }).click();
     const confirm = dialog(admin, 'Delete group');
+    await confirm.waitFor();
     await screenshot(admin, 'groups-delete-confirm');
     await confirm.getByRole('button', { name: 'Delete group' }).click();
     await confirm.waitFor({ state: 'hidden' });
-    await admin.getByRole('link', { name: 'Short-lived' }).waitFor({ state: 'detached' });
+    await admin.getByRole('link', { name: groupName }).waitFor({ state: 'detached' });
     await expect(api('GET', `${org()}/groups/${temp.id}`)).rejects.toThrow(/404/);
   });
 
@@ -458,6 +553,5 @@ describe('users, invitations and groups in a real browser', () => {
     }));
     expect(page.width, `wider than the screen: ${page.widest.join(', ')}`).toBeLessThanOrEqual(375);
     await screenshot(admin, 'users-list-narrow');
-    await admin.setViewportSize({ width: 1280, height: 900 });
   });
 });

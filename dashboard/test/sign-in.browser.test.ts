@@ -1,22 +1,34 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type Running, screenshot, startStack } from './stack';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { fillChecked, launchBrowser, type Running, screenshot, startStack } from './stack';
 
 const BOOTSTRAP = { email: 'ui-admin@portcullis.test', password: 'ui-admin-password-1', org: 'UI Test Org' };
 
 let stack: Running;
 let browser: Browser;
+let context: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
   stack = await startStack(BOOTSTRAP);
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
 }, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
+});
+
+// Each test starts signed out (no cookie) on a new page, so none depends on another; the browser's
+// cache is kept, so the page loads stay quick.
+beforeEach(async () => {
+  await context.clearCookies();
+  page = await context.newPage();
+});
+
+afterEach(async () => {
+  await page?.close();
 });
 
 describe('sign-in page in a real browser', () => {
@@ -28,17 +40,22 @@ describe('sign-in page in a real browser', () => {
   });
 
   it('shows the API error next to the form for a wrong password', async () => {
-    await page.getByLabel('Email').fill(BOOTSTRAP.email);
-    await page.getByLabel('Password').fill('not-the-password');
+    await page.goto(`${stack.url}/sign-in`);
+    await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+    await fillChecked(page.getByLabel('Password'), 'not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const alert = page.locator('form').getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Wrong email or password');
+    // What was typed stays, so the password can be corrected.
+    expect(await page.getByLabel('Email').inputValue()).toBe(BOOTSTRAP.email);
     await screenshot(page, 'sign-in-error');
   });
 
   it('signs in, shows the organization, and signs out', async () => {
-    await page.getByLabel('Password').fill(BOOTSTRAP.password);
+    await page.goto(`${stack.url}/sign-in`);
+    await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+    await fillChecked(page.getByLabel('Password'), BOOTSTRAP.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByText(`Signed in as ${BOOTSTRAP.email}`).waitFor();
     expect(await page.getByText(BOOTSTRAP.org).count()).toBeGreaterThan(0);

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -135,9 +136,8 @@ export async function startFullStack(): Promise<FullStack> {
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({
+const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
       '--headless',
@@ -149,6 +149,31 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+
+/**
+ * With LATE_TIMERS_MS=n in the environment, every page's timers fire n ms late, as on a starved machine.
+ * React Query tells a page of a mutation's progress and of refetched data on a timer, so a test that reads
+ * the page right after an action sees the state from before it: a wait that can pass on stale state
+ * then fails every time instead of once in a while. A tool for finding such waits, off in CI.
+ */
+const LATE_TIMERS_MS = Number(process.env.LATE_TIMERS_MS ?? 0);
+
+export async function launchBrowser(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await launchChromium();
+  if (!LATE_TIMERS_MS) return browser;
+  const script = `(() => {
+    const setTimeout = window.setTimeout;
+    window.setTimeout = (fn, ms, ...args) => setTimeout(fn, (ms || 0) + ${LATE_TIMERS_MS}, ...args);
+  })()`;
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.addInitScript(script);
+    return context;
+  };
+  browser.newPage = async (options) => (await browser.newContext(options)).newPage();
+  return browser;
 }
 
 /** Signs in through the form, as a user does, and waits for the console. */
@@ -160,7 +185,12 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByText(`Signed in as ${email}`).waitFor();
 }
 
-/** A page in a fresh browser context (its own cookies), signed in as `user` through the form. */
+/**
+ * A page in a fresh browser context (its own cookies), signed in as `user` with the request the sign-in
+ * form sends (the dashboard's own /api/v1/auth/login, which sets the HttpOnly session cookie), so no page
+ * is loaded just to sign in: the test's first `goto` opens the console. The form itself is tested in
+ * sign-in.browser.test.ts and by `signIn`.
+ */
 export async function signedInPage(
   browser: Browser,
   baseUrl: string,
@@ -168,9 +198,45 @@ export async function signedInPage(
   viewport = { width: 1280, height: 900 },
 ): Promise<Page> {
   const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  await signIn(page, baseUrl, user.email, user.password);
-  return page;
+  const res = await context.request.post(`${baseUrl}/api/v1/auth/login`, {
+    data: { email: user.email, password: user.password },
+  });
+  if (!res.ok()) throw new Error(`signing in ${user.email}: ${res.status()} ${await res.text()}`);
+  return context.newPage();
+}
+
+let made = 0;
+
+/**
+ * A name no other object of this stack has. Each test makes its own objects through the API, so any test
+ * can run alone or after any other. "<prefix>-<n>-<4 random>" is never the start of another such name,
+ * so a row found by the name's text is that object's row.
+ */
+export const unique = (prefix: string): string =>
+  `${prefix}-${++made}-${Math.random().toString(36).slice(2, 6).padEnd(4, '0')}`;
+
+/** A new organization of the bootstrap admin, made through the API: a place that holds nothing yet. */
+export const newOrganization = async (stack: FullStack, name = unique('Org')): Promise<string> =>
+  (await stack.fleet.api<{ id: string }>('POST', '/orgs', { name })).id;
+
+/**
+ * Makes `orgId` the organization `page` works in, with the console's switcher (the browser remembers the
+ * choice), then opens `path` in it.
+ */
+export async function openInOrganization(page: Page, baseUrl: string, orgId: string, path: string) {
+  await page.goto(`${baseUrl}/`);
+  await page.getByLabel('Organization', { exact: true }).selectOption(orgId);
+  await page.goto(`${baseUrl}${path}`);
+  expect(await page.getByLabel('Organization', { exact: true }).inputValue()).toBe(orgId);
+}
+
+/**
+ * Types `value` into `input` and checks it is there, so that a form that re-renders and drops what was
+ * typed fails here, at the field, rather than later with a puzzling answer to a submit.
+ */
+export async function fillChecked(input: Locator, value: string): Promise<void> {
+  await input.fill(value);
+  expect(await input.inputValue()).toBe(value);
 }
 
 /** Saves a full-page screenshot under artifacts/screenshots/<name>.png. */

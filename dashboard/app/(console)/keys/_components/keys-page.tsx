@@ -9,6 +9,7 @@ import { ErrorAlert, Loading } from '@/components/ui/query-state';
 import { isKeySort, isKeyStatus, type KeyListFilters, keysQueryOptions } from '@/lib/api/keys';
 import { useOrg } from '@/lib/org-context';
 import { useUrlState } from '@/lib/use-url-state';
+import { useUrlText } from '@/lib/use-url-text';
 import { KeyActionDialogs, type KeyDialog } from './key-action-dialogs';
 import styles from './keys.module.css';
 import { KeysTable } from './keys-table';
@@ -150,28 +151,8 @@ function Toolbar({
 }) {
   const searchId = useId();
   const statusId = useId();
-  // The box shows what is typed at once; the URL (and the request) follow after a pause. A URL change
-  // from elsewhere (Clear filters, back button) updates the box; the echo of our own change does not,
-  // so keys typed while it travels are kept.
-  const [text, setText] = useState(search);
-  const sent = useRef(search);
-  const latest = useRef(onSearch);
-  latest.current = onSearch;
-  useEffect(() => {
-    if (search !== sent.current) {
-      sent.current = search;
-      setText(search);
-    }
-  }, [search]);
-  useEffect(() => {
-    const value = text.trim();
-    if (value === sent.current) return;
-    const timer = window.setTimeout(() => {
-      sent.current = value;
-      latest.current(value);
-    }, SEARCH_DEBOUNCE_MS);
-    return () => window.clearTimeout(timer);
-  }, [text]);
+  // Typed keys show at once; the URL (and the request) follow after a pause.
+  const [text, setText] = useUrlText(search, onSearch, SEARCH_DEBOUNCE_MS);
 
   return (
     <search className={`toolbar ${styles.toolbar}`}>

@@ -14,6 +14,7 @@ import { PROVIDER_LABELS } from '@/lib/api/providers';
 import { formatUsd } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useUrlState } from '@/lib/use-url-state';
+import { useUrlText } from '@/lib/use-url-text';
 import { useDeleteModel } from '../hooks/use-delete-model';
 import { useSetModelEnabled } from '../hooks/use-set-model-enabled';
 import { ModelFormModal } from './model-form-modal';
@@ -25,6 +26,7 @@ const cachePrice = (price: number | null) => (price === null ? 'default' : forma
 type Dialog = ListDialog<ModelView>;
 
 const URL_DEFAULTS = { search: '' };
+const SEARCH_DEBOUNCE_MS = 250;
 
 const matches = (model: ModelView, search: string) => {
   const q = search.trim().toLowerCase();
@@ -36,6 +38,12 @@ export function ModelsPage() {
   const { org, isAdmin } = useOrg();
   const query = useQuery(modelsQueryOptions(org.id));
   const [url, setUrl] = useUrlState(URL_DEFAULTS);
+  // The list filters on what is typed at once; the URL follows after a pause.
+  const [search, setSearch, resetSearch] = useUrlText(
+    url.search,
+    (value) => setUrl({ search: value }),
+    SEARCH_DEBOUNCE_MS,
+  );
   const [dialog, setDialog] = useState<Dialog>(null);
   const searchId = useId();
   const setEnabled = useSetModelEnabled(org.id);
@@ -67,8 +75,8 @@ export function ModelsPage() {
           id={searchId}
           type="search"
           placeholder="Search models"
-          value={url.search}
-          onChange={(e) => setUrl({ search: e.target.value })}
+          value={search}
+          onChange={(e) => setSearch(e.target.value)}
         />
       </div>
       <ListState
@@ -87,18 +95,25 @@ export function ModelsPage() {
         }
       >
         {(models) => {
-          const shown = models.filter((m) => matches(m, url.search));
+          const shown = models.filter((m) => matches(m, search));
           if (shown.length === 0) {
             return (
               <EmptyState
                 title="No models match your search"
                 action={
-                  <button type="button" className="button" onClick={() => setUrl({ search: null })}>
+                  <button
+                    type="button"
+                    className="button"
+                    onClick={() => {
+                      resetSearch('');
+                      setUrl({ search: null });
+                    }}
+                  >
                     Clear search
                   </button>
                 }
               >
-                Nothing matches “{url.search}”.
+                Nothing matches “{search.trim()}”.
               </EmptyState>
             );
           }
@@ -124,6 +139,9 @@ export function ModelsPage() {
             >
               {shown.map((model) => {
                 const toggling = setEnabled.isPending && setEnabled.variables?.id === model.id;
+                // While the change is saved the switch shows what was asked; bound to the stored value
+                // alone it would spring back at the click and only move once the save is done.
+                const enabled = toggling ? (setEnabled.variables?.enabled ?? model.enabled) : model.enabled;
                 return (
                   <tr key={model.id}>
                     <td>
@@ -151,13 +169,13 @@ export function ModelsPage() {
                           <input
                             type="checkbox"
                             role="switch"
-                            aria-checked={model.enabled}
-                            checked={model.enabled}
+                            aria-checked={enabled}
+                            checked={enabled}
                             disabled={toggling}
                             aria-label={`${model.slug} enabled`}
                             onChange={(e) => setEnabled.mutate({ id: model.id, enabled: e.target.checked })}
                           />
-                          <span aria-hidden="true">{model.enabled ? 'On' : 'Off'}</span>
+                          <span aria-hidden="true">{enabled ? 'On' : 'Off'}</span>
                         </label>
                       ) : model.enabled ? (
                         'Yes'

@@ -11,10 +11,13 @@ import { modelsQueryOptions } from '@/lib/api/models';
 import { allKeysQueryOptions, USAGE_RANGE_LABELS, USAGE_RANGES, type UsageRange } from '@/lib/api/usage';
 import { allMembersQueryOptions } from '@/lib/api/users';
 import { useOrg } from '@/lib/org-context';
+import { useUrlText } from '@/lib/use-url-text';
 import styles from './usage.module.css';
 import type { UsageUrlState } from './usage-dashboard';
 
 const DAY_MS = 86_400_000;
+/** A date typed segment by segment is a valid date after each one: the URL waits for the typing to stop. */
+const DATE_DEBOUNCE_MS = 400;
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 interface Option {
@@ -100,6 +103,8 @@ export function UsageFilterBar({
   const models = useQuery(modelsQueryOptions(org.id));
   const members = useQuery({ ...allMembersQueryOptions(org.id), enabled: isAdmin });
   const groups = useQuery({ ...groupsQueryOptions(org.id), enabled: isAdmin });
+  const [from, setFrom] = useUrlText(state.from, (value) => onChange({ from: value }), DATE_DEBOUNCE_MS);
+  const [to, setTo] = useUrlText(state.to, (value) => onChange({ to: value }), DATE_DEBOUNCE_MS);
 
   const keyOptions = withCurrent(
     (keys.data ?? []).map((k) => ({ value: k.id, label: `${k.name} (${k.prefix}…)` })),
@@ -154,18 +159,18 @@ export function UsageFilterBar({
               label="From (UTC)"
               name="from"
               type="date"
-              value={state.from}
-              max={state.to || undefined}
-              onChange={(e) => onChange({ from: e.target.value })}
+              value={from}
+              max={to || undefined}
+              onChange={(e) => setFrom(e.target.value)}
               error={rangeErrors.from ?? apiFieldError('from')}
             />
             <TextField
               label="To (UTC, inclusive)"
               name="to"
               type="date"
-              value={state.to}
-              min={state.from || undefined}
-              onChange={(e) => onChange({ to: e.target.value })}
+              value={to}
+              min={from || undefined}
+              onChange={(e) => setTo(e.target.value)}
               error={rangeErrors.to ?? apiFieldError('to')}
             />
           </>

@@ -4,7 +4,7 @@ import { MEMBER_STATUSES } from '@portcullis/shared/auth';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useState } from 'react';
 import { ConfirmDialog } from '@/components/ui/confirm-dialog';
 import { EmptyState } from '@/components/ui/empty-state';
 import { PageHeader } from '@/components/ui/page-header';
@@ -16,12 +16,14 @@ import { fetchUsersPage, type MemberRow, userKeys } from '@/lib/api/users';
 import { formatDate, formatRelative } from '@/lib/format';
 import { useOrg } from '@/lib/org-context';
 import { useUrlState } from '@/lib/use-url-state';
+import { useUrlText } from '@/lib/use-url-text';
 import { useFreshDialog } from '../../_components/use-fresh-dialog';
 import { useRevokeInvitation } from '../hooks/use-revoke-invitation';
 import { InviteUserModal } from './invite-user-modal';
 import styles from './users.module.css';
 
 const URL_DEFAULTS = { search: '', status: 'all' };
+const SEARCH_DEBOUNCE_MS = 250;
 
 export function UsersPage() {
   return (
@@ -47,24 +49,11 @@ function UsersList() {
   const searchId = useId();
   const statusId = useId();
   // The search box is typed into freely; the URL (and the query) follow after a short pause.
-  const [searchText, setSearchText] = useState(filters.search);
-  const pushed = useRef(filters.search);
-  // The URL changed from elsewhere (back button, a link): show that. Our own pushes are skipped, so
-  // a keystroke made while the URL catches up is never overwritten.
-  useEffect(() => {
-    if (filters.search !== pushed.current) {
-      pushed.current = filters.search;
-      setSearchText(filters.search);
-    }
-  }, [filters.search]);
-  useEffect(() => {
-    if (searchText === pushed.current) return;
-    const timer = window.setTimeout(() => {
-      pushed.current = searchText;
-      setFilters({ search: searchText });
-    }, 250);
-    return () => window.clearTimeout(timer);
-  }, [searchText, setFilters]);
+  const [searchText, setSearchText, resetSearchText] = useUrlText(
+    filters.search,
+    (search) => setFilters({ search }),
+    SEARCH_DEBOUNCE_MS,
+  );
 
   const query = useInfiniteQuery({
     queryKey: userKeys.list(org.id, { search: filters.search, status: filters.status }),
@@ -127,8 +116,7 @@ function UsersList() {
                 type="button"
                 className="button"
                 onClick={() => {
-                  pushed.current = '';
-                  setSearchText('');
+                  resetSearchText('');
                   setFilters({ search: null, status: null });
                 }}
               >

@@ -1,0 +1,69 @@
+/**
+ * Finds a key repeated within one object anywhere in a JSON text, or returns null. Parsers disagree on
+ * repeated keys (JSON.parse keeps the last, others the first or refuse), so a body the gateway checked
+ * and then forwarded byte for byte could mean something else upstream.
+ *
+ * `text` must be valid JSON (run it after JSON.parse accepted the text): the scan is one pass that
+ * skips string values with indexOf and tracks the keys of the open objects only, decoding a key only
+ * when it holds an escape (`"a"` and `"\u0061"` are the same key). Key lists are reused per depth, so a
+ * body allocates a Set only for an object with many keys.
+ */
+const LINEAR_MAX = 16;
+
+export function findDuplicateKey(text: string): string | null {
+  // Per open container, by depth: the keys seen (objects) or null (arrays). Reused across siblings.
+  const lists: string[][] = [];
+  const sets: (Set<string> | null)[] = [];
+  const objects: boolean[] = [];
+  let depth = -1;
+  let expectKey = false;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 34 /* " */) {
+      const start = i + 1;
+      let end = text.indexOf('"', start);
+      // A quote preceded by an odd run of backslashes is escaped: look further.
+      for (;;) {
+        if (end < 0) return null; // not JSON after all; JSON.parse has the final word
+        let b = end - 1;
+        while (b >= start && text.charCodeAt(b) === 92 /* \ */) b--;
+        if ((end - 1 - b) % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
+      }
+      i = end;
+      if (!expectKey) continue;
+      expectKey = false;
+      const raw = text.slice(start, end);
+      const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+      const set = sets[depth];
+      if (set) {
+        if (set.has(key)) return key;
+        set.add(key);
+        continue;
+      }
+      const list = lists[depth] as string[];
+      if (list.includes(key)) return key;
+      list.push(key);
+      if (list.length > LINEAR_MAX) sets[depth] = new Set(list);
+    } else if (ch === 123 /* { */) {
+      depth++;
+      objects[depth] = true;
+      const list = lists[depth];
+      if (list) list.length = 0;
+      else lists[depth] = [];
+      sets[depth] = null;
+      expectKey = true;
+    } else if (ch === 91 /* [ */) {
+      depth++;
+      objects[depth] = false;
+      expectKey = false;
+    } else if (ch === 125 /* } */ || ch === 93 /* ] */) {
+      depth--;
+      expectKey = false;
+    } else if (ch === 44 /* , */) {
+      expectKey = objects[depth] === true;
+    }
+  }
+  return null;
+}

@@ -45,7 +45,14 @@ const existing: ApiKey = {
   allowedModels: ['gpt-4o-mini'],
   ipAllowlist: ['10.0.0.0/8'],
   metadata: { team: 'backend' },
-  mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+  mcp: {
+    enabled: true,
+    mode: 'allow_list',
+    servers: ['github'],
+    tools: { github: ['search_issues'] },
+    resources: { github: ['file:///docs/*'] },
+    prompts: { github: ['summarize'] },
+  },
 };
 
 describe('buildKeyBody (create)', () => {
@@ -62,7 +69,7 @@ describe('buildKeyBody (create)', () => {
         allowedModels: [],
         ipAllowlist: [],
         metadata: {},
-        mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+        mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {}, resources: {}, prompts: {} },
       },
     });
   });
@@ -166,13 +173,28 @@ describe('buildKeyBody (create)', () => {
     expect(memberPick.ok && 'ownerId' in memberPick.body).toBe(false);
   });
 
-  it('keeps MCP lists only for list modes and tools only for listed servers', () => {
-    expect(cleanMcpPolicy({ enabled: true, mode: 'allow_all', servers: ['a'], tools: { a: ['t'] } })).toEqual(
-      { enabled: true, mode: 'allow_all', servers: [], tools: {} },
-    );
-    expect(
-      cleanMcpPolicy({ enabled: true, mode: 'deny_list', servers: ['a'], tools: { a: ['t'], b: ['u'] } }),
-    ).toEqual({ enabled: true, mode: 'deny_list', servers: ['a'], tools: { a: ['t'] } });
+  it('keeps MCP lists only for list modes and per-server lists only for listed servers', () => {
+    const lists = {
+      tools: { a: ['t'], b: ['u'] },
+      resources: { a: ['x:*'], b: ['y:*'] },
+      prompts: { b: ['p'] },
+    };
+    expect(cleanMcpPolicy({ enabled: true, mode: 'allow_all', servers: ['a'], ...lists })).toEqual({
+      enabled: true,
+      mode: 'allow_all',
+      servers: [],
+      tools: {},
+      resources: {},
+      prompts: {},
+    });
+    expect(cleanMcpPolicy({ enabled: true, mode: 'deny_list', servers: ['a'], ...lists })).toEqual({
+      enabled: true,
+      mode: 'deny_list',
+      servers: ['a'],
+      tools: { a: ['t'] },
+      resources: { a: ['x:*'] },
+      prompts: {},
+    });
   });
 });
 
@@ -194,6 +216,18 @@ describe('buildKeyBody (edit)', () => {
         mcp: existing.mcp,
       },
     });
+  });
+
+  it('keeps MCP resource and prompt lists when other fields change; a key without them gets empty ones', () => {
+    const renamed = buildKeyBody(
+      { ...formFromKey(existing), name: 'Renamed' },
+      { current: existing, canChooseOwner: true },
+    );
+    expect(renamed.ok && renamed.body.mcp).toEqual(existing.mcp);
+    const { resources: _r, prompts: _p, ...older } = existing.mcp;
+    const olderKey = { ...existing, mcp: older } as unknown as ApiKey;
+    const result = buildKeyBody(formFromKey(olderKey), { current: olderKey, canChooseOwner: true });
+    expect(result.ok && result.body.mcp).toEqual({ ...older, resources: {}, prompts: {} });
   });
 
   it('clears a limit, the budget and the expiry with null', () => {

@@ -237,7 +237,7 @@ export const emptyKeyForm = (): KeyFormValues => ({
   otherModels: '',
   ipAllowlist: '',
   metadata: '',
-  mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {} },
+  mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {}, resources: {}, prompts: {} },
 });
 
 const numberText = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));
@@ -262,9 +262,15 @@ export const formFromKey = (key: ApiKey): KeyFormValues => ({
     enabled: key.mcp.enabled,
     mode: key.mcp.mode,
     servers: [...key.mcp.servers],
-    tools: Object.fromEntries(Object.entries(key.mcp.tools).map(([s, t]) => [s, [...t]])),
+    tools: copyLists(key.mcp.tools),
+    // A key from an API older than these lists has none (absent = {}).
+    resources: copyLists(key.mcp.resources ?? {}),
+    prompts: copyLists(key.mcp.prompts ?? {}),
   },
 });
+
+const copyLists = (lists: Record<string, string[]>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(lists).map(([s, t]) => [s, [...t]]));
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -436,15 +442,24 @@ export function buildKeyBody(
 
 const capitalize = (s: string): string => (s ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
-/** Lists belong to list modes only, and tools only to listed servers (the API refuses the rest). */
+/**
+ * Lists belong to list modes only, and per-server lists (tools, resources, prompts) only to listed
+ * servers (the API refuses the rest).
+ */
 export const cleanMcpPolicy = (mcp: McpPolicy): McpPolicy => {
   if (mcp.mode === 'allow_all' || mcp.mode === 'deny_all') {
-    return { enabled: mcp.enabled, mode: mcp.mode, servers: [], tools: {} };
+    return { enabled: mcp.enabled, mode: mcp.mode, servers: [], tools: {}, resources: {}, prompts: {} };
   }
-  const tools = Object.fromEntries(
-    Object.entries(mcp.tools).filter(([server]) => mcp.servers.includes(server)),
-  );
-  return { enabled: mcp.enabled, mode: mcp.mode, servers: [...mcp.servers], tools };
+  const listed = (lists: Record<string, string[]> | undefined) =>
+    Object.fromEntries(Object.entries(lists ?? {}).filter(([server]) => mcp.servers.includes(server)));
+  return {
+    enabled: mcp.enabled,
+    mode: mcp.mode,
+    servers: [...mcp.servers],
+    tools: listed(mcp.tools),
+    resources: listed(mcp.resources),
+    prompts: listed(mcp.prompts),
+  };
 };
 
 /** The tab that holds a field, so an error there marks the tab. */

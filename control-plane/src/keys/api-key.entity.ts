@@ -1,4 +1,4 @@
-import type { BudgetInput, Limits, McpPolicy, Provider } from '@portcullis/shared/api-keys';
+import type { BudgetInput, Limits, Provider, StoredMcpPolicy } from '@portcullis/shared/api-keys';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** Stored status; `expired` is never stored, it is derived from `expiresAt`. */
@@ -69,7 +69,7 @@ export class ApiKeyEntity {
   metadata: Record<string, unknown>;
 
   @Column({ type: 'jsonb' })
-  mcp: McpPolicy;
+  mcp: StoredMcpPolicy;
 
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;

@@ -35,7 +35,14 @@ interface KeyView {
   expiresAt: string | null;
   limits: { requestsPerMinute: number | null };
   metadata: Record<string, unknown>;
-  mcp: { enabled: boolean; mode: string; servers: string[]; tools: Record<string, string[]> };
+  mcp: {
+    enabled: boolean;
+    mode: string;
+    servers: string[];
+    tools: Record<string, string[]>;
+    resources: Record<string, string[]>;
+    prompts: Record<string, string[]>;
+  };
 }
 
 const org = () => `/orgs/${stack.fleet.orgId}`;
@@ -136,8 +143,15 @@ describe('API keys in a real browser', () => {
     await create.getByLabel('Search tools of github').fill('search');
     expect(await create.getByLabel('create_issue').count()).toBe(0);
     await create.getByLabel('search_issues').check();
+    // Resources follow the tools (none, as only some tools are allowed) unless listed.
+    await create.getByLabel('No resources (as the tools: only some are allowed)').waitFor();
+    await create.getByLabel('Only these resources').check();
+    await create.getByLabel('Resource URI patterns of github').fill('file:///docs/*\n\nnot a uri');
     await screenshot(page, 'keys-create-mcp');
 
+    await create.getByRole('button', { name: 'Create key' }).click();
+    await create.getByText('"not a uri" must be a URI', { exact: false }).waitFor();
+    await create.getByLabel('Resource URI patterns of github').fill('file:///docs/*\n\n');
     await create.getByRole('button', { name: 'Create key' }).click();
     const reveal = dialog(page, 'Key “CI key”');
     await reveal.getByText('API key created! Copy it now').waitFor();
@@ -169,7 +183,14 @@ describe('API keys in a real browser', () => {
       name: 'CI key',
       limits: { requestsPerMinute: 600 },
       metadata: { team: 'qa' },
-      mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+      mcp: {
+        enabled: true,
+        mode: 'allow_list',
+        servers: ['github'],
+        tools: { github: ['search_issues'] },
+        resources: { github: ['file:///docs/*'] },
+        prompts: {},
+      },
     });
     const days = (Date.parse(key?.expiresAt ?? '') - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);
@@ -232,6 +253,8 @@ describe('API keys in a real browser', () => {
     await edit.getByLabel('Tokens per minute').fill('');
     await edit.getByRole('tab', { name: 'Advanced' }).click();
     expect(await edit.getByLabel('Metadata (JSON)').inputValue()).toContain('"team": "qa"');
+    await edit.getByRole('tab', { name: 'MCP' }).click();
+    expect(await edit.getByLabel('Resource URI patterns of github').inputValue()).toBe('file:///docs/*');
     await screenshot(page, 'keys-edit');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.waitFor({ state: 'hidden' });
@@ -240,7 +263,11 @@ describe('API keys in a real browser', () => {
       name: 'CI key',
       limits: { requestsPerMinute: 1200 },
       metadata: { team: 'qa' },
-      mcp: { mode: 'allow_list', tools: { github: ['search_issues'] } },
+      mcp: {
+        mode: 'allow_list',
+        tools: { github: ['search_issues'] },
+        resources: { github: ['file:///docs/*'] },
+      },
     });
     await detail.getByRole('tab', { name: 'Overview' }).click();
     await detail.getByText('Requests per minute: 1,200').waitFor();

@@ -198,6 +198,32 @@ describe('buildKeyBody (create)', () => {
   });
 });
 
+describe('buildKeyBody (MCP resource and prompt lines)', () => {
+  it('drops blank lines and spaces, and names a bad line by its text', () => {
+    const mcp = {
+      enabled: true,
+      mode: 'allow_list' as const,
+      servers: ['github'],
+      tools: {},
+      resources: { github: ['  file:///docs/*', '', 'docs', 'file:///a/../b'] },
+      prompts: { github: ['summarize ', ''] },
+    };
+    const bad = buildKeyBody(form({ name: 'k', mcp }), member);
+    expect(bad.ok ? [] : bad.issues).toEqual([
+      { field: 'mcp.resources.github.1', message: expect.stringMatching(/^"docs" must be a URI/) },
+      { field: 'mcp.resources.github.2', message: '"file:///a/../b" must not contain . or .. path segments' },
+    ]);
+    const good = buildKeyBody(
+      form({ name: 'k', mcp: { ...mcp, resources: { github: ['file:///docs/*', ''] } } }),
+      member,
+    );
+    expect(good.ok && good.body.mcp).toMatchObject({
+      resources: { github: ['file:///docs/*'] },
+      prompts: { github: ['summarize'] },
+    });
+  });
+});
+
 describe('buildKeyBody (edit)', () => {
   it('round-trips a key through the form without changing it', () => {
     const values = formFromKey(existing);

@@ -430,9 +430,17 @@ export function buildKeyBody(
         f === issue.field || f.startsWith(`${issue.field}.`) || issue.field.startsWith(`${f}.`);
       if (issues.some((i) => overlaps(i.field))) continue;
       const model = /^allowedModels\.(\d+)$/.exec(issue.field);
+      const mcpEntry = /^mcp\.(resources|prompts)\.(.+)\.(\d+)$/.exec(issue.field);
+      const entry = mcpEntry
+        ? (body.mcp as McpPolicy)[mcpEntry[1] as 'resources' | 'prompts'][mcpEntry[2] as string]?.[
+            Number(mcpEntry[3])
+          ]
+        : undefined;
       const message = model
         ? `"${allowedModels[Number(model[1])]}" ${issue.message}`
-        : capitalize(issue.message);
+        : entry !== undefined
+          ? `"${entry}" ${issue.message}`
+          : capitalize(issue.message);
       issues.push({ field: issue.field, message });
     }
   }
@@ -450,15 +458,20 @@ export const cleanMcpPolicy = (mcp: McpPolicy): McpPolicy => {
   if (mcp.mode === 'allow_all' || mcp.mode === 'deny_all') {
     return { enabled: mcp.enabled, mode: mcp.mode, servers: [], tools: {}, resources: {}, prompts: {} };
   }
-  const listed = (lists: Record<string, string[]> | undefined) =>
-    Object.fromEntries(Object.entries(lists ?? {}).filter(([server]) => mcp.servers.includes(server)));
+  const listed = (lists: Record<string, string[]> | undefined, lines = false) =>
+    Object.fromEntries(
+      Object.entries(lists ?? {})
+        .filter(([server]) => mcp.servers.includes(server))
+        // Resources and prompts are typed one per line: blank lines and surrounding spaces go.
+        .map(([server, l]) => [server, lines ? l.map((x) => x.trim()).filter((x) => x !== '') : l]),
+    );
   return {
     enabled: mcp.enabled,
     mode: mcp.mode,
     servers: [...mcp.servers],
     tools: listed(mcp.tools),
-    resources: listed(mcp.resources),
-    prompts: listed(mcp.prompts),
+    resources: listed(mcp.resources, true),
+    prompts: listed(mcp.prompts, true),
   };
 };
 

@@ -10,11 +10,27 @@
  */
 const LINEAR_MAX = 16;
 
+// Per open container, by depth: whether it is an object, and the keys seen so far (a list, or a Set
+// past LINEAR_MAX keys). Module-level and reused by every call (the scan is synchronous): a call
+// allocates only the keys it slices, and empties what it used before returning, so no key (a slice
+// that may keep the whole body alive) outlives the call.
+const lists: string[][] = [];
+const sets: (Set<string> | null)[] = [];
+const objects: boolean[] = [];
+let deepest = -1;
+
 export function findDuplicateKey(text: string): string | null {
-  // Per open container, by depth: the keys seen (objects) or null (arrays). Reused across siblings.
-  const lists: string[][] = [];
-  const sets: (Set<string> | null)[] = [];
-  const objects: boolean[] = [];
+  deepest = -1;
+  const found = scan(text);
+  for (let d = 0; d <= deepest; d++) {
+    const list = lists[d];
+    if (list) list.length = 0;
+    sets[d] = null;
+  }
+  return found;
+}
+
+function scan(text: string): string | null {
   let depth = -1;
   let expectKey = false;
   const n = text.length;
@@ -48,6 +64,7 @@ export function findDuplicateKey(text: string): string | null {
       if (list.length > LINEAR_MAX) sets[depth] = new Set(list);
     } else if (ch === 123 /* { */) {
       depth++;
+      if (depth > deepest) deepest = depth;
       objects[depth] = true;
       const list = lists[depth];
       if (list) list.length = 0;

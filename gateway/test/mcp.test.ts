@@ -771,6 +771,14 @@ describe('/mcp/:server batches and bodies', () => {
       '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"n\\u0061me":"delete_repo","name":"search_issues"}}',
     ],
     [
+      'name in another case (Go decoders match keys ignoring case)',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_issues","NAME":"delete_repo"}}',
+    ],
+    [
+      'params spelled with a long s (Go folds it to S)',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_issues"},"param\\u017f":{"name":"delete_repo"}}',
+    ],
+    [
       'a resource uri inside a batch',
       '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///secrets/prod.env","uri":"file:///docs/readme.md"}}]',
     ],
@@ -782,5 +790,36 @@ describe('/mcp/:server batches and bodies', () => {
     expect(res.json.error?.code).toBe('invalid_request');
     expect(res.json.error?.message).toContain('repeats');
     expect(upstream.requests.length).toBe(before);
+  });
+
+  it('a charset other than UTF-8 is 400 invalid_request (the body is checked as UTF-8), UTF-8 passes', async () => {
+    const h = await session('github', 'docsOnly');
+    // In UTF-7, +ACI- is a quote: a server honouring the charset would read a second "method" key here.
+    const body =
+      '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"+ACIAfQAsACI-method+ACIAOgAi-tools/call"}}';
+    for (const charset of [
+      'utf-7',
+      'UTF-16',
+      '"iso-8859-1"',
+      'utf-8; charset=utf-7',
+      'utf-8x',
+      "utf-8; charset*=utf-7''",
+    ]) {
+      const before = upstream.requests.length;
+      const res = await postText('github', body, {
+        ...h,
+        'content-type': `application/json; charset=${charset}`,
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.error?.code).toBe('invalid_request');
+      expect(upstream.requests.length).toBe(before);
+    }
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8', 'utf-8; profile=x']) {
+      const res = await postText('github', body, {
+        ...h,
+        'content-type': `application/json;charset=${charset}`,
+      });
+      expect(res.status).toBe(200);
+    }
   });
 });

@@ -52,6 +52,29 @@ describe('findDuplicateKey', () => {
     expect(findDuplicateKey(text)).toBeNull();
   });
 
+  it.each([
+    ['{"name":"a","NAME":"b"}', 'NAME'],
+    ['{"method":"ping","Method":"tools/call"}', 'Method'],
+    ['{"p":{"uri":"x","URI":"y"}}', 'URI'],
+    // Go folds the long s to S and the Kelvin sign to K.
+    ['{"params":{},"param\u017f":{}}', 'paramſ'],
+    ['{"kind":1,"\u212aind":2}', '\u212aind'],
+    ['{"a":1,"\u0041":2}', 'A'],
+  ])('with case folding, %s repeats %j', (text, key) => {
+    const expected = JSON.parse(`"${key}"`) as string;
+    expect(findDuplicateKey(text)).toBeNull();
+    expect(findDuplicateKey(text, true)).toBe(expected);
+  });
+
+  it('with case folding, keys that differ otherwise are still different', () => {
+    for (const text of ['{"a":1,"b":2}', '{"name":1,"names":2}', '{"é":1,"e":2}', '[{"a":1},{"A":2}]'])
+      expect(findDuplicateKey(text, true)).toBeNull();
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`Key${i}`, i]));
+    const text = JSON.stringify(many);
+    expect(findDuplicateKey(text, true)).toBeNull();
+    expect(findDuplicateKey(`${text.slice(0, -1)},"KEY50":0}`, true)).toBe('KEY50');
+  });
+
   it('finds a repeat among many keys and across deep nesting', () => {
     const many = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i]));
     const text = JSON.stringify(many);

@@ -7,6 +7,12 @@
  * skips string values with indexOf and tracks the keys of the open objects only, decoding a key only
  * when it holds an escape (`"a"` and `"\u0061"` are the same key). Key lists are reused per depth, so a
  * body allocates a Set only for an object with many keys.
+ *
+ * With `foldCase`, keys that differ only in case are the same key too: decoders that match object keys
+ * to fields case-insensitively (Go's encoding/json, behind many MCP servers, which also folds `ſ` to `S`
+ * and the Kelvin sign to `K`) read `{"name":"a","NAME":"b"}` as name "b". Folding here is the upper case
+ * of the lower case: it merges those as Go does, and some pairs Go keeps apart (`ß` and `SS`), which
+ * only refuses more.
  */
 const LINEAR_MAX = 16;
 
@@ -19,9 +25,13 @@ const sets: (Set<string> | null)[] = [];
 const objects: boolean[] = [];
 let deepest = -1;
 
-export function findDuplicateKey(text: string): string | null {
+const NON_ASCII = /[^ -~\t\n\r]/;
+const fold = (key: string) => (NON_ASCII.test(key) ? key.toLowerCase().toUpperCase() : key.toUpperCase());
+
+/** The later of two equal keys in one object (as it is spelled there), or null. */
+export function findDuplicateKey(text: string, foldCase = false): string | null {
   deepest = -1;
-  const found = scan(text);
+  const found = scan(text, foldCase);
   for (let d = 0; d <= deepest; d++) {
     const list = lists[d];
     if (list) list.length = 0;
@@ -30,7 +40,7 @@ export function findDuplicateKey(text: string): string | null {
   return found;
 }
 
-function scan(text: string): string | null {
+function scan(text: string, foldCase: boolean): string | null {
   let depth = -1;
   let expectKey = false;
   const n = text.length;
@@ -52,15 +62,16 @@ function scan(text: string): string | null {
       expectKey = false;
       const raw = text.slice(start, end);
       const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
+      const seen = foldCase ? fold(key) : key;
       const set = sets[depth];
       if (set) {
-        if (set.has(key)) return key;
-        set.add(key);
+        if (set.has(seen)) return key;
+        set.add(seen);
         continue;
       }
       const list = lists[depth] as string[];
-      if (list.includes(key)) return key;
-      list.push(key);
+      if (list.includes(seen)) return key;
+      list.push(seen);
       if (list.length > LINEAR_MAX) sets[depth] = new Set(list);
     } else if (ch === 123 /* { */) {
       depth++;

@@ -22,6 +22,15 @@ const quote = (s: string) => JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const UTF8_CHARSET = /;\s*charset\s*=\s*("?)utf-?8\1\s*(?=;|$)/gi;
+/**
+ * No charset parameter, or only utf-8 ones. Anything else naming a charset (another one, or a spelling
+ * this does not know, such as `charset*=`) is refused: a server may read any of them.
+ */
+function utf8Charset(contentType: string | undefined): boolean {
+  if (contentType === undefined || !/charset/i.test(contentType)) return true;
+  return !/charset/i.test(contentType.replace(UTF8_CHARSET, ''));
+}
 
 /**
  * Access per (policy object, server), built once: keys sharing a policy share its object (snapshot
@@ -116,10 +125,10 @@ function check(message: unknown, access: McpServerAccess, server: string, where:
  * - a server the policy does not permit (MCP disabled, deny_all, not in an allow_list, wholly denied by a
  *   deny_list) → 403 insufficient_scope, whether or not it exists, so a key learns nothing of others;
  * - an unknown or disabled server → 404 not_found;
- * - a POST is read (within the body limits) and must be JSON without a repeated key in any object (the
- *   body goes upstream byte for byte, and a parser that keeps the first of two keys would read another
- *   message than the one checked here), holding one JSON-RPC message or a non-empty batch of them, each
- *   an object → else 400 invalid_request;
+ * - a POST is read (within the body limits) and must be UTF-8 JSON without a repeated key in any object,
+ *   case folded (the body goes upstream byte for byte, and a parser that keeps the first of two keys,
+ *   or matches keys ignoring case, would read another message than the one checked here), holding one
+ *   JSON-RPC message or a non-empty batch of them, each an object → else 400 invalid_request;
  * - each message is checked (`check`): a tool, resource, prompt or completion the key may not use, or
  *   any method but the plumbing and the lists where the key's access is restricted → 403
  *   insufficient_scope, and a batch with one such message is refused whole.
@@ -135,12 +144,17 @@ export const mcpPolicy =
     if (!server?.server.enabled) return errorResponse(c, 'not_found', `No MCP server named ${quote(name)}`);
     const target: McpTarget = { server, access: access.full ? null : access, body: null };
     if (c.req.method === 'POST') {
-      if (!isJsonContentType(c.req.header('content-type')))
+      const contentType = c.req.header('content-type');
+      if (!isJsonContentType(contentType))
         return errorResponse(
           c,
           'invalid_request',
           'MCP messages must be JSON with Content-Type: application/json',
         );
+      // The body is checked as UTF-8 and forwarded with the client's Content-Type: a server that honours
+      // another charset (body parsers accept utf-7 and utf-16) would decode other text than was checked.
+      if (!utf8Charset(contentType))
+        return errorResponse(c, 'invalid_request', 'MCP messages must be UTF-8 (charset=utf-8 or none)');
       const read = await readBody(c, limits.maxBytes);
       if (!read.ok) return errorResponse(c, 'invalid_request', read.message);
       let json: unknown;
@@ -157,12 +171,13 @@ export const mcpPolicy =
       } catch {
         return errorResponse(c, 'invalid_request', 'The request body is not valid JSON');
       }
-      const repeated = findDuplicateKey(text);
+      // Case folded too: servers decoding with Go's encoding/json match keys to fields ignoring case.
+      const repeated = findDuplicateKey(text, true);
       if (repeated !== null)
         return errorResponse(
           c,
           'invalid_request',
-          `The request body repeats the key ${quote(repeated)} in one object`,
+          `The request body repeats the key ${quote(repeated)} in one object (keys that differ only in case count as the same)`,
         );
       if (Array.isArray(json)) {
         if (json.length === 0) return errorResponse(c, 'invalid_request', 'The JSON-RPC batch is empty');

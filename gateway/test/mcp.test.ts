@@ -726,6 +726,11 @@ describe('/mcp/:server batches and bodies', () => {
     ['a string body', 'tools/call', 'JSON-RPC'],
     ['an object neither request nor response', { jsonrpc: '2.0', id: 1, params: {} }, 'JSON-RPC'],
     ['a method that is not a string', { jsonrpc: '2.0', id: 1, method: ['tools/call'] }, 'method'],
+    [
+      'a response carrying a method in another case',
+      { jsonrpc: '2.0', id: 1, result: {}, Method: 'tools/call', params: { name: 'delete_repo' } },
+      'JSON-RPC',
+    ],
     ['tools/call without a name', rpc(1, 'tools/call', {}), 'name'],
     ['resources/read without a uri', rpc(1, 'resources/read', { url: 'file:///docs/readme.md' }), 'uri'],
     ['prompts/get with a numeric name', rpc(1, 'prompts/get', { name: 1 }), 'name'],

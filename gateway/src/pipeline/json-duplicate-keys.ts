@@ -26,7 +26,9 @@ const objects: boolean[] = [];
 let deepest = -1;
 
 const NON_ASCII = /[^ -~\t\n\r]/;
-const fold = (key: string) => (NON_ASCII.test(key) ? key.toLowerCase().toUpperCase() : key.toUpperCase());
+/** A key as `foldCase` compares it. */
+export const foldKey = (key: string) =>
+  NON_ASCII.test(key) ? key.toLowerCase().toUpperCase() : key.toUpperCase();
 
 /** The later of two equal keys in one object (as it is spelled there), or null. */
 export function findDuplicateKey(text: string, foldCase = false): string | null {
@@ -62,7 +64,7 @@ function scan(text: string, foldCase: boolean): string | null {
       expectKey = false;
       const raw = text.slice(start, end);
       const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-      const seen = foldCase ? fold(key) : key;
+      const seen = foldCase ? foldKey(key) : key;
       const set = sets[depth];
       if (set) {
         if (set.has(seen)) return key;

@@ -3,7 +3,7 @@ import type { Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { McpServerEntry, SnapshotStore } from '../snapshot/store.js';
 import { type BodyLimits, isJsonContentType, jsonDepthExceeds, readBody } from './body.js';
-import { findDuplicateKey } from './json-duplicate-keys.js';
+import { findDuplicateKey, foldKey } from './json-duplicate-keys.js';
 
 /** What the MCP policy stage resolved for `/mcp/:server`, for the route. */
 export interface McpTarget {
@@ -79,8 +79,13 @@ function check(message: unknown, access: McpServerAccess, server: string, where:
   if (!isRecord(message)) return invalid(where, 'is not a JSON-RPC message object');
   const method = message.method;
   if (method === undefined) {
-    // A response to a request the server sent (sampling, elicitation, roots).
-    if (Object.hasOwn(message, 'result') || Object.hasOwn(message, 'error')) return null;
+    // A response to a request the server sent (sampling, elicitation, roots) passes unchecked, so it
+    // may not carry a method under another case either (`"Method"`: Go decoders would read it).
+    if (
+      (Object.hasOwn(message, 'result') || Object.hasOwn(message, 'error')) &&
+      !Object.keys(message).some((k) => foldKey(k) === 'METHOD')
+    )
+      return null;
     return invalid(where, 'is not a JSON-RPC message: it has no method, result or error');
   }
   if (typeof method !== 'string') return invalid(where, 'has a method that is not a string');

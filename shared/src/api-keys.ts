@@ -181,10 +181,15 @@ export function uriPatternProblem(s: string): string | null {
  * A resource URI pattern of a key's MCP policy: an exact URI (`file:///docs/readme.md`) or a prefix
  * ending in `*` (`file:///docs/*`; `*` alone is every URI). Semantics in mcp.ts (`mcpServerAccess`).
  */
-export const McpUriPatternSchema = z.string().superRefine((s, ctx) => {
-  const problem = uriPatternProblem(s);
-  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const McpUriPatternSchema = z
+  .string()
+  .superRefine((s, ctx) => {
+    const problem = uriPatternProblem(s);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: `A resource URI (scheme:…) or a URI prefix ending in * (* alone: every URI), at most ${MCP_URI_PATTERN_MAX} characters, without spaces, \\, { }, or . / .. path segments`,
+  });
 
 const MCP_LIST_MAX = 500;
 /** Per-server lists (`tools`, `resources`, `prompts`) name only servers listed in `servers`. */

@@ -28,6 +28,7 @@ const DURATION = QUICK ? 3 : 8;
 const BULK_KEYS = QUICK ? 20_000 : 99_999;
 const REVOCATIONS = QUICK ? 30 : 100;
 const MASTER_KEY = Buffer.alloc(32, 9).toString('base64');
+const UPSTREAM_SECRET = 'sk-bench-upstream-secret-000000000';
 const db = `portcullis_bench_gw_${process.pid}`;
 const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
 const stateDirs = [];
@@ -88,7 +89,7 @@ async function main() {
   const cred = await call(cpUrl, 'POST', `/orgs/${org}/provider-credentials`, token, {
     name: 'fake',
     provider: 'openai_compatible',
-    secret: 'sk-bench-upstream-secret-000000000',
+    secret: UPSTREAM_SECRET,
     config: { baseUrl: `${upstreamUrl}/v1` },
   });
   await call(cpUrl, 'POST', `/orgs/${org}/models`, token, {
@@ -207,13 +208,17 @@ async function main() {
     gateway: `${gw.url}/v1/chat/completions`,
   };
   const headers = { authorization: `Bearer ${benchKey.secret}`, 'content-type': 'application/json' };
+  // The upstream and the bare proxy are called as the provider is, with its secret (the fake upstream,
+  // like a provider, refuses a Portcullis key); the gateway with the Portcullis key.
+  const providerHeaders = { authorization: `Bearer ${UPSTREAM_SECRET}`, 'content-type': 'application/json' };
+  const headersOf = (name) => (name === 'gateway' ? headers : providerHeaders);
   const body = (stream) =>
     JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], stream });
 
   // Warm the gateway (argon2 verify once, JIT) and the others.
-  for (const url of Object.values(targets)) {
+  for (const [name, url] of Object.entries(targets)) {
     for (let i = 0; i < 200; i++) {
-      const r = await request(url, { method: 'POST', headers, body: body(false) });
+      const r = await request(url, { method: 'POST', headers: headersOf(name), body: body(false) });
       if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${await r.body.text()}`);
       await r.body.dump();
     }
@@ -233,7 +238,7 @@ async function main() {
         const r = await autocannon({
           url,
           method: 'POST',
-          headers,
+          headers: headersOf(name),
           body: body(stream),
           connections,
           duration: DURATION,
@@ -255,7 +260,7 @@ async function main() {
     for (const stream of [false, true]) {
       for (let i = 0; i < SEQ; i++) {
         const t0 = performance.now();
-        const r = await request(url, { method: 'POST', headers, body: body(stream) });
+        const r = await request(url, { method: 'POST', headers: headersOf(name), body: body(stream) });
         let sawFirst = false;
         for await (const _chunk of r.body) {
           if (stream && !sawFirst) first.push(performance.now() - t0);

@@ -96,9 +96,13 @@ describe('provider credentials', () => {
     // A URL the SSRF guard refuses comes back from the API under its field.
     await dialog().getByLabel('Base URL').fill('http://10.1.2.3/v1');
     await dialog().getByRole('button', { name: 'Add credential' }).click();
-    await dialog().locator('.field-error').first().waitFor();
-    expect(await dialog().locator('.field-error').first().textContent()).toContain(
-      'only public addresses are allowed',
+    // The first answer's errors stay on screen until this answer replaces them: wait for the new error
+    // itself, then check it is the only one and sits under the Base URL field.
+    const refused = dialog().locator('.field-error', { hasText: 'only public addresses are allowed' });
+    await refused.waitFor();
+    expect(await dialog().locator('.field-error').count()).toBe(1);
+    expect(await dialog().getByLabel('Base URL').getAttribute('aria-describedby')).toBe(
+      await refused.getAttribute('id'),
     );
     expect(await dialog().getByLabel('Secret').inputValue()).toBe(secret);
 

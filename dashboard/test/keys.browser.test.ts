@@ -43,6 +43,7 @@ interface KeyView {
     resources: Record<string, string[]>;
     prompts: Record<string, string[]>;
   };
+  allowCallsWithoutModel: boolean;
 }
 
 const org = () => `/orgs/${stack.fleet.orgId}`;
@@ -132,6 +133,7 @@ describe('API keys in a real browser', () => {
     expect(await create.getByRole('tab', { name: 'Advanced', exact: true }).count()).toBe(1);
     await create.getByLabel('demo-gpt').check();
     await create.getByLabel('demo-claude').check();
+    await create.getByLabel('Allow calls without a model').check();
     await screenshot(page, 'keys-create-advanced');
 
     // MCP: allow only one tool of the github server, picked from its searchable catalog.
@@ -191,6 +193,7 @@ describe('API keys in a real browser', () => {
         resources: { github: ['file:///docs/*'] },
         prompts: {},
       },
+      allowCallsWithoutModel: true,
     });
     const days = (Date.parse(key?.expiresAt ?? '') - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(29.9);
@@ -253,6 +256,7 @@ describe('API keys in a real browser', () => {
     await edit.getByLabel('Tokens per minute').fill('');
     await edit.getByRole('tab', { name: 'Advanced' }).click();
     expect(await edit.getByLabel('Metadata (JSON)').inputValue()).toContain('"team": "qa"');
+    expect(await edit.getByLabel('Allow calls without a model').isChecked()).toBe(true);
     await edit.getByRole('tab', { name: 'MCP' }).click();
     expect(await edit.getByLabel('Resource URI patterns of github').inputValue()).toBe('file:///docs/*');
     await screenshot(page, 'keys-edit');
@@ -268,6 +272,8 @@ describe('API keys in a real browser', () => {
         tools: { github: ['search_issues'] },
         resources: { github: ['file:///docs/*'] },
       },
+      // Not lost by saving other fields.
+      allowCallsWithoutModel: true,
     });
     await detail.getByRole('tab', { name: 'Overview' }).click();
     await detail.getByText('Requests per minute: 1,200').waitFor();

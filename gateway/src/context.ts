@@ -14,6 +14,8 @@ export interface Target {
   credential: CredentialEntry;
   /** Null for pass-through calls that name no model. */
   model: SnapshotModel | null;
+  /** Pass-through: the path sent upstream (relative to the provider's API root), models renamed. */
+  path?: string;
 }
 
 /** A JSON request body, parsed once with limits. */

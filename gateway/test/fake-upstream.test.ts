@@ -94,3 +94,129 @@ describe('fake upstream speaks the Anthropic wire format', () => {
     expect(final.stop_reason).toBe('end_turn');
   });
 });
+
+// As strict as the providers on paths and auth: a gateway that builds a wrong URL or sends the wrong
+// header must fail here as it would in production.
+describe('fake upstream is as strict as the providers', () => {
+  const call = async (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) => {
+    const res = await fetch(`${upstream.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const chat = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+  const bearer = { authorization: 'Bearer sk-test' };
+
+  it.each([
+    ['/v1/v1/chat/completions'],
+    ['/chat/completions'],
+    ['/v1/chat/completions/'],
+    ['/api/v1/chat/completions'],
+    ['/x/v1/chat/completions'],
+  ])('answers %s with OpenAI’s 404', async (path) => {
+    expect(await call('POST', path, bearer, chat)).toEqual({
+      status: 404,
+      json: {
+        error: {
+          message: `Invalid URL (POST ${path})`,
+          type: 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      },
+    });
+  });
+
+  it('refuses an OpenAI call without a Bearer secret, or with a Portcullis key, as OpenAI does', async () => {
+    const missing = await call('POST', '/v1/chat/completions', {}, chat);
+    expect(missing.status).toBe(401);
+    expect(missing.json.error).toMatchObject({ type: 'invalid_request_error', code: null });
+    const wrong = await call('POST', '/v1/chat/completions', { authorization: 'Bearer ptcl_abc' }, chat);
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error).toMatchObject({ code: 'invalid_api_key' });
+    const anthropicHeader = await call('POST', '/v1/chat/completions', { 'x-api-key': 'sk-test' }, chat);
+    expect(anthropicHeader.status).toBe(401);
+  });
+
+  it('refuses an Anthropic call on a wrong path, without x-api-key or without anthropic-version', async () => {
+    const msg = { model: 'm', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] };
+    const ok = { 'x-api-key': 'sk-ant', 'anthropic-version': '2023-06-01' };
+    expect(await call('POST', '/v1/v1/messages', ok, msg)).toEqual({
+      status: 404,
+      json: { type: 'error', error: { type: 'not_found_error', message: 'Not Found' } },
+    });
+    expect(await call('POST', '/v1/messages', bearer, msg)).toEqual({
+      status: 401,
+      json: {
+        type: 'error',
+        error: { type: 'authentication_error', message: 'x-api-key header is required' },
+      },
+    });
+    const noVersion = await call('POST', '/v1/messages', { 'x-api-key': 'sk-ant' }, msg);
+    expect(noVersion.status).toBe(400);
+    expect((await call('POST', '/v1/messages', ok, msg)).status).toBe(200);
+  });
+
+  it('serves Azure deployments only with api-key and api-version, at the documented path', async () => {
+    const path = '/openai/deployments/my-gpt/chat/completions';
+    expect((await call('POST', `${path}?api-version=2024-10-21`, { 'api-key': 'az' }, chat)).status).toBe(
+      200,
+    );
+    const noKey = await call('POST', `${path}?api-version=2024-10-21`, bearer, chat);
+    expect(noKey.status).toBe(401);
+    expect(noKey.json).toMatchObject({ error: { code: '401' } });
+    expect(await call('POST', path, { 'api-key': 'az' }, chat)).toEqual({
+      status: 404,
+      json: { error: { code: '404', message: 'Resource not found' } },
+    });
+    expect(
+      (
+        await call(
+          'POST',
+          `/openai/openai/deployments/my-gpt/chat/completions?api-version=1`,
+          { 'api-key': 'az' },
+          chat,
+        )
+      ).status,
+    ).toBe(404);
+  });
+
+  it('serves Gemini generateContent only with x-goog-api-key (Bearer is not an API key there)', async () => {
+    const path = '/v1beta/models/gemini-2.0-flash:generateContent';
+    const body = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] };
+    const ok = await call('POST', path, { 'x-goog-api-key': 'g-key' }, body);
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({
+      usageMetadata: { candidatesTokenCount: 5 },
+      modelVersion: 'gemini-2.0-flash',
+    });
+    expect(await call('POST', path, bearer, body)).toMatchObject({
+      status: 401,
+      json: { error: { code: 401, status: 'UNAUTHENTICATED' } },
+    });
+    expect(await call('POST', path, {}, body)).toMatchObject({
+      status: 403,
+      json: { error: { code: 403, status: 'PERMISSION_DENIED' } },
+    });
+    expect(
+      await call('POST', '/v1beta/openai/v1beta/models/x:generateContent', { 'x-goog-api-key': 'g' }, body),
+    ).toMatchObject({ status: 404, json: { error: { status: 'NOT_FOUND' } } });
+    expect((await call('POST', '/v1beta/openai/chat/completions', bearer, chat)).status).toBe(200);
+  });
+
+  it('serves files and batches', async () => {
+    const batch = await call('POST', '/v1/batches', bearer, {
+      input_file_id: 'file-1',
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    expect(batch).toMatchObject({ status: 200, json: { object: 'batch', input_file_id: 'file-1' } });
+    expect(await call('GET', '/v1/files', bearer)).toMatchObject({ status: 200, json: { object: 'list' } });
+    expect(await call('DELETE', '/v1/files/file-1', bearer)).toMatchObject({
+      status: 200,
+      json: { deleted: true },
+    });
+  });
+});

@@ -88,6 +88,7 @@ beforeAll(async () => {
     b.key({ limits: limits({ requestsPerMinute: 3 }) }).then((k) => ['rpm3', k] as const),
     b.key({ limits: limits({ inputTokensPerMinute: 1 }) }).then((k) => ['tpm1', k] as const),
     b.key({ limits: limits({ concurrentRequests: 1 }) }).then((k) => ['conc1', k] as const),
+    b.key({ allowCallsWithoutModel: true }).then((k) => ['withoutModel', k] as const),
   ]);
   for (const [name, k] of made) keys[name] = k.key;
   mainKeyId = made[0][1].record.keyId;
@@ -276,8 +277,13 @@ describe('official SDKs through the gateway', () => {
   });
 
   it('passes provider-native calls through /gateway/:provider/* with the same enforcement', async () => {
-    const models = await fetch(`${served.url}/gateway/openai/models`, {
+    // A call naming no model needs the key's allowCallsWithoutModel (test/passthrough.test.ts has the rest).
+    const refused = await fetch(`${served.url}/gateway/openai/models`, {
       headers: { authorization: `Bearer ${k('main')}` },
+    });
+    expect(refused.status).toBe(403);
+    const models = await fetch(`${served.url}/gateway/openai/models`, {
+      headers: { authorization: `Bearer ${k('withoutModel')}` },
     });
     expect(models.status).toBe(200);
     expect(((await models.json()) as { data: { id: string }[] }).data[0]?.id).toBe('fake-model');

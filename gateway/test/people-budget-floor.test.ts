@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_ORG_SETTINGS } from '@portcullis/shared/policy';
 import type { SnapshotKey, SnapshotPeople } from '@portcullis/shared/snapshot';
 import { periodId } from '@portcullis/shared/usage';
 import { Redis } from 'ioredis';
@@ -38,7 +39,7 @@ function key(ownerId: string): SnapshotKey {
 function people(userSpent: { spentUsd: number; spentPeriod: string }, groupSpent: number): SnapshotPeople {
   const limits = key(userId).limits;
   return {
-    settings: { modelAccessWithoutGrants: 'all' },
+    settings: { ...DEFAULT_ORG_SETTINGS, modelAccessWithoutGrants: 'all' },
     users: [
       {
         id: userId,

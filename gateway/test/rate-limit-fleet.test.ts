@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Limits } from '@portcullis/shared/api-keys';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/rate-limit/limiter.js';
-import { SnapshotBuilder, sleep } from './helpers.js';
+import { keyLimits, RateLimiter, type ScopedLimits } from '../src/rate-limit/limiter.js';
+import { PeopleIndex } from '../src/snapshot/people.js';
+import { SnapshotBuilder, sleep, snapshotKeyRecord } from './helpers.js';
 
 // Two gateways' limiters (separate Redis connections, as two processes would have) share one key's
 // requests/min through the machine's real Redis. Nothing on the request path touches the network.
@@ -38,7 +40,41 @@ async function keyWithLimit(limits: { requestsPerMinute?: number; concurrentRequ
       concurrentRequests: limits.concurrentRequests ?? null,
     },
   });
-  return record;
+  return keyLimits(record);
+}
+
+const NONE: Limits = {
+  requestsPerMinute: null,
+  tokensPerMinute: null,
+  inputTokensPerMinute: null,
+  outputTokensPerMinute: null,
+  concurrentRequests: null,
+};
+type Scopes = readonly ScopedLimits[];
+
+/**
+ * Three keys of one member whose own limits are `user`, as the gateway's people index folds them: each
+ * key's scope list (the user's scope, shared by the three).
+ */
+function memberKeys(user: Partial<Limits>, n = 3): Scopes[] {
+  const people = new PeopleIndex();
+  const userId = randomUUID();
+  people.reset({
+    settings: { modelAccessWithoutGrants: 'all' },
+    users: [
+      {
+        id: userId,
+        name: 'Ada',
+        role: 'member',
+        grants: [],
+        limits: { ...NONE, ...user },
+        budgets: [],
+        groupIds: [],
+      },
+    ],
+    groups: [],
+  });
+  return Array.from({ length: n }, () => people.policyOf(snapshotKeyRecord({ ownerId: userId })).rateLimits);
 }
 
 /** Avoids a run that straddles a minute boundary (the previous minute's weight would blur the count). */
@@ -141,4 +177,116 @@ describe('fleet-wide rate limits through Redis', () => {
     await b.sync();
     expect(b.check(key).ok).toBe(true);
   });
+
+  it("a user's requests/min across three keys and two gateways: paced and burst within the stated overshoot", async () => {
+    const [a, b] = await fleet(2);
+    if (!a || !b) throw new Error('no limiters');
+    const limit = 100;
+    const gateways = [a, b];
+
+    // Paced: 2 gateways × 250 req/s, each call on the next of the three keys.
+    await awayFromMinuteEdge(2000);
+    const pacedKeys = memberKeys({ requestsPerMinute: limit });
+    let paced = 0;
+    for (let t = 0; t < 300; t++) {
+      for (const [gi, g] of gateways.entries()) {
+        const d = g.check(pacedKeys[(2 * t + gi) % 3] as Scopes);
+        if (d.ok) {
+          paced++;
+          d.lease.finish({ inputTokens: 0, outputTokens: 0 });
+        }
+      }
+      await sleep(4);
+    }
+
+    // Burst: 400 attempts with almost no pause, warm (both gateways have served the user and exchanged)
+    // and cold (neither has).
+    const burstRun = async (warm: boolean) => {
+      await awayFromMinuteEdge(1000);
+      const keys = memberKeys({ requestsPerMinute: limit });
+      let admitted = 0;
+      if (warm) {
+        if (a.check(keys[0] as Scopes).ok) admitted++;
+        if (b.check(keys[1] as Scopes).ok) admitted++;
+        await a.sync();
+        await b.sync();
+        await a.sync();
+      }
+      for (let i = 0; i < 200; i++) {
+        for (const [gi, g] of gateways.entries())
+          if (g.check(keys[(2 * i + gi) % 3] as Scopes).ok) admitted++;
+        if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await sleep(300);
+      for (const g of gateways) for (const k of keys) expect(g.check(k).ok).toBe(false);
+      return admitted;
+    };
+    const warm = await burstRun(true);
+    const cold = await burstRun(false);
+    console.log(
+      `person rate-limit overshoot, 2 gateways × 3 keys, limit ${limit}/min: paced ${paced} admitted (+${paced - limit}), warm burst ${warm} (+${warm - limit}), cold burst ${cold} (+${cold - limit})`,
+    );
+    // The same bounds as one key's (the counters are the user's): ≤ (N − 1) × limit over it.
+    expect(paced).toBeGreaterThanOrEqual(limit - 1);
+    expect(paced).toBeLessThanOrEqual(limit + 10);
+    for (const n of [warm, cold]) {
+      expect(n).toBeGreaterThanOrEqual(limit - 5);
+      expect(n).toBeLessThanOrEqual(2 * limit);
+    }
+  }, 130_000);
+
+  it("one gateway sees what the other counted on the user's other keys: requests, tokens, concurrency", async () => {
+    const [a, b] = await fleet(2);
+    if (!a || !b) throw new Error('no limiters');
+    await awayFromMinuteEdge(1500);
+    const [k1, k2, k3] = memberKeys({ requestsPerMinute: 50 }) as [
+      ScopedLimits[],
+      ScopedLimits[],
+      ScopedLimits[],
+    ];
+    expect(b.check(k1).ok).toBe(true);
+    await b.sync();
+    for (let i = 0; i < 39; i++) expect(a.check(i % 2 ? k2 : k3).ok).toBe(true);
+    await a.sync();
+    await b.sync();
+    let admitted = 0;
+    for (let i = 0; i < 50; i++) if (b.check(k1).ok) admitted++;
+    expect(admitted).toBe(10);
+
+    // Output tokens: 30 used through one key at a, so the user's other key is refused at b.
+    const [t1, t2] = memberKeys({ outputTokensPerMinute: 30 }, 2) as [Scopes, Scopes];
+    const warm = b.check(t2);
+    if (warm.ok) warm.lease.finish({ inputTokens: 0, outputTokens: 0 });
+    await b.sync();
+    const used = a.check(t1);
+    if (!used.ok) throw new Error('refused');
+    used.lease.finish({ inputTokens: 5, outputTokens: 30 });
+    await a.sync();
+    await b.sync();
+    const refused = b.check(t2);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect([refused.limit, refused.label]).toEqual(['output_tokens', "the key's owner"]);
+
+    // Concurrency: two requests in flight on two keys at a fill 2 slots; a third key at b waits.
+    const [c1, c2, c3] = memberKeys({ concurrentRequests: 2 }) as [
+      ScopedLimits[],
+      ScopedLimits[],
+      ScopedLimits[],
+    ];
+    const probe = b.check(c3);
+    if (probe.ok) probe.lease.finish({ inputTokens: 0, outputTokens: 0 });
+    await b.sync();
+    const one = a.check(c1);
+    const two = a.check(c2);
+    expect(one.ok && two.ok).toBe(true);
+    await a.sync();
+    await b.sync();
+    const busy = b.check(c3);
+    expect(busy.ok).toBe(false);
+    if (!busy.ok) expect(busy.limit).toBe('concurrency');
+    if (one.ok) one.lease.finish({ inputTokens: 0, outputTokens: 0 });
+    await a.sync();
+    await b.sync();
+    expect(b.check(c3).ok).toBe(true);
+  }, 130_000);
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseCidr } from './cidr';
 import { EXPIRY_PRESETS } from './expiry';
+import type { AdminCeiling } from './key-ceiling';
 
 export const PROVIDERS = ['openai', 'azure_openai', 'anthropic', 'gemini', 'openai_compatible'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
@@ -257,6 +258,16 @@ const keyFields = {
   ipAllowlist: IpAllowlistSchema.optional(),
   metadata: MetadataSchema.optional(),
   mcp: McpPolicySchema.optional(),
+  /**
+   * Pass-through calls that name no model (files, batches, fine-tuning jobs, stored responses,
+   * deletes) are refused unless this is on. Off by default; only admins may turn it on.
+   */
+  allowCallsWithoutModel: z
+    .boolean({ message: 'must be true or false' })
+    .describe(
+      'Pass-through calls that name no model (files, batches, fine-tuning, stored responses, deletes) are allowed. Default false; only admins may turn it on.',
+    )
+    .optional(),
 };
 
 const oneExpiry = (v: { expiresIn?: unknown; expiresAt?: unknown }, ctx: z.RefinementCtx) => {
@@ -345,4 +356,12 @@ export interface ApiKey {
   ipAllowlist: string[];
   metadata: Record<string, unknown>;
   mcp: McpPolicy;
+  /**
+   * The restrictions an admin set on this key (only the fields some admin wrote), or null: a member
+   * owner may tighten them but not loosen them (see key-ceiling.ts).
+   */
+  adminRestrictions: AdminCeiling | null;
+  /** Deactivated by an admin: only an admin may activate it again. */
+  deactivatedByAdmin: boolean;
+  allowCallsWithoutModel: boolean;
 }

@@ -74,3 +74,20 @@ export function compileAllowlist(entries: readonly string[]): (clientIp: string)
     return false;
   };
 }
+
+/**
+ * True when every address of the normalized entry `inner` is also in the normalized entry `outer`
+ * (same family, at least as long a prefix, and its network inside the outer one).
+ */
+export function cidrWithin(inner: string, outer: string): boolean {
+  const a = parseCidr(inner);
+  const b = parseCidr(outer);
+  if (!a.ok || !b.ok) return false;
+  const [innerNet, innerBits] = a.range;
+  const [outerNet, outerBits] = b.range;
+  return (
+    innerNet.kind() === outerNet.kind() &&
+    innerBits >= outerBits &&
+    innerNet.match(outerNet as never, outerBits)
+  );
+}

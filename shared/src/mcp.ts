@@ -244,6 +244,8 @@ interface UriForm {
   decoded: string;
 }
 interface UriPattern {
+  /** As written in the policy. */
+  text: string;
   /** Without the trailing `*` for a prefix. */
   raw: string;
   decoded: string;
@@ -265,7 +267,7 @@ const uriRule = (kind: 'only' | 'except', patterns: string[]): UriRule => ({
     const body = prefix ? p.slice(0, -1) : p;
     const form = uriForm(body);
     // Patterns are validated when stored; one that is not (an older or hand-made snapshot) matches nothing.
-    return form ? [{ raw: form.raw, decoded: form.decoded, prefix }] : [];
+    return form ? [{ text: p, raw: form.raw, decoded: form.decoded, prefix }] : [];
   }),
 });
 
@@ -287,6 +289,23 @@ const matches = (p: UriPattern, u: UriForm, form: 'raw' | 'decoded') =>
 /** Whether a pattern could match some URI starting with `prefix` (a template's literal prefix). */
 const overlaps = (p: UriPattern, prefix: UriForm, form: 'raw' | 'decoded') =>
   p[form].startsWith(prefix[form]) || (p.prefix && prefix[form].startsWith(p[form]));
+
+/** Every URI `inner` matches (both forms, as an allow pattern), `outer` matches too. */
+const covers = (outer: UriPattern, inner: UriPattern): boolean =>
+  outer.prefix
+    ? inner.raw.startsWith(outer.raw) && inner.decoded.startsWith(outer.decoded)
+    : !inner.prefix && inner.raw === outer.raw && inner.decoded === outer.decoded;
+
+/** Whether some URI could match both patterns (in either form: errs towards yes). */
+const patternsOverlap = (a: UriPattern, b: UriPattern): boolean =>
+  (['raw', 'decoded'] as const).some((form) => {
+    const x = a[form];
+    const y = b[form];
+    if (a.prefix && b.prefix) return x.startsWith(y) || y.startsWith(x);
+    if (a.prefix) return y.startsWith(x);
+    if (b.prefix) return x.startsWith(y);
+    return x === y;
+  });
 
 const permitsName = (rule: NameRule, name: string): boolean => {
   switch (rule.kind) {
@@ -334,6 +353,32 @@ export class McpServerAccess {
     if (rule.kind === 'only')
       return rule.patterns.some((p) => matches(p, u, 'raw') && matches(p, u, 'decoded'));
     return !rule.patterns.some((p) => matches(p, u, 'raw') || matches(p, u, 'decoded'));
+  }
+
+  /**
+   * The resources this access permits that `bound` does not, described ("resources" when it is not a
+   * matter of patterns); empty when every resource it permits, `bound` permits too. Errs towards
+   * reporting an excess where patterns only might overlap.
+   */
+  resourcesBeyond(bound: McpServerAccess): string[] {
+    const mine = this.resources;
+    const cap = bound.resources;
+    if (cap.kind === 'all' || mine.kind === 'none') return [];
+    if (mine.kind === 'only' && mine.patterns.length === 0) return [];
+    if (cap.kind === 'none' || mine.kind === 'all') return ['resources'];
+    if (mine.kind === 'only') {
+      const excess =
+        cap.kind === 'only'
+          ? mine.patterns.filter((p) => !cap.patterns.some((b) => covers(b, p)))
+          : mine.patterns.filter((p) => cap.patterns.some((d) => patternsOverlap(d, p)));
+      return excess.map((p) => `the resources ${JSON.stringify(p.text)}`);
+    }
+    // A deny list permits all but a few: only an allow of every URI (`*`) bounds it.
+    if (cap.kind === 'only')
+      return cap.patterns.some((b) => b.prefix && b.raw === '') ? [] : ['resources not denied'];
+    return cap.patterns
+      .filter((d) => !mine.patterns.some((p) => covers(p, d)))
+      .map((d) => `the resources ${JSON.stringify(d.text)}`);
   }
 
   /** A resource template (RFC 6570): permitted only if every URI it can produce is (see above). */

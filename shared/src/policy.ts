@@ -69,13 +69,48 @@ export const CreateGrantSchema = z.strictObject({ model: ModelSlugSchema });
 
 export const MODEL_ACCESS_WITHOUT_GRANTS = ['none', 'all'] as const;
 export type ModelAccessWithoutGrants = (typeof MODEL_ACCESS_WITHOUT_GRANTS)[number];
+/**
+ * The organization's default MCP policy: the most members may give their own keys (`none`: no MCP,
+ * `listed`: the listed servers, `all`: anything). What an admin sets on a key is not capped by it.
+ */
+export const MEMBER_MCP_ACCESS = ['none', 'listed', 'all'] as const;
+export const DefaultMcpPolicySchema = z
+  .strictObject({
+    mode: z.enum(MEMBER_MCP_ACCESS),
+    servers: z
+      .array(
+        z
+          .string()
+          .min(1, 'must not be empty')
+          .max(128, 'must be at most 128 characters')
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name of letters, digits, . _ : -'),
+      )
+      .max(100, 'at most 100 entries')
+      .transform((a) => [...new Set(a)])
+      .default([]),
+  })
+  .superRefine((v, ctx) => {
+    if (v.mode !== 'listed' && v.servers.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['servers'], message: 'only mode listed names servers' });
+  });
+export type DefaultMcpPolicy = z.output<typeof DefaultMcpPolicySchema>;
+export const DEFAULT_MEMBER_MCP: DefaultMcpPolicy = { mode: 'all', servers: [] };
+
 export const OrgSettingsSchema = z.object({
   modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
+  // Absent in snapshots of older control planes: members were not capped then.
+  defaultMcpPolicy: DefaultMcpPolicySchema.default(DEFAULT_MEMBER_MCP),
 });
 export type OrgSettings = z.output<typeof OrgSettingsSchema>;
-export const DEFAULT_ORG_SETTINGS: OrgSettings = { modelAccessWithoutGrants: 'none' };
+export const DEFAULT_ORG_SETTINGS: OrgSettings = {
+  modelAccessWithoutGrants: 'none',
+  defaultMcpPolicy: DEFAULT_MEMBER_MCP,
+};
 export const UpdateOrgSettingsSchema = z
-  .strictObject({ modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS).optional() })
+  .strictObject({
+    modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS).optional(),
+    defaultMcpPolicy: DefaultMcpPolicySchema.optional(),
+  })
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
 
 /* ---------------------------------------------------------------- effective policy */
@@ -192,7 +227,7 @@ export function effectivePolicy(
   key: PolicyKeyInput | null,
   owner: PolicyOwnerInput | null,
   groups: readonly PolicySubjectInput[],
-  orgSettings: OrgSettings,
+  orgSettings: Pick<OrgSettings, 'modelAccessWithoutGrants'>,
 ): EffectivePolicy {
   const rules: { ref: RuleRef; limits: Limits }[] = [];
   if (key) rules.push({ ref: { type: 'key', id: key.id, name: key.name }, limits: key.limits });

@@ -36,6 +36,7 @@ const key = (i: number, overrides: Partial<SnapshotKey> = {}): SnapshotKey => ({
   ipAllowlist: ['10.0.0.0/8'],
   metadata: { team: 'a' },
   mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+  allowCallsWithoutModel: false,
   ...overrides,
 });
 
@@ -67,6 +68,19 @@ describe('snapshot wire format', () => {
     expect(decoded).toEqual(original);
     // Keys with one policy share its objects.
     expect(decoded.keys[0]?.limits).toBe(decoded.keys[1]?.limits);
+  });
+
+  it('carries allowCallsWithoutModel in the policy; a policy from an older control plane without it means false', () => {
+    const keys = [key(1), key(2, { allowCallsWithoutModel: true })];
+    const wire = JSON.parse(JSON.stringify(encodeSnapshot(snapshot(keys))));
+    expect(wire.policies).toHaveLength(2);
+    const decoded = parseSnapshot(wire);
+    expect(decoded.keys.map((k) => k.allowCallsWithoutModel)).toEqual([false, true]);
+    for (const p of wire.policies) delete p.allowCallsWithoutModel;
+    expect(parseSnapshot(wire).keys.map((k) => k.allowCallsWithoutModel)).toEqual([false, false]);
+    expect(() =>
+      parseSnapshot({ ...wire, policies: [{ ...wire.policies[0], allowCallsWithoutModel: 'yes' }] }),
+    ).toThrow();
   });
 
   it('still reads the object form (control planes before format 2)', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BUDGET_PERIODS, MCP_MODES, PROVIDERS } from './api-keys';
-import { MODEL_ACCESS_WITHOUT_GRANTS, ORG_ROLES, POLICY_BUDGET_PERIODS } from './policy';
+import { DefaultMcpPolicySchema, ORG_ROLES, OrgSettingsSchema, POLICY_BUDGET_PERIODS } from './policy';
 
 /**
  * The snapshot wire format: what the control plane sends gateways (full snapshot over HTTP, deltas
@@ -66,6 +66,8 @@ export const SnapshotKeySchema = z.object({
   ipAllowlist: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   mcp: McpPart,
+  /** Pass-through calls that name no model are allowed. Absent from older control planes: false. */
+  allowCallsWithoutModel: z.boolean().optional(),
 });
 export type SnapshotKey = z.infer<typeof SnapshotKeySchema>;
 
@@ -168,8 +170,12 @@ export const SnapshotGroupSchema = z.object({
   budgets: z.array(PolicyBudgetPart),
 });
 export type SnapshotGroup = z.infer<typeof SnapshotGroupSchema>;
-export const SnapshotOrgSettingsSchema = z.object({
-  modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
+/**
+ * The organization's settings (gateways read modelAccessWithoutGrants; defaultMcpPolicy is the control
+ * plane's, carried along and absent from older control planes' snapshots).
+ */
+export const SnapshotOrgSettingsSchema = OrgSettingsSchema.extend({
+  defaultMcpPolicy: DefaultMcpPolicySchema.optional(),
 });
 export const SnapshotPeopleSchema = z.object({
   settings: SnapshotOrgSettingsSchema,
@@ -216,6 +222,7 @@ export const SnapshotKeyPolicySchema = z.object({
   allowedModels: z.array(z.string()),
   ipAllowlist: z.array(z.string()),
   mcp: McpPart,
+  allowCallsWithoutModel: z.boolean().optional(),
 });
 export type SnapshotKeyPolicy = z.infer<typeof SnapshotKeyPolicySchema>;
 
@@ -345,6 +352,7 @@ export function parseSnapshot(raw: unknown): OrgSnapshot {
       ipAllowlist: policy.ipAllowlist,
       metadata: meta,
       mcp: policy.mcp,
+      allowCallsWithoutModel: policy.allowCallsWithoutModel ?? false,
     };
   }
   return {
@@ -463,9 +471,10 @@ export class WireSnapshotWriter {
   }
 
   #policyOf(k: SnapshotKey): number {
-    const identity = [k.limits, k.budget, k.allowedProviders, k.allowedModels, k.ipAllowlist, k.mcp]
+    const withoutModel = k.allowCallsWithoutModel === true;
+    const identity = `${[k.limits, k.budget, k.allowedProviders, k.allowedModels, k.ipAllowlist, k.mcp]
       .map((o) => this.#objectId(o))
-      .join(',');
+      .join(',')},${withoutModel}`;
     let i = this.#policyByIdentity.get(identity);
     if (i === undefined) {
       const policy: SnapshotKeyPolicy = {
@@ -475,6 +484,7 @@ export class WireSnapshotWriter {
         allowedModels: k.allowedModels,
         ipAllowlist: k.ipAllowlist,
         mcp: k.mcp,
+        allowCallsWithoutModel: withoutModel,
       };
       i = this.policyByText(JSON.stringify(policy), () => policy);
       this.#policyByIdentity.set(identity, i);

@@ -16,6 +16,8 @@ import { Policy1764400000000 } from './migrations/1764400000000-Policy';
 import { People1764500000000 } from './migrations/1764500000000-People';
 import { ScopedBudgetAlerts1764600000000 } from './migrations/1764600000000-ScopedBudgetAlerts';
 import { EphemeralTokens1764750000000 } from './migrations/1764750000000-EphemeralTokens';
+import { KeyCallsWithoutModel1764830000000 } from './migrations/1764830000000-KeyCallsWithoutModel';
+import { AdminCeilings1764850000000 } from './migrations/1764850000000-AdminCeilings';
 
 export const ENTITIES = [
   Organization,
@@ -37,6 +39,8 @@ export const MIGRATIONS = [
   People1764500000000,
   ScopedBudgetAlerts1764600000000,
   EphemeralTokens1764750000000,
+  KeyCallsWithoutModel1764830000000,
+  AdminCeilings1764850000000,
 ];
 
 export function dataSourceOptions(url: string): DataSourceOptions {

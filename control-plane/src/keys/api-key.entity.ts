@@ -1,4 +1,5 @@
 import type { BudgetInput, Limits, Provider, StoredMcpPolicy } from '@portcullis/shared/api-keys';
+import type { AdminCeiling } from '@portcullis/shared/key-ceiling';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** Stored status; `expired` is never stored, it is derived from `expiresAt`. */
@@ -70,6 +71,17 @@ export class ApiKeyEntity {
 
   @Column({ type: 'jsonb' })
   mcp: StoredMcpPolicy;
+
+  /** The restrictions an admin wrote: the owner, when a member, may tighten them but not loosen them. */
+  @Column({ name: 'admin_ceiling', type: 'jsonb', nullable: true })
+  adminCeiling: AdminCeiling | null;
+
+  /** Deactivated by an admin: only an admin may activate it again. */
+  @Column({ name: 'deactivated_by_admin', type: 'boolean', default: false })
+  deactivatedByAdmin: boolean;
+  /** Pass-through calls that name no model are allowed (admins only may turn it on). */
+  @Column({ name: 'allow_calls_without_model', type: 'boolean', default: false })
+  allowCallsWithoutModel: boolean;
 
   @Column({ name: 'created_by', type: 'uuid' })
   createdBy: string;

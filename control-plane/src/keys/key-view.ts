@@ -64,6 +64,9 @@ export function toApiKey(
     ipAllowlist: k.ipAllowlist,
     metadata: k.metadata,
     mcp: normalizeMcpPolicy(k.mcp),
+    adminRestrictions: k.adminCeiling ?? null,
+    deactivatedByAdmin: k.deactivatedByAdmin ?? false,
+    allowCallsWithoutModel: k.allowCallsWithoutModel,
   };
 }
 

@@ -8,9 +8,20 @@ import {
   type EphemeralToken,
   type Limits,
   type ListKeysQuery,
+  type McpPolicy,
+  normalizeMcpPolicy,
   type UpdateKeyInput,
 } from '@portcullis/shared/api-keys';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
+import {
+  ceilingViolations,
+  type KeyRestrictions,
+  mcpCapPolicy,
+  mcpExcess,
+  RESTRICTION_FIELDS,
+  type RestrictionField,
+  raiseCeiling,
+} from '@portcullis/shared/key-ceiling';
 import { displayPrefix, makeKey } from '@portcullis/shared/keys';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { findUnstorableText } from '@portcullis/shared/validation';
@@ -23,6 +34,7 @@ import { isUuid } from '../common/uuid';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
 import { PolicyService } from '../policy/policy.service';
+import { orgSettings } from '../snapshots/snapshot-people';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
@@ -43,6 +55,34 @@ const EMPTY_LIMITS: Limits = {
 };
 
 const isText = (v: string) => findUnstorableText(v) === null;
+
+/** The restrictions an update names (`expiresIn` sets `expiresAt`). */
+const writtenRestrictions = (input: UpdateKeyInput): RestrictionField[] =>
+  RESTRICTION_FIELDS.filter((f) =>
+    f === 'expiresAt'
+      ? input.expiresAt !== undefined || input.expiresIn !== undefined
+      : input[f] !== undefined,
+  );
+
+const restrictionsOf = (e: ApiKeyEntity): KeyRestrictions => ({
+  limits: { ...EMPTY_LIMITS, ...e.limits },
+  budget: e.budget,
+  allowedProviders: e.allowedProviders,
+  allowedModels: e.allowedModels,
+  ipAllowlist: e.ipAllowlist,
+  expiresAt: e.expiresAt ? new Date(e.expiresAt).toISOString() : null,
+  mcp: normalizeMcpPolicy(e.mcp),
+});
+
+/** Members may tighten their keys, never loosen them: only admins open calls that name no model. */
+function assertMayAllowCallsWithoutModel(caller: OrgCaller): void {
+  if (caller.org.role === 'admin') return;
+  throw new DomainError(
+    'forbidden',
+    'Only organization admins may set allowCallsWithoutModel (calls that name no model) on a key',
+    [{ field: 'allowCallsWithoutModel', message: 'only organization admins may turn this on' }],
+  );
+}
 
 /** Sort key → SQL expression, the cast its cursor value needs, and what such a value looks like. */
 const SORTS = {
@@ -181,6 +221,7 @@ export class KeysService {
     if (ownerId !== caller.actor.userId && caller.org.role !== 'admin') {
       throw new DomainError('forbidden', 'Only organization admins may create keys for other users');
     }
+    if (input.allowCallsWithoutModel === true) assertMayAllowCallsWithoutModel(caller);
     const expiresAt =
       input.expiresAt !== undefined && input.expiresAt !== null
         ? new Date(input.expiresAt)
@@ -191,7 +232,18 @@ export class KeysService {
       if (!(await this.orgs.isMember(caller.org.orgId, ownerId, em))) {
         throw DomainError.invalidField('ownerId', 'is not a member of this organization');
       }
+      const mcp = input.mcp ?? DEFAULT_MCP_POLICY;
+      if (caller.org.role !== 'admin') await this.assertWithinOrgMcpCap(em, caller, mcp);
       const repo = em.getRepository(ApiKeyEntity);
+      const restrictions: KeyRestrictions = {
+        limits: { ...EMPTY_LIMITS, ...input.limits },
+        budget: input.budget ?? null,
+        allowedProviders: input.allowedProviders ?? [],
+        allowedModels: input.allowedModels ?? [],
+        ipAllowlist: input.ipAllowlist ?? [],
+        expiresAt: expiresAt ? expiresAt.toISOString() : null,
+        mcp,
+      };
       const saved = await repo.save(
         repo.create({
           orgId: caller.org.orgId,
@@ -207,7 +259,13 @@ export class KeysService {
           allowedModels: input.allowedModels ?? [],
           ipAllowlist: input.ipAllowlist ?? [],
           metadata: input.metadata ?? {},
-          mcp: input.mcp ?? DEFAULT_MCP_POLICY,
+          mcp,
+          allowCallsWithoutModel: input.allowCallsWithoutModel ?? false,
+          // An admin's key for someone else: what the admin set is that owner's ceiling.
+          adminCeiling:
+            caller.org.role === 'admin' && ownerId !== caller.actor.userId
+              ? raiseCeiling(null, restrictions)
+              : null,
           createdBy: caller.actor.userId,
         }),
       );
@@ -244,6 +302,29 @@ export class KeysService {
       if (input.ipAllowlist !== undefined) entity.ipAllowlist = input.ipAllowlist;
       if (input.metadata !== undefined) entity.metadata = input.metadata;
       if (input.mcp !== undefined) entity.mcp = input.mcp;
+      if (input.allowCallsWithoutModel !== undefined) {
+        // Turning it on widens what the key reaches: admins only. Sending the value it already has
+        // (a form saving other fields) or turning it off is anyone's.
+        if (input.allowCallsWithoutModel && !entity.allowCallsWithoutModel)
+          assertMayAllowCallsWithoutModel(caller);
+        entity.allowCallsWithoutModel = input.allowCallsWithoutModel;
+      }
+      const written = writtenRestrictions(input);
+      if (caller.org.role !== 'admin') {
+        await this.assertNotLoosened(em, caller, entity, written, input.expiresIn !== undefined);
+      } else if (entity.ownerId !== caller.actor.userId) {
+        // What an admin sets on someone else's key is that owner's ceiling; handing a key over makes
+        // every restriction it has the new owner's ceiling.
+        const handedOver = input.ownerId !== undefined && input.ownerId !== before.ownerId;
+        const fields = handedOver ? RESTRICTION_FIELDS : written;
+        if (fields.length > 0) {
+          const now = restrictionsOf(entity);
+          const values: Partial<KeyRestrictions> & { limitFields?: (keyof Limits)[] } = {};
+          for (const f of fields) Object.assign(values, { [f]: now[f] });
+          if (!handedOver && input.limits) values.limitFields = Object.keys(input.limits) as (keyof Limits)[];
+          entity.adminCeiling = raiseCeiling(entity.adminCeiling, values);
+        }
+      }
       await em.getRepository(ApiKeyEntity).save(entity);
       const after = await this.view(
         em,
@@ -345,6 +426,11 @@ export class KeysService {
       'key.activated',
       (e) => {
         this.assertUsable(e, 'activated');
+        if (e.status !== 'active' && e.deactivatedByAdmin && caller.org.role !== 'admin') {
+          throw new DomainError('forbidden', 'An admin deactivated this key; only an admin can activate it', [
+            { field: 'status', message: 'was set to inactive by an admin' },
+          ]);
+        }
         return e.status === 'active' ? null : 'active';
       },
       true,
@@ -391,12 +477,14 @@ export class KeysService {
       const status = next(entity);
       const before = await this.view(em, entity);
       if (status === null) return before;
+      // Who deactivated it decides who may activate it again; any other transition clears that.
       await em.query(
         `UPDATE api_keys SET status = $2, updated_at = now(),
            revoked_at = CASE WHEN $2 = 'revoked' THEN now() ELSE revoked_at END,
-           secret_hash = CASE WHEN $2 = 'revoked' THEN NULL ELSE secret_hash END
+           secret_hash = CASE WHEN $2 = 'revoked' THEN NULL ELSE secret_hash END,
+           deactivated_by_admin = ($2 = 'inactive' AND $3::boolean)
          WHERE id = $1`,
-        [entity.id, status],
+        [entity.id, status, caller.org.role === 'admin'],
       );
       const hadTokens = dropTokens && (await dropEphemeralTokens(em, caller.org.orgId, entity.id));
       const after = await this.view(
@@ -406,6 +494,49 @@ export class KeysService {
       await this.record(em, caller, action, after, before, after, hadTokens ? entity.id : null);
       return after;
     });
+  }
+
+  /**
+   * A member's change to their own key: each restriction it writes must stay within what an admin set
+   * on the key, and an MCP policy within the organization's default for members. 403 naming each field.
+   */
+  private async assertNotLoosened(
+    em: EntityManager,
+    caller: OrgCaller,
+    entity: ApiKeyEntity,
+    written: readonly RestrictionField[],
+    viaPreset: boolean,
+  ): Promise<void> {
+    const touched = new Set<string>(written);
+    const issues = ceilingViolations(entity.adminCeiling, restrictionsOf(entity)).filter((i) =>
+      touched.has(i.field.split('.')[0] as string),
+    );
+    if (touched.has('mcp'))
+      issues.push(...(await this.orgMcpCapIssues(em, caller, normalizeMcpPolicy(entity.mcp))));
+    if (viaPreset) for (const i of issues) if (i.field === 'expiresAt') i.field = 'expiresIn';
+    if (issues.length > 0) {
+      throw new DomainError(
+        'forbidden',
+        'Members may tighten the restrictions an admin set on their keys, not loosen them',
+        issues,
+      );
+    }
+  }
+
+  private async assertWithinOrgMcpCap(em: EntityManager, caller: OrgCaller, mcp: McpPolicy): Promise<void> {
+    const issues = await this.orgMcpCapIssues(em, caller, mcp);
+    if (issues.length > 0) {
+      throw new DomainError(
+        'forbidden',
+        "The organization's default MCP policy does not let members give their keys this access",
+        issues,
+      );
+    }
+  }
+
+  private async orgMcpCapIssues(em: EntityManager, caller: OrgCaller, mcp: McpPolicy) {
+    const cap = (await orgSettings(em, caller.org.orgId)).defaultMcpPolicy;
+    return mcpExcess(mcp, mcpCapPolicy(cap), "(the organization's default MCP policy for members)");
   }
 
   /** A key may delegate while it could authenticate itself: not revoked, expired or inactive. */

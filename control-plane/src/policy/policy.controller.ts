@@ -129,7 +129,10 @@ export class PolicyController {
 
   @Patch('settings')
   @AdminOnly()
-  @ApiOperation({ summary: "Change the organization's settings (modelAccessWithoutGrants: none | all)" })
+  @ApiOperation({
+    summary:
+      "Change the organization's settings (modelAccessWithoutGrants: none | all; defaultMcpPolicy: the most MCP access members may give their own keys, mode none | listed | all)",
+  })
   @ApiBody({ schema: jsonSchema(UpdateOrgSettingsSchema) })
   updateSettings(
     @Caller() caller: OrgCaller,

@@ -295,10 +295,10 @@ export class PolicyService {
       const before = await orgSettings(em, caller.org.orgId);
       const after: OrgSettings = { ...before, ...input };
       await em.query(
-        `INSERT INTO org_settings (org_id, model_access_without_grants) VALUES ($1, $2)
+        `INSERT INTO org_settings (org_id, model_access_without_grants, default_mcp_policy) VALUES ($1, $2, $3)
          ON CONFLICT (org_id) DO UPDATE SET model_access_without_grants = EXCLUDED.model_access_without_grants,
-           updated_at = date_trunc('milliseconds', now())`,
-        [caller.org.orgId, after.modelAccessWithoutGrants],
+           default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds', now())`,
+        [caller.org.orgId, after.modelAccessWithoutGrants, JSON.stringify(after.defaultMcpPolicy)],
       );
       await this.audit.append(em, {
         orgId: caller.org.orgId,

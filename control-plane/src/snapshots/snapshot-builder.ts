@@ -70,7 +70,7 @@ const keyColumns = (spendParam: number) => `k.id, k.key_id, k.owner_id, k.name,
   CASE WHEN k.status = 'revoked' THEN NULL ELSE k.secret_hash END AS secret_hash,
   k.status, ${isoSql('k.expires_at')} AS expires_at, ${isoSql('k.last_rotated_at')} AS rotated_at,
   jsonb_build_array(k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist, k.mcp,
-    ${spendSql(spendParam)})::text AS policy,
+    ${spendSql(spendParam)}, k.allow_calls_without_model)::text AS policy,
   k.metadata::text AS metadata`;
 
 /**
@@ -105,12 +105,12 @@ type PolicyColumns = [
   string[],
   SnapshotKey['mcp'],
   spentMicro: number | null,
+  allowCallsWithoutModel: boolean,
 ];
 
 function policyOf(text: string, now: number): SnapshotKeyPolicy {
-  const [limits, budget, allowedProviders, allowedModels, ipAllowlist, mcp, spentMicro] = JSON.parse(
-    text,
-  ) as PolicyColumns;
+  const [limits, budget, allowedProviders, allowedModels, ipAllowlist, mcp, spentMicro, withoutModel] =
+    JSON.parse(text) as PolicyColumns;
   return {
     limits: Object.fromEntries(LIMIT_FIELDS.map((f) => [f, limits[f] ?? null])) as SnapshotKey['limits'],
     budget: budget
@@ -126,6 +126,7 @@ function policyOf(text: string, now: number): SnapshotKeyPolicy {
     allowedModels,
     ipAllowlist,
     mcp,
+    allowCallsWithoutModel: withoutModel === true,
   };
 }
 
@@ -153,6 +154,7 @@ export async function snapshotKeys(em: EntityManager, orgId: string, ids: string
       ipAllowlist: p.ipAllowlist,
       metadata: JSON.parse(r.metadata) as Record<string, unknown>,
       mcp: p.mcp,
+      allowCallsWithoutModel: p.allowCallsWithoutModel ?? false,
     };
   });
 }

@@ -1,5 +1,11 @@
 import { LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
-import type { OrgRole, PolicyBudget } from '@portcullis/shared/policy';
+import {
+  DEFAULT_ORG_SETTINGS,
+  type DefaultMcpPolicy,
+  type OrgRole,
+  type OrgSettings,
+  type PolicyBudget,
+} from '@portcullis/shared/policy';
 import type {
   SnapshotChange,
   SnapshotGroup,
@@ -128,12 +134,16 @@ const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
   budgets: withFloors(budgetsOf(r.budgets), floors, `group:${r.id}`),
 });
 
-export async function orgSettings(em: EntityManager, orgId: string): Promise<SnapshotPeople['settings']> {
-  const rows: { model_access_without_grants: 'none' | 'all' }[] = await em.query(
-    'SELECT model_access_without_grants FROM org_settings WHERE org_id = $1',
-    [orgId],
-  );
-  return { modelAccessWithoutGrants: rows[0]?.model_access_without_grants ?? 'none' };
+export async function orgSettings(em: EntityManager, orgId: string): Promise<OrgSettings> {
+  const rows: { model_access_without_grants: 'none' | 'all'; default_mcp_policy: DefaultMcpPolicy }[] =
+    await em.query(
+      'SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = $1',
+      [orgId],
+    );
+  const row = rows[0];
+  return row
+    ? { modelAccessWithoutGrants: row.model_access_without_grants, defaultMcpPolicy: row.default_mcp_policy }
+    : DEFAULT_ORG_SETTINGS;
 }
 
 /** The whole people section (full snapshot; call inside its REPEATABLE READ transaction). */

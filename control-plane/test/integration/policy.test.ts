@@ -294,6 +294,7 @@ describe('grants and limits', () => {
   it('organization settings: admins only, validated, audited, in the snapshot', async () => {
     expect((await api('GET', v1('/settings'), { token: admin.token })).body).toEqual({
       modelAccessWithoutGrants: 'none',
+      defaultMcpPolicy: { mode: 'all', servers: [] },
     });
     const bad = await api<ErrorBody>('PATCH', v1('/settings'), {
       token: admin.token,
@@ -313,8 +314,9 @@ describe('grants and limits', () => {
       token: admin.token,
       body: { modelAccessWithoutGrants: 'all' },
     });
-    expect(ok.body).toEqual({ modelAccessWithoutGrants: 'all' });
-    expect(await lastChanges()).toEqual([{ op: 'org_settings', value: { modelAccessWithoutGrants: 'all' } }]);
+    const settings = { modelAccessWithoutGrants: 'all', defaultMcpPolicy: { mode: 'all', servers: [] } };
+    expect(ok.body).toEqual(settings);
+    expect(await lastChanges()).toEqual([{ op: 'org_settings', value: settings }]);
     expect(await auditActions(orgId)).toContain('org.settings_updated');
     await api('PATCH', v1('/settings'), { token: admin.token, body: { modelAccessWithoutGrants: 'none' } });
   });

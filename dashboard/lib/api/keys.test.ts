@@ -53,6 +53,9 @@ const existing: ApiKey = {
     resources: { github: ['file:///docs/*'] },
     prompts: { github: ['summarize'] },
   },
+  adminRestrictions: null,
+  deactivatedByAdmin: false,
+  allowCallsWithoutModel: true,
 };
 
 describe('buildKeyBody (create)', () => {
@@ -70,6 +73,7 @@ describe('buildKeyBody (create)', () => {
         ipAllowlist: [],
         metadata: {},
         mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {}, resources: {}, prompts: {} },
+        allowCallsWithoutModel: false,
       },
     });
   });
@@ -240,6 +244,8 @@ describe('buildKeyBody (edit)', () => {
         ipAllowlist: ['10.0.0.0/8'],
         metadata: { team: 'backend' },
         mcp: existing.mcp,
+        // Kept when saving other fields.
+        allowCallsWithoutModel: true,
       },
     });
   });
@@ -254,6 +260,15 @@ describe('buildKeyBody (edit)', () => {
     const olderKey = { ...existing, mcp: older } as unknown as ApiKey;
     const result = buildKeyBody(formFromKey(olderKey), { current: olderKey, canChooseOwner: true });
     expect(result.ok && result.body.mcp).toEqual({ ...older, resources: {}, prompts: {} });
+  });
+
+  it('sends allowCallsWithoutModel as ticked', () => {
+    const off = buildKeyBody(
+      { ...formFromKey(existing), allowCallsWithoutModel: false },
+      { current: existing, canChooseOwner: false },
+    );
+    expect(off.ok && off.body.allowCallsWithoutModel).toBe(false);
+    expect(fieldTab('allowCallsWithoutModel')).toBe('advanced');
   });
 
   it('clears a limit, the budget and the expiry with null', () => {

@@ -218,6 +218,8 @@ export interface KeyFormValues {
   ipAllowlist: string;
   metadata: string;
   mcp: McpPolicy;
+  /** Pass-through calls that name no model (admins only may turn it on). */
+  allowCallsWithoutModel: boolean;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS = '50, 80, 100';
@@ -238,6 +240,7 @@ export const emptyKeyForm = (): KeyFormValues => ({
   ipAllowlist: '',
   metadata: '',
   mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {}, resources: {}, prompts: {} },
+  allowCallsWithoutModel: false,
 });
 
 const numberText = (n: number | null | undefined): string => (n === null || n === undefined ? '' : String(n));
@@ -267,6 +270,7 @@ export const formFromKey = (key: ApiKey): KeyFormValues => ({
     resources: copyLists(key.mcp.resources ?? {}),
     prompts: copyLists(key.mcp.prompts ?? {}),
   },
+  allowCallsWithoutModel: key.allowCallsWithoutModel,
 });
 
 const copyLists = (lists: Record<string, string[]>): Record<string, string[]> =>
@@ -419,6 +423,8 @@ export function buildKeyBody(
   else body.metadata = metadata.value;
 
   body.mcp = cleanMcpPolicy(values.mcp);
+  // Always sent, so saving other fields keeps it (the API refuses only a member turning it on).
+  body.allowCallsWithoutModel = values.allowCallsWithoutModel;
 
   const schema = ctx.current ? UpdateKeySchema : CreateKeySchema;
   const checked = schema.safeParse(body);
@@ -478,7 +484,13 @@ export const cleanMcpPolicy = (mcp: McpPolicy): McpPolicy => {
 /** The tab that holds a field, so an error there marks the tab. */
 export const fieldTab = (field: string): KeyFormTab => {
   const root = field.split('.')[0] ?? '';
-  if (root === 'allowedModels' || root === 'ipAllowlist' || root === 'metadata') return 'advanced';
+  if (
+    root === 'allowedModels' ||
+    root === 'ipAllowlist' ||
+    root === 'metadata' ||
+    root === 'allowCallsWithoutModel'
+  )
+    return 'advanced';
   if (root === 'mcp') return 'mcp';
   return 'basic';
 };
@@ -500,6 +512,7 @@ export const SHOWN_FIELDS = [
   'ipAllowlist',
   'metadata',
   'mcp',
+  'allowCallsWithoutModel',
 ] as const;
 
 export type { Page };

@@ -6,4 +6,6 @@ const upstream = await startFakeUpstream(
   { latencyMs: Number(process.env.FAKE_LATENCY_MS ?? 0), record: false },
   port,
 );
-console.log(`Portcullis fake upstream (OpenAI + Anthropic wire formats) listening on ${upstream.url}`);
+console.log(
+  `Portcullis fake upstream (OpenAI, Anthropic, Azure OpenAI and Gemini wire formats) listening on ${upstream.url}`,
+);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { costMicroUsd, MICRO_USD } from '@portcullis/shared/usage';
+import { costMicroUsd, MICRO_USD, type ModelPrices, usdToMicro } from '@portcullis/shared/usage';
 import { routePath } from 'hono/route';
 import type { Reservation } from '../budget/ledger.js';
 import type { GatewayContext, Stage, Target } from '../context.js';
@@ -18,6 +18,11 @@ export interface MeterResult extends Usage {
   status?: number;
   /** Set when the answer failed after its status was sent (an upstream that broke mid-stream). */
   errorCode?: string;
+  /**
+   * The USD cost the provider reported for the call, when it reports one. It is the call's cost when
+   * there is no model price to compute one from (a pass-through call naming no model, a model priced 0).
+   */
+  costUsd?: number;
 }
 
 export interface MeterDeps {
@@ -29,6 +34,14 @@ export interface MeterDeps {
 }
 
 const USER_AGENT_MAX = 512;
+
+/** Tokens at the model's price; without a price, the cost the provider reported (if it did). */
+export function callCostMicro(model: ModelPrices | null, r: MeterResult): number {
+  if (model && (model.inputPricePerMTok > 0 || model.outputPricePerMTok > 0))
+    return costMicroUsd(model, r.inputTokens, r.outputTokens);
+  const reported = r.costUsd;
+  return reported !== undefined && Number.isFinite(reported) && reported > 0 ? usdToMicro(reported) : 0;
+}
 const ZERO: MeterResult = { inputTokens: 0, outputTokens: 0 };
 
 /**
@@ -83,14 +96,18 @@ export class RequestMeter {
     if (this.#done) return;
     this.#done = true;
     const { c, deps } = this;
-    const r = this.#result ?? ZERO;
+    const target = c.get('target') as Target | undefined;
+    const model = target?.model ?? null;
+    let r = this.#result ?? ZERO;
+    // A pass-through call naming no model (a file upload, a batch) has no prompt: an estimate from its
+    // bytes would count tokens of no model against token limits. It is metered as a request.
+    if (target && model === null && r.estimated)
+      r = { ...r, inputTokens: 0, outputTokens: 0, estimated: false };
     const { inputTokens, outputTokens } = r;
     (c.get('lease') as RateLease | undefined)?.finish(r);
     if (inputTokens > 0) deps.metrics.tokens.inc({ direction: 'input' }, inputTokens);
     if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
-    const target = c.get('target') as Target | undefined;
-    const model = target?.model ?? null;
-    const micro = model ? costMicroUsd(model, inputTokens, outputTokens) : 0;
+    const micro = callCostMicro(model, r);
     (c.get('reservation') as Reservation | undefined)?.settle(micro);
     if (!deps.usage) return;
     const key = c.get('key').key;

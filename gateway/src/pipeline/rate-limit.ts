@@ -4,26 +4,31 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { LimitName, RateLimiter } from '../rate-limit/limiter.js';
 
 const MESSAGES: Record<LimitName, string> = {
-  requests: 'Rate limit exceeded: requests per minute',
-  tokens: 'Rate limit exceeded: tokens per minute',
-  input_tokens: 'Rate limit exceeded: input tokens per minute',
-  output_tokens: 'Rate limit exceeded: output tokens per minute',
-  concurrency: 'Rate limit exceeded: concurrent requests',
+  requests: 'Rate limit exceeded: requests per minute of ',
+  tokens: 'Rate limit exceeded: tokens per minute of ',
+  input_tokens: 'Rate limit exceeded: input tokens per minute of ',
+  output_tokens: 'Rate limit exceeded: output tokens per minute of ',
+  concurrency: 'Rate limit exceeded: concurrent requests of ',
 };
 
 /**
- * Admits the request against the key's effective limits (the strictest of the key's, its owner's and
- * the owner's groups') from local counters (no network on this path). The counters are the key's:
- * a user or group limit applies to each of their keys separately, not to their keys together.
+ * Admits the request against every rate limit that applies to its key, each on its own scope's
+ * counters (no network on this path): the key's own limits count the key's requests (its ephemeral
+ * tokens' included), its owner's count all of the owner's keys, each group's all of its members' keys,
+ * fleet-wide. The 429 names the scope that refused ("… of the key's owner").
  */
 export const rateLimit =
   (limiter: RateLimiter, metrics: GatewayMetrics): Stage =>
   async (c, next) => {
-    const entry = c.get('key');
-    const decision = limiter.check(entry.key, entry.policy().limits);
+    const decision = limiter.check(c.get('key').policy().rateLimits);
     if (!decision.ok) {
       metrics.rateLimited.inc({ limit: decision.limit });
-      return errorResponse(c, 'rate_limit_exceeded', MESSAGES[decision.limit], decision.headers);
+      return errorResponse(
+        c,
+        'rate_limit_exceeded',
+        MESSAGES[decision.limit] + decision.label,
+        decision.headers,
+      );
     }
     c.set('lease', decision.lease);
     // Before the response exists (see request-id.ts): the route's response carries them.

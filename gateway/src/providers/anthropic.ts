@@ -1,16 +1,16 @@
 import type { ProviderConfig } from './types.js';
-import { joinUrl, num } from './types.js';
+import { apiUrl, num } from './types.js';
 
 const ANTHROPIC_VERSION = '2023-06-01';
 
-/** Anthropic Messages API: `x-api-key` + `anthropic-version`, base URL without `/v1`. */
+/** Anthropic Messages API: `x-api-key` + `anthropic-version`; the base URL may end in `/v1` or not. */
 export const anthropic: ProviderConfig = {
   id: 'anthropic',
   operations: ['messages'],
   url(credential, target) {
     const base = credential.config.baseUrl || 'https://api.anthropic.com';
-    if ('passthrough' in target) return joinUrl(base, target.passthrough, target.query);
-    return joinUrl(base, 'v1/messages');
+    if ('passthrough' in target) return apiUrl(base, target.passthrough, target.query);
+    return apiUrl(base, 'v1/messages');
   },
   authHeaders(secret, _credential, incoming) {
     // Clients pin their API version; keep theirs when it has the documented shape.

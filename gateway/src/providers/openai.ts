@@ -1,5 +1,5 @@
 import type { ProviderConfig, StreamUsage, Usage } from './types.js';
-import { joinUrl, num } from './types.js';
+import { apiUrl, joinUrl, num } from './types.js';
 
 const OPENAI_PATHS = { chat: 'chat/completions', embeddings: 'embeddings', messages: '' } as const;
 
@@ -34,7 +34,7 @@ export function openAiLike(id: ProviderConfig['id'], defaultBaseUrl: string | nu
     url(credential, target) {
       const base = credential.config.baseUrl || defaultBaseUrl;
       if (!base) throw new Error(`credential ${credential.id} has no baseUrl`);
-      if ('passthrough' in target) return joinUrl(base, target.passthrough, target.query);
+      if ('passthrough' in target) return apiUrl(base, target.passthrough, target.query);
       return joinUrl(base, OPENAI_PATHS[target.op]);
     },
     authHeaders(secret, credential) {

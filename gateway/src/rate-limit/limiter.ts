@@ -1,28 +1,49 @@
-import type { Limits } from '@portcullis/shared/api-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import type { Redis } from 'ioredis';
+import { hasRateLimit, type ScopedLimits } from '../snapshot/people.js';
+
+export type { ScopedLimits };
 
 /**
- * Per-key rate limits decided from memory, with usage shared between gateways through Redis
- * asynchronously (never on the request path).
+ * Rate limits decided from memory, with usage shared between gateways through Redis asynchronously
+ * (never on the request path).
+ *
+ * Scopes: a limit holds on the counters of whoever set it, as budgets do (budget/ledger.ts). A key's own
+ * limits count on `key:<id>` (the key and its ephemeral tokens), its owner's on `user:<id>` (all of the
+ * owner's keys), each of the owner's groups' on `group:<id>` (all members' keys), on every gateway. The
+ * key's list of scopes with a limit is computed once per policy change (snapshot/people.ts); a request is
+ * admitted only if every scope on it admits it, and then counts on each of them (a request and a
+ * concurrency slot at admission, input/output/total tokens when it finishes); a refused one counts
+ * nowhere. A key with no limit anywhere has an empty list and costs nothing here. Everything below holds
+ * per scope.
  *
  * Each metric is a sliding window over two fixed one-minute buckets (previous minute weighted by the
  * part of it still inside the window, plus the current minute). Every `syncIntervalMs` (and sooner when
- * a key has used ≥ 5 % of a limit since the last exchange) the gateway INCRBYs its unsent deltas into
- * `portcullis:rl:{<key id>}:<metric>:<minute>` and reads back the fleet totals; between two exchanges it
- * adds its own unsent usage to the last fleet totals it saw.
+ * a scope has used ≥ 5 % of its requests/min since the last exchange) the gateway INCRBYs its unsent
+ * deltas into `portcullis:rl:{<scope>}:<metric>:<minute>`, publishes its in-flight count in the hash
+ * `portcullis:rl:{<scope>}:conc` and reads back the fleet totals; between two exchanges it adds its own
+ * unsent usage to the last fleet totals it saw.
  *
  * Overshoot: another gateway's usage becomes visible here at most one exchange (interval + a Redis round
  * trip) later, so the fleet can exceed a limit by at most what the *other* gateways admit during that
- * lag: ≤ (fleet admission rate × (syncIntervalMs + RTT)), never more than (N − 1) × limit. The early
- * exchange at 5 % of a limit keeps a burst's overshoot near N × 5 % of the limit while exchanges keep up, and a
- * key seen for the first time triggers an immediate exchange (a gateway that has never served a key starts
- * from zero until then). Between exchanges a gateway may spend all it knows the fleet has left: a burst
- * faster than the exchanges (a starved event loop, a slow Redis) can reach the (N − 1) × limit bound.
- * Measured (test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, local Redis): +3..+6 paced at 500 req/s fleet-wide; +30..+46 for a no-pause burst of 400 attempts on a key both
- * gateways were serving; up to +100 (= (N − 1) × limit) for the same burst on a key neither had seen
- * before the first exchange. Without Redis each
- * gateway enforces the full limit on its own (fleet worst case N × limit).
+ * lag: ≤ (fleet admission rate × (syncIntervalMs + RTT)), never more than (N − 1) × limit (concurrency:
+ * each gateway admits up to the limit on its own count, so ≤ N × limit slots in a burst). The early
+ * exchange at 5 % of a limit keeps a burst's overshoot near N × 5 % of the limit while exchanges keep
+ * up, and a scope seen for the first time triggers an immediate exchange (a gateway that has never
+ * counted a scope starts from zero until then). Between exchanges a gateway may spend all it knows the
+ * fleet has left: a burst faster than the exchanges (many requests in one event-loop turn, a starved
+ * machine, a slow Redis) reaches the (N − 1) × limit bound.
+ * Measured on a shared, heavily loaded 2-core machine with a local Redis (each figure the range over
+ * 5–8 runs):
+ *  - test/rate-limit-fleet.test.ts, 2 gateways, limit 100/min, 600 attempts paced at 500/s fleet-wide,
+ *    then no-pause bursts of 400: on one key, paced +1..+6 (once +19 with other suites running), warm
+ *    burst +30..+100, cold burst +30..+100; on one user's limit over 3 keys, the same: paced +1..+6,
+ *    warm +30..+100, cold +30..+100.
+ *  - test/e2e/person-limits-fleet.test.ts, 3 gateway processes, one user's 30/min over 3 keys, 150
+ *    parallel HTTP calls: warm (every gateway had served the user) +5..+37, cold +15..+60 (+60 = (N − 1)
+ *    × limit: each gateway admitted a whole limit before an exchange came back); paced (300 ms
+ *    apart) exactly the limit every run; 18 parallel slow streams against the user's 2 slots: 4..6 held.
+ * Without Redis each gateway enforces the full limit on its own (fleet worst case N × limit).
  */
 export type LimitName = 'requests' | 'tokens' | 'input_tokens' | 'output_tokens' | 'concurrency';
 type Metric = 'req' | 'in' | 'out' | 'tok';
@@ -83,7 +104,8 @@ class Window {
   }
 }
 
-class KeyCounters {
+/** One scope's counters on this gateway (a key's, a user's or a group's). */
+class ScopeCounters {
   readonly windows: Record<Metric, Window> = {
     req: new Window(),
     in: new Window(),
@@ -93,7 +115,19 @@ class KeyCounters {
   inflight = 0;
   remoteInflight = 0;
   lastUsed = 0;
-  constructor(readonly id: string) {}
+  /** `portcullis:rl:{<scope>}:`, the prefix of the scope's fleet counters. */
+  readonly redisPrefix: string;
+  constructor(readonly scope: string) {
+    this.redisPrefix = `portcullis:rl:{${scope}}:`;
+  }
+
+  roll(minute: number): void {
+    const w = this.windows;
+    w.req.roll(minute);
+    w.in.roll(minute);
+    w.out.roll(minute);
+    w.tok.roll(minute);
+  }
 }
 
 export interface RateLimitHeaders {
@@ -102,7 +136,15 @@ export interface RateLimitHeaders {
 
 export type RateDecision =
   | { ok: true; headers: RateLimitHeaders; lease: RateLease }
-  | { ok: false; limit: LimitName; retryAfterSeconds: number; headers: RateLimitHeaders };
+  | {
+      ok: false;
+      limit: LimitName;
+      /** The scope whose limit refused (`key:<id>`, `user:<id>`, `group:<id>`) and who set it. */
+      scope: string;
+      label: string;
+      retryAfterSeconds: number;
+      headers: RateLimitHeaders;
+    };
 
 export interface RateLease {
   /** Records the tokens the request used and frees its concurrency slot; idempotent. */
@@ -117,8 +159,23 @@ export interface RateLimiterOptions {
   now?: () => number;
 }
 
+const NOOP_LEASE: RateLease = { finish: () => {} };
+/** The answer for a key that nothing limits: shared, never written to. */
+const UNLIMITED: RateDecision = {
+  ok: true,
+  headers: Object.freeze({}) as RateLimitHeaders,
+  lease: NOOP_LEASE,
+};
+
+/** A key's own limits as a scope list (callers without a people policy, tests); [] when it has none. */
+export function keyLimits(key: Pick<SnapshotKey, 'id' | 'limits'>): ScopedLimits[] {
+  return hasRateLimit(key.limits) ? [{ scope: `key:${key.id}`, label: 'this key', limits: key.limits }] : [];
+}
+
 export class RateLimiter {
-  readonly #counters = new Map<string, KeyCounters>();
+  readonly #counters = new Map<string, ScopeCounters>();
+  /** The counters of the scopes being checked, reused by every check (synchronous, so never shared). */
+  readonly #checking: ScopeCounters[] = [];
   readonly #redis: Redis | null;
   readonly #instanceId: string;
   readonly #now: () => number;
@@ -141,96 +198,146 @@ export class RateLimiter {
   }
 
   /**
-   * Admits (and counts) one request for the key, or says which limit refuses it. `limits` are the
-   * key's effective limits (see snapshot/people.ts), its own by default. Counters are per key whatever
-   * rule set the value: a user or group limit holds for each of their keys, not for all of them together.
+   * Admits one request against every scope of `scopes` (a key's, computed once per policy change by
+   * snapshot/people.ts: its own limits, its owner's, each of the owner's groups'), or says which limit
+   * of which scope refuses it. Admitted, it counts on every one of them; refused, on none. The headers
+   * report, per limit, the scope with the least left.
    */
-  check(key: Pick<SnapshotKey, 'id' | 'limits'>, limits: Limits = key.limits): RateDecision {
-    const l = limits;
-    const hasLimit =
-      l.requestsPerMinute !== null ||
-      l.tokensPerMinute !== null ||
-      l.inputTokensPerMinute !== null ||
-      l.outputTokensPerMinute !== null ||
-      l.concurrentRequests !== null;
-    if (!hasLimit) return { ok: true, headers: {}, lease: NOOP_LEASE };
+  check(scopes: readonly ScopedLimits[]): RateDecision {
+    const n = scopes.length;
+    if (n === 0) return UNLIMITED;
     const now = this.#now();
     const minute = Math.floor(now / MINUTE);
-    let counters = this.#counters.get(key.id);
-    if (!counters) {
-      counters = new KeyCounters(key.id);
-      this.#counters.set(key.id, counters);
-      // First sight of this key here: learn what the rest of the fleet has used without waiting a tick.
-      if (this.#redis) this.#syncSoon();
+    const checking = this.#checking;
+    // The tightest limit per metric (limit < 0: none) and what it has left before this request.
+    let reqLimit = -1;
+    let reqLeft = 0;
+    let tokLimit = -1;
+    let tokLeft = 0;
+    let inLimit = -1;
+    let inLeft = 0;
+    let outLimit = -1;
+    let outLeft = 0;
+    // The first refusal, in scope order, then limit order.
+    let refusedBy = -1;
+    let refusedLimit: LimitName = 'requests';
+    let retryAfter = 0;
+    for (let i = 0; i < n; i++) {
+      const s = scopes[i] as ScopedLimits;
+      let c = this.#counters.get(s.scope);
+      if (c === undefined) {
+        c = new ScopeCounters(s.scope);
+        this.#counters.set(s.scope, c);
+        // First sight of this scope here: learn what the rest of the fleet has used without waiting a tick.
+        if (this.#redis) this.#syncSoon();
+      }
+      checking[i] = c;
+      c.lastUsed = now;
+      c.roll(minute);
+      const l = s.limits;
+      const w = c.windows;
+      if (l.requestsPerMinute !== null) {
+        const used = w.req.used(now);
+        const left = l.requestsPerMinute - used - 1;
+        if (reqLimit < 0 || left < reqLeft) {
+          reqLimit = l.requestsPerMinute;
+          reqLeft = left;
+        }
+        if (refusedBy < 0 && left < 0) {
+          refusedBy = i;
+          refusedLimit = 'requests';
+          retryAfter = w.req.retryAfter(now, l.requestsPerMinute, 1);
+        }
+      }
+      // Token limits refuse once the window is full; the request's own tokens are known only afterwards.
+      if (l.tokensPerMinute !== null) {
+        const left = l.tokensPerMinute - w.tok.used(now);
+        if (tokLimit < 0 || left < tokLeft) {
+          tokLimit = l.tokensPerMinute;
+          tokLeft = left;
+        }
+        if (refusedBy < 0 && left <= 0) {
+          refusedBy = i;
+          refusedLimit = 'tokens';
+          retryAfter = w.tok.retryAfter(now, l.tokensPerMinute, 1);
+        }
+      }
+      if (l.inputTokensPerMinute !== null) {
+        const left = l.inputTokensPerMinute - w.in.used(now);
+        if (inLimit < 0 || left < inLeft) {
+          inLimit = l.inputTokensPerMinute;
+          inLeft = left;
+        }
+        if (refusedBy < 0 && left <= 0) {
+          refusedBy = i;
+          refusedLimit = 'input_tokens';
+          retryAfter = w.in.retryAfter(now, l.inputTokensPerMinute, 1);
+        }
+      }
+      if (l.outputTokensPerMinute !== null) {
+        const left = l.outputTokensPerMinute - w.out.used(now);
+        if (outLimit < 0 || left < outLeft) {
+          outLimit = l.outputTokensPerMinute;
+          outLeft = left;
+        }
+        if (refusedBy < 0 && left <= 0) {
+          refusedBy = i;
+          refusedLimit = 'output_tokens';
+          retryAfter = w.out.retryAfter(now, l.outputTokensPerMinute, 1);
+        }
+      }
+      if (
+        refusedBy < 0 &&
+        l.concurrentRequests !== null &&
+        c.inflight + c.remoteInflight >= l.concurrentRequests
+      ) {
+        refusedBy = i;
+        refusedLimit = 'concurrency';
+        retryAfter = 1;
+      }
     }
-    counters.lastUsed = now;
-    const w = counters.windows;
-    for (const m of METRICS) w[m].roll(minute);
 
     const headers: RateLimitHeaders = {};
-    const reqUsed = w.req.used(now);
-    if (l.requestsPerMinute !== null) {
-      headers['x-ratelimit-limit-requests'] = String(l.requestsPerMinute);
-      headers['x-ratelimit-remaining-requests'] = String(
-        Math.max(0, Math.floor(l.requestsPerMinute - reqUsed - 1)),
-      );
+    if (reqLimit >= 0) {
+      headers['x-ratelimit-limit-requests'] = String(reqLimit);
+      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, Math.floor(reqLeft)));
     }
-    const tokenLimit = l.tokensPerMinute;
-    if (tokenLimit !== null) {
-      headers['x-ratelimit-limit-tokens'] = String(tokenLimit);
-      headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(tokenLimit - w.tok.used(now))));
+    if (tokLimit >= 0) {
+      headers['x-ratelimit-limit-tokens'] = String(tokLimit);
+      headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, Math.floor(tokLeft)));
     }
-    if (l.inputTokensPerMinute !== null) {
-      headers['x-ratelimit-limit-input-tokens'] = String(l.inputTokensPerMinute);
-      headers['x-ratelimit-remaining-input-tokens'] = String(
-        Math.max(0, Math.floor(l.inputTokensPerMinute - w.in.used(now))),
-      );
+    if (inLimit >= 0) {
+      headers['x-ratelimit-limit-input-tokens'] = String(inLimit);
+      headers['x-ratelimit-remaining-input-tokens'] = String(Math.max(0, Math.floor(inLeft)));
     }
-    if (l.outputTokensPerMinute !== null) {
-      headers['x-ratelimit-limit-output-tokens'] = String(l.outputTokensPerMinute);
-      headers['x-ratelimit-remaining-output-tokens'] = String(
-        Math.max(0, Math.floor(l.outputTokensPerMinute - w.out.used(now))),
-      );
+    if (outLimit >= 0) {
+      headers['x-ratelimit-limit-output-tokens'] = String(outLimit);
+      headers['x-ratelimit-remaining-output-tokens'] = String(Math.max(0, Math.floor(outLeft)));
+    }
+    if (refusedBy >= 0) {
+      const s = scopes[refusedBy] as ScopedLimits;
+      headers['retry-after'] = String(retryAfter);
+      return {
+        ok: false,
+        limit: refusedLimit,
+        scope: s.scope,
+        label: s.label,
+        retryAfterSeconds: retryAfter,
+        headers,
+      };
     }
 
-    const refuse = (limit: LimitName, retryAfterSeconds: number): RateDecision => {
-      if (limit === 'requests') headers['x-ratelimit-remaining-requests'] = '0';
-      headers['retry-after'] = String(retryAfterSeconds);
-      return { ok: false, limit, retryAfterSeconds, headers };
-    };
-    if (l.requestsPerMinute !== null && reqUsed + 1 > l.requestsPerMinute)
-      return refuse('requests', w.req.retryAfter(now, l.requestsPerMinute, 1));
-    // Token limits refuse once the window is full; the request's own tokens are known only afterwards.
-    if (tokenLimit !== null && w.tok.used(now) >= tokenLimit)
-      return refuse('tokens', w.tok.retryAfter(now, tokenLimit, 1));
-    if (l.inputTokensPerMinute !== null && w.in.used(now) >= l.inputTokensPerMinute)
-      return refuse('input_tokens', w.in.retryAfter(now, l.inputTokensPerMinute, 1));
-    if (l.outputTokensPerMinute !== null && w.out.used(now) >= l.outputTokensPerMinute)
-      return refuse('output_tokens', w.out.retryAfter(now, l.outputTokensPerMinute, 1));
-    if (l.concurrentRequests !== null && counters.inflight + counters.remoteInflight >= l.concurrentRequests)
-      return refuse('concurrency', 1);
-    w.req.add(1);
-    counters.inflight++;
-    if (l.requestsPerMinute !== null && w.req.sinceSync >= Math.max(1, l.requestsPerMinute * 0.05))
-      this.#syncSoon();
-    const c = counters;
-    let done = false;
-    return {
-      ok: true,
-      headers,
-      lease: {
-        finish: ({ inputTokens, outputTokens }) => {
-          if (done) return;
-          done = true;
-          c.inflight--;
-          const m = Math.floor(this.#now() / MINUTE);
-          for (const metric of METRICS) c.windows[metric].roll(m);
-          if (inputTokens > 0) c.windows.in.add(inputTokens);
-          if (outputTokens > 0) c.windows.out.add(outputTokens);
-          if (inputTokens + outputTokens > 0) c.windows.tok.add(inputTokens + outputTokens);
-        },
-      },
-    };
+    let syncSoon = false;
+    for (let i = 0; i < n; i++) {
+      const c = checking[i] as ScopeCounters;
+      const w = c.windows.req;
+      w.add(1);
+      c.inflight++;
+      const rpm = (scopes[i] as ScopedLimits).limits.requestsPerMinute;
+      if (rpm !== null && w.sinceSync >= Math.max(1, rpm * 0.05)) syncSoon = true;
+    }
+    if (syncSoon && this.#redis) this.#syncSoon();
+    return { ok: true, headers, lease: new Lease(this.#counters, scopes, this.#now) };
   }
 
   #syncSoon(): void {
@@ -267,12 +374,12 @@ export class RateLimiter {
     type Read = (value: unknown) => void;
     const reads: Read[] = [];
     const sent: { w: Window; m: number; n: number }[] = [];
-    for (const [id, c] of this.#counters) {
+    for (const [scope, c] of this.#counters) {
       if (now - c.lastUsed > 2 * MINUTE && c.inflight === 0) {
         let unsent = false;
         for (const m of METRICS) if (c.windows[m].pending.size > 0) unsent = true;
         if (!unsent) {
-          this.#counters.delete(id);
+          this.#counters.delete(scope);
           continue;
         }
       }
@@ -280,7 +387,7 @@ export class RateLimiter {
         const w = c.windows[metric];
         w.roll(minute);
         w.sinceSync = 0;
-        const base = `portcullis:rl:{${id}}:${metric}:`;
+        const base = `${c.redisPrefix}${metric}:`;
         for (const [m, n] of w.pending) {
           if (m === minute) continue;
           pipeline.incrby(base + m, n).pexpire(base + m, 3 * MINUTE);
@@ -313,7 +420,7 @@ export class RateLimiter {
           if (w.minute === minute) w.prev = Math.max(w.prev, Number(v ?? 0));
         });
       }
-      const conc = `portcullis:rl:{${id}}:conc`;
+      const conc = `${c.redisPrefix}conc`;
       pipeline.hset(conc, this.#instanceId, `${c.inflight}:${now}`).pexpire(conc, 10_000).hgetall(conc);
       reads.push(
         () => {},
@@ -352,4 +459,31 @@ export class RateLimiter {
   }
 }
 
-const NOOP_LEASE: RateLease = { finish: () => {} };
+/**
+ * An admitted request's hold on the scopes it counted on. Their counters are looked up again when it
+ * finishes: a scope with a request in flight is never dropped, and the list is the one it was admitted
+ * with (a policy change in between does not move its tokens or its slot elsewhere).
+ */
+class Lease implements RateLease {
+  #done = false;
+  constructor(
+    private readonly counters: Map<string, ScopeCounters>,
+    private readonly scopes: readonly ScopedLimits[],
+    private readonly now: () => number,
+  ) {}
+
+  finish({ inputTokens, outputTokens }: { inputTokens: number; outputTokens: number }): void {
+    if (this.#done) return;
+    this.#done = true;
+    const minute = Math.floor(this.now() / MINUTE);
+    for (let i = 0; i < this.scopes.length; i++) {
+      const c = this.counters.get((this.scopes[i] as ScopedLimits).scope);
+      if (c === undefined) continue;
+      c.inflight--;
+      c.roll(minute);
+      if (inputTokens > 0) c.windows.in.add(inputTokens);
+      if (outputTokens > 0) c.windows.out.add(outputTokens);
+      if (inputTokens + outputTokens > 0) c.windows.tok.add(inputTokens + outputTokens);
+    }
+  }
+}

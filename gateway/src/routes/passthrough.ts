@@ -8,30 +8,31 @@ import { forward } from '../upstream/forward.js';
 export const passthroughHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = c.get('target');
+    const { provider, credential, model, path } = c.get('target');
     const secret = credential.secret();
     if (secret === null)
       return errorResponse(c, 'upstream_error', 'The provider credential is not available');
-    const prefix = `/gateway/${c.req.param('provider')}/`;
-    const rest = c.req.path.slice(prefix.length);
     const rawUrl = c.req.url;
     const q = rawUrl.indexOf('?');
     const query = q === -1 ? '' : rawUrl.slice(q + 1);
     let url: URL;
     try {
-      url = provider.url(credential.credential, { passthrough: rest, query });
+      url = provider.url(credential.credential, { passthrough: path ?? '', query });
     } catch {
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
     }
     const body = c.get('body');
+    // Only a body that named the model is renamed (a Gemini or Azure body naming none stays as it is).
     const payload = body
-      ? JSON.stringify(model ? { ...body.json, model: model.upstreamModel } : body.json)
+      ? JSON.stringify(
+          model && body.json.model !== undefined ? { ...body.json, model: model.upstreamModel } : body.json,
+        )
       : c.get('rawBody');
     return forward(c, upstream, {
       url,
       method: c.req.method,
       body: payload && payload.length > 0 ? payload : null,
-      auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers),
+      auth: provider.authHeaders(secret, credential.credential, c.req.raw.headers, url.pathname),
       requestBytes: body?.bytes ?? c.get('rawBody')?.byteLength ?? 0,
       usageFromJson: provider.usageFromJson,
       usageFromEvent: provider.usageFromEvent,

@@ -3,9 +3,9 @@ import {
   DEFAULT_ORG_SETTINGS,
   type EffectivePolicy,
   effectivePolicy,
-  type OrgSettings,
   type PolicyOwnerInput,
   type PolicySubjectInput,
+  type RuleRef,
 } from '@portcullis/shared/policy';
 import type {
   SnapshotGroup,
@@ -31,11 +31,28 @@ export interface ScopedBudget {
   spentPeriod?: string | undefined;
 }
 
+/**
+ * One scope's rate limits as the limiter counts them: one set of fleet counters per scope
+ * (`portcullis:rl:{<scope>}:…`), shared by every key the scope covers.
+ */
+export interface ScopedLimits {
+  /** `key:<uuid>`, `user:<uuid>` or `group:<uuid>`. */
+  readonly scope: string;
+  /** Who set them, for messages: `this key`, `the key's owner`, `the group "Research"`. */
+  readonly label: string;
+  /** At least one of them is set. */
+  readonly limits: Limits;
+}
+
 /** What the hot path reads for a key: computed once per change of the key, its owner, their groups or the settings. */
 export interface KeyPolicy {
   effective: EffectivePolicy;
-  /** The strictest value per limit (per-key counters hold them: user and group limits apply per key). */
-  limits: Limits;
+  /**
+   * Every scope with a rate limit for this key, each counted on its own: the key's own limits, its
+   * owner's (all of the owner's keys together) and each of the owner's groups' (all members' keys
+   * together). Empty when nothing limits the key.
+   */
+  rateLimits: readonly ScopedLimits[];
   /** Null = every model. */
   models: ReadonlySet<string> | null;
   budgets: readonly ScopedBudget[];
@@ -50,7 +67,7 @@ export interface KeyPolicy {
 export class PeopleIndex {
   /** False until a snapshot carries people (older control planes): keys then enforce their own policy alone. */
   present = false;
-  settings: OrgSettings = DEFAULT_ORG_SETTINGS;
+  settings: SnapshotPeople['settings'] = DEFAULT_ORG_SETTINGS;
   readonly users = new Map<string, SnapshotUserPolicy>();
   readonly groups = new Map<string, SnapshotGroup>();
   readonly #members = new Map<string, Set<string>>();
@@ -97,7 +114,7 @@ export class PeopleIndex {
     this.#touchMembers(id);
   }
 
-  setSettings(settings: OrgSettings): void {
+  setSettings(settings: SnapshotPeople['settings']): void {
     this.present = true;
     this.settings = settings;
     this.#globalStamp = this.#next++;
@@ -143,9 +160,18 @@ export class PeopleIndex {
       groups,
       this.settings,
     );
-    const limits = {} as Limits;
-    for (const field of Object.keys(effective.limits) as (keyof Limits)[])
-      limits[field] = effective.limits[field].value;
+    // The same rules effectivePolicy folds, kept apart: each scope's limits hold on that scope's counters.
+    const rateLimits: ScopedLimits[] = [];
+    const addLimits = (type: RuleRef['type'], id: string, name: string, limits: Limits) => {
+      const scope = `${type}:${id}`;
+      if (hasRateLimit(limits) && !rateLimits.some((r) => r.scope === scope))
+        rateLimits.push({ scope, label: scopeLabel(type, name), limits });
+    };
+    addLimits('key', key.id, key.name, key.limits);
+    if (owner) {
+      addLimits('user', owner.id, owner.name, owner.limits);
+      for (const g of groups) addLimits('group', g.id, g.name, g.limits);
+    }
     const budgets = effective.budgets.map((b): ScopedBudget => {
       // The snapshot's settled-spend floor of this scope and period (key, user and group budgets alike).
       const floor =
@@ -156,12 +182,7 @@ export class PeopleIndex {
             : this.groups.get(b.scope.id)?.budgets.find((g) => g.period === b.period);
       return {
         scope: `${b.scope.type}:${b.scope.id}`,
-        label:
-          b.scope.type === 'key'
-            ? 'this key'
-            : b.scope.type === 'user'
-              ? "the key's owner"
-              : `the group ${JSON.stringify(b.scope.name)}`,
+        label: scopeLabel(b.scope.type, b.scope.name),
         limitUsd: b.limitUsd,
         period: b.period as BudgetPeriod,
         spentUsd: floor?.spentUsd,
@@ -170,7 +191,7 @@ export class PeopleIndex {
     });
     return {
       effective,
-      limits,
+      rateLimits,
       models: effective.models.all ? null : new Set(effective.models.allowed),
       budgets,
     };
@@ -199,6 +220,26 @@ export class PeopleIndex {
     const stamp = this.#next++;
     for (const uid of this.#members.get(groupId) ?? []) this.#userStamp.set(uid, stamp);
   }
+}
+
+/** True when at least one rate limit is set. */
+export function hasRateLimit(l: Limits): boolean {
+  return (
+    l.requestsPerMinute !== null ||
+    l.tokensPerMinute !== null ||
+    l.inputTokensPerMinute !== null ||
+    l.outputTokensPerMinute !== null ||
+    l.concurrentRequests !== null
+  );
+}
+
+/** Who a scope is, as refusals name it. */
+function scopeLabel(type: RuleRef['type'], name: string): string {
+  return type === 'key'
+    ? 'this key'
+    : type === 'user'
+      ? "the key's owner"
+      : `the group ${JSON.stringify(name)}`;
 }
 
 const NO_LIMITS: Limits = {

@@ -72,9 +72,12 @@ function KeyDetailBody({
   onAction: (action: DialogAction, key: KeyDetail) => void;
 }) {
   const [tab, setTab] = useState('overview');
+  const { isAdmin } = useOrg();
   const activate = useActivateKey();
   const deactivate = useDeactivateKey();
-  const actions = keyActions(detail.status);
+  // A key an admin deactivated is the admins' to activate again: a member is told so instead.
+  const heldByAdmin = !isAdmin && detail.status === 'inactive' && detail.deactivatedByAdmin;
+  const actions = keyActions(detail.status).filter((a) => !(heldByAdmin && a === 'activate'));
   const has = (action: KeyAction) => actions.includes(action);
   const stateError = activate.error ?? deactivate.error;
 
@@ -131,6 +134,7 @@ function KeyDetailBody({
           </button>
         )}
       </div>
+      {heldByAdmin && <p className="muted">An admin deactivated this key; only an admin can activate it.</p>}
       <FormErrors error={stateError} general={stateError !== null} />
       <Tabs
         label="Key details"

@@ -7,8 +7,8 @@ import { Checkbox, FieldGroup, TextAreaField } from './form-fields';
 import type { KeyFormTabProps } from './key-form-dialog';
 import styles from './keys.module.css';
 
-export function KeyFormAdvanced({ values, set, error, errors }: KeyFormTabProps) {
-  const { org } = useOrg();
+export function KeyFormAdvanced({ values, set, error, errors, editing }: KeyFormTabProps) {
+  const { org, isAdmin } = useOrg();
   const models = useQuery(modelsQueryOptions(org.id));
   const orgSlugs = (models.data ?? []).map((m) => m.slug);
   // Slugs the key already names that the catalog does not have (yet) stay visible and can be unticked.
@@ -70,6 +70,22 @@ export function KeyFormAdvanced({ values, set, error, errors }: KeyFormTabProps)
         onChange={(event) => set({ ipAllowlist: event.target.value })}
         error={errors('ipAllowlist').join(' · ') || undefined}
       />
+      <FieldGroup
+        legend="Calls without a model"
+        hint={
+          isAdmin || editing?.allowCallsWithoutModel
+            ? 'Pass-through calls that name no model (files, batches, fine-tuning, stored responses, deletes) reach the provider beyond the key’s model list.'
+            : 'Pass-through calls that name no model (files, batches, fine-tuning…): only an admin can turn this on.'
+        }
+        error={error('allowCallsWithoutModel')}
+      >
+        <Checkbox
+          label="Allow calls without a model"
+          checked={values.allowCallsWithoutModel}
+          disabled={!isAdmin && !editing?.allowCallsWithoutModel}
+          onChange={(checked) => set({ allowCallsWithoutModel: checked })}
+        />
+      </FieldGroup>
       <TextAreaField
         label="Metadata (JSON)"
         rows={5}

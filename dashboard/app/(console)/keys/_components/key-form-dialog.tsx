@@ -143,6 +143,11 @@ function KeyForm({
   const tabProps: KeyFormTabProps = { values, set, error, errors, editing };
   return (
     <form noValidate onSubmit={onSubmit} className={styles.keyForm}>
+      {!isAdmin && editing?.adminRestrictions && (
+        <p className="field-hint">
+          An admin set some of this key’s restrictions: you can tighten them, not loosen them.
+        </p>
+      )}
       <Tabs tabs={tabs} selected={tab} onSelect={(id) => setTab(id as KeyFormTab)} label="Key settings">
         {(id) =>
           id === 'basic' ? (

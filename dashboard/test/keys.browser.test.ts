@@ -44,7 +44,14 @@ interface KeyView {
   requestCount: number;
   limits: { requestsPerMinute: number | null };
   metadata: Record<string, unknown>;
-  mcp: { enabled: boolean; mode: string; servers: string[]; tools: Record<string, string[]> };
+  mcp: {
+    enabled: boolean;
+    mode: string;
+    servers: string[];
+    tools: Record<string, string[]>;
+    resources: Record<string, string[]>;
+    prompts: Record<string, string[]>;
+  };
   allowCallsWithoutModel: boolean;
 }
 interface CreatedKey {
@@ -196,8 +203,15 @@ describe('API keys in a real browser', () => {
     await fillChecked(create.getByLabel('Search tools of github'), 'search');
     await create.getByLabel('create_issue').waitFor({ state: 'detached' });
     await create.getByLabel('search_issues').check();
+    // Resources follow the tools (none, as only some tools are allowed) unless listed.
+    await create.getByLabel('No resources (as the tools: only some are allowed)').waitFor();
+    await create.getByLabel('Only these resources').check();
+    await create.getByLabel('Resource URI patterns of github').fill('file:///docs/*\n\nnot a uri');
     await screenshot(page, 'keys-create-mcp');
 
+    await create.getByRole('button', { name: 'Create key' }).click();
+    await create.getByText('"not a uri" must be a URI', { exact: false }).waitFor();
+    await fillChecked(create.getByLabel('Resource URI patterns of github'), 'file:///docs/*\n\n');
     await create.getByRole('button', { name: 'Create key' }).click();
     const reveal = dialog(page, `Key “${name}”`);
     await reveal.getByText('API key created! Copy it now').waitFor();
@@ -231,7 +245,14 @@ describe('API keys in a real browser', () => {
       name,
       limits: { requestsPerMinute: 600 },
       metadata: { team: 'qa' },
-      mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+      mcp: {
+        enabled: true,
+        mode: 'allow_list',
+        servers: ['github'],
+        tools: { github: ['search_issues'] },
+        resources: { github: ['file:///docs/*'] },
+        prompts: {},
+      },
       allowCallsWithoutModel: true,
     });
     const days = (Date.parse(key?.expiresAt ?? '') - Date.now()) / 86_400_000;
@@ -310,7 +331,13 @@ describe('API keys in a real browser', () => {
       name,
       limits: { requestsPerMinute: 600 },
       metadata: { team: 'qa' },
-      mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+      mcp: {
+        enabled: true,
+        mode: 'allow_list',
+        servers: ['github'],
+        tools: { github: ['search_issues'] },
+        resources: { github: ['file:///docs/*'] },
+      },
       allowCallsWithoutModel: true,
     });
     const detail = await openDetail(name);
@@ -329,6 +356,8 @@ describe('API keys in a real browser', () => {
     await edit.getByRole('tab', { name: 'Advanced' }).click();
     expect(await edit.getByLabel('Metadata (JSON)').inputValue()).toContain('"team": "qa"');
     expect(await edit.getByLabel('Allow calls without a model').isChecked()).toBe(true);
+    await edit.getByRole('tab', { name: 'MCP' }).click();
+    expect(await edit.getByLabel('Resource URI patterns of github').inputValue()).toBe('file:///docs/*');
     await screenshot(page, 'keys-edit');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.waitFor({ state: 'hidden' });
@@ -336,7 +365,11 @@ describe('API keys in a real browser', () => {
       name,
       limits: { requestsPerMinute: 1200 },
       metadata: { team: 'qa' },
-      mcp: { mode: 'allow_list', tools: { github: ['search_issues'] } },
+      mcp: {
+        mode: 'allow_list',
+        tools: { github: ['search_issues'] },
+        resources: { github: ['file:///docs/*'] },
+      },
       // Not lost by saving other fields.
       allowCallsWithoutModel: true,
     });

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { McpPolicy } from '@portcullis/shared/api-keys';
 import { seal } from '@portcullis/shared/crypto';
-import type { SnapshotMcpServer } from '@portcullis/shared/snapshot';
+import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
@@ -24,9 +23,13 @@ let served: Served;
 const keys: Record<string, string> = {};
 const open: Client[] = [];
 
-const policy = (p: Partial<McpPolicy>): { mcp: McpPolicy } => ({
+type Policy = SnapshotKey['mcp'];
+const policy = (p: Partial<Policy>): { mcp: Policy } => ({
   mcp: { enabled: true, mode: 'allow_all', servers: [], tools: {}, ...p },
 });
+/** The same list for each of the servers this test reaches (github JSON, jira SSE, lax JSON and SSE). */
+const SERVERS = ['github', 'jira', 'lax', 'laxsse'];
+const each = <T>(value: T): Record<string, T> => Object.fromEntries(SERVERS.map((s) => [s, value]));
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
@@ -47,6 +50,9 @@ beforeAll(async () => {
     server('off', '/mcp', null, false),
     // Not allowlisted on this gateway: refused before any connection.
     server('internal', '/mcp', null),
+    // Servers that answer requests whatever their id (null included), as lax JSON-RPC libraries do.
+    server('lax', '/mcp-lax', null),
+    server('laxsse', '/mcp-lax-sse', null),
   ];
   (mcpServers[3] as SnapshotMcpServer).url = 'http://169.254.169.254/mcp';
   const made = await Promise.all(
@@ -61,7 +67,22 @@ beforeAll(async () => {
       denyListTools: policy({ mode: 'deny_list', servers: ['github'], tools: { github: ['delete_repo'] } }),
       denyListServers: policy({ mode: 'deny_list', servers: ['github'] }),
       denyAll: policy({ mode: 'deny_all' }),
-      disabled: { mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} } as McpPolicy },
+      disabled: { mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} } as Policy },
+      // Tools restricted, no resource or prompt lists: those follow the tools (none).
+      toolsOnly: policy({ mode: 'allow_list', servers: SERVERS, tools: each(['search_issues']) }),
+      docsOnly: policy({
+        mode: 'allow_list',
+        servers: SERVERS,
+        tools: each(['search_issues']),
+        resources: each(['file:///docs/*']),
+        prompts: each(['summarize', 'code_review']),
+      }),
+      denySecrets: policy({
+        mode: 'deny_list',
+        servers: SERVERS,
+        resources: each(['file:///secrets/*']),
+        prompts: each(['release_notes']),
+      }),
       inactive: { ...policy({}), status: 'inactive' as const },
     }).map(async ([name, overrides]) => [name, (await b.key(overrides)).key] as const),
   );
@@ -139,7 +160,12 @@ async function post(server: string, body: unknown, headers: Record<string, strin
   } catch {
     // SSE or empty
   }
-  return { status: res.status, headers: res.headers, text, json: json as { error?: { code: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: json as { error?: { code: string; message: string } },
+  };
 }
 
 describe('/mcp/:server tools/list is filtered by the key MCP policy', () => {
@@ -339,5 +365,466 @@ describe('/mcp/:server refusals and transport', () => {
     // Wait (bounded) for the abort to travel: this asserts that it happens, not how fast.
     for (let i = 0; i < 100 && !upstreamGet?.aborted; i++) await sleep(50);
     expect(upstreamGet?.aborted).toBe(true);
+  });
+});
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The whole protocol: resources, prompts, completion, other methods, batches, ids, wire tricks.   */
+
+const INIT = { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } };
+const auth = (key: string) => ({ authorization: `Bearer ${k(key)}` });
+const msg = (id: unknown, method: string, params: Record<string, unknown> = {}) => ({
+  jsonrpc: '2.0',
+  id,
+  method,
+  params,
+});
+
+/** A raw session on `server` for `key`: the headers later requests carry. */
+async function session(server: string, key: string): Promise<Record<string, string>> {
+  const res = await post(server, rpc(0, 'initialize', INIT), auth(key));
+  expect(res.status).toBe(200);
+  return { ...auth(key), 'mcp-session-id': res.headers.get('mcp-session-id') ?? '' };
+}
+
+/** POSTs a body as given (byte for byte), for shapes JSON.stringify cannot make. */
+async function postText(server: string, body: string, headers: Record<string, string>) {
+  const res = await fetch(`${served.url}/mcp/${server}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      ...headers,
+    },
+    body,
+  });
+  const text = await res.text();
+  let json: unknown = text;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // SSE or empty
+  }
+  return { status: res.status, text, json: json as { error?: { code: string; message: string } } };
+}
+
+/** The JSON-RPC messages of an answer body, JSON or SSE. */
+function messagesOf(text: string): Record<string, unknown>[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    const parsed = JSON.parse(trimmed) as unknown;
+    return (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
+  }
+  return text
+    .split(/\n\n/)
+    .map((event) =>
+      event
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .join('\n'),
+    )
+    .filter((data) => data.startsWith('{') || data.startsWith('['))
+    .flatMap((data) => {
+      const parsed = JSON.parse(data) as unknown;
+      return (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
+    });
+}
+
+/** The names (or uris) in the lists of every result in an answer. */
+function listed(text: string, list: 'tools' | 'resources' | 'resourceTemplates' | 'prompts'): string[] {
+  const field = list === 'resources' ? 'uri' : list === 'resourceTemplates' ? 'uriTemplate' : 'name';
+  return messagesOf(text)
+    .flatMap(
+      (m) => ((m.result as Record<string, unknown> | undefined)?.[list] as Record<string, string>[]) ?? [],
+    )
+    .map((item) => item[field] as string)
+    .sort();
+}
+
+/** Upstream requests since `before` whose body mentions `needle`. */
+const reached = (before: number, needle: string) =>
+  upstream.requests.slice(before).filter((r) => JSON.stringify(r.body).includes(needle));
+
+const DOCS = ['file:///docs/changelog.md', 'file:///docs/readme.md'];
+const ALL_RESOURCES = [...DOCS, 'file:///secrets/prod.env'];
+
+describe('/mcp/:server resources and prompts lists are filtered (official client, JSON and SSE servers)', () => {
+  it.each([
+    ['allowAll', 'github', ALL_RESOURCES],
+    ['allowAll', 'jira', ALL_RESOURCES],
+    ['toolsOnly', 'github', []], // tools restricted, no resource list: none
+    ['toolsOnly', 'jira', []],
+    ['docsOnly', 'github', DOCS],
+    ['docsOnly', 'jira', DOCS],
+    ['denySecrets', 'github', DOCS],
+    ['denySecrets', 'jira', DOCS],
+    ['allowListServers', 'github', ALL_RESOURCES], // no lists at all: everything
+  ])('%s on %s: resources/list shows %j', async (key, server, expected) => {
+    const client = await connect(server, k(key));
+    expect((await client.listResources()).resources.map((r) => r.uri).sort()).toEqual(expected);
+    await client.close();
+  });
+
+  it.each([
+    ['allowAll', 'jira', ['file:///docs/{name}', 'file:///secrets/{name}', 'file:///{+path}']],
+    ['toolsOnly', 'github', []],
+    // file:///{+path} can produce secrets: hidden from both.
+    ['docsOnly', 'jira', ['file:///docs/{name}']],
+    ['denySecrets', 'github', ['file:///docs/{name}']],
+  ])('%s on %s: resources/templates/list shows %j', async (key, server, expected) => {
+    const client = await connect(server, k(key));
+    const { resourceTemplates } = await client.listResourceTemplates();
+    expect(resourceTemplates.map((t) => t.uriTemplate).sort()).toEqual([...expected].sort());
+    await client.close();
+  });
+
+  it.each([
+    ['allowAll', 'github', ['code_review', 'release_notes', 'summarize']],
+    ['toolsOnly', 'jira', []],
+    ['docsOnly', 'github', ['code_review', 'summarize']],
+    ['denySecrets', 'jira', ['code_review', 'summarize']],
+  ])('%s on %s: prompts/list shows %j', async (key, server, expected) => {
+    const client = await connect(server, k(key));
+    expect((await client.listPrompts()).prompts.map((p) => p.name).sort()).toEqual(expected);
+    await client.close();
+  });
+});
+
+describe('/mcp/:server refuses what the key may not use, method by method', () => {
+  it('resources/read: a resource outside the lists is 403 and never reaches the server; one inside is read', async () => {
+    for (const server of ['github', 'jira']) {
+      const client = await connect(server, k('docsOnly'));
+      const before = upstream.requests.length;
+      expect(await refusal(client.readResource({ uri: 'file:///secrets/prod.env' }))).toEqual({
+        status: 403,
+        code: 'insufficient_scope',
+      });
+      expect(reached(before, 'secrets')).toEqual([]);
+      const doc = await client.readResource({ uri: 'file:///docs/readme.md' });
+      expect(doc.contents).toEqual([
+        { uri: 'file:///docs/readme.md', mimeType: 'text/markdown', text: '# Acme\nThe readme.' },
+      ]);
+      await client.close();
+    }
+    const deny = await connect('github', k('denySecrets'));
+    expect(await refusal(deny.readResource({ uri: 'file:///secrets/prod.env' }))).toMatchObject({
+      status: 403,
+    });
+    const toolsOnly = await connect('github', k('toolsOnly'));
+    expect(await refusal(toolsOnly.readResource({ uri: 'file:///docs/readme.md' }))).toMatchObject({
+      status: 403,
+    });
+    await deny.close();
+    await toolsOnly.close();
+  });
+
+  it.each([
+    ['a dot segment', 'file:///docs/../secrets/prod.env', 'docsOnly'],
+    ['a %-encoded dot segment', 'file:///docs/%2e%2e/secrets/prod.env', 'docsOnly'],
+    ['%-encoded letters', 'file:///s%65crets/prod.env', 'denySecrets'],
+    ['an upper-case scheme', 'FILE:///secrets/prod.env', 'denySecrets'],
+    ['a dot segment under a deny list', 'file:///docs/../secrets/prod.env', 'denySecrets'],
+  ])(
+    'resources/read of a secret spelled with %s is refused (the server would resolve it)',
+    async (_what, uri, key) => {
+      // The server really does resolve it: an unrestricted key reads the secret this way.
+      const open_ = await connect('github', k('allowAll'));
+      expect(JSON.stringify((await open_.readResource({ uri })).contents)).toContain(
+        'fake-production-secret',
+      );
+      await open_.close();
+      const client = await connect('github', k(key));
+      const before = upstream.requests.length;
+      expect(await refusal(client.readResource({ uri }))).toEqual({
+        status: 403,
+        code: 'insufficient_scope',
+      });
+      expect(upstream.requests.length).toBe(before);
+      await client.close();
+    },
+  );
+
+  it('resources/subscribe and unsubscribe follow the resource lists', async () => {
+    const client = await connect('jira', k('docsOnly'));
+    await expect(client.subscribeResource({ uri: 'file:///docs/readme.md' })).resolves.toEqual({});
+    await expect(client.unsubscribeResource({ uri: 'file:///docs/readme.md' })).resolves.toEqual({});
+    expect(await refusal(client.subscribeResource({ uri: 'file:///secrets/prod.env' }))).toMatchObject({
+      status: 403,
+    });
+    expect(await refusal(client.unsubscribeResource({ uri: 'file:///secrets/prod.env' }))).toMatchObject({
+      status: 403,
+    });
+    await client.close();
+  });
+
+  it('prompts/get follows the prompt lists', async () => {
+    for (const key of ['docsOnly', 'denySecrets']) {
+      const client = await connect('github', k(key));
+      const got = await client.getPrompt({ name: 'summarize', arguments: { text: 'long' } });
+      expect(got.messages[0]?.content).toEqual({ type: 'text', text: 'Summarize:\nlong' });
+      const before = upstream.requests.length;
+      expect(await refusal(client.getPrompt({ name: 'release_notes' }))).toEqual({
+        status: 403,
+        code: 'insufficient_scope',
+      });
+      expect(upstream.requests.length).toBe(before);
+      await client.close();
+    }
+    const toolsOnly = await connect('jira', k('toolsOnly'));
+    expect(await refusal(toolsOnly.getPrompt({ name: 'summarize', arguments: { text: 'x' } }))).toMatchObject(
+      {
+        status: 403,
+      },
+    );
+    await toolsOnly.close();
+  });
+
+  it('completion/complete: a prompt or resource template the key may not use is refused', async () => {
+    const client = await connect('github', k('docsOnly'));
+    const ok = await client.complete({
+      ref: { type: 'ref/resource', uri: 'file:///docs/{name}' },
+      argument: { name: 'name', value: 'r' },
+    });
+    expect(ok.completion.values).toEqual(['readme.md']);
+    const lang = await client.complete({
+      ref: { type: 'ref/prompt', name: 'code_review' },
+      argument: { name: 'language', value: 'ty' },
+    });
+    expect(lang.completion.values).toEqual(['typescript']);
+    for (const ref of [
+      { type: 'ref/resource', uri: 'file:///secrets/{name}' },
+      { type: 'ref/resource', uri: 'file:///{+path}' },
+      { type: 'ref/prompt', name: 'release_notes' },
+    ] as const) {
+      expect(await refusal(client.complete({ ref, argument: { name: 'name', value: '' } }))).toEqual({
+        status: 403,
+        code: 'insufficient_scope',
+      });
+    }
+    // An unknown ref type cannot be checked: refused where anything is restricted.
+    const h = await session('github', 'docsOnly');
+    const odd = await post(
+      'github',
+      rpc(5, 'completion/complete', {
+        ref: { type: 'ref/other', name: 'x' },
+        argument: { name: 'a', value: '' },
+      }),
+      h,
+    );
+    expect(odd.status).toBe(403);
+    await client.close();
+  });
+
+  it('initialize, ping, logging/setLevel, notifications and responses pass; other methods only where nothing is restricted', async () => {
+    const client = await connect('jira', k('toolsOnly'));
+    await expect(client.ping()).resolves.toEqual({});
+    await expect(client.setLoggingLevel('warning')).resolves.toEqual({});
+    await client.close();
+
+    const h = await session('github', 'toolsOnly');
+    const note = await post(
+      'github',
+      { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 9 } },
+      h,
+    );
+    expect(note.status).toBe(202);
+    const response = await post('github', { jsonrpc: '2.0', id: 'srv-1', result: {} }, h);
+    expect(response.status).toBe(202);
+    for (const method of ['sampling/createMessage', 'Tools/Call', 'tools/call ', 'custom/export']) {
+      const before = upstream.requests.length;
+      const refused = await post('github', rpc(7, method, { name: 'delete_repo' }), h);
+      expect(refused.status).toBe(403);
+      expect(refused.json.error?.code).toBe('insufficient_scope');
+      expect(upstream.requests.length).toBe(before);
+    }
+    // The same unknown method with a key that may use everything: the server answers it.
+    const all = await session('github', 'allowAll');
+    const passed = await post('github', rpc(8, 'custom/export'), all);
+    expect(passed.status).toBe(200);
+    expect(messagesOf(passed.text)[0]?.error).toMatchObject({ code: -32601 });
+  });
+});
+
+describe('/mcp/:server filters list answers by shape, whatever the request id', () => {
+  it.each([
+    ['null', null],
+    ['an object', { n: 1 }],
+    ['true', true],
+    ['a fraction', 1.5],
+  ])(
+    'tools/list, resources/list and prompts/list with id %s are filtered (JSON and SSE answers)',
+    async (_what, id) => {
+      for (const server of ['lax', 'laxsse']) {
+        const h = await session(server, 'docsOnly');
+        const tools = await post(server, msg(id, 'tools/list'), h);
+        expect(tools.status).toBe(200);
+        expect(listed(tools.text, 'tools')).toEqual(['search_issues']);
+        const resources = await post(server, msg(id, 'resources/list'), h);
+        expect(listed(resources.text, 'resources')).toEqual(DOCS);
+        const templates = await post(server, msg(id, 'resources/templates/list'), h);
+        expect(listed(templates.text, 'resourceTemplates')).toEqual(['file:///docs/{name}']);
+        const prompts = await post(server, msg(id, 'prompts/list'), h);
+        expect(listed(prompts.text, 'prompts')).toEqual(['code_review', 'summarize']);
+      }
+    },
+  );
+
+  it('a batch of lists with repeated and odd ids is filtered entry by entry', async () => {
+    const h = await session('lax', 'toolsOnly');
+    const res = await post(
+      'lax',
+      [msg(1, 'tools/list'), msg(1, 'resources/list'), msg(null, 'prompts/list')],
+      h,
+    );
+    expect(res.status).toBe(200);
+    expect(listed(res.text, 'tools')).toEqual(['search_issues']);
+    expect(listed(res.text, 'resources')).toEqual([]);
+    expect(listed(res.text, 'prompts')).toEqual([]);
+  });
+
+  it('a resumed GET stream (Last-Event-ID) replays answers filtered too', async () => {
+    const h = await session('jira', 'docsOnly');
+    // The POST answers are filtered on their way out; the server keeps its own copies of the events.
+    for (const method of ['tools/list', 'resources/list', 'resources/templates/list', 'prompts/list'])
+      expect((await post('jira', rpc(3, method), h)).status).toBe(200);
+    const controller = new AbortController();
+    const res = await fetch(`${served.url}/mcp/jira`, {
+      headers: { ...h, accept: 'text/event-stream', 'last-event-id': '0' },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (listed(text, 'prompts').length === 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    expect(listed(text, 'tools')).toEqual(['search_issues']);
+    expect(listed(text, 'resources')).toEqual(DOCS);
+    expect(listed(text, 'resourceTemplates')).toEqual(['file:///docs/{name}']);
+    expect(listed(text, 'prompts')).toEqual(['code_review', 'summarize']);
+    expect(text).not.toContain('secrets');
+  });
+});
+
+describe('/mcp/:server batches and bodies', () => {
+  it.each([
+    [
+      'a nested batch',
+      [[rpc(1, 'tools/call', { name: 'delete_repo', arguments: { repo: 'x' } })]],
+      'entry 0',
+    ],
+    ['a string entry', [rpc(1, 'ping'), 'tools/call'], 'entry 1'],
+    ['a null entry', [null, rpc(1, 'ping')], 'entry 0'],
+    ['a number entry', [rpc(1, 'ping'), rpc(2, 'ping'), 3], 'entry 2'],
+    ['an empty batch', [], 'empty'],
+    ['a string body', 'tools/call', 'JSON-RPC'],
+    ['an object neither request nor response', { jsonrpc: '2.0', id: 1, params: {} }, 'JSON-RPC'],
+    ['a method that is not a string', { jsonrpc: '2.0', id: 1, method: ['tools/call'] }, 'method'],
+    [
+      'a response carrying a method in another case',
+      { jsonrpc: '2.0', id: 1, result: {}, Method: 'tools/call', params: { name: 'delete_repo' } },
+      'JSON-RPC',
+    ],
+    ['tools/call without a name', rpc(1, 'tools/call', {}), 'name'],
+    ['resources/read without a uri', rpc(1, 'resources/read', { url: 'file:///docs/readme.md' }), 'uri'],
+    ['prompts/get with a numeric name', rpc(1, 'prompts/get', { name: 1 }), 'name'],
+  ])('%s is 400 invalid_request naming it, and nothing reaches the server', async (_what, body, mention) => {
+    for (const key of ['toolsOnly', 'allowAll']) {
+      const h = await session('github', key);
+      const before = upstream.requests.length;
+      const res = await post('github', body, h);
+      expect(res.status).toBe(400);
+      expect(res.json.error?.code).toBe('invalid_request');
+      expect(res.json.error?.message).toContain(mention);
+      expect(upstream.requests.length).toBe(before);
+    }
+  });
+
+  it('a batch with one refused entry is refused whole, whatever kind the entry is', async () => {
+    const h = await session('github', 'docsOnly');
+    for (const bad of [
+      rpc(2, 'resources/read', { uri: 'file:///secrets/prod.env' }),
+      rpc(2, 'prompts/get', { name: 'release_notes' }),
+      rpc(2, 'tools/call', { name: 'delete_repo', arguments: { repo: 'x' } }),
+      rpc(2, 'custom/export'),
+    ]) {
+      const before = upstream.requests.length;
+      const res = await post('github', [rpc(1, 'resources/list'), bad, rpc(3, 'ping')], h);
+      expect(res.status).toBe(403);
+      expect(res.json.error?.code).toBe('insufficient_scope');
+      expect(upstream.requests.length).toBe(before);
+    }
+  });
+
+  it.each([
+    [
+      'method, the first one refused',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_repo","arguments":{"repo":"x"}},"method":"tools/list"}',
+    ],
+    [
+      'a nested name',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"delete_repo","name":"search_issues","arguments":{}}}',
+    ],
+    [
+      'a key spelled with escapes',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"n\\u0061me":"delete_repo","name":"search_issues"}}',
+    ],
+    [
+      'name in another case (Go decoders match keys ignoring case)',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_issues","NAME":"delete_repo"}}',
+    ],
+    [
+      'params spelled with a long s (Go folds it to S)',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"search_issues"},"param\\u017f":{"name":"delete_repo"}}',
+    ],
+    [
+      'a resource uri inside a batch',
+      '[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"resources/read","params":{"uri":"file:///secrets/prod.env","uri":"file:///docs/readme.md"}}]',
+    ],
+  ])('a body repeating a key (%s) is 400 invalid_request and never forwarded', async (_what, body) => {
+    const h = await session('github', 'docsOnly');
+    const before = upstream.requests.length;
+    const res = await postText('github', body, h);
+    expect(res.status).toBe(400);
+    expect(res.json.error?.code).toBe('invalid_request');
+    expect(res.json.error?.message).toContain('repeats');
+    expect(upstream.requests.length).toBe(before);
+  });
+
+  it('a charset other than UTF-8 is 400 invalid_request (the body is checked as UTF-8), UTF-8 passes', async () => {
+    const h = await session('github', 'docsOnly');
+    // In UTF-7, +ACI- is a quote: a server honouring the charset would read a second "method" key here.
+    const body =
+      '{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"+ACIAfQAsACI-method+ACIAOgAi-tools/call"}}';
+    for (const charset of [
+      'utf-7',
+      'UTF-16',
+      '"iso-8859-1"',
+      'utf-8; charset=utf-7',
+      'utf-8x',
+      "utf-8; charset*=utf-7''",
+    ]) {
+      const before = upstream.requests.length;
+      const res = await postText('github', body, {
+        ...h,
+        'content-type': `application/json; charset=${charset}`,
+      });
+      expect(res.status).toBe(400);
+      expect(res.json.error?.code).toBe('invalid_request');
+      expect(upstream.requests.length).toBe(before);
+    }
+    for (const charset of ['utf-8', 'UTF-8', '"utf-8"', 'utf8', 'utf-8; profile=x']) {
+      const res = await postText('github', body, {
+        ...h,
+        'content-type': `application/json;charset=${charset}`,
+      });
+      expect(res.status).toBe(200);
+    }
   });
 });

@@ -122,26 +122,125 @@ const McpNameSchema = z
   .max(128, 'must be at most 128 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be a name of letters, digits, . _ : -');
 
+/**
+ * Prompt names: MCP does not constrain them as it does tool names, so any single-line name (one a key
+ * cannot name is only ever refused, never let through: see `mcpServerAccess` in mcp.ts).
+ */
+const McpPromptNameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .refine(noControlChars, 'must not contain control characters')
+  .refine((s) => s.trim() === s, 'must not start or end with spaces');
+
+export const MCP_URI_PATTERN_MAX = 2048;
+const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const URI_PATTERN = /^(?:[A-Za-z][A-Za-z0-9+.-]*:[^\s*\\{}]*\*?|\*)$/;
+
+/**
+ * A `.` or `..` path segment (`/./`, `/..`, at the end, before `?`/`#`), which a server may resolve to
+ * another resource than the text names: such URIs are refused wherever resources are restricted, and a
+ * pattern may not hold one.
+ */
+export function uriHasDotSegment(uri: string): boolean {
+  return /(?:^|[/:])\.\.?(?:[/?#]|$)/.test(uri);
+}
+
+/**
+ * Percent-decodes a URI (or pattern) for comparison, or null when an escape is malformed. The scheme is
+ * lowercased (schemes ignore case); nothing else is normalized.
+ */
+export function decodeUriForMatch(uri: string): string | null {
+  let decoded: string;
+  try {
+    decoded = uri.includes('%') ? decodeURIComponent(uri) : uri;
+  } catch {
+    return null;
+  }
+  return lowerUriScheme(decoded);
+}
+
+export function lowerUriScheme(uri: string): string {
+  const scheme = URI_SCHEME.exec(uri);
+  return scheme && /[A-Z]/.test(scheme[0]) ? scheme[0].toLowerCase() + uri.slice(scheme[0].length) : uri;
+}
+
+/** Why `s` is not a resource URI pattern (see `McpUriPatternSchema`), or null when it is one. */
+export function uriPatternProblem(s: string): string | null {
+  if (s.length === 0) return 'must not be empty';
+  if (s.length > MCP_URI_PATTERN_MAX) return `must be at most ${MCP_URI_PATTERN_MAX} characters`;
+  if (!noControlChars(s)) return 'must not contain control characters';
+  if (!URI_PATTERN.test(s))
+    return 'must be a URI (scheme:…) or a URI prefix ending in *, without spaces, \\, { or } (and * only at the end)';
+  const decoded = decodeUriForMatch(s);
+  if (decoded === null) return 'has a malformed %-escape';
+  if (uriHasDotSegment(s) || uriHasDotSegment(decoded)) return 'must not contain . or .. path segments';
+  return null;
+}
+
+/**
+ * A resource URI pattern of a key's MCP policy: an exact URI (`file:///docs/readme.md`) or a prefix
+ * ending in `*` (`file:///docs/*`; `*` alone is every URI). Semantics in mcp.ts (`mcpServerAccess`).
+ */
+export const McpUriPatternSchema = z
+  .string()
+  .superRefine((s, ctx) => {
+    const problem = uriPatternProblem(s);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    description: `A resource URI (scheme:…) or a URI prefix ending in * (* alone: every URI), at most ${MCP_URI_PATTERN_MAX} characters, without spaces, \\, { }, or . / .. path segments`,
+  });
+
+const MCP_LIST_MAX = 500;
+/** Per-server lists (`tools`, `resources`, `prompts`) name only servers listed in `servers`. */
+const perServer = <T extends z.ZodType>(item: T) => z.record(McpNameSchema, uniqueList(item, MCP_LIST_MAX));
+
 export const McpPolicySchema = z
   .strictObject({
     enabled: z.boolean(),
     mode: z.enum(MCP_MODES),
     servers: uniqueList(McpNameSchema, 100).default([]),
-    tools: z.record(McpNameSchema, uniqueList(McpNameSchema, 500)).default({}),
+    tools: perServer(McpNameSchema).default({}),
+    resources: perServer(McpUriPatternSchema).default({}),
+    prompts: perServer(McpPromptNameSchema).default({}),
   })
   .superRefine((p, ctx) => {
-    for (const server of Object.keys(p.tools)) {
-      if (!p.servers.includes(server)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tools', server],
-          message: 'tools name a server not listed in servers',
-        });
+    for (const list of ['tools', 'resources', 'prompts'] as const) {
+      for (const server of Object.keys(p[list])) {
+        if (!p.servers.includes(server)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [list, server],
+            message: `${list} name a server not listed in servers`,
+          });
+        }
       }
     }
   });
 export type McpPolicy = z.infer<typeof McpPolicySchema>;
-export const DEFAULT_MCP_POLICY: McpPolicy = { enabled: false, mode: 'allow_all', servers: [], tools: {} };
+export const DEFAULT_MCP_POLICY: McpPolicy = {
+  enabled: false,
+  mode: 'allow_all',
+  servers: [],
+  tools: {},
+  resources: {},
+  prompts: {},
+};
+
+/** A policy as stored: those written before `resources` and `prompts` existed lack them (absent = `{}`). */
+export type StoredMcpPolicy = Omit<McpPolicy, 'resources' | 'prompts'> &
+  Partial<Pick<McpPolicy, 'resources' | 'prompts'>>;
+
+/** A stored policy with every list, for views. */
+export const normalizeMcpPolicy = (p: StoredMcpPolicy): McpPolicy => ({
+  enabled: p.enabled,
+  mode: p.mode,
+  servers: p.servers,
+  tools: p.tools,
+  resources: p.resources ?? {},
+  prompts: p.prompts ?? {},
+});
 
 const CustomExpirySchema = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 date-time' })

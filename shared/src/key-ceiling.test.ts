@@ -98,11 +98,15 @@ describe('mcpExcess', () => {
     mode: McpPolicy['mode'],
     servers: string[] = [],
     tools: Record<string, string[]> = {},
+    resources: Record<string, string[]> = {},
+    prompts: Record<string, string[]> = {},
   ): McpPolicy => ({
     enabled: true,
     mode,
     servers,
     tools,
+    resources,
+    prompts,
   });
   const off: McpPolicy = { ...DEFAULT_MCP_POLICY };
 
@@ -131,7 +135,8 @@ describe('mcpExcess', () => {
       'all tools where some were listed',
       p('allow_list', ['gh']),
       p('allow_list', ['gh'], { gh: ['read'] }),
-      ['mcp.tools.gh'],
+      // The bound's prompts and resources follow its tools (none): all of them is more.
+      ['mcp.tools.gh', 'mcp.prompts.gh', 'mcp.resources.gh'],
     ],
     [
       'another tool',
@@ -146,6 +151,79 @@ describe('mcpExcess', () => {
       ['mcp.tools.gh'],
     ],
     ['anything within disabled', p('allow_list', ['gh']), off, ['mcp.servers']],
+    // Resources and prompts: absent lists follow the tools, so they count too.
+    [
+      'resources where the tools (and so the resources) were restricted',
+      p('allow_list', ['gh'], { gh: ['read'] }, { gh: ['*'] }),
+      p('allow_list', ['gh'], { gh: ['read'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'prompts where the tools (and so the prompts) were restricted',
+      p('allow_list', ['gh'], { gh: ['read'] }, {}, { gh: ['summarize'] }),
+      p('allow_list', ['gh'], { gh: ['read'] }),
+      ['mcp.prompts.gh'],
+    ],
+    [
+      'narrower resource patterns',
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/a/*', 'file:///docs/b.md'] }),
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/*'] }),
+      [],
+    ],
+    [
+      'a wider resource pattern',
+      p('allow_list', ['gh'], {}, { gh: ['file:///*'] }),
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/*'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'an exact URI beside an exact one',
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/b.md'] }),
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/a.md'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'all resources where some were listed',
+      p('allow_list', ['gh'], {}, {}),
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/*'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'a deny list of resources denying more',
+      p('deny_list', ['gh'], {}, { gh: ['file:///*'] }),
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/*'] }),
+      [],
+    ],
+    [
+      'a deny list of resources denying less',
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/a'] }),
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/*'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'allowed resources within a deny list, overlapping it',
+      p('allow_list', ['gh'], {}, { gh: ['file:///*'] }, {}),
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/*'] }),
+      ['mcp.resources.gh'],
+    ],
+    [
+      'allowed resources within a deny list, apart from it',
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/*'] }, {}),
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/*'] }),
+      [],
+    ],
+    [
+      'a deny list of resources within an allow list',
+      p('deny_list', ['gh'], {}, { gh: ['file:///secrets/*'] }),
+      p('allow_list', ['gh'], {}, { gh: ['file:///docs/*'] }),
+      ['mcp.resources.gh', 'mcp.servers'],
+    ],
+    [
+      'a denied prompt allowed again',
+      p('deny_list', ['gh'], {}, {}, { gh: [] }),
+      p('deny_list', ['gh'], {}, {}, { gh: ['leak'] }),
+      ['mcp.prompts.gh'],
+    ],
   ] as const)('%s', (_, policy, bound, expected) => {
     expect(fields(mcpExcess(policy, bound, '(test)'))).toEqual(expected);
   });

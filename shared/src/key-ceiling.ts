@@ -11,7 +11,7 @@ import {
 } from './api-keys';
 import { cidrWithin } from './cidr';
 import type { FieldIssue } from './errors';
-import { mcpServerPermitted, mcpToolPermitted } from './mcp';
+import { type McpPolicyRules, mcpServerAccess } from './mcp';
 import type { DefaultMcpPolicy } from './policy';
 
 /**
@@ -159,44 +159,53 @@ function listViolations(
 const OTHER = '\u0000';
 
 /**
- * What `policy` permits beyond `bound` (servers first, then tools per server), as issues under `mcp`.
- * Policies only tell apart the names they mention, so checking those names plus one name neither
- * mentions decides the question for every name.
+ * What `policy` permits beyond `bound` (servers first, then tools, prompts and resources per server), as
+ * issues under `mcp`. Policies only tell apart the names they mention, so checking those names plus one
+ * name neither mentions decides the question for every name; resource patterns are compared as patterns
+ * (`McpServerAccess.resourcesBeyond`).
  */
-export function mcpExcess(policy: McpPolicy, bound: McpPolicy, why: string): FieldIssue[] {
-  const servers = new Set([
-    ...policy.servers,
-    ...bound.servers,
-    ...Object.keys(policy.tools),
-    ...Object.keys(bound.tools),
-    OTHER,
-  ]);
+export function mcpExcess(policy: McpPolicyRules, bound: McpPolicyRules, why: string): FieldIssue[] {
+  const named = (p: McpPolicyRules) => [
+    ...p.servers,
+    ...Object.keys(p.tools),
+    ...Object.keys(p.resources ?? {}),
+    ...Object.keys(p.prompts ?? {}),
+  ];
+  const servers = new Set([...named(policy), ...named(bound), OTHER]);
   const issues: FieldIssue[] = [];
   for (const server of servers) {
-    if (!mcpServerPermitted(policy, server)) continue;
+    const mine = mcpServerAccess(policy, server);
+    if (mine === null) continue;
     const shown = server === OTHER ? 'servers not named' : `the server ${server}`;
-    if (!mcpServerPermitted(bound, server)) {
+    const cap = mcpServerAccess(bound, server);
+    if (cap === null) {
       issues.push({ field: 'mcp.servers', message: `must not permit ${shown} ${why}` });
       continue;
     }
-    const tools = new Set([...(policy.tools[server] ?? []), ...(bound.tools[server] ?? []), OTHER]);
-    for (const tool of tools) {
-      if (mcpToolPermitted(policy, server, tool) && !mcpToolPermitted(bound, server, tool)) {
-        const what = tool === OTHER ? 'tools not named' : `the tool ${tool}`;
-        issues.push({
-          field: `mcp.tools.${server === OTHER ? '*' : server}`,
-          message: `must not permit ${what} of ${shown} ${why}`,
-        });
+    const field = (list: string) => `mcp.${list}.${server === OTHER ? '*' : server}`;
+    for (const list of ['tools', 'prompts'] as const) {
+      const listed = (p: McpPolicyRules) =>
+        Object.hasOwn(p[list] ?? {}, server) ? (p[list]?.[server] ?? []) : [];
+      const names = new Set([...listed(policy), ...listed(bound), OTHER]);
+      const kind = list === 'tools' ? 'tool' : 'prompt';
+      for (const name of names) {
+        if (mine[kind](name) && !cap[kind](name)) {
+          const what = name === OTHER ? `${list} not named` : `the ${kind} ${name}`;
+          issues.push({ field: field(list), message: `must not permit ${what} of ${shown} ${why}` });
+        }
       }
     }
+    for (const what of mine.resourcesBeyond(cap))
+      issues.push({ field: field('resources'), message: `must not permit ${what} of ${shown} ${why}` });
   }
   return issues;
 }
 
 /** The cap as a key policy: `none` permits nothing, `listed` the listed servers wholly, `all` everything. */
 export function mcpCapPolicy(cap: DefaultMcpPolicy): McpPolicy {
-  if (cap.mode === 'none') return { enabled: false, mode: 'deny_all', servers: [], tools: {} };
+  const lists = { tools: {}, resources: {}, prompts: {} };
+  if (cap.mode === 'none') return { enabled: false, mode: 'deny_all', servers: [], ...lists };
   if (cap.mode === 'listed')
-    return { enabled: true, mode: 'allow_list', servers: [...cap.servers], tools: {} };
-  return { enabled: true, mode: 'allow_all', servers: [], tools: {} };
+    return { enabled: true, mode: 'allow_list', servers: [...cap.servers], ...lists };
+  return { enabled: true, mode: 'allow_all', servers: [], ...lists };
 }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { type McpPolicy, noControlChars } from './api-keys';
+import {
+  decodeUriForMatch,
+  lowerUriScheme,
+  type McpPolicy,
+  noControlChars,
+  uriHasDotSegment,
+} from './api-keys';
 
 /**
  * MCP servers: request schemas (control plane), views (dashboard) and the key's MCP policy evaluated
@@ -162,19 +168,51 @@ export interface McpServerView {
   updatedAt: string;
 }
 
+/** What evaluation reads of a key's MCP policy: `resources`/`prompts` absent (older snapshots) mean `{}`. */
+export type McpPolicyRules = Pick<McpPolicy, 'enabled' | 'mode' | 'servers' | 'tools'> &
+  Partial<Pick<McpPolicy, 'resources' | 'prompts'>>;
+
 /**
- * A key's MCP policy, evaluated. Servers are named by their `name`; tools by their MCP tool name.
+ * A key's MCP policy, evaluated. Servers are named by their `name`, tools and prompts by their MCP name,
+ * resources by URI patterns (an exact URI, or a prefix ending in `*`; `*` alone is every URI).
  *
- * - `enabled: false` → no MCP at all.
- * - `allow_all` → every server, every tool. `deny_all` → nothing.
- * - `allow_list` → only the servers in `servers`; for such a server, `tools[server]` (when present)
- *   lists the only tools permitted (an empty list permits none), absent means all its tools.
- * - `deny_list` → every server except those in `servers` whose `tools[server]` is absent (denied
- *   wholly); a listed server with `tools[server]` present stays reachable and only those tools are denied.
+ * Which servers:
+ * - `enabled: false` → no MCP at all. `allow_all` → every server. `deny_all` → none.
+ * - `allow_list` → only the servers in `servers`.
+ * - `deny_list` → every server except those in `servers` that have no `tools`, `resources` or `prompts`
+ *   entry (denied wholly); a listed server with an entry stays reachable and only what its entries
+ *   list is denied.
+ *
+ * For a reachable server, each kind (tools, resources, prompts) is:
+ *
+ * | mode        | entry for the server   | tools        | resources / prompts                          |
+ * |-------------|------------------------|--------------|----------------------------------------------|
+ * | allow_all   | (ignored)              | all          | all                                          |
+ * | allow_list  | present                | only listed  | only listed                                  |
+ * | allow_list  | absent                 | all          | as the tools: all when `tools[server]` is    |
+ * |             |                        |              | absent, none when it is present              |
+ * | deny_list   | server not in servers  | all          | all                                          |
+ * | deny_list   | present                | all but listed | all but listed                             |
+ * | deny_list   | absent (server listed, | all          | all                                          |
+ * |             | another kind present)  |              |                                              |
+ *
+ * An empty list is a list: `allow_list` with `tools: { github: [] }` reaches github but none of its tools
+ * (and, without their own entries, none of its resources or prompts either).
+ *
+ * Resource URIs are compared as written and percent-decoded, the scheme in lower case, nothing else
+ * normalized: an allow pattern must match both forms, a deny pattern matching either denies. Where
+ * resources are restricted (anything but "all"), a URI with a `.`/`..` path segment (also %-encoded), a
+ * backslash, a control character or a malformed %-escape is refused. A resource template is listed (and
+ * completable) only if every URI it can produce is readable: under an allow list, its literal prefix
+ * (the text before its first `{`) must start with a prefix pattern (an exact pattern never covers a
+ * template); under a deny list, no deny pattern may overlap it (exact `u` starting with the prefix, or
+ * prefix `p*` where one of `p` and the prefix starts with the other). A template without `{` is a URI.
+ * Deny lists compare text, so aliases a server resolves (case, symlinks) get through them: prefer allow
+ * lists for resources that matter.
  *
  * Names are compared exactly. A policy may name servers that do not exist (yet): names bind late.
  */
-export function mcpServerPermitted(policy: McpPolicy, server: string): boolean {
+export function mcpServerPermitted(policy: McpPolicyRules, server: string): boolean {
   if (!policy.enabled) return false;
   switch (policy.mode) {
     case 'allow_all':
@@ -184,31 +222,235 @@ export function mcpServerPermitted(policy: McpPolicy, server: string): boolean {
     case 'allow_list':
       return policy.servers.includes(server);
     case 'deny_list':
-      return !policy.servers.includes(server) || Object.hasOwn(policy.tools, server);
+      return !policy.servers.includes(server) || hasEntry(policy, server);
   }
+}
+
+const own = (lists: Record<string, string[]> | undefined, server: string): string[] | undefined =>
+  lists !== undefined && Object.hasOwn(lists, server) ? lists[server] : undefined;
+
+const hasEntry = (policy: McpPolicyRules, server: string): boolean =>
+  own(policy.tools, server) !== undefined ||
+  own(policy.resources, server) !== undefined ||
+  own(policy.prompts, server) !== undefined;
+
+type NameRule =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'only' | 'except'; readonly names: ReadonlySet<string> };
+
+interface UriForm {
+  raw: string;
+  decoded: string;
+}
+interface UriPattern {
+  /** As written in the policy. */
+  text: string;
+  /** Without the trailing `*` for a prefix. */
+  raw: string;
+  decoded: string;
+  prefix: boolean;
+}
+type UriRule =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'only' | 'except'; readonly patterns: UriPattern[] };
+
+const ALL = { kind: 'all' } as const;
+const NONE = { kind: 'none' } as const;
+
+const nameRule = (kind: 'only' | 'except', names: string[]): NameRule => ({ kind, names: new Set(names) });
+const uriRule = (kind: 'only' | 'except', patterns: string[]): UriRule => ({
+  kind,
+  patterns: patterns.flatMap((p) => {
+    const prefix = p.endsWith('*');
+    const body = prefix ? p.slice(0, -1) : p;
+    const form = uriForm(body);
+    // Patterns are validated when stored; one that is not (an older or hand-made snapshot) matches nothing.
+    return form ? [{ text: p, raw: form.raw, decoded: form.decoded, prefix }] : [];
+  }),
+});
+
+/**
+ * The URI as compared (see above), or null when it may not be compared at all: a dot segment, a
+ * backslash, a control character or a malformed escape.
+ */
+function uriForm(uri: string): UriForm | null {
+  if (uri.includes('\\') || !noControlChars(uri) || uriHasDotSegment(uri)) return null;
+  const decoded = decodeUriForMatch(uri);
+  if (decoded === null || decoded.includes('\\') || !noControlChars(decoded) || uriHasDotSegment(decoded))
+    return null;
+  return { raw: lowerUriScheme(uri), decoded };
+}
+
+const matches = (p: UriPattern, u: UriForm, form: 'raw' | 'decoded') =>
+  p.prefix ? u[form].startsWith(p[form]) : u[form] === p[form];
+
+/** Whether a pattern could match some URI starting with `prefix` (a template's literal prefix). */
+const overlaps = (p: UriPattern, prefix: UriForm, form: 'raw' | 'decoded') =>
+  p[form].startsWith(prefix[form]) || (p.prefix && prefix[form].startsWith(p[form]));
+
+/** Every URI `inner` matches (both forms, as an allow pattern), `outer` matches too. */
+const covers = (outer: UriPattern, inner: UriPattern): boolean =>
+  outer.prefix
+    ? inner.raw.startsWith(outer.raw) && inner.decoded.startsWith(outer.decoded)
+    : !inner.prefix && inner.raw === outer.raw && inner.decoded === outer.decoded;
+
+/** Whether some URI could match both patterns (in either form: errs towards yes). */
+const patternsOverlap = (a: UriPattern, b: UriPattern): boolean =>
+  (['raw', 'decoded'] as const).some((form) => {
+    const x = a[form];
+    const y = b[form];
+    if (a.prefix && b.prefix) return x.startsWith(y) || y.startsWith(x);
+    if (a.prefix) return y.startsWith(x);
+    if (b.prefix) return x.startsWith(y);
+    return x === y;
+  });
+
+const permitsName = (rule: NameRule, name: string): boolean => {
+  switch (rule.kind) {
+    case 'all':
+      return true;
+    case 'none':
+      return false;
+    case 'only':
+      return rule.names.has(name);
+    case 'except':
+      return !rule.names.has(name);
+  }
+};
+
+/**
+ * What a key may do on one server it may reach, built once per (policy, server) and asked per
+ * message. `full` means nothing of the server is restricted: every method passes and no list needs
+ * filtering.
+ */
+export class McpServerAccess {
+  readonly full: boolean;
+
+  constructor(
+    private readonly tools: NameRule,
+    private readonly resources: UriRule,
+    private readonly prompts: NameRule,
+  ) {
+    this.full = tools.kind === 'all' && resources.kind === 'all' && prompts.kind === 'all';
+  }
+
+  tool(name: string): boolean {
+    return permitsName(this.tools, name);
+  }
+
+  prompt(name: string): boolean {
+    return permitsName(this.prompts, name);
+  }
+
+  resource(uri: string): boolean {
+    const rule = this.resources;
+    if (rule.kind === 'all') return true;
+    if (rule.kind === 'none') return false;
+    const u = uriForm(uri);
+    if (u === null) return false;
+    if (rule.kind === 'only')
+      return rule.patterns.some((p) => matches(p, u, 'raw') && matches(p, u, 'decoded'));
+    return !rule.patterns.some((p) => matches(p, u, 'raw') || matches(p, u, 'decoded'));
+  }
+
+  /**
+   * The resources this access permits that `bound` does not, described ("resources" when it is not a
+   * matter of patterns); empty when every resource it permits, `bound` permits too. Errs towards
+   * reporting an excess where patterns only might overlap.
+   */
+  resourcesBeyond(bound: McpServerAccess): string[] {
+    const mine = this.resources;
+    const cap = bound.resources;
+    if (cap.kind === 'all' || mine.kind === 'none') return [];
+    if (mine.kind === 'only' && mine.patterns.length === 0) return [];
+    if (cap.kind === 'none' || mine.kind === 'all') return ['resources'];
+    if (mine.kind === 'only') {
+      const excess =
+        cap.kind === 'only'
+          ? mine.patterns.filter((p) => !cap.patterns.some((b) => covers(b, p)))
+          : mine.patterns.filter((p) => cap.patterns.some((d) => patternsOverlap(d, p)));
+      return excess.map((p) => `the resources ${JSON.stringify(p.text)}`);
+    }
+    // A deny list permits all but a few: only an allow of every URI (`*`) bounds it.
+    if (cap.kind === 'only')
+      return cap.patterns.some((b) => b.prefix && b.raw === '') ? [] : ['resources not denied'];
+    return cap.patterns
+      .filter((d) => !mine.patterns.some((p) => covers(p, d)))
+      .map((d) => `the resources ${JSON.stringify(d.text)}`);
+  }
+
+  /** A resource template (RFC 6570): permitted only if every URI it can produce is (see above). */
+  resourceTemplate(uriTemplate: string): boolean {
+    const rule = this.resources;
+    if (rule.kind === 'all') return true;
+    if (rule.kind === 'none') return false;
+    const open = uriTemplate.indexOf('{');
+    if (open < 0) return this.resource(uriTemplate);
+    const literal = uriForm(uriTemplate.slice(0, open));
+    if (literal === null) return false;
+    if (rule.kind === 'only')
+      return rule.patterns.some(
+        (p) => p.prefix && literal.raw.startsWith(p.raw) && literal.decoded.startsWith(p.decoded),
+      );
+    return !rule.patterns.some((p) => overlaps(p, literal, 'raw') || overlaps(p, literal, 'decoded'));
+  }
+}
+
+const FULL = new McpServerAccess(ALL, ALL, ALL);
+
+/** The key's access to `server`, or null when the policy does not let it reach the server at all. */
+export function mcpServerAccess(policy: McpPolicyRules, server: string): McpServerAccess | null {
+  if (!mcpServerPermitted(policy, server)) return null;
+  const tools = own(policy.tools, server);
+  const resources = own(policy.resources, server);
+  const prompts = own(policy.prompts, server);
+  if (policy.mode === 'allow_list') {
+    // Resources and prompts without their own entry follow the tools: all of them, or none.
+    const fallback = tools === undefined ? ALL : NONE;
+    return new McpServerAccess(
+      tools === undefined ? ALL : nameRule('only', tools),
+      resources === undefined ? fallback : uriRule('only', resources),
+      prompts === undefined ? fallback : nameRule('only', prompts),
+    );
+  }
+  if (policy.mode === 'deny_list' && policy.servers.includes(server)) {
+    return new McpServerAccess(
+      tools === undefined ? ALL : nameRule('except', tools),
+      resources === undefined ? ALL : uriRule('except', resources),
+      prompts === undefined ? ALL : nameRule('except', prompts),
+    );
+  }
+  return FULL;
 }
 
 /** Whether `tool` of `server` may be listed and called (false whenever the server is not permitted). */
-export function mcpToolPermitted(policy: McpPolicy, server: string, tool: string): boolean {
-  if (!mcpServerPermitted(policy, server)) return false;
-  const listed = Object.hasOwn(policy.tools, server) ? policy.tools[server] : undefined;
-  switch (policy.mode) {
-    case 'allow_all':
-      return true;
-    case 'deny_all':
-      return false;
-    case 'allow_list':
-      return listed === undefined || listed.includes(tool);
-    case 'deny_list':
-      return listed === undefined || !policy.servers.includes(server) || !listed.includes(tool);
-  }
+export function mcpToolPermitted(policy: McpPolicyRules, server: string, tool: string): boolean {
+  return mcpServerAccess(policy, server)?.tool(tool) ?? false;
 }
 
-/** True when the policy permits some but maybe not all tools of a permitted server (lists need filtering). */
-export function mcpToolsRestricted(policy: McpPolicy, server: string): boolean {
-  return (
-    mcpServerPermitted(policy, server) &&
-    (policy.mode === 'allow_list' || policy.mode === 'deny_list') &&
-    Object.hasOwn(policy.tools, server)
-  );
+/** Whether the resource `uri` of `server` may be listed, read and subscribed to. */
+export function mcpResourcePermitted(policy: McpPolicyRules, server: string, uri: string): boolean {
+  return mcpServerAccess(policy, server)?.resource(uri) ?? false;
+}
+
+/** Whether the resource template `uriTemplate` of `server` may be listed and completed. */
+export function mcpResourceTemplatePermitted(
+  policy: McpPolicyRules,
+  server: string,
+  uriTemplate: string,
+): boolean {
+  return mcpServerAccess(policy, server)?.resourceTemplate(uriTemplate) ?? false;
+}
+
+/** Whether the prompt `name` of `server` may be listed, fetched and completed. */
+export function mcpPromptPermitted(policy: McpPolicyRules, server: string, name: string): boolean {
+  return mcpServerAccess(policy, server)?.prompt(name) ?? false;
+}
+
+/** True when the key reaches `server` but not all of it (methods are checked one by one, lists filtered). */
+export function mcpServerRestricted(policy: McpPolicyRules, server: string): boolean {
+  const access = mcpServerAccess(policy, server);
+  return access !== null && !access.full;
 }

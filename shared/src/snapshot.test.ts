@@ -137,6 +137,29 @@ describe('MCP servers in the snapshot', () => {
     expect(() => parseSnapshot({ ...old, mcpServers: [{ ...server, sealedHeaders: 'plain' }] })).toThrow();
   });
 
+  it("keys' MCP resource and prompt lists travel in the full snapshot and in deltas; policies without them still parse", () => {
+    const mcp = {
+      enabled: true,
+      mode: 'allow_list' as const,
+      servers: ['github'],
+      tools: { github: ['search_issues'] },
+      resources: { github: ['file:///docs/*'] },
+      prompts: { github: ['code_review'] },
+    };
+    const s = snapshot([key(1, { mcp }), key(2)]);
+    const decoded = parseSnapshot(JSON.parse(JSON.stringify(encodeSnapshot(s))));
+    expect(decoded.keys[0]?.mcp).toEqual(mcp);
+    expect(decoded.keys[1]?.mcp).toEqual({ enabled: false, mode: 'allow_all', servers: [], tools: {} });
+    const delta = SnapshotChangeSchema.parse({ op: 'upsert_key', value: key(3, { mcp }) });
+    expect(delta.op === 'upsert_key' && delta.value.mcp).toEqual(mcp);
+    expect(
+      SnapshotChangeSchema.safeParse({
+        op: 'upsert_key',
+        value: key(3, { mcp: { ...mcp, resources: { github: 'x' } } as never }),
+      }).success,
+    ).toBe(false);
+  });
+
   it('travel in deltas as upsert_mcp_server / delete_mcp_server', () => {
     expect(SnapshotChangeSchema.parse({ op: 'upsert_mcp_server', value: server })).toEqual({
       op: 'upsert_mcp_server',

@@ -38,6 +38,9 @@ const McpPart = z.object({
   mode: z.enum(MCP_MODES),
   servers: z.array(z.string()),
   tools: z.record(z.string(), z.array(z.string())),
+  /** Resource URI patterns and prompt names per server; absent from older control planes (= `{}`). */
+  resources: z.record(z.string(), z.array(z.string())).optional(),
+  prompts: z.record(z.string(), z.array(z.string())).optional(),
 });
 const KEY_STATES = ['active', 'inactive', 'revoked'] as const;
 const OWNER_STATES = ['active', 'suspended'] as const;

@@ -1,4 +1,4 @@
-import type { BudgetInput, Limits, McpPolicy, Provider } from '@portcullis/shared/api-keys';
+import type { BudgetInput, Limits, Provider, StoredMcpPolicy } from '@portcullis/shared/api-keys';
 import type { AdminCeiling } from '@portcullis/shared/key-ceiling';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
@@ -71,7 +71,7 @@ export class ApiKeyEntity {
   metadata: Record<string, unknown>;
 
   @Column({ type: 'jsonb' })
-  mcp: McpPolicy;
+  mcp: StoredMcpPolicy;
 
   /** The restrictions an admin wrote: the owner, when a member, may tighten them but not loosen them. */
   @Column({ name: 'admin_ceiling', type: 'jsonb', nullable: true })

@@ -1,4 +1,10 @@
-import { type ApiKey, type KeyStatus, LIMIT_FIELDS, type Limits } from '@portcullis/shared/api-keys';
+import {
+  type ApiKey,
+  type KeyStatus,
+  LIMIT_FIELDS,
+  type Limits,
+  normalizeMcpPolicy,
+} from '@portcullis/shared/api-keys';
 import { displayPrefix } from '@portcullis/shared/keys';
 import type { EffectivePolicyView } from '@portcullis/shared/policy';
 import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
@@ -57,7 +63,7 @@ export function toApiKey(
     allowedModels: k.allowedModels,
     ipAllowlist: k.ipAllowlist,
     metadata: k.metadata,
-    mcp: k.mcp,
+    mcp: normalizeMcpPolicy(k.mcp),
     adminRestrictions: k.adminCeiling ?? null,
     deactivatedByAdmin: k.deactivatedByAdmin ?? false,
     allowCallsWithoutModel: k.allowCallsWithoutModel,

@@ -9,6 +9,7 @@ import {
   type Limits,
   type ListKeysQuery,
   type McpPolicy,
+  normalizeMcpPolicy,
   type UpdateKeyInput,
 } from '@portcullis/shared/api-keys';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
@@ -70,7 +71,7 @@ const restrictionsOf = (e: ApiKeyEntity): KeyRestrictions => ({
   allowedModels: e.allowedModels,
   ipAllowlist: e.ipAllowlist,
   expiresAt: e.expiresAt ? new Date(e.expiresAt).toISOString() : null,
-  mcp: e.mcp,
+  mcp: normalizeMcpPolicy(e.mcp),
 });
 
 /** Members may tighten their keys, never loosen them: only admins open calls that name no model. */
@@ -510,7 +511,8 @@ export class KeysService {
     const issues = ceilingViolations(entity.adminCeiling, restrictionsOf(entity)).filter((i) =>
       touched.has(i.field.split('.')[0] as string),
     );
-    if (touched.has('mcp')) issues.push(...(await this.orgMcpCapIssues(em, caller, entity.mcp)));
+    if (touched.has('mcp'))
+      issues.push(...(await this.orgMcpCapIssues(em, caller, normalizeMcpPolicy(entity.mcp))));
     if (viaPreset) for (const i of issues) if (i.field === 'expiresAt') i.field = 'expiresIn';
     if (issues.length > 0) {
       throw new DomainError(

@@ -88,16 +88,48 @@ describe('a member and the restrictions an admin set on their key', () => {
       },
       ['mcp.servers'],
     ],
+    // The admin listed some tools of github, so its prompts and resources (no lists: as the tools) are
+    // none: all of them is more too.
     [
       'every tool of the server',
       { mcp: { enabled: true, mode: 'allow_list', servers: ['github'] } },
-      ['mcp.tools.github'],
+      ['mcp.tools.github', 'mcp.prompts.github', 'mcp.resources.github'],
     ],
-    ['every MCP server', { mcp: { enabled: true, mode: 'allow_all' } }, ['mcp.tools.github', 'mcp.servers']],
+    [
+      'every MCP server',
+      { mcp: { enabled: true, mode: 'allow_all' } },
+      ['mcp.tools.github', 'mcp.prompts.github', 'mcp.resources.github', 'mcp.servers'],
+    ],
     [
       'a deny list (everything but one server)',
       { mcp: { enabled: true, mode: 'deny_list', servers: ['db'] } },
-      ['mcp.tools.github', 'mcp.servers'],
+      ['mcp.tools.github', 'mcp.prompts.github', 'mcp.resources.github', 'mcp.servers'],
+    ],
+    [
+      'resources of the server',
+      {
+        mcp: {
+          enabled: true,
+          mode: 'allow_list',
+          servers: ['github'],
+          tools: { github: ['search_issues'] },
+          resources: { github: ['file:///docs/*'] },
+        },
+      },
+      ['mcp.resources.github'],
+    ],
+    [
+      'prompts of the server',
+      {
+        mcp: {
+          enabled: true,
+          mode: 'allow_list',
+          servers: ['github'],
+          tools: { github: ['search_issues'] },
+          prompts: { github: ['summarize'] },
+        },
+      },
+      ['mcp.prompts.github'],
     ],
   ] as const)('refuses %s with 403 naming the field, and changes nothing', async (_, body, fields) => {
     const key = await adminKeyForMember();

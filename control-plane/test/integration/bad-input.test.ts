@@ -101,6 +101,12 @@ const CASES: Case[] = [
   ['provider openaii', 'POST', KEYS, { body: { name: 'k', allowedProviders: ['openai', 'openaii'] } }, 'allowedProviders.1'],
   ['mcp mode sometimes', 'POST', KEYS, { body: { name: 'k', mcp: { enabled: true, mode: 'sometimes' } } }, 'mcp.mode'],
   ['mcp tools for an unlisted server', 'POST', KEYS, { body: { name: 'k', mcp: { enabled: true, mode: 'allow_list', servers: [], tools: { github: ['search'] } } } }, 'mcp.tools.github'],
+  ['mcp resources for an unlisted server', 'POST', KEYS, { body: { name: 'k', mcp: { enabled: true, mode: 'allow_list', servers: ['jira'], resources: { github: ['file:///docs/*'] } } } }, 'mcp.resources.github'],
+  ['mcp prompts for an unlisted server', 'POST', KEYS, { body: { name: 'k', mcp: { enabled: true, mode: 'deny_list', servers: [], prompts: { github: ['p'] } } } }, 'mcp.prompts.github'],
+  ['an mcp resource pattern with a dot segment', 'POST', KEYS, { body: { name: 'k', mcp: { enabled: true, mode: 'allow_list', servers: ['github'], resources: { github: ['file:///docs/../*'] } } } }, 'mcp.resources.github.0'],
+  ['an mcp resource pattern with * inside', 'PATCH', KEY, { body: { mcp: { enabled: true, mode: 'allow_list', servers: ['github'], resources: { github: ['file:///*/secrets'] } } } }, 'mcp.resources.github.0'],
+  ['mcp resources as a list', 'PATCH', KEY, { body: { mcp: { enabled: true, mode: 'allow_list', servers: ['github'], resources: ['file:///docs/*'] } } }, 'mcp.resources'],
+  ['an mcp prompt name with a newline', 'PATCH', KEY, { body: { mcp: { enabled: true, mode: 'allow_list', servers: ['github'], prompts: { github: ['a\nb'] } } } }, 'mcp.prompts.github.0'],
   ['a model slug with a space', 'POST', KEYS, { body: { name: 'k', allowedModels: ['gpt 4o'] } }, 'allowedModels.0'],
   ['ownerId that is not a UUID', 'POST', KEYS, { body: { name: 'k', ownerId: "1' OR '1'='1" } }, 'ownerId'],
   // key create: expiry

@@ -582,3 +582,141 @@ describe('MCP servers', () => {
     ).toEqual([{ name: 'kept' }]);
   });
 });
+
+describe("keys' MCP policies: resource and prompt lists", () => {
+  interface KeyMcp {
+    enabled: boolean;
+    mode: string;
+    servers: string[];
+    tools: Record<string, string[]>;
+    resources: Record<string, string[]>;
+    prompts: Record<string, string[]>;
+  }
+  const keysPath = () => `/api/v1/orgs/${orgId}/keys`;
+  const policy: KeyMcp = {
+    enabled: true,
+    mode: 'allow_list',
+    servers: ['github', 'jira'],
+    tools: { github: ['search_issues'] },
+    resources: { github: ['file:///docs/*', 'repo://acme/app/README.md'], jira: ['*'] },
+    prompts: { github: ['summarize'] },
+  };
+  const getMcp = async (id: string) =>
+    (await api<{ mcp: KeyMcp }>('GET', `${keysPath()}/${id}`, { token: admin.token })).body.mcp;
+  const lastKeyChange = async () =>
+    ((await lastChanges()).changes[0] as { op: string; value: { mcp: Partial<KeyMcp> } }).value.mcp;
+
+  it('are stored, returned, carried in snapshot deltas and full snapshots, and kept when other fields change', async () => {
+    const { key } = await createKey(orgId, admin.token, { mcp: policy });
+    expect(await getMcp(key.id)).toEqual(policy);
+    expect(await lastKeyChange()).toEqual(policy);
+
+    // Edits of other fields (as the dashboard sends them, and bare ones) keep the lists.
+    for (const body of [
+      { name: unique('renamed') },
+      { metadata: { team: 'x' } },
+      { limits: { requestsPerMinute: 5 } },
+    ]) {
+      const res = await api<{ mcp: KeyMcp }>('PATCH', `${keysPath()}/${key.id}`, {
+        token: admin.token,
+        body,
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.mcp).toEqual(policy);
+    }
+    expect(await lastKeyChange()).toEqual(policy);
+
+    // A member edits their own key's lists too.
+    const mine = await createKey(orgId, member.token, { mcp: policy });
+    const narrowed = { ...policy, resources: { github: ['file:///docs/readme.md'] }, prompts: {} };
+    const res = await api<{ mcp: KeyMcp }>('PATCH', `${keysPath()}/${mine.key.id}`, {
+      token: member.token,
+      body: { mcp: narrowed },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.mcp).toEqual(narrowed);
+
+    // A PATCH of mcp replaces it whole: lists it leaves out are gone.
+    const replaced = await api<{ mcp: KeyMcp }>('PATCH', `${keysPath()}/${key.id}`, {
+      token: admin.token,
+      body: { mcp: { enabled: true, mode: 'allow_list', servers: ['github'] } },
+    });
+    expect(replaced.body.mcp).toEqual({
+      enabled: true,
+      mode: 'allow_list',
+      servers: ['github'],
+      tools: {},
+      resources: {},
+      prompts: {},
+    });
+
+    // Gateways get the lists in the full snapshot.
+    await api('PATCH', `${keysPath()}/${key.id}`, { token: admin.token, body: { mcp: policy } });
+    const gw = await api<{ token: string }>('POST', `/api/v1/orgs/${orgId}/gateway-tokens`, {
+      token: admin.token,
+      body: { name: unique('edge') },
+    });
+    await api('POST', '/api/v1/gateway/register', {
+      token: gw.body.token,
+      body: { instanceId: 'mcp-policy' },
+    });
+    const snap = await api<unknown>('GET', '/api/v1/gateway/snapshot', { token: gw.body.token });
+    expect(parseSnapshot(snap.body).keys.find((k) => k.id === key.id)?.mcp).toEqual(policy);
+  });
+
+  it('bad lists are 400 with details naming each entry, and change nothing', async () => {
+    const { key } = await createKey(orgId, admin.token, { mcp: policy });
+    const v = await version();
+    const res = await api<ErrorBody>('PATCH', `${keysPath()}/${key.id}`, {
+      token: admin.token,
+      body: {
+        mcp: {
+          ...policy,
+          resources: { github: ['file:///docs/*', 'docs', 'file:///a/%2e%2e/b'], slack: ['*'] },
+          prompts: { github: [' summarize'] },
+        },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(fields(res).sort()).toEqual(
+      [
+        'mcp.prompts.github.0',
+        'mcp.resources.github.1',
+        'mcp.resources.github.2',
+        'mcp.resources.slack',
+      ].sort(),
+    );
+    expect(await version()).toBe(v);
+    expect(await getMcp(key.id)).toEqual(policy);
+  });
+
+  it('a key stored before the lists existed reads with empty lists, and its snapshot entry still parses', async () => {
+    const { key } = await createKey(orgId, admin.token);
+    const older = {
+      enabled: true,
+      mode: 'allow_list',
+      servers: ['github'],
+      tools: { github: ['search_issues'] },
+    };
+    await withDb((c) =>
+      c.query('UPDATE api_keys SET mcp = $2 WHERE id = $1', [key.id, JSON.stringify(older)]),
+    );
+    expect(await getMcp(key.id)).toEqual({ ...older, resources: {}, prompts: {} });
+    const gw = await api<{ token: string }>('POST', `/api/v1/orgs/${orgId}/gateway-tokens`, {
+      token: admin.token,
+      body: { name: unique('edge') },
+    });
+    await api('POST', '/api/v1/gateway/register', {
+      token: gw.body.token,
+      body: { instanceId: 'mcp-older' },
+    });
+    const snap = await api<unknown>('GET', '/api/v1/gateway/snapshot', { token: gw.body.token });
+    expect(parseSnapshot(snap.body).keys.find((k) => k.id === key.id)?.mcp).toEqual(older);
+    // Saving the key through the API (as the dashboard does, with the lists it read) stores them.
+    const saved = await api<{ mcp: KeyMcp }>('PATCH', `${keysPath()}/${key.id}`, {
+      token: admin.token,
+      body: { name: unique('saved'), mcp: { ...older, resources: {}, prompts: {} } },
+    });
+    expect(saved.body.mcp).toEqual({ ...older, resources: {}, prompts: {} });
+  });
+});

@@ -45,7 +45,14 @@ const existing: ApiKey = {
   allowedModels: ['gpt-4o-mini'],
   ipAllowlist: ['10.0.0.0/8'],
   metadata: { team: 'backend' },
-  mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
+  mcp: {
+    enabled: true,
+    mode: 'allow_list',
+    servers: ['github'],
+    tools: { github: ['search_issues'] },
+    resources: { github: ['file:///docs/*'] },
+    prompts: { github: ['summarize'] },
+  },
   adminRestrictions: null,
   deactivatedByAdmin: false,
   allowCallsWithoutModel: true,
@@ -65,7 +72,7 @@ describe('buildKeyBody (create)', () => {
         allowedModels: [],
         ipAllowlist: [],
         metadata: {},
-        mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {} },
+        mcp: { enabled: false, mode: 'allow_all', servers: [], tools: {}, resources: {}, prompts: {} },
         allowCallsWithoutModel: false,
       },
     });
@@ -170,13 +177,54 @@ describe('buildKeyBody (create)', () => {
     expect(memberPick.ok && 'ownerId' in memberPick.body).toBe(false);
   });
 
-  it('keeps MCP lists only for list modes and tools only for listed servers', () => {
-    expect(cleanMcpPolicy({ enabled: true, mode: 'allow_all', servers: ['a'], tools: { a: ['t'] } })).toEqual(
-      { enabled: true, mode: 'allow_all', servers: [], tools: {} },
+  it('keeps MCP lists only for list modes and per-server lists only for listed servers', () => {
+    const lists = {
+      tools: { a: ['t'], b: ['u'] },
+      resources: { a: ['x:*'], b: ['y:*'] },
+      prompts: { b: ['p'] },
+    };
+    expect(cleanMcpPolicy({ enabled: true, mode: 'allow_all', servers: ['a'], ...lists })).toEqual({
+      enabled: true,
+      mode: 'allow_all',
+      servers: [],
+      tools: {},
+      resources: {},
+      prompts: {},
+    });
+    expect(cleanMcpPolicy({ enabled: true, mode: 'deny_list', servers: ['a'], ...lists })).toEqual({
+      enabled: true,
+      mode: 'deny_list',
+      servers: ['a'],
+      tools: { a: ['t'] },
+      resources: { a: ['x:*'] },
+      prompts: {},
+    });
+  });
+});
+
+describe('buildKeyBody (MCP resource and prompt lines)', () => {
+  it('drops blank lines and spaces, and names a bad line by its text', () => {
+    const mcp = {
+      enabled: true,
+      mode: 'allow_list' as const,
+      servers: ['github'],
+      tools: {},
+      resources: { github: ['  file:///docs/*', '', 'docs', 'file:///a/../b'] },
+      prompts: { github: ['summarize ', ''] },
+    };
+    const bad = buildKeyBody(form({ name: 'k', mcp }), member);
+    expect(bad.ok ? [] : bad.issues).toEqual([
+      { field: 'mcp.resources.github.1', message: expect.stringMatching(/^"docs" must be a URI/) },
+      { field: 'mcp.resources.github.2', message: '"file:///a/../b" must not contain . or .. path segments' },
+    ]);
+    const good = buildKeyBody(
+      form({ name: 'k', mcp: { ...mcp, resources: { github: ['file:///docs/*', ''] } } }),
+      member,
     );
-    expect(
-      cleanMcpPolicy({ enabled: true, mode: 'deny_list', servers: ['a'], tools: { a: ['t'], b: ['u'] } }),
-    ).toEqual({ enabled: true, mode: 'deny_list', servers: ['a'], tools: { a: ['t'] } });
+    expect(good.ok && good.body.mcp).toMatchObject({
+      resources: { github: ['file:///docs/*'] },
+      prompts: { github: ['summarize'] },
+    });
   });
 });
 
@@ -200,6 +248,18 @@ describe('buildKeyBody (edit)', () => {
         allowCallsWithoutModel: true,
       },
     });
+  });
+
+  it('keeps MCP resource and prompt lists when other fields change; a key without them gets empty ones', () => {
+    const renamed = buildKeyBody(
+      { ...formFromKey(existing), name: 'Renamed' },
+      { current: existing, canChooseOwner: true },
+    );
+    expect(renamed.ok && renamed.body.mcp).toEqual(existing.mcp);
+    const { resources: _r, prompts: _p, ...older } = existing.mcp;
+    const olderKey = { ...existing, mcp: older } as unknown as ApiKey;
+    const result = buildKeyBody(formFromKey(olderKey), { current: olderKey, canChooseOwner: true });
+    expect(result.ok && result.body.mcp).toEqual({ ...older, resources: {}, prompts: {} });
   });
 
   it('sends allowCallsWithoutModel as ticked', () => {

@@ -239,7 +239,7 @@ export const emptyKeyForm = (): KeyFormValues => ({
   otherModels: '',
   ipAllowlist: '',
   metadata: '',
-  mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {} },
+  mcp: { ...DEFAULT_MCP_POLICY, servers: [], tools: {}, resources: {}, prompts: {} },
   allowCallsWithoutModel: false,
 });
 
@@ -265,10 +265,16 @@ export const formFromKey = (key: ApiKey): KeyFormValues => ({
     enabled: key.mcp.enabled,
     mode: key.mcp.mode,
     servers: [...key.mcp.servers],
-    tools: Object.fromEntries(Object.entries(key.mcp.tools).map(([s, t]) => [s, [...t]])),
+    tools: copyLists(key.mcp.tools),
+    // A key from an API older than these lists has none (absent = {}).
+    resources: copyLists(key.mcp.resources ?? {}),
+    prompts: copyLists(key.mcp.prompts ?? {}),
   },
   allowCallsWithoutModel: key.allowCallsWithoutModel,
 });
+
+const copyLists = (lists: Record<string, string[]>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(lists).map(([s, t]) => [s, [...t]]));
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -430,9 +436,17 @@ export function buildKeyBody(
         f === issue.field || f.startsWith(`${issue.field}.`) || issue.field.startsWith(`${f}.`);
       if (issues.some((i) => overlaps(i.field))) continue;
       const model = /^allowedModels\.(\d+)$/.exec(issue.field);
+      const mcpEntry = /^mcp\.(resources|prompts)\.(.+)\.(\d+)$/.exec(issue.field);
+      const entry = mcpEntry
+        ? (body.mcp as McpPolicy)[mcpEntry[1] as 'resources' | 'prompts'][mcpEntry[2] as string]?.[
+            Number(mcpEntry[3])
+          ]
+        : undefined;
       const message = model
         ? `"${allowedModels[Number(model[1])]}" ${issue.message}`
-        : capitalize(issue.message);
+        : entry !== undefined
+          ? `"${entry}" ${issue.message}`
+          : capitalize(issue.message);
       issues.push({ field: issue.field, message });
     }
   }
@@ -442,15 +456,29 @@ export function buildKeyBody(
 
 const capitalize = (s: string): string => (s ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
-/** Lists belong to list modes only, and tools only to listed servers (the API refuses the rest). */
+/**
+ * Lists belong to list modes only, and per-server lists (tools, resources, prompts) only to listed
+ * servers (the API refuses the rest).
+ */
 export const cleanMcpPolicy = (mcp: McpPolicy): McpPolicy => {
   if (mcp.mode === 'allow_all' || mcp.mode === 'deny_all') {
-    return { enabled: mcp.enabled, mode: mcp.mode, servers: [], tools: {} };
+    return { enabled: mcp.enabled, mode: mcp.mode, servers: [], tools: {}, resources: {}, prompts: {} };
   }
-  const tools = Object.fromEntries(
-    Object.entries(mcp.tools).filter(([server]) => mcp.servers.includes(server)),
-  );
-  return { enabled: mcp.enabled, mode: mcp.mode, servers: [...mcp.servers], tools };
+  const listed = (lists: Record<string, string[]> | undefined, lines = false) =>
+    Object.fromEntries(
+      Object.entries(lists ?? {})
+        .filter(([server]) => mcp.servers.includes(server))
+        // Resources and prompts are typed one per line: blank lines and surrounding spaces go.
+        .map(([server, l]) => [server, lines ? l.map((x) => x.trim()).filter((x) => x !== '') : l]),
+    );
+  return {
+    enabled: mcp.enabled,
+    mode: mcp.mode,
+    servers: [...mcp.servers],
+    tools: listed(mcp.tools),
+    resources: listed(mcp.resources, true),
+    prompts: listed(mcp.prompts, true),
+  };
 };
 
 /** The tab that holds a field, so an error there marks the tab. */

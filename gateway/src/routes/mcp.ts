@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
+import type { McpServerAccess } from '@portcullis/shared/mcp';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import { type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
-import type { JsonRpcId } from '../pipeline/mcp-policy.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { clientSignal } from '../upstream/client-signal.js';
 
@@ -11,9 +11,12 @@ import { clientSignal } from '../upstream/client-signal.js';
  * `/mcp/:server`: the MCP streamable HTTP transport, proxied. POST carries JSON-RPC (answered as JSON or
  * as an SSE stream), GET opens the server's SSE stream, DELETE ends a session. Only the transport's
  * own headers pass in either direction (an allowlist): the client's Authorization, x-api-key and
- * cookies never go upstream; the server's secret headers are added instead. `tools/list` results are
- * filtered to the tools the key may use, in JSON and SSE answers alike; everything else streams
- * through chunk by chunk, and a client that goes away aborts the upstream request.
+ * cookies never go upstream; the server's secret headers are added instead. Where the key may not use
+ * everything of the server, every result carrying a `tools`, `resources`, `resourceTemplates` or
+ * `prompts` list is filtered to what the key may use, by shape (whatever the request or its id was), in
+ * JSON answers, SSE answers and GET streams alike; JSON answers are then read whole (up to 16 MiB), SSE
+ * events one by one. Everything else streams through chunk by chunk, and a client that goes away aborts
+ * the upstream request.
  */
 
 /** Client request headers the transport needs upstream. */
@@ -33,40 +36,62 @@ const FILTER_JSON_LIMIT = 16 * 1024 * 1024;
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const LIST_FIELDS = ['tools', 'resources', 'resourceTemplates', 'prompts'] as const;
+type ListField = (typeof LIST_FIELDS)[number];
+
+/** Whether one list item may be shown; an item without the expected name or URI is dropped. */
+function itemPermitted(field: ListField, item: unknown, access: McpServerAccess): boolean {
+  if (!isRecord(item)) return false;
+  switch (field) {
+    case 'tools':
+      return typeof item.name === 'string' && access.tool(item.name);
+    case 'prompts':
+      return typeof item.name === 'string' && access.prompt(item.name);
+    case 'resources':
+      return typeof item.uri === 'string' && access.resource(item.uri);
+    case 'resourceTemplates':
+      return typeof item.uriTemplate === 'string' && access.resourceTemplate(item.uriTemplate);
+  }
+}
+
 /**
- * Filters the `tools` of JSON-RPC results in place: those answering one of `ids`, or (ids null: a GET
- * stream, where a resumed stream may replay answers) any result holding a tools list. True if changed.
+ * Filters, in place, the lists of every JSON-RPC result in `payload` (one message or a batch) to what
+ * the key may use. True if anything was dropped.
  */
-export function filterToolLists(
-  payload: unknown,
-  ids: ReadonlySet<JsonRpcId> | null,
-  allowed: (tool: string) => boolean,
-): boolean {
+export function filterLists(payload: unknown, access: McpServerAccess): boolean {
   let changed = false;
   for (const message of Array.isArray(payload) ? payload : [payload]) {
-    if (!isRecord(message) || !isRecord(message.result) || !Array.isArray(message.result.tools)) continue;
-    const id = message.id;
-    if (ids !== null && !((typeof id === 'string' || typeof id === 'number') && ids.has(id))) continue;
-    const kept = message.result.tools.filter(
-      (t) => isRecord(t) && typeof t.name === 'string' && allowed(t.name),
-    );
-    if (kept.length !== message.result.tools.length) {
-      message.result.tools = kept;
-      changed = true;
+    if (!isRecord(message) || !isRecord(message.result)) continue;
+    const result = message.result;
+    for (const field of LIST_FIELDS) {
+      const list = result[field];
+      if (!Array.isArray(list)) continue;
+      const kept = list.filter((item) => itemPermitted(field, item, access));
+      if (kept.length !== list.length) {
+        result[field] = kept;
+        changed = true;
+      }
     }
   }
   return changed;
 }
 
 /**
- * Rewrites one SSE event (its text without the blank line that ends it) when its data is a JSON-RPC
- * message whose tools list needs filtering; any other event is returned as it came.
+ * Whether a JSON text may hold a list to filter: one of the list names as a key, or an escape (a key
+ * could spell one with `\u`). Most answers (tool results, reads) skip the parse this way.
  */
-export function filterSseEvent(
-  event: string,
-  ids: ReadonlySet<JsonRpcId> | null,
-  allowed: (tool: string) => boolean,
-): string {
+const mayHoldList = (text: string): boolean =>
+  text.includes('"tools"') ||
+  text.includes('"resources"') ||
+  text.includes('"prompts"') ||
+  text.includes('"resourceTemplates"') ||
+  text.includes('\\u');
+
+/**
+ * Rewrites one SSE event (its text without the blank line that ends it) when its data is a JSON-RPC
+ * message whose lists need filtering; any other event is returned as it came.
+ */
+export function filterSseEvent(event: string, access: McpServerAccess): string {
   const lines = event.split(/\r\n|\r|\n/);
   const data: string[] = [];
   for (const line of lines) {
@@ -75,14 +100,14 @@ export function filterSseEvent(
   }
   if (data.length === 0) return event;
   const text = data.join('\n');
-  if (!text.includes('"tools"')) return event;
+  if (!mayHoldList(text)) return event;
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch {
     return event;
   }
-  if (!filterToolLists(payload, ids, allowed)) return event;
+  if (!filterLists(payload, access)) return event;
   const kept = lines.filter((l) => !(l === 'data' || l.startsWith('data:')));
   return [...kept, `data: ${JSON.stringify(payload)}`].join('\n');
 }
@@ -92,10 +117,7 @@ class SseFilter {
   readonly #decoder = new TextDecoder();
   readonly #encoder = new TextEncoder();
   #buffer = '';
-  constructor(
-    private readonly ids: ReadonlySet<JsonRpcId> | null,
-    private readonly allowed: (tool: string) => boolean,
-  ) {}
+  constructor(private readonly access: McpServerAccess) {}
 
   push(chunk: Uint8Array): Uint8Array | null {
     this.#buffer += this.#decoder.decode(chunk, { stream: true });
@@ -103,7 +125,7 @@ class SseFilter {
     const boundary = /\r\n\r\n|\n\n|\r\r/g;
     let from = 0;
     for (let m = boundary.exec(this.#buffer); m !== null; m = boundary.exec(this.#buffer)) {
-      out += `${filterSseEvent(this.#buffer.slice(from, m.index), this.ids, this.allowed)}${m[0]}`;
+      out += `${filterSseEvent(this.#buffer.slice(from, m.index), this.access)}${m[0]}`;
       from = m.index + m[0].length;
     }
     this.#buffer = this.#buffer.slice(from);
@@ -114,14 +136,14 @@ class SseFilter {
   end(): Uint8Array | null {
     const rest = this.#buffer + this.#decoder.decode();
     this.#buffer = '';
-    return rest.length > 0 ? this.#encoder.encode(filterSseEvent(rest, this.ids, this.allowed)) : null;
+    return rest.length > 0 ? this.#encoder.encode(filterSseEvent(rest, this.access)) : null;
   }
 }
 
 export const mcpHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { server, toolAllowed, listIds, body } = c.get('mcp');
+    const { server, access, body } = c.get('mcp');
     const secretHeaders = server.headers();
     if (secretHeaders === null)
       return errorResponse(c, 'upstream_error', "The MCP server's credentials are not available");
@@ -170,10 +192,6 @@ export const mcpHandler =
     const status = res.statusCode as ContentfulStatusCode;
     const contentType = (out['content-type'] ?? '').toLowerCase();
     const sse = contentType.startsWith('text/event-stream');
-    // POST answers are filtered by request id; a GET stream (maybe resumed) by shape.
-    const ids = c.req.method === 'GET' ? null : listIds;
-    const filter =
-      toolAllowed !== null && (ids === null || ids.size > 0) && res.statusCode < 300 ? toolAllowed : null;
 
     if (
       res.statusCode === 204 ||
@@ -185,7 +203,8 @@ export const mcpHandler =
       meter.finish({ inputTokens: 0, outputTokens: 0 });
       return c.body(null, res.statusCode as StatusCode, out);
     }
-    if (!sse && filter && contentType.includes('json')) {
+    // Whatever its content type says: a client may read any body as JSON.
+    if (!sse && access) {
       let bytes: Uint8Array;
       try {
         const raw = await res.body.arrayBuffer();
@@ -195,18 +214,21 @@ export const mcpHandler =
         meter.finish({ inputTokens: 0, outputTokens: 0 });
         return errorResponse(c, 'upstream_error', 'The MCP server closed the connection mid-answer');
       }
-      try {
-        const payload: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
-        if (filterToolLists(payload, ids, filter)) bytes = Buffer.from(JSON.stringify(payload));
-      } catch {
-        // Not JSON after all: nothing to filter.
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+      if (mayHoldList(text)) {
+        try {
+          const payload: unknown = JSON.parse(text);
+          if (filterLists(payload, access)) bytes = Buffer.from(JSON.stringify(payload));
+        } catch {
+          // Not JSON: nothing a client could read a list from.
+        }
       }
       meter.finish({ inputTokens: 0, outputTokens: 0 });
       return c.body(bytes as Uint8Array<ArrayBuffer>, status, out);
     }
 
     meter.deferred = true;
-    const sseFilter = sse && filter ? new SseFilter(ids, filter) : null;
+    const sseFilter = sse && access ? new SseFilter(access) : null;
     const upstreamBody = res.body as unknown as Readable;
     const iterator = upstreamBody[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     const settle = () => meter.finish({ inputTokens: 0, outputTokens: 0 });

@@ -16,6 +16,8 @@ afterAll(async () => {
 }, 60_000);
 
 const gatewayUrl = () => fleet.gateways[0]?.url ?? '';
+const gatewayVersion = async () =>
+  ((await (await fetch(`${gatewayUrl()}/readyz`)).json()) as { snapshotVersion: number }).snapshotVersion;
 
 async function mcpStatus(server: string, secret: string): Promise<number> {
   const res = await fetch(`${gatewayUrl()}/mcp/${server}`, {
@@ -75,5 +77,77 @@ describe('MCP servers end to end', () => {
 
     await fleet.api('PATCH', `/orgs/${fleet.orgId}/mcp-servers/${server.id}`, { enabled: false });
     await eventually(async () => (await mcpStatus('github', key.secret)) === 404);
+  });
+
+  it('resource and prompt lists set over REST are enforced at the gateway, survive other edits, and change by delta', async () => {
+    const name = 'docs';
+    await fleet.api('POST', `/orgs/${fleet.orgId}/mcp-servers`, {
+      name,
+      url: `${fleet.upstream.url}/mcp-sse`,
+    });
+    const mcp = {
+      enabled: true,
+      mode: 'allow_list',
+      servers: [name],
+      tools: { [name]: ['search_issues'] },
+      resources: { [name]: ['file:///docs/*'] },
+      prompts: { [name]: ['summarize'] },
+    };
+    const key = await fleet.api<{ key: { id: string }; secret: string }>(
+      'POST',
+      `/orgs/${fleet.orgId}/keys`,
+      {
+        name: 'mcp resources key',
+        mcp,
+      },
+    );
+    await eventually(async () => (await mcpStatus(name, key.secret)) === 200);
+    const connect = async () => {
+      const client = new Client({ name: 'e2e', version: '1.0.0' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(`${gatewayUrl()}/mcp/${name}`), {
+          requestInit: { headers: { authorization: `Bearer ${key.secret}` } },
+        }),
+      );
+      return client;
+    };
+    const uris = async (client: Client) => (await client.listResources()).resources.map((r) => r.uri).sort();
+
+    let client = await connect();
+    expect(await uris(client)).toEqual(['file:///docs/changelog.md', 'file:///docs/readme.md']);
+    expect((await client.listPrompts()).prompts.map((p) => p.name)).toEqual(['summarize']);
+    await expect(client.readResource({ uri: 'file:///secrets/prod.env' })).rejects.toMatchObject({
+      code: 403,
+    });
+    await client.close();
+
+    // Renaming the key (a delta carrying the whole key) keeps its lists at the gateway.
+    const before = await gatewayVersion();
+    const renamed = await fleet.api<{ mcp: typeof mcp }>('PATCH', `/orgs/${fleet.orgId}/keys/${key.key.id}`, {
+      name: 'mcp resources key, renamed',
+    });
+    expect(renamed.mcp).toEqual(mcp);
+    await eventually(async () => (await gatewayVersion()) > before);
+    client = await connect();
+    expect(await uris(client)).toEqual(['file:///docs/changelog.md', 'file:///docs/readme.md']);
+    await expect(client.readResource({ uri: 'file:///secrets/prod.env' })).rejects.toMatchObject({
+      code: 403,
+    });
+    await client.close();
+
+    // Widening the resource list reaches the gateway by delta.
+    await fleet.api('PATCH', `/orgs/${fleet.orgId}/keys/${key.key.id}`, {
+      mcp: { ...mcp, resources: { [name]: ['file:///*'] } },
+    });
+    await eventually(async () => {
+      const c = await connect();
+      const seen = await uris(c);
+      await c.close();
+      return seen.length === 3;
+    });
+    client = await connect();
+    const secret = await client.readResource({ uri: 'file:///secrets/prod.env' });
+    expect(JSON.stringify(secret.contents)).toContain('fake-production-secret');
+    await client.close();
   });
 });

@@ -243,12 +243,7 @@ function Overview({ detail }: { detail: KeyDetail }) {
           <>
             {MCP_MODE_TEXT[detail.mcp.mode] ?? detail.mcp.mode}
             {detail.mcp.servers.length > 0 &&
-              `: ${detail.mcp.servers
-                .map((s) => {
-                  const tools = detail.mcp.tools[s];
-                  return tools ? `${s} (${tools.length === 0 ? 'no tools' : tools.join(', ')})` : s;
-                })
-                .join('; ')}`}
+              `: ${detail.mcp.servers.map((s) => mcpServerText(detail.mcp, s)).join('; ')}`}
           </>
         ) : (
           <span className="muted">Off</span>
@@ -410,4 +405,13 @@ function UsageHistory({ keyId }: { keyId: string }) {
       </nav>
     </div>
   );
+}
+
+/** `github (tools: a, b; resources: file:///docs/*; prompts: none)`: a server's lists, as set. */
+function mcpServerText(mcp: KeyDetail['mcp'], server: string): string {
+  const parts = (['tools', 'resources', 'prompts'] as const).flatMap((list) => {
+    const entries = Object.hasOwn(mcp[list] ?? {}, server) ? mcp[list][server] : undefined;
+    return entries ? [`${list}: ${entries.length === 0 ? 'none' : entries.join(', ')}`] : [];
+  });
+  return parts.length > 0 ? `${server} (${parts.join('; ')})` : server;
 }

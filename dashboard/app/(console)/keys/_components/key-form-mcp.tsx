@@ -7,7 +7,7 @@ import { useId, useState } from 'react';
 import { SelectField } from '@/components/ui/select-field';
 import { mcpServersQueryOptions } from '@/lib/api/mcp-servers';
 import { useOrg } from '@/lib/org-context';
-import { Checkbox, FieldGroup } from './form-fields';
+import { Checkbox, FieldGroup, TextAreaField } from './form-fields';
 import type { KeyFormTabProps } from './key-form-dialog';
 import styles from './keys.module.css';
 
@@ -23,12 +23,13 @@ const MODE_LABELS: Record<McpMode, string> = {
 const MODE_HINTS: Record<McpMode, string> = {
   allow_all: 'Every MCP server of the organization, with all its tools.',
   deny_all: 'No MCP server.',
-  allow_list: 'Only the servers ticked below; for each, all its tools or only the ones you pick.',
+  allow_list:
+    'Only the servers ticked below; for each, all its tools or only the ones you pick, and its resources and prompts.',
   deny_list:
-    'Every server except the ones ticked below; for each, the whole server or only the tools you pick.',
+    'Every server except the ones ticked below; for each, the whole server or only the tools, resources and prompts you list.',
 };
 
-export function KeyFormMcp({ values, set, error }: KeyFormTabProps) {
+export function KeyFormMcp({ values, set, error, errors }: KeyFormTabProps) {
   const { org } = useOrg();
   const servers = useQuery(mcpServersQueryOptions(org.id));
   const mcp = values.mcp;
@@ -56,7 +57,7 @@ export function KeyFormMcp({ values, set, error }: KeyFormTabProps) {
         ))}
       </SelectField>
       {mcp.enabled && (
-        <FieldGroup legend="Servers" error={error('mcp.servers', 'mcp.tools', 'mcp')}>
+        <FieldGroup legend="Servers" error={error('mcp.servers', 'mcp.tools')}>
           {servers.isPending ? (
             <p className="muted">Loading MCP servers…</p>
           ) : servers.isError ? (
@@ -67,7 +68,7 @@ export function KeyFormMcp({ values, set, error }: KeyFormTabProps) {
               </button>
             </p>
           ) : (
-            <ServerList servers={servers.data} mcp={mcp} setMcp={setMcp} />
+            <ServerList servers={servers.data} mcp={mcp} setMcp={setMcp} errors={errors} />
           )}
         </FieldGroup>
       )}
@@ -79,10 +80,12 @@ function ServerList({
   servers,
   mcp,
   setMcp,
+  errors,
 }: {
   servers: McpServerView[];
   mcp: McpPolicy;
   setMcp: (patch: Partial<McpPolicy>) => void;
+  errors: (field: string) => string[];
 }) {
   if (mcp.mode === 'deny_all') return <p className="muted">No MCP server is reachable with this key.</p>;
   if (servers.length === 0 && mcp.servers.length === 0) {
@@ -119,20 +122,26 @@ function ServerList({
       {rows.map(({ name, server }) => {
         const listed = mcp.servers.includes(name);
         const tools = Object.hasOwn(mcp.tools, name) ? mcp.tools[name] : undefined;
+        const without = (lists: Record<string, string[]>) => {
+          const next = { ...lists };
+          delete next[name];
+          return next;
+        };
         const toggleServer = (checked: boolean) => {
-          const nextTools = { ...mcp.tools };
-          if (!checked) delete nextTools[name];
           setMcp({
             servers: checked ? [...mcp.servers, name] : mcp.servers.filter((s) => s !== name),
-            tools: nextTools,
+            ...(checked
+              ? {}
+              : {
+                  tools: without(mcp.tools),
+                  resources: without(mcp.resources),
+                  prompts: without(mcp.prompts),
+                }),
           });
         };
-        const setTools = (next: string[] | undefined) => {
-          const nextTools = { ...mcp.tools };
-          if (next === undefined) delete nextTools[name];
-          else nextTools[name] = next;
-          setMcp({ tools: nextTools });
-        };
+        const setList = (list: 'tools' | 'resources' | 'prompts') => (next: string[] | undefined) =>
+          setMcp({ [list]: next === undefined ? without(mcp[list]) : { ...mcp[list], [name]: next } });
+        const setTools = setList('tools');
         return (
           <li key={name} className={styles.serverRow}>
             <Checkbox
@@ -146,13 +155,33 @@ function ServerList({
               onChange={toggleServer}
             />
             {listed && (
-              <ToolScope
-                server={name}
-                catalog={server?.tools.map((t) => t.name) ?? []}
-                allow={allow}
-                tools={tools}
-                onChange={setTools}
-              />
+              <>
+                <ToolScope
+                  server={name}
+                  catalog={server?.tools.map((t) => t.name) ?? []}
+                  allow={allow}
+                  tools={tools}
+                  onChange={setTools}
+                />
+                <ListScope
+                  server={name}
+                  kind="resources"
+                  allow={allow}
+                  toolsListed={tools !== undefined}
+                  lines={Object.hasOwn(mcp.resources, name) ? mcp.resources[name] : undefined}
+                  onChange={setList('resources')}
+                  errors={errors(`mcp.resources.${name}`)}
+                />
+                <ListScope
+                  server={name}
+                  kind="prompts"
+                  allow={allow}
+                  toolsListed={tools !== undefined}
+                  lines={Object.hasOwn(mcp.prompts, name) ? mcp.prompts[name] : undefined}
+                  onChange={setList('prompts')}
+                  errors={errors(`mcp.prompts.${name}`)}
+                />
+              </>
             )}
           </li>
         );
@@ -244,3 +273,73 @@ function ToolScope({
     </div>
   );
 }
+
+const LIST_TEXT = {
+  resources: {
+    what: 'resources',
+    label: 'Resource URI patterns',
+    hint: 'One per line: an exact URI (file:///docs/readme.md) or a prefix ending in * (file:///docs/*).',
+  },
+  prompts: { what: 'prompts', label: 'Prompt names', hint: 'One per line.' },
+} as const;
+
+/**
+ * A server's resource patterns or prompt names: absent (as the tools allow, or none denied) or a list,
+ * edited one per line. Lines are kept as typed; blank ones are dropped when the key is saved.
+ */
+function ListScope({
+  server,
+  kind,
+  allow,
+  toolsListed,
+  lines,
+  onChange,
+  errors,
+}: {
+  server: string;
+  kind: 'resources' | 'prompts';
+  allow: boolean;
+  toolsListed: boolean;
+  lines: string[] | undefined;
+  onChange: (lines: string[] | undefined) => void;
+  errors: string[];
+}) {
+  const radioName = useId();
+  const text = LIST_TEXT[kind];
+  const absent = allow
+    ? toolsListed
+      ? `No ${text.what} (as the tools: only some are allowed)`
+      : `All ${text.what} (as the tools)`
+    : `No ${text.what} denied`;
+  return (
+    <div className={styles.toolScope}>
+      <div className={styles.radioRow} role="radiogroup" aria-label={`${capitalize(text.what)} of ${server}`}>
+        <label className="checkbox">
+          <input
+            type="radio"
+            name={radioName}
+            checked={lines === undefined}
+            onChange={() => onChange(undefined)}
+          />
+          {absent}
+        </label>
+        <label className="checkbox">
+          <input type="radio" name={radioName} checked={lines !== undefined} onChange={() => onChange([])} />
+          {allow ? `Only these ${text.what}` : `Deny these ${text.what}`}
+        </label>
+      </div>
+      {lines !== undefined && (
+        <TextAreaField
+          label={`${text.label} of ${server}`}
+          hint={text.hint}
+          rows={3}
+          value={lines.join('\n')}
+          onChange={(event) => onChange(event.target.value.split('\n'))}
+          error={errors.length > 0 ? errors.join(' ') : undefined}
+        />
+      )}
+    </div>
+  );
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -80,14 +80,19 @@ describe('pass-through through a real control plane and gateway', () => {
     // Calls that name a model are unaffected.
     expect(await status(client.chat.completions.create({ model: 'mini', messages: [] }))).toBe(200);
 
-    // Metered: the file upload is in the key's history as a request without a model.
+    // Metered: the file upload is in the key's history as a request without a model, next to the
+    // refusals and the chat call that came after it (events arrive in any order: wait for all three).
+    const has = {
+      upload: (r: RequestRow) => r.method === 'POST' && r.model === null && r.status === 200,
+      refusal: (r: RequestRow) => r.model === null && r.status === 403,
+      chat: (r: RequestRow) => r.model === 'mini' && r.status === 200,
+    };
     let rows: RequestRow[] = [];
     await eventually(async () => {
       rows = (await fleet.api<{ data: RequestRow[] }>('GET', org(`/keys/${made.key.id}/requests?limit=200`)))
         .data;
-      return rows.some((r) => r.method === 'POST' && r.model === null && r.status === 200);
+      return Object.values(has).every((want) => rows.some(want));
     });
-    expect(rows.some((r) => r.model === 'mini' && r.status === 200)).toBe(true);
-    expect(rows.some((r) => r.model === null && r.status === 403)).toBe(true);
+    for (const want of Object.values(has)) expect(rows.some(want)).toBe(true);
   }, 60_000);
 });

@@ -14,7 +14,8 @@ import type {
 } from '@portcullis/shared/snapshot';
 import { USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import type { Hono } from 'hono';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { freePort, startProcess } from '../../control-plane/test/integration/processes.js';
 import type { GatewayEnv } from '../src/context.js';
 import type { UsageEmitter } from '../src/usage/emitter.js';
 
@@ -151,4 +152,25 @@ export function usageStream(redis: Redis, usage: UsageEmitter) {
     throw new Error(`no usage event for ${requestId}`);
   };
   return { events, eventOf };
+}
+
+/** A redis-server of the test's own (nothing persisted) and a client on it; `stop` ends both. */
+export async function privateRedis(): Promise<{ redis: Redis; port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const proc = await startProcess({
+    cmd: 'redis-server',
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    env: {},
+    ready: { line: 'Ready to accept connections' },
+  });
+  const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  await new Promise((r) => redis.once('ready', r));
+  return {
+    redis,
+    port,
+    stop: async () => {
+      redis.disconnect();
+      await proc.stop();
+    },
+  };
 }

@@ -3,14 +3,9 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { SnapshotKey, SnapshotModel } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd, type UsageEvent } from '@portcullis/shared/usage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type RunningProcess,
-  startProcess,
-} from '../../control-plane/test/integration/processes.js';
 import { buildGateway, type Gateway } from '../src/app.js';
 import { BudgetLedger } from '../src/budget/ledger.js';
 import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
@@ -19,7 +14,7 @@ import { RateLimiter } from '../src/rate-limit/limiter.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { UsageEmitter } from '../src/usage/emitter.js';
-import { type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
+import { privateRedis, type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
 
 // Every response shape the gateway forwards is metered from the provider's own counts, through the
 // real gateway (in process, real Redis, the fake upstream over real HTTP) driven by the official SDKs:
@@ -28,7 +23,7 @@ import { type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.j
 const WORDS = 8;
 const ANSWER = Array.from({ length: WORDS }, (_, i) => `word${i}`).join(' ');
 
-let redisProc: RunningProcess;
+let redisServer: Awaited<ReturnType<typeof privateRedis>>;
 let redis: Redis;
 let upstream: FakeUpstream;
 let gateway: Gateway;
@@ -50,15 +45,8 @@ const M = (slug: string) => {
 };
 
 beforeAll(async () => {
-  const port = await freePort();
-  redisProc = await startProcess({
-    cmd: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    env: {},
-    ready: { line: 'Ready to accept connections' },
-  });
-  redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((r) => redis.once('ready', r));
+  redisServer = await privateRedis();
+  redis = redisServer.redis;
   upstream = await startFakeUpstream({ words: WORDS });
 
   const b = new SnapshotBuilder();
@@ -125,8 +113,7 @@ afterAll(async () => {
   await usage?.close();
   await gateway?.close();
   await upstream?.close();
-  redis?.disconnect();
-  await redisProc?.stop();
+  await redisServer?.stop();
 });
 
 /** A fresh request id per call, so each call's usage event can be found. */

@@ -2,16 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_ORG_SETTINGS } from '@portcullis/shared/policy';
 import type { SnapshotKey, SnapshotPeople } from '@portcullis/shared/snapshot';
 import { periodId } from '@portcullis/shared/usage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type RunningProcess,
-  startProcess,
-} from '../../control-plane/test/integration/processes.js';
 import { BudgetLedger } from '../src/budget/ledger.js';
 import { PeopleIndex } from '../src/snapshot/people.js';
-import { snapshotKeyRecord } from './helpers.js';
+import { privateRedis, snapshotKeyRecord } from './helpers.js';
 
 // The control plane's settled spend of user and group budgets (the snapshot's `spentUsd` for
 // `spentPeriod`) is a floor under the fleet counters in Redis, as a key budget's is: a Redis that
@@ -20,7 +15,7 @@ const now = Date.UTC(2030, 0, 15, 12, 0, 0);
 const today = periodId('daily', now);
 const yesterday = periodId('daily', now - 86_400_000);
 
-let redisProc: RunningProcess;
+let redisServer: Awaited<ReturnType<typeof privateRedis>>;
 let redis: Redis;
 let ledger: BudgetLedger;
 
@@ -66,15 +61,8 @@ function people(userSpent: { spentUsd: number; spentPeriod: string }, groupSpent
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  redisProc = await startProcess({
-    cmd: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    env: {},
-    ready: { line: 'Ready to accept connections' },
-  });
-  redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((r) => redis.once('ready', r));
+  redisServer = await privateRedis();
+  redis = redisServer.redis;
 });
 
 // A gateway that has just started (holding no allowance), on a Redis that has lost its counters.
@@ -85,8 +73,7 @@ beforeEach(async () => {
 afterEach(() => ledger.close());
 
 afterAll(async () => {
-  redis?.disconnect();
-  await redisProc?.stop();
+  await redisServer?.stop();
 });
 
 describe('user and group budget floors', () => {

@@ -2,13 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd } from '@portcullis/shared/usage';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freePort,
-  type RunningProcess,
-  startProcess,
-} from '../../control-plane/test/integration/processes.js';
+import { freePort } from '../../control-plane/test/integration/processes.js';
 import { buildGateway, type Gateway } from '../src/app.js';
 import { BudgetLedger } from '../src/budget/ledger.js';
 import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
@@ -16,14 +12,14 @@ import { GatewayMetrics } from '../src/metrics.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { UsageEmitter } from '../src/usage/emitter.js';
-import { type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
+import { privateRedis, type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
 
 // One gateway built in process with real parts: a private redis-server (usage stream and budget
 // counters), the fake upstream over real HTTP, and an injectable clock for budget periods.
 const PRICES = { inputPricePerMTok: 2, outputPricePerMTok: 1000 };
 const WORDS = 8;
 
-let redisProc: RunningProcess;
+let redisServer: Awaited<ReturnType<typeof privateRedis>>;
 let redis: Redis;
 let upstream: FakeUpstream;
 let gateway: Gateway;
@@ -39,15 +35,8 @@ const K = (name: string) => {
 };
 
 beforeAll(async () => {
-  const port = await freePort();
-  redisProc = await startProcess({
-    cmd: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    env: {},
-    ready: { line: 'Ready to accept connections' },
-  });
-  redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  await new Promise((r) => redis.once('ready', r));
+  redisServer = await privateRedis();
+  redis = redisServer.redis;
   upstream = await startFakeUpstream({ words: WORDS });
 
   const b = new SnapshotBuilder();
@@ -90,8 +79,7 @@ afterAll(async () => {
   await usage?.close();
   await gateway?.close();
   await upstream?.close();
-  redis?.disconnect();
-  await redisProc?.stop();
+  await redisServer?.stop();
 });
 
 function chat(key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {

@@ -109,6 +109,23 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/** OpenAI refuses `stream_options` on a call that does not stream; answers as it does and says so. */
+function refusedStreamOptions(
+  res: ServerResponse,
+  b: { stream?: unknown; stream_options?: unknown },
+): boolean {
+  if (b.stream_options == null || b.stream === true) return false;
+  send(res, 400, {
+    error: {
+      message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+      type: 'invalid_request_error',
+      param: 'stream_options',
+      code: null,
+    },
+  });
+  return true;
+}
+
 function sse(res: ServerResponse): (event: string | null, data: unknown) => void {
   res.writeHead(200, {
     'content-type': 'text/event-stream',
@@ -381,17 +398,7 @@ async function respond(
     metadata: {},
   });
   if (b.stream !== true) {
-    if (b.stream_options != null) {
-      send(res, 400, {
-        error: {
-          message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-          type: 'invalid_request_error',
-          param: 'stream_options',
-          code: null,
-        },
-      });
-      return;
-    }
+    if (refusedStreamOptions(res, b)) return;
     const body = response('completed', [message('completed', [part(o.text)])], true);
     send(res, 200, o.omitUsage ? { ...body, usage: undefined } : body);
     return;
@@ -529,17 +536,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         });
         return;
       }
-      if (b.stream_options != null && b.stream !== true) {
-        send(res, 400, {
-          error: {
-            message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-            type: 'invalid_request_error',
-            param: 'stream_options',
-            code: null,
-          },
-        });
-        return;
-      }
+      if (refusedStreamOptions(res, b)) return;
       if (!b.stream) {
         send(res, 200, {
           id,

@@ -8,6 +8,20 @@ const optionalNonEmpty = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** An allow list setting (`UPSTREAM_ALLOWLIST`, …); a bad entry stops start-up with its text. */
+const allowlistSetting = (setting: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseUpstreamAllowlist(v, setting);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `has an invalid entry: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    });
+
 const ConfigSchema = z.object({
   DATABASE_URL: z
     .string({ message: 'is required (e.g. postgres://postgres@127.0.0.1:5432/portcullis)' })
@@ -35,17 +49,12 @@ const ConfigSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: optionalNonEmpty,
   BOOTSTRAP_ADMIN_PASSWORD: optionalNonEmpty,
   BOOTSTRAP_ORG_NAME: optionalNonEmpty,
-  UPSTREAM_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((v, ctx) => {
-      try {
-        return parseUpstreamAllowlist(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `has an invalid entry: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+  /** Private or loopback hosts provider base URLs may point at (the SSRF guard refuses them otherwise). */
+  UPSTREAM_ALLOWLIST: allowlistSetting('UPSTREAM_ALLOWLIST'),
+  /** Extension: the same for webhook targets; a provider's allowance does not carry over. */
+  WEBHOOK_ALLOWLIST: allowlistSetting('WEBHOOK_ALLOWLIST'),
+  /** Extension: the same for MCP server URLs (the control plane reads their tools from there). */
+  MCP_ALLOWLIST: allowlistSetting('MCP_ALLOWLIST'),
   /** Extension: CIDRs of proxies (e.g. the dashboard) whose X-Forwarded-For is believed. */
   TRUSTED_PROXIES: z.string().default(''),
   /** Extension: where the dashboard is served, for invitation links. */

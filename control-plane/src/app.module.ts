@@ -20,6 +20,7 @@ import { GatewayApiController, GatewaysController } from './gateways/gateways.co
 import { GatewaysService } from './gateways/gateways.service';
 import { GroupsModule } from './groups/groups.module';
 import { HealthController } from './health/health.controller';
+import { OpsServer } from './health/ops-server';
 import { InvitationMail } from './invitations/invitation-mail.service';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
@@ -117,6 +118,7 @@ export class AppModule {
         UsageJobs,
         UsageService,
         UsageGroupResolver,
+        OpsServer,
       ],
     };
   }

@@ -30,6 +30,14 @@ const ConfigSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   /**
+   * Extension: a separate port for `/metrics` (then 404 on PORT) and `/healthz` (on both), kept off the
+   * public network. Unset: everything on PORT.
+   */
+  OPS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
+  /**
    * 32 bytes (base64 or hex) that seal provider secrets and snapshot keys at rest. Optional so that an
    * installation without provider credentials starts; storing a credential or registering a gateway
    * without it answers 409.
@@ -139,6 +147,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       'settings BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ORG_NAME must be given together',
     );
+  }
+  if (cfg.OPS_PORT !== undefined && cfg.OPS_PORT === cfg.PORT) {
+    throw new ConfigError('setting OPS_PORT must differ from PORT');
   }
   if (cfg.SMTP_URL && !cfg.PORTCULLIS_MASTER_KEY) {
     // A pending mail's accept link is kept sealed under the master key until it is sent.

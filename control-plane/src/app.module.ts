@@ -24,6 +24,7 @@ import { OpsServer } from './health/ops-server';
 import { InvitationMail } from './invitations/invitation-mail.service';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
+import { AuthPruning } from './jobs/auth-pruning';
 import { JobsModule } from './jobs/jobs.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysService } from './keys/keys.service';
@@ -119,6 +120,7 @@ export class AppModule {
         UsageService,
         UsageGroupResolver,
         OpsServer,
+        AuthPruning,
       ],
     };
   }

@@ -101,6 +101,10 @@ const ConfigSchema = z.object({
   USAGE_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** Extension: how often the retention job deletes raw rows older than USAGE_RETENTION_DAYS. */
   USAGE_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  /** Extension: how often expired sessions and old sign-in attempts are deleted. */
+  AUTH_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  /** Extension: days sign-in attempts are kept (the sign-in throttle only looks back minutes). */
+  LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Extension: how often the expiry sweep looks for keys whose expiry has passed. */
   KEY_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Extension: usage events another consumer read but left unacknowledged this long are taken over. */

@@ -1,5 +1,9 @@
+import type { Logger } from 'typeorm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QueryErrorLogger } from './query-logger';
+
+/** As TypeORM calls it: with the query's parameters. */
+const logger = (): Logger => new QueryErrorLogger();
 
 const SECRET = 'sk-live-4f9c2b7e1d0a8c6b5e3f2a1d0c9b8a7e';
 
@@ -27,10 +31,7 @@ describe('QueryErrorLogger', () => {
       constraint: 'things_name_key',
     });
     const out = printed(() =>
-      new QueryErrorLogger().logQueryError(err, 'INSERT INTO things (name, secret) VALUES ($1, $2)', [
-        'a-name',
-        SECRET,
-      ]),
+      logger().logQueryError(err, 'INSERT INTO things (name, secret) VALUES ($1, $2)', ['a-name', SECRET]),
     );
     expect(out).toContain('SQLSTATE 23505');
     expect(out).toContain('table things');
@@ -44,9 +45,7 @@ describe('QueryErrorLogger', () => {
     const err = Object.assign(new Error(`invalid input syntax for type uuid: "${SECRET}"`), {
       code: '22P02',
     });
-    const out = printed(() =>
-      new QueryErrorLogger().logQueryError(err, 'SELECT * FROM keys WHERE id = $1', [SECRET]),
-    );
+    const out = printed(() => logger().logQueryError(err, 'SELECT * FROM keys WHERE id = $1', [SECRET]));
     expect(out).toContain('SQLSTATE 22P02');
     expect(out).not.toContain(SECRET);
   });

@@ -52,13 +52,15 @@ wait_for() { # url, name
 }
 
 start control-plane control-plane DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" REDIS_URL=redis://127.0.0.1:6379 \
-  PORT=4000 UPSTREAM_ALLOWLIST=127.0.0.1,localhost TRUSTED_PROXIES=loopback PUBLIC_DASHBOARD_URL=http://localhost:3000
+  PORT=4000 UPSTREAM_ALLOWLIST=127.0.0.1,localhost MCP_ALLOWLIST=127.0.0.1,localhost \
+  WEBHOOK_ALLOWLIST=127.0.0.1,localhost TRUSTED_PROXIES=loopback PUBLIC_DASHBOARD_URL=http://localhost:3000
 wait_for http://127.0.0.1:4000/healthz control-plane
 start fake-upstream gateway PORT=9090 -- node dist/fake-upstream/main.js
 wait_for http://127.0.0.1:9090/v1/models fake-upstream
 node scripts/demo-setup.mjs http://127.0.0.1:4000 "$BOOTSTRAP_ADMIN_EMAIL" "$BOOTSTRAP_ADMIN_PASSWORD" http://127.0.0.1:9090 .local
 start gateway-1 gateway CONTROL_PLANE_URL=http://127.0.0.1:4000 REDIS_URL=redis://127.0.0.1:6379 PORT=8080 \
-  GATEWAY_STATE_DIR="$root/.local/gateway-1" UPSTREAM_ALLOWLIST=127.0.0.1,localhost GATEWAY_TOKEN="$(cat .local/gateway-1.token)"
+  GATEWAY_STATE_DIR="$root/.local/gateway-1" UPSTREAM_ALLOWLIST=127.0.0.1,localhost MCP_ALLOWLIST=127.0.0.1,localhost \
+  GATEWAY_TOKEN="$(cat .local/gateway-1.token)"
 wait_for http://127.0.0.1:8080/readyz gateway-1
 start dashboard dashboard PORT=3000 CONTROL_PLANE_URL=http://127.0.0.1:4000
 wait_for http://127.0.0.1:3000/sign-in dashboard

@@ -20,9 +20,11 @@ import { GatewayApiController, GatewaysController } from './gateways/gateways.co
 import { GatewaysService } from './gateways/gateways.service';
 import { GroupsModule } from './groups/groups.module';
 import { HealthController } from './health/health.controller';
+import { OpsServer } from './health/ops-server';
 import { InvitationMail } from './invitations/invitation-mail.service';
 import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
+import { AuthPruning } from './jobs/auth-pruning';
 import { JobsModule } from './jobs/jobs.module';
 import { KeysController } from './keys/keys.controller';
 import { KeysService } from './keys/keys.service';
@@ -117,6 +119,8 @@ export class AppModule {
         UsageJobs,
         UsageService,
         UsageGroupResolver,
+        OpsServer,
+        AuthPruning,
       ],
     };
   }

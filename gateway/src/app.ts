@@ -21,7 +21,10 @@ export interface GatewayDeps {
   /** CIDRs whose `X-Forwarded-For` is believed. */
   trustedProxies?: readonly string[];
   limiter?: RateLimiter;
+  /** Provider upstreams (`UPSTREAM_ALLOWLIST`). */
   upstream?: UpstreamClient;
+  /** MCP servers (`MCP_ALLOWLIST`): their own client, so a provider's allowance does not carry over. */
+  mcpUpstream?: UpstreamClient;
   metrics?: GatewayMetrics;
   bodyLimits?: BodyLimits;
   auth?: PipelineDeps['auth'];
@@ -33,6 +36,11 @@ export interface GatewayDeps {
   gatewayId?: string;
   /** The clock budget periods and event times are read from (tests move it); Date.now by default. */
   now?: () => number;
+  /**
+   * Whether `/readyz` and `/metrics` are served by this app (the default) or only by the operations
+   * app (`buildOpsApp`, on `OPS_PORT`), in which case they are 404 here.
+   */
+  opsOnSeparatePort?: boolean;
 }
 
 export interface Gateway {
@@ -41,7 +49,18 @@ export interface Gateway {
   limiter: RateLimiter;
   ledger: BudgetLedger;
   upstream: UpstreamClient;
+  mcpUpstream: UpstreamClient;
   close(): Promise<void>;
+}
+
+/** The operations app for `OPS_PORT`: `/healthz`, `/readyz` and `/metrics`, nothing else. */
+export function buildOpsApp(deps: { store: SnapshotStore; metrics: GatewayMetrics }): Hono<GatewayEnv> {
+  const app = new Hono<GatewayEnv>();
+  registerOpsRoutes(app, deps);
+  app.notFound((c) =>
+    errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path.slice(0, 200)}`),
+  );
+  return app;
 }
 
 /** Builds the app from its parts; every dependency is passed in once, so tests build it with real ones. */
@@ -49,6 +68,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const metrics = deps.metrics ?? new GatewayMetrics(deps.store);
   const limiter = deps.limiter ?? new RateLimiter({ redis: null, instanceId: 'local' });
   const upstream = deps.upstream ?? new UpstreamClient();
+  const mcpUpstream = deps.mcpUpstream ?? new UpstreamClient();
   const now = deps.now ?? Date.now;
   const ledger = deps.ledger ?? new BudgetLedger({ redis: null, instanceId: 'local', now });
   const pipeline = buildPipeline({
@@ -81,10 +101,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
   app.use('*', requestId());
   app.use('*', clientAddress(deps.trustedProxies ?? []));
-  registerOpsRoutes(app, { store: deps.store, metrics });
+  registerOpsRoutes(app, { store: deps.store, metrics }, { probes: !deps.opsOnSeparatePort });
   registerV1Routes(app, { store: deps.store, upstream, ...pipeline });
   registerPassthroughRoutes(app, { upstream, ...pipeline });
-  registerMcpRoutes(app, { upstream, ...pipeline });
+  registerMcpRoutes(app, { upstream: mcpUpstream, ...pipeline });
   app.notFound((c) =>
     errorResponse(c, 'not_found', `No route for ${c.req.method} ${c.req.path.slice(0, 200)}`),
   );
@@ -98,10 +118,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     limiter,
     ledger,
     upstream,
+    mcpUpstream,
     close: async () => {
       limiter.close();
       ledger.close();
-      await upstream.close();
+      await Promise.all([upstream.close(), mcpUpstream.close()]);
     },
   };
 }

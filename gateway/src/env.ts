@@ -1,24 +1,39 @@
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { z } from 'zod';
 
+/** An allow list setting (comma-separated hosts, `host:port`s or CIDRs); refusals name the setting. */
+const allowlistSetting = (setting: string) =>
+  z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseUpstreamAllowlist(text, setting);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+  /**
+   * Extension: a separate port for `/readyz` and `/metrics` (they then 404 on PORT); `/healthz` answers
+   * on both. Unset: everything on PORT.
+   */
+  OPS_PORT: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
   CONTROL_PLANE_URL: z.url().default('http://127.0.0.1:4000'),
   GATEWAY_TOKEN: z.string().optional(),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   GATEWAY_STATE_DIR: z.string().default('./.local/gateway-state'),
   TRUSTED_PROXIES: z.string().default(''),
-  UPSTREAM_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((text, ctx) => {
-      try {
-        return parseUpstreamAllowlist(text);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  /** Private or loopback hosts provider base URLs may point at. */
+  UPSTREAM_ALLOWLIST: allowlistSetting('UPSTREAM_ALLOWLIST'),
+  /** Extension: the same for MCP server URLs; a provider's allowance does not carry over. */
+  MCP_ALLOWLIST: allowlistSetting('MCP_ALLOWLIST'),
   /** Extension: how long to wait for an upstream's response headers before 504 upstream_timeout. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
   /**
@@ -35,7 +50,10 @@ export type GatewayEnv = z.infer<typeof EnvSchema>;
 
 /** Parses the settings once; prints one sentence per bad setting and exits instead of throwing. */
 export function loadEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
-  const parsed = EnvSchema.safeParse(source);
+  const parsed = EnvSchema.refine((e) => e.OPS_PORT === undefined || e.OPS_PORT !== e.PORT, {
+    path: ['OPS_PORT'],
+    message: 'must differ from PORT',
+  }).safeParse(source);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       console.error(`Portcullis gateway cannot start: setting ${issue.path.join('.')} ${issue.message}.`);

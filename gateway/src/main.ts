@@ -3,7 +3,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { parseCidr } from '@portcullis/shared/cidr';
 import { Redis } from 'ioredis';
-import { buildGateway } from './app.js';
+import { buildGateway, buildOpsApp } from './app.js';
 import { BudgetLedger } from './budget/ledger.js';
 import { listSetting, loadEnv } from './env.js';
 import { GatewayMetrics } from './metrics.js';
@@ -89,14 +89,26 @@ const gateway = buildGateway({
     headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     allowlist: env.UPSTREAM_ALLOWLIST,
   }),
+  mcpUpstream: new UpstreamClient({
+    headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
+    allowlist: env.MCP_ALLOWLIST,
+  }),
+  opsOnSeparatePort: env.OPS_PORT !== undefined,
 });
 const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
   console.log(`Portcullis gateway listening on :${info.port}`);
 });
+const opsServer =
+  env.OPS_PORT === undefined
+    ? null
+    : serve({ fetch: buildOpsApp({ store, metrics }).fetch, port: env.OPS_PORT }, (info) => {
+        console.log(`Portcullis gateway operations on :${info.port} (/healthz, /readyz, /metrics)`);
+      });
 const SHUTDOWN_DEADLINE_MS = 5000;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close();
+    opsServer?.close();
     // Usage still in memory goes to Redis or, when Redis is down, to the spool; a stuck close (Redis
     // half-open) must not keep the process alive, so the whole shutdown has a deadline.
     const deadline = new Promise((r) => setTimeout(r, SHUTDOWN_DEADLINE_MS).unref());

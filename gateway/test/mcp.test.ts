@@ -92,7 +92,7 @@ beforeAll(async () => {
   store.apply({ ...b.build(), mcpServers });
   gateway = buildGateway({
     store,
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
+    mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1', 'MCP_ALLOWLIST') }),
   });
   served = await serveApp(gateway.app);
 }, 30_000);

@@ -21,6 +21,18 @@ describe('seal / open', () => {
     expect(() => open(key, s, 'b')).toThrow();
     expect(() => open(key, 'garbage')).toThrow();
   });
+  it('refuses a truncated authentication tag (GCM would otherwise check only its prefix)', () => {
+    const s = seal(key, 'secret', 1, 'a');
+    const [v, iv, tag, data] = s.split('.') as [string, string, string, string];
+    const full = Buffer.from(tag, 'base64url');
+    expect(full).toHaveLength(16);
+    for (const len of [4, 8, 12, 15]) {
+      const truncated = [v, iv, full.subarray(0, len).toString('base64url'), data].join('.');
+      expect(() => open(key, truncated, 'a'), `${len}-byte tag`).toThrow(/tag/);
+    }
+    const longer = [v, iv, Buffer.concat([full, Buffer.alloc(1)]).toString('base64url'), data].join('.');
+    expect(() => open(key, longer, 'a')).toThrow();
+  });
 });
 
 describe('keys', () => {

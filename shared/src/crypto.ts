@@ -1,6 +1,13 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
+ * GCM accepts tags of 4 to 16 bytes and checks only as many bytes as it is given, so an opener that
+ * took the tag's length from the sealed text would let a forger shorten the tag to 4 bytes and guess
+ * it (2^32 tries). The length is pinned: every tag is 16 bytes, on sealing and on opening.
+ */
+const TAG_BYTES = 16;
+
+/**
  * AES-256-GCM sealing, shared by the control plane (provider secrets at rest, in snapshots) and the
  * gateway (opening them, wrapping its cached snapshot key). Sealed form: `v<version>.<iv>.<tag>.<data>`
  * in base64url, with the key version so keys can rotate. Any tampering fails closed (throws).
@@ -8,7 +15,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 export function seal(key: Buffer, plaintext: string, version = 1, aad = ''): string {
   if (key.length !== 32) throw new Error('seal: key must be 32 bytes');
   const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   const tag = cipher.getAuthTag();
@@ -25,9 +32,13 @@ export function open(key: Buffer, sealed: string, aad = ''): string {
   const parts = sealed.split('.');
   if (parts.length !== 4 || !/^v\d+$/.test(parts[0] ?? '')) throw new Error('open: not a sealed value');
   const [, iv, tag, data] = parts as [string, string, string, string];
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
+  const tagBytes = Buffer.from(tag, 'base64url');
+  if (tagBytes.length !== TAG_BYTES) throw new Error(`open: the tag must be ${TAG_BYTES} bytes`);
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(Buffer.from(aad, 'utf8'));
-  decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+  decipher.setAuthTag(tagBytes);
   return Buffer.concat([decipher.update(Buffer.from(data, 'base64url')), decipher.final()]).toString('utf8');
 }
 

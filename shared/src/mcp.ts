@@ -156,10 +156,11 @@ export type UpdateMcpServerInput = z.infer<typeof UpdateMcpServerSchema>;
 export interface McpServerView {
   id: string;
   name: string;
-  url: string;
+  /** Admins only: members pick servers and tools by name and never learn where a server is. */
+  url?: string;
   description: string | null;
-  /** The configured secret headers' names; their values are never returned. */
-  headerNames: string[];
+  /** Admins only: the configured secret headers' names; their values are never returned to anyone. */
+  headerNames?: string[];
   tools: McpTool[];
   enabled: boolean;
   /** Keys whose MCP policy names this server (allowed or denied), revoked and deleted keys aside. */

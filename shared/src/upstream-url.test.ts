@@ -14,6 +14,24 @@ const refused = [
   'http://[::ffff:10.0.0.1]/',
   'http://[0:0:0:0:0:ffff:7f00:1]/',
   'http://[64:ff9b::7f00:1]/',
+  // Every IPv6 form of a private IPv4 address is that address.
+  'http://[::127.0.0.1]/',
+  'http://[::7f00:1]/',
+  'http://[::10.0.0.1]/',
+  'http://[::a9fe:a9fe]/',
+  'http://[::ffff:7f00:1]/',
+  'http://[::ffff:0:7f00:1]/',
+  'http://[64:ff9b::10.0.0.1]/',
+  'http://[64:ff9b::a9fe:a9fe]/',
+  'http://[64:ff9b:1::a00:1]/',
+  'http://[64:ff9b:1:a00:1::]/',
+  'http://[2002:7f00:1::1]/',
+  'http://[2002:a9fe:a9fe::]/',
+  'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/',
+  'http://0x7f.0.0.1/',
+  'http://017700000001/',
+  'http://127.0.1/',
+  'http://0xa9.0xfe.0xa9.0xfe/',
   'http://0.0.0.0/',
   'http://0/',
   'http://10.1.2.3/',
@@ -65,6 +83,24 @@ describe('checkUpstreamUrl', () => {
     expect(r.ok || r.reason).toMatch(/127\.0\.0\.1, a loopback address/);
   });
 
+  it.each([
+    ['http://[::7f00:1]/', /127\.0\.0\.1, a loopback address/],
+    ['http://[::ffff:0:a00:1]/', /10\.0\.0\.1, a private address/],
+    ['http://[64:ff9b::a00:1]/', /10\.0\.0\.1, a private address/],
+    ['http://[2002:a9fe:a9fe::1]/', /169\.254\.169\.254, a linkLocal address/],
+    ['http://[64:ff9b:1::a00:1]/', /local-use NAT64/],
+  ])('judges %s as the IPv4 address it embeds', (url, reason) => {
+    const r = checkUpstreamUrl(url);
+    expect(r.ok || r.reason).toMatch(reason);
+  });
+
+  it.each(['http://[::808:808]/', 'http://[64:ff9b::8.8.8.8]/', 'http://[2002:808:808::1]/'])(
+    'accepts %s, an IPv6 form of a public IPv4 address',
+    (url) => {
+      expect(checkUpstreamUrl(url).ok).toBe(true);
+    },
+  );
+
   it('accepts what the allowlist names: hosts, host:port and CIDRs', () => {
     const allow = parseUpstreamAllowlist(
       '127.0.0.1, localhost, upstream.internal:8443, 10.0.0.0/8, [::1]:9000',
@@ -81,6 +117,22 @@ describe('checkUpstreamUrl', () => {
     expect(checkUpstreamUrl('http://127.0.0.2/', allow).ok).toBe(false);
     expect(checkUpstreamUrl('http://api.localhost/', allow).ok).toBe(false);
     expect(checkUpstreamUrl('http://192.168.0.1/', allow).ok).toBe(false);
+  });
+
+  it('allows the IPv6 forms of an allowlisted IPv4 address, and an IPv6 range as written', () => {
+    const allow = parseUpstreamAllowlist('127.0.0.1, 10.0.0.0/8, 64:ff9b:1::/48');
+    expect(checkUpstreamUrl('http://[::7f00:1]:3000/', allow).ok).toBe(true);
+    expect(checkUpstreamUrl('http://[64:ff9b::a01:203]/', allow).ok).toBe(true);
+    expect(checkUpstreamUrl('http://[64:ff9b:1::c0a8:1]/', allow).ok).toBe(true);
+    expect(checkUpstreamUrl('http://[::7f00:2]/', allow).ok).toBe(false);
+    expect(checkUpstreamUrl('http://[2002:c0a8:1::]/', allow).ok).toBe(false);
+  });
+
+  it('names the setting the allowlist came from', () => {
+    const r = checkUpstreamUrl('http://10.0.0.1/', parseUpstreamAllowlist('', 'MCP_ALLOWLIST'));
+    expect(r.ok || r.reason).toMatch(/see MCP_ALLOWLIST/);
+    const named = checkUpstreamUrl('http://intranet/', parseUpstreamAllowlist('', 'WEBHOOK_ALLOWLIST'));
+    expect(named.ok || named.reason).toMatch(/see WEBHOOK_ALLOWLIST/);
   });
 
   it('refuses a malformed allowlist entry by name', () => {
@@ -100,5 +152,13 @@ describe('isAllowedAddress (for resolved host names)', () => {
     expect(isAllowedAddress('127.0.0.1', allow)).toBe(true);
     expect(isAllowedAddress('::ffff:127.0.0.1', allow)).toBe(true);
     expect(isAllowedAddress('garbage')).toBe(false);
+  });
+  it('judges a resolved IPv6 address that embeds an IPv4 one (DNS64, 6to4, compatible) as that address', () => {
+    expect(isAllowedAddress('::7f00:1')).toBe(false);
+    expect(isAllowedAddress('::a00:1')).toBe(false);
+    expect(isAllowedAddress('64:ff9b::a9fe:a9fe')).toBe(false);
+    expect(isAllowedAddress('2002:a00:1::1')).toBe(false);
+    expect(isAllowedAddress('64:ff9b::808:808')).toBe(true);
+    expect(isAllowedAddress('::7f00:1', parseUpstreamAllowlist('127.0.0.1'))).toBe(true);
   });
 });

@@ -8,6 +8,20 @@ const optionalNonEmpty = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/** An allow list setting (`UPSTREAM_ALLOWLIST`, …); a bad entry stops start-up with its text. */
+const allowlistSetting = (setting: string) =>
+  z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      try {
+        return parseUpstreamAllowlist(v, setting);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `has an invalid entry: ${(err as Error).message}` });
+        return z.NEVER;
+      }
+    });
+
 const ConfigSchema = z.object({
   DATABASE_URL: z
     .string({ message: 'is required (e.g. postgres://postgres@127.0.0.1:5432/portcullis)' })
@@ -15,6 +29,14 @@ const ConfigSchema = z.object({
     .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  /**
+   * Extension: a separate port for `/metrics` (then 404 on PORT) and `/healthz` (on both), kept off the
+   * public network. Unset: everything on PORT.
+   */
+  OPS_PORT: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(1).max(65535).optional(),
+  ),
   /**
    * 32 bytes (base64 or hex) that seal provider secrets and snapshot keys at rest. Optional so that an
    * installation without provider credentials starts; storing a credential or registering a gateway
@@ -35,17 +57,12 @@ const ConfigSchema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: optionalNonEmpty,
   BOOTSTRAP_ADMIN_PASSWORD: optionalNonEmpty,
   BOOTSTRAP_ORG_NAME: optionalNonEmpty,
-  UPSTREAM_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((v, ctx) => {
-      try {
-        return parseUpstreamAllowlist(v);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: `has an invalid entry: ${(err as Error).message}` });
-        return z.NEVER;
-      }
-    }),
+  /** Private or loopback hosts provider base URLs may point at (the SSRF guard refuses them otherwise). */
+  UPSTREAM_ALLOWLIST: allowlistSetting('UPSTREAM_ALLOWLIST'),
+  /** Extension: the same for webhook targets; a provider's allowance does not carry over. */
+  WEBHOOK_ALLOWLIST: allowlistSetting('WEBHOOK_ALLOWLIST'),
+  /** Extension: the same for MCP server URLs (the control plane reads their tools from there). */
+  MCP_ALLOWLIST: allowlistSetting('MCP_ALLOWLIST'),
   /** Extension: CIDRs of proxies (e.g. the dashboard) whose X-Forwarded-For is believed. */
   TRUSTED_PROXIES: z.string().default(''),
   /** Extension: where the dashboard is served, for invitation links. */
@@ -84,6 +101,10 @@ const ConfigSchema = z.object({
   USAGE_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** Extension: how often the retention job deletes raw rows older than USAGE_RETENTION_DAYS. */
   USAGE_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  /** Extension: how often expired sessions and old sign-in attempts are deleted. */
+  AUTH_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
+  /** Extension: days sign-in attempts are kept (the sign-in throttle only looks back minutes). */
+  LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   /** Extension: how often the expiry sweep looks for keys whose expiry has passed. */
   KEY_EXPIRY_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** Extension: usage events another consumer read but left unacknowledged this long are taken over. */
@@ -130,6 +151,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(
       'settings BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_PASSWORD and BOOTSTRAP_ORG_NAME must be given together',
     );
+  }
+  if (cfg.OPS_PORT !== undefined && cfg.OPS_PORT === cfg.PORT) {
+    throw new ConfigError('setting OPS_PORT must differ from PORT');
   }
   if (cfg.SMTP_URL && !cfg.PORTCULLIS_MASTER_KEY) {
     // A pending mail's accept link is kept sealed under the master key until it is sent.

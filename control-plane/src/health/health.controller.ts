@@ -1,10 +1,24 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, Inject, NotFoundException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { type UsageHealth, UsageStats } from '../usage/usage-stats';
+
+/** Liveness with the database's reachability and the state of usage ingestion (both ports). */
+export async function healthReport(
+  db: DataSource,
+  usage: UsageStats,
+): Promise<{ status: 'ok'; usage: UsageHealth }> {
+  try {
+    await db.query('SELECT 1');
+  } catch {
+    throw new DomainError('internal_error', 'The database is unreachable');
+  }
+  return { status: 'ok', usage: usage.health() };
+}
 
 @ApiTags('operations')
 @Controller()
@@ -12,6 +26,7 @@ export class HealthController {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly usage: UsageStats,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Public()
@@ -23,21 +38,20 @@ export class HealthController {
       '(`usage.consumer`) and the dead-letter counts of every control plane by reason class ' +
       '(`usage.deadLetter`).',
   })
-  async health(): Promise<{ status: 'ok'; usage: UsageHealth }> {
-    try {
-      await this.db.query('SELECT 1');
-    } catch {
-      throw new DomainError('internal_error', 'The database is unreachable');
-    }
-    return { status: 'ok', usage: this.usage.health() };
+  health(): Promise<{ status: 'ok'; usage: UsageHealth }> {
+    return healthReport(this.db, this.usage);
   }
 
   @Public()
   @Get('metrics')
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @Header('cache-control', 'no-store')
-  @ApiOperation({ summary: 'Prometheus metrics: usage ingestion counters' })
+  @ApiOperation({
+    summary: 'Prometheus metrics: usage ingestion counters (only on OPS_PORT when that is set: 404 here)',
+  })
   metrics(): string {
+    // Answered as any unknown route is, so the public port does not even tell that metrics exist.
+    if (this.config.OPS_PORT !== undefined) throw new NotFoundException();
     return this.usage.prometheus();
   }
 }

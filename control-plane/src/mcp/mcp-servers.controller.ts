@@ -18,14 +18,20 @@ const DeleteQuerySchema = z.strictObject({
   force: z.enum(['true', 'false'], 'must be true or false').optional(),
 });
 
-/** Members may read the catalog (to pick servers and tools for their keys' MCP policy); admins change it. */
+/**
+ * Members may read the catalog (to pick servers and tools for their keys' MCP policy), without where
+ * each server is (`url`) or which headers it takes (`headerNames`); admins see those and change it.
+ */
 @ApiTags('mcp-servers')
 @Controller('orgs/:org/mcp-servers')
 export class McpServersController {
   constructor(private readonly servers: McpServersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'List MCP servers (secret headers by name only), with the keys naming each' })
+  @ApiOperation({
+    summary:
+      'List MCP servers, with the keys naming each; url and headerNames (never values) for admins only',
+  })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
   list(@Caller() caller: OrgCaller, @Query(new ZodPipe(PageQuerySchema, 'query')) q: PageQuery) {
@@ -45,7 +51,7 @@ export class McpServersController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One MCP server (secret headers by name only)' })
+  @ApiOperation({ summary: 'One MCP server; url and headerNames (never values) for admins only' })
   get(@Caller() caller: OrgCaller, @Param('id') id: string) {
     return this.servers.get(caller, id);
   }

@@ -54,6 +54,13 @@ const toView = (r: McpServerRow, usedBy: UsedBy): McpServerView => ({
   updatedAt: new Date(r.updated_at).toISOString(),
 });
 
+/** What a member may see of a server: where it is and which headers it takes are for admins. */
+const forCaller = (caller: OrgCaller, view: McpServerView): McpServerView => {
+  if (caller.org.role === 'admin') return view;
+  const { url: _url, headerNames: _headerNames, ...rest } = view;
+  return rest;
+};
+
 const nameTaken = (name: string) =>
   new DomainError('conflict', `An MCP server named "${name}" already exists`, [
     { field: 'name', message: 'is already used by another MCP server' },
@@ -97,13 +104,16 @@ export class McpServersService {
     return toPage(
       rows,
       q.limit,
-      (r) => toView(r, usedBy.get(r.name) ?? []),
+      (r) => forCaller(caller, toView(r, usedBy.get(r.name) ?? [])),
       (r) => ({ v: r.name, i: r.id }),
     );
   }
 
   async get(caller: OrgCaller, id: string): Promise<McpServerView> {
-    return this.view(this.db.manager, caller, await this.find(this.db.manager, caller, id));
+    return forCaller(
+      caller,
+      await this.view(this.db.manager, caller, await this.find(this.db.manager, caller, id)),
+    );
   }
 
   async create(caller: OrgCaller, input: CreateMcpServerInput): Promise<McpServerView> {
@@ -222,7 +232,7 @@ export class McpServersService {
         : (JSON.parse(this.box.open(headersSealed, row.id)) as Record<string, string>);
     let tools: McpTool[];
     try {
-      tools = await fetchMcpTools(row.url, headers, this.config.UPSTREAM_ALLOWLIST);
+      tools = await fetchMcpTools(row.url, headers, this.config.MCP_ALLOWLIST);
     } catch (err) {
       const reason =
         err instanceof McpFetchError ? err.message : ((err as { code?: string }).code ?? 'failed');
@@ -245,7 +255,7 @@ export class McpServersService {
   }
 
   private checkUrl(url: string): void {
-    const r = checkUpstreamUrl(url, this.config.UPSTREAM_ALLOWLIST);
+    const r = checkUpstreamUrl(url, this.config.MCP_ALLOWLIST);
     if (!r.ok) throw DomainError.invalidField('url', r.reason);
   }
 

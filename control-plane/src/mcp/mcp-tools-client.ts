@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { type McpTool, McpToolNameSchema } from '@portcullis/shared/mcp';
-import { isAllowedAddress, type UpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { allowedByName, isAllowedAddress, type UpstreamAllowlist } from '@portcullis/shared/upstream-url';
 
 /**
  * Reads an MCP server's tool catalog over the streamable HTTP transport: initialize, the initialized
@@ -33,11 +33,6 @@ function guardedLookup(allowlist: UpstreamAllowlist): LookupFunction {
       callback(null, first.address, first.family);
     });
   };
-}
-
-function allowedByName(url: URL, allow: UpstreamAllowlist): boolean {
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-  return allow.hosts.has(url.hostname) || allow.hostPorts.has(`${url.hostname}:${port}`);
 }
 
 interface Answer {

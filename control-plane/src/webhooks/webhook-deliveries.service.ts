@@ -188,7 +188,7 @@ export class WebhookDeliveries implements OnModuleInit {
     let result: SendResult;
     let retryable = true;
     // The allowlist may have changed since the URL was stored: check again at send time.
-    const check = checkWebhookUrl(row.url, this.config.UPSTREAM_ALLOWLIST);
+    const check = checkWebhookUrl(row.url, this.config.WEBHOOK_ALLOWLIST);
     if (!check.ok) {
       result = { statusCode: null, error: `url ${check.reason}`, durationMs: 0 };
       retryable = false;
@@ -216,7 +216,7 @@ export class WebhookDeliveries implements OnModuleInit {
             [WEBHOOK_ID_HEADER]: row.id,
             [WEBHOOK_SIGNATURE_HEADER]: signWebhook(secret, row.body, t),
           },
-          { timeoutMs: this.config.WEBHOOK_TIMEOUT_MS, allowlist: this.config.UPSTREAM_ALLOWLIST },
+          { timeoutMs: this.config.WEBHOOK_TIMEOUT_MS, allowlist: this.config.WEBHOOK_ALLOWLIST },
         );
       }
     }

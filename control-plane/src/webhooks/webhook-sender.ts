@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { FieldIssue } from '@portcullis/shared/errors';
 import {
+  allowedByName,
   checkUpstreamUrl,
   isAllowedAddress,
   type UpstreamAllowlist,
@@ -77,10 +78,8 @@ export function postWebhook(
 ): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   // A host the operator allowlisted by name may resolve to whatever it likes.
-  const byName = opts.allowlist.hosts.has(host) || opts.allowlist.hostPorts.has(`${host}:${port}`);
+  const byName = allowedByName(url, opts.allowlist);
   return new Promise((resolve) => {
     let settled = false;
     const finish = (statusCode: number | null, error: string | null) => {

@@ -130,7 +130,7 @@ export class WebhooksService {
     caller: OrgCaller,
     input: CreateWebhookInput,
   ): Promise<{ webhook: WebhookView; secret: string }> {
-    const issue = webhookUrlIssue(input.url, this.config.UPSTREAM_ALLOWLIST);
+    const issue = webhookUrlIssue(input.url, this.config.WEBHOOK_ALLOWLIST);
     if (issue) throw new DomainError('invalid_request', `Invalid body: url ${issue.message}`, [issue]);
     this.box.require();
     const id = randomUUID();

@@ -38,8 +38,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // Tests speak for several client addresses through X-Forwarded-For from loopback.
       TRUSTED_PROXIES: 'loopback',
       PORTCULLIS_MASTER_KEY: TEST_MASTER_KEY,
-      // Loopback upstreams (fake providers in tests) pass the SSRF guard; nothing else private does.
-      UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+      // Loopback upstreams (fake providers, receivers, MCP servers in tests) pass the SSRF guard; nothing
+      // else private does. One more loopback address per list shows that each list is its own.
+      UPSTREAM_ALLOWLIST: '127.0.0.1,localhost,127.0.10.1',
+      WEBHOOK_ALLOWLIST: '127.0.0.1,localhost,127.0.20.1',
+      MCP_ALLOWLIST: '127.0.0.1,localhost,127.0.30.1',
       REDIS_URL: TEST_REDIS_URL,
     },
     logFile,

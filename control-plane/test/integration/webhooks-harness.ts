@@ -84,7 +84,7 @@ export class Stack {
       BOOTSTRAP_ADMIN_EMAIL: ROOT.email,
       BOOTSTRAP_ADMIN_PASSWORD: ROOT.password,
       BOOTSTRAP_ORG_NAME: 'Hooks Org',
-      UPSTREAM_ALLOWLIST: '127.0.0.1',
+      WEBHOOK_ALLOWLIST: '127.0.0.1',
       WEBHOOK_BACKOFF_MS: '100',
       WEBHOOK_MAX_ATTEMPTS: '4',
       ...this.env,

@@ -174,7 +174,7 @@ describe('webhook endpoints', () => {
       ).toContain(field);
     }
     const ssrf = await stack.call<ErrorBody>('POST', hooks(), admin, { url: 'http://10.0.0.5/hook' });
-    expect(ssrf.body.error.details?.[0]?.message).toMatch(/private|UPSTREAM_ALLOWLIST/);
+    expect(ssrf.body.error.details?.[0]?.message).toMatch(/private.*WEBHOOK_ALLOWLIST/);
     const notJson = await stack.call<ErrorBody>('POST', hooks(), admin, '[1,2]');
     expect(notJson.status).toBe(400);
     const after = (await stack.call<{ data: unknown[] }>('GET', `${hooks()}?limit=200`, admin)).body.data

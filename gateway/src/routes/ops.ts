@@ -4,12 +4,18 @@ import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SnapshotStore } from '../snapshot/store.js';
 
-/** Health, readiness (a snapshot is loaded: stays ready while Redis or the control plane is down) and metrics. */
+/**
+ * Health, readiness (a snapshot is loaded: stays ready while Redis or the control plane is down) and
+ * metrics. With `probes: false` only liveness is served: readiness and metrics are on the operations
+ * port (`OPS_PORT`), kept off the public network.
+ */
 export function registerOpsRoutes(
   app: Hono<GatewayEnv>,
   deps: { store: SnapshotStore; metrics: GatewayMetrics },
+  { probes = true }: { probes?: boolean } = {},
 ) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  if (!probes) return;
   app.get('/readyz', (c) => {
     const version = deps.store.version;
     if (version === null)

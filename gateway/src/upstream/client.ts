@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import {
+  allowedByName,
   checkUpstreamUrl,
   EMPTY_ALLOWLIST,
   isAllowedAddress,
@@ -15,7 +16,10 @@ export interface UpstreamOptions {
   bodyTimeoutMs: number;
   connectTimeoutMs: number;
   connectionsPerOrigin: number;
-  /** `UPSTREAM_ALLOWLIST`: private or loopback hosts the operator lets provider URLs point at. */
+  /**
+   * Private or loopback hosts the operator lets this client's URLs point at: `UPSTREAM_ALLOWLIST` for
+   * providers, `MCP_ALLOWLIST` for MCP servers (each has its own client).
+   */
   allowlist: UpstreamAllowlist;
 }
 
@@ -85,10 +89,7 @@ export class UpstreamClient {
     if (reason !== '') throw new UpstreamBlockedError(`${origin} ${reason}`);
     // A host the operator allowlisted by name may resolve to whatever it likes; any other name's
     // addresses are checked at every connect.
-    const url = new URL(origin);
-    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-    const allow = this.options.allowlist;
-    const byName = allow.hosts.has(url.hostname) || allow.hostPorts.has(`${url.hostname}:${port}`);
+    const byName = allowedByName(new URL(origin), this.options.allowlist);
     const pool = new Pool(origin, {
       connections: this.options.connectionsPerOrigin,
       headersTimeout: this.options.headersTimeoutMs,

@@ -112,6 +112,8 @@ export class Fleet {
       PORT: String(this.cpPort),
       PORTCULLIS_MASTER_KEY: MASTER_KEY,
       UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+      WEBHOOK_ALLOWLIST: '127.0.0.1,localhost',
+      MCP_ALLOWLIST: '127.0.0.1,localhost',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
       BOOTSTRAP_ORG_NAME: ADMIN.org,
@@ -136,6 +138,7 @@ export class Fleet {
         REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
         GATEWAY_STATE_DIR: g.stateDir,
         UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
+        MCP_ALLOWLIST: '127.0.0.1,localhost',
       },
       ready: { url: `${g.url}/healthz` },
     });

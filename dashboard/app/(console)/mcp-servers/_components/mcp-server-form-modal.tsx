@@ -193,7 +193,7 @@ function McpServerForm({
         <p className="field-hint">
           Sent to the server on every call (for example <code>Authorization: Bearer …</code>). Values are
           stored encrypted and never shown again
-          {server && server.headerNames.length > 0 ? '; leave a value blank to keep it' : ''}.
+          {server && (server.headerNames ?? []).length > 0 ? '; leave a value blank to keep it' : ''}.
         </p>
         {fieldError(error, 'headers') && !rows.some((r) => fieldError(error, `headers.${r.name.trim()}`)) && (
           <p className="field-error">{fieldError(error, 'headers')}</p>

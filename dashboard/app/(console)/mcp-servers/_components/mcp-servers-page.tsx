@@ -59,7 +59,12 @@ export function McpServersPage() {
         {(servers) => (
           <ResourceTable
             caption="MCP servers"
-            columns={['Name', 'URL', 'Status', 'Tools', 'Used by', 'Updated']}
+            // Where a server is stays with admins: the API gives members no URL.
+            columns={
+              isAdmin
+                ? ['Name', 'URL', 'Status', 'Tools', 'Used by', 'Updated']
+                : ['Name', 'Status', 'Tools', 'Used by', 'Updated']
+            }
             actions={isAdmin}
           >
             {servers.map((server) => (
@@ -70,9 +75,11 @@ export function McpServersPage() {
                     <p className={`muted ${styles.description}`}>{server.description}</p>
                   )}
                 </td>
-                <td className={styles.url} title={server.url}>
-                  {server.url}
-                </td>
+                {isAdmin && (
+                  <td className={styles.url} title={server.url}>
+                    {server.url}
+                  </td>
+                )}
                 <td>
                   <StatusDot
                     status={server.enabled ? 'active' : 'inactive'}

@@ -3,7 +3,10 @@
 //  1. overhead: the same load straight at the fake upstream, through a bare undici proxy (baseline)
 //     and through the gateway with 100,000 keys loaded and every pipeline stage on;
 //  2. snapshot scale: time and RSS for a gateway to load 100,000 keys, and one delta at that size;
-//  3. revocation propagation: revoke → all 3 gateways refuse, p50/p99 over 100 revocations.
+//  3. revocation propagation: revoke → all 3 gateways refuse, p50/p99 over 100 revocations;
+//  4. failed key checks: a valid (cached) key's p50 and throughput while a flood of well-formed wrong
+//     secrets (many key ids, IPv4 and IPv6 addresses through X-Forwarded-For) runs, vs without the flood.
+//     BENCH_FLOOD_ONLY=1 runs only this part (with 20,000 keys); BENCH_FLOOD_RATE sets the flood's req/s.
 // Placement on the 2 cores: gateway and bare proxy on CPU 0; load generator, fake upstream, control
 // plane, Redis on CPU 1 (taskset). Usage: pnpm --dir bench bench [-- --quick]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,8 +27,10 @@ if (!process.env.BENCH_PINNED) {
 }
 
 const QUICK = process.argv.includes('--quick');
+const FLOOD_ONLY = Boolean(process.env.BENCH_FLOOD_ONLY);
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 2000);
 const DURATION = QUICK ? 3 : 8;
-const BULK_KEYS = QUICK ? 20_000 : 99_999;
+const BULK_KEYS = QUICK || FLOOD_ONLY ? 20_000 : 99_999;
 const REVOCATIONS = QUICK ? 30 : 100;
 const MASTER_KEY = Buffer.alloc(32, 9).toString('base64');
 const UPSTREAM_SECRET = 'sk-bench-upstream-secret-000000000';
@@ -144,6 +149,12 @@ async function main() {
        allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
      FROM api_keys, generate_series(1, ${BULK_KEYS}) AS i WHERE id = '${benchKey.key.id}'`,
   ]);
+
+  const floodCtx = { cpUrl, org, token, redisPort, controlPlane, benchKey };
+  if (FLOOD_ONLY) {
+    printFlood(await floodRun(floodCtx));
+    return;
+  }
 
   // --- snapshot scale -----------------------------------------------------------------------------
   const snapStart = performance.now();
@@ -359,6 +370,8 @@ async function main() {
   }
   propagation.sort((a, b) => a - b);
 
+  const flood = await floodRun(floodCtx);
+
   // --- report -------------------------------------------------------------------------------------
   const f = (n, d = 2) => n.toFixed(d);
   console.log(
@@ -431,6 +444,193 @@ async function main() {
   console.log(
     `  p50 ${f(percentile(propagation, 0.5))} ms, p99 ${f(percentile(propagation, 0.99))} ms, max ${f(propagation.at(-1))} ms`,
   );
+  printFlood(flood);
+}
+
+// --- failed key checks: a valid key during a flood of wrong secrets -------------------------------
+const FLOOD_CONNECTIONS = 256;
+const VALID_CONNECTIONS = 10;
+
+/**
+ * Two gateways on CPU 0, both believing X-Forwarded-For from 127.0.0.1: one with the default guards, one
+ * with them loosened (no per-address, per-key or per-second limit, no semaphore: argon2 bounded only by
+ * libuv's 4 threads, as before the guards). On each, a valid key (verified once, then cached) is loaded without
+ * and then during a flood of well-formed wrong secrets at FLOOD_RATE req/s.
+ */
+async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }) {
+  const { makeKey } = await import(path.join(root, 'shared/dist/keys.js'));
+  // The flood: a wrong secret for one of the bulk keys (real argon2 hashes), each from its own address,
+  // IPv4 and IPv6 (every IPv6 address in its own /64) in turn; never the same secret twice.
+  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + 4)) + 1000;
+  const floodReqs = [];
+  for (let i = 0; i < floodCount; i++) {
+    const keyId = `b${String(1 + (i % BULK_KEYS)).padStart(11, '0')}`;
+    const from =
+      i % 2 === 0
+        ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`
+        : `2001:db8:${((i >> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::1`;
+    floodReqs.push({ authorization: `Bearer ${makeKey(keyId).key}`, 'x-forwarded-for': from });
+  }
+  const variants = {
+    guarded: {},
+    'guards loosened': {
+      AUTH_VERIFY_CONCURRENCY: '64',
+      AUTH_VERIFY_QUEUE: '1000000',
+      AUTH_FAILURES_PER_ADDRESS_PER_MINUTE: '1000000000',
+      AUTH_FAILURES_PER_KEY_PER_MINUTE: '1000000000',
+      AUTH_FAILURES_PER_SECOND: '1000000000',
+    },
+  };
+  const started = {};
+  for (const [name, extra] of Object.entries(variants)) {
+    const t = await gatewayToken(cpUrl, org, token, `flood-${name.replace(/\W+/g, '-')}`);
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-bench-gw-'));
+    stateDirs.push(dir);
+    const g = await start(`gateway (${name})`, process.execPath, [path.join(root, 'gateway/dist/main.js')], {
+      env: {
+        PORT: String(port),
+        CONTROL_PLANE_URL: cpUrl,
+        GATEWAY_TOKEN: t.token,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        GATEWAY_STATE_DIR: dir,
+        UPSTREAM_ALLOWLIST: '127.0.0.1',
+        TRUSTED_PROXIES: '127.0.0.1',
+        ...extra,
+      },
+      cpus: '0',
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+    });
+    procs.push(g);
+    started[name] = { url: `http://127.0.0.1:${port}`, pid: g.proc.pid, stop: g.stop };
+  }
+  const headers = { authorization: `Bearer ${benchKey.secret}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
+  const argon2Calls = async (url) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/portcullis_gateway_auth_cache_total\{result="miss"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  /** Closed-loop load of the valid key, each request timed with performance.now(). */
+  const validLoad = async (url) => {
+    const latencies = [];
+    const deadline = performance.now() + DURATION * 1000;
+    const began = performance.now();
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: VALID_CONNECTIONS }, async () => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          const r = await request(`${url}/v1/chat/completions`, { method: 'POST', headers, body });
+          await r.body.dump();
+          if (r.statusCode !== 200) failed++;
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      rps: latencies.length / seconds,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      failed,
+    };
+  };
+
+  const rows = {};
+  controlPlane.proc.kill('SIGSTOP');
+  try {
+    for (const [name, g] of Object.entries(started)) {
+      for (let i = 0; i < 200; i++) {
+        const r = await request(`${g.url}/v1/chat/completions`, { method: 'POST', headers, body });
+        if (r.statusCode !== 200) throw new Error(`${name}: ${r.statusCode} ${await r.body.text()}`);
+        await r.body.dump();
+      }
+      const quiet = await validLoad(g.url);
+      let next = 0;
+      const argon2Before = await argon2Calls(g.url);
+      const cpuBefore = await cpuMs(g.pid);
+      const floodRun = autocannon({
+        url: `${g.url}/v1/models`,
+        connections: FLOOD_CONNECTIONS,
+        overallRate: FLOOD_RATE,
+        duration: DURATION + 2,
+        requests: [
+          {
+            setupRequest: (req) => {
+              req.headers = { ...req.headers, ...floodReqs[next++ % floodReqs.length] };
+              return req;
+            },
+          },
+        ],
+      });
+      // Let the flood fill the gateway's queues before the valid key is measured.
+      await new Promise((r) => setTimeout(r, 1000));
+      const loud = await validLoad(g.url);
+      const fl = await floodRun;
+      const seconds = DURATION + 2;
+      const statuses = Object.entries(fl.statusCodeStats ?? {})
+        .map(([code, s]) => `${code}: ${s.count}`)
+        .join(', ');
+      rows[name] = {
+        quiet,
+        loud,
+        flood: {
+          rps: fl.requests.total / seconds,
+          statuses,
+          errors: fl.errors + fl.timeouts,
+          argon2PerS: ((await argon2Calls(g.url)) - argon2Before) / seconds,
+          cpuShare: ((await cpuMs(g.pid)) - cpuBefore) / (seconds * 1000),
+        },
+      };
+      await g.stop();
+    }
+  } finally {
+    controlPlane.proc.kill('SIGCONT');
+  }
+  return rows;
+}
+
+function printFlood(rows) {
+  const f = (n, d = 2) => n.toFixed(d);
+  console.log(
+    `\nfailed key checks: valid key (cached), ${VALID_CONNECTIONS} connections, plain calls, ${DURATION}s; flood of well-formed` +
+      ` wrong secrets at ${FLOOD_RATE} req/s (${FLOOD_CONNECTIONS} connections, ${BULK_KEYS} key ids, one address each, IPv4 + IPv6)`,
+  );
+  console.log(
+    [
+      'gateway',
+      'valid, no flood',
+      'valid during flood',
+      'flood/no-flood',
+      'flood answers',
+      'argon2/s',
+      'gw CPU',
+    ]
+      .map((s, i) => s.padEnd(i === 4 ? 34 : 24))
+      .join(''),
+  );
+  for (const [name, r] of Object.entries(rows)) {
+    const cell = (v) => `${f(v.rps, 0)} rps, p50 ${f(v.p50, 2)} ms`;
+    console.log(
+      [
+        name,
+        cell(r.quiet),
+        cell(r.loud),
+        `rps ${f(r.loud.rps / r.quiet.rps)}×, p50 ${f(r.loud.p50 / r.quiet.p50)}×`,
+        `${f(r.flood.rps, 0)}/s (${r.flood.statuses}${r.flood.errors ? `; ${r.flood.errors} errors` : ''})`,
+        f(r.flood.argon2PerS, 1),
+        `${f(r.flood.cpuShare * 100, 0)}%`,
+      ]
+        .map((s, i) => s.padEnd(i === 4 ? 34 : 24))
+        .join(''),
+    );
+    if (r.quiet.failed || r.loud.failed)
+      console.log(
+        `  ${name}: valid-key requests not answered 200: ${r.quiet.failed} quiet, ${r.loud.failed} during flood`,
+      );
+    console.log(`  ${name} p99: no flood ${f(r.quiet.p99)} ms, during flood ${f(r.loud.p99)} ms`);
+  }
 }
 
 async function call(base, method, p, token, body) {

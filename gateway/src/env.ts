@@ -49,6 +49,8 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(AUTH_DEFAULTS.failuresPerKeyPerMinute),
+  /** Extension: unproven secrets per second for the whole gateway process (bounds a spread-out flood). */
+  AUTH_FAILURES_PER_SECOND: z.coerce.number().int().positive().default(AUTH_DEFAULTS.failuresPerSecond),
   AUTH_KEY_RESERVE_INTERVAL_MS: z.coerce
     .number()
     .int()

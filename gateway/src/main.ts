@@ -91,6 +91,7 @@ const gateway = buildGateway({
     failuresPerIpPerMinute: env.AUTH_FAILURES_PER_ADDRESS_PER_MINUTE,
     failuresPerKeyPerMinute: env.AUTH_FAILURES_PER_KEY_PER_MINUTE,
     keyReserveIntervalMs: env.AUTH_KEY_RESERVE_INTERVAL_MS,
+    failuresPerSecond: env.AUTH_FAILURES_PER_SECOND,
   },
   upstream: new UpstreamClient({
     headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,

@@ -186,6 +186,7 @@ describe('failed key checks cannot exhaust a gateway', () => {
       verifyConcurrency: 2,
       verifyQueue: 3,
       failuresPerIpPerMinute: 1000,
+      failuresPerSecond: 1000,
       verifySecret: held.verifySecret,
     });
     expect((await models(url, genuine.key, '203.0.113.9')).status).toBe(200);
@@ -216,6 +217,7 @@ describe('failed key checks cannot exhaust a gateway', () => {
     let calls = 0;
     const url = await gatewayOn(store, {
       failuresPerIpPerMinute: 10,
+      failuresPerSecond: 1000,
       verifySecret: async () => {
         calls++;
         return false;
@@ -238,6 +240,7 @@ describe('failed key checks cannot exhaust a gateway', () => {
     let calls = 0;
     const url = await gatewayOn(store, {
       failuresPerIpPerMinute: 2,
+      failuresPerSecond: 1000,
       verifySecret: async () => {
         calls++;
         return false;
@@ -253,6 +256,7 @@ describe('failed key checks cannot exhaust a gateway', () => {
     const held = heldVerifier();
     const url = await gatewayOn(store, {
       failuresPerIpPerMinute: 10,
+      failuresPerSecond: 1000,
       verifyQueue: 100,
       verifySecret: held.verifySecret,
     });
@@ -268,5 +272,43 @@ describe('failed key checks cannot exhaust a gateway', () => {
     await Promise.all(all);
     expect(tally(answers as Answer[])).toEqual({ '429 rate_limit_exceeded': 30, '401 invalid_api_key': 10 });
     expect(held.calls).toBe(10);
+  });
+
+  it('caps unproven secrets per second for the whole process, whatever their addresses; proven ones are free', async () => {
+    const { store, keyIds } = stubKeys(60);
+    let clock = Math.floor(Date.now() / 60_000) * 60_000 + 5_000;
+    let calls = 0;
+    const genuine = new Set<string>();
+    const url = await gatewayOn(
+      store,
+      {
+        failuresPerSecond: 5,
+        verifySecret: async (_hash, secret) => {
+          calls++;
+          return genuine.has(secret);
+        },
+      },
+      () => clock,
+    );
+    const from = (i: number) => (i % 2 ? `192.0.2.${i}` : `2001:db8:${i.toString(16)}::1`);
+    // 20 wrong secrets, each for its own key id from its own address (IPv4, IPv6 /64s), in one second.
+    const answers: Answer[] = [];
+    for (let i = 0; i < 20; i++) answers.push(await models(url, makeKey(keyIds[i]).key, from(i)));
+    expect(tally(answers.slice(0, 5))).toEqual({ '401 invalid_api_key': 5 });
+    expect(tally(answers.slice(5))).toEqual({ '429 rate_limit_exceeded': 15 });
+    expect(answers[5]?.retryAfter).toBe('1');
+    expect(calls).toBe(5);
+    // The next second has a new allowance.
+    clock += 1_000;
+    expect(await models(url, makeKey(keyIds[20]).key, from(20))).toMatchObject({ status: 401 });
+    expect(calls).toBe(6);
+    // Secrets that prove right do not use it up: 20 keys seen for the first time, all in one second.
+    clock += 1_000;
+    for (let i = 30; i < 50; i++) {
+      const made = makeKey(keyIds[i]);
+      genuine.add(made.secret);
+      expect((await models(url, made.key, from(i))).status).toBe(200);
+    }
+    expect(calls).toBe(26);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addressBucket, KeyIdThrottle, MinuteCounter, OVERFLOW, VerifyGate } from './auth-guards.js';
+import {
+  addressBucket,
+  KeyIdThrottle,
+  MinuteCounter,
+  OVERFLOW,
+  SecondBudget,
+  VerifyGate,
+} from './auth-guards.js';
 
 describe('addressBucket', () => {
   it('keeps IPv4 addresses apart and folds an IPv6 address to its /64', () => {
@@ -77,5 +84,21 @@ describe('VerifyGate', () => {
     await expect(gate.run(() => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(gate.active).toBe(0);
     expect(await gate.run(async () => 1)).toBe(1);
+  });
+});
+
+describe('SecondBudget', () => {
+  it('allows `limit` attempts a second, gives back proven ones within their second only', () => {
+    const b = new SecondBudget(2);
+    const s1 = b.take(1_000);
+    expect(s1).toBe(1);
+    expect(b.take(1_100)).toBe(1);
+    expect(b.take(1_200)).toBeNull();
+    b.giveBack(s1 as number, 1_300);
+    expect(b.take(1_400)).toBe(1);
+    expect(b.take(2_000)).toBe(2);
+    b.giveBack(1, 2_001);
+    expect(b.take(2_002)).toBe(2);
+    expect(b.take(2_003)).toBeNull();
   });
 });

@@ -107,6 +107,40 @@ export class KeyIdThrottle {
 }
 
 /**
+ * Unproven secrets per second for the whole process: what bounds the argon2 CPU a flood spread over
+ * many addresses and key ids can take (each failed verification costs tens of ms of a core). Attempts
+ * count from their start; one that proves right is given back, so a burst of real keys seen for the
+ * first time (a restart) is bounded only by the semaphore.
+ */
+export class SecondBudget {
+  #second = 0;
+  #used = 0;
+  constructor(readonly limit: number) {}
+
+  #roll(now: number): number {
+    const second = Math.floor(now / 1000);
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#used = 0;
+    }
+    return second;
+  }
+
+  /** Takes one attempt and returns its second, or null when this second's budget is spent. */
+  take(now: number): number | null {
+    const second = this.#roll(now);
+    if (this.#used >= this.limit) return null;
+    this.#used++;
+    return second;
+  }
+
+  /** Gives back an attempt taken in `second` (nothing once that second is over). */
+  giveBack(second: number, now: number): void {
+    if (this.#roll(now) === second && this.#used > 0) this.#used--;
+  }
+}
+
+/**
  * A semaphore for argon2 verifications: at most `concurrency` run at once, at most `queue` wait; beyond
  * that `run` refuses at once (returns null) instead of piling up memory-hard work.
  */

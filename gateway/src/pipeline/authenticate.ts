@@ -6,7 +6,7 @@ import type { Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SnapshotStore } from '../snapshot/store.js';
-import { addressBucket, KeyIdThrottle, MinuteCounter, VerifyGate } from './auth-guards.js';
+import { addressBucket, KeyIdThrottle, MinuteCounter, SecondBudget, VerifyGate } from './auth-guards.js';
 
 /** A Map used as an LRU: a hit moves the entry to the back; the front is evicted. */
 class Lru<V> {
@@ -38,6 +38,8 @@ export interface AuthenticateOptions {
   /** Unproven secrets allowed per key id per minute; past it, one per `keyReserveIntervalMs`. */
   failuresPerKeyPerMinute?: number;
   keyReserveIntervalMs?: number;
+  /** Unproven secrets per second for the whole process, whatever their addresses and key ids. */
+  failuresPerSecond?: number;
   /** Argon2 verifications running at once in this process, and how many more may wait for a slot. */
   verifyConcurrency?: number;
   verifyQueue?: number;
@@ -55,6 +57,7 @@ export interface AuthenticateOptions {
 export const AUTH_DEFAULTS = {
   failuresPerIpPerMinute: 20,
   failuresPerKeyPerMinute: 10,
+  failuresPerSecond: 10,
   keyReserveIntervalMs: 5_000,
   verifyQueue: 64,
   failureTableSize: 100_000,
@@ -93,8 +96,8 @@ function presentedKey(authorization: string | undefined, apiKey: string | undefi
  * version, presented secret) and the answer cached, positive and negative, under a SHA-256 digest (the
  * plaintext is never kept). A cache miss is the only way to argon2, and it is guarded (auth-guards.ts):
  * unproven secrets are counted per client address (IPv6 per /64) and per key id, each with a limit per
- * minute (a key id keeps a trickle of reserve attempts for its real holder), and verifications share a
- * small semaphore with a bounded queue. Each refusal is a quick 429 with Retry-After. A secret already
+ * minute (a key id keeps a trickle of reserve attempts for its real holder), and for the whole process
+ * per second; verifications share a small semaphore with a bounded queue. Each refusal is a quick 429 with Retry-After. A secret already
  * proven in this process is a cache hit and meets none of these.
  */
 export const authenticate = (opts: AuthenticateOptions): Stage => {
@@ -112,6 +115,7 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     opts.keyReserveIntervalMs ?? AUTH_DEFAULTS.keyReserveIntervalMs,
     tableSize,
   );
+  const budget = new SecondBudget(opts.failuresPerSecond ?? AUTH_DEFAULTS.failuresPerSecond);
   const gate = new VerifyGate(
     opts.verifyConcurrency ?? defaultVerifyConcurrency(availableParallelism()),
     opts.verifyQueue ?? AUTH_DEFAULTS.verifyQueue,
@@ -128,8 +132,14 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     let pending = inflight.get(digest);
     if (pending) return pending; // the same secret, already being verified: no new attempt
     if (gate.full) return tooMany(c, 'Too many API keys are being verified at once; retry shortly', 1);
+    const second = budget.take(t);
+    if (second === null)
+      return tooMany(c, 'Too many failed authentication attempts on this gateway; retry shortly', 1);
     const wait = keyIds.admit(keyId, t);
-    if (wait > 0) return tooMany(c, 'Too many failed authentication attempts for this API key', wait);
+    if (wait > 0) {
+      budget.giveBack(second, t);
+      return tooMany(c, 'Too many failed authentication attempts for this API key', wait);
+    }
     failures.add(address, 1, t);
     // Not null: the gate had room a moment ago, in this same tick.
     pending = (gate.run(() => verifySecret(hash, secret)) ?? Promise.resolve(false))
@@ -140,6 +150,7 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
           const t2 = now();
           failures.add(address, -1, t2);
           keyIds.succeeded(keyId, t2);
+          budget.giveBack(second, t2);
         }
         return ok;
       });

@@ -6,7 +6,8 @@
 //  3. revocation propagation: revoke → all 3 gateways refuse, p50/p99 over 100 revocations;
 //  4. failed key checks: a valid (cached) key's p50 and throughput while a flood of well-formed wrong
 //     secrets (many key ids, IPv4 and IPv6 addresses through X-Forwarded-For) runs, vs without the flood.
-//     BENCH_FLOOD_ONLY=1 runs only this part (with 20,000 keys); BENCH_FLOOD_RATE sets the flood's req/s.
+//     BENCH_FLOOD_ONLY=1 runs only this part (with 20,000 keys); BENCH_FLOOD_RATE sets the flood's req/s
+//     [2000], BENCH_FLOOD_ROUNDS the alternating no-flood/flood rounds [3].
 // Placement on the 2 cores: gateway and bare proxy on CPU 0; load generator, fake upstream, control
 // plane, Redis on CPU 1 (taskset). Usage: pnpm --dir bench bench [-- --quick]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,6 +30,7 @@ if (!process.env.BENCH_PINNED) {
 const QUICK = process.argv.includes('--quick');
 const FLOOD_ONLY = Boolean(process.env.BENCH_FLOOD_ONLY);
 const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 2000);
+const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 3);
 const DURATION = QUICK ? 3 : 8;
 const BULK_KEYS = QUICK || FLOOD_ONLY ? 20_000 : 99_999;
 const REVOCATIONS = QUICK ? 30 : 100;
@@ -461,7 +463,7 @@ async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }
   const { makeKey } = await import(path.join(root, 'shared/dist/keys.js'));
   // The flood: a wrong secret for one of the bulk keys (real argon2 hashes), each from its own address,
   // IPv4 and IPv6 (every IPv6 address in its own /64) in turn; never the same secret twice.
-  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + 4)) + 1000;
+  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + 3) * FLOOD_ROUNDS) + 1000;
   const floodReqs = [];
   for (let i = 0; i < floodCount; i++) {
     const keyId = `b${String(1 + (i % BULK_KEYS)).padStart(11, '0')}`;
@@ -537,7 +539,10 @@ async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }
     };
   };
 
-  const rows = {};
+  const runs = Object.fromEntries(
+    Object.keys(started).map((name) => [name, { quiet: [], loud: [], flood: [] }]),
+  );
+  const cursor = Object.fromEntries(Object.keys(started).map((name) => [name, 0]));
   controlPlane.proc.kill('SIGSTOP');
   try {
     for (const [name, g] of Object.entries(started)) {
@@ -546,90 +551,112 @@ async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }
         if (r.statusCode !== 200) throw new Error(`${name}: ${r.statusCode} ${await r.body.text()}`);
         await r.body.dump();
       }
-      const quiet = await validLoad(g.url);
-      let next = 0;
-      const argon2Before = await argon2Calls(g.url);
-      const cpuBefore = await cpuMs(g.pid);
-      const floodRun = autocannon({
-        url: `${g.url}/v1/models`,
-        connections: FLOOD_CONNECTIONS,
-        overallRate: FLOOD_RATE,
-        duration: DURATION + 2,
-        requests: [
-          {
-            setupRequest: (req) => {
-              req.headers = { ...req.headers, ...floodReqs[next++ % floodReqs.length] };
-              return req;
+    }
+    // Rounds alternate quiet and flooded runs, gateway by gateway: the machine is shared, and a neighbour's
+    // load then falls on both sides of a ratio rather than on one.
+    for (let round = 0; round < FLOOD_ROUNDS; round++) {
+      for (const [name, g] of Object.entries(started)) {
+        runs[name].quiet.push(await validLoad(g.url));
+        const argon2Before = await argon2Calls(g.url);
+        const cpuBefore = await cpuMs(g.pid);
+        const flooding = autocannon({
+          url: `${g.url}/v1/models`,
+          connections: FLOOD_CONNECTIONS,
+          overallRate: FLOOD_RATE,
+          duration: DURATION + 2,
+          requests: [
+            {
+              setupRequest: (req) => {
+                req.headers = { ...req.headers, ...floodReqs[cursor[name]++ % floodReqs.length] };
+                return req;
+              },
             },
-          },
-        ],
-      });
-      // Let the flood fill the gateway's queues before the valid key is measured.
-      await new Promise((r) => setTimeout(r, 1000));
-      const loud = await validLoad(g.url);
-      const fl = await floodRun;
-      const seconds = DURATION + 2;
-      const statuses = Object.entries(fl.statusCodeStats ?? {})
-        .map(([code, s]) => `${code}: ${s.count}`)
-        .join(', ');
-      rows[name] = {
-        quiet,
-        loud,
-        flood: {
+          ],
+        });
+        // Let the flood fill the gateway's queues before the valid key is measured.
+        await new Promise((r) => setTimeout(r, 1000));
+        runs[name].loud.push(await validLoad(g.url));
+        const fl = await flooding;
+        const seconds = DURATION + 2;
+        runs[name].flood.push({
           rps: fl.requests.total / seconds,
-          statuses,
+          statuses: Object.fromEntries(
+            Object.entries(fl.statusCodeStats ?? {}).map(([code, st]) => [code, st.count]),
+          ),
           errors: fl.errors + fl.timeouts,
           argon2PerS: ((await argon2Calls(g.url)) - argon2Before) / seconds,
           cpuShare: ((await cpuMs(g.pid)) - cpuBefore) / (seconds * 1000),
-        },
-      };
-      await g.stop();
+        });
+      }
     }
   } finally {
     controlPlane.proc.kill('SIGCONT');
+    for (const g of Object.values(started)) await g.stop();
   }
-  return rows;
+  return runs;
 }
 
-function printFlood(rows) {
+const median = (xs) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+function printFlood(runs) {
   const f = (n, d = 2) => n.toFixed(d);
   console.log(
-    `\nfailed key checks: valid key (cached), ${VALID_CONNECTIONS} connections, plain calls, ${DURATION}s; flood of well-formed` +
-      ` wrong secrets at ${FLOOD_RATE} req/s (${FLOOD_CONNECTIONS} connections, ${BULK_KEYS} key ids, one address each, IPv4 + IPv6)`,
+    `\nfailed key checks: valid key (cached), ${VALID_CONNECTIONS} connections, plain calls, ${DURATION}s runs; flood of` +
+      ` well-formed wrong secrets at ${FLOOD_RATE} req/s (${FLOOD_CONNECTIONS} connections, ${BULK_KEYS} key ids, one` +
+      ` address each, IPv4 + IPv6 /64s); medians of ${FLOOD_ROUNDS} rounds, each a run without then a run during the` +
+      " flood (the ratios are the medians of the rounds' ratios)",
   );
   console.log(
     [
       'gateway',
       'valid, no flood',
       'valid during flood',
-      'flood/no-flood',
-      'flood answers',
+      'during / no flood',
       'argon2/s',
       'gw CPU',
+      'flood answers/s',
     ]
-      .map((s, i) => s.padEnd(i === 4 ? 34 : 24))
+      .map((s) => s.padEnd(26))
       .join(''),
   );
-  for (const [name, r] of Object.entries(rows)) {
-    const cell = (v) => `${f(v.rps, 0)} rps, p50 ${f(v.p50, 2)} ms`;
+  for (const [name, r] of Object.entries(runs)) {
+    const m = (xs, k) => median(xs.map((x) => x[k]));
+    const quiet = { rps: m(r.quiet, 'rps'), p50: m(r.quiet, 'p50'), p99: m(r.quiet, 'p99') };
+    const loud = { rps: m(r.loud, 'rps'), p50: m(r.loud, 'p50'), p99: m(r.loud, 'p99') };
+    const seconds = (DURATION + 2) * r.flood.length;
+    const totals = {};
+    for (const fl of r.flood)
+      for (const [code, n] of Object.entries(fl.statuses)) totals[code] = (totals[code] ?? 0) + n;
+    const answers = Object.entries(totals)
+      .map(([code, n]) => `${code}: ${f(n / seconds, 0)}`)
+      .join(', ');
+    const errors = r.flood.reduce((n, fl) => n + fl.errors, 0);
+    const cell = (v) => `${f(v.rps, 0)} rps, p50 ${f(v.p50)} ms`;
     console.log(
       [
         name,
-        cell(r.quiet),
-        cell(r.loud),
-        `rps ${f(r.loud.rps / r.quiet.rps)}×, p50 ${f(r.loud.p50 / r.quiet.p50)}×`,
-        `${f(r.flood.rps, 0)}/s (${r.flood.statuses}${r.flood.errors ? `; ${r.flood.errors} errors` : ''})`,
-        f(r.flood.argon2PerS, 1),
-        `${f(r.flood.cpuShare * 100, 0)}%`,
+        cell(quiet),
+        cell(loud),
+        `rps ${f(median(r.loud.map((v, i) => v.rps / r.quiet[i].rps)))}×, p50 ${f(median(r.loud.map((v, i) => v.p50 / r.quiet[i].p50)))}×`,
+        f(m(r.flood, 'argon2PerS'), 1),
+        `${f(m(r.flood, 'cpuShare') * 100, 0)}%`,
+        `${answers}${errors ? ` (${errors} errors)` : ''}`,
       ]
-        .map((s, i) => s.padEnd(i === 4 ? 34 : 24))
+        .map((s) => s.padEnd(26))
         .join(''),
     );
-    if (r.quiet.failed || r.loud.failed)
-      console.log(
-        `  ${name}: valid-key requests not answered 200: ${r.quiet.failed} quiet, ${r.loud.failed} during flood`,
-      );
-    console.log(`  ${name} p99: no flood ${f(r.quiet.p99)} ms, during flood ${f(r.loud.p99)} ms`);
+    const failed = [...r.quiet, ...r.loud].reduce((n, v) => n + v.failed, 0);
+    console.log(
+      `  ${name}: p99 ${f(quiet.p99)} ms without, ${f(loud.p99)} ms during the flood; per round (rps / p50 ms, no flood → flood): ` +
+        r.quiet
+          .map((q, i) => `${f(q.rps, 0)}/${f(q.p50)} → ${f(r.loud[i].rps, 0)}/${f(r.loud[i].p50)}`)
+          .join('; ') +
+        (failed ? `; ${failed} valid-key requests not answered 200` : ''),
+    );
   }
 }
 

@@ -455,37 +455,49 @@ const VALID_CONNECTIONS = 10;
 const FLOOD_ALONE_S = 3;
 
 /**
- * Two gateways on CPU 0, both believing X-Forwarded-For from 127.0.0.1: one with the default guards, one
+ * Three gateways on CPU 0, all believing X-Forwarded-For from 127.0.0.1: two with the default guards, one
  * with them loosened (no per-address, per-key or per-second limit, no semaphore: argon2 bounded only by
- * libuv's 4 threads, as before the guards). On each, a valid key (verified once, then cached) is loaded without
- * and then during a flood of well-formed wrong secrets at FLOOD_RATE req/s.
+ * libuv's 4 threads, as before the guards). On each, a valid key (verified once, then cached) is loaded
+ * without and then during a flood at FLOOD_RATE req/s: of well-formed wrong secrets for known key ids, or,
+ * on the first gateway, of unknown key ids (the floor: requests refused with no hash work at all).
  */
 async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }) {
   const { makeKey } = await import(path.join(root, 'shared/dist/keys.js'));
   // The flood: a wrong secret for one of the bulk keys (real argon2 hashes), each from its own address,
   // IPv4 and IPv6 (every IPv6 address in its own /64) in turn; never the same secret twice.
-  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + 3) * FLOOD_ROUNDS) + 1000;
-  const floodReqs = [];
-  for (let i = 0; i < floodCount; i++) {
-    const keyId = `b${String(1 + (i % BULK_KEYS)).padStart(11, '0')}`;
-    const from =
-      i % 2 === 0
-        ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`
-        : `2001:db8:${((i >> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::1`;
-    floodReqs.push({ authorization: `Bearer ${makeKey(keyId).key}`, 'x-forwarded-for': from });
-  }
+  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + FLOOD_ALONE_S + 3) * FLOOD_ROUNDS) + 1000;
+  const floodOf = (unknownIds) => {
+    const reqs = [];
+    for (let i = 0; i < floodCount; i++) {
+      const keyId = unknownIds ? undefined : `b${String(1 + (i % BULK_KEYS)).padStart(11, '0')}`;
+      const from =
+        i % 2 === 0
+          ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`
+          : `2001:db8:${((i >> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::1`;
+      reqs.push({ authorization: `Bearer ${makeKey(keyId).key}`, 'x-forwarded-for': from });
+    }
+    return reqs;
+  };
+  const wrongSecrets = floodOf(false);
+  // The floor: the same flood with key ids no gateway knows, refused before any hash work. What it costs is
+  // the price of answering that many requests at all, which no key check can lower.
+  const unknownIds = floodOf(true);
   const variants = {
-    guarded: {},
+    'guarded, unknown key ids': { env: {}, flood: unknownIds },
+    guarded: { env: {}, flood: wrongSecrets },
     'guards loosened': {
-      AUTH_VERIFY_CONCURRENCY: '64',
-      AUTH_VERIFY_QUEUE: '1000000',
-      AUTH_FAILURES_PER_ADDRESS_PER_MINUTE: '1000000000',
-      AUTH_FAILURES_PER_KEY_PER_MINUTE: '1000000000',
-      AUTH_FAILURES_PER_SECOND: '1000000000',
+      env: {
+        AUTH_VERIFY_CONCURRENCY: '64',
+        AUTH_VERIFY_QUEUE: '1000000',
+        AUTH_FAILURES_PER_ADDRESS_PER_MINUTE: '1000000000',
+        AUTH_FAILURES_PER_KEY_PER_MINUTE: '1000000000',
+        AUTH_FAILURES_PER_SECOND: '1000000000',
+      },
+      flood: wrongSecrets,
     },
   };
   const started = {};
-  for (const [name, extra] of Object.entries(variants)) {
+  for (const [name, { env: extra, flood }] of Object.entries(variants)) {
     const t = await gatewayToken(cpUrl, org, token, `flood-${name.replace(/\W+/g, '-')}`);
     const port = await freePort();
     const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-bench-gw-'));
@@ -505,7 +517,7 @@ async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }
       readyUrl: `http://127.0.0.1:${port}/readyz`,
     });
     procs.push(g);
-    started[name] = { url: `http://127.0.0.1:${port}`, pid: g.proc.pid, stop: g.stop };
+    started[name] = { url: `http://127.0.0.1:${port}`, pid: g.proc.pid, stop: g.stop, flood };
   }
   const headers = { authorization: `Bearer ${benchKey.secret}`, 'content-type': 'application/json' };
   const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
@@ -576,7 +588,7 @@ async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }
           requests: [
             {
               setupRequest: (req) => {
-                req.headers = { ...req.headers, ...floodReqs[cursor[name]++ % floodReqs.length] };
+                req.headers = { ...req.headers, ...g.flood[cursor[name]++ % g.flood.length] };
                 return req;
               },
             },

@@ -7,7 +7,7 @@
 //  4. failed key checks: a valid (cached) key's p50 and throughput while a flood of well-formed wrong
 //     secrets (many key ids, IPv4 and IPv6 addresses through X-Forwarded-For) runs, vs without the flood.
 //     BENCH_FLOOD_ONLY=1 runs only this part (with 20,000 keys); BENCH_FLOOD_RATE sets the flood's req/s
-//     [2000], BENCH_FLOOD_ROUNDS the alternating no-flood/flood rounds [3].
+//     [1000], BENCH_FLOOD_ROUNDS the alternating no-flood/flood rounds [3].
 // Placement on the 2 cores: gateway and bare proxy on CPU 0; load generator, fake upstream, control
 // plane, Redis on CPU 1 (taskset). Usage: pnpm --dir bench bench [-- --quick]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,7 +29,7 @@ if (!process.env.BENCH_PINNED) {
 
 const QUICK = process.argv.includes('--quick');
 const FLOOD_ONLY = Boolean(process.env.BENCH_FLOOD_ONLY);
-const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 2000);
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 1000);
 const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 3);
 const DURATION = QUICK ? 3 : 8;
 const BULK_KEYS = QUICK || FLOOD_ONLY ? 20_000 : 99_999;
@@ -450,7 +450,7 @@ async function main() {
 }
 
 // --- failed key checks: a valid key during a flood of wrong secrets -------------------------------
-const FLOOD_CONNECTIONS = 256;
+const FLOOD_CONNECTIONS = 512;
 const VALID_CONNECTIONS = 10;
 const FLOOD_ALONE_S = 3;
 

@@ -126,6 +126,11 @@ export class SecondBudget {
     return second;
   }
 
+  spent(now: number): boolean {
+    this.#roll(now);
+    return this.#used >= this.limit;
+  }
+
   /** Takes one attempt and returns its second, or null when this second's budget is spent. */
   take(now: number): number | null {
     const second = this.#roll(now);

@@ -125,21 +125,19 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
 
   /** One argon2 verification through the guards, or the refusal to make it. */
   const check = (c: Parameters<Stage>[0], keyId: string, hash: string, secret: string, digest: string) => {
+    let pending = inflight.get(digest);
+    if (pending) return pending; // the same secret, already being verified: no new attempt
+    // The process-wide refusals first: under a spread-out flood they answer most requests, and cost least.
     const t = now();
+    if (gate.full) return tooMany(c, 'Too many API keys are being verified at once; retry shortly', 1);
+    if (budget.spent(t))
+      return tooMany(c, 'Too many failed authentication attempts on this gateway; retry shortly', 1);
     const address = addressBucket(c.get('clientIp'));
     if (failures.get(address, t) >= maxFailures)
       return tooMany(c, 'Too many failed authentication attempts', MinuteCounter.retryAfter(t));
-    let pending = inflight.get(digest);
-    if (pending) return pending; // the same secret, already being verified: no new attempt
-    if (gate.full) return tooMany(c, 'Too many API keys are being verified at once; retry shortly', 1);
-    const second = budget.take(t);
-    if (second === null)
-      return tooMany(c, 'Too many failed authentication attempts on this gateway; retry shortly', 1);
     const wait = keyIds.admit(keyId, t);
-    if (wait > 0) {
-      budget.giveBack(second, t);
-      return tooMany(c, 'Too many failed authentication attempts for this API key', wait);
-    }
+    if (wait > 0) return tooMany(c, 'Too many failed authentication attempts for this API key', wait);
+    const second = budget.take(t);
     failures.add(address, 1, t);
     // Not null: the gate had room a moment ago, in this same tick.
     pending = (gate.run(() => verifySecret(hash, secret)) ?? Promise.resolve(false))
@@ -150,7 +148,7 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
           const t2 = now();
           failures.add(address, -1, t2);
           keyIds.succeeded(keyId, t2);
-          budget.giveBack(second, t2);
+          if (second !== null) budget.giveBack(second, t2);
         }
         return ok;
       });

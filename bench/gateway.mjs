@@ -3,7 +3,11 @@
 //  1. overhead: the same load straight at the fake upstream, through a bare undici proxy (baseline)
 //     and through the gateway with 100,000 keys loaded and every pipeline stage on;
 //  2. snapshot scale: time and RSS for a gateway to load 100,000 keys, and one delta at that size;
-//  3. revocation propagation: revoke → all 3 gateways refuse, p50/p99 over 100 revocations.
+//  3. revocation propagation: revoke → all 3 gateways refuse, p50/p99 over 100 revocations;
+//  4. failed key checks: a valid (cached) key's p50 and throughput while a flood of well-formed wrong
+//     secrets (many key ids, IPv4 and IPv6 addresses through X-Forwarded-For) runs, vs without the flood.
+//     BENCH_FLOOD_ONLY=1 runs only this part (with 20,000 keys); BENCH_FLOOD_RATE sets the flood's req/s
+//     [1000], BENCH_FLOOD_ROUNDS the alternating no-flood/flood rounds [3].
 // Placement on the 2 cores: gateway and bare proxy on CPU 0; load generator, fake upstream, control
 // plane, Redis on CPU 1 (taskset). Usage: pnpm --dir bench bench [-- --quick]
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -24,8 +28,11 @@ if (!process.env.BENCH_PINNED) {
 }
 
 const QUICK = process.argv.includes('--quick');
+const FLOOD_ONLY = Boolean(process.env.BENCH_FLOOD_ONLY);
+const FLOOD_RATE = Number(process.env.BENCH_FLOOD_RATE ?? 1000);
+const FLOOD_ROUNDS = Number(process.env.BENCH_FLOOD_ROUNDS ?? 3);
 const DURATION = QUICK ? 3 : 8;
-const BULK_KEYS = QUICK ? 20_000 : 99_999;
+const BULK_KEYS = QUICK || FLOOD_ONLY ? 20_000 : 99_999;
 const REVOCATIONS = QUICK ? 30 : 100;
 const MASTER_KEY = Buffer.alloc(32, 9).toString('base64');
 const UPSTREAM_SECRET = 'sk-bench-upstream-secret-000000000';
@@ -144,6 +151,12 @@ async function main() {
        allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
      FROM api_keys, generate_series(1, ${BULK_KEYS}) AS i WHERE id = '${benchKey.key.id}'`,
   ]);
+
+  const floodCtx = { cpUrl, org, token, redisPort, controlPlane, benchKey };
+  if (FLOOD_ONLY) {
+    printFlood(await floodRun(floodCtx));
+    return;
+  }
 
   // --- snapshot scale -----------------------------------------------------------------------------
   const snapStart = performance.now();
@@ -359,6 +372,8 @@ async function main() {
   }
   propagation.sort((a, b) => a - b);
 
+  const flood = await floodRun(floodCtx);
+
   // --- report -------------------------------------------------------------------------------------
   const f = (n, d = 2) => n.toFixed(d);
   console.log(
@@ -431,6 +446,245 @@ async function main() {
   console.log(
     `  p50 ${f(percentile(propagation, 0.5))} ms, p99 ${f(percentile(propagation, 0.99))} ms, max ${f(propagation.at(-1))} ms`,
   );
+  printFlood(flood);
+}
+
+// --- failed key checks: a valid key during a flood of wrong secrets -------------------------------
+const FLOOD_CONNECTIONS = 512;
+const VALID_CONNECTIONS = 10;
+const FLOOD_ALONE_S = 3;
+
+/**
+ * Three gateways on CPU 0, all believing X-Forwarded-For from 127.0.0.1: two with the default guards, one
+ * with them loosened (no per-address, per-key or per-second limit, no semaphore: argon2 bounded only by
+ * libuv's 4 threads, as before the guards). On each, a valid key (verified once, then cached) is loaded
+ * without and then during a flood at FLOOD_RATE req/s: of well-formed wrong secrets for known key ids, or,
+ * on the first gateway, of unknown key ids (the floor: requests refused with no hash work at all).
+ */
+async function floodRun({ cpUrl, org, token, redisPort, controlPlane, benchKey }) {
+  const { makeKey } = await import(path.join(root, 'shared/dist/keys.js'));
+  // The flood: a wrong secret for one of the bulk keys (real argon2 hashes), each from its own address,
+  // IPv4 and IPv6 (every IPv6 address in its own /64) in turn; never the same secret twice.
+  const floodCount = Math.ceil(FLOOD_RATE * (DURATION + FLOOD_ALONE_S + 3) * FLOOD_ROUNDS) + 1000;
+  const floodOf = (unknownIds) => {
+    const reqs = [];
+    for (let i = 0; i < floodCount; i++) {
+      const keyId = unknownIds ? undefined : `b${String(1 + (i % BULK_KEYS)).padStart(11, '0')}`;
+      const from =
+        i % 2 === 0
+          ? `100.${64 + ((i >> 16) & 63)}.${(i >> 8) & 255}.${i & 255}`
+          : `2001:db8:${((i >> 16) & 0xffff).toString(16)}:${(i & 0xffff).toString(16)}::1`;
+      reqs.push({ authorization: `Bearer ${makeKey(keyId).key}`, 'x-forwarded-for': from });
+    }
+    return reqs;
+  };
+  const wrongSecrets = floodOf(false);
+  // The floor: the same flood with key ids no gateway knows, refused before any hash work. What it costs is
+  // the price of answering that many requests at all, which no key check can lower.
+  const unknownIds = floodOf(true);
+  const variants = {
+    'guarded, unknown key ids': { env: {}, flood: unknownIds },
+    guarded: { env: {}, flood: wrongSecrets },
+    'guards loosened': {
+      env: {
+        AUTH_VERIFY_CONCURRENCY: '64',
+        AUTH_VERIFY_QUEUE: '1000000',
+        AUTH_FAILURES_PER_ADDRESS_PER_MINUTE: '1000000000',
+        AUTH_FAILURES_PER_KEY_PER_MINUTE: '1000000000',
+        AUTH_FAILURES_PER_SECOND: '1000000000',
+      },
+      flood: wrongSecrets,
+    },
+  };
+  const started = {};
+  for (const [name, { env: extra, flood }] of Object.entries(variants)) {
+    const t = await gatewayToken(cpUrl, org, token, `flood-${name.replace(/\W+/g, '-')}`);
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-bench-gw-'));
+    stateDirs.push(dir);
+    const g = await start(`gateway (${name})`, process.execPath, [path.join(root, 'gateway/dist/main.js')], {
+      env: {
+        PORT: String(port),
+        CONTROL_PLANE_URL: cpUrl,
+        GATEWAY_TOKEN: t.token,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        GATEWAY_STATE_DIR: dir,
+        UPSTREAM_ALLOWLIST: '127.0.0.1',
+        TRUSTED_PROXIES: '127.0.0.1',
+        ...extra,
+      },
+      cpus: '0',
+      readyUrl: `http://127.0.0.1:${port}/readyz`,
+    });
+    procs.push(g);
+    started[name] = { url: `http://127.0.0.1:${port}`, pid: g.proc.pid, stop: g.stop, flood };
+  }
+  const headers = { authorization: `Bearer ${benchKey.secret}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
+  const argon2Calls = async (url) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/portcullis_gateway_auth_cache_total\{result="miss"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  /** Closed-loop load of the valid key on `connections` for `ms`, each request timed with performance.now(). */
+  const loop = async (url, connections, ms) => {
+    const latencies = [];
+    const began = performance.now();
+    const deadline = began + ms;
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < deadline) {
+          const t0 = performance.now();
+          const r = await request(`${url}/v1/chat/completions`, { method: 'POST', headers, body });
+          await r.body.dump();
+          if (r.statusCode !== 200) failed++;
+          latencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    return {
+      rps: latencies.length / seconds,
+      p50: percentile(latencies, 0.5),
+      p99: percentile(latencies, 0.99),
+      failed,
+    };
+  };
+  /**
+   * The valid key's latency (one connection, sequential: what one client sees, no queueing of its own) and
+   * throughput (VALID_CONNECTIONS connections: what the gateway can still serve), half the run each.
+   */
+  const validLoad = async (url) => {
+    const one = await loop(url, 1, (DURATION * 1000) / 2);
+    const many = await loop(url, VALID_CONNECTIONS, (DURATION * 1000) / 2);
+    return { rps: many.rps, p50: one.p50, p99: one.p99, failed: one.failed + many.failed };
+  };
+
+  const runs = Object.fromEntries(
+    Object.keys(started).map((name) => [name, { quiet: [], loud: [], flood: [] }]),
+  );
+  const cursor = Object.fromEntries(Object.keys(started).map((name) => [name, 0]));
+  controlPlane.proc.kill('SIGSTOP');
+  try {
+    for (const [name, g] of Object.entries(started)) {
+      for (let i = 0; i < 200; i++) {
+        const r = await request(`${g.url}/v1/chat/completions`, { method: 'POST', headers, body });
+        if (r.statusCode !== 200) throw new Error(`${name}: ${r.statusCode} ${await r.body.text()}`);
+        await r.body.dump();
+      }
+    }
+    // Rounds alternate quiet and flooded runs, gateway by gateway: the machine is shared, and a neighbour's
+    // load then falls on both sides of a ratio rather than on one.
+    for (let round = 0; round < FLOOD_ROUNDS; round++) {
+      for (const [name, g] of Object.entries(started)) {
+        runs[name].quiet.push(await validLoad(g.url));
+        const argon2Before = await argon2Calls(g.url);
+        const flooding = autocannon({
+          url: `${g.url}/v1/models`,
+          connections: FLOOD_CONNECTIONS,
+          overallRate: FLOOD_RATE,
+          duration: DURATION + FLOOD_ALONE_S + 2,
+          requests: [
+            {
+              setupRequest: (req) => {
+                req.headers = { ...req.headers, ...g.flood[cursor[name]++ % g.flood.length] };
+                return req;
+              },
+            },
+          ],
+        });
+        // Let the flood fill the gateway's queues, then measure what the flood alone costs the gateway (CPU
+        // time per second: steadier than latency when the machine is shared), then the valid key during it.
+        await new Promise((r) => setTimeout(r, 1000));
+        const aloneBefore = await cpuMs(g.pid);
+        const aloneStart = performance.now();
+        await new Promise((r) => setTimeout(r, FLOOD_ALONE_S * 1000));
+        const floodAloneCpu = ((await cpuMs(g.pid)) - aloneBefore) / (performance.now() - aloneStart);
+        runs[name].loud.push(await validLoad(g.url));
+        const fl = await flooding;
+        const seconds = DURATION + FLOOD_ALONE_S + 2;
+        runs[name].flood.push({
+          rps: fl.requests.total / seconds,
+          statuses: Object.fromEntries(
+            Object.entries(fl.statusCodeStats ?? {}).map(([code, st]) => [code, st.count]),
+          ),
+          errors: fl.errors + fl.timeouts,
+          argon2PerS: ((await argon2Calls(g.url)) - argon2Before) / seconds,
+          floodAloneCpu,
+        });
+      }
+    }
+  } finally {
+    controlPlane.proc.kill('SIGCONT');
+    for (const g of Object.values(started)) await g.stop();
+  }
+  return runs;
+}
+
+const median = (xs) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
+
+function printFlood(runs) {
+  const f = (n, d = 2) => n.toFixed(d);
+  console.log(
+    `\nfailed key checks: valid key (cached), plain calls: p50/p99 on 1 connection, throughput on ${VALID_CONNECTIONS}` +
+      ` connections (${DURATION / 2}s each); flood of` +
+      ` well-formed wrong secrets at ${FLOOD_RATE} req/s (${FLOOD_CONNECTIONS} connections, ${BULK_KEYS} key ids, one` +
+      ` address each, IPv4 + IPv6 /64s); medians of ${FLOOD_ROUNDS} rounds, each a run without then a run during the` +
+      " flood (the ratios are the medians of the rounds' ratios)",
+  );
+  console.log(
+    [
+      'gateway',
+      'valid, no flood',
+      'valid during flood',
+      'during / no flood',
+      'argon2/s',
+      'CPU of flood alone',
+      'flood answers/s',
+    ]
+      .map((s) => s.padEnd(26))
+      .join(''),
+  );
+  for (const [name, r] of Object.entries(runs)) {
+    const m = (xs, k) => median(xs.map((x) => x[k]));
+    const quiet = { rps: m(r.quiet, 'rps'), p50: m(r.quiet, 'p50'), p99: m(r.quiet, 'p99') };
+    const loud = { rps: m(r.loud, 'rps'), p50: m(r.loud, 'p50'), p99: m(r.loud, 'p99') };
+    const seconds = (DURATION + FLOOD_ALONE_S + 2) * r.flood.length;
+    const totals = {};
+    for (const fl of r.flood)
+      for (const [code, n] of Object.entries(fl.statuses)) totals[code] = (totals[code] ?? 0) + n;
+    const answers = Object.entries(totals)
+      .map(([code, n]) => `${code}: ${f(n / seconds, 0)}`)
+      .join(', ');
+    const errors = r.flood.reduce((n, fl) => n + fl.errors, 0);
+    const cell = (v) => `${f(v.rps, 0)} rps, p50 ${f(v.p50)} ms`;
+    console.log(
+      [
+        name,
+        cell(quiet),
+        cell(loud),
+        `rps ${f(median(r.loud.map((v, i) => v.rps / r.quiet[i].rps)))}×, p50 ${f(median(r.loud.map((v, i) => v.p50 / r.quiet[i].p50)))}×`,
+        f(m(r.flood, 'argon2PerS'), 1),
+        `${f(m(r.flood, 'floodAloneCpu') * 100, 0)}% of a core`,
+        `${answers}${errors ? ` (${errors} errors)` : ''}`,
+      ]
+        .map((s) => s.padEnd(26))
+        .join(''),
+    );
+    const failed = [...r.quiet, ...r.loud].reduce((n, v) => n + v.failed, 0);
+    console.log(
+      `  ${name}: p99 ${f(quiet.p99)} ms without, ${f(loud.p99)} ms during the flood; per round (rps / p50 ms, no flood → flood): ` +
+        r.quiet
+          .map((q, i) => `${f(q.rps, 0)}/${f(q.p50)} → ${f(r.loud[i].rps, 0)}/${f(r.loud[i].p50)}`)
+          .join('; ') +
+        (failed ? `; ${failed} valid-key requests not answered 200` : ''),
+    );
+  }
 }
 
 async function call(base, method, p, token, body) {

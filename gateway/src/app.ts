@@ -78,7 +78,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     ledger,
     meter: { usage: deps.usage ?? null, gatewayId: deps.gatewayId ?? 'local', now },
     bodyLimits: deps.bodyLimits ?? DEFAULT_BODY_LIMITS,
-    auth: deps.auth,
+    auth: { now, ...deps.auth },
   });
 
   const app = new Hono<GatewayEnv>();

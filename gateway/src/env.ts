@@ -1,5 +1,6 @@
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { z } from 'zod';
+import { AUTH_DEFAULTS } from './pipeline/authenticate.js';
 
 /** An allow list setting (comma-separated hosts, `host:port`s or CIDRs); refusals name the setting. */
 const allowlistSetting = (setting: string) =>
@@ -45,6 +46,31 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(256 * 1024 * 1024),
+  /**
+   * Extension: argon2 verifications (a presented secret this process has not proven yet) running at once,
+   * and how many more may wait; beyond that, 429 rate_limit_exceeded. Default: half the cores, 1 to 3.
+   */
+  AUTH_VERIFY_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
+  AUTH_VERIFY_QUEUE: z.coerce.number().int().min(0).default(AUTH_DEFAULTS.verifyQueue),
+  /** Extension: unproven secrets per client address (IPv6: per /64) per minute before 429. */
+  AUTH_FAILURES_PER_ADDRESS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(AUTH_DEFAULTS.failuresPerIpPerMinute),
+  /** Extension: unproven secrets per key id per minute; past it, one per AUTH_KEY_RESERVE_INTERVAL_MS. */
+  AUTH_FAILURES_PER_KEY_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(AUTH_DEFAULTS.failuresPerKeyPerMinute),
+  /** Extension: unproven secrets per second for the whole gateway process (bounds a spread-out flood). */
+  AUTH_FAILURES_PER_SECOND: z.coerce.number().int().positive().default(AUTH_DEFAULTS.failuresPerSecond),
+  AUTH_KEY_RESERVE_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(AUTH_DEFAULTS.keyReserveIntervalMs),
 });
 export type GatewayEnv = z.infer<typeof EnvSchema>;
 

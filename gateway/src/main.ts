@@ -85,6 +85,14 @@ const gateway = buildGateway({
   gatewayId: instanceId,
   limiter: new RateLimiter({ redis, instanceId }),
   ledger: new BudgetLedger({ redis, instanceId }),
+  auth: {
+    verifyConcurrency: env.AUTH_VERIFY_CONCURRENCY,
+    verifyQueue: env.AUTH_VERIFY_QUEUE,
+    failuresPerIpPerMinute: env.AUTH_FAILURES_PER_ADDRESS_PER_MINUTE,
+    failuresPerKeyPerMinute: env.AUTH_FAILURES_PER_KEY_PER_MINUTE,
+    keyReserveIntervalMs: env.AUTH_KEY_RESERVE_INTERVAL_MS,
+    failuresPerSecond: env.AUTH_FAILURES_PER_SECOND,
+  },
   upstream: new UpstreamClient({
     headersTimeoutMs: env.UPSTREAM_TIMEOUT_MS,
     allowlist: env.UPSTREAM_ALLOWLIST,

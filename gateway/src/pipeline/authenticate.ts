@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { verify } from '@node-rs/argon2';
 import { parseKey } from '@portcullis/shared/keys';
 import type { Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SnapshotStore } from '../snapshot/store.js';
+import { addressBucket, KeyIdThrottle, MinuteCounter, SecondBudget, VerifyGate } from './auth-guards.js';
 
 /** A Map used as an LRU: a hit moves the entry to the back; the front is evicted. */
 class Lru<V> {
@@ -28,12 +30,46 @@ class Lru<V> {
 export interface AuthenticateOptions {
   store: SnapshotStore;
   metrics: GatewayMetrics;
-  /** Failed argon2 verifications allowed per source IP per minute before 429. */
+  /**
+   * Unproven secrets (argon2 verifications that did not succeed, counted from their start) allowed per
+   * client address per minute before 429; an IPv6 client is counted per /64.
+   */
   failuresPerIpPerMinute?: number;
+  /** Unproven secrets allowed per key id per minute; past it, one per `keyReserveIntervalMs`. */
+  failuresPerKeyPerMinute?: number;
+  keyReserveIntervalMs?: number;
+  /** Unproven secrets per second for the whole process, whatever their addresses and key ids. */
+  failuresPerSecond?: number;
+  /** Argon2 verifications running at once in this process, and how many more may wait for a slot. */
+  verifyConcurrency?: number;
+  verifyQueue?: number;
+  /** Addresses (and key ids) whose failures are counted apart; the rest share one count. */
+  failureTableSize?: number;
   positiveCacheSize?: number;
   negativeCacheSize?: number;
-  /** Verifier (argon2id); injectable only so a benchmark can count calls. */
+  /** Verifier (argon2id); injectable only so a benchmark or test can count calls. */
   verifySecret?: (hash: string, secret: string) => Promise<boolean>;
+  /** The clock failure windows are read from (tests move it); Date.now by default. */
+  now?: () => number;
+}
+
+/** The defaults of the settings above (AUTH_* in env.ts). */
+export const AUTH_DEFAULTS = {
+  failuresPerIpPerMinute: 20,
+  failuresPerKeyPerMinute: 10,
+  failuresPerSecond: 10,
+  keyReserveIntervalMs: 5_000,
+  verifyQueue: 64,
+  failureTableSize: 100_000,
+} as const;
+
+/**
+ * Argon2 runs on libuv's thread pool (4 threads unless UV_THREADPOOL_SIZE says otherwise), which DNS
+ * lookups and file writes also need, and each verification holds a core for tens of ms: half the cores,
+ * at least 1 and at most 3 (one pool thread always left for the rest).
+ */
+export function defaultVerifyConcurrency(cpus: number): number {
+  return Math.max(1, Math.min(3, Math.floor(cpus / 2)));
 }
 
 const INVALID = 'Invalid API key';
@@ -58,26 +94,67 @@ function presentedKey(authorization: string | undefined, apiKey: string | undefi
  * Authenticates the presented key, or ephemeral token (which then stands for its parent key). Shape and
  * checksum are checked without a lookup; the secret is verified with argon2 once per (key or token, hash
  * version, presented secret) and the answer cached, positive and negative, under a SHA-256 digest (the
- * plaintext is never kept). Failed verifications are counted per source IP so a flood of bad secrets
- * gets 429 instead of burning CPU.
+ * plaintext is never kept). A cache miss is the only way to argon2, and it is guarded (auth-guards.ts):
+ * unproven secrets are counted per client address (IPv6 per /64) and per key id, each with a limit per
+ * minute (a key id keeps a trickle of reserve attempts for its real holder), and for the whole process
+ * per second; verifications share a small semaphore with a bounded queue. Each refusal is a quick 429 with Retry-After. A secret already
+ * proven in this process is a cache hit and meets none of these.
  */
 export const authenticate = (opts: AuthenticateOptions): Stage => {
   const { store, metrics } = opts;
-  const maxFailures = opts.failuresPerIpPerMinute ?? 20;
+  const maxFailures = opts.failuresPerIpPerMinute ?? AUTH_DEFAULTS.failuresPerIpPerMinute;
   const positive = new Lru<true>(opts.positiveCacheSize ?? 100_000);
   const negative = new Lru<false>(opts.negativeCacheSize ?? 10_000);
   const inflight = new Map<string, Promise<boolean>>();
   const verifySecret = opts.verifySecret ?? ((hash, secret) => verify(hash, secret));
-  let failureMinute = 0;
-  const failures = new Map<string, number>();
+  const now = opts.now ?? Date.now;
+  const tableSize = opts.failureTableSize ?? AUTH_DEFAULTS.failureTableSize;
+  const failures = new MinuteCounter(tableSize);
+  const keyIds = new KeyIdThrottle(
+    opts.failuresPerKeyPerMinute ?? AUTH_DEFAULTS.failuresPerKeyPerMinute,
+    opts.keyReserveIntervalMs ?? AUTH_DEFAULTS.keyReserveIntervalMs,
+    tableSize,
+  );
+  const budget = new SecondBudget(opts.failuresPerSecond ?? AUTH_DEFAULTS.failuresPerSecond);
+  const gate = new VerifyGate(
+    opts.verifyConcurrency ?? defaultVerifyConcurrency(availableParallelism()),
+    opts.verifyQueue ?? AUTH_DEFAULTS.verifyQueue,
+  );
+  const tooMany = (c: Parameters<Stage>[0], message: string, retryAfter: number) =>
+    errorResponse(c, 'rate_limit_exceeded', message, { 'retry-after': String(retryAfter) });
 
-  const failuresOf = (ip: string): number => {
-    const minute = Math.floor(Date.now() / 60_000);
-    if (minute !== failureMinute || failures.size > 100_000) {
-      failureMinute = minute;
-      failures.clear();
-    }
-    return failures.get(ip) ?? 0;
+  /** One argon2 verification through the guards, or the refusal to make it. */
+  const check = (c: Parameters<Stage>[0], keyId: string, hash: string, secret: string, digest: string) => {
+    let pending = inflight.get(digest);
+    if (pending) return pending; // the same secret, already being verified: no new attempt
+    // The process-wide refusals first: under a spread-out flood they answer most requests, and cost least.
+    const t = now();
+    if (gate.full) return tooMany(c, 'Too many API keys are being verified at once; retry shortly', 1);
+    if (budget.spent(t))
+      return tooMany(c, 'Too many failed authentication attempts on this gateway; retry shortly', 1);
+    const address = addressBucket(c.get('clientIp'));
+    if (failures.get(address, t) >= maxFailures)
+      return tooMany(c, 'Too many failed authentication attempts', MinuteCounter.retryAfter(t));
+    const wait = keyIds.admit(keyId, t);
+    if (wait > 0) return tooMany(c, 'Too many failed authentication attempts for this API key', wait);
+    const second = budget.take(t);
+    failures.add(address, 1, t);
+    // Not null: the gate had room a moment ago, in this same tick.
+    pending = (gate.run(() => verifySecret(hash, secret)) ?? Promise.resolve(false))
+      .catch(() => false)
+      .then((ok) => {
+        if (ok) {
+          // A proven secret is not a failure: take back the attempt counted at its start.
+          const t2 = now();
+          failures.add(address, -1, t2);
+          keyIds.succeeded(keyId, t2);
+          if (second !== null) budget.giveBack(second, t2);
+        }
+        return ok;
+      });
+    inflight.set(digest, pending);
+    void pending.finally(() => inflight.delete(digest));
+    return pending;
   };
 
   return async (c, next) => {
@@ -117,25 +194,12 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     if (ok !== undefined) {
       metrics.authCache.inc({ result: 'hit' });
     } else {
-      const ip = c.get('clientIp');
-      if (failuresOf(ip) >= maxFailures) {
-        return errorResponse(c, 'rate_limit_exceeded', 'Too many failed authentication attempts', {
-          'retry-after': String(60 - Math.floor((Date.now() % 60_000) / 1000)),
-        });
-      }
+      const verified = check(c, keyId, hash, secret, digest);
+      if (verified instanceof Response) return verified;
       metrics.authCache.inc({ result: 'miss' });
-      let pending = inflight.get(digest);
-      if (!pending) {
-        pending = verifySecret(hash, secret).catch(() => false);
-        inflight.set(digest, pending);
-        void pending.finally(() => inflight.delete(digest));
-      }
-      ok = await pending;
+      ok = await verified;
       if (ok) positive.set(digest, true);
-      else {
-        negative.set(digest, false);
-        failures.set(ip, failuresOf(ip) + 1);
-      }
+      else negative.set(digest, false);
     }
     if (!ok) return errorResponse(c, 'invalid_api_key', INVALID);
     c.set('key', entry);

@@ -106,7 +106,7 @@ describe('ingestion', () => {
       latencyMs: 12.5,
       sourceIp: '203.0.113.7',
       userAgent: 'OpenAI/JS 5.0',
-      gatewayId: 'gw-test-1',
+      gatewayId: (await stack.signers.gateway(stack.orgId)).id,
       requestId: first?.requestId,
       userId: key.ownerId,
       metadata: { team: 'backend' },

@@ -234,6 +234,41 @@ describe('per-gateway Redis users', () => {
     expect(Number(await admin.get(`${aLimiter}req:${minute}`))).toBeLessThan(1000);
   }, 60_000);
 
+  it('restarted while the control plane is down, a gateway signs and reaches Redis with its cached credentials', async () => {
+    const [gw] = fleet.gateways as [Gateway];
+    const before = (
+      await fleet.api<{ requestCount: number }>('GET', `/orgs/${fleet.orgId}/keys/${keys.plain.id}`)
+    ).requestCount;
+    await fleet.stopControlPlane();
+    await fleet.stopGateway(gw);
+    await fleet.startGateway(gw);
+    const requestId = `acl-restart-${Date.now()}`;
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${keys.plain.secret}`,
+        'content-type': 'application/json',
+        'x-request-id': requestId,
+      },
+      body: JSON.stringify({ model: 'metered', messages: [{ role: 'user', content: 'hi' }], max_tokens: 16 }),
+    });
+    expect(res.status).toBe(200);
+    // In the org's stream (written as its minted user), signed, while nobody consumes it.
+    await eventually(async () => {
+      const entries = (await admin.xrange(usageStreamOf(fleet.orgId), '-', '+')) as [string, string[]][];
+      return entries.some(([, f]) => (f[1] ?? '').includes(requestId) && (f[1] ?? '').includes('"sig":"v1.'));
+    }, 15_000);
+    await fleet.startControlPlane();
+    await eventually(async () => {
+      const k = await fleet.api<{ requestCount: number }>(
+        'GET',
+        `/orgs/${fleet.orgId}/keys/${keys.plain.id}`,
+      );
+      return k.requestCount === before + 1;
+    }, 20_000);
+    expect(gw.proc?.output()).not.toMatch(/NOPERM|WRONGPASS|NOAUTH/);
+  }, 90_000);
+
   it('removing a gateway deletes its Redis user: its password stops working and its connections are closed', async () => {
     const b = await register(gatewayB.token);
     const creds = b.redis as { username: string; password: string };

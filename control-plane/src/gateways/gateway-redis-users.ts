@@ -38,7 +38,7 @@ export class GatewayRedisUsers {
     if (!this.box.available) return;
     try {
       const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await this.db.query(
-        'SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_password_sealed IS NOT NULL',
+        'SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL',
       );
       for (const r of rows) {
         if (

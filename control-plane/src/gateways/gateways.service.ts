@@ -178,34 +178,41 @@ export class GatewaysService {
    * refreshed, at every registration when the control plane may).
    */
   private async credentials(gw: GatewayIdentity): Promise<GatewayCredentials> {
-    const rows: { usage_secret_sealed: string; redis_password_sealed: string | null }[] = await this.db.query(
-      `WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed, $2)
-         WHERE id = $1 RETURNING usage_secret_sealed, redis_password_sealed) SELECT * FROM u`,
-      [gw.id, this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id))],
+    // Both made once, in one statement, so instances registering at once all get the same ones.
+    const rows: {
+      usage_secret_sealed: string;
+      redis_password_sealed: string;
+      redis_username: string | null;
+    }[] = await this.db.query(
+      `WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed, $2),
+             redis_password_sealed = coalesce(redis_password_sealed, $3)
+           WHERE id = $1 RETURNING usage_secret_sealed, redis_password_sealed, redis_username) SELECT * FROM u`,
+      [
+        gw.id,
+        this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id)),
+        this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id)),
+      ],
     );
     const row = rows[0];
     if (!row) throw new DomainError('unauthenticated', 'A valid gateway token is required');
     const usageSigningSecret = this.box.open(row.usage_secret_sealed, usageSecretAad(gw.id));
     if (!this.redisUsers.enabled) return { usageSigningSecret, redis: null };
-    let password = row.redis_password_sealed
-      ? this.box.open(row.redis_password_sealed, redisPasswordAad(gw.id))
-      : null;
-    const fresh = password === null;
-    password ??= randomBytes(32).toString('hex');
+    const password = this.box.open(row.redis_password_sealed, redisPasswordAad(gw.id));
+    const mintedBefore = row.redis_username !== null;
     let minted: boolean;
     try {
       minted = await this.redisUsers.mint(gw.id, gw.orgId, password);
     } catch (err) {
       // Redis unreachable: a user minted before is still the gateway's; a first one must wait.
-      if (fresh) throw err;
+      if (!mintedBefore) throw err;
       minted = true;
     }
     if (!minted) return { usageSigningSecret, redis: null };
-    if (fresh) {
-      await this.db.query(
-        `UPDATE gateways SET redis_username = $2, redis_password_sealed = $3 WHERE id = $1`,
-        [gw.id, gatewayRedisUser(gw.id), this.box.seal(password, redisPasswordAad(gw.id))],
-      );
+    if (!mintedBefore) {
+      await this.db.query('UPDATE gateways SET redis_username = $2 WHERE id = $1', [
+        gw.id,
+        gatewayRedisUser(gw.id),
+      ]);
     }
     return { usageSigningSecret, redis: { username: gatewayRedisUser(gw.id), password } };
   }

@@ -111,8 +111,7 @@ try {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < EVENTS; i += 1000) {
     const pipe = redis.pipeline();
-    for (let j = i; j < Math.min(EVENTS, i + 1000); j++)
-      pipe.xadd(STREAM, '*', 'e', signed(event(j)));
+    for (let j = i; j < Math.min(EVENTS, i + 1000); j++) pipe.xadd(STREAM, '*', 'e', signed(event(j)));
     await pipe.exec();
   }
   const tAdded = process.hrtime.bigint();

@@ -185,3 +185,36 @@ describe('signed usage events', () => {
     expect(keyView.requestCount).toBe(honest.length);
   }, 60_000);
 });
+
+describe('per-gateway Redis users', () => {
+  const aclUser = async (name: string) => {
+    const r = (await stack.redis?.call('ACL', 'GETUSER', name)) as unknown[] | null;
+    return r;
+  };
+
+  it('Redis unreachable: removal is refused and the gateway kept; once Redis is back its user is made again, and removal deletes it', async () => {
+    const gw = await gateway(stack.orgId, 'edge-redis-user');
+    const creds = gw.raw.redis as { username: string; password: string };
+    expect(creds.username).toBe(`portcullis-gw-${gw.id}`);
+    expect(await aclUser(creds.username)).not.toBeNull();
+    // Redis stores a hash of the password, never the password.
+    expect(JSON.stringify(await aclUser(creds.username))).not.toContain(creds.password);
+
+    await stack.stopRedis();
+    const refused = await stack.call<{ error: { code: string } }>(
+      'DELETE',
+      `/orgs/${stack.orgId}/gateways/${gw.id}`,
+    );
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('conflict');
+    const list = await stack.get<{ data: { id: string }[] }>(`/orgs/${stack.orgId}/gateways`);
+    expect(list.data.map((g) => g.id)).toContain(gw.id);
+
+    // A fresh Redis (it lost its users): the control plane makes them again when it reconnects.
+    await stack.startRedis();
+    await eventually(async () => (await aclUser(creds.username)) !== null);
+    const removed = await stack.call('DELETE', `/orgs/${stack.orgId}/gateways/${gw.id}`);
+    expect(removed.status).toBe(204);
+    expect(await aclUser(creds.username)).toBeNull();
+  }, 60_000);
+});

@@ -188,6 +188,11 @@ describe('per-gateway Redis users', () => {
       }, 20_000);
     }
     expect(gw.proc?.output()).not.toMatch(/NOPERM|WRONGPASS|NOAUTH/);
+    // Neither process ever prints the gateway's secrets.
+    for (const out of [gw.proc?.output() ?? '', fleet.cp?.output() ?? '']) {
+      expect(out).not.toContain(a.usageSigningSecret);
+      expect(out).not.toContain(a.redis?.password);
+    }
   }, 60_000);
 
   it("a gateway of another organization is refused on org A's channel, usage stream, limiter and budget keys", async () => {

@@ -21,7 +21,7 @@ export const USAGE_CONSUMER_GROUP = 'control-plane';
  * Where the control plane moves every usage entry it will not count (see `DeadLetterClass`), in the
  * same step that acknowledges it: the entry's original fields, after these of its own, each named
  * `dl_*` (readers take the first occurrence of a name): `dl_class`, `dl_reason` (names fields, never
- * values), `dl_at` (ISO time), `dl_entry` (the entry's id in `USAGE_STREAM`), `dl_consumer`, and
+ * values), `dl_at` (ISO time), `dl_entry` (the entry's id in its stream), `dl_consumer`, `dl_stream` (the organization's usage stream it was read from), and
  * `dl_truncated` when an original value was cut (see `USAGE_DEAD_LETTER_VALUE_MAX`).
  * Not under `portcullis:usage:*`: gateways may XADD there (deploy/redis-acl), never here.
  */

@@ -479,7 +479,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     ];
     const at = new Date().toISOString();
     for (const d of dead) {
-      const tokens = this.deadLetterFields(d, at);
+      const tokens = this.deadLetterFields(d, at, stream);
       args.push(d.class, tokens.length, ...tokens);
     }
     const counts = await (this.redis as unknown as SettleCommand).usageSettle(...args);
@@ -487,7 +487,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Our fields first (readers take the first of a name), then the entry's own, capped. */
-  private deadLetterFields(d: DeadEntry, at: string): string[] {
+  private deadLetterFields(d: DeadEntry, at: string, stream: string): string[] {
     const [id, fields] = d.entry;
     const out = [
       'dl_class',
@@ -500,6 +500,8 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       id,
       'dl_consumer',
       this.name,
+      'dl_stream',
+      stream,
     ];
     const original = fields ?? [];
     const pairs = Math.floor(original.length / 2);

@@ -60,13 +60,17 @@ async function xadd(stream: string, lines: string[]): Promise<Map<string, string
   return ids;
 }
 
-async function deadLetters(): Promise<Map<string, { class: string; reason: string }>> {
+async function deadLetters(): Promise<Map<string, { class: string; reason: string; stream: string }>> {
   const entries = (await stack.redis?.xrange(USAGE_DEAD_LETTER_STREAM, '-', '+')) as [string, string[]][];
-  const out = new Map<string, { class: string; reason: string }>();
+  const out = new Map<string, { class: string; reason: string; stream: string }>();
   for (const [, raw] of entries) {
     const f: Record<string, string> = {};
     for (let i = 0; i + 1 < raw.length; i += 2) f[raw[i] as string] ??= raw[i + 1] as string;
-    out.set(f.dl_entry ?? '', { class: f.dl_class ?? '', reason: f.dl_reason ?? '' });
+    out.set(f.dl_entry ?? '', {
+      class: f.dl_class ?? '',
+      reason: f.dl_reason ?? '',
+      stream: f.dl_stream ?? '',
+    });
   }
   return out;
 }
@@ -174,6 +178,11 @@ describe('signed usage events', () => {
     });
     const dead = await deadLetters();
     for (const [id, cls] of expectClass) expect(dead.get(id)?.class, id).toBe(cls);
+    // Each names the stream it was read from (entry ids are unique per stream only).
+    const intoB = forged.filter((f) => f.stream).length;
+    expect(
+      [...expectClass.keys()].filter((id) => dead.get(id)?.stream === usageStreamOf(orgB.body.id)),
+    ).toHaveLength(intoB);
     // Reasons name fields, never values (no secret, no MAC).
     for (const id of expectClass.keys()) expect(dead.get(id)?.reason).not.toMatch(/v1\./);
 

@@ -13,9 +13,15 @@ import { freePort, root, start } from './lib.mjs';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const PROBES = Number(process.argv[3] ?? 200);
-const STREAM = 'portcullis:usage';
 // ioredis comes from the control plane's dependencies (the bench package does not carry it).
 const Redis = createRequire(path.join(root, 'control-plane/package.json'))('ioredis');
+// Events are signed as a registered gateway signs them (the control plane counts nothing else).
+const { signUsageEvent } = createRequire(path.join(root, 'shared/package.json'))(
+  path.join(root, 'shared/dist/usage-signing.js'),
+);
+const { usageStreamOf } = createRequire(path.join(root, 'shared/package.json'))(
+  path.join(root, 'shared/dist/redis-keys.js'),
+);
 
 const db = `portcullis_bench_usage_${process.pid}`;
 const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
@@ -55,6 +61,7 @@ try {
       DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
       PORT: String(cpPort),
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      PORTCULLIS_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
       BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
       BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
       BOOTSTRAP_ORG_NAME: 'Bench',
@@ -68,13 +75,18 @@ try {
   const token = login.token;
   const org = login.organizations[0].id;
   const key = (await call('POST', `/api/v1/orgs/${org}/keys`, token, { name: 'ingest bench' })).key;
+  const made = await call('POST', `/api/v1/orgs/${org}/gateway-tokens`, token, { name: 'bench-gw' });
+  const reg = await call('POST', '/api/v1/gateway/register', made.token, { instanceId: 'bench-gw-1' });
+  const secret = Buffer.from(reg.usageSigningSecret, 'base64url');
+  const STREAM = usageStreamOf(org);
+  const signed = (e) => signUsageEvent(e, secret);
   const event = (i) => ({
     id: randomUUID(),
     time: new Date().toISOString(),
     orgId: org,
     keyId: key.id,
     ownerId: key.ownerId,
-    gatewayId: 'bench-gw',
+    gatewayId: made.gateway.id,
     requestId: `req_${i}`,
     method: 'POST',
     route: '/v1/chat/completions',
@@ -99,8 +111,7 @@ try {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < EVENTS; i += 1000) {
     const pipe = redis.pipeline();
-    for (let j = i; j < Math.min(EVENTS, i + 1000); j++)
-      pipe.xadd(STREAM, '*', 'e', JSON.stringify(event(j)));
+    for (let j = i; j < Math.min(EVENTS, i + 1000); j++) pipe.xadd(STREAM, '*', 'e', signed(event(j)));
     await pipe.exec();
   }
   const tAdded = process.hrtime.bigint();
@@ -116,7 +127,7 @@ try {
   for (let i = 0; i < PROBES; i++) {
     const e = event(EVENTS + i);
     const t = process.hrtime.bigint();
-    await redis.xadd(STREAM, '*', 'e', JSON.stringify(e));
+    await redis.xadd(STREAM, '*', 'e', signed(e));
     for (;;) {
       const g = process.hrtime.bigint();
       const page = await call('GET', requestsPath, token);

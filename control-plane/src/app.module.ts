@@ -15,6 +15,7 @@ import { APP_CONFIG, type AppConfig } from './config/config';
 import { SecretBox } from './crypto/secret-box';
 import { dataSourceOptions } from './database/data-source';
 import { runMigrations } from './database/migrate';
+import { GatewayRedisUsers } from './gateways/gateway-redis-users';
 import { GatewayTokenGuard } from './gateways/gateway-token.guard';
 import { GatewayApiController, GatewaysController } from './gateways/gateways.controller';
 import { GatewaysService } from './gateways/gateways.service';
@@ -46,6 +47,7 @@ import { UsageService } from './usage/usage.service';
 import { UsageConsumer } from './usage/usage-consumer';
 import { UsageGroupResolver } from './usage/usage-group-resolver';
 import { UsageJobs } from './usage/usage-jobs';
+import { UsageSignatureVerifier } from './usage/usage-signature';
 import { UsageWriter } from './usage/usage-writer';
 import { MembersService } from './users/members.service';
 import { UsersController } from './users/users.controller';
@@ -113,9 +115,11 @@ export class AppModule {
         McpServersService,
         GatewaysService,
         GatewayTokenGuard,
+        GatewayRedisUsers,
         BootstrapService,
         UsageWriter,
         UsageConsumer,
+        UsageSignatureVerifier,
         UsageJobs,
         UsageService,
         UsageGroupResolver,

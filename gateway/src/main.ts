@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { parseCidr } from '@portcullis/shared/cidr';
+import { parseUsageSigningSecret } from '@portcullis/shared/usage-signing';
 import { Redis } from 'ioredis';
 import { buildGateway, buildOpsApp } from './app.js';
 import { BudgetLedger } from './budget/ledger.js';
+import { CredentialsCache, type GatewayIdentity } from './credentials/cache.js';
 import { listSetting, loadEnv } from './env.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit/limiter.js';
@@ -30,21 +32,16 @@ const instanceId = `${process.env.HOSTNAME ?? 'gateway'}-${env.PORT}-${randomUUI
 const store = new SnapshotStore();
 let sync: SnapshotSync | null = null;
 let redis: Redis | null = null;
+/**
+ * Redis connections wait until the gateway knows who it is (its cached credentials, else its first
+ * registration): the control plane may have minted a Redis user for it, confined to its organization.
+ */
+let redisAuth: { username?: string; password?: string } = {};
 if (env.GATEWAY_TOKEN) {
-  redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
   redis.on('error', () => {
     // Rate-limit sharing pauses while Redis is away; each gateway keeps enforcing locally.
   });
-  sync = new SnapshotSync({
-    store,
-    controlPlaneUrl: env.CONTROL_PLANE_URL,
-    gatewayToken: env.GATEWAY_TOKEN,
-    redisUrl: env.REDIS_URL,
-    instanceId,
-    version: VERSION,
-    cache: new DiskCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN),
-  });
-  await sync.start();
 } else {
   console.error('Portcullis gateway has no GATEWAY_TOKEN, so it cannot register and stays not ready.');
 }
@@ -54,6 +51,7 @@ const usageRedis = env.GATEWAY_TOKEN
   ? new Redis(env.REDIS_URL, {
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
+      lazyConnect: true,
       connectionName: `portcullis-gateway-usage:${instanceId}`,
     })
   : null;
@@ -77,14 +75,34 @@ const usage = new UsageEmitter({ redis: usageRedis, spool: spoolReady ? spool : 
 if (spool.events > 0)
   console.log(`gateway: replaying ${spool.events} spooled usage event(s) once Redis is ready`);
 
+const credentials = env.GATEWAY_TOKEN ? new CredentialsCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN) : null;
+let applied = '';
+/** Takes the gateway's identity: signs usage with its secret, connects to Redis as its own user. */
+function useIdentity(identity: GatewayIdentity): void {
+  const secret = parseUsageSigningSecret(identity.usageSigningSecret);
+  if (secret) usage.setIdentity({ gatewayId: identity.gatewayId, orgId: identity.orgId, secret });
+  const auth = identity.redis ? { username: identity.redis.username, password: identity.redis.password } : {};
+  const fingerprint = JSON.stringify(auth);
+  if (fingerprint === applied) return;
+  const first = applied === '';
+  applied = fingerprint;
+  redisAuth = auth;
+  for (const r of [redis, usageRedis]) {
+    if (!r) continue;
+    if (identity.redis) Object.assign(r.options, auth);
+    if (first) r.connect().catch(() => undefined);
+    else r.disconnect(true); // new credentials: reconnect with them
+  }
+}
+
 const gateway = buildGateway({
   store,
   trustedProxies,
   metrics,
   usage,
   gatewayId: instanceId,
-  limiter: new RateLimiter({ redis, instanceId }),
-  ledger: new BudgetLedger({ redis, instanceId }),
+  limiter: new RateLimiter({ redis, instanceId, orgId: () => store.orgId }),
+  ledger: new BudgetLedger({ redis, instanceId, orgId: () => store.orgId }),
   auth: {
     verifyConcurrency: env.AUTH_VERIFY_CONCURRENCY,
     verifyQueue: env.AUTH_VERIFY_QUEUE,
@@ -103,6 +121,28 @@ const gateway = buildGateway({
   }),
   opsOnSeparatePort: env.OPS_PORT !== undefined,
 });
+if (env.GATEWAY_TOKEN && credentials) {
+  const cached = await credentials.load();
+  if (cached) useIdentity(cached);
+  sync = new SnapshotSync({
+    store,
+    controlPlaneUrl: env.CONTROL_PLANE_URL,
+    gatewayToken: env.GATEWAY_TOKEN,
+    redisUrl: env.REDIS_URL,
+    instanceId,
+    version: VERSION,
+    cache: new DiskCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN),
+    redisAuth: () => redisAuth,
+    onRegistered: async (identity) => {
+      useIdentity(identity);
+      await credentials.save(identity).catch((err: Error) => {
+        console.error(`gateway: cannot write its credentials to the state dir (${err.message})`);
+      });
+    },
+  });
+  await sync.start();
+}
+
 const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
   console.log(`Portcullis gateway listening on :${info.port}`);
 });

@@ -6,13 +6,14 @@ import { hash } from '@node-rs/argon2';
 import type { Provider } from '@portcullis/shared/api-keys';
 import { seal } from '@portcullis/shared/crypto';
 import { makeKey } from '@portcullis/shared/keys';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type {
   OrgSnapshot,
   SnapshotCredential,
   SnapshotKey,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
-import { USAGE_STREAM, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import { freePort, startProcess } from '../../control-plane/test/integration/processes.js';
@@ -134,10 +135,18 @@ export async function serveApp(app: Hono<GatewayEnv>, hostname = '127.0.0.1'): P
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Reads back the usage events a gateway's emitter sent to the Redis stream. */
-export function usageStream(redis: Redis, usage: UsageEmitter) {
+/**
+ * A usage identity for an in-process gateway (what its registration would give): events are stamped
+ * with `gatewayId` and signed with a random secret into `orgId`'s stream.
+ */
+export function testUsageIdentity(orgId: string, gatewayId: string) {
+  return { orgId, gatewayId, secret: randomBytes(32) };
+}
+
+/** Reads back the usage events a gateway's emitter sent to its organization's Redis stream. */
+export function usageStream(redis: Redis, usage: UsageEmitter, orgId: string) {
   const events = async (): Promise<UsageEvent[]> => {
-    const entries = (await redis.xrange(USAGE_STREAM, '-', '+')) as [string, string[]][];
+    const entries = (await redis.xrange(usageStreamOf(orgId), '-', '+')) as [string, string[]][];
     return entries.map(([, fields]) => UsageEventSchema.parse(JSON.parse(fields[1] as string)));
   };
   /** The usage event of one request (by its x-request-id), once the emitter has sent it; exactly one. */

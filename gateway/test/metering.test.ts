@@ -14,7 +14,14 @@ import { RateLimiter } from '../src/rate-limit/limiter.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { UsageEmitter } from '../src/usage/emitter.js';
-import { privateRedis, type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
+import {
+  privateRedis,
+  type Served,
+  SnapshotBuilder,
+  serveApp,
+  testUsageIdentity,
+  usageStream,
+} from './helpers.js';
 
 // Every response shape the gateway forwards is metered from the provider's own counts, through the
 // real gateway (in process, real Redis, the fake upstream over real HTTP) driven by the official SDKs:
@@ -94,6 +101,7 @@ beforeAll(async () => {
   const metrics = new GatewayMetrics(store);
   const clock = () => nowMs;
   usage = new UsageEmitter({ redis, spool: null, metrics });
+  usage.setIdentity(testUsageIdentity(b.orgId, 'gw-metering'));
   gateway = buildGateway({
     store,
     metrics,
@@ -105,7 +113,7 @@ beforeAll(async () => {
     upstream: new UpstreamClient({ headersTimeoutMs: 5000, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
   });
   served = await serveApp(gateway.app);
-  events = usageStream(redis, usage);
+  events = usageStream(redis, usage, b.orgId);
 });
 
 afterAll(async () => {

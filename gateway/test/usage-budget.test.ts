@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { budgetKey } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd } from '@portcullis/shared/usage';
@@ -12,7 +13,14 @@ import { GatewayMetrics } from '../src/metrics.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { UsageEmitter } from '../src/usage/emitter.js';
-import { privateRedis, type Served, SnapshotBuilder, serveApp, usageStream } from './helpers.js';
+import {
+  privateRedis,
+  type Served,
+  SnapshotBuilder,
+  serveApp,
+  testUsageIdentity,
+  usageStream,
+} from './helpers.js';
 
 // One gateway built in process with real parts: a private redis-server (usage stream and budget
 // counters), the fake upstream over real HTTP, and an injectable clock for budget periods.
@@ -34,12 +42,15 @@ const K = (name: string) => {
   return k;
 };
 
+let orgId = '';
+
 beforeAll(async () => {
   redisServer = await privateRedis();
   redis = redisServer.redis;
   upstream = await startFakeUpstream({ words: WORDS });
 
   const b = new SnapshotBuilder();
+  orgId = b.orgId;
   const cred = b.credential('openai_compatible', { baseUrl: `${upstream.url}/v1` });
   b.model('metered', cred, PRICES);
   const dead = b.credential('openai_compatible', { baseUrl: `http://127.0.0.1:${await freePort()}/v1` });
@@ -62,6 +73,7 @@ beforeAll(async () => {
   const metrics = new GatewayMetrics(store);
   const clock = () => nowMs;
   usage = new UsageEmitter({ redis, spool: null, metrics });
+  usage.setIdentity(testUsageIdentity(b.orgId, 'gw-in-process'));
   gateway = buildGateway({
     store,
     metrics,
@@ -103,8 +115,8 @@ function chat(key: string, body: Record<string, unknown>, headers: Record<string
   return { res, requestId, bytes: Buffer.byteLength(text) };
 }
 
-const streamEvents = () => usageStream(redis, usage).events();
-const eventOf = (requestId: string) => usageStream(redis, usage).eventOf(requestId);
+const streamEvents = () => usageStream(redis, usage, orgId).events();
+const eventOf = (requestId: string) => usageStream(redis, usage, orgId).eventOf(requestId);
 
 const fakePromptTokens = (messages: unknown) => Math.max(1, Math.ceil(JSON.stringify(messages).length / 4));
 const MESSAGES = [{ role: 'user', content: 'hi there' }];
@@ -279,8 +291,8 @@ describe('budgets', () => {
     // gateway gave back its unspent allowance; the new one holds the new spend plus what this gateway
     // was granted ahead.
     await gateway.ledger.sync();
-    const old = await redis.get(`portcullis:budget:{key:${daily.record.id}}:d20300115`);
-    const fresh = Number(await redis.get(`portcullis:budget:{key:${daily.record.id}}:d20300116`));
+    const old = await redis.get(budgetKey('_', `key:${daily.record.id}`, 'd20300115'));
+    const fresh = Number(await redis.get(budgetKey('_', `key:${daily.record.id}`, 'd20300116')));
     expect(Number(old)).toBe(spentMicro);
     expect(fresh).toBeGreaterThanOrEqual(Math.round(e.costUsd * 1e6));
     expect(fresh).toBeLessThanOrEqual(limitMicro);

@@ -9,18 +9,21 @@ export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
  * arithmetic both sides share: cost from tokens and prices, and calendar-aligned budget periods.
  */
 
-/** The Redis stream every gateway appends usage events to (one field, `e`, holding the JSON event). */
-export const USAGE_STREAM = 'portcullis:usage';
-/** The consumer group the control plane reads `USAGE_STREAM` with. */
+/**
+ * Gateways append usage events to their organization's stream, `usageStreamOf(orgId)` in
+ * `@portcullis/shared/redis-keys` (one field, `e`, holding the JSON event signed as
+ * `@portcullis/shared/usage-signing` says).
+ */
+/** The consumer group the control plane reads every organization's usage stream with. */
 export const USAGE_CONSUMER_GROUP = 'control-plane';
 
 /**
  * Where the control plane moves every usage entry it will not count (see `DeadLetterClass`), in the
  * same step that acknowledges it: the entry's original fields, after these of its own, each named
  * `dl_*` (readers take the first occurrence of a name): `dl_class`, `dl_reason` (names fields, never
- * values), `dl_at` (ISO time), `dl_entry` (the entry's id in `USAGE_STREAM`), `dl_consumer`, and
+ * values), `dl_at` (ISO time), `dl_entry` (the entry's id in its stream), `dl_consumer`, `dl_stream` (the organization's usage stream it was read from), and
  * `dl_truncated` when an original value was cut (see `USAGE_DEAD_LETTER_VALUE_MAX`).
- * Not under `portcullis:usage*`: gateways may XADD there (deploy/redis-acl), never here.
+ * Not under `portcullis:usage:*`: gateways may XADD there (deploy/redis-acl), never here.
  */
 export const USAGE_DEAD_LETTER_STREAM = 'portcullis:dead-letter:usage';
 /** A hash: dead-letter class → entries moved there so far, by every control plane. */
@@ -42,7 +45,11 @@ export const USAGE_DEAD_LETTER_VALUE_MAX = 16 * 1024;
  * - `unknown_key`: `keyId` is no key; `wrong_org`: the key is another organization's;
  * - `wrong_owner`: `ownerId` is not the key's owner (nor was it when the event happened);
  * - `implausible_cost`: `costUsd` beyond what the tokens can cost at the model's price;
- * - `database`: Postgres refused the event alone (a constraint or a range the checks above missed).
+ * - `database`: Postgres refused the event alone (a constraint or a range the checks above missed);
+ * - `unsigned`: no signature (`sig`); `unknown_gateway`: `gatewayId` names no gateway (or a removed
+ *   one); `bad_signature`: the signature does not verify under that gateway's secret (forged, or the
+ *   event was altered after signing); `wrong_gateway_org`: the gateway is not of the event's
+ *   organization, or the event is in another organization's stream.
  */
 export const DEAD_LETTER_CLASSES = [
   'malformed',
@@ -53,6 +60,10 @@ export const DEAD_LETTER_CLASSES = [
   'wrong_owner',
   'implausible_cost',
   'database',
+  'unsigned',
+  'unknown_gateway',
+  'bad_signature',
+  'wrong_gateway_org',
 ] as const;
 export type DeadLetterClass = (typeof DEAD_LETTER_CLASSES)[number];
 

@@ -124,6 +124,12 @@ const ConfigSchema = z.object({
     .min(0)
     .max(7 * 86_400)
     .default(300),
+  /**
+   * Extension: whether the control plane mints a Redis user per gateway (ACL SETUSER, confined to the
+   * gateway's organization) and hands it out at registration. `auto`: when its own Redis user may run
+   * ACL SETUSER (else the gateways use the user of their REDIS_URL; see deploy/redis-acl); `off`: never.
+   */
+  GATEWAY_REDIS_USERS: z.enum(['auto', 'off']).default('auto'),
   /** Extension: the usage consumer's name in the Redis consumer group [hostname:PORT]. */
   USAGE_CONSUMER_NAME: optionalNonEmpty,
   /**

@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { GatewayCredentials } from '@portcullis/shared/gateway-credentials';
 import {
   type CreateGatewayTokenInput,
   GATEWAY_STALE_AFTER_SECONDS,
@@ -8,7 +9,9 @@ import {
   isGatewayToken,
   makeGatewayToken,
 } from '@portcullis/shared/gateways';
+import { gatewayRedisUser } from '@portcullis/shared/redis-keys';
 import type { GatewayRegistration, WireSnapshot } from '@portcullis/shared/snapshot';
+import { makeUsageSigningSecret } from '@portcullis/shared/usage-signing';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -20,6 +23,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
 import { SnapshotsService } from '../snapshots/snapshots.service';
+import { GatewayRedisUsers, redisPasswordAad } from './gateway-redis-users';
 
 /** The gateway a request's gateway token belongs to. */
 export interface GatewayIdentity {
@@ -39,6 +43,8 @@ interface GatewayRow {
 }
 
 const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
+/** Associated data of a gateway's sealed credentials: a ciphertext moved to another row or column fails. */
+export const usageSecretAad = (gatewayId: string) => `gateway-usage-secret:${gatewayId}`;
 
 function toView(r: GatewayRow, orgVersion: number, now: number): GatewayView {
   const version = r.snapshot_version === null ? null : Number(r.snapshot_version);
@@ -72,6 +78,7 @@ export class GatewaysService {
     private readonly audit: AuditService,
     private readonly snapshots: SnapshotsService,
     private readonly box: SecretBox,
+    private readonly redisUsers: GatewayRedisUsers,
   ) {}
 
   async createToken(
@@ -132,12 +139,15 @@ export class GatewaysService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     if (!isUuid(id)) throw DomainError.notFound('Gateway');
     await this.db.transaction(async (em) => {
-      const rows: { id: string; name: string }[] = await em.query(
-        'WITH gone AS (DELETE FROM gateways WHERE id = $1 AND org_id = $2 RETURNING id, name) SELECT * FROM gone',
+      const rows: { id: string; name: string; redis_username: string | null }[] = await em.query(
+        'WITH gone AS (DELETE FROM gateways WHERE id = $1 AND org_id = $2 RETURNING id, name, redis_username) SELECT * FROM gone',
         [id, caller.org.orgId],
       );
       const gone = rows[0];
       if (!gone) throw DomainError.notFound('Gateway');
+      // Its Redis user goes with it (Redis disconnects its clients), before the row is gone for good:
+      // if Redis cannot be told, the gateway stays and the admin tries again.
+      if (gone.redis_username) await this.deleteRedisUser(gone.id);
       await this.audit.append(em, {
         orgId: caller.org.orgId,
         actor: caller.actor,
@@ -148,6 +158,63 @@ export class GatewaysService {
         after: null,
       });
     });
+  }
+
+  private async deleteRedisUser(gatewayId: string): Promise<void> {
+    try {
+      await this.redisUsers.remove(gatewayId);
+    } catch (err) {
+      if (/NOPERM|unknown command/i.test((err as Error).message)) return;
+      throw new DomainError(
+        'conflict',
+        `Redis is unreachable, so the gateway's Redis user ${gatewayRedisUser(gatewayId)} cannot be deleted now; the gateway was kept, try again`,
+      );
+    }
+  }
+
+  /**
+   * The gateway's own credentials: its usage signing secret (made at its first registration, the same
+   * afterwards, so every instance and every spooled event verifies) and its Redis user (minted, or
+   * refreshed, at every registration when the control plane may).
+   */
+  private async credentials(gw: GatewayIdentity): Promise<GatewayCredentials> {
+    // Both made once, in one statement, so instances registering at once all get the same ones.
+    const rows: {
+      usage_secret_sealed: string;
+      redis_password_sealed: string;
+      redis_username: string | null;
+    }[] = await this.db.query(
+      `WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed, $2),
+             redis_password_sealed = coalesce(redis_password_sealed, $3)
+           WHERE id = $1 RETURNING usage_secret_sealed, redis_password_sealed, redis_username) SELECT * FROM u`,
+      [
+        gw.id,
+        this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id)),
+        this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id)),
+      ],
+    );
+    const row = rows[0];
+    if (!row) throw new DomainError('unauthenticated', 'A valid gateway token is required');
+    const usageSigningSecret = this.box.open(row.usage_secret_sealed, usageSecretAad(gw.id));
+    if (!this.redisUsers.enabled) return { usageSigningSecret, redis: null };
+    const password = this.box.open(row.redis_password_sealed, redisPasswordAad(gw.id));
+    const mintedBefore = row.redis_username !== null;
+    let minted: boolean;
+    try {
+      minted = await this.redisUsers.mint(gw.id, gw.orgId, password);
+    } catch (err) {
+      // Redis unreachable: a user minted before is still the gateway's; a first one must wait.
+      if (!mintedBefore) throw err;
+      minted = true;
+    }
+    if (!minted) return { usageSigningSecret, redis: null };
+    if (!mintedBefore) {
+      await this.db.query('UPDATE gateways SET redis_username = $2 WHERE id = $1', [
+        gw.id,
+        gatewayRedisUser(gw.id),
+      ]);
+    }
+    return { usageSigningSecret, redis: { username: gatewayRedisUser(gw.id), password } };
   }
 
   /** The gateway behind a presented token, or null (malformed tokens never reach the database). */
@@ -165,7 +232,7 @@ export class GatewaysService {
     gw: GatewayIdentity,
     input: { instanceId: string; version?: string | undefined },
     ip: string | null,
-  ): Promise<GatewayRegistration> {
+  ): Promise<GatewayRegistration & GatewayCredentials> {
     this.box.require();
     const key = await this.db.transaction(async (em) => {
       const snapshotKey = await this.snapshots.snapshotKey(em, gw.orgId);
@@ -183,7 +250,12 @@ export class GatewaysService {
       });
       return snapshotKey;
     });
-    return { gateway: { id: gw.id, name: gw.name, orgId: gw.orgId }, snapshotKey: key.toString('base64url') };
+    const credentials = await this.credentials(gw);
+    return {
+      gateway: { id: gw.id, name: gw.name, orgId: gw.orgId },
+      snapshotKey: key.toString('base64url'),
+      ...credentials,
+    };
   }
 
   /** Records what the gateway holds; answers the newest version it can reach by deltas. */

@@ -7,6 +7,8 @@ import {
   Logger,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { orgOfUsageStream, usageStreamOf } from '@portcullis/shared/redis-keys';
 import {
   type DeadLetterClass,
   USAGE_CONSUMER_GROUP,
@@ -14,14 +16,15 @@ import {
   USAGE_DEAD_LETTER_MAXLEN,
   USAGE_DEAD_LETTER_STREAM,
   USAGE_DEAD_LETTER_VALUE_MAX,
-  USAGE_STREAM,
   type UsageEvent,
 } from '@portcullis/shared/usage';
 import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { parseUsageEntry, type Refusal, type TimeWindow } from './usage-event';
+import { type Refusal, readEntryJson, type TimeWindow, validateUsageJson } from './usage-event';
 import { UsageIngestedEvents } from './usage-ingested.events';
+import { UsageSignatureVerifier } from './usage-signature';
 import { UsageStats } from './usage-stats';
 import { emptyWriteResult, mergeWriteResults, UsageWriter, type WriteResult } from './usage-writer';
 
@@ -31,6 +34,8 @@ const BATCH = 500;
 const BLOCK_MS = 2000;
 /** Own pending entries and other consumers' stale ones are looked at this often (and at start). */
 const PENDING_EVERY_MS = 10_000;
+/** The organizations (hence usage streams) are listed again this often. */
+const STREAMS_EVERY_MS = 2000;
 /** The stream is trimmed to its unacknowledged part, and idle consumers are forgotten, this often. */
 const MAINTENANCE_EVERY_MS = 60_000;
 /** A consumer with nothing pending and idle this long (a process that went away) is deleted. */
@@ -91,7 +96,9 @@ export function eventFault(err: unknown): string | null {
 }
 
 /**
- * Reads usage events from the Redis stream with a consumer group and writes them to Postgres. An
+ * Reads usage events from every organization's Redis stream (`usageStreamOf`) with a consumer group
+ * and writes them to Postgres; an event counts only if a gateway of that organization signed it
+ * (usage-signature.ts). An
  * entry is acknowledged (and deleted from the stream) only after the transaction holding it commits;
  * request rows are keyed by the event id, so an entry delivered again after a crash between commit
  * and acknowledgement is stored and counted once. Entries a crashed consumer left pending are taken
@@ -114,12 +121,17 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   private wake: (() => void) | null = null;
   private readonly stopping = new AbortController();
   private inBlockingRead = false;
+  /** Every organization's usage stream, each with the consumer group created. */
+  private streams: string[] = [];
+  private nextStreamsAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly writer: UsageWriter,
     private readonly ingested: UsageIngestedEvents,
     private readonly stats: UsageStats,
+    private readonly signatures: UsageSignatureVerifier,
+    @InjectDataSource() private readonly db: DataSource,
   ) {
     this.name = config.USAGE_CONSUMER_NAME ?? `${hostname()}:${config.PORT}`;
     this.window = {
@@ -170,7 +182,10 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       } catch (err) {
         if (!this.running) break;
         const message = (err as Error).message ?? String(err);
-        if (/NOGROUP/.test(message)) this.groupReady = false;
+        if (/NOGROUP/.test(message)) {
+          this.groupReady = false;
+          this.streams = [];
+        }
         // After any failure the entries read so far are still pending with us: read them again first.
         this.nextPendingAt = 0;
         if (!this.failing) {
@@ -190,8 +205,12 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
         this.redis.connect().catch(() => undefined);
       await this.readyWithin(2000);
     }
-    if (!this.groupReady) await this.ensureGroup();
     const now = Date.now();
+    if (!this.groupReady || now >= this.nextStreamsAt) await this.ensureGroups();
+    if (this.streams.length === 0) {
+      await delay(BLOCK_MS, undefined, { signal: this.stopping.signal }).catch(() => undefined);
+      return;
+    }
     if (now >= this.nextPendingAt) {
       await this.drainOwnPending();
       await this.claimStale();
@@ -215,14 +234,13 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
         'BLOCK',
         BLOCK_MS,
         'STREAMS',
-        USAGE_STREAM,
-        '>',
+        ...this.streams,
+        ...this.streams.map(() => '>'),
       )) as XReadReply;
     } finally {
       this.inBlockingRead = false;
     }
-    const entries = reply?.[0]?.[1] ?? [];
-    if (entries.length > 0) await this.handle(entries);
+    for (const [stream, entries] of reply ?? []) if (entries.length > 0) await this.handle(stream, entries);
   }
 
   private async readyWithin(ms: number): Promise<void> {
@@ -242,42 +260,65 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       throw new Error(`Redis is unreachable (${this.redis.status})`);
   }
 
-  /** From the stream's start, so events gateways wrote before the first control plane ran are read. */
-  private async ensureGroup(): Promise<void> {
-    try {
-      await this.redis.xgroup('CREATE', USAGE_STREAM, USAGE_CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+  /**
+   * One stream per organization; the group is created from the stream's start, so events gateways
+   * wrote before the first control plane ran (or before their organization was listed) are read.
+   */
+  private async ensureGroups(): Promise<void> {
+    const orgs: { id: string }[] = await this.db.query('SELECT id FROM organizations ORDER BY id');
+    const known = new Set(this.groupReady ? this.streams : []);
+    const streams: string[] = [];
+    for (const { id } of orgs) {
+      const stream = usageStreamOf(id);
+      if (!known.has(stream)) {
+        try {
+          await this.redis.xgroup('CREATE', stream, USAGE_CONSUMER_GROUP, '0', 'MKSTREAM');
+        } catch (err) {
+          if (!/BUSYGROUP/.test((err as Error).message)) throw err;
+        }
+      }
+      streams.push(stream);
     }
+    this.streams = streams;
     this.groupReady = true;
+    this.nextStreamsAt = Date.now() + STREAMS_EVERY_MS;
   }
 
   /** Entries delivered to this consumer name and never acknowledged (a previous life of this process). */
   private async drainOwnPending(): Promise<void> {
-    for (;;) {
-      const reply = (await this.redis.xreadgroup(
-        'GROUP',
-        USAGE_CONSUMER_GROUP,
-        this.name,
-        'COUNT',
-        BATCH,
-        'STREAMS',
-        USAGE_STREAM,
-        '0',
-      )) as XReadReply;
-      const entries = reply?.[0]?.[1] ?? [];
-      if (entries.length === 0) return;
-      await this.handle(entries);
-      if (!this.running) return;
+    for (const stream of this.streams) {
+      for (;;) {
+        const reply = (await this.redis.xreadgroup(
+          'GROUP',
+          USAGE_CONSUMER_GROUP,
+          this.name,
+          'COUNT',
+          BATCH,
+          'STREAMS',
+          stream,
+          '0',
+        )) as XReadReply;
+        const entries = reply?.[0]?.[1] ?? [];
+        if (entries.length === 0) break;
+        await this.handle(stream, entries);
+        if (!this.running) return;
+      }
     }
   }
 
   /** Other consumers' entries, pending for longer than USAGE_CLAIM_IDLE_MS (a crashed control plane). */
   private async claimStale(): Promise<void> {
+    for (const stream of this.streams) {
+      if (!this.running) return;
+      await this.claimStaleOf(stream);
+    }
+  }
+
+  private async claimStaleOf(stream: string): Promise<void> {
     let cursor = '0-0';
     do {
       const reply = (await this.redis.xautoclaim(
-        USAGE_STREAM,
+        stream,
         USAGE_CONSUMER_GROUP,
         this.name,
         this.config.USAGE_CLAIM_IDLE_MS,
@@ -287,7 +328,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       )) as [string, StreamEntry[], string[]?];
       cursor = reply[0];
       const entries = reply[1];
-      if (entries.length > 0) await this.handle(entries);
+      if (entries.length > 0) await this.handle(stream, entries);
     } while (cursor !== '0-0' && this.running);
   }
 
@@ -297,11 +338,18 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
    * consumer names of processes long gone.
    */
   private async maintenance(): Promise<void> {
-    const groups = (await this.redis.xinfo('GROUPS', USAGE_STREAM)) as unknown[][];
+    for (const stream of this.streams) {
+      if (!this.running) return;
+      await this.maintain(stream);
+    }
+  }
+
+  private async maintain(stream: string): Promise<void> {
+    const groups = (await this.redis.xinfo('GROUPS', stream)) as unknown[][];
     const group = groups.map(pairs).find((g) => g.name === USAGE_CONSUMER_GROUP);
     const lastDelivered =
       typeof group?.['last-delivered-id'] === 'string' ? group['last-delivered-id'] : null;
-    const pending = (await this.redis.xpending(USAGE_STREAM, USAGE_CONSUMER_GROUP)) as [
+    const pending = (await this.redis.xpending(stream, USAGE_CONSUMER_GROUP)) as [
       number,
       string | null,
       string | null,
@@ -309,12 +357,8 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     ];
     const oldestPending = pending[0] > 0 ? pending[1] : null;
     const minId = oldestPending ?? lastDelivered;
-    if (minId && minId !== '0-0') await this.redis.xtrim(USAGE_STREAM, 'MINID', minId);
-    const consumers = (await this.redis.xinfo(
-      'CONSUMERS',
-      USAGE_STREAM,
-      USAGE_CONSUMER_GROUP,
-    )) as unknown[][];
+    if (minId && minId !== '0-0') await this.redis.xtrim(stream, 'MINID', minId);
+    const consumers = (await this.redis.xinfo('CONSUMERS', stream, USAGE_CONSUMER_GROUP)) as unknown[][];
     for (const c of consumers.map(pairs)) {
       if (
         c.name !== this.name &&
@@ -322,7 +366,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
         typeof c.idle === 'number' &&
         c.idle > DEAD_CONSUMER_IDLE_MS
       ) {
-        await this.redis.xgroup('DELCONSUMER', USAGE_STREAM, USAGE_CONSUMER_GROUP, String(c.name));
+        await this.redis.xgroup('DELCONSUMER', stream, USAGE_CONSUMER_GROUP, String(c.name));
       }
     }
   }
@@ -333,13 +377,27 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
    * fails validation or matching is dead-lettered, and a batch the database refuses is written again
    * one event at a time (`writeIsolating`).
    */
-  private async handle(entries: StreamEntry[]): Promise<void> {
+  private async handle(stream: string, entries: StreamEntry[]): Promise<void> {
     const now = Date.now();
+    const streamOrg = orgOfUsageStream(stream) ?? '';
     const events: UsageEvent[] = [];
     const entryOf = new Map<UsageEvent, StreamEntry>();
     const dead: DeadEntry[] = [];
+    const read: { entry: StreamEntry; json: Record<string, unknown> }[] = [];
     for (const entry of entries) {
-      const parsed = parseUsageEntry(entry[1], now, this.window);
+      const r = readEntryJson(entry[1]);
+      if (r.ok) read.push({ entry, json: r.json });
+      else dead.push({ entry, class: r.class, reason: r.reason });
+    }
+    // Who signed it before what it says: an event no gateway of the organization signed is not read further.
+    const signers = await this.signatures.signers(read.map((r) => r.json));
+    for (const { entry, json } of read) {
+      const unsigned = this.signatures.check(json, streamOrg, signers);
+      if (unsigned) {
+        dead.push({ entry, ...unsigned });
+        continue;
+      }
+      const parsed = validateUsageJson(json, now, this.window);
       if (parsed.ok) {
         events.push(parsed.event);
         entryOf.set(parsed.event, entry);
@@ -356,7 +414,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       if (entry) dead.push({ entry, class: r.class, reason: r.reason });
     }
 
-    await this.settle(entries, dead);
+    await this.settle(stream, entries, dead);
 
     this.stats.batches++;
     this.stats.ingested += result.inserted;
@@ -409,9 +467,9 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Dead-letters `dead` and acknowledges and deletes every entry, in one step (SETTLE_LUA). */
-  private async settle(entries: StreamEntry[], dead: DeadEntry[]): Promise<void> {
+  private async settle(stream: string, entries: StreamEntry[], dead: DeadEntry[]): Promise<void> {
     const args: (string | number)[] = [
-      USAGE_STREAM,
+      stream,
       USAGE_DEAD_LETTER_STREAM,
       USAGE_DEAD_LETTER_COUNTS,
       USAGE_CONSUMER_GROUP,
@@ -421,7 +479,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
     ];
     const at = new Date().toISOString();
     for (const d of dead) {
-      const tokens = this.deadLetterFields(d, at);
+      const tokens = this.deadLetterFields(d, at, stream);
       args.push(d.class, tokens.length, ...tokens);
     }
     const counts = await (this.redis as unknown as SettleCommand).usageSettle(...args);
@@ -429,7 +487,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   }
 
   /** Our fields first (readers take the first of a name), then the entry's own, capped. */
-  private deadLetterFields(d: DeadEntry, at: string): string[] {
+  private deadLetterFields(d: DeadEntry, at: string, stream: string): string[] {
     const [id, fields] = d.entry;
     const out = [
       'dl_class',
@@ -442,6 +500,8 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
       id,
       'dl_consumer',
       this.name,
+      'dl_stream',
+      stream,
     ];
     const original = fields ?? [];
     const pairs = Math.floor(original.length / 2);

@@ -24,30 +24,36 @@ export type ParsedEntry = { ok: true; event: UsageEvent } | ({ ok: false } & Ref
 
 const refuse = (cls: DeadLetterClass, reason: string): ParsedEntry => ({ ok: false, class: cls, reason });
 
-/**
- * One stream entry (`[field, value, field, value, …]`) → a usage event, or why it is refused. Types and
- * ranges are `UsageEventSchema`'s (one line per field, shared with the gateways); what needs the
- * clock is here; what needs the database (key, organization, owner, price) is the writer's. The
- * reason names fields only, never their values: events carry source IPs and user agents.
- */
-export function parseUsageEntry(
-  fields: readonly string[] | null,
-  now: number,
-  window: TimeWindow,
-): ParsedEntry {
-  if (!fields) return refuse('malformed', 'the entry was deleted');
+/** One stream entry's JSON object (field `e`), or why there is none. */
+export type EntryJson = { ok: true; json: Record<string, unknown> } | ({ ok: false } & Refusal);
+
+/** One stream entry (`[field, value, field, value, …]`) → the JSON object of its field `e`. */
+export function readEntryJson(fields: readonly string[] | null): EntryJson {
+  if (!fields) return { ok: false, class: 'malformed', reason: 'the entry was deleted' };
   let text: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     if (fields[i] === 'e') text = fields[i + 1];
   }
-  if (text === undefined) return refuse('malformed', 'no field e');
-  if (text.length > MAX_EVENT_CHARS) return refuse('malformed', 'field e is too large');
+  if (text === undefined) return { ok: false, class: 'malformed', reason: 'no field e' };
+  if (text.length > MAX_EVENT_CHARS) return { ok: false, class: 'malformed', reason: 'field e is too large' };
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return refuse('malformed', 'field e is not JSON');
+    return { ok: false, class: 'malformed', reason: 'field e is not JSON' };
   }
+  if (json === null || typeof json !== 'object' || Array.isArray(json))
+    return { ok: false, class: 'invalid', reason: 'invalid (root)' };
+  return { ok: true, json: json as Record<string, unknown> };
+}
+
+/**
+ * A JSON object → a usage event, or why it is refused. Types and ranges are `UsageEventSchema`'s (one
+ * line per field, shared with the gateways); what needs the clock is here; who signed it is the
+ * consumer's (usage-signature.ts); what needs the database (key, organization, owner, price) is the
+ * writer's. The reason names fields only, never their values: events carry source IPs and user agents.
+ */
+export function validateUsageJson(json: unknown, now: number, window: TimeWindow): ParsedEntry {
   const parsed = UsageEventSchema.safeParse(json);
   if (!parsed.success) {
     const paths = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))];
@@ -66,6 +72,17 @@ export function parseUsageEntry(
   if (t < now - window.maxAgeMs) return refuse('out_of_window', 'time is too old');
   if (t > now + window.maxFutureMs) return refuse('out_of_window', 'time is in the future');
   return { ok: true, event: e };
+}
+
+/** One stream entry → a usage event, or why it is refused (signature aside: see usage-signature.ts). */
+export function parseUsageEntry(
+  fields: readonly string[] | null,
+  now: number,
+  window: TimeWindow,
+): ParsedEntry {
+  const read = readEntryJson(fields);
+  if (!read.ok) return read;
+  return validateUsageJson(read.json, now, window);
 }
 
 /** A name from the event (a path or a key of a garbage object) shown as is only if it looks like one. */

@@ -5,11 +5,12 @@
  * delivery to a real receiver and a `budget.threshold_reached` audit record.
  */
 import { randomUUID } from 'node:crypto';
-import { USAGE_STREAM, UsageEventSchema } from '@portcullis/shared/usage';
+import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { WebhookPayload } from '@portcullis/shared/webhooks';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvent } from './usage-harness';
+import { TestSigners } from './usage-signer';
 import { eventually, Receiver, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
@@ -17,6 +18,7 @@ import { eventually, Receiver, Stack } from './webhooks-harness';
 const stack = new Stack({ USAGE_EVENT_MAX_FUTURE_SECONDS: String(4 * 86_400) });
 const receiver = new Receiver();
 let redis: Redis;
+const signers = new TestSigners(() => stack.base);
 
 const DAY_MS = 86_400_000;
 // The views show the current period's spend, so the first period is today (events an hour into it);
@@ -60,8 +62,8 @@ const sent = new Map<string, number>();
 
 /** XADDs one event of `costUsd` per entry for `key` (in `orgId`), dated `dayStart` + an hour. */
 async function spend(orgId: string, admin: string, key: Key, dayStart: number, costs: number[]) {
-  const pipe = redis.pipeline();
-  costs.forEach((costUsd, i) => {
+  const lines: { stream: string; line: string }[] = [];
+  for (const [i, costUsd] of costs.entries()) {
     const event = UsageEventSchema.parse(
       usageEvent(orgId, key, {
         time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
@@ -73,8 +75,10 @@ async function spend(orgId: string, admin: string, key: Key, dayStart: number, c
         metadata: {},
       }),
     );
-    pipe.xadd(USAGE_STREAM, '*', 'e', JSON.stringify(event));
-  });
+    lines.push(await signers.sign(event, admin));
+  }
+  const pipe = redis.pipeline();
+  for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
   await pipe.exec();
   sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
   await eventually(async () => {

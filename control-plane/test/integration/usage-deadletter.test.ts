@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import path from 'node:path';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import {
   costMicroUsd,
   DEAD_LETTER_CLASSES,
@@ -17,7 +18,6 @@ import {
   USAGE_DEAD_LETTER_COUNTS,
   USAGE_DEAD_LETTER_STREAM,
   USAGE_DEAD_LETTER_VALUE_MAX,
-  USAGE_STREAM,
   type UsageEvent,
 } from '@portcullis/shared/usage';
 import Redis from 'ioredis';
@@ -98,8 +98,11 @@ async function deadLetters(): Promise<DeadEntry[]> {
 async function drained(): Promise<boolean> {
   const redis = stack.redis;
   if (!redis) return false;
-  const pending = (await redis.xpending(USAGE_STREAM, USAGE_CONSUMER_GROUP)) as [number, ...unknown[]];
-  return (await redis.xlen(USAGE_STREAM)) === 0 && pending[0] === 0;
+  const pending = (await redis.xpending(usageStreamOf(stack.orgId), USAGE_CONSUMER_GROUP)) as [
+    number,
+    ...unknown[],
+  ];
+  return (await redis.xlen(usageStreamOf(stack.orgId))) === 0 && pending[0] === 0;
 }
 
 async function createModel(slug: string, prices: typeof PRICES): Promise<void> {
@@ -261,9 +264,9 @@ describe('hostile usage events', () => {
     if (!redis) throw new Error('no redis');
     const expected = new Map<string, DeadLetterClass>();
     const sentText = new Map<string, string>();
-    expected.set(String(await redis.xadd(USAGE_STREAM, '*', 'x', secret)), 'malformed');
+    expected.set(String(await redis.xadd(usageStreamOf(stack.orgId), '*', 'x', secret)), 'malformed');
     const wide = Array.from({ length: 1000 }, (_, i) => [`f${i}`, secret]).flat();
-    expected.set(String(await redis.xadd(USAGE_STREAM, '*', ...wide)), 'malformed');
+    expected.set(String(await redis.xadd(usageStreamOf(stack.orgId), '*', ...wide)), 'malformed');
     // In chunks of varied size, so batches mix honest and hostile entries differently.
     for (let at = 0; at < mixed.length; ) {
       const chunk = mixed.slice(at, at + 1 + Math.floor(Math.random() * 60));
@@ -271,7 +274,7 @@ describe('hostile usage events', () => {
       chunk.forEach((m, i) => {
         if (!m.expect) return;
         expected.set(ids[i] as string, m.expect);
-        sentText.set(ids[i] as string, m.text);
+        sentText.set(ids[i] as string, stack.sent.get(ids[i] as string) ?? '');
       });
       at += chunk.length;
     }
@@ -545,7 +548,9 @@ describe('who may write the dead-letter stream (deploy/redis-acl/users.acl)', ()
       r.on('error', () => undefined);
       return r;
     };
-    const gateway = as('gateway', 'change-me-gateway');
+    const gateway = as('portcullis-gw-example', 'change-me-gateway');
+    // The organization of the example gateway user in users.acl.
+    const exampleStream = usageStreamOf('00000000-0000-4000-8000-000000000000');
     const controlPlane = as('control-plane', 'change-me-control-plane');
     try {
       await eventually(async () => {
@@ -553,12 +558,12 @@ describe('who may write the dead-letter stream (deploy/redis-acl/users.acl)', ()
         return (await gateway.ping()) === 'PONG';
       }, 10_000);
       await controlPlane.connect();
-      expect(await gateway.xadd(USAGE_STREAM, '*', 'e', '{}')).toMatch(/^\d+-\d+$/);
+      expect(await gateway.xadd(exampleStream, '*', 'e', '{}')).toMatch(/^\d+-\d+$/);
       await expect(gateway.xadd(USAGE_DEAD_LETTER_STREAM, '*', 'dl_class', 'invalid')).rejects.toThrow(
         /NOPERM/,
       );
       await expect(gateway.hincrby(USAGE_DEAD_LETTER_COUNTS, 'invalid', 1)).rejects.toThrow(/NOPERM/);
-      await expect(gateway.xrange(USAGE_STREAM, '-', '+')).rejects.toThrow(/NOPERM/);
+      await expect(gateway.xrange(exampleStream, '-', '+')).rejects.toThrow(/NOPERM/);
       // The control plane may (what the consumer's settle step does).
       expect(await controlPlane.xadd(USAGE_DEAD_LETTER_STREAM, '*', 'dl_class', 'invalid')).toMatch(
         /^\d+-\d+$/,

@@ -1,12 +1,14 @@
 /**
  * A private stack for usage tests: its own database, its own redis-server and a control plane that
  * can be stopped, killed and restarted on them, plus helpers that write usage events to the stream
- * exactly as a gateway does (XADD USAGE_STREAM * e <json>).
+ * exactly as a gateway does (XADD <usageStreamOf(org)> * e <signed json>, signed by a registered test
+ * gateway of the event's organization: usage-signer.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { type KeyRequestView, USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
+import type { KeyRequestView, UsageEvent } from '@portcullis/shared/usage';
 import Redis from 'ioredis';
 import pg from 'pg';
 import { TEST_MASTER_KEY } from './global-setup';
@@ -19,6 +21,7 @@ import {
   type RunningProcess,
   startControlPlane,
 } from './processes';
+import { TestSigners } from './usage-signer';
 
 export const ADMIN = { email: 'usage@portcullis.test', password: 'usage-password-1' };
 
@@ -45,6 +48,13 @@ export class UsageStack {
   token = '';
   orgId = '';
   adminId = '';
+  /** Signs events as a gateway of their organization does. */
+  readonly signers = new TestSigners(
+    () => this.base,
+    () => this.token,
+  );
+  /** What each entry's field `e` was, as sent (signed), by entry id. */
+  readonly sent = new Map<string, string>();
   private readonly env: Record<string, string>;
 
   constructor(opts: UsageStackOptions = {}) {
@@ -59,6 +69,8 @@ export class UsageStack {
     this.pg = new pg.Client({ connectionString: databaseUrl(this.db) });
     await this.pg.connect();
     await this.signIn();
+    // Registered now, so events can be signed while the control plane is down later.
+    await this.signers.gateway(this.orgId);
   }
 
   async stop(): Promise<void> {
@@ -233,20 +245,41 @@ export class UsageStack {
   }
 
   /**
-   * Appends events as a gateway does: one entry per event, field `e` (a string is sent as is).
-   * `atomic`: in one MULTI, so a consumer blocked on the stream reads them as one batch.
-   * Returns the entries' ids.
+   * Appends events as a gateway does: one entry per event, field `e`, signed by a gateway of the
+   * event's organization into that organization's stream. A string that is a JSON object with an
+   * `orgId` is signed the same way; any other string is sent as is, to this org's stream.
+   * `atomic`: in one MULTI, so a consumer blocked on the stream reads them as one batch (all entries
+   * must then go to one stream). Returns the entries' ids.
    */
   async xadd(entries: (UsageEvent | string)[], opts: { atomic?: boolean } = {}): Promise<string[]> {
     const redis = this.redis;
     if (!redis) throw new Error('redis not started');
+    const lines: { stream: string; line: string }[] = [];
+    for (const e of entries) {
+      let obj: unknown = e;
+      if (typeof e === 'string') {
+        try {
+          obj = JSON.parse(e);
+        } catch {
+          obj = null;
+        }
+      }
+      const signable =
+        obj !== null && typeof obj === 'object' && typeof (obj as { orgId?: unknown }).orgId === 'string';
+      lines.push(
+        signable
+          ? await this.signers.sign(obj as Record<string, unknown>)
+          : { stream: usageStreamOf(this.orgId), line: String(e) },
+      );
+    }
     const pipe = opts.atomic ? redis.multi() : redis.pipeline();
-    for (const e of entries) pipe.xadd(USAGE_STREAM, '*', 'e', typeof e === 'string' ? e : JSON.stringify(e));
+    for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
     const results = await pipe.exec();
     const ids: string[] = [];
-    for (const [err, id] of results ?? []) {
+    for (const [i, [err, id]] of (results ?? []).entries()) {
       if (err) throw err;
       ids.push(String(id));
+      this.sent.set(String(id), lines[i]?.line ?? '');
     }
     return ids;
   }
@@ -287,7 +320,8 @@ export function usageEvent(
     orgId,
     keyId: key.id,
     ownerId: key.ownerId,
-    gatewayId: 'gw-test-1',
+    // The test gateway of the organization (set when signed: usage-signer.ts).
+    gatewayId: 'unsigned',
     requestId: `req_${randomUUID()}`,
     method: 'POST',
     route: '/v1/chat/completions',

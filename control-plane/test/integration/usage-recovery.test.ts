@@ -3,7 +3,8 @@
  * acknowledging it, before and after its transaction committed, then restarted; and Redis restarted
  * (losing its data) while events flow. Nothing may be lost, nothing counted twice.
  */
-import { USAGE_CONSUMER_GROUP, USAGE_STREAM } from '@portcullis/shared/usage';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
+import { USAGE_CONSUMER_GROUP } from '@portcullis/shared/usage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, micro, UsageStack, usageEvent } from './usage-harness';
 
@@ -22,7 +23,7 @@ const keyPath = (id: string) => `/orgs/${stack.orgId}/keys/${id}`;
 async function pendingOf(consumer: string): Promise<number> {
   const consumers = (await stack.redis?.xinfo(
     'CONSUMERS',
-    USAGE_STREAM,
+    usageStreamOf(stack.orgId),
     USAGE_CONSUMER_GROUP,
   )) as unknown[][];
   for (const c of consumers) {

@@ -3,6 +3,7 @@
  * redis-server: events are appended to the Redis stream exactly as a gateway appends them.
  */
 import { randomUUID } from 'node:crypto';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { parseSnapshot } from '@portcullis/shared/snapshot';
 import { periodId } from '@portcullis/shared/usage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,7 +107,7 @@ describe('ingestion', () => {
       latencyMs: 12.5,
       sourceIp: '203.0.113.7',
       userAgent: 'OpenAI/JS 5.0',
-      gatewayId: 'gw-test-1',
+      gatewayId: (await stack.signers.gateway(stack.orgId)).id,
       requestId: first?.requestId,
       userId: key.ownerId,
       metadata: { team: 'backend' },
@@ -248,7 +249,7 @@ describe('ingestion', () => {
     const e = usageEvent(stack.orgId, key);
     await stack.xadd([e]);
     await eventually(async () => (await stack.allRequests(key.id)).length === 1);
-    await eventually(async () => (await stack.redis?.xlen('portcullis:usage')) === 0, 5000);
+    await eventually(async () => (await stack.redis?.xlen(usageStreamOf(stack.orgId))) === 0, 5000);
   });
 });
 

@@ -4,11 +4,12 @@
  * webhook deliveries to a real receiver.
  */
 import { randomUUID } from 'node:crypto';
-import { USAGE_STREAM, UsageEventSchema } from '@portcullis/shared/usage';
+import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { BudgetThresholdData, WebhookPayload, WebhookView } from '@portcullis/shared/webhooks';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvent } from './usage-harness';
+import { TestSigners } from './usage-signer';
 import { eventually, Receiver, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
@@ -16,6 +17,7 @@ import { eventually, Receiver, Stack } from './webhooks-harness';
 const stack = new Stack({ USAGE_EVENT_MAX_FUTURE_SECONDS: String(4 * 86_400) });
 const receiver = new Receiver();
 let redis: Redis;
+const signers = new TestSigners(() => stack.base);
 let orgId: string;
 let admin: string;
 
@@ -45,8 +47,8 @@ let sent = new Map<string, number>();
 
 /** XADDs events worth `costs` (USD each) for `key`, dated `dayStart` + a few hours. */
 async function spend(key: Key, dayStart: number, costs: number[]): Promise<void> {
-  const pipe = redis.pipeline();
-  costs.forEach((costUsd, i) => {
+  const lines: { stream: string; line: string }[] = [];
+  for (const [i, costUsd] of costs.entries()) {
     const event = UsageEventSchema.parse(
       usageEvent(orgId, key, {
         time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
@@ -58,8 +60,10 @@ async function spend(key: Key, dayStart: number, costs: number[]): Promise<void>
         metadata: {},
       }),
     );
-    pipe.xadd(USAGE_STREAM, '*', 'e', JSON.stringify(event));
-  });
+    lines.push(await signers.sign(event, admin));
+  }
+  const pipe = redis.pipeline();
+  for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
   await pipe.exec();
   sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
   // Ingested (what a user sees on the key) before the next step.

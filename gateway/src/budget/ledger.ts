@@ -1,3 +1,4 @@
+import { budgetGatewaysKey, budgetKey } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
@@ -16,7 +17,7 @@ export type { ScopedBudget };
  *
  * Counting: a request reserves its maximum cost on admission (see pipeline/budget.ts for the
  * estimate) and, when it finishes (complete, aborted, failed), replaces the reservation with its real
- * cost. The fleet counter `portcullis:budget:{<scope>}:<periodId>` (micro-USD) holds the fleet's
+ * cost. The fleet counter `portcullis:budget:<org>:{<scope>}:<periodId>` (`budgetKey`) (micro-USD) holds the fleet's
  * settled spend, its outstanding reservations and the allowances gateways hold unspent.
  *
  * Allowances: a gateway admits from a local allowance it was granted out of the fleet counter, so the
@@ -61,6 +62,8 @@ export interface BudgetLedgerOptions {
   /** Shared counters; null = this gateway enforces alone. */
   redis: Redis | null;
   instanceId: string;
+  /** The organization the gateway serves: the org segment of every key (see RateLimiterOptions). */
+  orgId?: () => string | null;
   syncIntervalMs?: number;
   /** The clock periods are read from (tests move it across a period boundary). */
   now?: () => number;
@@ -90,8 +93,8 @@ export type BudgetDecision =
       label: string;
     };
 
-/** Every gateway's last exchange time, by instance id. */
-const GATEWAYS_KEY = 'portcullis:budget:gateways';
+/** The org segment of keys before the gateway knows its organization (tests without one). */
+const NO_ORG = '_';
 const HEARTBEAT_MS = 1000;
 /** A gateway counts towards N while its last heartbeat is this recent. */
 const LIVE_MS = 3000;
@@ -151,8 +154,9 @@ class PeriodCounter {
     readonly pid: string,
     readonly start: number,
     readonly end: number,
+    orgId: string,
   ) {
-    this.redisKey = `portcullis:budget:{${scope}}:${pid}`;
+    this.redisKey = budgetKey(orgId, scope, pid);
   }
 }
 
@@ -188,6 +192,7 @@ export class BudgetLedger {
   readonly #counters = new Set<PeriodCounter>();
   readonly #redis: GrantingRedis | null;
   readonly #instanceId: string;
+  readonly #orgId: () => string | null;
   readonly #now: () => number;
   readonly #maxWaits: number;
   readonly #timer: NodeJS.Timeout | null;
@@ -205,6 +210,7 @@ export class BudgetLedger {
       redis.defineCommand('budgetGrant', { numberOfKeys: 1, lua: GRANT_SCRIPT });
     this.#redis = redis;
     this.#instanceId = opts.instanceId;
+    this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
     this.#maxWaits = opts.maxWaits ?? 50;
     this.#timer = this.#redis ? setInterval(() => void this.sync(), opts.syncIntervalMs ?? 100) : null;
@@ -382,7 +388,14 @@ export class BudgetLedger {
     const c = this.#current.get(`${scope}/${period}`);
     if (c && c.period === period && now >= c.start && now < c.end) return c;
     const start = periodStart(period, now);
-    const fresh = new PeriodCounter(scope, period, periodId(period, now), start, periodEnd(period, now));
+    const fresh = new PeriodCounter(
+      scope,
+      period,
+      periodId(period, now),
+      start,
+      periodEnd(period, now),
+      this.#orgId() ?? NO_ORG,
+    );
     this.#current.set(`${scope}/${period}`, fresh);
     this.#counters.add(fresh);
     return fresh;
@@ -464,11 +477,12 @@ export class BudgetLedger {
       }
     }
     if (wall - this.#lastBeat >= HEARTBEAT_MS || reads.length > 0) {
-      // Presence: which gateways share this Redis (and so the budgets), to size grants.
+      // Presence: which of the organization's gateways share this Redis (and so the budgets), to size grants.
+      const gatewaysKey = budgetGatewaysKey(this.#orgId() ?? NO_ORG);
       pipeline
-        .hset(GATEWAYS_KEY, this.#instanceId, String(wall))
-        .pexpire(GATEWAYS_KEY, 60_000)
-        .hgetall(GATEWAYS_KEY);
+        .hset(gatewaysKey, this.#instanceId, String(wall))
+        .pexpire(gatewaysKey, 60_000)
+        .hgetall(gatewaysKey);
       reads.push(
         () => {
           this.#lastBeat = wall;
@@ -483,7 +497,7 @@ export class BudgetLedger {
             else if (age > 60_000) gone.push(id);
           }
           this.#gateways = Math.max(1, live);
-          if (gone.length > 0) void redis.hdel(GATEWAYS_KEY, ...gone).catch(() => {});
+          if (gone.length > 0) void redis.hdel(gatewaysKey, ...gone).catch(() => {});
         },
       );
     }

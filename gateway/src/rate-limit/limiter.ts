@@ -1,3 +1,4 @@
+import { rateLimitPrefix } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import type { Redis } from 'ioredis';
 import { hasRateLimit, type ScopedLimits } from '../snapshot/people.js';
@@ -20,8 +21,8 @@ export type { ScopedLimits };
  * Each metric is a sliding window over two fixed one-minute buckets (previous minute weighted by the
  * part of it still inside the window, plus the current minute). Every `syncIntervalMs` (and sooner when
  * a scope has used ≥ 5 % of its requests/min since the last exchange) the gateway INCRBYs its unsent
- * deltas into `portcullis:rl:{<scope>}:<metric>:<minute>`, publishes its in-flight count in the hash
- * `portcullis:rl:{<scope>}:conc` and reads back the fleet totals; between two exchanges it adds its own
+ * deltas into `portcullis:rl:<org>:{<scope>}:<metric>:<minute>`, publishes its in-flight count in the hash
+ * `portcullis:rl:<org>:{<scope>}:conc` and reads back the fleet totals; between two exchanges it adds its own
  * unsent usage to the last fleet totals it saw.
  *
  * Overshoot: another gateway's usage becomes visible here at most one exchange (interval + a Redis round
@@ -115,10 +116,13 @@ class ScopeCounters {
   inflight = 0;
   remoteInflight = 0;
   lastUsed = 0;
-  /** `portcullis:rl:{<scope>}:`, the prefix of the scope's fleet counters. */
+  /** `portcullis:rl:<org>:{<scope>}:` (`rateLimitPrefix`), the prefix of the scope's fleet counters. */
   readonly redisPrefix: string;
-  constructor(readonly scope: string) {
-    this.redisPrefix = `portcullis:rl:{${scope}}:`;
+  constructor(
+    readonly scope: string,
+    orgId: string,
+  ) {
+    this.redisPrefix = rateLimitPrefix(orgId, scope);
   }
 
   roll(minute: number): void {
@@ -155,10 +159,17 @@ export interface RateLimiterOptions {
   /** Shared counters; null = this gateway enforces alone. */
   redis: Redis | null;
   instanceId: string;
+  /**
+   * The organization the gateway serves (its snapshot's), the org segment of every key: a gateway's
+   * Redis user may only touch its own organization's keys (`gatewayAclRules`).
+   */
+  orgId?: () => string | null;
   syncIntervalMs?: number;
   now?: () => number;
 }
 
+/** The org segment of keys before the gateway knows its organization (tests without one). */
+const NO_ORG = '_';
 const NOOP_LEASE: RateLease = { finish: () => {} };
 /** The answer for a key that nothing limits: shared, never written to. */
 const UNLIMITED: RateDecision = {
@@ -178,6 +189,7 @@ export class RateLimiter {
   readonly #checking: ScopeCounters[] = [];
   readonly #redis: Redis | null;
   readonly #instanceId: string;
+  readonly #orgId: () => string | null;
   readonly #now: () => number;
   readonly #timer: NodeJS.Timeout | null;
   #syncing: Promise<void> | null = null;
@@ -188,6 +200,7 @@ export class RateLimiter {
   constructor(opts: RateLimiterOptions) {
     this.#redis = opts.redis;
     this.#instanceId = opts.instanceId;
+    this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
     this.#timer = this.#redis ? setInterval(() => void this.sync(), opts.syncIntervalMs ?? 100) : null;
     this.#timer?.unref();
@@ -226,7 +239,7 @@ export class RateLimiter {
       const s = scopes[i] as ScopedLimits;
       let c = this.#counters.get(s.scope);
       if (c === undefined) {
-        c = new ScopeCounters(s.scope);
+        c = new ScopeCounters(s.scope, this.#orgId() ?? NO_ORG);
         this.#counters.set(s.scope, c);
         // First sight of this scope here: learn what the rest of the fleet has used without waiting a tick.
         if (this.#redis) this.#syncSoon();

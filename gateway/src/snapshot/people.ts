@@ -17,7 +17,7 @@ import type { BudgetPeriod } from '@portcullis/shared/usage';
 
 /**
  * A budget cap as the ledger counts it: one fleet counter per scope and period
- * (`portcullis:budget:{<scope>}:<periodId>`).
+ * (`portcullis:budget:<org>:{<scope>}:<periodId>`).
  */
 export interface ScopedBudget {
   /** `key:<uuid>`, `user:<uuid>` or `group:<uuid>`. */
@@ -33,7 +33,7 @@ export interface ScopedBudget {
 
 /**
  * One scope's rate limits as the limiter counts them: one set of fleet counters per scope
- * (`portcullis:rl:{<scope>}:…`), shared by every key the scope covers.
+ * (`portcullis:rl:<org>:{<scope>}:…`), shared by every key the scope covers.
  */
 export interface ScopedLimits {
   /** `key:<uuid>`, `user:<uuid>` or `group:<uuid>`. */

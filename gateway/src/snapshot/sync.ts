@@ -1,4 +1,5 @@
 import { parseKey32 } from '@portcullis/shared/crypto';
+import { GatewayCredentialsSchema } from '@portcullis/shared/gateway-credentials';
 import {
   GatewayRegistrationSchema,
   parseSnapshot,
@@ -7,6 +8,7 @@ import {
 } from '@portcullis/shared/snapshot';
 import { Redis } from 'ioredis';
 import { request } from 'undici';
+import type { GatewayIdentity } from '../credentials/cache.js';
 import type { DiskCache } from './disk-cache.js';
 import type { SnapshotStore } from './store.js';
 
@@ -24,6 +26,13 @@ export interface SnapshotSyncOptions {
   /** Longest wait between retries while the control plane is unreachable. */
   maxBackoffMs?: number;
   log?: (line: string) => void;
+  /**
+   * Called with the gateway's identity and credentials from each registration answer, before the
+   * subscriber connects (the Redis user it connects as may come from it).
+   */
+  onRegistered?: (identity: GatewayIdentity) => void | Promise<void>;
+  /** The Redis user and password the subscriber connects as (default: those of `redisUrl`). */
+  redisAuth?: () => { username?: string; password?: string };
 }
 
 class HttpError extends Error {
@@ -43,7 +52,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * control plane. Every failure leaves the held snapshot in place (fail-static).
  */
 export class SnapshotSync {
-  readonly #o: Required<Omit<SnapshotSyncOptions, 'cache' | 'log'>> & Pick<SnapshotSyncOptions, 'cache'>;
+  readonly #o: Required<Omit<SnapshotSyncOptions, 'cache' | 'log' | 'onRegistered' | 'redisAuth'>> &
+    Pick<SnapshotSyncOptions, 'cache' | 'onRegistered' | 'redisAuth'>;
   readonly #log: (line: string) => void;
   #stopped = false;
   #sub: Redis | null = null;
@@ -175,6 +185,16 @@ export class SnapshotSync {
       );
     }
     this.store.setSnapshotKey(key);
+    const credentials = GatewayCredentialsSchema.safeParse(raw);
+    if (credentials.success && this.#o.onRegistered) {
+      await this.#o.onRegistered({
+        gatewayId: registration.gateway.id,
+        orgId: registration.gateway.orgId,
+        ...credentials.data,
+      });
+    } else if (!credentials.success) {
+      this.#log('gateway: the registration answer holds no usage signing secret; usage events stay unsigned');
+    }
     return registration;
   }
 
@@ -199,6 +219,7 @@ export class SnapshotSync {
       retryStrategy: (times) => Math.min(times * 100, 2000),
       lazyConnect: false,
       connectionName: `portcullis-gateway-sync:${this.#o.instanceId}`,
+      ...(this.#o.redisAuth?.() ?? {}),
     });
     this.#sub = sub;
     sub.on('error', () => {

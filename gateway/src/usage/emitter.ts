@@ -1,4 +1,6 @@
-import { USAGE_STREAM, type UsageEvent } from '@portcullis/shared/usage';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
+import type { UsageEvent } from '@portcullis/shared/usage';
+import { signUsageEvent, USAGE_SIGNATURE_FIELD } from '@portcullis/shared/usage-signing';
 import type { Redis } from 'ioredis';
 import type { GatewayMetrics, UsageGauges } from '../metrics.js';
 import type { ReplaySegment, UsageSpool } from './spool.js';
@@ -19,12 +21,26 @@ export interface UsageEmitterOptions {
   batchSize?: number;
 }
 
+/** Who this gateway is to the control plane (from its registration, or its cached credentials). */
+export interface UsageIdentity {
+  /** The gateway's id (`GET /orgs/:org/gateways`), stamped into every event as `gatewayId`. */
+  gatewayId: string;
+  /** Its organization: the events go to `usageStreamOf(orgId)`. */
+  orgId: string;
+  /** The usage signing secret (32 bytes), held in memory only. */
+  secret: Buffer;
+}
+
 /** Replayed spool batches per flush, so a large spool drains fast without starving live events. */
 const REPLAY_BATCHES_PER_FLUSH = 16;
 
 /**
- * Usage events from the request path to the Redis stream `USAGE_STREAM` (field `e` = the JSON event;
- * no MAXLEN: the control plane trims after consuming). `emit` only pushes to an in-memory batch; a
+ * Usage events from the request path to the organization's Redis stream `usageStreamOf(orgId)` (field
+ * `e` = the JSON event, stamped with the gateway's id and signed with its usage signing secret, see
+ * @portcullis/shared/usage-signing; no MAXLEN: the control plane trims after consuming). Signing
+ * happens here, in the flush loop, never on the request path. Until the gateway knows who it is
+ * (`setIdentity`), events are spooled unsigned; a replayed line without a signature is signed when it
+ * is sent, so a spool written before a restart (or by an older gateway) still verifies. `emit` only pushes to an in-memory batch; a
  * single-flight loop, every `flushIntervalMs` (50) or as soon as `batchSize` (256) events wait, XADDs
  * them in one pipeline. Events Redis does not take (down, not ready, a failed XADD) go to the spool
  * on disk in one append per batch, and the spool is replayed in order whenever Redis is ready (also
@@ -47,6 +63,7 @@ export class UsageEmitter implements UsageSink, UsageGauges {
   #soon = false;
   #replay: ReplaySegment | null = null;
   #closed = false;
+  #identity: UsageIdentity | null = null;
 
   constructor(opts: UsageEmitterOptions) {
     this.#redis = opts.redis;
@@ -56,6 +73,11 @@ export class UsageEmitter implements UsageSink, UsageGauges {
     opts.metrics.usage = this;
     this.#timer = setInterval(() => void this.flush(), opts.flushIntervalMs ?? 50);
     this.#timer.unref();
+  }
+
+  /** Sets the gateway's identity (its registration answer); events are signed from now on. */
+  setIdentity(identity: UsageIdentity): void {
+    this.#identity = identity;
   }
 
   get bufferedEvents(): number {
@@ -111,7 +133,24 @@ export class UsageEmitter implements UsageSink, UsageGauges {
   }
 
   get #ready(): boolean {
-    return this.#redis?.status === 'ready';
+    return this.#identity !== null && this.#redis?.status === 'ready';
+  }
+
+  #sign(event: UsageEvent): string {
+    const id = this.#identity;
+    return id ? signUsageEvent({ ...event, gatewayId: id.gatewayId }, id.secret) : JSON.stringify(event);
+  }
+
+  /** A spooled line as sent: signed lines as they are, unsigned ones (spooled before the identity) signed now. */
+  #signedLine(line: string): string {
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return line;
+    }
+    if (typeof obj[USAGE_SIGNATURE_FIELD] === 'string' || !this.#identity) return line;
+    return signUsageEvent({ ...obj, gatewayId: this.#identity.gatewayId }, this.#identity.secret);
   }
 
   async #drainBuffer(): Promise<void> {
@@ -121,8 +160,8 @@ export class UsageEmitter implements UsageSink, UsageGauges {
       this.#buffer = batch === this.#buffer ? [] : this.#buffer.slice(batch.length);
       this.#inFlight = batch.length;
       try {
-        const lines = batch.map((e) => JSON.stringify(e));
-        const failed = this.#ready ? await this.#xadd(lines) : lines;
+        const lines = batch.map((e) => this.#sign(e));
+        const failed = this.#ready ? await this.#xadd(lines, lines) : lines;
         if (failed.length > 0) await this.#toSpool(failed);
       } finally {
         this.#inFlight = 0;
@@ -130,10 +169,11 @@ export class UsageEmitter implements UsageSink, UsageGauges {
     }
   }
 
-  /** XADDs the lines in one pipeline; returns the ones Redis did not take, in order. */
-  async #xadd(lines: readonly string[]): Promise<string[]> {
+  /** XADDs `payload` (the signed form of `lines`) in one pipeline; returns the `lines` Redis did not take, in order. */
+  async #xadd(lines: readonly string[], payload: readonly string[]): Promise<string[]> {
+    const stream = usageStreamOf((this.#identity as UsageIdentity).orgId);
     const pipeline = (this.#redis as Redis).pipeline();
-    for (const line of lines) pipeline.xadd(USAGE_STREAM, '*', 'e', line);
+    for (const line of payload) pipeline.xadd(stream, '*', 'e', line);
     let results: [Error | null, unknown][] | null;
     try {
       results = await pipeline.exec();
@@ -182,7 +222,10 @@ export class UsageEmitter implements UsageSink, UsageGauges {
       const r = this.#replay;
       const batch = r.lines.slice(r.offset, r.offset + this.#batchSize);
       if (batch.length > 0) {
-        const failed = await this.#xadd(batch);
+        const failed = await this.#xadd(
+          batch,
+          batch.map((l) => this.#signedLine(l)),
+        );
         r.offset += batch.length;
         if (failed.length > 0) {
           // Keep what Redis refused, in order, ahead of the rest; retried on the next pass.

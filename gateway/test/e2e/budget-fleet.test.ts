@@ -1,10 +1,5 @@
-import {
-  costMicroUsd,
-  periodId,
-  USAGE_STREAM,
-  type UsageEvent,
-  UsageEventSchema,
-} from '@portcullis/shared/usage';
+import { budgetKey, usageStreamOf } from '@portcullis/shared/redis-keys';
+import { costMicroUsd, periodId, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, Fleet } from './fleet.js';
@@ -33,6 +28,10 @@ interface Chat {
 }
 
 beforeAll(async () => {
+  // Redis is replaced by a fresh, empty one below while the control plane is down: Redis users minted
+  // per gateway (kept in Redis' memory, made again by the control plane when it reconnects) would be
+  // gone until the control plane is back. This test is about the spool, so the gateways use REDIS_URL.
+  fleet.cpEnv = { GATEWAY_REDIS_USERS: 'off' };
   await fleet.start(2);
   redis = new Redis({ port: fleet.redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
@@ -97,7 +96,7 @@ function chat(gateway: number, key: 'budgeted' | 'counted', extra: Record<string
 }
 
 async function streamEvents(): Promise<UsageEvent[]> {
-  const entries = (await redis.xrange(USAGE_STREAM, '-', '+')) as [string, string[]][];
+  const entries = (await redis.xrange(usageStreamOf(fleet.orgId), '-', '+')) as [string, string[]][];
   return entries.map(([, fields]) => UsageEventSchema.parse(JSON.parse(fields[1] as string)));
 }
 
@@ -170,7 +169,7 @@ describe('budgets across two gateways', () => {
     const billed = events.reduce((s, e) => s + Math.round(e.costUsd * 1e6), 0);
     expect(billed).toBe(spent);
     // The fleet counter holds the settled spend (no reservation is left once every call finished).
-    const counter = `portcullis:budget:{key:${keyIds.budgeted}}:${periodId('monthly', Date.now())}`;
+    const counter = budgetKey(fleet.orgId, `key:${keyIds.budgeted}`, periodId('monthly', Date.now()));
     await eventually(async () => Number(await redis.get(counter)) === spent);
   }, 60_000);
 

@@ -46,6 +46,10 @@ export class Fleet {
   orgId = '';
   /** Extra settings for the control plane (e.g. `PUBLIC_DASHBOARD_URL` when a dashboard runs too). */
   cpEnv: Record<string, string> = {};
+  /** Extra redis-server arguments (e.g. `--aclfile …`). */
+  redisArgs: string[] = [];
+  /** `user:password` the control plane connects to Redis as (default: none, the default user). */
+  cpRedisAuth = '';
   private readonly dirs: string[] = [];
 
   async start(gateways: number): Promise<void> {
@@ -85,6 +89,7 @@ export class Fleet {
         'yes',
         '--dir',
         this.redisDir(),
+        ...this.redisArgs,
       ],
       env: {},
       ready: { line: 'Ready to accept connections' },
@@ -108,7 +113,7 @@ export class Fleet {
   async startControlPlane(): Promise<void> {
     this.cp = await startControlPlane({
       DATABASE_URL: databaseUrl(this.db),
-      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      REDIS_URL: `redis://${this.cpRedisAuth ? `${this.cpRedisAuth}@` : ''}127.0.0.1:${this.redisPort}`,
       PORT: String(this.cpPort),
       PORTCULLIS_MASTER_KEY: MASTER_KEY,
       UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',

@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { aclPasswordHash, gatewayAclRules, gatewayRedisUser } from '@portcullis/shared/redis-keys';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { SecretBox } from '../crypto/secret-box';
+import { RedisService } from '../redis/redis.service';
+
+/** Associated data of a gateway's sealed Redis password. */
+export const redisPasswordAad = (gatewayId: string) => `gateway-redis-password:${gatewayId}`;
+
+/**
+ * Per-gateway Redis users (issue 12): `ACL SETUSER portcullis-gw-<id> reset on #<sha256> <rules>`
+ * with the rules of `gatewayAclRules` (its organization's channel, limiter, budget and usage stream
+ * only). Applied at every registration, so a Redis that lost its ACLs (restarted without an ACL file)
+ * gets the user back when the gateway registers again. When the control plane's own Redis user may not
+ * run ACL SETUSER, nothing is minted (logged once) and gateways keep the user of their REDIS_URL.
+ * Users made with ACL SETUSER live in Redis' memory only: each time the control plane's connection
+ * becomes ready (its start, and every reconnect, e.g. after Redis restarted) it makes every gateway's
+ * user again from the passwords it keeps sealed, so gateways reconnect without registering again.
+ */
+@Injectable()
+export class GatewayRedisUsers {
+  private readonly logger = new Logger('GatewayRedisUsers');
+  private refusedLogged = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly redis: RedisService,
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly box: SecretBox,
+  ) {
+    if (this.enabled) this.redis.client.on('ready', () => void this.restoreAll());
+  }
+
+  /** Makes every gateway's user again (Redis may have restarted without them). */
+  async restoreAll(): Promise<void> {
+    if (!this.box.available) return;
+    try {
+      const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await this.db.query(
+        'SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL',
+      );
+      for (const r of rows) {
+        if (
+          !(await this.mint(r.id, r.org_id, this.box.open(r.redis_password_sealed, redisPasswordAad(r.id))))
+        )
+          return;
+      }
+    } catch (err) {
+      this.logger.warn(`cannot restore the gateways' Redis users (${(err as Error).message})`);
+    }
+  }
+
+  get enabled(): boolean {
+    return this.config.GATEWAY_REDIS_USERS === 'auto';
+  }
+
+  /** Creates or refreshes the gateway's user; false when the control plane may not (or must not). */
+  async mint(gatewayId: string, orgId: string, password: string): Promise<boolean> {
+    if (!this.enabled) return false;
+    try {
+      await this.redis.client.call(
+        'ACL',
+        'SETUSER',
+        gatewayRedisUser(gatewayId),
+        'reset',
+        'on',
+        aclPasswordHash(password),
+        ...gatewayAclRules(orgId),
+      );
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/NOPERM|unknown command/i.test(message)) {
+        if (!this.refusedLogged) {
+          this.logger.warn(
+            'the control plane may not run ACL SETUSER, so gateways get no Redis user of their own; they use the user of their REDIS_URL (see deploy/redis-acl/README.md)',
+          );
+          this.refusedLogged = true;
+        }
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Deletes the gateway's user; Redis disconnects the clients authenticated as it. */
+  async remove(gatewayId: string): Promise<void> {
+    await this.redis.client.call('ACL', 'DELUSER', gatewayRedisUser(gatewayId));
+  }
+}

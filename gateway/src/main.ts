@@ -9,8 +9,10 @@ import { listSetting, loadEnv } from './env.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit/limiter.js';
 import { DiskCache } from './snapshot/disk-cache.js';
+import { ControlPlaneKeyPin } from './snapshot/pin.js';
 import { SnapshotStore } from './snapshot/store.js';
 import { SnapshotSync } from './snapshot/sync.js';
+import { SyncTrust } from './snapshot/trust.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UsageEmitter } from './usage/emitter.js';
 import { UsageSpool } from './usage/spool.js';
@@ -28,6 +30,8 @@ for (const entry of trustedProxies) {
 
 const instanceId = `${process.env.HOSTNAME ?? 'gateway'}-${env.PORT}-${randomUUID().slice(0, 8)}`;
 const store = new SnapshotStore();
+const metrics = new GatewayMetrics(store);
+const trust = new SyncTrust();
 let sync: SnapshotSync | null = null;
 let redis: Redis | null = null;
 if (env.GATEWAY_TOKEN) {
@@ -43,6 +47,9 @@ if (env.GATEWAY_TOKEN) {
     instanceId,
     version: VERSION,
     cache: new DiskCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN),
+    pin: new ControlPlaneKeyPin(env.GATEWAY_STATE_DIR),
+    trust,
+    metrics,
   });
   await sync.start();
 } else {
@@ -72,7 +79,6 @@ try {
     `gateway: usage spool unavailable (${(err as Error).message}); events Redis refuses are dropped`,
   );
 }
-const metrics = new GatewayMetrics(store);
 const usage = new UsageEmitter({ redis: usageRedis, spool: spoolReady ? spool : null, metrics });
 if (spool.events > 0)
   console.log(`gateway: replaying ${spool.events} spooled usage event(s) once Redis is ready`);
@@ -83,6 +89,7 @@ const gateway = buildGateway({
   metrics,
   usage,
   gatewayId: instanceId,
+  trust,
   limiter: new RateLimiter({ redis, instanceId }),
   ledger: new BudgetLedger({ redis, instanceId }),
   upstream: new UpstreamClient({

@@ -1,15 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  encodePublicKey,
+  publicKeyFingerprint,
+  SNAPSHOT_SIGNATURE_HEADER,
+  signBytes,
+  signMessageText,
+} from '@portcullis/shared/signing';
 import type { OrgSnapshot, SnapshotMessage } from '@portcullis/shared/snapshot';
 import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
 import { DiskCache } from '../src/snapshot/disk-cache.js';
+import { ControlPlaneKeyPin } from '../src/snapshot/pin.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { SnapshotSync } from '../src/snapshot/sync.js';
 import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
@@ -17,6 +25,9 @@ import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js'
 // The real sync against a tiny real control plane (HTTP) and the machine's real Redis.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN = `gwt_${randomUUID()}`;
+/** The control plane's signing key (it signs the snapshot, deltas and heartbeats). */
+const CP_KEY = generateKeyPairSync('ed25519');
+const CP_PUBLIC = encodePublicKey(CP_KEY.publicKey);
 
 interface FakeControlPlane {
   url: string;
@@ -54,10 +65,20 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
       return send(res, 200, {
         gateway: { id: randomUUID(), name: 'edge-test', orgId: b.orgId },
         snapshotKey: b.snapshotKey.toString('base64url'),
+        signingKey: {
+          algorithm: 'ed25519',
+          publicKey: CP_PUBLIC,
+          fingerprint: publicKeyFingerprint(CP_PUBLIC),
+        },
       });
     if (req.method === 'GET' && req.url === '/api/v1/gateway/snapshot') {
       cp.fetches++;
-      return send(res, 200, encodeSnapshot(cp.snapshot));
+      const text = JSON.stringify(encodeSnapshot(cp.snapshot));
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        [SNAPSHOT_SIGNATURE_HEADER]: signBytes(CP_KEY.privateKey, 'full-snapshot', text),
+      });
+      return res.end(text);
     }
     if (req.method === 'POST' && req.url === '/api/v1/gateway/heartbeat') {
       cp.heartbeats.push(body as FakeControlPlane['heartbeats'][number]);
@@ -103,7 +124,8 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-const publish = (msg: SnapshotMessage) => publisher.publish(snapshotChannel(b.orgId), JSON.stringify(msg));
+const publish = (msg: SnapshotMessage) =>
+  publisher.publish(snapshotChannel(b.orgId), signMessageText(CP_KEY.privateKey, JSON.stringify(msg)));
 
 describe('snapshot sync (real HTTP control plane + real Redis)', () => {
   it('loads, applies deltas, resyncs on gaps, heartbeats and reconnects, and persists', async () => {
@@ -117,6 +139,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId,
       version: 'test',
       cache: new DiskCache(stateDir, TOKEN),
+      pin: new ControlPlaneKeyPin(stateDir),
       heartbeatMs: 100,
       log: () => {},
     });
@@ -199,7 +222,8 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       // Each good snapshot is persisted, with the snapshot key sealed (not in clear).
       await until('the disk cache', async () => {
         try {
-          return JSON.parse(await readFile(join(stateDir, 'snapshot.json'), 'utf8')).snapshot.version === 7;
+          const file = await readFile(join(stateDir, 'snapshot.json'), 'utf8');
+          return JSON.parse(file.slice(file.indexOf('\n') + 1)).version === 7;
         } catch {
           return false;
         }
@@ -221,6 +245,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId: `test-${randomUUID()}`,
       version: 'test',
       cache: new DiskCache(stateDir, TOKEN),
+      pin: new ControlPlaneKeyPin(stateDir),
       ...offline,
     });
     await sync.start();
@@ -244,6 +269,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId: `test-${randomUUID()}`,
       version: 'test',
       cache: new DiskCache(stateDir, 'another-token'),
+      pin: new ControlPlaneKeyPin(stateDir),
       ...offline,
     });
     await other.start();

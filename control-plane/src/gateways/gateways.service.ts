@@ -8,7 +8,8 @@ import {
   isGatewayToken,
   makeGatewayToken,
 } from '@portcullis/shared/gateways';
-import type { GatewayRegistration, WireSnapshot } from '@portcullis/shared/snapshot';
+import { publicKeyFingerprint } from '@portcullis/shared/signing';
+import type { GatewayRegistration } from '@portcullis/shared/snapshot';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
@@ -19,7 +20,8 @@ import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
-import { SnapshotsService } from '../snapshots/snapshots.service';
+import { SigningKeyService } from '../snapshots/signing-key.service';
+import { type SignedSnapshot, SnapshotsService } from '../snapshots/snapshots.service';
 
 /** The gateway a request's gateway token belongs to. */
 export interface GatewayIdentity {
@@ -72,6 +74,7 @@ export class GatewaysService {
     private readonly audit: AuditService,
     private readonly snapshots: SnapshotsService,
     private readonly box: SecretBox,
+    private readonly signer: SigningKeyService,
   ) {}
 
   async createToken(
@@ -138,6 +141,11 @@ export class GatewaysService {
       );
       const gone = rows[0];
       if (!gone) throw DomainError.notFound('Gateway');
+      // What the removed gateway holds (the snapshot key, sealed provider secrets) must open nothing the
+      // control plane sends from now on: a new key, everything resealed, in this transaction.
+      const sealingKeyVersion = this.box.available
+        ? await this.snapshots.rotateSnapshotKey(em, caller.org.orgId)
+        : null;
       await this.audit.append(em, {
         orgId: caller.org.orgId,
         actor: caller.actor,
@@ -147,6 +155,16 @@ export class GatewaysService {
         before: { id: gone.id, name: gone.name },
         after: null,
       });
+      if (sealingKeyVersion !== null) {
+        await this.audit.append(em, {
+          orgId: caller.org.orgId,
+          actor: caller.actor,
+          action: 'gateway.snapshot_key_rotated',
+          targetType: 'gateway',
+          targetId: gone.id,
+          after: { snapshotKeyVersion: sealingKeyVersion },
+        });
+      }
     });
   }
 
@@ -167,6 +185,7 @@ export class GatewaysService {
     ip: string | null,
   ): Promise<GatewayRegistration> {
     this.box.require();
+    const publicKey = await this.signer.publicKey();
     const key = await this.db.transaction(async (em) => {
       const snapshotKey = await this.snapshots.snapshotKey(em, gw.orgId);
       await em.query(
@@ -183,7 +202,12 @@ export class GatewaysService {
       });
       return snapshotKey;
     });
-    return { gateway: { id: gw.id, name: gw.name, orgId: gw.orgId }, snapshotKey: key.toString('base64url') };
+    return {
+      gateway: { id: gw.id, name: gw.name, orgId: gw.orgId },
+      snapshotKey: key.key.toString('base64url'),
+      snapshotKeyVersion: key.version,
+      signingKey: { algorithm: 'ed25519', publicKey, fingerprint: publicKeyFingerprint(publicKey) },
+    };
   }
 
   /** Records what the gateway holds; answers the newest version it can reach by deltas. */
@@ -199,7 +223,7 @@ export class GatewaysService {
     return { version: await this.snapshots.publishedVersion(gw.orgId) };
   }
 
-  snapshot(gw: GatewayIdentity): Promise<WireSnapshot> {
+  snapshot(gw: GatewayIdentity): Promise<SignedSnapshot> {
     return this.snapshots.fullSnapshot(gw.orgId);
   }
 }

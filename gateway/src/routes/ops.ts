@@ -3,18 +3,23 @@ import type { GatewayEnv } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SnapshotStore } from '../snapshot/store.js';
+import type { SyncTrust } from '../snapshot/trust.js';
+
+export const REMOVED =
+  'This gateway was removed from its organization: the control plane refuses its token, so it serves nothing';
 
 /** Health, readiness (a snapshot is loaded: stays ready while Redis or the control plane is down) and metrics. */
 export function registerOpsRoutes(
   app: Hono<GatewayEnv>,
-  deps: { store: SnapshotStore; metrics: GatewayMetrics },
+  deps: { store: SnapshotStore; metrics: GatewayMetrics; trust?: SyncTrust | undefined },
 ) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const version = deps.store.version;
+    if (deps.store.removed) return errorResponse(c, 'gateway_removed', REMOVED);
     if (version === null)
       return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
-    return c.json({ status: 'ready', snapshotVersion: version });
+    return c.json({ status: 'ready', snapshotVersion: version, ...deps.trust?.report() });
   });
   app.get('/metrics', async (c) => {
     const text = await deps.metrics.registry.metrics();

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +35,8 @@ interface FakeControlPlane {
   snapshot: OrgSnapshot;
   fetches: number;
   heartbeats: { instanceId: string; snapshotVersion: number | null }[];
+  /** The key full snapshots are signed with (another one plays a man in the middle). */
+  signer: KeyObject;
 }
 
 async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> {
@@ -44,6 +46,7 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
     snapshot: b.build(),
     fetches: 0,
     heartbeats: [],
+    signer: CP_KEY.privateKey,
   };
   const readBody = (req: IncomingMessage) =>
     new Promise<unknown>((resolve) => {
@@ -76,7 +79,7 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
       const text = JSON.stringify(encodeSnapshot(cp.snapshot));
       res.writeHead(200, {
         'content-type': 'application/json',
-        [SNAPSHOT_SIGNATURE_HEADER]: signBytes(CP_KEY.privateKey, 'full-snapshot', text),
+        [SNAPSHOT_SIGNATURE_HEADER]: signBytes(cp.signer, 'full-snapshot', text),
       });
       return res.end(text);
     }
@@ -281,6 +284,36 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await s2.close();
       await g2.close();
       await other.stop();
+    }
+  });
+
+  it('refuses a full snapshot that is not signed by the pinned key, and takes the genuine one after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+    const logs: string[] = [];
+    const store = new SnapshotStore();
+    const sync = new SnapshotSync({
+      store,
+      controlPlaneUrl: cp.url,
+      gatewayToken: TOKEN,
+      redisUrl: REDIS_URL,
+      instanceId: `test-${randomUUID()}`,
+      version: 'test',
+      cache: new DiskCache(dir, TOKEN),
+      pin: new ControlPlaneKeyPin(dir),
+      maxBackoffMs: 100,
+      log: (line) => logs.push(line),
+    });
+    cp.signer = generateKeyPairSync('ed25519').privateKey;
+    try {
+      await sync.start();
+      await until('the refusal', () => logs.some((l) => l.includes('REFUSING a full snapshot')));
+      expect(store.version).toBeNull();
+      cp.signer = CP_KEY.privateKey;
+      await until('the genuine snapshot', () => store.version !== null);
+    } finally {
+      cp.signer = CP_KEY.privateKey;
+      await sync.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

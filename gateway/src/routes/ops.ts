@@ -14,11 +14,16 @@ export function registerOpsRoutes(
   deps: { store: SnapshotStore; metrics: GatewayMetrics; trust?: SyncTrust | undefined },
 ) {
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => {
+  app.get('/readyz', async (c) => {
     const version = deps.store.version;
     if (deps.store.removed) return errorResponse(c, 'gateway_removed', REMOVED);
-    if (version === null)
-      return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
+    if (version === null) {
+      // Not ready: say why when it is about trust (a refused control-plane key, refused messages).
+      const res = errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
+      if (!deps.trust) return res;
+      const { error } = (await res.json()) as { error: unknown };
+      return c.json({ error, ...deps.trust.report() }, 503);
+    }
     return c.json({ status: 'ready', snapshotVersion: version, ...deps.trust?.report() });
   });
   app.get('/metrics', async (c) => {

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hash } from '@node-rs/argon2';
 import { deriveKey, open, seal } from '@portcullis/shared/crypto';
@@ -84,6 +84,7 @@ interface Readyz {
   status?: string;
   snapshotVersion?: number;
   controlPlaneKey?: string;
+  refusedControlPlaneKey?: string;
   rejectedMessages?: { total: number; byReason: Record<string, number>; last: { reason: string } | null };
   error?: { code: string };
 }
@@ -332,8 +333,12 @@ describe('removing a gateway', () => {
     const r = await readyz(gone);
     expect(r.status).toBe(503);
     expect(r.body.error?.code).toBe('gateway_removed');
-    expect(existsSync(path.join(gone.stateDir, 'snapshot.json'))).toBe(false);
-    expect(existsSync(path.join(gone.stateDir, 'snapshot.journal'))).toBe(false);
+    // It stops serving first, then deletes its cache.
+    await eventually(
+      async () =>
+        !existsSync(path.join(gone.stateDir, 'snapshot.json')) &&
+        !existsSync(path.join(gone.stateDir, 'snapshot.journal')),
+    );
     expect(gone.proc?.output()).toContain('removed');
 
     // On its next start it serves nothing.
@@ -392,3 +397,36 @@ function alterBase(file: string, record: SnapshotKey): string {
 function rmJournal(g: Gateway): void {
   writeFileSync(path.join(g.stateDir, 'snapshot.journal'), '');
 }
+
+describe('the pinned control-plane key', () => {
+  it('a registration presenting another key is refused loudly until the operator deletes the pin file', async () => {
+    const g = fleet.gateways[0]!;
+    const { secret } = await newKey();
+    await eventually(async () => (await chat(g.url, secret)).status === 200);
+    const pinFile = path.join(g.stateDir, 'control-plane-key.json');
+    const pinned = JSON.parse(readFileSync(pinFile, 'utf8')) as { publicKey: string };
+    const real = (await readyz(g)).body.controlPlaneKey;
+    await fleet.stopGateway(g);
+    // As if the gateway had first met another control plane (or this one's key were replaced).
+    const other = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x as string;
+    writeFileSync(pinFile, JSON.stringify({ ...pinned, publicKey: other }));
+    await fleet.startGateway(g, false);
+    await eventually(async () => (await readyz(g)).body.refusedControlPlaneKey === real);
+    const r = await readyz(g);
+    expect(r.status).toBe(503);
+    expect(r.body.controlPlaneKey).not.toBe(real);
+    expect(g.proc?.output()).toContain('REFUSING the control plane');
+    expect(g.proc?.output()).toContain('delete that file');
+    // Its cache was signed by a key it does not trust now: nothing is served.
+    expect((await chat(g.url, secret)).code).toBe('gateway_not_ready');
+    expect(JSON.parse(readFileSync(pinFile, 'utf8')).publicKey).toBe(other);
+
+    // The operator resets the pin: stop, delete the file, start.
+    await fleet.stopGateway(g);
+    rmSync(pinFile);
+    await fleet.startGateway(g);
+    expect((await readyz(g)).body.controlPlaneKey).toBe(real);
+    expect(JSON.parse(readFileSync(pinFile, 'utf8')).publicKey).toBe(pinned.publicKey);
+    expect((await chat(g.url, secret)).status).toBe(200);
+  });
+});

@@ -247,6 +247,17 @@ describe('the disk cache', () => {
     const file = path.join(g.stateDir, 'snapshot.json');
     writeFileSync(file, alterBase(readFileSync(file, 'utf8'), forged.record));
     rmJournal(g);
+    // With the control plane down the cache is all it has: refused, so it serves nothing.
+    await fleet.stopControlPlane();
+    try {
+      await fleet.startGateway(g, false);
+      expect((await chat(g.url, forged.secret)).code).toBe('gateway_not_ready');
+      expect((await readyz(g)).status).toBe(503);
+      expect(g.proc?.output()).toContain('signature does not verify');
+      await fleet.stopGateway(g);
+    } finally {
+      await fleet.startControlPlane();
+    }
     await fleet.startGateway(g);
     expect((await chat(g.url, forged.secret)).code).toBe('invalid_api_key');
     expect((await chat(g.url, real.secret)).status).toBe(200);

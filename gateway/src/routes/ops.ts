@@ -20,9 +20,10 @@ export function registerOpsRoutes(
     if (version === null) {
       // Not ready: say why when it is about trust (a refused control-plane key, refused messages).
       const res = errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
-      if (!deps.trust) return res;
+      const trust = deps.trust;
+      if (!trust || (trust.refusedKey === null && trust.rejectedTotal === 0)) return res;
       const { error } = (await res.json()) as { error: unknown };
-      return c.json({ error, ...deps.trust.report() }, 503);
+      return c.json({ error, ...trust.report() }, 503);
     }
     return c.json({ status: 'ready', snapshotVersion: version, ...deps.trust?.report() });
   });

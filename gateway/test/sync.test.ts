@@ -316,4 +316,72 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('past compactAfter journal lines, a new signed base is fetched and the journal trimmed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+    const store = new SnapshotStore();
+    const cache = new DiskCache(dir, TOKEN);
+    const sync = new SnapshotSync({
+      store,
+      controlPlaneUrl: cp.url,
+      gatewayToken: TOKEN,
+      redisUrl: REDIS_URL,
+      instanceId: `test-${randomUUID()}`,
+      version: 'test',
+      cache,
+      pin: new ControlPlaneKeyPin(dir),
+      compactAfter: 2,
+      log: () => {},
+    });
+    const base = async () => {
+      const file = await readFile(join(dir, 'snapshot.json'), 'utf8').catch(() => '');
+      return file ? (JSON.parse(file.slice(file.indexOf('\n') + 1)) as { version: number }).version : null;
+    };
+    try {
+      await sync.start();
+      const v = b.version;
+      await until('the first snapshot', async () => store.version === v && (await base()) === v);
+      const channel = snapshotChannel(b.orgId);
+      await until('the subscription', async () => {
+        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
+        return Number(n) >= 1;
+      });
+      const one = await b.key();
+      await publish({
+        kind: 'delta',
+        orgId: b.orgId,
+        fromVersion: v,
+        toVersion: v + 1,
+        changes: [{ op: 'upsert_key', value: one.record }],
+      });
+      await until('delta 1 journaled', () => cache.journalLength === 1);
+      // The control plane's state after the second delta, which the compaction fetches.
+      const two = await b.key();
+      b.version = v + 2;
+      cp.snapshot = b.build();
+      await publish({
+        kind: 'delta',
+        orgId: b.orgId,
+        fromVersion: v + 1,
+        toVersion: v + 2,
+        changes: [{ op: 'upsert_key', value: two.record }],
+      });
+      await until('the new base', async () => (await base()) === v + 2 && cache.journalLength === 0);
+      expect(store.version).toBe(v + 2);
+      const restored = await new DiskCache(dir, TOKEN).load(
+        (
+          await (async () => {
+            const pin = new ControlPlaneKeyPin(dir);
+            await pin.load();
+            return pin;
+          })()
+        ).key,
+      );
+      expect(restored?.snapshot.version).toBe(v + 2);
+      expect(restored?.signed).toBe(true);
+    } finally {
+      await sync.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

@@ -69,6 +69,7 @@ export class DiskCache {
   /** The version of the base on disk (-1: none). A base is never replaced by an older one. */
   #baseVersion = -1;
   #lastError = '';
+  #pendingAppends = 0;
 
   constructor(
     readonly dir: string,
@@ -80,9 +81,9 @@ export class DiskCache {
     this.#wrapKey = deriveKey(gatewayToken, CACHE_PURPOSE);
   }
 
-  /** Deltas in the journal since the base was written. */
+  /** Deltas in the journal since the base was written, counting the appends still queued. */
   get journalLength(): number {
-    return this.#journal.length;
+    return this.#journal.length + this.#pendingAppends;
   }
 
   /** The version of the base on disk, -1 when there is none. */
@@ -219,7 +220,9 @@ export class DiskCache {
   /** Appends an applied delta (its message text, one line) to the journal. */
   append(toVersion: number, messageText: string): Promise<void> {
     const text = messageText.replace(/\n/g, ' ');
+    this.#pendingAppends++;
     return this.#enqueue(async () => {
+      this.#pendingAppends--;
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await appendFile(this.journalFile, `${text}\n`, { mode: 0o600 });
       this.#journal.push({ toVersion, text });

@@ -39,6 +39,7 @@ import { PolicyModule } from './policy/policy.module';
 import { ProviderCredentialsController } from './providers/provider-credentials.controller';
 import { ProviderCredentialsService } from './providers/provider-credentials.service';
 import { RedisService } from './redis/redis.service';
+import { SigningKeyService } from './snapshots/signing-key.service';
 import { SnapshotPublisher } from './snapshots/snapshot-publisher';
 import { SnapshotsService } from './snapshots/snapshots.service';
 import { UsageController } from './usage/usage.controller';
@@ -108,6 +109,7 @@ export class AppModule {
         SecretBox,
         RedisService,
         SnapshotsService,
+        SigningKeyService,
         SnapshotPublisher,
         KeysService,
         ProviderCredentialsService,

@@ -12,6 +12,7 @@ import { registerOpsRoutes } from './routes/ops.js';
 import { registerPassthroughRoutes } from './routes/passthrough.js';
 import { registerV1Routes } from './routes/v1.js';
 import type { SnapshotStore } from './snapshot/store.js';
+import type { SyncTrust } from './snapshot/trust.js';
 import { UpstreamClient } from './upstream/client.js';
 import type { UsageSink } from './usage/emitter.js';
 
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   usage?: UsageSink | null;
   /** Names this gateway process in usage events. */
   gatewayId?: string;
+  /** What the snapshot sync reports about the control plane's key and refused messages (/readyz). */
+  trust?: SyncTrust;
   /** The clock budget periods and event times are read from (tests move it); Date.now by default. */
   now?: () => number;
   /**
@@ -54,7 +57,11 @@ export interface Gateway {
 }
 
 /** The operations app for `OPS_PORT`: `/healthz`, `/readyz` and `/metrics`, nothing else. */
-export function buildOpsApp(deps: { store: SnapshotStore; metrics: GatewayMetrics }): Hono<GatewayEnv> {
+export function buildOpsApp(deps: {
+  store: SnapshotStore;
+  metrics: GatewayMetrics;
+  trust?: SyncTrust | undefined;
+}): Hono<GatewayEnv> {
   const app = new Hono<GatewayEnv>();
   registerOpsRoutes(app, deps);
   app.notFound((c) =>
@@ -101,7 +108,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
   app.use('*', requestId());
   app.use('*', clientAddress(deps.trustedProxies ?? []));
-  registerOpsRoutes(app, { store: deps.store, metrics }, { probes: !deps.opsOnSeparatePort });
+  registerOpsRoutes(
+    app,
+    { store: deps.store, metrics, trust: deps.trust },
+    { probes: !deps.opsOnSeparatePort },
+  );
   registerV1Routes(app, { store: deps.store, upstream, ...pipeline });
   registerPassthroughRoutes(app, { upstream, ...pipeline });
   registerMcpRoutes(app, { upstream: mcpUpstream, ...pipeline });

@@ -11,8 +11,10 @@ import { listSetting, loadEnv } from './env.js';
 import { GatewayMetrics } from './metrics.js';
 import { RateLimiter } from './rate-limit/limiter.js';
 import { DiskCache } from './snapshot/disk-cache.js';
+import { ControlPlaneKeyPin } from './snapshot/pin.js';
 import { SnapshotStore } from './snapshot/store.js';
 import { SnapshotSync } from './snapshot/sync.js';
+import { SyncTrust } from './snapshot/trust.js';
 import { UpstreamClient } from './upstream/client.js';
 import { UsageEmitter } from './usage/emitter.js';
 import { UsageSpool } from './usage/spool.js';
@@ -30,6 +32,8 @@ for (const entry of trustedProxies) {
 
 const instanceId = `${process.env.HOSTNAME ?? 'gateway'}-${env.PORT}-${randomUUID().slice(0, 8)}`;
 const store = new SnapshotStore();
+const metrics = new GatewayMetrics(store);
+const trust = new SyncTrust();
 let sync: SnapshotSync | null = null;
 let redis: Redis | null = null;
 /**
@@ -70,7 +74,6 @@ try {
     `gateway: usage spool unavailable (${(err as Error).message}); events Redis refuses are dropped`,
   );
 }
-const metrics = new GatewayMetrics(store);
 const usage = new UsageEmitter({ redis: usageRedis, spool: spoolReady ? spool : null, metrics });
 if (spool.events > 0)
   console.log(`gateway: replaying ${spool.events} spooled usage event(s) once Redis is ready`);
@@ -101,6 +104,7 @@ const gateway = buildGateway({
   metrics,
   usage,
   gatewayId: instanceId,
+  trust,
   limiter: new RateLimiter({ redis, instanceId, orgId: () => store.orgId }),
   ledger: new BudgetLedger({ redis, instanceId, orgId: () => store.orgId }),
   auth: {
@@ -132,6 +136,9 @@ if (env.GATEWAY_TOKEN && credentials) {
     instanceId,
     version: VERSION,
     cache: new DiskCache(env.GATEWAY_STATE_DIR, env.GATEWAY_TOKEN),
+    pin: new ControlPlaneKeyPin(env.GATEWAY_STATE_DIR),
+    trust,
+    metrics,
     redisAuth: () => redisAuth,
     onRegistered: async (identity) => {
       useIdentity(identity);
@@ -149,7 +156,7 @@ const server = serve({ fetch: gateway.app.fetch, port: env.PORT }, (info) => {
 const opsServer =
   env.OPS_PORT === undefined
     ? null
-    : serve({ fetch: buildOpsApp({ store, metrics }).fetch, port: env.OPS_PORT }, (info) => {
+    : serve({ fetch: buildOpsApp({ store, metrics, trust }).fetch, port: env.OPS_PORT }, (info) => {
         console.log(`Portcullis gateway operations on :${info.port} (/healthz, /readyz, /metrics)`);
       });
 const SHUTDOWN_DEADLINE_MS = 5000;

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SnapshotStore } from './snapshot/store.js';
+import { IGNORED_REASONS } from './snapshot/trust.js';
 
 /** What the usage emitter reports through gauges. */
 export interface UsageGauges {
@@ -18,6 +19,7 @@ export class GatewayMetrics {
   readonly tokens: Counter<'direction'>;
   readonly usageEvents: Counter<'outcome'>;
   readonly budgetRefused: Counter<'reason'>;
+  readonly snapshotMessagesIgnored: Counter<'reason'>;
   /** Set by the usage emitter so the spool and buffer gauges can be read when /metrics is scraped. */
   usage: UsageGauges | null = null;
 
@@ -67,6 +69,13 @@ export class GatewayMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.snapshotMessagesIgnored = new Counter({
+      name: 'portcullis_gateway_snapshot_messages_ignored_total',
+      help: 'Snapshot messages from Redis not applied, by reason: unsigned or bad_signature (not signed by the pinned control-plane key: forged or altered), malformed, other_org, stale (genuine but older than the held version: late or replayed)',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of IGNORED_REASONS) this.snapshotMessagesIgnored.inc({ reason }, 0);
     const usage = () => this.usage;
     new Gauge({
       name: 'portcullis_gateway_usage_buffered_events',

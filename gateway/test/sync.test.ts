@@ -1,15 +1,23 @@
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  encodePublicKey,
+  publicKeyFingerprint,
+  SNAPSHOT_SIGNATURE_HEADER,
+  signBytes,
+  signMessageText,
+} from '@portcullis/shared/signing';
 import type { OrgSnapshot, SnapshotMessage } from '@portcullis/shared/snapshot';
 import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
 import { DiskCache } from '../src/snapshot/disk-cache.js';
+import { ControlPlaneKeyPin } from '../src/snapshot/pin.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { SnapshotSync } from '../src/snapshot/sync.js';
 import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
@@ -17,6 +25,9 @@ import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js'
 // The real sync against a tiny real control plane (HTTP) and the machine's real Redis.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TOKEN = `gwt_${randomUUID()}`;
+/** The control plane's signing key (it signs the snapshot, deltas and heartbeats). */
+const CP_KEY = generateKeyPairSync('ed25519');
+const CP_PUBLIC = encodePublicKey(CP_KEY.publicKey);
 
 interface FakeControlPlane {
   url: string;
@@ -24,6 +35,8 @@ interface FakeControlPlane {
   snapshot: OrgSnapshot;
   fetches: number;
   heartbeats: { instanceId: string; snapshotVersion: number | null }[];
+  /** The key full snapshots are signed with (another one plays a man in the middle). */
+  signer: KeyObject;
 }
 
 async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> {
@@ -33,6 +46,7 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
     snapshot: b.build(),
     fetches: 0,
     heartbeats: [],
+    signer: CP_KEY.privateKey,
   };
   const readBody = (req: IncomingMessage) =>
     new Promise<unknown>((resolve) => {
@@ -54,10 +68,20 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
       return send(res, 200, {
         gateway: { id: randomUUID(), name: 'edge-test', orgId: b.orgId },
         snapshotKey: b.snapshotKey.toString('base64url'),
+        signingKey: {
+          algorithm: 'ed25519',
+          publicKey: CP_PUBLIC,
+          fingerprint: publicKeyFingerprint(CP_PUBLIC),
+        },
       });
     if (req.method === 'GET' && req.url === '/api/v1/gateway/snapshot') {
       cp.fetches++;
-      return send(res, 200, encodeSnapshot(cp.snapshot));
+      const text = JSON.stringify(encodeSnapshot(cp.snapshot));
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        [SNAPSHOT_SIGNATURE_HEADER]: signBytes(cp.signer, 'full-snapshot', text),
+      });
+      return res.end(text);
     }
     if (req.method === 'POST' && req.url === '/api/v1/gateway/heartbeat') {
       cp.heartbeats.push(body as FakeControlPlane['heartbeats'][number]);
@@ -103,7 +127,8 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-const publish = (msg: SnapshotMessage) => publisher.publish(snapshotChannel(b.orgId), JSON.stringify(msg));
+const publish = (msg: SnapshotMessage) =>
+  publisher.publish(snapshotChannel(b.orgId), signMessageText(CP_KEY.privateKey, JSON.stringify(msg)));
 
 describe('snapshot sync (real HTTP control plane + real Redis)', () => {
   it('loads, applies deltas, resyncs on gaps, heartbeats and reconnects, and persists', async () => {
@@ -117,6 +142,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId,
       version: 'test',
       cache: new DiskCache(stateDir, TOKEN),
+      pin: new ControlPlaneKeyPin(stateDir),
       heartbeatMs: 100,
       log: () => {},
     });
@@ -199,7 +225,8 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       // Each good snapshot is persisted, with the snapshot key sealed (not in clear).
       await until('the disk cache', async () => {
         try {
-          return JSON.parse(await readFile(join(stateDir, 'snapshot.json'), 'utf8')).snapshot.version === 7;
+          const file = await readFile(join(stateDir, 'snapshot.json'), 'utf8');
+          return JSON.parse(file.slice(file.indexOf('\n') + 1)).version === 7;
         } catch {
           return false;
         }
@@ -221,6 +248,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId: `test-${randomUUID()}`,
       version: 'test',
       cache: new DiskCache(stateDir, TOKEN),
+      pin: new ControlPlaneKeyPin(stateDir),
       ...offline,
     });
     await sync.start();
@@ -244,6 +272,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       instanceId: `test-${randomUUID()}`,
       version: 'test',
       cache: new DiskCache(stateDir, 'another-token'),
+      pin: new ControlPlaneKeyPin(stateDir),
       ...offline,
     });
     await other.start();
@@ -257,4 +286,102 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await other.stop();
     }
   });
+
+  it('refuses a full snapshot that is not signed by the pinned key, and takes the genuine one after', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+    const logs: string[] = [];
+    const store = new SnapshotStore();
+    const sync = new SnapshotSync({
+      store,
+      controlPlaneUrl: cp.url,
+      gatewayToken: TOKEN,
+      redisUrl: REDIS_URL,
+      instanceId: `test-${randomUUID()}`,
+      version: 'test',
+      cache: new DiskCache(dir, TOKEN),
+      pin: new ControlPlaneKeyPin(dir),
+      maxBackoffMs: 100,
+      log: (line) => logs.push(line),
+    });
+    cp.signer = generateKeyPairSync('ed25519').privateKey;
+    try {
+      await sync.start();
+      await until('the refusal', () => logs.some((l) => l.includes('REFUSING a full snapshot')));
+      expect(store.version).toBeNull();
+      cp.signer = CP_KEY.privateKey;
+      await until('the genuine snapshot', () => store.version !== null);
+    } finally {
+      cp.signer = CP_KEY.privateKey;
+      await sync.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('past compactAfter journal lines, a new signed base is fetched and the journal trimmed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+    const store = new SnapshotStore();
+    const cache = new DiskCache(dir, TOKEN);
+    const sync = new SnapshotSync({
+      store,
+      controlPlaneUrl: cp.url,
+      gatewayToken: TOKEN,
+      redisUrl: REDIS_URL,
+      instanceId: `test-${randomUUID()}`,
+      version: 'test',
+      cache,
+      pin: new ControlPlaneKeyPin(dir),
+      compactAfter: 2,
+      log: () => {},
+    });
+    const base = async () => {
+      const file = await readFile(join(dir, 'snapshot.json'), 'utf8').catch(() => '');
+      return file ? (JSON.parse(file.slice(file.indexOf('\n') + 1)) as { version: number }).version : null;
+    };
+    try {
+      await sync.start();
+      const v = b.version;
+      await until('the first snapshot', async () => store.version === v && (await base()) === v);
+      const channel = snapshotChannel(b.orgId);
+      await until('the subscription', async () => {
+        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
+        return Number(n) >= 1;
+      });
+      const one = await b.key();
+      await publish({
+        kind: 'delta',
+        orgId: b.orgId,
+        fromVersion: v,
+        toVersion: v + 1,
+        changes: [{ op: 'upsert_key', value: one.record }],
+      });
+      await until('delta 1 journaled', () => cache.journalLength === 1);
+      // The control plane's state after the second delta, which the compaction fetches.
+      const two = await b.key();
+      b.version = v + 2;
+      cp.snapshot = b.build();
+      await publish({
+        kind: 'delta',
+        orgId: b.orgId,
+        fromVersion: v + 1,
+        toVersion: v + 2,
+        changes: [{ op: 'upsert_key', value: two.record }],
+      });
+      await until('the new base', async () => (await base()) === v + 2 && cache.journalLength === 0);
+      expect(store.version).toBe(v + 2);
+      const restored = await new DiskCache(dir, TOKEN).load(
+        (
+          await (async () => {
+            const pin = new ControlPlaneKeyPin(dir);
+            await pin.load();
+            return pin;
+          })()
+        ).key,
+      );
+      expect(restored?.snapshot.version).toBe(v + 2);
+      expect(restored?.signed).toBe(true);
+    } finally {
+      await sync.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

@@ -49,6 +49,8 @@ export const GATEWAY_ERRORS = {
   upstream_error: { status: 502, type: 'api_error' },
   upstream_timeout: { status: 504, type: 'api_error' },
   gateway_not_ready: { status: 503, type: 'api_error' },
+  /** The control plane refused this gateway's token (it was removed): it serves nothing. */
+  gateway_removed: { status: 503, type: 'api_error' },
 } as const;
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS;
 

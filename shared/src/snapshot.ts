@@ -561,6 +561,19 @@ export const GatewayRegistrationSchema = z.object({
   gateway: z.object({ id: z.uuid(), name: z.string(), orgId: z.uuid() }),
   /** The organization's snapshot key, base64url, to open sealed provider secrets. */
   snapshotKey: z.string(),
+  /**
+   * The snapshot key's generation: the version of everything sealed under it (`v<n>.…`). It moves when
+   * the key is rotated (a gateway was removed). Absent from older control planes: 1.
+   */
+  snapshotKeyVersion: z.number().int().positive().optional(),
+  /**
+   * The control plane's Ed25519 public key (raw, base64url) that signs every snapshot, delta and
+   * heartbeat. A gateway pins it the first time and refuses a registration presenting another one.
+   * Absent from control planes older than signing (a gateway refuses to attach to those).
+   */
+  signingKey: z
+    .object({ algorithm: z.literal('ed25519'), publicKey: z.string(), fingerprint: z.string() })
+    .optional(),
 });
 export type GatewayRegistration = z.infer<typeof GatewayRegistrationSchema>;
 export const GatewayHeartbeatSchema = z.strictObject({

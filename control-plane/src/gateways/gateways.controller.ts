@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { type CreateGatewayTokenInput, CreateGatewayTokenSchema } from '@portcullis/shared/gateways';
+import { SNAPSHOT_SIGNATURE_HEADER } from '@portcullis/shared/signing';
 import { GatewayHeartbeatSchema, GatewayRegisterSchema } from '@portcullis/shared/snapshot';
+import type { Response } from 'express';
 import type { z } from 'zod';
 import { AdminOnly, Caller, Public, SourceIp } from '../common/decorators/auth.decorators';
 import { type PageQuery, PageQuerySchema } from '../common/list-query';
@@ -81,9 +83,13 @@ export class GatewayApiController {
 
   @Get('snapshot')
   @ApiOperation({
-    summary: "The organization's full snapshot (provider secrets sealed under the snapshot key)",
+    summary:
+      "The organization's full snapshot (provider secrets sealed under the snapshot key), signed by the control plane: the X-Portcullis-Signature header is the Ed25519 signature of the body's exact bytes",
   })
-  snapshot(@CurrentGateway() gw: GatewayIdentity) {
-    return this.gateways.snapshot(gw);
+  async snapshot(@CurrentGateway() gw: GatewayIdentity, @Res() res: Response): Promise<void> {
+    // Sent as built and signed: the signature covers these bytes, so nothing may re-serialize them.
+    const signed = await this.gateways.snapshot(gw);
+    if (signed.signature) res.setHeader(SNAPSHOT_SIGNATURE_HEADER, signed.signature);
+    res.type('application/json').send(signed.body);
   }
 }

@@ -10,7 +10,8 @@ import {
   makeGatewayToken,
 } from '@portcullis/shared/gateways';
 import { gatewayRedisUser } from '@portcullis/shared/redis-keys';
-import type { GatewayRegistration, WireSnapshot } from '@portcullis/shared/snapshot';
+import { publicKeyFingerprint } from '@portcullis/shared/signing';
+import type { GatewayRegistration } from '@portcullis/shared/snapshot';
 import { makeUsageSigningSecret } from '@portcullis/shared/usage-signing';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -22,7 +23,8 @@ import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
-import { SnapshotsService } from '../snapshots/snapshots.service';
+import { SigningKeyService } from '../snapshots/signing-key.service';
+import { type SignedSnapshot, SnapshotsService } from '../snapshots/snapshots.service';
 import { GatewayRedisUsers, redisPasswordAad } from './gateway-redis-users';
 
 /** The gateway a request's gateway token belongs to. */
@@ -79,6 +81,7 @@ export class GatewaysService {
     private readonly snapshots: SnapshotsService,
     private readonly box: SecretBox,
     private readonly redisUsers: GatewayRedisUsers,
+    private readonly signer: SigningKeyService,
   ) {}
 
   async createToken(
@@ -145,6 +148,11 @@ export class GatewaysService {
       );
       const gone = rows[0];
       if (!gone) throw DomainError.notFound('Gateway');
+      // What the removed gateway holds (the snapshot key, sealed provider secrets) must open nothing the
+      // control plane sends from now on: a new key, everything resealed, in this transaction.
+      const sealingKeyVersion = this.box.available
+        ? await this.snapshots.rotateSnapshotKey(em, caller.org.orgId)
+        : null;
       // Its Redis user goes with it (Redis disconnects its clients), before the row is gone for good:
       // if Redis cannot be told, the gateway stays and the admin tries again.
       if (gone.redis_username) await this.deleteRedisUser(gone.id);
@@ -157,6 +165,16 @@ export class GatewaysService {
         before: { id: gone.id, name: gone.name },
         after: null,
       });
+      if (sealingKeyVersion !== null) {
+        await this.audit.append(em, {
+          orgId: caller.org.orgId,
+          actor: caller.actor,
+          action: 'gateway.snapshot_key_rotated',
+          targetType: 'gateway',
+          targetId: gone.id,
+          after: { snapshotKeyVersion: sealingKeyVersion },
+        });
+      }
     });
   }
 
@@ -234,6 +252,7 @@ export class GatewaysService {
     ip: string | null,
   ): Promise<GatewayRegistration & GatewayCredentials> {
     this.box.require();
+    const publicKey = await this.signer.publicKey();
     const key = await this.db.transaction(async (em) => {
       const snapshotKey = await this.snapshots.snapshotKey(em, gw.orgId);
       await em.query(
@@ -253,8 +272,10 @@ export class GatewaysService {
     const credentials = await this.credentials(gw);
     return {
       gateway: { id: gw.id, name: gw.name, orgId: gw.orgId },
-      snapshotKey: key.toString('base64url'),
+      snapshotKey: key.key.toString('base64url'),
+      snapshotKeyVersion: key.version,
       ...credentials,
+      signingKey: { algorithm: 'ed25519', publicKey, fingerprint: publicKeyFingerprint(publicKey) },
     };
   }
 
@@ -271,7 +292,7 @@ export class GatewaysService {
     return { version: await this.snapshots.publishedVersion(gw.orgId) };
   }
 
-  snapshot(gw: GatewayIdentity): Promise<WireSnapshot> {
+  snapshot(gw: GatewayIdentity): Promise<SignedSnapshot> {
     return this.snapshots.fullSnapshot(gw.orgId);
   }
 }

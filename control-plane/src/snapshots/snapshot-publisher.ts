@@ -12,6 +12,7 @@ import { DataSource } from 'typeorm';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
+import { SigningKeyService } from './signing-key.service';
 import { OUTBOX_NOTIFY_CHANNEL } from './snapshots.service';
 
 const POLL_MS = 50;
@@ -55,7 +56,18 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     @InjectDataSource() private readonly db: DataSource,
     private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly signer: SigningKeyService,
   ) {}
+
+  /**
+   * The message as published: signed by the control plane's key. Without a master key there is no
+   * signing key, but then no gateway can register either; the message goes out unsigned and any gateway
+   * ignores it.
+   */
+  private async text(message: SnapshotMessage): Promise<string> {
+    const body = JSON.stringify(message);
+    return this.signer.available ? this.signer.signMessage(body) : body;
+  }
 
   onApplicationBootstrap(): void {
     this.redis.start();
@@ -128,7 +140,7 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
           changes: r.changes,
         };
         try {
-          await this.redis.client.publish(snapshotChannel(r.org_id), JSON.stringify(message));
+          await this.redis.client.publish(snapshotChannel(r.org_id), await this.text(message));
         } catch (err) {
           failure = err;
           break; // keep order: nothing after a failed row goes out before it
@@ -158,7 +170,7 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     const pipeline = this.redis.client.pipeline();
     for (const r of rows) {
       const message: SnapshotMessage = { kind: 'heartbeat', orgId: r.id, version: Number(r.version), at };
-      pipeline.publish(snapshotChannel(r.id), JSON.stringify(message));
+      pipeline.publish(snapshotChannel(r.id), await this.text(message));
     }
     await pipeline.exec();
     if (++this.beats % 30 === 0) {

@@ -5,31 +5,42 @@ import { seal } from '@portcullis/shared/crypto';
 import { type SnapshotChange, type WireSnapshot, WireSnapshotWriter } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SecretBox } from '../crypto/secret-box';
+import { SigningKeyService } from './signing-key.service';
 import {
-  type CredentialRow,
   snapshotCredentials,
   snapshotEphemeralTokens,
   snapshotKeys,
   snapshotModels,
   wireKeys,
 } from './snapshot-builder';
-import { type McpServerSecretRow, snapshotMcpServers } from './snapshot-mcp';
+import { snapshotMcpServers } from './snapshot-mcp';
 import { snapshotPeople, userPolicyChanges } from './snapshot-people';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
 export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
-
-/** The version of the sealing done with an organization's snapshot key. */
-const SNAPSHOT_SEAL_VERSION = 1;
 
 const snapshotKeyAad = (orgId: string) => `snapshot-key:${orgId}`;
 
 /** How long a built full snapshot is kept after its last request (while its version is current). */
 const BUILT_SNAPSHOT_IDLE_MS = 30_000;
 
+/** The organization's snapshot sealing key and its generation (the version written into what it seals). */
+export interface SealingKey {
+  key: Buffer;
+  version: number;
+}
+
+/** A full snapshot as sent: its JSON text and the control plane's signature over exactly those bytes. */
+export interface SignedSnapshot {
+  version: number;
+  body: string;
+  /** Null only without a master key (no signing key; no gateway can attach then anyway). */
+  signature: string | null;
+}
+
 interface BuiltSnapshot {
   version: number;
-  snapshot: Promise<WireSnapshot>;
+  snapshot: Promise<SignedSnapshot>;
   idle: NodeJS.Timeout;
 }
 
@@ -86,6 +97,7 @@ export class SnapshotsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly box: SecretBox,
+    private readonly signer: SigningKeyService,
   ) {}
 
   changed(
@@ -109,7 +121,9 @@ export class SnapshotsService {
 
   async credentialChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
     const key = await this.snapshotKey(em, orgId);
-    const [value] = await snapshotCredentials(em, orgId, (r) => this.reseal(key, r), [id]);
+    const [value] = await snapshotCredentials(em, orgId, (r) => this.reseal(key, r.id, r.secret_sealed), [
+      id,
+    ]);
     return value ? { op: 'upsert_credential', value } : { op: 'delete_credential', id };
   }
 
@@ -128,30 +142,67 @@ export class SnapshotsService {
     const [value] = await snapshotMcpServers(
       em,
       orgId,
-      (r) => this.resealMcpHeaders(key ?? this.box.require(), r),
+      (r) => this.reseal(key ?? this.noKey(), r.id, r.headers_sealed),
       [id],
     );
     return value ? { op: 'upsert_mcp_server', value } : { op: 'delete_mcp_server', id };
   }
 
   /**
-   * The organization's snapshot key (32 bytes), created on first use and kept sealed under the master
-   * key. Takes the organization row lock, so concurrent first uses agree on one key.
+   * The organization's snapshot key (32 bytes) and its generation, created on first use and kept sealed
+   * under the master key. Takes the organization row lock, so concurrent first uses agree on one key and
+   * a rotation waits for the transactions sealing under the old one.
    */
-  async snapshotKey(em: EntityManager, orgId: string): Promise<Buffer> {
-    const rows: { snapshot_key_sealed: string | null }[] = await em.query(
-      'SELECT snapshot_key_sealed FROM organizations WHERE id = $1 FOR UPDATE',
+  async snapshotKey(em: EntityManager, orgId: string): Promise<SealingKey> {
+    const rows: { snapshot_key_sealed: string | null; snapshot_key_version: number }[] = await em.query(
+      'SELECT snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = $1 FOR UPDATE',
       [orgId],
     );
-    if (rows.length === 0) throw new Error(`snapshots: organization ${orgId} does not exist`);
-    const sealed = rows[0]?.snapshot_key_sealed;
-    if (sealed) return Buffer.from(this.box.open(sealed, snapshotKeyAad(orgId)), 'base64url');
+    const row = rows[0];
+    if (!row) throw new Error(`snapshots: organization ${orgId} does not exist`);
+    if (row.snapshot_key_sealed) {
+      return {
+        key: Buffer.from(this.box.open(row.snapshot_key_sealed, snapshotKeyAad(orgId)), 'base64url'),
+        version: row.snapshot_key_version,
+      };
+    }
     const key = randomBytes(32);
     await em.query('UPDATE organizations SET snapshot_key_sealed = $2 WHERE id = $1', [
       orgId,
       this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId)),
     ]);
-    return key;
+    return { key, version: row.snapshot_key_version };
+  }
+
+  /**
+   * Replaces the organization's snapshot key with a new one (next generation) and reseals every provider
+   * secret and MCP header set under it, as one snapshot change in the caller's transaction. What a removed
+   * gateway holds then opens nothing the control plane sends from now on; the gateways that stay see
+   * sealed values of a generation they do not hold, fetch the new key by registering again, and keep
+   * serving meanwhile from what they hold.
+   */
+  async rotateSnapshotKey(em: EntityManager, orgId: string): Promise<number> {
+    await this.snapshotKey(em, orgId); // takes the row lock (and creates the first key if none yet)
+    const key = randomBytes(32);
+    const rows: { snapshot_key_version: number }[] = await em.query(
+      `WITH rotated AS (
+         UPDATE organizations SET snapshot_key_sealed = $2, snapshot_key_version = snapshot_key_version + 1
+          WHERE id = $1 RETURNING snapshot_key_version
+       ) SELECT snapshot_key_version FROM rotated`,
+      [orgId, this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))],
+    );
+    const sealing: SealingKey = { key, version: Number(rows[0]?.snapshot_key_version) };
+    const credentials = await snapshotCredentials(em, orgId, (r) =>
+      this.reseal(sealing, r.id, r.secret_sealed),
+    );
+    const servers = await snapshotMcpServers(em, orgId, (r) => this.reseal(sealing, r.id, r.headers_sealed));
+    await this.changed(em, orgId, [
+      ...credentials.map((value): SnapshotChange => ({ op: 'upsert_credential', value })),
+      ...servers
+        .filter((value) => value.sealedHeaders !== null)
+        .map((value): SnapshotChange => ({ op: 'upsert_mcp_server', value })),
+    ]);
+    return sealing.version;
   }
 
   /**
@@ -160,7 +211,7 @@ export class SnapshotsService {
    * this process: so the last build of each organization is kept while its version is current (every
    * change bumps the version in its own transaction) and concurrent requests share one build.
    */
-  async fullSnapshot(orgId: string): Promise<WireSnapshot> {
+  async fullSnapshot(orgId: string): Promise<SignedSnapshot> {
     const rows: { snapshot_version: string }[] = await this.db.query(
       'SELECT snapshot_version FROM organizations WHERE id = $1',
       [orgId],
@@ -174,7 +225,11 @@ export class SnapshotsService {
     if (held) clearTimeout(held.idle);
     const entry: BuiltSnapshot = {
       version: current,
-      snapshot: this.buildFullSnapshot(orgId),
+      snapshot: this.buildFullSnapshot(orgId).then(async (wire) => {
+        const body = JSON.stringify(wire);
+        const signature = this.signer.available ? await this.signer.signSnapshot(body) : null;
+        return { version: wire.version, body, signature };
+      }),
       idle: setTimeout(() => {
         if (this.built.get(orgId) === entry) this.built.delete(orgId);
       }, BUILT_SNAPSHOT_IDLE_MS).unref(),
@@ -194,23 +249,36 @@ export class SnapshotsService {
 
   /** Reads the full snapshot in one REPEATABLE READ transaction, so its version matches its content. */
   private async buildFullSnapshot(orgId: string): Promise<WireSnapshot> {
-    // Make sure the key exists first (a write), outside the read-only snapshot transaction.
-    const key = this.box.available ? await this.db.transaction((em) => this.snapshotKey(em, orgId)) : null;
+    // Make sure the key exists first (a write), outside the read-only snapshot transaction; then read it
+    // inside, so the sealing and the version belong together even across a rotation.
+    if (this.box.available) await this.db.transaction((em) => this.snapshotKey(em, orgId));
     return this.db.transaction('REPEATABLE READ', async (em) => {
-      const org: { snapshot_version: string }[] = await em.query(
-        'SELECT snapshot_version FROM organizations WHERE id = $1',
+      const org: {
+        snapshot_version: string;
+        snapshot_key_sealed: string | null;
+        snapshot_key_version: number;
+      }[] = await em.query(
+        'SELECT snapshot_version, snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = $1',
         [orgId],
       );
       const version = Number(org[0]?.snapshot_version ?? 0);
+      const sealed = org[0]?.snapshot_key_sealed;
+      const key: SealingKey | null =
+        sealed && this.box.available
+          ? {
+              key: Buffer.from(this.box.open(sealed, snapshotKeyAad(orgId)), 'base64url'),
+              version: Number(org[0]?.snapshot_key_version),
+            }
+          : null;
       const writer = new WireSnapshotWriter();
       const generatedAt = new Date().toISOString();
       const keys = await wireKeys(em, orgId, writer);
       const credentials = await snapshotCredentials(em, orgId, (r) =>
-        this.reseal(key ?? this.box.require(), r),
+        this.reseal(key ?? this.noKey(), r.id, r.secret_sealed),
       );
       const models = await snapshotModels(em, orgId);
       const mcpServers = await snapshotMcpServers(em, orgId, (r) =>
-        this.resealMcpHeaders(key ?? this.box.require(), r),
+        this.reseal(key ?? this.noKey(), r.id, r.headers_sealed),
       );
       const people = await snapshotPeople(em, orgId);
       const ephemeralTokens = await snapshotEphemeralTokens(em, orgId);
@@ -236,13 +304,18 @@ export class SnapshotsService {
     return Number(rows[0]?.version ?? 0);
   }
 
-  /** Opens a credential's secret (master key) and seals it for gateways (snapshot key), same associated data. */
-  private reseal(snapshotKey: Buffer, row: CredentialRow): string {
-    return seal(snapshotKey, this.box.open(row.secret_sealed, row.id), SNAPSHOT_SEAL_VERSION, row.id);
+  /**
+   * Opens a secret sealed at rest (master key: a credential's secret, an MCP server's headers JSON) and
+   * seals it for gateways under the organization's snapshot key, with the key's generation as the sealed
+   * version and the same associated data (the row id).
+   */
+  private reseal(sealing: SealingKey, id: string, atRest: string): string {
+    return seal(sealing.key, this.box.open(atRest, id), sealing.version, id);
   }
 
-  /** An MCP server's secret headers (JSON text), resealed like a credential's secret. */
-  private resealMcpHeaders(snapshotKey: Buffer, row: McpServerSecretRow): string {
-    return seal(snapshotKey, this.box.open(row.headers_sealed, row.id), SNAPSHOT_SEAL_VERSION, row.id);
+  /** Without a master key nothing sealed can be resealed: the 409 that says how to configure it. */
+  private noKey(): never {
+    this.box.require();
+    throw new Error('unreachable: the master key is set but the snapshot key was not read');
   }
 }

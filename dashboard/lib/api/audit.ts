@@ -71,7 +71,12 @@ export const AUDIT_ACTION_GROUPS: readonly { label: string; actions: readonly st
   },
   {
     label: 'Gateways',
-    actions: ['gateway.token_created', 'gateway.registered', 'gateway.deleted'],
+    actions: [
+      'gateway.token_created',
+      'gateway.registered',
+      'gateway.deleted',
+      'gateway.snapshot_key_rotated',
+    ],
   },
   { label: 'Budgets', actions: ['budget.threshold_reached'] },
   { label: 'Webhooks', actions: ['webhook.created', 'webhook.deleted'] },

@@ -5,6 +5,7 @@ import { parseKey } from '@portcullis/shared/keys';
 import type { Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { REMOVED } from '../routes/ops.js';
 import type { SnapshotStore } from '../snapshot/store.js';
 import { addressBucket, KeyIdThrottle, MinuteCounter, SecondBudget, VerifyGate } from './auth-guards.js';
 
@@ -159,7 +160,9 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
 
   return async (c, next) => {
     if (store.version === null)
-      return errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
+      return store.removed
+        ? errorResponse(c, 'gateway_removed', REMOVED)
+        : errorResponse(c, 'gateway_not_ready', 'The gateway has not loaded a snapshot yet');
     const presented = presentedKey(c.req.header('authorization'), c.req.header('x-api-key'));
     if (!presented.ok) return errorResponse(c, 'invalid_api_key', INVALID);
     const parsed = parseKey(presented.value);

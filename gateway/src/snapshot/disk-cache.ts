@@ -1,40 +1,44 @@
+import type { KeyObject } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, open as openFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { deriveKey, open, seal } from '@portcullis/shared/crypto';
-import {
-  type OrgSnapshot,
-  parseSnapshot,
-  SNAPSHOT_WIRE_FORMAT,
-  SnapshotMessageSchema,
-  WireSnapshotWriter,
-} from '@portcullis/shared/snapshot';
+import { verifyBytes, verifyMessageText } from '@portcullis/shared/signing';
+import { type OrgSnapshot, parseSnapshot, SnapshotMessageSchema } from '@portcullis/shared/snapshot';
 import { z } from 'zod';
 import type { SnapshotDelta } from './store.js';
 
 /**
  * The last good snapshot on disk, so a gateway restarted while the control plane and Redis are down
  * still serves (fail-static). Two files:
- * - `snapshot.json`, the base: `{ format, savedAt, sealedSnapshotKey, snapshot }`, where `snapshot` is
- *   the full snapshot in wire format, written as the bytes the control plane sent (no re-encoding), and
- *   replaced atomically (temp file + rename). The snapshot key that opens provider secrets is sealed
- *   under a key derived from the gateway token.
- * - `snapshot.journal`, every delta applied since, one message per line, appended as it is applied: a
- *   revocation is on disk within milliseconds, and a delta costs an append instead of rewriting a base
- *   of tens of MB. Past a few thousand lines the base is rewritten from memory (compaction).
- * Loading applies the base, then the journal lines that continue its version, stopping at a gap or a
- * torn last line. Every write goes through one queue, so the files change in the order of the calls.
+ * - `snapshot.json`, the base (format 3): one header line `{ format, savedAt, sealedSnapshotKey,
+ *   snapshotKeyVersion, signature }`, then the full snapshot exactly as the control plane sent it, with
+ *   the control plane's signature over those bytes in the header. Replaced atomically (temp file +
+ *   rename). The snapshot key that opens provider secrets is sealed under a key derived from the
+ *   gateway token.
+ * - `snapshot.journal`, every delta applied since, one signed message per line as it came from Redis,
+ *   appended as it is applied: a revocation is on disk within milliseconds, and a delta costs an append
+ *   instead of rewriting a base of tens of MB. Past a few thousand lines the sync fetches a new base.
+ * Loading verifies the base's signature and every journal line's under the pinned control-plane key:
+ * what was written to the disk by anyone else is not served. It applies the base, then the journal
+ * lines that continue its version, stopping at a gap, a torn last line or a line that does not verify.
+ * Formats 1 and 2 (gateways from before signing) are unsigned: loaded only as `signed: false`, for the
+ * caller to refuse once it has pinned a key. Every write goes through one queue, in the order of the calls.
  */
 const CACHE_PURPOSE = 'portcullis-gateway-cache';
 const KEY_AAD = 'snapshot-key';
-const FILE_FORMAT = 2;
-/** Keys encoded per turn of the event loop when compacting, so requests are not held up. */
-const ENCODE_CHUNK = 2000;
+const FILE_FORMAT = 3;
 
-const CacheFileSchema = z.object({
-  // 1: `snapshot` in the object form (gateways before wire format 2); 2: as sent by the control plane.
-  format: z.union([z.literal(1), z.literal(FILE_FORMAT)]),
+const HeaderSchema = z.object({
+  format: z.literal(FILE_FORMAT),
+  savedAt: z.string(),
+  sealedSnapshotKey: z.string(),
+  snapshotKeyVersion: z.number().int().positive(),
+  signature: z.string(),
+});
+/** Gateways before signing: the whole file is one JSON object, `snapshot` inside it. */
+const LegacyFileSchema = z.object({
+  format: z.union([z.literal(1), z.literal(2)]),
   savedAt: z.string(),
   sealedSnapshotKey: z.string(),
   snapshot: z.unknown(),
@@ -43,8 +47,11 @@ const CacheFileSchema = z.object({
 export interface CachedState {
   snapshot: OrgSnapshot;
   snapshotKey: Buffer;
+  snapshotKeyVersion: number;
   /** Deltas applied after `snapshot`, oldest first (the store skips stale ones and stops at a gap). */
   deltas: SnapshotDelta[];
+  /** False for a cache written before signing (formats 1 and 2): nothing in it was verified. */
+  signed: boolean;
 }
 
 interface JournalLine {
@@ -59,7 +66,10 @@ export class DiskCache {
   #queue: Promise<void> = Promise.resolve();
   /** The journal lines on disk newer than the base, in order (what a compaction must keep). */
   #journal: JournalLine[] = [];
+  /** The version of the base on disk (-1: none). A base is never replaced by an older one. */
+  #baseVersion = -1;
   #lastError = '';
+  #pendingAppends = 0;
 
   constructor(
     readonly dir: string,
@@ -71,28 +81,33 @@ export class DiskCache {
     this.#wrapKey = deriveKey(gatewayToken, CACHE_PURPOSE);
   }
 
-  /** Deltas in the journal since the base was written. */
+  /** Deltas in the journal since the base was written, counting the appends still queued. */
   get journalLength(): number {
-    return this.#journal.length;
+    return this.#journal.length + this.#pendingAppends;
   }
 
-  /** Null when there is no cache, or it is unreadable or was written under another gateway token. */
-  async load(): Promise<CachedState | null> {
-    let text: string;
+  /** The version of the base on disk, -1 when there is none. */
+  get baseVersion(): number {
+    return this.#baseVersion;
+  }
+
+  /**
+   * The cached state, verified under `publicKey` (the pinned control-plane key). Null when there is no
+   * cache, or it is unreadable, was written under another gateway token, or does not verify. An
+   * unsigned (pre-signing) cache comes back with `signed: false`, its journal unverified.
+   */
+  async load(publicKey: KeyObject | null): Promise<CachedState | null> {
+    let buf: Buffer;
     try {
-      text = await readFile(this.file, 'utf8');
+      buf = await readFile(this.file);
     } catch {
       return null;
     }
     let state: CachedState;
     try {
-      const parsed = CacheFileSchema.parse(JSON.parse(text));
-      text = '';
-      const snapshotKey = Buffer.from(open(this.#wrapKey, parsed.sealedSnapshotKey, KEY_AAD), 'base64url');
-      if (snapshotKey.length !== 32) return null;
-      state = { snapshot: parseSnapshot(parsed.snapshot), snapshotKey, deltas: [] };
+      state = this.#parseBase(buf, publicKey);
     } catch (err) {
-      this.log(`gateway: ignoring unreadable snapshot cache ${this.file} (${(err as Error).name})`);
+      this.log(`gateway: ignoring the snapshot cache ${this.file}: ${(err as Error).message}`);
       return null;
     }
     let journal = '';
@@ -104,9 +119,20 @@ export class DiskCache {
     const lines: JournalLine[] = [];
     for (const line of journal.split('\n')) {
       if (line === '') continue;
+      let body = line;
+      if (state.signed) {
+        const verified = publicKey ? verifyMessageText(publicKey, line) : null;
+        if (!verified?.ok) {
+          this.log(
+            `gateway: ignoring the snapshot cache journal from a line that is not signed by the control plane (${verified?.reason ?? 'no key'})`,
+          );
+          break;
+        }
+        body = verified.body;
+      }
       let msg: ReturnType<typeof SnapshotMessageSchema.safeParse>;
       try {
-        msg = SnapshotMessageSchema.safeParse(JSON.parse(line));
+        msg = SnapshotMessageSchema.safeParse(JSON.parse(body));
       } catch {
         break; // a torn last line (the process died mid-append)
       }
@@ -115,64 +141,88 @@ export class DiskCache {
       state.deltas.push(msg.data);
       lines.push({ toVersion: msg.data.toVersion, text: line });
     }
+    const baseVersion = state.signed ? state.snapshot.version : -1;
     this.#enqueue(async () => {
       this.#journal = lines;
+      this.#baseVersion = baseVersion;
     });
     return state;
   }
 
-  /**
-   * Replaces the base with a full snapshot exactly as the control plane sent it (already validated by
-   * the caller), and drops the journal lines it makes stale.
-   */
-  saveWire(body: Buffer, version: number, snapshotKey: Buffer): Promise<void> {
-    return this.#enqueue(async () => {
-      await this.#writeBase(snapshotKey, async (write) => write(body));
-      await this.#trimJournal(version);
-    });
+  #parseBase(buf: Buffer, publicKey: KeyObject | null): CachedState {
+    const nl = buf.indexOf(0x0a);
+    if (nl < 0) {
+      // Before signing: one JSON object.
+      const legacy = LegacyFileSchema.parse(JSON.parse(buf.toString('utf8')));
+      return {
+        snapshot: parseSnapshot(legacy.snapshot),
+        snapshotKey: this.#unwrap(legacy.sealedSnapshotKey),
+        snapshotKeyVersion: 1,
+        deltas: [],
+        signed: false,
+      };
+    }
+    const header = HeaderSchema.parse(JSON.parse(buf.subarray(0, nl).toString('utf8')));
+    const body = buf.subarray(nl + 1);
+    if (!publicKey) throw new Error('no control-plane key is pinned to verify it against');
+    if (!verifyBytes(publicKey, 'full-snapshot', body, header.signature))
+      throw new Error('its signature does not verify under the pinned control-plane key');
+    return {
+      snapshot: parseSnapshot(JSON.parse(body.toString('utf8'))),
+      snapshotKey: this.#unwrap(header.sealedSnapshotKey),
+      snapshotKeyVersion: header.snapshotKeyVersion,
+      deltas: [],
+      signed: true,
+    };
+  }
+
+  #unwrap(sealed: string): Buffer {
+    let key: Buffer;
+    try {
+      key = Buffer.from(open(this.#wrapKey, sealed, KEY_AAD), 'base64url');
+    } catch {
+      throw new Error('its snapshot key does not open with this gateway token');
+    }
+    if (key.length !== 32) throw new Error('its snapshot key is not 32 bytes');
+    return key;
   }
 
   /**
-   * Replaces the base with the held snapshot, encoded in chunks between which requests run, and keeps
-   * the journal lines newer than it. The caller passes a snapshot it no longer changes (the store's
-   * `toSnapshot()` is a copy of the key list; a key changed meanwhile is in the journal too).
+   * Replaces the base with a full snapshot exactly as the control plane sent it, with its signature
+   * (already verified by the caller), and drops the journal lines it makes stale. A base older than the
+   * one on disk is not written (the journal between them is gone).
    */
-  save(snapshot: OrgSnapshot, snapshotKey: Buffer): Promise<void> {
+  saveWire(
+    body: Buffer,
+    version: number,
+    signature: string,
+    snapshotKey: Buffer,
+    snapshotKeyVersion: number,
+  ): Promise<void> {
     return this.#enqueue(async () => {
-      await this.#writeBase(snapshotKey, async (write) => {
-        const w = new WireSnapshotWriter();
-        const head = {
-          format: SNAPSHOT_WIRE_FORMAT,
-          orgId: snapshot.orgId,
-          version: snapshot.version,
-          generatedAt: snapshot.generatedAt,
-        };
-        await write(`${JSON.stringify(head).slice(0, -1)},"keys":[`);
-        for (let i = 0; i < snapshot.keys.length; i += ENCODE_CHUNK) {
-          const tuples = snapshot.keys.slice(i, i + ENCODE_CHUNK).map((k) => w.key(k));
-          await write(`${i > 0 ? ',' : ''}${JSON.stringify(tuples).slice(1, -1)}`);
-          await yieldToLoop();
-        }
-        const tables = JSON.stringify({
-          owners: w.owners,
-          policies: w.policies,
-          metadata: w.metadata,
-          credentials: snapshot.credentials,
-          models: snapshot.models,
-          mcpServers: snapshot.mcpServers ?? [],
-          ...(snapshot.people ? { people: snapshot.people } : {}),
-          ephemeralTokens: snapshot.ephemeralTokens ?? [],
-        });
-        await write(`],${tables.slice(1)}`);
-      });
-      await this.#trimJournal(snapshot.version);
+      if (version < this.#baseVersion) return;
+      await this.#writeBase(body, signature, snapshotKey, snapshotKeyVersion);
+      await this.#trimJournal(version);
+      this.#baseVersion = version;
+    });
+  }
+
+  /** Deletes the base and the journal (the gateway was removed). */
+  clear(): Promise<void> {
+    return this.#enqueue(async () => {
+      await rm(this.file, { force: true });
+      await rm(this.journalFile, { force: true });
+      this.#journal = [];
+      this.#baseVersion = -1;
     });
   }
 
   /** Appends an applied delta (its message text, one line) to the journal. */
   append(toVersion: number, messageText: string): Promise<void> {
     const text = messageText.replace(/\n/g, ' ');
+    this.#pendingAppends++;
     return this.#enqueue(async () => {
+      this.#pendingAppends--;
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       await appendFile(this.journalFile, `${text}\n`, { mode: 0o600 });
       this.#journal.push({ toVersion, text });
@@ -199,25 +249,27 @@ export class DiskCache {
   }
 
   async #writeBase(
+    body: Buffer,
+    signature: string,
     snapshotKey: Buffer,
-    body: (write: (chunk: string | Buffer) => Promise<void>) => Promise<void>,
+    snapshotKeyVersion: number,
   ): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const header = JSON.stringify({
       format: FILE_FORMAT,
       savedAt: new Date().toISOString(),
       sealedSnapshotKey: seal(this.#wrapKey, snapshotKey.toString('base64url'), 1, KEY_AAD),
+      snapshotKeyVersion,
+      signature,
     });
     const tmp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     const fh = await openFile(tmp, 'w', 0o600);
     try {
-      const write = async (chunk: string | Buffer) => {
-        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      const write = async (buf: Buffer) => {
         for (let done = 0; done < buf.length; ) done += (await fh.write(buf, done)).bytesWritten;
       };
-      await write(`${header.slice(0, -1)},"snapshot":`);
-      await body(write);
-      await write('}');
+      await write(Buffer.from(`${header}\n`));
+      await write(body);
       await fh.close();
       await rename(tmp, this.file);
     } catch (err) {

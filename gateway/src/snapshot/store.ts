@@ -1,5 +1,5 @@
 import { compileAllowlist } from '@portcullis/shared/cidr';
-import { open } from '@portcullis/shared/crypto';
+import { open, sealedVersion } from '@portcullis/shared/crypto';
 import {
   EPHEMERAL_TOKEN_RETENTION_MS,
   type OrgSnapshot,
@@ -100,17 +100,29 @@ export class EphemeralTokenEntry {
   }
 }
 
+/** The snapshot key of one generation (the version a sealed value names), or null when not held. */
+type KeyLookup = (generation: number) => Buffer | null;
+
+/** The key that opens `sealed`: the one of the generation it names. */
+const keyFor = (lookup: KeyLookup, sealed: string): Buffer | null => {
+  try {
+    return lookup(sealedVersion(sealed));
+  } catch {
+    return null;
+  }
+};
+
 /** A credential with its provider secret opened lazily, once per credential version. */
 export class CredentialEntry {
   #secret: string | undefined;
   constructor(
     readonly credential: SnapshotCredential,
-    private readonly snapshotKey: () => Buffer | null,
+    private readonly snapshotKey: KeyLookup,
   ) {}
   /** The opened secret, or null when it cannot be opened (no snapshot key yet, or tampered). */
   secret(): string | null {
     if (this.#secret !== undefined) return this.#secret;
-    const key = this.snapshotKey();
+    const key = keyFor(this.snapshotKey, this.credential.sealedSecret);
     if (!key) return null;
     try {
       this.#secret = open(key, this.credential.sealedSecret, this.credential.id);
@@ -134,7 +146,7 @@ export class McpServerEntry {
   #headers: Record<string, string> | undefined;
   constructor(
     readonly server: SnapshotMcpServer,
-    private readonly snapshotKey: () => Buffer | null,
+    private readonly snapshotKey: KeyLookup,
   ) {}
   /** The secret headers to add upstream ({} when none), or null when they cannot be opened. */
   headers(): Record<string, string> | null {
@@ -143,7 +155,7 @@ export class McpServerEntry {
       this.#headers = {};
       return this.#headers;
     }
-    const key = this.snapshotKey();
+    const key = keyFor(this.snapshotKey, this.server.sealedHeaders);
     if (!key) return null;
     try {
       const parsed: unknown = JSON.parse(open(key, this.server.sealedHeaders, this.server.id));
@@ -173,7 +185,11 @@ export class SnapshotStore {
   #version: number | null = null;
   #generatedAt = '';
   #confirmedAt = 0;
-  #snapshotKey: Buffer | null = null;
+  /** Snapshot keys by generation: the current one, and the one before while values sealed under it remain. */
+  readonly #snapshotKeys = new Map<number, Buffer>();
+  #snapshotKeyVersion = 0;
+  #removed = false;
+  readonly #keyLookup: KeyLookup = (generation) => this.#snapshotKeys.get(generation) ?? null;
   readonly keys = new Map<string, KeyEntry>();
   /** Key record id → public key id, for delete_key changes. */
   readonly #keyIdById = new Map<string, string>();
@@ -206,15 +222,55 @@ export class SnapshotStore {
   get generatedAt(): string {
     return this.#generatedAt;
   }
+  /** The current snapshot key (the newest generation held). */
   get snapshotKey(): Buffer | null {
-    return this.#snapshotKey;
+    return this.#snapshotKeys.get(this.#snapshotKeyVersion) ?? null;
+  }
+  get snapshotKeyVersion(): number {
+    return this.#snapshotKeyVersion;
+  }
+  /** Whether values sealed under this generation can be opened. */
+  hasSnapshotKey(generation: number): boolean {
+    return this.#snapshotKeys.has(generation);
+  }
+  /** The control plane refused this gateway's token: it holds and serves nothing any more. */
+  get removed(): boolean {
+    return this.#removed;
   }
 
-  setSnapshotKey(key: Buffer): void {
-    if (this.#snapshotKey?.equals(key)) return;
-    this.#snapshotKey = key;
-    for (const c of this.credentials.values()) c.forget();
-    for (const m of this.mcpServers.values()) m.forget();
+  /**
+   * Adds the snapshot key of one generation (1 for control planes that send none). A newer generation
+   * becomes current; the one before it is kept, so what is still sealed under it keeps opening until the
+   * resealed values arrive; older ones are dropped.
+   */
+  setSnapshotKey(key: Buffer, generation = 1): void {
+    if (this.#snapshotKeys.get(generation)?.equals(key)) return;
+    const replaced = this.#snapshotKeys.has(generation);
+    this.#snapshotKeys.set(generation, key);
+    if (generation >= this.#snapshotKeyVersion) this.#snapshotKeyVersion = generation;
+    for (const g of this.#snapshotKeys.keys())
+      if (g < this.#snapshotKeyVersion - 1) this.#snapshotKeys.delete(g);
+    if (replaced) {
+      for (const c of this.credentials.values()) c.forget();
+      for (const m of this.mcpServers.values()) m.forget();
+    }
+  }
+
+  /** Drops everything held (keys, snapshot, snapshot keys): the gateway answers as not ready. */
+  clear(): void {
+    this.#reset();
+    this.#orgId = null;
+    this.#version = null;
+    this.#generatedAt = '';
+    this.#snapshotKeys.clear();
+    this.#snapshotKeyVersion = 0;
+    this.#emit();
+  }
+
+  /** The gateway was removed: nothing held, and every request is answered 503 gateway_removed. */
+  markRemoved(): void {
+    this.#removed = true;
+    this.clear();
   }
 
   confirm(version: number): void {
@@ -255,20 +311,12 @@ export class SnapshotStore {
     if (this.#orgId !== null && snapshot.orgId !== this.#orgId) {
       throw new Error(`snapshot for org ${snapshot.orgId} offered to the store of org ${this.#orgId}`);
     }
+    if (this.#removed) return 'stale';
     if (this.#version !== null && snapshot.version <= this.#version) {
       if (snapshot.version === this.#version) this.#confirmedAt = Date.now();
       return 'stale';
     }
-    this.keys.clear();
-    this.#keyIdById.clear();
-    this.models.clear();
-    this.#modelSlugById.clear();
-    this.credentials.clear();
-    this.mcpServers.clear();
-    this.#mcpNameById.clear();
-    this.ephemeralTokens.clear();
-    this.#tokenIdById.clear();
-    this.#tokensByKey.clear();
+    this.#reset();
     this.people.reset(snapshot.people);
     for (const k of snapshot.keys) this.#upsertKey(k);
     for (const c of snapshot.credentials) this.#upsertCredential(c);
@@ -282,6 +330,20 @@ export class SnapshotStore {
     this.#confirmedAt = Date.now();
     this.#emit();
     return 'applied';
+  }
+
+  #reset(): void {
+    this.keys.clear();
+    this.#keyIdById.clear();
+    this.models.clear();
+    this.#modelSlugById.clear();
+    this.credentials.clear();
+    this.mcpServers.clear();
+    this.#mcpNameById.clear();
+    this.ephemeralTokens.clear();
+    this.#tokenIdById.clear();
+    this.#tokensByKey.clear();
+    this.people.reset(undefined);
   }
 
   /** Applies a delta only when it starts exactly at the held version. */
@@ -423,7 +485,7 @@ export class SnapshotStore {
   }
 
   #upsertCredential(credential: SnapshotCredential): void {
-    this.credentials.set(credential.id, new CredentialEntry(credential, () => this.#snapshotKey));
+    this.credentials.set(credential.id, new CredentialEntry(credential, this.#keyLookup));
   }
 
   #upsertMcpServer(server: SnapshotMcpServer): void {
@@ -434,7 +496,7 @@ export class SnapshotStore {
       this.mcpServers.get(previous)?.server.id === server.id
     )
       this.mcpServers.delete(previous);
-    this.mcpServers.set(server.name, new McpServerEntry(server, () => this.#snapshotKey));
+    this.mcpServers.set(server.name, new McpServerEntry(server, this.#keyLookup));
     this.#mcpNameById.set(server.id, server.name);
   }
 

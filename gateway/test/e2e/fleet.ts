@@ -73,6 +73,15 @@ export class Fleet {
     for (const g of this.gateways) await this.startGateway(g);
   }
 
+  /** One more gateway (not started) with its own state directory, for a token created by the test. */
+  async addGateway(token: string, name: string): Promise<Gateway> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-gw-'));
+    this.dirs.push(dir);
+    const g: Gateway = { url: '', stateDir: dir, port: await freePort(), proc: null, name, token };
+    this.gateways.push(g);
+    return g;
+  }
+
   async startRedis(): Promise<void> {
     this.redis = await startProcess({
       cmd: 'redis-server',

@@ -7,6 +7,7 @@ import { AuditService } from './audit/audit.service';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { AuthPruneService } from './auth/auth-prune.service';
 import { SessionsService } from './auth/sessions.service';
 import { BootstrapService } from './bootstrap/bootstrap.service';
 import { BudgetsModule } from './budgets/budgets.module';
@@ -94,6 +95,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
         SessionsService,
+        AuthPruneService,
         AuthService,
         UsersService,
         OrgsService,

@@ -41,6 +41,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // Loopback upstreams (fake providers in tests) pass the SSRF guard; nothing else private does.
       UPSTREAM_ALLOWLIST: '127.0.0.1,localhost',
       REDIS_URL: TEST_REDIS_URL,
+      // Every test makes its organizations as the bootstrap admin; the cap itself is tested on a stack of its own.
+      MAX_ORGANIZATIONS_PER_USER: '100000',
+      // The prune job's effect is waited for in a test.
+      AUTH_PRUNE_INTERVAL_MS: '500',
     },
     logFile,
   );

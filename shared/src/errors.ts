@@ -25,6 +25,9 @@ export const CONTROL_PLANE_ERRORS = {
   too_many_tokens: 429,
   internal_error: 500,
 } as const;
+/** The largest request body the control plane reads; the dashboard's proxy refuses larger ones before buffering. */
+export const CONTROL_PLANE_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
 export type ControlPlaneErrorCode = keyof typeof CONTROL_PLANE_ERRORS;
 
 export interface FieldIssue {

@@ -57,6 +57,10 @@ export const invitationQueryOptions = (token: string) =>
     queryFn: ({ signal }) =>
       apiFetch(`/api/v1/invitations/${encodeURIComponent(token)}`, { schema: InvitationPeekSchema, signal }),
     retry: false,
+    // The answer depends on who is signed in (signedInAs): never reuse it after leaving the page (for
+    // the sign-in page, say), so coming back asks again.
+    staleTime: 0,
+    gcTime: 0,
   });
 
 /**

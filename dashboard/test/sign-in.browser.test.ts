@@ -69,6 +69,26 @@ describe('sign-in page in a real browser', () => {
     await page.waitForURL(/\/sign-in$/);
   });
 
+  it.each([['/%09/evil.example'], ['//evil.example'], ['/%5Cevil.example']])(
+    'after signing in with next=%s the browser stays on the dashboard',
+    async (next) => {
+      await page.goto(`${stack.url}/sign-in?next=${next}`);
+      await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+      await fillChecked(page.getByLabel('Password'), BOOTSTRAP.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText(`Signed in as ${BOOTSTRAP.email}`).waitFor();
+      expect(new URL(page.url()).origin).toBe(stack.url);
+    },
+  );
+
+  it('after signing in with next= one of our pages, the browser goes there', async () => {
+    await page.goto(`${stack.url}/sign-in?next=${encodeURIComponent('/audit')}`);
+    await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+    await fillChecked(page.getByLabel('Password'), BOOTSTRAP.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${stack.url}/audit`);
+  });
+
   it('works on a narrow screen', async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.goto(`${stack.url}/sign-in`);

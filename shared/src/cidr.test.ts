@@ -61,6 +61,8 @@ describe('resolveClientAddress', () => {
     expect(resolveClientAddress('203.0.113.9', '1.2.3.4', trusted)).toBe('203.0.113.9');
     expect(resolveClientAddress('::ffff:203.0.113.9', undefined, trusted)).toBe('203.0.113.9');
     expect(resolveClientAddress('127.0.0.1', '1.2.3.4', null)).toBe('127.0.0.1');
+    expect(resolveClientAddress('127.0.0.1', '', trusted)).toBe('127.0.0.1');
+    expect(resolveClientAddress(undefined, '1.2.3.4', trusted)).toBe('unknown');
   });
   it('behind trusted proxies, the right-most hop that is not one of them', () => {
     expect(resolveClientAddress('127.0.0.1', '6.6.6.6, 198.51.100.7, 10.1.2.3', trusted)).toBe(

@@ -106,7 +106,8 @@ export function parseForwardedHop(hop: string): string | null {
 /**
  * The client's address as a proxy should report it: the socket peer, unless the peer is a trusted
  * proxy, in which case the right-most `X-Forwarded-For` hop that is not itself trusted (hops left of
- * it were written by the client and prove nothing). A malformed hop gives `invalid`, never a guess.
+ * it were written by the client and prove nothing). A malformed hop gives `invalid`, never a guess;
+ * an empty header counts as none.
  */
 export function resolveClientAddress(
   peer: string | undefined,
@@ -114,8 +115,9 @@ export function resolveClientAddress(
   isTrusted: ((address: string) => boolean) | null,
 ): string {
   const peerAddr = (peer ? parseClientIp(peer)?.toString() : undefined) ?? 'unknown';
-  if (!isTrusted?.(peerAddr) || forwardedFor === undefined) return peerAddr;
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',');
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  if (!isTrusted?.(peerAddr) || !header) return peerAddr;
+  const hops = header.split(',');
   let client = peerAddr;
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = parseForwardedHop(hops[i] as string);

@@ -110,7 +110,7 @@ function SignInFirst({ token, peek }: { token: string; peek: InvitationPeek }) {
   const email = peek.invitation.email;
   const signInHref = `/sign-in?next=${encodeURIComponent(`/invitations/${token}`)}`;
   return (
-    <div className="alert" role="status" data-sign-in-required>
+    <div className={styles.signInFirst} role="status" data-sign-in-required>
       <p>
         <strong>
           {email} already has an account: sign in as {email} to accept.

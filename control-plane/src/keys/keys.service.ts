@@ -403,15 +403,19 @@ export class KeysService {
       const expiresAt = ephemeralTokenExpiry(Date.now(), input.expiresInSeconds, entity.expiresAt);
       await pruneEphemeralTokens(em, caller.org.orgId);
       // The key's row is locked (findVisible), so parallel mints count one after another.
-      const live: { n: number }[] = await em.query(
-        'SELECT count(*)::int AS n FROM api_key_ephemeral_tokens WHERE api_key_id = $1 AND expires_at > now()',
+      const live: { n: number; soonest: Date | null }[] = await em.query(
+        `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM api_key_ephemeral_tokens
+          WHERE api_key_id = $1 AND expires_at > now()`,
         [entity.id],
       );
       const maxTokens = this.config.MAX_EPHEMERAL_TOKENS_PER_KEY;
       if ((live[0]?.n ?? 0) >= maxTokens) {
+        const soonest = live[0]?.soonest ? new Date(live[0].soonest).getTime() : Date.now();
         throw new DomainError(
           'too_many_tokens',
           `This key already has ${maxTokens} live ephemeral tokens, the most one key may (MAX_EPHEMERAL_TOKENS_PER_KEY); wait for one to expire or rotate the key`,
+          undefined,
+          { 'Retry-After': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) },
         );
       }
       const tokenRecordId = await insertEphemeralToken(em, {

@@ -82,6 +82,10 @@ describe('per-user caps', () => {
     for (const r of burst.filter((x) => x.status !== 201)) {
       expect(r.status).toBe(429);
       expect(r.body.error.code).toBe('too_many_tokens');
+      // The first live token expires in at most 600 s: that is when a place frees up.
+      const retryAfter = Number(r.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(600);
     }
   });
 });

@@ -25,6 +25,7 @@ export interface Res<T = unknown> {
   status: number;
   body: T;
   text: string;
+  headers: Headers;
 }
 
 export interface ErrorBody {
@@ -133,7 +134,7 @@ export class Stack {
     } catch {
       parsed = text;
     }
-    return { status: res.status, body: parsed as T, text };
+    return { status: res.status, body: parsed as T, text, headers: res.headers };
   }
 
   async login(email: string, password: string): Promise<string> {

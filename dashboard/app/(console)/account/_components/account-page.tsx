@@ -17,7 +17,7 @@ import styles from './account.module.css';
 /** The signed-in person's own account: where they are signed in, and their password. */
 export function AccountPage() {
   return (
-    <div className="page-stack">
+    <div className={`page-stack ${styles.page}`}>
       <PageHeader title="Your account" description="Where you are signed in, and your password." />
       <Sessions />
       <ChangePassword />

@@ -9,6 +9,7 @@ import { Client } from 'pg';
 import { AppModule } from './app.module';
 import { jsonBody, jsonBodyErrors } from './common/json-body';
 import { requestLog } from './common/request-log';
+import { securityHeaders } from './common/security-headers';
 import { type AppConfig, ConfigError, describeDatabase, loadConfig } from './config/config';
 
 function fail(sentence: string): never {
@@ -31,14 +32,6 @@ async function assertDatabaseReachable(config: AppConfig): Promise<void> {
   }
 }
 
-function trustProxySetting(value: string): string[] | false {
-  const entries = value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  return entries.length ? entries : false;
-}
-
 async function main(): Promise<void> {
   let config: AppConfig;
   try {
@@ -55,10 +48,12 @@ async function main(): Promise<void> {
     logger: logLevels,
     bodyParser: false,
   });
-  app.set('trust proxy', trustProxySetting(config.TRUSTED_PROXIES));
+  // Express takes the right-most X-Forwarded-For hop that is not a trusted proxy; with none, the socket peer.
+  app.set('trust proxy', config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false);
   app.disable('x-powered-by');
   app.use(jsonBody(), jsonBodyErrors);
   app.use(requestLog());
+  app.use(securityHeaders());
   app.use(cookieParser());
   app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'metrics'] });
   app.enableShutdownHooks();

@@ -31,6 +31,50 @@ afterEach(async () => {
   await page?.close();
 });
 
+/** Calls the control plane through the dashboard, as a script would (Bearer, no browser). */
+async function call(method: string, path: string, token?: string, body?: unknown): Promise<Response> {
+  return fetch(`${stack.url}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+}
+
+async function apiLogin(email: string, password: string): Promise<string> {
+  const res = await call('POST', '/auth/login', undefined, { email, password });
+  if (res.status !== 200) throw new Error(`sign-in failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+const apiMe = async (token: string) => (await call('GET', '/me', token)).status;
+
+let people = 0;
+/** A member of the bootstrap organization that no other test uses. */
+async function newPerson(): Promise<{ email: string; password: string }> {
+  const who = {
+    email: `person-${Date.now().toString(36)}-${people++}@portcullis.test`,
+    password: 'person-password-1',
+  };
+  const root = await apiLogin(BOOTSTRAP.email, BOOTSTRAP.password);
+  const me = (await (await call('GET', '/me', root)).json()) as { organizations: { id: string }[] };
+  const orgId = me.organizations[0]?.id ?? '';
+  const inv = (await (
+    await call('POST', `/orgs/${orgId}/invitations`, root, { email: who.email, role: 'member' })
+  ).json()) as {
+    acceptUrl: string;
+  };
+  const token = inv.acceptUrl.split('/').pop() ?? '';
+  const accepted = await call('POST', `/invitations/${token}/accept`, undefined, {
+    name: 'Person',
+    password: who.password,
+  });
+  if (accepted.status !== 200) throw new Error(`accept failed: ${await accepted.text()}`);
+  return who;
+}
+
 describe('sign-in page in a real browser', () => {
   it('sends a visitor without a session to /sign-in', async () => {
     await page.goto(`${stack.url}/`);
@@ -67,6 +111,73 @@ describe('sign-in page in a real browser', () => {
     await page.waitForURL(/\/sign-in$/);
     await page.goto(`${stack.url}/`);
     await page.waitForURL(/\/sign-in$/);
+  });
+
+  it.each([['/%09/evil.example'], ['//evil.example'], ['/%5Cevil.example']])(
+    'after signing in with next=%s the browser stays on the dashboard',
+    async (next) => {
+      await page.goto(`${stack.url}/sign-in?next=${next}`);
+      await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+      await fillChecked(page.getByLabel('Password'), BOOTSTRAP.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText(`Signed in as ${BOOTSTRAP.email}`).waitFor();
+      expect(new URL(page.url()).origin).toBe(stack.url);
+    },
+  );
+
+  it('after signing in with next= one of our pages, the browser goes there', async () => {
+    await page.goto(`${stack.url}/sign-in?next=${encodeURIComponent('/audit')}`);
+    await fillChecked(page.getByLabel('Email'), BOOTSTRAP.email);
+    await fillChecked(page.getByLabel('Password'), BOOTSTRAP.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${stack.url}/audit`);
+  });
+
+  it('the account page lists sessions, changes the password and so signs out the other sessions', async () => {
+    const who = await newPerson();
+    const other = await apiLogin(who.email, who.password);
+    await page.goto(`${stack.url}/sign-in?next=%2Faccount`);
+    await fillChecked(page.getByLabel('Email'), who.email);
+    await fillChecked(page.getByLabel('Password'), who.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+    // The accept's session, the script's and this one.
+    await page.locator('[data-session-current]').getByText('(this session)').waitFor();
+    expect(await page.locator('tbody tr').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.content()).not.toMatch(/ptcs_/);
+    await screenshot(page, 'account');
+
+    await fillChecked(page.getByLabel('Current password'), 'not-the-password');
+    await fillChecked(page.getByLabel('New password', { exact: true }), `${who.password}-new`);
+    await fillChecked(page.getByLabel('Confirm new password'), `${who.password}-new`);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('is wrong').waitFor();
+    expect(await apiMe(other)).toBe(200);
+
+    await fillChecked(page.getByLabel('Current password'), who.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Password changed; your other sessions are signed out').waitFor();
+    expect(await apiMe(other)).toBe(401);
+    // This session stays, and now it is the only one.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor();
+    await page.locator('[data-session-current]').waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await expect(apiLogin(who.email, `${who.password}-new`)).resolves.toMatch(/^ptcs_/);
+  });
+
+  it('signing out everywhere ends this session and every other', async () => {
+    const who = await newPerson();
+    const other = await apiLogin(who.email, who.password);
+    await page.goto(`${stack.url}/sign-in?next=%2Faccount`);
+    await fillChecked(page.getByLabel('Email'), who.email);
+    await fillChecked(page.getByLabel('Password'), who.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.waitForURL(/\/sign-in$/);
+    expect(await apiMe(other)).toBe(401);
+    await page.goto(`${stack.url}/account`);
+    await page.waitForURL(/\/sign-in/);
   });
 
   it('works on a narrow screen', async () => {

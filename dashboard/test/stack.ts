@@ -22,26 +22,35 @@ export interface Running {
 
 export const ARTIFACTS = path.resolve(__dirname, '..', 'artifacts', 'screenshots');
 
-const startDashboard = (port: number, controlPlaneUrl: string): Promise<RunningProcess> =>
+/** The dashboard as `pnpm start` runs it (server.mjs: Next behind the client-address resolution). */
+export const startDashboard = (
+  port: number,
+  controlPlaneUrl: string,
+  env: Record<string, string> = {},
+): Promise<RunningProcess> =>
   startProcess({
     cmd: process.execPath,
-    args: [
-      path.resolve(__dirname, '../node_modules/next/dist/bin/next'),
-      'start',
-      '-p',
-      String(port),
-      '-H',
-      '127.0.0.1',
-    ],
+    args: [path.resolve(__dirname, '../server.mjs')],
     cwd: path.resolve(__dirname, '..'),
     env: {
       NODE_ENV: 'production',
+      PORT: String(port),
       CONTROL_PLANE_URL: controlPlaneUrl,
       ...(process.env.NEXT_DIST_DIR ? { NEXT_DIST_DIR: process.env.NEXT_DIST_DIR } : {}),
+      ...env,
     },
     ready: { url: `http://127.0.0.1:${port}/sign-in` },
     timeoutMs: 60_000,
   });
+
+/**
+ * Control-plane settings for a dashboard on `url` (this machine): changes come from that origin, and the
+ * dashboard (a loopback peer) is believed about the client's address.
+ */
+export const controlPlaneEnvFor = (url: string): Record<string, string> => ({
+  PUBLIC_DASHBOARD_URL: url,
+  TRUSTED_PROXIES: '127.0.0.1',
+});
 
 export async function startStack(bootstrap: {
   email: string;
@@ -50,17 +59,19 @@ export async function startStack(bootstrap: {
 }): Promise<Running> {
   const db = await createDatabase('portcullis_ui');
   const cpPort = await freePort();
+  const dashPort = await freePort();
+  const url = `http://127.0.0.1:${dashPort}`;
   const controlPlane = await startControlPlane({
     DATABASE_URL: databaseUrl(db),
     PORT: String(cpPort),
     BOOTSTRAP_ADMIN_EMAIL: bootstrap.email,
     BOOTSTRAP_ADMIN_PASSWORD: bootstrap.password,
     BOOTSTRAP_ORG_NAME: bootstrap.org,
+    ...controlPlaneEnvFor(url),
   });
-  const dashPort = await freePort();
   const dashboard = await startDashboard(dashPort, `http://127.0.0.1:${cpPort}`);
   return {
-    url: `http://127.0.0.1:${dashPort}`,
+    url,
     stop: async () => {
       await dashboard.stop();
       await controlPlane.stop();
@@ -90,7 +101,7 @@ export async function startFullStack(): Promise<FullStack> {
   const fleet = new Fleet();
   const dashPort = await freePort();
   const url = `http://127.0.0.1:${dashPort}`;
-  fleet.cpEnv = { PUBLIC_DASHBOARD_URL: url, USAGE_ROLLUP_INTERVAL_MS: '500' };
+  fleet.cpEnv = { ...controlPlaneEnvFor(url), USAGE_ROLLUP_INTERVAL_MS: '500' };
   let dashboard: RunningProcess | null = null;
   try {
     await fleet.start(1);

@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Portcullis dashboard (Next.js). Build from the repository root (BuildKit required):
 #   docker build -f deploy/docker/dashboard.Dockerfile -t portcullis-dashboard .
-# CONTROL_PLANE_URL is read at run time by the /api proxy route, so one image fits every environment.
+# CONTROL_PLANE_URL and TRUSTED_PROXIES are read at run time, so one image fits every environment.
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
@@ -34,6 +34,7 @@ RUN set -eu; \
     cp -a dashboard/.next /out/dashboard/.next; \
     rm -rf /out/dashboard/.next/cache; \
     if [ -d dashboard/public ]; then cp -a dashboard/public /out/dashboard/public; fi; \
+    cp -a dashboard/server.mjs /out/dashboard/server.mjs; \
     for f in next.config.js next.config.mjs next.config.cjs; do \
       if [ -e "dashboard/$f" ]; then cp -a "dashboard/$f" /out/dashboard/; fi; \
     done; \
@@ -72,5 +73,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/sign-in').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
-# `next start`, invoked through node directly; it honours PORT and listens on 0.0.0.0.
-CMD ["node", "node_modules/next/dist/bin/next", "start"]
+# server.mjs: Next behind the client-address resolution (TRUSTED_PROXIES); honours PORT, listens on 0.0.0.0.
+CMD ["node", "server.mjs"]

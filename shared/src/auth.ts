@@ -35,10 +35,32 @@ export const CreateOrgSchema = z.strictObject({
 });
 
 export const InviteSchema = z.strictObject({ email: EmailSchema, role: RoleSchema });
+const AccountNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters');
+/** What a new account gives when it accepts its invitation (its email is the invitation's). */
 export const AcceptInvitationSchema = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  name: AccountNameSchema,
   password: PasswordSchema,
 });
+/**
+ * The accept route's body. An email that already has an account joins with that account's session and
+ * sends nothing (a password here is never checked: the route must not be a password oracle); a new
+ * account sends `AcceptInvitationSchema`, checked once the invitation says which case it is.
+ */
+export const AcceptInvitationBodySchema = z.strictObject({
+  name: z.string().max(100, 'must be at most 100 characters').optional(),
+  password: z.string().max(256, 'must be at most 256 characters').optional(),
+});
+
+/** `POST /auth/password`: the signed-in user changes their password; their other sessions end. */
+export const ChangePasswordSchema = z.strictObject({
+  currentPassword: z.string().min(1, 'is required').max(256, 'must be at most 256 characters'),
+  newPassword: PasswordSchema,
+});
+export type ChangePasswordInput = z.infer<typeof ChangePasswordSchema>;
 
 /** `PATCH /orgs/:org/users/:id`: an admin changes a member's role or name (a member may rename themself). */
 export const UpdateMemberSchema = z

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAllowlist, parseCidr } from './cidr';
+import { compileAllowlist, parseCidr, resolveClientAddress } from './cidr';
 
 describe('parseCidr', () => {
   it.each([
@@ -52,5 +52,27 @@ describe('compileAllowlist', () => {
   });
   it('refuses garbage client addresses', () => {
     expect(allowed('not-an-ip')).toBe(false);
+  });
+});
+
+describe('resolveClientAddress', () => {
+  const trusted = compileAllowlist(['10.0.0.0/8', '127.0.0.1']);
+  it('is the socket peer when the peer is not a trusted proxy, whatever the client claims', () => {
+    expect(resolveClientAddress('203.0.113.9', '1.2.3.4', trusted)).toBe('203.0.113.9');
+    expect(resolveClientAddress('::ffff:203.0.113.9', undefined, trusted)).toBe('203.0.113.9');
+    expect(resolveClientAddress('127.0.0.1', '1.2.3.4', null)).toBe('127.0.0.1');
+    expect(resolveClientAddress('127.0.0.1', '', trusted)).toBe('127.0.0.1');
+    expect(resolveClientAddress(undefined, '1.2.3.4', trusted)).toBe('unknown');
+  });
+  it('behind trusted proxies, the right-most hop that is not one of them', () => {
+    expect(resolveClientAddress('127.0.0.1', '6.6.6.6, 198.51.100.7, 10.1.2.3', trusted)).toBe(
+      '198.51.100.7',
+    );
+    expect(resolveClientAddress('10.0.0.5', ['198.51.100.7:4431'], trusted)).toBe('198.51.100.7');
+    expect(resolveClientAddress('127.0.0.1', '10.0.0.1, 10.0.0.2', trusted)).toBe('10.0.0.1');
+  });
+  it('a malformed hop makes the address invalid, never a guess', () => {
+    expect(resolveClientAddress('127.0.0.1', '198.51.100.7, not-an-ip', trusted)).toBe('invalid');
+    expect(resolveClientAddress('127.0.0.1', '010.1.1.1', trusted)).toBe('invalid');
   });
 });

@@ -91,3 +91,39 @@ export function cidrWithin(inner: string, outer: string): boolean {
     innerNet.match(outerNet as never, outerBits)
   );
 }
+
+/** One `X-Forwarded-For` hop, strictly parsed (optional port or brackets), canonical; null when not an address. */
+export function parseForwardedHop(hop: string): string | null {
+  let h = hop.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(h);
+  if (bracketed) h = bracketed[1] as string;
+  else if (/^[\d.]+:\d{1,5}$/.test(h)) h = h.slice(0, h.lastIndexOf(':'));
+  if (h.includes('/')) return null;
+  const parsed = parseCidr(h);
+  return parsed.ok ? (parseClientIp(parsed.normalized)?.toString() ?? null) : null;
+}
+
+/**
+ * The client's address as a proxy should report it: the socket peer, unless the peer is a trusted
+ * proxy, in which case the right-most `X-Forwarded-For` hop that is not itself trusted (hops left of
+ * it were written by the client and prove nothing). A malformed hop gives `invalid`, never a guess;
+ * an empty header counts as none.
+ */
+export function resolveClientAddress(
+  peer: string | undefined,
+  forwardedFor: string | string[] | undefined,
+  isTrusted: ((address: string) => boolean) | null,
+): string {
+  const peerAddr = (peer ? parseClientIp(peer)?.toString() : undefined) ?? 'unknown';
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  if (!isTrusted?.(peerAddr) || !header) return peerAddr;
+  const hops = header.split(',');
+  let client = peerAddr;
+  for (let i = hops.length - 1; i >= 0; i--) {
+    const hop = parseForwardedHop(hops[i] as string);
+    if (!hop) return 'invalid';
+    client = hop;
+    if (!isTrusted(hop)) break;
+  }
+  return client;
+}

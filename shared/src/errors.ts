@@ -8,17 +8,26 @@ export const CONTROL_PLANE_ERRORS = {
   unauthenticated: 401,
   invalid_credentials: 401,
   forbidden: 403,
+  /** A cookie-authenticated change (or a sign-in) sent from a page that is not the dashboard. */
+  cross_site_request: 403,
   not_found: 404,
   conflict: 409,
   key_revoked: 409,
   key_expired: 409,
   invitation_expired: 409,
   invitation_used: 409,
+  /** A per-user cap (MAX_ORGANIZATIONS_PER_USER, MAX_KEYS_PER_USER) is reached. */
+  limit_reached: 409,
   payload_too_large: 413,
   unprocessable: 422,
   too_many_attempts: 429,
+  /** A key already has MAX_EPHEMERAL_TOKENS_PER_KEY live ephemeral tokens. */
+  too_many_tokens: 429,
   internal_error: 500,
 } as const;
+/** The largest request body the control plane reads; the dashboard's proxy refuses larger ones before buffering. */
+export const CONTROL_PLANE_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
 export type ControlPlaneErrorCode = keyof typeof CONTROL_PLANE_ERRORS;
 
 export interface FieldIssue {

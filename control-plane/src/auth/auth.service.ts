@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { LoginInput } from '@portcullis/shared/auth';
+import type { ChangePasswordInput, LoginInput } from '@portcullis/shared/auth';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
+import type { AuthContext } from '../common/request-context';
+import { argon2Hash, argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
 import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
 import { type PublicUser, toPublicUser, UsersService } from '../users/users.service';
-import { assertLoginAllowed, recordLoginAttempt } from './login-throttle';
+import { countLoginAttempt, forgiveLoginAttempt, recordLoginAttempt } from './login-throttle';
 import { SessionsService } from './sessions.service';
 
 export interface SignedIn {
@@ -26,7 +27,8 @@ export class AuthService {
   ) {}
 
   async login(input: LoginInput, ip: string, userAgent: string | null): Promise<SignedIn> {
-    await assertLoginAllowed(this.db, input.email, ip);
+    // Counted before the check, so parallel guesses get no more tries than sequential ones.
+    await countLoginAttempt(this.db, input.email, ip);
     const user = await this.users.findByEmailWithHash(input.email);
     // Unknown emails cost one argon2 verification too, so timing does not reveal who has an account.
     const ok = await argon2Verify(user?.passwordHash ?? (await decoyArgon2Hash()), input.password);
@@ -34,8 +36,33 @@ export class AuthService {
       await recordLoginAttempt(this.db, input.email, ip, false);
       throw new DomainError('invalid_credentials', 'Wrong email or password');
     }
+    await forgiveLoginAttempt(this.db, input.email, ip);
     await recordLoginAttempt(this.db, input.email, ip, true);
     return this.startSession(user.id, ip, userAgent);
+  }
+
+  /**
+   * Changes the signed-in user's password after checking the current one (throttled like a sign-in, so a
+   * stolen session cannot guess it), then ends every other session of theirs.
+   */
+  async changePassword(auth: AuthContext, input: ChangePasswordInput, ip: string): Promise<void> {
+    await countLoginAttempt(this.db, auth.email, ip);
+    const user = await this.users.findByEmailWithHash(auth.email);
+    if (!user || !(await argon2Verify(user.passwordHash, input.currentPassword))) {
+      await recordLoginAttempt(this.db, auth.email, ip, false);
+      throw new DomainError('invalid_credentials', 'The current password is wrong', [
+        { field: 'currentPassword', message: 'is wrong' },
+      ]);
+    }
+    await forgiveLoginAttempt(this.db, auth.email, ip);
+    const hash = await argon2Hash(input.newPassword);
+    await this.db.transaction(async (em) => {
+      await em.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [
+        user.id,
+        hash,
+      ]);
+      await this.sessions.destroyAllOf(user.id, auth.sessionId, em);
+    });
   }
 
   async startSession(userId: string, ip: string | null, userAgent: string | null): Promise<SignedIn> {

@@ -1,42 +1,66 @@
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 
-const WINDOW_SECONDS = 15 * 60;
+export const WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_EMAIL = 5;
 export const MAX_FAILURES_PER_IP = 20;
 
+const emailSubject = (email: string) => `email:${email}`;
+const ipSubject = (ip: string) => `ip:${ip}`;
+
 /**
- * Failed sign-ins are limited per email (failures since its last success) and per source IP, over a
- * sliding 15-minute window kept in Postgres so that every control-plane instance sees the same count.
+ * Counts one password attempt for `email` and for `ip` BEFORE the password is checked, and refuses it
+ * (429 with Retry-After) when either count is past its limit for the current 15-minute window.
+ *
+ * The count is one upsert per subject in a single statement: Postgres locks each counter row while it
+ * adds to it, so N parallel attempts see counts 1..N and only the first MAX ever reach argon2, exactly
+ * as if they had come one after another. (Reading the failures first and recording them after the
+ * check let a parallel burst through whole.) Rows are always taken in the same order (email, then ip),
+ * so two statements never wait on each other in a cycle. Every control plane shares the one table.
  */
-export async function assertLoginAllowed(db: DataSource, email: string, ip: string): Promise<void> {
-  const rows: { by: 'email' | 'ip'; failures: string; oldest: Date | null }[] = await db.query(
-    `SELECT 'email' AS by, count(*) AS failures, min(created_at) AS oldest FROM login_attempts
-      WHERE email = $1 AND NOT succeeded
-        AND created_at > greatest(now() - make_interval(secs => $3),
-          coalesce((SELECT max(created_at) FROM login_attempts WHERE email = $1 AND succeeded), '-infinity'))
-     UNION ALL
-     SELECT 'ip', count(*), min(created_at) FROM login_attempts
-      WHERE source_ip = $2 AND NOT succeeded AND created_at > now() - make_interval(secs => $3)`,
-    [email, ip, WINDOW_SECONDS],
+export async function countLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
+  const rows: { subject: string; attempts: number; window_started_at: Date }[] = await db.query(
+    `INSERT INTO login_counters AS c (subject, attempts, window_started_at)
+     VALUES ($1, 1, now()), ($2, 1, now())
+     ON CONFLICT (subject) DO UPDATE SET
+       attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN 1
+                       ELSE c.attempts + 1 END,
+       window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN now()
+                                ELSE c.window_started_at END
+     RETURNING subject, attempts, window_started_at`,
+    [emailSubject(email), ipSubject(ip), WINDOW_SECONDS],
   );
   for (const row of rows) {
-    const limit = row.by === 'email' ? MAX_FAILURES_PER_EMAIL : MAX_FAILURES_PER_IP;
-    if (Number(row.failures) >= limit && row.oldest) {
-      const retryAfter = Math.max(
-        1,
-        Math.ceil(WINDOW_SECONDS - (Date.now() - new Date(row.oldest).getTime()) / 1000),
-      );
-      throw new DomainError(
-        'too_many_attempts',
-        `Too many failed sign-ins for this ${row.by === 'email' ? 'account' : 'address'}; try again in ${retryAfter} seconds`,
-        undefined,
-        { 'Retry-After': String(retryAfter) },
-      );
-    }
+    const byEmail = row.subject.startsWith('email:');
+    const limit = byEmail ? MAX_FAILURES_PER_EMAIL : MAX_FAILURES_PER_IP;
+    if (row.attempts <= limit) continue;
+    const retryAfter = Math.max(
+      1,
+      Math.ceil(WINDOW_SECONDS - (Date.now() - new Date(row.window_started_at).getTime()) / 1000),
+    );
+    throw new DomainError(
+      'too_many_attempts',
+      `Too many failed sign-ins for this ${byEmail ? 'account' : 'address'}; try again in ${retryAfter} seconds`,
+      undefined,
+      { 'Retry-After': String(retryAfter) },
+    );
   }
 }
 
+/**
+ * After the password was right: the account's count starts again (so its owner's earlier typos do not
+ * lock them out) and the address gets its attempt back (so an office behind one address is not locked
+ * out by its own successful sign-ins).
+ */
+export async function forgiveLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
+  await db.query(
+    `WITH gone AS (DELETE FROM login_counters WHERE subject = $1)
+     UPDATE login_counters SET attempts = greatest(attempts - 1, 0) WHERE subject = $2`,
+    [emailSubject(email), ipSubject(ip)],
+  );
+}
+
+/** The record of attempts (who tried which account from where), kept LOGIN_ATTEMPT_RETENTION_DAYS. */
 export async function recordLoginAttempt(
   db: DataSource,
   email: string,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
@@ -35,7 +35,7 @@ export class SessionsService {
   }
 
   /** Resolves a presented token to a live session of an active user, or null. */
-  async resolve(token: string): Promise<AuthContext | null> {
+  async resolve(token: string, via: AuthContext['via']): Promise<AuthContext | null> {
     if (!token.startsWith(SESSION_PREFIX) || token.length > 128) return null;
     const rows: { id: string; user_id: string; email: string }[] = await this.db.query(
       `SELECT s.id, s.user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
@@ -43,10 +43,57 @@ export class SessionsService {
       [sha256Hex(token)],
     );
     const row = rows[0];
-    return row ? { sessionId: row.id, userId: row.user_id, email: row.email } : null;
+    return row ? { sessionId: row.id, userId: row.user_id, email: row.email, via } : null;
   }
 
   async destroy(sessionId: string): Promise<void> {
     await this.db.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
   }
+
+  /** Ends every session of the user except `keep` (if given); returns how many ended. */
+  async destroyAllOf(
+    userId: string,
+    keep: string | null = null,
+    em: EntityManager = this.db.manager,
+  ): Promise<number> {
+    const rows: { n: number }[] = await em.query(
+      `WITH gone AS (DELETE FROM sessions WHERE user_id = $1 AND ($2::uuid IS NULL OR id <> $2) RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [userId, keep],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /** The user's live sessions, newest first: where and when they began, never a token or its hash. */
+  async listOf(userId: string, currentId: string): Promise<SessionView[]> {
+    const rows: {
+      id: string;
+      created_at: Date;
+      expires_at: Date;
+      source_ip: string | null;
+      user_agent: string | null;
+    }[] = await this.db.query(
+      `SELECT id, created_at, expires_at, source_ip, user_agent FROM sessions
+          WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC, id LIMIT 200`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      current: r.id === currentId,
+      createdAt: new Date(r.created_at).toISOString(),
+      expiresAt: new Date(r.expires_at).toISOString(),
+      sourceIp: r.source_ip,
+      userAgent: r.user_agent,
+    }));
+  }
+}
+
+export interface SessionView {
+  id: string;
+  /** The session this request was made with. */
+  current: boolean;
+  createdAt: string;
+  expiresAt: string;
+  sourceIp: string | null;
+  userAgent: string | null;
 }

@@ -1,8 +1,8 @@
-import type { ControlPlaneErrorBody } from '@portcullis/shared/errors';
+import { CONTROL_PLANE_BODY_LIMIT_BYTES, type ControlPlaneErrorBody } from '@portcullis/shared/errors';
 import { type ErrorRequestHandler, json, type RequestHandler } from 'express';
 
 /** Generous limit so an oversized field is reported by validation, with its name, rather than as 413. */
-export const jsonBody = (): RequestHandler => json({ limit: '2mb', strict: false });
+export const jsonBody = (): RequestHandler => json({ limit: CONTROL_PLANE_BODY_LIMIT_BYTES, strict: false });
 
 /**
  * Renders body-parser failures (malformed JSON, oversized or unreadable bodies) in the API's error

@@ -5,6 +5,8 @@ export interface AuthContext {
   userId: string;
   email: string;
   sessionId: string;
+  /** How the session was presented: a cookie is ambient (sent by the browser on its own), a Bearer token is not. */
+  via: 'bearer' | 'cookie';
 }
 
 export interface OrgContext {

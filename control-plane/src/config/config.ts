@@ -1,7 +1,11 @@
 import { EmailSchema } from '@portcullis/shared/auth';
+import { parseCidr } from '@portcullis/shared/cidr';
 import { parseKey32 } from '@portcullis/shared/crypto';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { z } from 'zod';
+
+/** Names Express's `trust proxy` understands besides addresses and CIDRs. */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 const optionalNonEmpty = z
   .string()
@@ -63,10 +67,40 @@ const ConfigSchema = z.object({
   WEBHOOK_ALLOWLIST: allowlistSetting('WEBHOOK_ALLOWLIST'),
   /** Extension: the same for MCP server URLs (the control plane reads their tools from there). */
   MCP_ALLOWLIST: allowlistSetting('MCP_ALLOWLIST'),
-  /** Extension: CIDRs of proxies (e.g. the dashboard) whose X-Forwarded-For is believed. */
-  TRUSTED_PROXIES: z.string().default(''),
-  /** Extension: where the dashboard is served, for invitation links. */
+  /**
+   * Extension: addresses or CIDRs of proxies (the dashboard, a load balancer) whose X-Forwarded-For is
+   * believed, comma-separated; also `loopback`, `linklocal`, `uniquelocal`. Empty: the socket peer is
+   * the client, whatever it claims.
+   */
+  TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .transform((v, ctx) => {
+      const entries = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      for (const entry of entries) {
+        if (PROXY_NAMES.has(entry)) continue;
+        const parsed = parseCidr(entry);
+        if (!parsed.ok) {
+          ctx.addIssue({ code: 'custom', message: `has an invalid entry "${entry}": ${parsed.error}` });
+          return z.NEVER;
+        }
+      }
+      return entries;
+    }),
+  /**
+   * Extension: where the dashboard is served (its origin). Invitation links point there; cookie-authenticated
+   * changes must come from that origin; an https URL makes the session cookie Secure.
+   */
   PUBLIC_DASHBOARD_URL: z.url().default('http://localhost:3000'),
+  /** Extension: organizations one user may create. */
+  MAX_ORGANIZATIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(10),
+  /** Extension: live (not revoked, not deleted) keys one user may own in an organization. */
+  MAX_KEYS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+  /** Extension: unexpired ephemeral tokens one key may have at a time. */
+  MAX_EPHEMERAL_TOKENS_PER_KEY: z.coerce.number().int().min(1).max(100_000).default(100),
   /**
    * Extension: SMTP server for invitation mail (nodemailer URL, e.g. smtp://127.0.0.1:2525 or
    * smtps://user:pass@mail.example.com). Unset: no mail; the accept link is only shown to the admin.
@@ -84,7 +118,11 @@ const ConfigSchema = z.object({
     .min(1)
     .max(24 * 90)
     .default(24 * 7),
-  /** Extension: whether the session cookie carries the Secure flag (off for local http). */
+  /**
+   * Extension: `true` makes the session cookie Secure even when PUBLIC_DASHBOARD_URL is http (e.g. TLS
+   * ends in front of a dashboard configured with its internal URL). An https PUBLIC_DASHBOARD_URL makes
+   * it Secure whatever this says.
+   */
   COOKIE_SECURE: z
     .enum(['true', 'false'])
     .default('false')
@@ -101,7 +139,7 @@ const ConfigSchema = z.object({
   USAGE_ROLLUP_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5000),
   /** Extension: how often the retention job deletes raw rows older than USAGE_RETENTION_DAYS. */
   USAGE_RETENTION_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
-  /** Extension: how often expired sessions and old sign-in attempts are deleted. */
+  /** Extension: how often expired sessions, old sign-in attempts and spent throttle counters are deleted. */
   AUTH_PRUNE_INTERVAL_MS: z.coerce.number().int().min(100).max(86_400_000).default(3_600_000),
   /** Extension: days sign-in attempts are kept (the sign-in throttle only looks back minutes). */
   LOGIN_ATTEMPT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
@@ -172,6 +210,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   return cfg;
 }
+
+/** Whether the session cookie must be Secure: the dashboard is served over https, or the operator says so. */
+export const cookieSecure = (cfg: Pick<AppConfig, 'COOKIE_SECURE' | 'PUBLIC_DASHBOARD_URL'>): boolean =>
+  cfg.COOKIE_SECURE || new URL(cfg.PUBLIC_DASHBOARD_URL).protocol === 'https:';
+
+/** The dashboard's origin, the only one cookie-authenticated changes may come from. */
+export const dashboardOrigin = (cfg: Pick<AppConfig, 'PUBLIC_DASHBOARD_URL'>): string =>
+  new URL(cfg.PUBLIC_DASHBOARD_URL).origin;
 
 /** The database host and port, for messages that must not leak the password. */
 export function describeDatabase(url: string): string {

@@ -20,6 +20,7 @@ import { UsageSumsNumeric1764810000000 } from './migrations/1764810000000-UsageS
 import { CachePrices1764820000000 } from './migrations/1764820000000-CachePrices';
 import { KeyCallsWithoutModel1764830000000 } from './migrations/1764830000000-KeyCallsWithoutModel';
 import { AdminCeilings1764850000000 } from './migrations/1764850000000-AdminCeilings';
+import { AccountsSessions1764900000000 } from './migrations/1764900000000-AccountsSessions';
 import { SignedSnapshots1764910000000 } from './migrations/1764910000000-SignedSnapshots';
 import { GatewayCredentials1764920000000 } from './migrations/1764920000000-GatewayCredentials';
 import { QueryErrorLogger } from './query-logger';
@@ -48,6 +49,7 @@ export const MIGRATIONS = [
   CachePrices1764820000000,
   KeyCallsWithoutModel1764830000000,
   AdminCeilings1764850000000,
+  AccountsSessions1764900000000,
   SignedSnapshots1764910000000,
   GatewayCredentials1764920000000,
 ];

@@ -1,10 +1,16 @@
-import { Body, Controller, Delete, Headers, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AcceptInvitationSchema, InviteSchema } from '@portcullis/shared/auth';
+import { AcceptInvitationBodySchema, AcceptInvitationSchema, InviteSchema } from '@portcullis/shared/auth';
 import type { z } from 'zod';
-import { AdminOnly, Caller, Public, SourceIp } from '../common/decorators/auth.decorators';
+import {
+  AdminOnly,
+  Caller,
+  MaybeAuth,
+  SessionOptional,
+  SourceIp,
+} from '../common/decorators/auth.decorators';
 import { jsonSchema } from '../common/openapi';
-import type { OrgCaller } from '../common/request-context';
+import type { AuthContext, OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { InvitationsService } from './invitations.service';
 
@@ -18,7 +24,7 @@ export class InvitationsController {
   @HttpCode(201)
   @ApiOperation({
     summary:
-      'Invite an email with a role; returns the one-time accept link (valid 7 days), also mailed when SMTP_URL is set',
+      'Invite an email with a role. The one-time accept link (valid 7 days) is mailed when SMTP_URL is set (acceptUrl: null), otherwise returned for the admin to hand over',
   })
   @ApiBody({ schema: jsonSchema(InviteSchema) })
   invite(@Caller() caller: OrgCaller, @Body(new ZodPipe(InviteSchema)) body: z.output<typeof InviteSchema>) {
@@ -33,17 +39,31 @@ export class InvitationsController {
     await this.invitations.revoke(caller, id);
   }
 
-  @Public()
+  @SessionOptional()
+  @Get('invitations/:token')
+  @ApiOperation({
+    summary:
+      'What an invitation link is for (email, organization, role) and whether that email has an account already',
+  })
+  peek(@Param('token') token: string, @MaybeAuth() auth: AuthContext | null) {
+    return this.invitations.peek(token, auth);
+  }
+
+  @SessionOptional()
   @Post('invitations/:token/accept')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Accept an invitation: sets name and password, signs in' })
+  @ApiOperation({
+    summary:
+      'Accept an invitation. A new account: {name, password} → { token, user } (signed in). An email with an account: sign in as it and send {} → { token: null, user }',
+  })
   @ApiBody({ schema: jsonSchema(AcceptInvitationSchema) })
   accept(
     @Param('token') token: string,
-    @Body(new ZodPipe(AcceptInvitationSchema)) body: z.output<typeof AcceptInvitationSchema>,
+    @Body(new ZodPipe(AcceptInvitationBodySchema)) body: z.output<typeof AcceptInvitationBodySchema>,
+    @MaybeAuth() auth: AuthContext | null,
     @SourceIp() ip: string,
     @Headers('user-agent') userAgent: string | undefined,
   ) {
-    return this.invitations.accept(token, body, ip, userAgent ?? null);
+    return this.invitations.accept(token, body, auth, ip, userAgent ?? null);
   }
 }

@@ -1,15 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Role } from '@portcullis/shared/auth';
+import { type AcceptInvitationBodySchema, AcceptInvitationSchema, type Role } from '@portcullis/shared/auth';
 import type { InvitationView } from '@portcullis/shared/members';
-import { DataSource } from 'typeorm';
+import { issuesToFields } from '@portcullis/shared/validation';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { z } from 'zod';
 import { AuditService } from '../audit/audit.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
-import type { OrgCaller } from '../common/request-context';
+import type { AuthContext, OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { argon2Verify, newOpaqueToken, sha256Hex } from '../crypto/hashing';
+import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
 import { UsersService } from '../users/users.service';
 import { InvitationMail } from './invitation-mail.service';
 
@@ -27,12 +29,15 @@ export class InvitationsService {
     private readonly mail: InvitationMail,
   ) {}
 
-  /** Invites an email; a newer invitation for the same email replaces any pending one. */
+  /**
+   * Invites an email; a newer invitation for the same email replaces any pending one. The one-time
+   * link is in the answer only when no mail is sent (no SMTP_URL): then the admin hands it over.
+   */
   async invite(
     caller: OrgCaller,
     email: string,
     role: Role,
-  ): Promise<{ invitation: InvitationView; acceptUrl: string }> {
+  ): Promise<{ invitation: InvitationView; acceptUrl: string | null }> {
     const token = newOpaqueToken(INVITATION_PREFIX);
     const acceptUrl = `${this.config.PUBLIC_DASHBOARD_URL.replace(/\/$/, '')}/invitations/${token}`;
     const invitation = await this.db.transaction(async (em) => {
@@ -80,7 +85,12 @@ export class InvitationsService {
       });
       return view;
     });
-    if (invitation.mailStatus === 'queued') await this.mail.enqueue(invitation.id);
+    if (invitation.mailStatus === 'queued') {
+      await this.mail.enqueue(invitation.id);
+      // Mailed: only the mailbox gets the link, so accepting proves the invitee received it (an admin
+      // of any organization could otherwise create the account of an email they do not own).
+      return { invitation, acceptUrl: null };
+    }
     return { invitation, acceptUrl };
   }
 
@@ -111,71 +121,133 @@ export class InvitationsService {
   }
 
   /**
-   * Accepts an invitation. A new email becomes a user with the given name and password; an email
-   * that already has an account must prove it with that account's password.
+   * What the holder of a link may know before accepting: whose invitation it is, to which organization,
+   * and whether that email already has an account (then they must sign in as it to accept).
+   */
+  async peek(token: string, auth: AuthContext | null): Promise<InvitationPeek> {
+    const inv = await this.findLive(this.db.manager, token, false);
+    const existing = await this.users.findByEmailWithHash(inv.email);
+    const orgs: { name: string }[] = await this.db.query('SELECT name FROM organizations WHERE id = $1', [
+      inv.org_id,
+    ]);
+    return {
+      invitation: {
+        email: inv.email,
+        role: inv.role,
+        expiresAt: new Date(inv.expires_at).toISOString(),
+        organization: { name: orgs[0]?.name ?? '' },
+      },
+      accountExists: existing !== null,
+      signedInAs: auth?.email ?? null,
+    };
+  }
+
+  /**
+   * Accepts an invitation. An email that already has an account joins only with that account's own
+   * session (no session: 401; another account's: 403) and no password is ever checked here, so the
+   * route cannot be used to guess one. A new email becomes an account with the invitation's email and
+   * the given name and password, and is signed in.
    */
   async accept(
     token: string,
-    input: { name: string; password: string },
+    input: z.output<typeof AcceptInvitationBodySchema>,
+    auth: AuthContext | null,
     ip: string,
     userAgent: string | null,
-  ): Promise<SignedIn> {
-    if (!token.startsWith(INVITATION_PREFIX) || token.length > 128) throw DomainError.notFound('Invitation');
-    const userId = await this.db.transaction(async (em) => {
-      const rows: {
-        id: string;
-        org_id: string;
-        email: string;
-        role: Role;
-        expires_at: Date;
-        accepted_at: Date | null;
-        revoked_at: Date | null;
-      }[] = await em.query(
-        'SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = $1 FOR UPDATE',
-        [sha256Hex(token)],
-      );
-      const inv = rows[0];
-      if (!inv) throw DomainError.notFound('Invitation');
-      if (inv.accepted_at)
-        throw new DomainError('invitation_used', 'This invitation has already been accepted');
-      if (inv.revoked_at)
-        throw new DomainError('invitation_used', 'This invitation was replaced by a newer one');
-      if (new Date(inv.expires_at).getTime() <= Date.now()) {
-        throw new DomainError(
-          'invitation_expired',
-          'This invitation has expired; ask an admin for a new one',
-        );
-      }
+  ): Promise<SignedIn | JoinedExisting> {
+    const joined = await this.db.transaction(async (em) => {
+      const inv = await this.findLive(em, token, true);
       const existing = await this.users.findByEmailWithHash(inv.email, em);
-      let user = existing;
+      let userId: string;
       if (existing) {
-        if (!(await argon2Verify(existing.passwordHash, input.password))) {
+        if (!auth) {
           throw new DomainError(
-            'invalid_credentials',
-            'This email already has an account: enter its password to join',
+            'unauthenticated',
+            `${inv.email} already has an account: sign in as ${inv.email}, then accept the invitation`,
           );
         }
+        if (auth.userId !== existing.id) {
+          throw new DomainError(
+            'forbidden',
+            `This invitation is for ${inv.email}; you are signed in as ${auth.email}. Sign in as ${inv.email} to accept it`,
+          );
+        }
+        userId = existing.id;
       } else {
-        user = await this.users.create(em, { email: inv.email, name: input.name, password: input.password });
+        const parsed = AcceptInvitationSchema.safeParse({
+          name: input.name ?? '',
+          password: input.password ?? '',
+        });
+        if (!parsed.success) {
+          const details = issuesToFields(parsed.error);
+          throw new DomainError(
+            'invalid_request',
+            `A new account needs a name and a password: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+            details,
+          );
+        }
+        const user = await this.users.create(em, { email: inv.email, ...parsed.data });
+        userId = user.id;
       }
-      if (!user) throw new Error('unreachable: no user after accept');
       await em.query(
         'INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING',
-        [inv.org_id, user.id, inv.role],
+        [inv.org_id, userId, inv.role],
       );
       await em.query('UPDATE invitations SET accepted_at = now(), mail_link_sealed = NULL WHERE id = $1', [
         inv.id,
       ]);
       await this.audit.append(em, {
         orgId: inv.org_id,
-        actor: { type: 'user', userId: user.id, ip },
+        actor: { type: 'user', userId, ip },
         action: 'member.joined',
         targetType: 'user',
-        targetId: user.id,
-        after: { userId: user.id, email: inv.email, role: inv.role, invitationId: inv.id },
+        targetId: userId,
+        after: { userId, email: inv.email, role: inv.role, invitationId: inv.id, newAccount: !existing },
       });
-      return user.id;
+      return { userId, newAccount: !existing };
     });
-    return this.auth.startSession(userId, ip, userAgent);
+    if (joined.newAccount) return this.auth.startSession(joined.userId, ip, userAgent);
+    // The invitee is signed in already: no second session, and no token to hand out.
+    return { token: null, ...(await this.auth.me(joined.userId)) };
+  }
+
+  /** The pending invitation behind a token (locked when `lock`), or the reason it cannot be used. */
+  private async findLive(em: EntityManager, token: string, lock: boolean): Promise<LiveInvitation> {
+    if (!token.startsWith(INVITATION_PREFIX) || token.length > 128) throw DomainError.notFound('Invitation');
+    const rows: (LiveInvitation & { accepted_at: Date | null; revoked_at: Date | null })[] = await em.query(
+      `SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = $1${
+        lock ? ' FOR UPDATE' : ''
+      }`,
+      [sha256Hex(token)],
+    );
+    const inv = rows[0];
+    if (!inv) throw DomainError.notFound('Invitation');
+    if (inv.accepted_at)
+      throw new DomainError('invitation_used', 'This invitation has already been accepted');
+    if (inv.revoked_at)
+      throw new DomainError('invitation_used', 'This invitation was replaced by a newer one');
+    if (new Date(inv.expires_at).getTime() <= Date.now()) {
+      throw new DomainError('invitation_expired', 'This invitation has expired; ask an admin for a new one');
+    }
+    return inv;
   }
 }
+
+interface LiveInvitation {
+  id: string;
+  org_id: string;
+  email: string;
+  role: Role;
+  expires_at: Date;
+}
+
+export interface InvitationPeek {
+  invitation: { email: string; role: Role; expiresAt: string; organization: { name: string } };
+  /** The email has an account: accepting needs that account's session, and no password. */
+  accountExists: boolean;
+  /** Who this request is signed in as, if anyone. */
+  signedInAs: string | null;
+}
+
+/** An existing account joined with its own session: no new token. */
+export type JoinedExisting = Omit<SignedIn, 'token' | 'expiresAt'> & { token: null };

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { WINDOW_SECONDS } from '../auth/login-throttle';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsService } from './jobs.service';
 
@@ -14,7 +15,8 @@ const PRUNE_CHUNK = 5_000;
  * Deletes what sign-in leaves behind once it can no longer matter: sessions past their expiry (never
  * accepted again: `SessionsService.resolve` wants `expires_at > now()`) and sign-in attempts older than
  * LOGIN_ATTEMPT_RETENTION_DAYS (the throttle looks back minutes, not days). Each holds a user's
- * address and user agent, so neither is kept longer than it is useful. Only touches rows by time:
+ * address and user agent, so neither is kept longer than it is useful. Throttle counters whose window
+ * has passed go too (the next attempt starts a new window anyway). Only touches rows by time:
  * idempotent, safe to run on several control planes at once.
  */
 @Injectable()
@@ -30,7 +32,7 @@ export class AuthPruning implements OnModuleInit {
   }
 
   /** One pruning pass; returns how many rows of each kind went. */
-  async prune(): Promise<{ sessions: number; loginAttempts: number }> {
+  async prune(): Promise<{ sessions: number; loginAttempts: number; loginCounters: number }> {
     const sessions = await this.deleteInChunks(
       `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= now() LIMIT ${PRUNE_CHUNK})`,
       [],
@@ -40,7 +42,12 @@ export class AuthPruning implements OnModuleInit {
          SELECT id FROM login_attempts WHERE created_at < now() - make_interval(days => $1) LIMIT ${PRUNE_CHUNK})`,
       [this.config.LOGIN_ATTEMPT_RETENTION_DAYS],
     );
-    return { sessions, loginAttempts };
+    const loginCounters = await this.deleteInChunks(
+      `DELETE FROM login_counters WHERE subject IN (
+         SELECT subject FROM login_counters WHERE window_started_at <= now() - make_interval(secs => $1) LIMIT ${PRUNE_CHUNK})`,
+      [WINDOW_SECONDS],
+    );
+    return { sessions, loginAttempts, loginCounters };
   }
 
   private async deleteInChunks(statement: string, params: unknown[]): Promise<number> {

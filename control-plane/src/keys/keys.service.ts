@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   type ApiKey,
@@ -31,6 +31,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
 import { PolicyService } from '../policy/policy.service';
@@ -147,6 +148,7 @@ export class KeysService {
     private readonly orgs: OrgsService,
     private readonly spend: SpendService,
     private readonly policy: PolicyService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async list(caller: OrgCaller, q: ListKeysQuery): Promise<Page<ApiKey>> {
@@ -232,6 +234,7 @@ export class KeysService {
       if (!(await this.orgs.isMember(caller.org.orgId, ownerId, em))) {
         throw DomainError.invalidField('ownerId', 'is not a member of this organization');
       }
+      await this.assertBelowKeyCap(em, caller.org.orgId, ownerId);
       const mcp = input.mcp ?? DEFAULT_MCP_POLICY;
       if (caller.org.role !== 'admin') await this.assertWithinOrgMcpCap(em, caller, mcp);
       const repo = em.getRepository(ApiKeyEntity);
@@ -364,6 +367,27 @@ export class KeysService {
    * admins any key of the organization, members their own). The token is returned this once; only its
    * argon2id hash is stored and sent to gateways, in the snapshot delta of this transaction.
    */
+  /** 409 `limit_reached` when the owner already has MAX_KEYS_PER_USER live keys in the organization. */
+  private async assertBelowKeyCap(em: EntityManager, orgId: string, ownerId: string): Promise<void> {
+    // The owner's membership row lock serializes key creation for them, so a burst cannot overshoot.
+    await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE', [
+      orgId,
+      ownerId,
+    ]);
+    const rows: { n: number }[] = await em.query(
+      `SELECT count(*)::int AS n FROM api_keys
+        WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL AND status <> 'revoked'`,
+      [orgId, ownerId],
+    );
+    const max = this.config.MAX_KEYS_PER_USER;
+    if ((rows[0]?.n ?? 0) >= max) {
+      throw new DomainError(
+        'limit_reached',
+        `This user already has ${max} live keys in the organization, the most one user may (MAX_KEYS_PER_USER); revoke or delete one first`,
+      );
+    }
+  }
+
   async createEphemeralToken(
     caller: OrgCaller,
     id: string,
@@ -378,6 +402,22 @@ export class KeysService {
       this.assertDelegable(entity);
       const expiresAt = ephemeralTokenExpiry(Date.now(), input.expiresInSeconds, entity.expiresAt);
       await pruneEphemeralTokens(em, caller.org.orgId);
+      // The key's row is locked (findVisible), so parallel mints count one after another.
+      const live: { n: number; soonest: Date | null }[] = await em.query(
+        `SELECT count(*)::int AS n, min(expires_at) AS soonest FROM api_key_ephemeral_tokens
+          WHERE api_key_id = $1 AND expires_at > now()`,
+        [entity.id],
+      );
+      const maxTokens = this.config.MAX_EPHEMERAL_TOKENS_PER_KEY;
+      if ((live[0]?.n ?? 0) >= maxTokens) {
+        const soonest = live[0]?.soonest ? new Date(live[0].soonest).getTime() : Date.now();
+        throw new DomainError(
+          'too_many_tokens',
+          `This key already has ${maxTokens} live ephemeral tokens, the most one key may (MAX_EPHEMERAL_TOKENS_PER_KEY); wait for one to expire or rotate the key`,
+          undefined,
+          { 'Retry-After': String(Math.max(1, Math.ceil((soonest - Date.now()) / 1000))) },
+        );
+      }
       const tokenRecordId = await insertEphemeralToken(em, {
         orgId: caller.org.orgId,
         apiKeyId: entity.id,

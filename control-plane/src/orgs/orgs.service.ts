@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Role } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { MembershipStatus } from './membership.entity';
 
 export interface OrgMembershipView {
@@ -21,6 +22,7 @@ export class OrgsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   listForUser(userId: string): Promise<OrgMembershipView[]> {
@@ -57,8 +59,8 @@ export class OrgsService {
     actor: Actor,
   ): Promise<OrgMembershipView> {
     const rows: { id: string; created_at: Date }[] = await em.query(
-      'INSERT INTO organizations (name) VALUES ($1) RETURNING id, created_at',
-      [name],
+      'INSERT INTO organizations (name, created_by) VALUES ($1, $2) RETURNING id, created_at',
+      [name, adminUserId],
     );
     const org = rows[0];
     if (!org) throw new Error('organization insert returned nothing');
@@ -83,8 +85,24 @@ export class OrgsService {
     };
   }
 
+  /** A user creates an organization, at most MAX_ORGANIZATIONS_PER_USER of them (409 `limit_reached`). */
   createAsUser(name: string, actor: Actor & { userId: string }): Promise<OrgMembershipView> {
-    return this.db.transaction((em) => this.create(em, name, actor.userId, actor));
+    return this.db.transaction(async (em) => {
+      // The user's row lock serializes their creations, so a parallel burst cannot pass the count together.
+      await em.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [actor.userId]);
+      const rows: { n: number }[] = await em.query(
+        'SELECT count(*)::int AS n FROM organizations WHERE created_by = $1',
+        [actor.userId],
+      );
+      const max = this.config.MAX_ORGANIZATIONS_PER_USER;
+      if ((rows[0]?.n ?? 0) >= max) {
+        throw new DomainError(
+          'limit_reached',
+          `You have created ${max} organizations, the most one user may (MAX_ORGANIZATIONS_PER_USER)`,
+        );
+      }
+      return this.create(em, name, actor.userId, actor);
+    });
   }
 
   async isMember(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<boolean> {

@@ -6,6 +6,7 @@ import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { SessionsService } from '../auth/sessions.service';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
@@ -91,6 +92,7 @@ export class MembersService {
     private readonly keys: KeysService,
     private readonly usage: UsageService,
     private readonly policy: PolicyService,
+    private readonly sessions: SessionsService,
   ) {}
 
   /** Members and pending invitations, ordered by email, searchable by name or email. */
@@ -199,6 +201,37 @@ export class MembersService {
         ]);
       }
       return after;
+    });
+  }
+
+  /**
+   * Ends every session of a member of this organization (a lost laptop, a leaving employee). Sessions
+   * belong to the person, not to one organization, so all of theirs end. Audited with the count.
+   */
+  async endSessions(caller: OrgCaller, userId: string): Promise<{ ended: number }> {
+    if (!isUuid(userId)) throw DomainError.notFound('User');
+    return this.db.transaction(async (em) => {
+      if (
+        !(
+          await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
+            caller.org.orgId,
+            userId,
+          ])
+        ).length
+      ) {
+        throw DomainError.notFound('User');
+      }
+      const ended = await this.sessions.destroyAllOf(userId, null, em);
+      await this.audit.append(em, {
+        orgId: caller.org.orgId,
+        actor: caller.actor,
+        action: 'user.sessions_ended',
+        targetType: 'user',
+        targetId: userId,
+        before: null,
+        after: { ended },
+      });
+      return { ended };
     });
   }
 

@@ -75,6 +75,17 @@ export class UsersController {
     await this.members.remove(caller, id);
   }
 
+  @Delete(':id/sessions')
+  @AdminOnly()
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'End every session of a member (they must sign in again, everywhere); audited as user.sessions_ended',
+  })
+  endSessions(@Caller() caller: OrgCaller, @Param('id') id: string) {
+    return this.members.endSessions(caller, id);
+  }
+
   @Post(':id/suspend')
   @AdminOnly()
   @HttpCode(200)

@@ -80,6 +80,12 @@ describe('pruning of expired sessions and old sign-in attempts', () => {
       "UPDATE login_attempts SET created_at = now() - interval '8 days' WHERE id = ANY($1::bigint[])",
       [old],
     );
+    // Throttle counters: the ones the wrong passwords made, one aged past its window.
+    const counters = await sql<{ subject: string }>('SELECT subject FROM login_counters ORDER BY subject');
+    expect(counters.length).toBeGreaterThanOrEqual(2);
+    await sql("UPDATE login_counters SET window_started_at = now() - interval '1 hour' WHERE subject = $1", [
+      counters[0]?.subject,
+    ]);
     // Six days old: still within the retention.
     await sql("UPDATE login_attempts SET created_at = now() - interval '6 days' WHERE id = $1", [
       attempts[3]?.id,
@@ -90,7 +96,10 @@ describe('pruning of expired sessions and old sign-in attempts', () => {
         `SELECT (SELECT count(*)::int FROM sessions WHERE expires_at <= now()) AS sessions,
                 (SELECT count(*)::int FROM login_attempts WHERE created_at < now() - interval '7 days') AS attempts`,
       );
-      return row?.sessions === 0 && row.attempts === 0;
+      const [stale] = await sql<{ n: number }>(
+        "SELECT count(*)::int AS n FROM login_counters WHERE window_started_at < now() - interval '30 minutes'",
+      );
+      return row?.sessions === 0 && row.attempts === 0 && stale?.n === 0;
     }, 15_000);
 
     expect((await sql<{ id: string }>('SELECT id FROM sessions')).map((s) => s.id)).toEqual([
@@ -99,6 +108,11 @@ describe('pruning of expired sessions and old sign-in attempts', () => {
     expect((await sql<{ id: string }>('SELECT id FROM login_attempts')).map((a) => a.id)).toEqual([
       attempts[3]?.id,
     ]);
+    expect(
+      (await sql<{ subject: string }>('SELECT subject FROM login_counters ORDER BY subject')).map(
+        (c) => c.subject,
+      ),
+    ).toEqual(counters.slice(1).map((c) => c.subject));
     expect(await me(live.token)).toBe(200);
     expect(await me(expired.token)).toBe(401);
   });

@@ -128,12 +128,10 @@ describe('organizations and invitations', () => {
     const days = (Date.parse(inv.body.invitation.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.9);
     const token = inv.body.acceptUrl.split('/').pop();
-    const wrongPassword = await api<ErrorBody>('POST', `/api/v1/invitations/${token}/accept`, {
-      body: { name: 'A', password: 'not-the-password' },
-    });
-    expect(wrongPassword.status).toBe(401);
+    // An existing account joins with its own session (see accounts.test.ts for the refusals).
     const accepted = await api<SignedIn>('POST', `/api/v1/invitations/${token}/accept`, {
-      body: { name: 'A', password: 'member-password-1' },
+      token: a.admin.token,
+      body: {},
     });
     expect(accepted.status).toBe(200);
     const orgs = await api<{ data: { id: string; role: string }[] }>('GET', '/api/v1/orgs', {
@@ -146,7 +144,8 @@ describe('organizations and invitations', () => {
       ]),
     );
     const reused = await api<ErrorBody>('POST', `/api/v1/invitations/${token}/accept`, {
-      body: { name: 'A', password: 'member-password-1' },
+      token: a.admin.token,
+      body: {},
     });
     expect(reused.status).toBe(409);
     expect(reused.body.error.code).toBe('invitation_used');

@@ -44,6 +44,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       WEBHOOK_ALLOWLIST: '127.0.0.1,localhost,127.0.20.1',
       MCP_ALLOWLIST: '127.0.0.1,localhost,127.0.30.1',
       REDIS_URL: TEST_REDIS_URL,
+      // Every test makes its organizations as the bootstrap admin; the cap itself is tested on a stack of its own.
+      MAX_ORGANIZATIONS_PER_USER: '100000',
+      // The prune job's effect is waited for in a test.
+      AUTH_PRUNE_INTERVAL_MS: '500',
     },
     logFile,
   );

@@ -1,7 +1,8 @@
 /**
  * Invitation mail through a real SMTP server (smtp-server, in this process) from a control plane of
  * its own with SMTP_URL set: the invitee receives the one-time link, a temporary SMTP failure is
- * retried, the admin still gets the link in the response, and the token never reaches the logs.
+ * retried, the link is only in the mail (never in the invite answer, so nobody can claim an email they
+ * do not receive), and the token never reaches the logs.
  */
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -94,15 +95,24 @@ async function redisDump(port: number): Promise<string> {
   }
 }
 
+const linkIn = (mail: Mail): string => {
+  const link = /https?:\/\/\S+\/invitations\/ptci_[A-Za-z0-9_-]+/.exec(mail.raw)?.[0];
+  if (!link) throw new Error('no invitation link in the mail');
+  return link;
+};
+
 const sink = new MailSink();
 let stack: Stack;
 
 beforeAll(async () => {
   await sink.start();
-  stack = new Stack({
-    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
-    SMTP_FROM: 'Portcullis Test <invites@portcullis.test>',
-  });
+  stack = new Stack(
+    {
+      SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+      SMTP_FROM: 'Portcullis Test <invites@portcullis.test>',
+    },
+    async (email) => linkIn(await sink.waitFor(email)),
+  );
   await stack.start();
 }, 60_000);
 
@@ -113,7 +123,7 @@ afterAll(async () => {
 
 interface Invited {
   invitation: { id: string; email: string; mailStatus: string | null };
-  acceptUrl: string;
+  acceptUrl: string | null;
 }
 interface Row {
   id: string;
@@ -140,7 +150,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Pr
 }
 
 describe('invitation mail', () => {
-  it('mails the one-time link to the invitee; the admin gets the same link; the mailed link works', async () => {
+  it('mails the one-time link to the invitee and to nobody else; the mailed link works', async () => {
     const { orgId, admin } = await stack.newOrg();
     const email = `mailed-${uid()}@example.test`;
     const inv = await stack.call<Invited>('POST', `/orgs/${orgId}/invitations`, admin, {
@@ -149,14 +159,14 @@ describe('invitation mail', () => {
     });
     expect(inv.status, inv.text).toBe(201);
     expect(inv.body.invitation.mailStatus).toBe('queued');
-    expect(inv.body.acceptUrl).toMatch(/\/invitations\/ptci_/);
+    expect(inv.body.acceptUrl).toBeNull();
+    expect(inv.text).not.toContain('ptci_');
 
     const mail = await sink.waitFor(email);
     expect(mail.from).toBe('invites@portcullis.test');
     expect(mail.raw).toMatch(/^Subject: You are invited to org-\S+ on Portcullis/m);
-    expect(mail.raw).toContain(inv.body.acceptUrl);
     const link = /https?:\/\/\S+\/invitations\/(ptci_[A-Za-z0-9_-]+)/.exec(mail.raw);
-    expect(link?.[0]).toBe(inv.body.acceptUrl);
+    expect(link?.[1]).toBeTruthy();
     await eventually(async () => (await mailStatus(orgId, admin, email)) === 'sent');
 
     const accepted = await stack.call<{ user: { email: string } }>(
@@ -193,13 +203,46 @@ describe('invitation mail', () => {
     });
     expect(inv.status).toBe(201);
     const mail = await sink.waitFor(email);
-    expect(mail.raw).toContain(inv.body.acceptUrl);
     expect(sink.failNext.get(email)).toBe(0);
     await eventually(async () => (await mailStatus(orgId, admin, email)) === 'sent');
-    const token = inv.body.acceptUrl.split('/').pop() ?? '';
+    const token = linkIn(mail).split('/').pop() ?? '';
     expect(stack.output()).toMatch(/mail attempt 1\/5 failed/);
     expect(stack.output()).not.toContain(token);
     expect(await redisDump(stack.redisPort)).not.toContain(token.slice(5));
+  });
+
+  it('nobody can pre-claim an email by inviting it into an organization of their own: the link goes only to its mailbox', async () => {
+    // Any signed-in user may create an organization and invite any address to it.
+    const { orgId, admin: attacker } = await stack.newOrg();
+    const victim = `pre-claimed-${uid()}@example.test`;
+    const inv = await stack.call<Invited>('POST', `/orgs/${orgId}/invitations`, attacker, {
+      email: victim,
+      role: 'member',
+    });
+    expect(inv.status).toBe(201);
+    expect(inv.body.acceptUrl).toBeNull();
+    expect(inv.text).not.toContain('ptci_');
+    // Nothing the attacker can read holds the link: not the users list, not the audit trail.
+    const listed = await stack.call('GET', `/orgs/${orgId}/users?status=invited`, attacker);
+    const audit = await stack.call('GET', `/orgs/${orgId}/audit-events`, attacker);
+    expect(listed.text + audit.text).not.toContain('ptci_');
+    // The mailbox's owner receives it, and only they can make the account.
+    const token =
+      linkIn(await sink.waitFor(victim))
+        .split('/')
+        .pop() ?? '';
+    expect(stack.seen.join('\n')).not.toContain(token);
+    const accepted = await stack.call<{ user: { email: string } }>(
+      'POST',
+      `/invitations/${token}/accept`,
+      undefined,
+      {
+        name: 'Real Owner',
+        password: 'real-owner-password-1',
+      },
+    );
+    expect(accepted.status, accepted.text).toBe(200);
+    expect(accepted.body.user.email).toBe(victim);
   });
 
   it('SMTP_URL without PORTCULLIS_MASTER_KEY refuses to start with a clear message', async () => {

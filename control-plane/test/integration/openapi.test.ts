@@ -4,6 +4,9 @@ import { api } from './client';
 const ROUTES = [
   'post /api/v1/auth/login',
   'post /api/v1/auth/logout',
+  'post /api/v1/auth/logout-everywhere',
+  'post /api/v1/auth/password',
+  'get /api/v1/auth/sessions',
   'get /api/v1/me',
   'get /api/v1/orgs',
   'post /api/v1/orgs',
@@ -17,6 +20,8 @@ const ROUTES = [
   'post /api/v1/orgs/{org}/invitations',
   'delete /api/v1/orgs/{org}/invitations/{id}',
   'post /api/v1/invitations/{token}/accept',
+  'get /api/v1/invitations/{token}',
+  'delete /api/v1/orgs/{org}/users/{id}/sessions',
   'get /api/v1/orgs/{org}/keys',
   'post /api/v1/orgs/{org}/keys',
   'get /api/v1/orgs/{org}/keys/{id}',

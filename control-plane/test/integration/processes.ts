@@ -142,3 +142,14 @@ export async function runToExit(
   clearTimeout(timer);
   return { code, output: output() };
 }
+
+/** Runs one query on database `name` (for checks a user cannot make, from tests of other workspaces too). */
+export async function queryDatabase<T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl(name) });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}

@@ -25,6 +25,8 @@ interface Row {
   body?: (ids: Ids) => unknown;
   /** Call with a throwaway session of that caller (routes that end the session). */
   freshSession?: boolean;
+  /** Call as a throwaway user of orgA (routes that end all of a user's sessions or change their password). */
+  throwawayUser?: boolean;
 }
 
 // Shorthands for the usual shapes of a row.
@@ -127,8 +129,19 @@ const MATRIX: Record<string, Row> = {
     ids: async () => ({ token: await fresh.invitationToken() }),
     body: () => ({ name: 'Matrix Person', password: PASSWORD }),
   },
+  'GET /api/v1/invitations/{token}': {
+    ...PUBLIC,
+    ids: async () => ({ token: await fresh.invitationToken() }),
+  },
   // A session, no organization.
   'POST /api/v1/auth/logout': { ...SIGNED_IN, freshSession: true },
+  'POST /api/v1/auth/logout-everywhere': { ...SIGNED_IN, throwawayUser: true },
+  'POST /api/v1/auth/password': {
+    ...SIGNED_IN,
+    throwawayUser: true,
+    body: () => ({ currentPassword: PASSWORD, newPassword: 'matrix-new-password-1' }),
+  },
+  'GET /api/v1/auth/sessions': SIGNED_IN,
   'GET /api/v1/me': SIGNED_IN,
   'GET /api/v1/orgs': SIGNED_IN,
   'POST /api/v1/orgs': { ...SIGNED_IN, body: () => ({ name: unique('matrix-org') }) },
@@ -166,6 +179,10 @@ const MATRIX: Record<string, Row> = {
     body: () => ({ name: 'Matrix Member' }),
   },
   'DELETE /api/v1/orgs/{org}/users/{id}': { ...ADMIN_ROUTE, ids: async () => ({ id: await fresh.member() }) },
+  'DELETE /api/v1/orgs/{org}/users/{id}/sessions': {
+    ...ADMIN_ROUTE,
+    ids: async () => ({ id: await fresh.member() }),
+  },
   'POST /api/v1/orgs/{org}/users/{id}/suspend': {
     ...ADMIN_ROUTE,
     ids: async () => ({ id: await fresh.member() }),
@@ -406,6 +423,8 @@ describe('the role matrix', () => {
           ];
           bearer = (await login(email, PASSWORD)).token;
         }
+        if (row.throwawayUser && who !== 'anonymous')
+          bearer = (await addMember(orgA, admin.token, 'member')).token;
         const body = row.body?.(ids);
         const res = await api(method, path, { token: bearer, body });
         const expected = row[who];

@@ -25,6 +25,7 @@ export interface Res<T = unknown> {
   status: number;
   body: T;
   text: string;
+  headers: Headers;
 }
 
 export interface ErrorBody {
@@ -43,7 +44,14 @@ export class Stack {
   /** Everything the control plane printed, across restarts. */
   private pastOutput = '';
 
-  constructor(private readonly env: Record<string, string> = {}) {}
+  /**
+   * `mailLink`: where to find an invitation's link when the control plane mails it (SMTP_URL set: the
+   * invite answer then has no link).
+   */
+  constructor(
+    private readonly env: Record<string, string> = {},
+    private readonly mailLink?: (email: string) => Promise<string>,
+  ) {}
 
   async start(): Promise<void> {
     this.db = await createDatabase('portcullis_hooks');
@@ -126,7 +134,7 @@ export class Stack {
     } catch {
       parsed = text;
     }
-    return { status: res.status, body: parsed as T, text };
+    return { status: res.status, body: parsed as T, text, headers: res.headers };
   }
 
   async login(email: string, password: string): Promise<string> {
@@ -147,12 +155,14 @@ export class Stack {
 
   private async join(orgId: string, by: string, role: 'admin' | 'member') {
     const email = `${role}-${uid()}@example.test`;
-    const inv = await this.call<{ acceptUrl: string }>('POST', `/orgs/${orgId}/invitations`, by, {
+    const inv = await this.call<{ acceptUrl: string | null }>('POST', `/orgs/${orgId}/invitations`, by, {
       email,
       role,
     });
     if (inv.status !== 201) throw new Error(`invite failed: ${inv.text}`);
-    const token = inv.body.acceptUrl.split('/').pop() ?? '';
+    const url = inv.body.acceptUrl ?? (await this.mailLink?.(email));
+    if (!url) throw new Error('the invitation link was neither in the answer nor mailed');
+    const token = url.split('/').pop() ?? '';
     const acc = await this.call<{ token: string; user: { id: string } }>(
       'POST',
       `/invitations/${token}/accept`,

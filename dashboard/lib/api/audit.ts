@@ -36,6 +36,7 @@ export const AUDIT_ACTION_GROUPS: readonly { label: string; actions: readonly st
       'user.suspended',
       'user.reactivated',
       'user.removed',
+      'user.sessions_ended',
       'user.grant_added',
       'user.grant_removed',
       'user.limits_updated',

@@ -1,14 +1,21 @@
+import { CONTROL_PLANE_BODY_LIMIT_BYTES } from '@portcullis/shared/errors';
 import type { NextRequest } from 'next/server';
 import { controlPlaneUrl } from './control-plane-url';
 
 const TIMEOUT_MS = 30_000;
 
-// Only what the control plane needs; hop-by-hop and host headers must not be copied.
+/** Set by server.mjs from the socket (and trusted proxies only), replacing whatever the client sent. */
+export const CLIENT_ADDRESS_HEADER = 'x-portcullis-client-address';
+
+// Only what the control plane needs; hop-by-hop and host headers must not be copied. Origin and
+// Sec-Fetch-Site let the control plane refuse cross-site changes made with the browser's cookie.
 const FORWARDED_REQUEST_HEADERS = [
   'accept',
   'authorization',
   'content-type',
   'cookie',
+  'origin',
+  'sec-fetch-site',
   'user-agent',
   'x-forwarded-proto',
   'x-request-id',
@@ -43,8 +50,9 @@ const requestHeaders = (request: NextRequest): Headers => {
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  // Next sets x-forwarded-for to the socket address unless the client already sent one.
-  const clientIp = request.headers.get('x-forwarded-for');
+  // Only the address server.mjs saw: the browser's own X-Forwarded-For is never passed on. Without
+  // server.mjs (`next dev`) there is none, and the control plane sees this process as the client.
+  const clientIp = request.headers.get(CLIENT_ADDRESS_HEADER);
   if (clientIp) headers.set('x-forwarded-for', clientIp);
   return headers;
 };
@@ -67,6 +75,44 @@ const responseHeaders = (upstream: Response): Headers => {
 export const loggablePath = (pathname: string): string =>
   pathname.replace(/\/invitations\/[^/]+/, '/invitations/:token');
 
+const tooLarge = (): Response =>
+  errorResponse(
+    413,
+    'payload_too_large',
+    `The request body is larger than ${CONTROL_PLANE_BODY_LIMIT_BYTES / (1024 * 1024)} MB`,
+  );
+
+/**
+ * Reads the body up to `limit` bytes. A declared Content-Length over the limit is refused before
+ * anything is read; otherwise bytes are counted as they stream in and reading stops at the first one
+ * past the limit, so a body that lies about (or omits) its length is never buffered whole. Null: too large.
+ */
+export async function readCappedBody(request: Request, limit: number): Promise<Uint8Array | null> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && (!/^\d+$/.test(declared) || Number(declared) > limit)) return null;
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
 const isTimeout = (error: unknown): boolean => error instanceof DOMException && error.name === 'TimeoutError';
 
 export const proxyToControlPlane = async (request: NextRequest): Promise<Response> => {
@@ -79,14 +125,15 @@ export const proxyToControlPlane = async (request: NextRequest): Promise<Respons
   if (!target) return errorResponse(404, 'not_found', 'Not found.');
 
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  const body = hasBody ? await request.arrayBuffer() : undefined;
+  const body = hasBody ? await readCappedBody(request, CONTROL_PLANE_BODY_LIMIT_BYTES) : undefined;
+  if (body === null) return tooLarge();
 
   let upstream: Response;
   try {
     upstream = await fetch(target, {
       method: request.method,
       headers: requestHeaders(request),
-      body: body && body.byteLength > 0 ? body : undefined,
+      body: body && body.byteLength > 0 ? (body as Uint8Array<ArrayBuffer>) : undefined,
       redirect: 'manual',
       cache: 'no-store',
       signal: AbortSignal.any([request.signal, AbortSignal.timeout(TIMEOUT_MS)]),

@@ -1,4 +1,4 @@
-import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { DomainError } from '../errors/domain-error';
 import {
   type Actor,
@@ -11,9 +11,12 @@ import {
 
 export const IS_PUBLIC = 'portcullis:public';
 export const ADMIN_ONLY = 'portcullis:admin-only';
+export const SESSION_OPTIONAL = 'portcullis:session-optional';
 
 /** Opts a route out of the global session guard. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
+/** A public route that still learns who is signed in, when someone is (`@MaybeAuth()`). */
+export const SessionOptional = () => applyDecorators(Public(), SetMetadata(SESSION_OPTIONAL, true));
 /** Requires the caller to be an admin of the `:org` in the path. */
 export const AdminOnly = () => SetMetadata(ADMIN_ONLY, true);
 
@@ -24,6 +27,11 @@ export const Auth = createParamDecorator((_: unknown, ctx: ExecutionContext): Au
   if (!auth) throw new DomainError('unauthenticated', 'Sign in first');
   return auth;
 });
+
+/** The session on a `@SessionOptional()` route, or null when nobody is signed in. */
+export const MaybeAuth = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): AuthContext | null => requestOf(ctx).auth ?? null,
+);
 
 export const Org = createParamDecorator((_: unknown, ctx: ExecutionContext): OrgContext => {
   const org = requestOf(ctx).org;

@@ -16,4 +16,5 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/usage', label: 'Usage', adminOnly: false },
   { href: '/audit', label: 'Audit log', adminOnly: true },
   { href: '/webhooks', label: 'Webhooks', adminOnly: true },
+  { href: '/account', label: 'Your account', adminOnly: false },
 ];

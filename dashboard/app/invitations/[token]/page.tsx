@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { AcceptInvitationForm } from '../_components/accept-invitation-form';
+import { AcceptInvitation } from '../_components/accept-invitation-form';
 
 export const metadata: Metadata = { title: 'Accept invitation' };
 
@@ -13,8 +13,7 @@ export default async function AcceptInvitationPage({ params }: { params: Promise
           Portcullis
         </p>
         <h1>Join your organization</h1>
-        <p className="muted">Choose your name and a password to accept the invitation.</p>
-        <AcceptInvitationForm token={token} />
+        <AcceptInvitation token={token} />
       </div>
     </main>
   );

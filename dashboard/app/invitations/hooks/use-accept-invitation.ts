@@ -37,6 +37,19 @@ export const useAcceptInvitation = (token: string) => {
   });
 };
 
+/** An existing account joins with the session it is signed in with: no password here. */
+export const useJoinAsSignedIn = (token: string) => {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  return useMutation({
+    mutationFn: () => acceptInvitation(token, {}),
+    onSuccess: async () => {
+      await queryClient.invalidateQueries({ queryKey: meKeys.all });
+      router.replace(LANDING);
+    },
+  });
+};
+
 export class JoinedButNotSignedIn extends Error {
   override readonly name = 'JoinedButNotSignedIn';
   constructor(

@@ -13,8 +13,8 @@ const errorMessage = (error: unknown): string => {
 const fieldError = (error: unknown, field: string): string | undefined =>
   isApiError(error) ? error.details?.find((detail) => detail.field === field)?.message : undefined;
 
-export function SignInForm() {
-  const signIn = useSignIn();
+export function SignInForm({ next }: { next: string }) {
+  const signIn = useSignIn(next);
   // Stays disabled after success too, while the browser navigates away.
   const busy = signIn.isPending || signIn.isSuccess;
 
@@ -26,7 +26,7 @@ export function SignInForm() {
 
   return (
     // noValidate: the control plane's 400 is the one source of validation messages.
-    <form className="form" onSubmit={onSubmit} aria-busy={busy} noValidate>
+    <form className="form" onSubmit={onSubmit} aria-busy={busy} noValidate data-next={next}>
       {signIn.isError && (
         <p className="alert" role="alert">
           {errorMessage(signIn.error)}

@@ -3,15 +3,13 @@ import { useRouter } from 'next/navigation';
 import { login } from '@/lib/api/auth';
 import { meKeys } from '@/lib/api/me';
 import type { Session } from '@/lib/api/schemas';
+import { safeNextPath } from '@/lib/safe-next';
 
-/** Where to go after signing in: the page that sent the visitor here, if it is one of ours. */
-const nextPath = (): string => {
-  const next = new URLSearchParams(window.location.search).get('next');
-  // Only same-origin paths: `//host` and `/\host` would leave the site.
-  return next && /^\/(?![/\\])/.test(next) ? next : '/';
-};
-
-export const useSignIn = () => {
+/**
+ * Signs in, then goes to `next`: the page that sent the visitor here, already made safe by the sign-in
+ * page (`safeNextPath`); checked again here so no caller can pass an unchecked one.
+ */
+export const useSignIn = (next: string) => {
   const queryClient = useQueryClient();
   const router = useRouter();
   return useMutation({
@@ -19,7 +17,7 @@ export const useSignIn = () => {
     onSuccess: ({ user, organizations }) => {
       // The token stays out of the browser's storage: the HttpOnly cookie is the session.
       queryClient.setQueryData<Session>(meKeys.detail(), { user, organizations });
-      router.replace(nextPath());
+      router.replace(safeNextPath(next));
     },
   });
 };

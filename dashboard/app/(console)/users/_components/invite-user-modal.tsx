@@ -84,19 +84,27 @@ export function InviteUserModal({
               : 'No email was sent (this control plane does not send mail): pass this link on yourself.'}
           </span>
         </div>
-        <div className="field">
-          <strong>Invitation link</strong>
-          <code className="secret-block" data-accept-url>
-            {created.acceptUrl}
-          </code>
-          <p className="field-hint">
-            Anyone with this link can join; it works once, until{' '}
-            {formatDateTime(created.invitation.expiresAt)}.
+        {created.acceptUrl === null ? (
+          <p className="field-hint" data-link-mailed>
+            For their protection, the link is only in that email: it proves the invitee owns the address.
           </p>
-        </div>
-        <div>
-          <CopyButton value={created.acceptUrl} label="Copy link" ariaLabel="Copy invitation link" />
-        </div>
+        ) : (
+          <>
+            <div className="field">
+              <strong>Invitation link</strong>
+              <code className="secret-block" data-accept-url>
+                {created.acceptUrl}
+              </code>
+              <p className="field-hint">
+                Whoever opens this link can join as {created.invitation.email}; it works once, until{' '}
+                {formatDateTime(created.invitation.expiresAt)}.
+              </p>
+            </div>
+            <div>
+              <CopyButton value={created.acceptUrl} label="Copy link" ariaLabel="Copy invitation link" />
+            </div>
+          </>
+        )}
       </Modal>
     );
   }

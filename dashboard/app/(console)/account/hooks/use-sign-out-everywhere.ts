@@ -1,0 +1,16 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { logoutEverywhere } from '@/lib/api/auth';
+
+/** Ends every session, this one too: nothing cached may outlive it. */
+export const useSignOutEverywhere = () => {
+  const queryClient = useQueryClient();
+  const router = useRouter();
+  return useMutation({
+    mutationFn: logoutEverywhere,
+    onSuccess: () => {
+      queryClient.clear();
+      router.replace('/sign-in');
+    },
+  });
+};

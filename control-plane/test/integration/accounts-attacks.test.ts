@@ -1,0 +1,88 @@
+/**
+ * Accounts and sessions, attacked a second way through the real control plane: a sign-in with the old
+ * password racing a password change, and a per-address sign-in limit dodged by changing addresses
+ * within one IPv6 /64 or by writing one IPv4 address in another form.
+ */
+import { describe, expect, it } from 'vitest';
+import { addMember, api, type ErrorBody, newOrg, type SignedIn, unique } from './client';
+
+const v1 = (p: string) => `/api/v1${p}`;
+const PASSWORD = 'member-password-1';
+
+describe('a password change ends every session the old password opens', () => {
+  it('sign-ins with the old password racing the change leave no live session behind', async () => {
+    const { orgId, admin } = await newOrg();
+    const victim = await addMember(orgId, admin.token, 'member');
+    const email = victim.user.email;
+    let changeDone = false;
+    let attempt = 0;
+    const stolen: string[] = [];
+    // An attacker who knows the old password keeps signing in (each try from an address of its own, so
+    // only the account's limit applies) until the owner's change has been answered, and once more after.
+    const attacker = async (): Promise<void> => {
+      for (;;) {
+        const last = changeDone;
+        const res = await api<SignedIn>('POST', v1('/auth/login'), {
+          body: { email, password: PASSWORD },
+          headers: { 'x-forwarded-for': `10.77.${Math.floor(attempt / 250)}.${attempt++ % 250}` },
+        });
+        if (res.status === 200) stolen.push(res.body.token);
+        if (last) return;
+      }
+    };
+    const attackers = Array.from({ length: 3 }, () => attacker());
+    // Let the attackers get going before the owner acts: wait until one of them holds a session.
+    await expect.poll(() => stolen.length, { timeout: 20_000, interval: 5 }).toBeGreaterThan(0);
+    const changed = await api('POST', v1('/auth/password'), {
+      token: victim.token,
+      body: { currentPassword: PASSWORD, newPassword: 'brand-new-password-9' },
+    });
+    changeDone = true;
+    expect(changed.status, changed.text).toBe(204);
+    await Promise.all(attackers);
+    expect(stolen.length).toBeGreaterThan(0);
+    const alive: string[] = [];
+    for (const token of new Set(stolen)) {
+      if ((await api('GET', v1('/me'), { token })).status === 200) alive.push(token);
+    }
+    expect(alive).toEqual([]);
+    // The owner's own session (the one that changed the password) goes on.
+    expect((await api('GET', v1('/me'), { token: victim.token })).status).toBe(200);
+  });
+});
+
+describe('the per-address sign-in limit counts a client, not a spelling of its address', () => {
+  /** Wrong passwords for fresh emails (so only the per-address limit can bite), one per address. */
+  async function spray(addresses: string[]): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const ip of addresses) {
+      const res = await api<ErrorBody>('POST', v1('/auth/login'), {
+        body: { email: `${unique('spray6')}@example.test`, password: 'guess-password' },
+        headers: { 'x-forwarded-for': ip },
+      });
+      statuses.push(res.status);
+    }
+    return statuses;
+  }
+
+  it('addresses within one IPv6 /64 share one limit (a host there can pick any of 2^64)', async () => {
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(
+      Math.random() * 0xffff,
+    ).toString(16)}`;
+    const addresses = Array.from({ length: 24 }, (_, i) => `${prefix}:${(i + 1).toString(16)}::${i + 7}`);
+    const statuses = await spray(addresses);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual(Array(4).fill(429));
+    // Another /64 is another client.
+    const [other] = await spray([`2001:db8:ffff:${Math.floor(Math.random() * 0xffff).toString(16)}::1`]);
+    expect(other).toBe(401);
+  });
+
+  it('an IPv4 address and its IPv4-mapped IPv6 form share one limit', async () => {
+    const ip = `100.65.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+    const addresses = Array.from({ length: 22 }, (_, i) => (i % 2 === 0 ? ip : `::ffff:${ip}`));
+    const statuses = await spray(addresses);
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
+    expect(statuses.slice(20)).toEqual([429, 429]);
+  });
+});

@@ -58,6 +58,19 @@ export function parseClientIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return addr;
 }
 
+/**
+ * The block of addresses one client controls, for counting by address (sign-in throttling): an IPv4
+ * address itself (an IPv4-mapped IPv6 one unwrapped), the /64 network of an IPv6 one (a host on a /64
+ * can use any of its 2^64 addresses, so counting each would not count the client), always in one
+ * canonical spelling. Anything that is not an address is returned as given.
+ */
+export function clientAddressBlock(text: string): string {
+  const addr = parseClientIp(text);
+  if (!addr) return text;
+  if (addr.kind() === 'ipv4') return addr.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${addr.toString()}/64`).toString()}/64`;
+}
+
 /** Builds a matcher once from normalized entries; the returned function does no parsing of the list. */
 export function compileAllowlist(entries: readonly string[]): (clientIp: string) => boolean {
   const ranges = entries.map((e) => {

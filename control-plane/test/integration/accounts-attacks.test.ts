@@ -1,10 +1,12 @@
 /**
  * Accounts and sessions, attacked a second way through the real control plane: a sign-in with the old
  * password racing a password change, and a per-address sign-in limit dodged by changing addresses
- * within one IPv6 /64 or by writing one IPv4 address in another form.
+ * within one IPv6 /64 or by writing one IPv4 address in another form, and invitations from several
+ * organizations for one new email accepted at once.
  */
 import { describe, expect, it } from 'vitest';
 import { addMember, api, type ErrorBody, newOrg, type SignedIn, unique } from './client';
+import { withDb } from './db';
 
 const v1 = (p: string) => `/api/v1${p}`;
 const PASSWORD = 'member-password-1';
@@ -84,5 +86,42 @@ describe('the per-address sign-in limit counts a client, not a spelling of its a
     const statuses = await spray(addresses);
     expect(statuses.slice(0, 20)).toEqual(Array(20).fill(401));
     expect(statuses.slice(20)).toEqual([429, 429]);
+  });
+});
+
+describe('invitations for one new email accepted at once', () => {
+  it('make one account; every other accept is told to sign in as it, and joins nothing', async () => {
+    const orgs = await Promise.all([newOrg(), newOrg(), newOrg()]);
+    const email = `${unique('twice')}@example.test`;
+    const tokens: string[] = [];
+    for (const { orgId, admin } of orgs) {
+      const inv = await api<{ acceptUrl: string }>('POST', v1(`/orgs/${orgId}/invitations`), {
+        token: admin.token,
+        body: { email, role: 'member' },
+      });
+      expect(inv.status, inv.text).toBe(201);
+      tokens.push(inv.body.acceptUrl.split('/').pop() ?? '');
+    }
+    const answers = await Promise.all(
+      tokens.map((t, i) =>
+        api<ErrorBody>('POST', v1(`/invitations/${t}/accept`), {
+          body: { name: `Claimant ${i}`, password: `claimant-password-${i}` },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 401, 401]);
+    for (const refused of answers.filter((a) => a.status === 401)) {
+      expect(refused.body.error.code).toBe('unauthenticated');
+      expect(refused.body.error.message).toContain(`sign in as ${email}`);
+    }
+    const counts = await withDb(async (c) => {
+      const users = await c.query('SELECT id FROM users WHERE email = $1', [email]);
+      const memberships = await c.query(
+        'SELECT count(*)::int AS n FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1',
+        [email],
+      );
+      return { users: users.rows.length, memberships: memberships.rows[0].n as number };
+    });
+    expect(counts).toEqual({ users: 1, memberships: 1 });
   });
 });

@@ -82,6 +82,7 @@ describe('clientAddressBlock', () => {
     expect(clientAddressBlock('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
     expect(clientAddressBlock('2001:0db8:0001:0002:ffff:0:0:9')).toBe('2001:db8:1:2::/64');
     expect(clientAddressBlock('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(clientAddressBlock('2001:db8::1')).toBe(clientAddressBlock('2001:db8:0:0:ffff::2'));
   });
 
   it('an IPv4 address is itself, also when written IPv4-mapped', () => {

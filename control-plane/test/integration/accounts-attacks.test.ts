@@ -67,6 +67,34 @@ describe('the per-address sign-in limit counts a client, not a spelling of its a
     return statuses;
   }
 
+  it('spellings of one email (case, surrounding spaces) share the account’s limit, also in a parallel burst', async () => {
+    const { admin } = await newOrg();
+    const email = admin.user.email;
+    const spellings = [
+      email,
+      email.toUpperCase(),
+      ` ${email}`,
+      `${email}\t`,
+      email.replace(/^./, (c) => c.toUpperCase()),
+    ];
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        api<ErrorBody>('POST', v1('/auth/login'), {
+          body: { email: spellings[i % spellings.length], password: `wrong-password-${i}` },
+          headers: { 'x-forwarded-for': `10.78.${i}.1` },
+        }),
+      ),
+    );
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+    const right = await api<ErrorBody>('POST', v1('/auth/login'), {
+      body: { email: email.toUpperCase(), password: PASSWORD },
+      headers: { 'x-forwarded-for': '10.78.200.1' },
+    });
+    expect(right.status).toBe(429);
+  });
+
   it('addresses within one IPv6 /64 share one limit (a host there can pick any of 2^64)', async () => {
     const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(
       Math.random() * 0xffff,

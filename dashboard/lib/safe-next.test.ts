@@ -14,6 +14,11 @@ describe('safeNextPath', () => {
     ['evil.example', 'no leading slash'],
     ['/ /evil.example', 'a space'],
     ['', 'nothing'],
+    ['/.//evil.example', 'a dot segment that the URL parser folds into //evil.example'],
+    ['/..//evil.example', 'a dot-dot segment at the root, folded the same way'],
+    ['/a/..//evil.example', 'a dot-dot segment further in'],
+    ['/%2e//evil.example', 'an encoded dot segment'],
+    ['/%2E%2E//evil.example', 'an encoded dot-dot segment'],
   ])('%j (%s) becomes /', (raw) => {
     // The first case arrives decoded, as URLSearchParams hands it over.
     const value =
@@ -25,5 +30,14 @@ describe('safeNextPath', () => {
     expect(safeNextPath('/keys?status=active#top')).toBe('/keys?status=active#top');
     expect(safeNextPath('/invitations/ptci_abc')).toBe('/invitations/ptci_abc');
     expect(safeNextPath('/users/../keys')).toBe('/keys');
+    expect(safeNextPath('/%5Cevil.example')).toBe('/%5Cevil.example');
+  });
+
+  it('gives what it gives unchanged when asked again (what it returns is itself safe)', () => {
+    for (const raw of ['/.//evil.example', '/keys?next=//evil.example', '/a/./b', '/%2e%2e/x']) {
+      const once = safeNextPath(raw);
+      expect(once.startsWith('//')).toBe(false);
+      expect(safeNextPath(once)).toBe(once);
+    }
   });
 });

@@ -9,7 +9,8 @@ const UNSAFE_CHARS = /[\u0000-\u0020\u007f\\]/;
 /**
  * A `next=` value made safe to navigate to: a path on this site, or `/`. Only values that start with a
  * single `/`, hold no backslash, whitespace or control character (which browsers fold into `//host`),
- * and still resolve to the same origin are kept. The result is the path, query and fragment alone.
+ * and still resolve to the same origin are kept. The result is the path, query and fragment alone, and
+ * never itself starts with `//` once dot segments are resolved.
  */
 export function safeNextPath(raw: string | null | undefined): string {
   if (!raw || raw.length > 2048) return DEFAULT_NEXT;
@@ -22,5 +23,9 @@ export function safeNextPath(raw: string | null | undefined): string {
     return DEFAULT_NEXT;
   }
   if (url.origin !== base) return DEFAULT_NEXT;
+  // Dot segments are resolved by the parser, so `/.//evil.example` (or `/%2e%2e//evil.example`) comes
+  // out as `//evil.example`: a protocol-relative URL to another site. What is returned must pass the
+  // same checks as what came in.
+  if (url.pathname.startsWith('//')) return DEFAULT_NEXT;
   return `${url.pathname}${url.search}${url.hash}`;
 }

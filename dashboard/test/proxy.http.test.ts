@@ -141,16 +141,21 @@ describe('cross-site requests and framing', () => {
 });
 
 describe('sign-in redirect', () => {
-  it.each([['/%09/evil.example'], ['//evil.example'], ['/%5Cevil.example'], ['https://evil.example/']])(
-    'next=%s is replaced by / in the page the server sends',
-    async (next) => {
-      const html = await (await fetch(`${url}/sign-in?next=${next}`)).text();
-      // The form's destination, as rendered and as handed to the client component. (Next echoes the
-      // page's own URL, query included, in its data; that is not a destination.)
-      expect(html.match(/data-next="[^"]*"/g)).toEqual(['data-next="/"']);
-      expect(html).toContain('{\\"next\\":\\"/\\"}');
-    },
-  );
+  it.each([
+    ['/%09/evil.example'],
+    ['//evil.example'],
+    ['/%5Cevil.example'],
+    ['https://evil.example/'],
+    // Dot segments the URL parser resolves into //evil.example.
+    ['/.//evil.example'],
+    ['/%2e%2e//evil.example'],
+  ])('next=%s is replaced by / in the page the server sends', async (next) => {
+    const html = await (await fetch(`${url}/sign-in?next=${next}`)).text();
+    // The form's destination, as rendered and as handed to the client component. (Next echoes the
+    // page's own URL, query included, in its data; that is not a destination.)
+    expect(html.match(/data-next="[^"]*"/g)).toEqual(['data-next="/"']);
+    expect(html).toContain('{\\"next\\":\\"/\\"}');
+  });
 
   it('a path of our own is kept', async () => {
     const html = await (

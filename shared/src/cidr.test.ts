@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileAllowlist, parseCidr, resolveClientAddress } from './cidr';
+import { clientAddressBlock, compileAllowlist, parseCidr, resolveClientAddress } from './cidr';
 
 describe('parseCidr', () => {
   it.each([
@@ -74,5 +74,24 @@ describe('resolveClientAddress', () => {
   it('a malformed hop makes the address invalid, never a guess', () => {
     expect(resolveClientAddress('127.0.0.1', '198.51.100.7, not-an-ip', trusted)).toBe('invalid');
     expect(resolveClientAddress('127.0.0.1', '010.1.1.1', trusted)).toBe('invalid');
+  });
+});
+
+describe('clientAddressBlock', () => {
+  it('counts an IPv6 client by its /64, in one spelling', () => {
+    expect(clientAddressBlock('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(clientAddressBlock('2001:0db8:0001:0002:ffff:0:0:9')).toBe('2001:db8:1:2::/64');
+    expect(clientAddressBlock('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(clientAddressBlock('2001:db8::1')).toBe(clientAddressBlock('2001:db8:0:0:ffff::2'));
+  });
+
+  it('an IPv4 address is itself, also when written IPv4-mapped', () => {
+    expect(clientAddressBlock('198.51.100.7')).toBe('198.51.100.7');
+    expect(clientAddressBlock('::ffff:198.51.100.7')).toBe('198.51.100.7');
+  });
+
+  it('what is not an address stays as given', () => {
+    expect(clientAddressBlock('')).toBe('');
+    expect(clientAddressBlock('unknown')).toBe('unknown');
   });
 });

@@ -58,6 +58,21 @@ export function parseClientIp(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   return addr;
 }
 
+/**
+ * Who a per-address count is charged to (sign-in throttling in the control plane, failed key checks in
+ * the gateway): an IPv4 address itself (an IPv4-mapped IPv6 one unwrapped), or the /64 of an IPv6 one
+ * (whoever has one address of a /64 usually has all of it, so counting each would not count the
+ * client), in one spelling whatever way the address was written. Anything that is not an address is
+ * returned as given.
+ */
+export function clientAddressBlock(clientIp: string): string {
+  const addr = parseClientIp(clientIp);
+  if (!addr) return clientIp;
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const p = (addr as ipaddr.IPv6).parts;
+  return `${(p[0] ?? 0).toString(16)}:${(p[1] ?? 0).toString(16)}:${(p[2] ?? 0).toString(16)}:${(p[3] ?? 0).toString(16)}::/64`;
+}
+
 /** Builds a matcher once from normalized entries; the returned function does no parsing of the list. */
 export function compileAllowlist(entries: readonly string[]): (clientIp: string) => boolean {
   const ranges = entries.map((e) => {

@@ -36,9 +36,15 @@ export class AuthService {
       await recordLoginAttempt(this.db, input.email, ip, false);
       throw new DomainError('invalid_credentials', 'Wrong email or password');
     }
+    // Only while the password is still the one just verified (a change may have committed meanwhile).
+    const session = await this.sessions.create(user.id, ip, userAgent, user.passwordHash);
+    if (!session) {
+      await recordLoginAttempt(this.db, input.email, ip, false);
+      throw new DomainError('invalid_credentials', 'Wrong email or password');
+    }
     await forgiveLoginAttempt(this.db, input.email, ip);
     await recordLoginAttempt(this.db, input.email, ip, true);
-    return this.startSession(user.id, ip, userAgent);
+    return this.signedIn(user.id, session);
   }
 
   /**
@@ -67,6 +73,11 @@ export class AuthService {
 
   async startSession(userId: string, ip: string | null, userAgent: string | null): Promise<SignedIn> {
     const session = await this.sessions.create(userId, ip, userAgent);
+    if (!session) throw new DomainError('unauthenticated', 'Sign in first');
+    return this.signedIn(userId, session);
+  }
+
+  private async signedIn(userId: string, session: { token: string; expiresAt: Date }): Promise<SignedIn> {
     return { token: session.token, expiresAt: session.expiresAt.toISOString(), ...(await this.me(userId)) };
   }
 

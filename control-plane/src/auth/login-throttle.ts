@@ -1,3 +1,4 @@
+import { clientAddressBlock } from '@portcullis/shared/cidr';
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 
@@ -6,7 +7,9 @@ export const MAX_FAILURES_PER_EMAIL = 5;
 export const MAX_FAILURES_PER_IP = 20;
 
 const emailSubject = (email: string) => `email:${email}`;
-const ipSubject = (ip: string) => `ip:${ip}`;
+// Counted per client, not per spelling: an IPv6 client by its /64 (it can pick any address in it), an
+// IPv4-mapped address as the IPv4 one.
+const ipSubject = (ip: string) => `ip:${clientAddressBlock(ip)}`;
 
 /**
  * Counts one password attempt for `email` and for `ip` BEFORE the password is checked, and refuses it

@@ -19,19 +19,30 @@ export class SessionsService {
     return this.config.SESSION_TTL_HOURS * 3_600_000;
   }
 
-  /** Creates a session; only the SHA-256 of the token is stored. */
+  /**
+   * Creates a session; only the SHA-256 of the token is stored. With `verifiedHash` (a sign-in), the
+   * session is made only if the account still has that password hash and is active, checked in the
+   * same statement under a share lock on the user's row: a sign-in that verified the old password while
+   * a password change was committing either lands before the change (and is ended by it) or finds the
+   * new hash and makes nothing (null). Otherwise a guess that raced the change would outlive it.
+   */
   async create(
     userId: string,
     sourceIp: string | null,
     userAgent: string | null,
-  ): Promise<{ token: string; expiresAt: Date }> {
+    verifiedHash?: string,
+  ): Promise<{ token: string; expiresAt: Date } | null> {
     const token = newOpaqueToken(SESSION_PREFIX);
     const expiresAt = new Date(Date.now() + this.ttlMs);
-    await this.db.query(
-      'INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent) VALUES ($1, $2, $3, $4, $5)',
-      [sha256Hex(token), userId, expiresAt, sourceIp, userAgent?.slice(0, 512) ?? null],
+    const rows: unknown[] = await this.db.query(
+      `INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
+       SELECT $1, u.id, $3, $4, $5 FROM users u
+        WHERE u.id = $2 AND ($6::text IS NULL OR (u.password_hash = $6 AND u.status = 'active'))
+        FOR SHARE
+       RETURNING id`,
+      [sha256Hex(token), userId, expiresAt, sourceIp, userAgent?.slice(0, 512) ?? null, verifiedHash ?? null],
     );
-    return { token, expiresAt };
+    return rows.length > 0 ? { token, expiresAt } : null;
   }
 
   /** Resolves a presented token to a live session of an active user, or null. */

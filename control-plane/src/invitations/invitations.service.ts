@@ -17,6 +17,8 @@ import { InvitationMail } from './invitation-mail.service';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 const INVITATION_PREFIX = 'ptci_';
+/** Advisory lock class (two-key form) under which an account is made for an email. */
+const ACCOUNT_EMAIL_LOCK = 0x61636374; // 'acct'
 
 @Injectable()
 export class InvitationsService {
@@ -157,6 +159,9 @@ export class InvitationsService {
   ): Promise<SignedIn | JoinedExisting> {
     const joined = await this.db.transaction(async (em) => {
       const inv = await this.findLive(em, token, true);
+      // Invitations from several organizations for one new email, accepted at once, take turns here:
+      // the first makes the account, the others then find it and need its session (not a 500).
+      await em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCOUNT_EMAIL_LOCK, inv.email]);
       const existing = await this.users.findByEmailWithHash(inv.email, em);
       let userId: string;
       if (existing) {

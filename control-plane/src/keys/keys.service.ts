@@ -291,6 +291,9 @@ export class KeysService {
         if (!(await this.orgs.isMember(caller.org.orgId, input.ownerId, em))) {
           throw DomainError.invalidField('ownerId', 'is not a member of this organization');
         }
+        // A hand-over is a new key for its new owner: otherwise an admin could pass the cap by making
+        // keys for someone with room and handing them over.
+        await this.assertBelowKeyCap(em, caller.org.orgId, input.ownerId);
         entity.ownerId = input.ownerId;
       }
       if (input.name !== undefined) entity.name = input.name;

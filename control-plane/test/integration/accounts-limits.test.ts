@@ -68,6 +68,58 @@ describe('per-user caps', () => {
     expect(again.status, again.text).toBe(201);
   });
 
+  it('keys per user: an admin cannot hand a key over to someone already at the cap', async () => {
+    const { orgId, admin: token } = org;
+    /** A fresh member of the organization (no keys yet). */
+    const freshMember = async (): Promise<string> => {
+      const email = `holder-${uid()}@example.test`;
+      const inv = await stack.call<{ acceptUrl: string }>('POST', `/orgs/${orgId}/invitations`, token, {
+        email,
+        role: 'member',
+      });
+      expect(inv.status, inv.text).toBe(201);
+      const acc = await stack.call<{ user: { id: string } }>(
+        'POST',
+        `/invitations/${inv.body.acceptUrl.split('/').pop()}/accept`,
+        undefined,
+        { name: 'Holder', password: 'member-password-1' },
+      );
+      expect(acc.status, acc.text).toBe(200);
+      return acc.body.user.id;
+    };
+    const full = await freshMember();
+    const other = await freshMember();
+    for (let i = 0; i < 2; i++) {
+      const made = await stack.call('POST', `/orgs/${orgId}/keys`, token, {
+        name: `k-${uid()}`,
+        ownerId: full,
+      });
+      expect(made.status, made.text).toBe(201);
+    }
+    const third = await stack.call<ErrorBody>('POST', `/orgs/${orgId}/keys`, token, {
+      name: `k-${uid()}`,
+      ownerId: full,
+    });
+    expect(third.status).toBe(409);
+    // The same third key, made for someone else and then handed over.
+    const spare = await stack.call<{ key: { id: string } }>('POST', `/orgs/${orgId}/keys`, token, {
+      name: `k-${uid()}`,
+      ownerId: other,
+    });
+    expect(spare.status, spare.text).toBe(201);
+    const handOver = await stack.call<ErrorBody>('PATCH', `/orgs/${orgId}/keys/${spare.body.key.id}`, token, {
+      ownerId: full,
+    });
+    expect(handOver.status, handOver.text).toBe(409);
+    expect(handOver.body.error.code).toBe('limit_reached');
+    const kept = await stack.call<{ ownerId: string }>(
+      'GET',
+      `/orgs/${orgId}/keys/${spare.body.key.id}`,
+      token,
+    );
+    expect(kept.body.ownerId).toBe(other);
+  });
+
   it('live ephemeral tokens per key: beyond the cap 429 too_many_tokens', async () => {
     const { orgId, member: token } = org;
     const key = await stack.call<{ key: { id: string } }>('POST', `/orgs/${orgId}/keys`, token, {

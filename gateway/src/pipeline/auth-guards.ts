@@ -1,19 +1,14 @@
-import { parseClientIp } from '@portcullis/shared/cidr';
+import { clientAddressBlock } from '@portcullis/shared/cidr';
 
 // The guards in front of argon2 (authenticate.ts). They run only when a presented secret is not in the
 // verification caches, so none of this is on the path of a key the process has already verified.
 
 /**
  * Who a failed key check is charged to: an IPv4 address, or the /64 of an IPv6 address (whoever has one
- * address of a /64 usually has all of it). Unknown and unparsable addresses share one bucket each.
+ * address of a /64 usually has all of it). Unknown and unparsable addresses share one bucket each. The
+ * control plane's sign-in throttle counts by the same rule.
  */
-export function addressBucket(clientIp: string): string {
-  const addr = parseClientIp(clientIp);
-  if (!addr) return clientIp;
-  if (addr.kind() === 'ipv4') return addr.toString();
-  const p = (addr as { parts: number[] }).parts;
-  return `${(p[0] ?? 0).toString(16)}:${(p[1] ?? 0).toString(16)}:${(p[2] ?? 0).toString(16)}:${(p[3] ?? 0).toString(16)}::/64`;
-}
+export const addressBucket = clientAddressBlock;
 
 /** Where counts go once a table is full: new names share it, so filling the table resets nobody. */
 export const OVERFLOW = '*';

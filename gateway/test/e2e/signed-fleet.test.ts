@@ -265,6 +265,60 @@ describe('the disk cache', () => {
     expect(g.proc?.output()).toContain('snapshot cache');
   });
 
+  it("another organization's genuine signed snapshot put under this gateway's cache header is not served, and does not stick", async () => {
+    const g = fleet.gateways[0]!;
+    const real = await newKey();
+    await eventually(onAll(async (x) => (await chat(x.url, real.secret)).status === 200));
+    // Org B, with a key and a gateway token: its full snapshot is genuinely signed by the same control plane.
+    const orgB = (await fleet.api<{ id: string }>('POST', '/orgs', { name: 'Cache swap org B' })).id;
+    const keyB = await fleet.api<{ secret: string }>('POST', `/orgs/${orgB}/keys`, { name: 'org B key' });
+    const { token: tokenB } = await fleet.api<{ token: string }>('POST', `/orgs/${orgB}/gateway-tokens`, {
+      name: 'edge-b',
+    });
+    const regB = await fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokenB}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ instanceId: 'swap' }),
+    });
+    expect(regB.status).toBe(200);
+    const snapB = await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
+      headers: { authorization: `Bearer ${tokenB}` },
+    });
+    const bodyB = Buffer.from(await snapB.arrayBuffer());
+    const sigB = snapB.headers.get('x-portcullis-signature') as string;
+    expect(sigB).toBeTruthy();
+    await fleet.stopGateway(g);
+    // Keep this gateway's own header (its sealed snapshot key opens with its token), with org B's
+    // genuine body and signature: every signature on disk verifies.
+    const file = path.join(g.stateDir, 'snapshot.json');
+    const text = readFileSync(file, 'utf8');
+    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, signature: sigB })}\n`), bodyB]),
+    );
+    rmJournal(g);
+    // Whoever can write the directory can also remove what names the gateway's organization.
+    rmSync(path.join(g.stateDir, 'credentials.json'), { force: true });
+    await fleet.stopControlPlane();
+    try {
+      await fleet.startGateway(g, false);
+      expect((await chat(g.url, keyB.secret)).code).toBe('gateway_not_ready');
+      expect((await readyz(g)).status).toBe(503);
+      await fleet.stopGateway(g);
+      writeFileSync(
+        file,
+        Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, signature: sigB })}\n`), bodyB]),
+      );
+    } finally {
+      await fleet.startControlPlane();
+    }
+    // With the control plane up, the token's organization wins: org A's snapshot, not B's.
+    await fleet.startGateway(g);
+    await eventually(async () => (await chat(g.url, real.secret)).status === 200);
+    expect((await chat(g.url, keyB.secret)).code).toBe('invalid_api_key');
+  });
+
   it('an unsigned snapshot cached before signing is refused once the key is pinned, and a signed one fetched', async () => {
     const real = await newKey();
     await eventually(onAll(async (x) => (await chat(x.url, real.secret)).status === 200));

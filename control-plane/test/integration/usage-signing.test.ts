@@ -195,6 +195,30 @@ describe('signed usage events', () => {
   }, 60_000);
 });
 
+describe('replayed genuine events', () => {
+  it('a genuine event replayed, also after retention deleted its row, counts once', async () => {
+    const key = await stack.createKey();
+    const gw = await gateway(stack.orgId, 'edge-replayed');
+    // 40 days old: past the raw-row retention (30 days here, the default), within USAGE_EVENT_MAX_AGE_DAYS (90).
+    const e = usageEvent(stack.orgId, key, { time: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    const line = sign(e, gw);
+    const stream = usageStreamOf(stack.orgId);
+    const count = async () =>
+      (await stack.get<{ requestCount: number }>(`/orgs/${stack.orgId}/keys/${key.id}`)).requestCount;
+    const rowExists = async () =>
+      (await stack.query('SELECT 1 FROM usage_requests WHERE id = $1', [e.id])).length > 0;
+    // Sent twice at once (same id), then again once the raw row is gone (retention) or was never written.
+    const [first] = [...(await xadd(stream, [line, line])).keys()];
+    await eventually(async () => (await count()) >= 1 || (await deadLetters()).has(first ?? ''));
+    await eventually(async () => !(await rowExists()));
+    const [again] = [...(await xadd(stream, [line])).keys()];
+    await eventually(async () => (await deadLetters()).has(again ?? '') || (await rowExists()));
+    expect(await count()).toBeLessThanOrEqual(1);
+    // Older than raw rows are kept: nothing could tell a replay from a first delivery, so it is refused.
+    expect((await deadLetters()).get(again ?? '')?.class).toBe('out_of_window');
+  }, 60_000);
+});
+
 describe('per-gateway Redis users', () => {
   const aclUser = async (name: string) => {
     const r = (await stack.redis?.call('ACL', 'GETUSER', name)) as unknown[] | null;

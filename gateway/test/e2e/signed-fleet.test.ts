@@ -212,6 +212,46 @@ describe('forged Redis messages', () => {
   });
 });
 
+describe("another organization's genuine messages", () => {
+  it("a genuine delta and heartbeat of org B published on org A's channel are ignored (other_org) and add no key", async () => {
+    const orgB = (await fleet.api<{ id: string }>('POST', '/orgs', { name: 'Channel swap org B' })).id;
+    const fromB: string[] = [];
+    const subB = new Redis(fleet.redisPort, '127.0.0.1');
+    try {
+      subB.on('message', (_c: string, text: string) => fromB.push(text));
+      await subB.subscribe(snapshotChannel(orgB));
+      const keyB = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${orgB}/keys`, {
+        name: 'org B key',
+      });
+      // Org B's delta carrying its new key, as the control plane signed and published it.
+      let delta: string | undefined;
+      await eventually(async () => {
+        delta = fromB.find((t) => {
+          const m = SnapshotMessageSchema.parse(JSON.parse(t));
+          return (
+            m.kind === 'delta' && m.changes.some((c) => c.op === 'upsert_key' && c.value.id === keyB.key.id)
+          );
+        });
+        return delta !== undefined;
+      });
+      const g = fleet.gateways[0]!;
+      const before = await ignored(g, 'other_org');
+      await pub.publish(channel(), delta as string);
+      let heartbeat: string | undefined;
+      await eventually(async () => {
+        heartbeat = fromB.find((t) => SnapshotMessageSchema.parse(JSON.parse(t)).kind === 'heartbeat');
+        return heartbeat !== undefined;
+      });
+      await pub.publish(channel(), heartbeat as string);
+      await eventually(async () => (await ignored(g, 'other_org')) >= before + 2);
+      expect((await chat(g.url, keyB.secret)).code).toBe('invalid_api_key');
+      expect((await readyz(g)).body.rejectedMessages?.byReason.other_org).toBeGreaterThanOrEqual(1);
+    } finally {
+      subB.disconnect();
+    }
+  });
+});
+
 describe('the disk cache', () => {
   it('a journal line added on disk is not applied after a restart', async () => {
     const g = fleet.gateways[0]!;

@@ -4,8 +4,8 @@
  * organization's gateway, by a removed gateway, altered after signing) are dead-lettered with their
  * reason, and the honest events around them are counted exactly once.
  */
-import { randomBytes } from 'node:crypto';
-import { usageStreamOf } from '@portcullis/shared/redis-keys';
+import { createHash, randomBytes } from 'node:crypto';
+import { BUDGET_GRANT_SCRIPT, usageStreamOf } from '@portcullis/shared/redis-keys';
 import { USAGE_DEAD_LETTER_STREAM, type UsageEvent } from '@portcullis/shared/usage';
 import { signUsageEvent } from '@portcullis/shared/usage-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -243,9 +243,15 @@ describe('per-gateway Redis users', () => {
     const list = await stack.get<{ data: { id: string }[] }>(`/orgs/${stack.orgId}/gateways`);
     expect(list.data.map((g) => g.id)).toContain(gw.id);
 
-    // A fresh Redis (it lost its users): the control plane makes them again when it reconnects.
+    // A fresh Redis (it lost its users and scripts): the control plane makes them again when it
+    // reconnects, and loads the script gateways may run by SHA only.
     await stack.startRedis();
     await eventually(async () => (await aclUser(creds.username)) !== null);
+    const sha = createHash('sha1').update(BUDGET_GRANT_SCRIPT).digest('hex');
+    await eventually(async () => {
+      const exists = (await stack.redis?.call('SCRIPT', 'EXISTS', sha)) as number[] | undefined;
+      return exists?.[0] === 1;
+    });
     const removed = await stack.call('DELETE', `/orgs/${stack.orgId}/gateways/${gw.id}`);
     expect(removed.status).toBe(204);
     expect(await aclUser(creds.username)).toBeNull();

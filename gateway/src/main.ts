@@ -140,6 +140,7 @@ if (env.GATEWAY_TOKEN && credentials) {
     trust,
     metrics,
     redisAuth: () => redisAuth,
+    expectedOrgId: cached?.orgId ?? null,
     onRegistered: async (identity) => {
       useIdentity(identity);
       await credentials.save(identity).catch((err: Error) => {

@@ -317,6 +317,44 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
     }
   });
 
+  it("refuses another organization's genuinely signed full snapshot, and takes its own after", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+    const logs: string[] = [];
+    const store = new SnapshotStore();
+    const sync = new SnapshotSync({
+      store,
+      controlPlaneUrl: cp.url,
+      gatewayToken: TOKEN,
+      redisUrl: REDIS_URL,
+      instanceId: `test-${randomUUID()}`,
+      version: 'test',
+      cache: new DiskCache(dir, TOKEN),
+      pin: new ControlPlaneKeyPin(dir),
+      maxBackoffMs: 100,
+      log: (line) => logs.push(line),
+    });
+    const own = cp.snapshot;
+    const other = new SnapshotBuilder();
+    await other.key();
+    // What a man in the middle (or a mix-up) could serve: signed by the real key, for another organization.
+    cp.snapshot = other.build();
+    try {
+      await sync.start();
+      await until('the refusal', () =>
+        logs.some((l) => l.includes(`REFUSING a full snapshot of org ${other.orgId}`)),
+      );
+      expect(store.version).toBeNull();
+      expect(store.orgId).toBeNull();
+      cp.snapshot = own;
+      await until('its own snapshot', () => store.version !== null);
+      expect(store.orgId).toBe(b.orgId);
+    } finally {
+      cp.snapshot = own;
+      await sync.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('past compactAfter journal lines, a new signed base is fetched and the journal trimmed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
     const store = new SnapshotStore();

@@ -38,6 +38,16 @@ describe('usage signing', () => {
     expect(verifyUsageEvent({ ...parsed, sig: 42 }, secret)).toBe(false);
   });
 
+  it('a number JSON cannot hold (1e400 parses as Infinity, which canonical JSON writes as null) never verifies', () => {
+    const text = signUsageEvent(event, secret);
+    expect(text).toContain('"a":null');
+    const swapped = JSON.parse(text.replace('"a":null', '"a":1e400')) as Record<string, unknown>;
+    expect(verifyUsageEvent(swapped, secret)).toBe(false);
+    expect(verifyUsageEvent(JSON.parse(text.replace('"latencyMs":12.5', '"latencyMs":"12.5"')), secret)).toBe(
+      false,
+    );
+  });
+
   it('takes only 32-byte base64url secrets', () => {
     expect(parseUsageSigningSecret('short')).toBeNull();
     expect(parseUsageSigningSecret(`${makeUsageSigningSecret()}=`)).toBeNull();

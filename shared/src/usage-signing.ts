@@ -66,10 +66,22 @@ export function signUsageEvent(event: object, secret: Buffer): string {
   return JSON.stringify({ ...obj, [USAGE_SIGNATURE_FIELD]: usageSignature(obj, secret) });
 }
 
-/** True when `event.sig` is a valid signature of the rest of `event` under `secret` (constant time). */
+/** Whether `value` holds a number JSON cannot (Infinity, NaN) at any depth. */
+function holdsNonFinite(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (value === null || typeof value !== 'object') return false;
+  return Object.values(value).some(holdsNonFinite);
+}
+
+/**
+ * True when `event.sig` is a valid signature of the rest of `event` under `secret` (constant time).
+ * An event holding Infinity (what `1e400` parses to) never verifies: canonical JSON writes it as `null`,
+ * so it would otherwise pass for an honest event's `null`.
+ */
 export function verifyUsageEvent(event: Record<string, unknown>, secret: Buffer): boolean {
   const sig = event[USAGE_SIGNATURE_FIELD];
   if (typeof sig !== 'string' || !sig.startsWith(`${VERSION}.`)) return false;
+  if (holdsNonFinite(event)) return false;
   const given = Buffer.from(sig.slice(VERSION.length + 1), 'base64url');
   const expected = mac(event, secret);
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -1,6 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { aclPasswordHash, gatewayAclRules, gatewayRedisUser } from '@portcullis/shared/redis-keys';
+import {
+  aclPasswordHash,
+  GATEWAY_SCRIPTS,
+  gatewayAclRules,
+  gatewayRedisUser,
+} from '@portcullis/shared/redis-keys';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
@@ -18,11 +23,15 @@ export const redisPasswordAad = (gatewayId: string) => `gateway-redis-password:$
  * Users made with ACL SETUSER live in Redis' memory only: each time the control plane's connection
  * becomes ready (its start, and every reconnect, e.g. after Redis restarted) it makes every gateway's
  * user again from the passwords it keeps sealed, so gateways reconnect without registering again.
+ * Then it also loads the Lua scripts gateways run (`GATEWAY_SCRIPTS`):
+ * gateways may run them by SHA only (EVALSHA), never send a script of their own (EVAL), whatever
+ * Redis user they have (minted or the operator's).
  */
 @Injectable()
 export class GatewayRedisUsers {
   private readonly logger = new Logger('GatewayRedisUsers');
   private refusedLogged = false;
+  private scriptsRefusedLogged = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -30,7 +39,24 @@ export class GatewayRedisUsers {
     @InjectDataSource() private readonly db: DataSource,
     private readonly box: SecretBox,
   ) {
-    if (this.enabled) this.redis.client.on('ready', () => void this.restoreAll());
+    this.redis.client.on('ready', () => {
+      void this.loadScripts();
+      if (this.enabled) void this.restoreAll();
+    });
+  }
+
+  /** Loads the scripts gateways run by SHA (Redis forgets them when it restarts). */
+  async loadScripts(): Promise<void> {
+    try {
+      for (const script of GATEWAY_SCRIPTS) await this.redis.client.call('SCRIPT', 'LOAD', script);
+    } catch (err) {
+      if (!this.scriptsRefusedLogged) {
+        this.logger.warn(
+          `cannot load the gateways' Lua scripts (${(err as Error).message}); budget grants fail at gateways that may run EVALSHA only until it can`,
+        );
+        this.scriptsRefusedLogged = true;
+      }
+    }
   }
 
   /** Makes every gateway's user again (Redis may have restarted without them). */

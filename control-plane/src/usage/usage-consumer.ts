@@ -135,7 +135,9 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
   ) {
     this.name = config.USAGE_CONSUMER_NAME ?? `${hostname()}:${config.PORT}`;
     this.window = {
-      maxAgeMs: config.USAGE_EVENT_MAX_AGE_DAYS * 86_400_000,
+      // Never older than raw rows are kept: past USAGE_RETENTION_DAYS an event's row (its id, which makes
+      // a redelivery a duplicate) may be gone, and a replayed genuine event would count a second time.
+      maxAgeMs: Math.min(config.USAGE_EVENT_MAX_AGE_DAYS, config.USAGE_RETENTION_DAYS) * 86_400_000,
       maxFutureMs: config.USAGE_EVENT_MAX_FUTURE_SECONDS * 1000,
     };
     this.faultArmed = config.USAGE_TEST_FAULT !== 'none';

@@ -4,8 +4,8 @@
  * organization's gateway, by a removed gateway, altered after signing) are dead-lettered with their
  * reason, and the honest events around them are counted exactly once.
  */
-import { randomBytes } from 'node:crypto';
-import { usageStreamOf } from '@portcullis/shared/redis-keys';
+import { createHash, randomBytes } from 'node:crypto';
+import { BUDGET_GRANT_SCRIPT, usageStreamOf } from '@portcullis/shared/redis-keys';
 import { USAGE_DEAD_LETTER_STREAM, type UsageEvent } from '@portcullis/shared/usage';
 import { signUsageEvent } from '@portcullis/shared/usage-signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -195,6 +195,30 @@ describe('signed usage events', () => {
   }, 60_000);
 });
 
+describe('replayed genuine events', () => {
+  it('a genuine event replayed, also after retention deleted its row, counts once', async () => {
+    const key = await stack.createKey();
+    const gw = await gateway(stack.orgId, 'edge-replayed');
+    // 40 days old: past the raw-row retention (30 days here, the default), within USAGE_EVENT_MAX_AGE_DAYS (90).
+    const e = usageEvent(stack.orgId, key, { time: new Date(Date.now() - 40 * 86_400_000).toISOString() });
+    const line = sign(e, gw);
+    const stream = usageStreamOf(stack.orgId);
+    const count = async () =>
+      (await stack.get<{ requestCount: number }>(`/orgs/${stack.orgId}/keys/${key.id}`)).requestCount;
+    const rowExists = async () =>
+      (await stack.query('SELECT 1 FROM usage_requests WHERE id = $1', [e.id])).length > 0;
+    // Sent twice at once (same id), then again once the raw row is gone (retention) or was never written.
+    const [first] = [...(await xadd(stream, [line, line])).keys()];
+    await eventually(async () => (await count()) >= 1 || (await deadLetters()).has(first ?? ''));
+    await eventually(async () => !(await rowExists()));
+    const [again] = [...(await xadd(stream, [line])).keys()];
+    await eventually(async () => (await deadLetters()).has(again ?? '') || (await rowExists()));
+    expect(await count()).toBeLessThanOrEqual(1);
+    // Older than raw rows are kept: nothing could tell a replay from a first delivery, so it is refused.
+    expect((await deadLetters()).get(again ?? '')?.class).toBe('out_of_window');
+  }, 60_000);
+});
+
 describe('per-gateway Redis users', () => {
   const aclUser = async (name: string) => {
     const r = (await stack.redis?.call('ACL', 'GETUSER', name)) as unknown[] | null;
@@ -219,9 +243,15 @@ describe('per-gateway Redis users', () => {
     const list = await stack.get<{ data: { id: string }[] }>(`/orgs/${stack.orgId}/gateways`);
     expect(list.data.map((g) => g.id)).toContain(gw.id);
 
-    // A fresh Redis (it lost its users): the control plane makes them again when it reconnects.
+    // A fresh Redis (it lost its users and scripts): the control plane makes them again when it
+    // reconnects, and loads the script gateways may run by SHA only.
     await stack.startRedis();
     await eventually(async () => (await aclUser(creds.username)) !== null);
+    const sha = createHash('sha1').update(BUDGET_GRANT_SCRIPT).digest('hex');
+    await eventually(async () => {
+      const exists = (await stack.redis?.call('SCRIPT', 'EXISTS', sha)) as number[] | undefined;
+      return exists?.[0] === 1;
+    });
     const removed = await stack.call('DELETE', `/orgs/${stack.orgId}/gateways/${gw.id}`);
     expect(removed.status).toBe(204);
     expect(await aclUser(creds.username)).toBeNull();

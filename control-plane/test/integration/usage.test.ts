@@ -479,7 +479,45 @@ describe('retention and rollups', () => {
       }),
     );
     const recent = usageEvent(stack.orgId, key, { inputTokens: 1 });
-    await stack.xadd([...old, recent]);
+    // The old rows as the writer left them when they were new (the consumer refuses an event older than
+    // USAGE_RETENTION_DAYS: its row, which makes a replay a duplicate, may be gone).
+    for (const e of old) {
+      await stack.query(
+        `INSERT INTO usage_requests (id, org_id, key_id, user_id, time, method, route, model, provider, status,
+           error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms, source_ip,
+           user_agent, gateway_id, request_id, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+        [
+          e.id,
+          e.orgId,
+          e.keyId,
+          e.ownerId,
+          e.time,
+          e.method,
+          e.route,
+          e.model,
+          e.provider,
+          e.status,
+          e.errorCode,
+          e.inputTokens,
+          e.outputTokens,
+          Math.round(e.costUsd * 1e6),
+          e.estimated,
+          e.aborted,
+          e.latencyMs,
+          e.sourceIp,
+          e.userAgent,
+          e.gatewayId,
+          e.requestId,
+          JSON.stringify(e.metadata),
+        ],
+      );
+    }
+    await stack.query('UPDATE api_keys SET request_count = request_count + $2 WHERE id = $1', [
+      key.id,
+      old.length,
+    ]);
+    await stack.xadd([recent]);
     const from = new Date(Date.now() - 60 * 86_400_000).toISOString();
     await eventually(async () => {
       const r = await stack.get<Report>(usagePath(`?keyId=${key.id}&bucket=day&from=${from}`));

@@ -1,4 +1,4 @@
-import { budgetGatewaysKey, budgetKey } from '@portcullis/shared/redis-keys';
+import { BUDGET_GRANT_SCRIPT, budgetGatewaysKey, budgetKey } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
@@ -101,23 +101,6 @@ const LIVE_MS = 3000;
 const IDLE_GIVE_BACK_MS = 2000;
 const DAY = 86_400_000;
 
-/**
- * KEYS[1] counter; ARGV floor, limit, need, want, n, expireAt (0: none). Grants max(need, min(want,
- * free / 2n)) when at least `need` is free, else nothing. Returns { granted, counter after }.
- */
-const GRANT_SCRIPT = `
-local raw = tonumber(redis.call('GET', KEYS[1]) or '0')
-local c = math.max(raw, tonumber(ARGV[1]))
-local free = tonumber(ARGV[2]) - c
-local need = tonumber(ARGV[3])
-if need > free then return {0, c} end
-local grant = math.max(need, math.min(tonumber(ARGV[4]), math.floor(free / (2 * tonumber(ARGV[5])))))
--- Integer text: a large Lua number prints as 1e+15, which INCRBY would then reject.
-redis.call('SET', KEYS[1], string.format('%.0f', c + grant))
-if tonumber(ARGV[6]) > 0 then redis.call('PEXPIREAT', KEYS[1], ARGV[6]) end
-return {grant, c + grant}
-`;
-
 type GrantingRedis = Redis & {
   budgetGrant(
     key: string,
@@ -207,7 +190,7 @@ export class BudgetLedger {
   constructor(opts: BudgetLedgerOptions) {
     const redis = opts.redis as GrantingRedis | null;
     if (redis && typeof redis.budgetGrant !== 'function')
-      redis.defineCommand('budgetGrant', { numberOfKeys: 1, lua: GRANT_SCRIPT });
+      redis.defineCommand('budgetGrant', { numberOfKeys: 1, lua: BUDGET_GRANT_SCRIPT });
     this.#redis = redis;
     this.#instanceId = opts.instanceId;
     this.#orgId = opts.orgId ?? (() => null);

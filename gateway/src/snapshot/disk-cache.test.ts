@@ -30,8 +30,9 @@ const delta = (
 const signed = (msg: unknown) => signMessageText(cp.privateKey, JSON.stringify(msg));
 
 async function saveSigned(cache: DiskCache, b: SnapshotBuilder): Promise<Buffer> {
-  const body = Buffer.from(JSON.stringify(encodeSnapshot(b.build())));
-  await cache.saveWire(body, b.version, signBytes(cp.privateKey, 'full-snapshot', body), b.snapshotKey, 1);
+  const snapshot = b.build();
+  const body = Buffer.from(JSON.stringify(encodeSnapshot(snapshot)));
+  await cache.saveWire(body, snapshot, signBytes(cp.privateKey, 'full-snapshot', body), b.snapshotKey, 1);
   return body;
 }
 
@@ -54,7 +55,7 @@ describe('DiskCache', () => {
     const cache = new DiskCache(dir, 'token-1', () => {});
     await saveSigned(cache, b);
     const file = await readFile(cache.file, 'utf8');
-    expect(JSON.parse(file.slice(0, file.indexOf('\n')))).toMatchObject({ format: 3, snapshotKeyVersion: 1 });
+    expect(JSON.parse(file.slice(0, file.indexOf('\n')))).toMatchObject({ format: 4, snapshotKeyVersion: 1 });
     expect(JSON.parse(file.slice(file.indexOf('\n') + 1)).version).toBe(1);
     expect(file).not.toContain(b.snapshotKey.toString('base64url'));
     expect(file).not.toContain('sk-cached');
@@ -120,6 +121,41 @@ describe('DiskCache', () => {
     const text = await readFile(cache.file, 'utf8');
     await writeFile(cache.file, text.replace('"version":1', '"version":9'));
     expect(await new DiskCache(dir, 'token-1', () => {}).load(cp.publicKey)).toBeNull();
+  });
+
+  it("refuses another organization's genuinely signed snapshot under this cache's header; format 3 only for the expected org", async () => {
+    const a = new SnapshotBuilder();
+    const other = new SnapshotBuilder();
+    await other.key();
+    const cache = new DiskCache(dir, 'token-1', () => {});
+    await saveSigned(cache, a);
+    const text = await readFile(cache.file, 'utf8');
+    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    const bodyB = Buffer.from(JSON.stringify(encodeSnapshot(other.build())));
+    const sigB = signBytes(cp.privateKey, 'full-snapshot', bodyB);
+    const swap = (h: Record<string, unknown>) =>
+      writeFile(cache.file, Buffer.concat([Buffer.from(`${JSON.stringify(h)}\n`), bodyB]));
+    // Every signature verifies, but the sealed snapshot key is bound to org A's body.
+    await swap({ ...header, signature: sigB });
+    expect(await new DiskCache(dir, 'token-1', () => {}).load(cp.publicKey)).toBeNull();
+    // A format-3 header (no binding): read only when its organization is the one expected.
+    const legacy = {
+      ...header,
+      format: 3,
+      signature: sigB,
+      sealedSnapshotKey: seal(
+        deriveKey('token-1', 'portcullis-gateway-cache'),
+        a.snapshotKey.toString('base64url'),
+        1,
+        'snapshot-key',
+      ),
+    };
+    await swap(legacy);
+    expect(await new DiskCache(dir, 'token-1', () => {}).load(cp.publicKey)).toBeNull();
+    expect(await new DiskCache(dir, 'token-1', () => {}).load(cp.publicKey, a.orgId)).toBeNull();
+    expect(
+      (await new DiskCache(dir, 'token-1', () => {}).load(cp.publicKey, other.orgId))?.snapshot.orgId,
+    ).toBe(other.orgId);
   });
 
   it('reads a cache written before signing (formats 1 and 2) as unsigned', async () => {

@@ -11,11 +11,15 @@ import type { SnapshotDelta } from './store.js';
 /**
  * The last good snapshot on disk, so a gateway restarted while the control plane and Redis are down
  * still serves (fail-static). Two files:
- * - `snapshot.json`, the base (format 3): one header line `{ format, savedAt, sealedSnapshotKey,
+ * - `snapshot.json`, the base (format 4): one header line `{ format, savedAt, sealedSnapshotKey,
  *   snapshotKeyVersion, signature }`, then the full snapshot exactly as the control plane sent it, with
  *   the control plane's signature over those bytes in the header. Replaced atomically (temp file +
  *   rename). The snapshot key that opens provider secrets is sealed under a key derived from the
- *   gateway token.
+ *   gateway token, with the body's organization and signature as associated data: the header opens
+ *   only with the body it was written with, so another organization's genuinely signed snapshot (from
+ *   another gateway's state directory, or fetched with its token) cannot be put under this gateway's
+ *   header. Format 3 (the same, without that binding) is read only when its organization is the one the
+ *   caller expects.
  * - `snapshot.journal`, every delta applied since, one signed message per line as it came from Redis,
  *   appended as it is applied: a revocation is on disk within milliseconds, and a delta costs an append
  *   instead of rewriting a base of tens of MB. Past a few thousand lines the sync fetches a new base.
@@ -27,10 +31,12 @@ import type { SnapshotDelta } from './store.js';
  */
 const CACHE_PURPOSE = 'portcullis-gateway-cache';
 const KEY_AAD = 'snapshot-key';
-const FILE_FORMAT = 3;
+/** Format 4: the sealed snapshot key is bound to the body's organization and signature. */
+const boundAad = (orgId: string, signature: string) => `${KEY_AAD}\n${orgId}\n${signature}`;
+const FILE_FORMAT = 4;
 
 const HeaderSchema = z.object({
-  format: z.literal(FILE_FORMAT),
+  format: z.union([z.literal(3), z.literal(FILE_FORMAT)]),
   savedAt: z.string(),
   sealedSnapshotKey: z.string(),
   snapshotKeyVersion: z.number().int().positive(),
@@ -93,10 +99,11 @@ export class DiskCache {
 
   /**
    * The cached state, verified under `publicKey` (the pinned control-plane key). Null when there is no
-   * cache, or it is unreadable, was written under another gateway token, or does not verify. An
-   * unsigned (pre-signing) cache comes back with `signed: false`, its journal unverified.
+   * cache, or it is unreadable, was written under another gateway token, does not verify, or is of
+   * another organization than `expectedOrgId` (the gateway's, when it knows it). An unsigned
+   * (pre-signing) cache comes back with `signed: false`, its journal unverified.
    */
-  async load(publicKey: KeyObject | null): Promise<CachedState | null> {
+  async load(publicKey: KeyObject | null, expectedOrgId: string | null = null): Promise<CachedState | null> {
     let buf: Buffer;
     try {
       buf = await readFile(this.file);
@@ -105,7 +112,7 @@ export class DiskCache {
     }
     let state: CachedState;
     try {
-      state = this.#parseBase(buf, publicKey);
+      state = this.#parseBase(buf, publicKey, expectedOrgId);
     } catch (err) {
       this.log(`gateway: ignoring the snapshot cache ${this.file}: ${(err as Error).message}`);
       return null;
@@ -149,7 +156,7 @@ export class DiskCache {
     return state;
   }
 
-  #parseBase(buf: Buffer, publicKey: KeyObject | null): CachedState {
+  #parseBase(buf: Buffer, publicKey: KeyObject | null, expectedOrgId: string | null): CachedState {
     const nl = buf.indexOf(0x0a);
     if (nl < 0) {
       // Before signing: one JSON object.
@@ -167,21 +174,31 @@ export class DiskCache {
     if (!publicKey) throw new Error('no control-plane key is pinned to verify it against');
     if (!verifyBytes(publicKey, 'full-snapshot', body, header.signature))
       throw new Error('its signature does not verify under the pinned control-plane key');
+    const snapshot = parseSnapshot(JSON.parse(body.toString('utf8')));
+    if (expectedOrgId !== null && snapshot.orgId !== expectedOrgId)
+      throw new Error(`it is of org ${snapshot.orgId}, this gateway of ${expectedOrgId}`);
+    if (header.format === 3 && expectedOrgId === null)
+      throw new Error(
+        'its organization cannot be checked (format 3, and the gateway does not know its own yet)',
+      );
     return {
-      snapshot: parseSnapshot(JSON.parse(body.toString('utf8'))),
-      snapshotKey: this.#unwrap(header.sealedSnapshotKey),
+      snapshot,
+      snapshotKey: this.#unwrap(
+        header.sealedSnapshotKey,
+        header.format === 3 ? KEY_AAD : boundAad(snapshot.orgId, header.signature),
+      ),
       snapshotKeyVersion: header.snapshotKeyVersion,
       deltas: [],
       signed: true,
     };
   }
 
-  #unwrap(sealed: string): Buffer {
+  #unwrap(sealed: string, aad = KEY_AAD): Buffer {
     let key: Buffer;
     try {
-      key = Buffer.from(open(this.#wrapKey, sealed, KEY_AAD), 'base64url');
+      key = Buffer.from(open(this.#wrapKey, sealed, aad), 'base64url');
     } catch {
-      throw new Error('its snapshot key does not open with this gateway token');
+      throw new Error('its snapshot key does not open with this gateway token and this snapshot');
     }
     if (key.length !== 32) throw new Error('its snapshot key is not 32 bytes');
     return key;
@@ -194,14 +211,15 @@ export class DiskCache {
    */
   saveWire(
     body: Buffer,
-    version: number,
+    snapshot: { orgId: string; version: number },
     signature: string,
     snapshotKey: Buffer,
     snapshotKeyVersion: number,
   ): Promise<void> {
+    const { version } = snapshot;
     return this.#enqueue(async () => {
       if (version < this.#baseVersion) return;
-      await this.#writeBase(body, signature, snapshotKey, snapshotKeyVersion);
+      await this.#writeBase(body, snapshot.orgId, signature, snapshotKey, snapshotKeyVersion);
       await this.#trimJournal(version);
       this.#baseVersion = version;
     });
@@ -250,6 +268,7 @@ export class DiskCache {
 
   async #writeBase(
     body: Buffer,
+    orgId: string,
     signature: string,
     snapshotKey: Buffer,
     snapshotKeyVersion: number,
@@ -258,7 +277,12 @@ export class DiskCache {
     const header = JSON.stringify({
       format: FILE_FORMAT,
       savedAt: new Date().toISOString(),
-      sealedSnapshotKey: seal(this.#wrapKey, snapshotKey.toString('base64url'), 1, KEY_AAD),
+      sealedSnapshotKey: seal(
+        this.#wrapKey,
+        snapshotKey.toString('base64url'),
+        1,
+        boundAad(orgId, signature),
+      ),
       snapshotKeyVersion,
       signature,
     });

@@ -52,6 +52,11 @@ export interface SnapshotSyncOptions {
   onRegistered?: (identity: GatewayIdentity) => void | Promise<void>;
   /** The Redis user and password the subscriber connects as (default: those of `redisUrl`). */
   redisAuth?: () => { username?: string; password?: string };
+  /**
+   * The organization this gateway belongs to as its sealed credentials file says (null when it has
+   * none): a disk cache of another organization is refused even before the control plane answers.
+   */
+  expectedOrgId?: string | null;
 }
 
 class HttpError extends Error {
@@ -85,9 +90,12 @@ type Registration = ReturnType<typeof GatewayRegistrationSchema.parse>;
  */
 export class SnapshotSync {
   readonly #o: Required<
-    Omit<SnapshotSyncOptions, 'cache' | 'log' | 'trust' | 'metrics' | 'onRegistered' | 'redisAuth'>
+    Omit<
+      SnapshotSyncOptions,
+      'cache' | 'log' | 'trust' | 'metrics' | 'onRegistered' | 'redisAuth' | 'expectedOrgId'
+    >
   > &
-    Pick<SnapshotSyncOptions, 'cache' | 'onRegistered' | 'redisAuth'>;
+    Pick<SnapshotSyncOptions, 'cache' | 'onRegistered' | 'redisAuth' | 'expectedOrgId'>;
   readonly #log: (line: string) => void;
   readonly trust: SyncTrust;
   readonly #metrics: GatewayMetrics | null;
@@ -169,11 +177,12 @@ export class SnapshotSync {
   }
 
   async #loadCache(): Promise<void> {
-    const cached = await this.#o.cache?.load(this.#pin.key);
+    const org = this.#orgId ?? this.#o.expectedOrgId ?? null;
+    const cached = await this.#o.cache?.load(this.#pin.key, org);
     if (!cached) return;
-    if (this.#orgId !== null && cached.snapshot.orgId !== this.#orgId) {
+    if (org !== null && cached.snapshot.orgId !== org) {
       this.#log(
-        `gateway: ignoring the snapshot cache: it is of org ${cached.snapshot.orgId}, the token of ${this.#orgId}`,
+        `gateway: ignoring the snapshot cache: it is of org ${cached.snapshot.orgId}, the gateway of ${org}`,
       );
       return;
     }
@@ -327,11 +336,19 @@ export class SnapshotSync {
     }
     const key = parseKey32(registration.snapshotKey);
     if (!key) throw new Error('the snapshot key from the control plane is not 32 bytes');
-    const heldOrg = this.#orgId ?? this.store.orgId;
-    if (heldOrg !== null && heldOrg !== registration.gateway.orgId) {
+    if (this.#orgId !== null && this.#orgId !== registration.gateway.orgId) {
       throw new Error(
-        `the gateway token belongs to org ${registration.gateway.orgId}, the cache to ${heldOrg}`,
+        `the gateway token belongs to org ${registration.gateway.orgId}, this gateway to ${this.#orgId}`,
       );
+    }
+    if (this.store.orgId !== null && this.store.orgId !== registration.gateway.orgId) {
+      // What was loaded from the disk is another organization's: the control plane, asked with this
+      // gateway's token, decides. Drop it (and the cache) and fetch the token's own snapshot.
+      this.#log(
+        `gateway: dropping the snapshot of org ${this.store.orgId} loaded from the disk cache: the gateway token belongs to org ${registration.gateway.orgId}`,
+      );
+      this.store.clear();
+      await this.#o.cache?.clear();
     }
     if (this.#servingUnsigned) {
       this.#servingUnsigned = false;
@@ -391,6 +408,13 @@ export class SnapshotSync {
       throw new Error('the full snapshot is not signed by the pinned control-plane key');
     }
     const snapshot = parseSnapshot(JSON.parse(body.toString('utf8')));
+    if (snapshot.orgId !== this.#orgId) {
+      this.#logRefusal(
+        'snapshot-org',
+        `gateway: REFUSING a full snapshot of org ${snapshot.orgId}: this gateway's token belongs to org ${this.#orgId}`,
+      );
+      throw new Error("the full snapshot is another organization's");
+    }
     if (!this.#holdsSealing(snapshot.credentials, snapshot.mcpServers ?? [])) {
       // Sealed under a newer snapshot key (rotated when a gateway was removed): register again for it.
       await this.#register();
@@ -406,7 +430,7 @@ export class SnapshotSync {
     const key = this.store.snapshotKey;
     const held = this.store.version;
     if (this.#o.cache && key && held !== null && snapshot.version <= held) {
-      void this.#o.cache.saveWire(body, snapshot.version, signature, key, this.store.snapshotKeyVersion);
+      void this.#o.cache.saveWire(body, snapshot, signature, key, this.store.snapshotKeyVersion);
     }
   }
 

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  BUDGET_GRANT_SCRIPT,
   budgetGatewaysKey,
   budgetKey,
   rateLimitPrefix,
@@ -237,6 +239,24 @@ describe('per-gateway Redis users', () => {
     await refused('flushall', () => asB.flushall());
     // Org A's counters are as gateway A left them.
     expect(Number(await admin.get(`${aLimiter}req:${minute}`))).toBeLessThan(1000);
+  }, 60_000);
+
+  it('a gateway cannot send Redis a script of its own (one that never ends would stall every organization); it runs the grant by SHA', async () => {
+    const b = await register(gatewayB.token);
+    const asB = await connectAs(b.redis as { username: string; password: string });
+    // Harmless here, but any EVAL is refused: Redis checks a script's keys, not how long it runs.
+    await expect(asB.eval('return 1', 0)).rejects.toThrow(/NOPERM/);
+    await expect(asB.call('SCRIPT', 'LOAD', 'return 1')).rejects.toThrow(/NOPERM/);
+    await expect(
+      asB.call('FUNCTION', 'LOAD', '#!lua name=x\nredis.register_function("x", function() return 1 end)'),
+    ).rejects.toThrow(/NOPERM/);
+    // The control plane loaded the ledger's script: the gateway runs it by SHA, on its own org's keys only.
+    const sha = createHash('sha1').update(BUDGET_GRANT_SCRIPT).digest('hex');
+    const own = budgetKey(orgB, 'key:evalsha', 'life');
+    expect(await asB.evalsha(sha, 1, own, 0, 1000, 10, 10, 1, 0)).toEqual([10, 10]);
+    await expect(
+      asB.evalsha(sha, 1, budgetKey(fleet.orgId, 'key:evalsha', 'life'), 0, 1000, 10, 10, 1, 0),
+    ).rejects.toThrow(/NOPERM|can't access/);
   }, 60_000);
 
   it('restarted while the control plane is down, a gateway signs and reaches Redis with its cached credentials', async () => {

@@ -212,6 +212,46 @@ describe('forged Redis messages', () => {
   });
 });
 
+describe("another organization's genuine messages", () => {
+  it("a genuine delta and heartbeat of org B published on org A's channel are ignored (other_org) and add no key", async () => {
+    const orgB = (await fleet.api<{ id: string }>('POST', '/orgs', { name: 'Channel swap org B' })).id;
+    const fromB: string[] = [];
+    const subB = new Redis(fleet.redisPort, '127.0.0.1');
+    try {
+      subB.on('message', (_c: string, text: string) => fromB.push(text));
+      await subB.subscribe(snapshotChannel(orgB));
+      const keyB = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${orgB}/keys`, {
+        name: 'org B key',
+      });
+      // Org B's delta carrying its new key, as the control plane signed and published it.
+      let delta: string | undefined;
+      await eventually(async () => {
+        delta = fromB.find((t) => {
+          const m = SnapshotMessageSchema.parse(JSON.parse(t));
+          return (
+            m.kind === 'delta' && m.changes.some((c) => c.op === 'upsert_key' && c.value.id === keyB.key.id)
+          );
+        });
+        return delta !== undefined;
+      });
+      const g = fleet.gateways[0]!;
+      const before = await ignored(g, 'other_org');
+      await pub.publish(channel(), delta as string);
+      let heartbeat: string | undefined;
+      await eventually(async () => {
+        heartbeat = fromB.find((t) => SnapshotMessageSchema.parse(JSON.parse(t)).kind === 'heartbeat');
+        return heartbeat !== undefined;
+      });
+      await pub.publish(channel(), heartbeat as string);
+      await eventually(async () => (await ignored(g, 'other_org')) >= before + 2);
+      expect((await chat(g.url, keyB.secret)).code).toBe('invalid_api_key');
+      expect((await readyz(g)).body.rejectedMessages?.byReason.other_org).toBeGreaterThanOrEqual(1);
+    } finally {
+      subB.disconnect();
+    }
+  });
+});
+
 describe('the disk cache', () => {
   it('a journal line added on disk is not applied after a restart', async () => {
     const g = fleet.gateways[0]!;
@@ -263,6 +303,60 @@ describe('the disk cache', () => {
     expect((await chat(g.url, real.secret)).status).toBe(200);
     expect((await readyz(g)).body.snapshotVersion).toBeLessThan(1_000_000_000);
     expect(g.proc?.output()).toContain('snapshot cache');
+  });
+
+  it("another organization's genuine signed snapshot put under this gateway's cache header is not served, and does not stick", async () => {
+    const g = fleet.gateways[0]!;
+    const real = await newKey();
+    await eventually(onAll(async (x) => (await chat(x.url, real.secret)).status === 200));
+    // Org B, with a key and a gateway token: its full snapshot is genuinely signed by the same control plane.
+    const orgB = (await fleet.api<{ id: string }>('POST', '/orgs', { name: 'Cache swap org B' })).id;
+    const keyB = await fleet.api<{ secret: string }>('POST', `/orgs/${orgB}/keys`, { name: 'org B key' });
+    const { token: tokenB } = await fleet.api<{ token: string }>('POST', `/orgs/${orgB}/gateway-tokens`, {
+      name: 'edge-b',
+    });
+    const regB = await fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokenB}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ instanceId: 'swap' }),
+    });
+    expect(regB.status).toBe(200);
+    const snapB = await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
+      headers: { authorization: `Bearer ${tokenB}` },
+    });
+    const bodyB = Buffer.from(await snapB.arrayBuffer());
+    const sigB = snapB.headers.get('x-portcullis-signature') as string;
+    expect(sigB).toBeTruthy();
+    await fleet.stopGateway(g);
+    // Keep this gateway's own header (its sealed snapshot key opens with its token), with org B's
+    // genuine body and signature: every signature on disk verifies.
+    const file = path.join(g.stateDir, 'snapshot.json');
+    const text = readFileSync(file, 'utf8');
+    const header = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, signature: sigB })}\n`), bodyB]),
+    );
+    rmJournal(g);
+    // Whoever can write the directory can also remove what names the gateway's organization.
+    rmSync(path.join(g.stateDir, 'credentials.json'), { force: true });
+    await fleet.stopControlPlane();
+    try {
+      await fleet.startGateway(g, false);
+      expect((await chat(g.url, keyB.secret)).code).toBe('gateway_not_ready');
+      expect((await readyz(g)).status).toBe(503);
+      await fleet.stopGateway(g);
+      writeFileSync(
+        file,
+        Buffer.concat([Buffer.from(`${JSON.stringify({ ...header, signature: sigB })}\n`), bodyB]),
+      );
+    } finally {
+      await fleet.startControlPlane();
+    }
+    // With the control plane up, the token's organization wins: org A's snapshot, not B's.
+    await fleet.startGateway(g);
+    await eventually(async () => (await chat(g.url, real.secret)).status === 200);
+    expect((await chat(g.url, keyB.secret)).code).toBe('invalid_api_key');
   });
 
   it('an unsigned snapshot cached before signing is refused once the key is pinned, and a signed one fetched', async () => {

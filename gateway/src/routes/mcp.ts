@@ -1,7 +1,7 @@
 import type { McpServerAccess } from '@portcullis/shared/mcp';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
-import { type GatewayEnv, on, type Stage } from '../context.js';
+import { after, type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { clientSignal } from '../upstream/client-signal.js';
@@ -152,7 +152,7 @@ class SseFilter {
 export const mcpHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { server, access, body } = c.get('mcp');
+    const { server, access, body } = after(c, 'mcp');
     const secretHeaders = server.headers();
     if (secretHeaders === null)
       return errorResponse(c, 'upstream_error', "The MCP server's credentials are not available");

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Dispatcher } from 'undici';
-import type { GatewayContext } from '../context.js';
+import { after, type GatewayContext, type MeterResult } from '../context.js';
 import { errorResponse } from '../errors.js';
-import type { MeterResult } from '../pipeline/meter.js';
 import type { ClientAbort } from './client-signal.js';
 
 /** The answer of an upstream pool request. */
@@ -38,7 +37,7 @@ export function requestFailed(
   if (TIMEOUT_CODES.has(code))
     return errorResponse(c, 'upstream_timeout', `${name.the} did not answer in time`);
   if (signal.aborted) {
-    c.get('meter').finish({ inputTokens: 0, outputTokens: 0, aborted: true });
+    after(c, 'meter').finish({ inputTokens: 0, outputTokens: 0, aborted: true });
     return errorResponse(c, 'upstream_error', 'The client closed the request');
   }
   console.error(`gateway: ${name.log} ${origin} failed (${code || (err as Error).name})`);
@@ -64,7 +63,7 @@ export function settleAnswer(
   complete: boolean,
   aborted: boolean,
 ): void {
-  c.get('meter').finish({
+  after(c, 'meter').finish({
     ...usage,
     aborted,
     status,
@@ -99,7 +98,7 @@ export function relayAnswer(
   signal: AbortSignal | ClientAbort,
   opts: RelayOptions,
 ): Response {
-  c.get('meter').deferred = true;
+  after(c, 'meter').deferred = true;
   const { transform, onChunk, settle } = opts;
   const body = res.body as unknown as Readable;
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;

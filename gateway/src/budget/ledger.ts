@@ -55,9 +55,8 @@ export type { ScopedBudget };
  * reservations counted until the period ends.
  * Measured (test/e2e/budget-fleet.test.ts: 2 gateway processes, local Redis, 50 concurrent requests
  * on a budget of 10.5 requests, 4 runs): 10 answered every time, overshoot 0, no contention refusals.
- * The share rule alone (each gateway spends 1/N of what it last read was left between asynchronous
- * exchanges, as the rate limiter does) let 12 through in the same test: a fresh read does not include
- * what the other gateways admitted but have not sent yet.
+ * Grants rather than the rate limiter's share of what was last read: a read misses what the other
+ * gateways admitted but have not sent yet.
  */
 export interface BudgetLedgerOptions {
   /** Shared counters; null = this gateway enforces alone. */

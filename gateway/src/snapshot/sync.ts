@@ -101,7 +101,7 @@ export class SnapshotSync {
   #registered = false;
   /** The organization of the gateway token, once the control plane said so. */
   #orgId: string | null = null;
-  /** Serving a pre-signing (unsigned) disk cache until a key is pinned. */
+  /** Serving an unsigned disk cache until a key is pinned. */
   #servingUnsigned = false;
   readonly #refusalLoggedAt = new Map<string, number>();
   /** Counts full fetches (for tests and metrics). */
@@ -184,8 +184,7 @@ export class SnapshotSync {
         );
         return;
       }
-      // No key pinned yet (the first start after an upgrade, control plane unreachable): what the gateway
-      // served before the upgrade, until the control plane answers and a signed snapshot replaces it.
+      // No key pinned yet: served until the control plane answers and a signed snapshot replaces it.
       this.#servingUnsigned = true;
     }
     this.store.setSnapshotKey(cached.snapshotKey, cached.snapshotKeyVersion);

@@ -40,7 +40,7 @@ const REPLAY_BATCHES_PER_FLUSH = 16;
  * @portcullis/shared/usage-signing; no MAXLEN: the control plane trims after consuming). Signing
  * happens here, in the flush loop, never on the request path. Until the gateway knows who it is
  * (`setIdentity`), events are spooled unsigned; a replayed line without a signature is signed when it
- * is sent, so a spool written before a restart (or by an older gateway) still verifies. `emit` only pushes to an in-memory batch; a
+ * is sent, so a spool written before a restart still verifies. `emit` only pushes to an in-memory batch; a
  * single-flight loop, every `flushIntervalMs` (50) or as soon as `batchSize` (256) events wait, XADDs
  * them in one pipeline. Events Redis does not take (down, not ready, a failed XADD) go to the spool
  * on disk in one append per batch, and the spool is replayed in order whenever Redis is ready (also

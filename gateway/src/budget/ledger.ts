@@ -2,7 +2,7 @@ import { budgetGatewaysKey, budgetKey } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
-import { ExchangeLoop, RedisExchange } from '../redis/exchange.js';
+import { type ExchangeLoop, exchangeLoop, RedisExchange } from '../redis/exchange.js';
 import type { ScopedBudget } from '../snapshot/people.js';
 
 export type { ScopedBudget };
@@ -211,13 +211,14 @@ export class BudgetLedger {
     this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
     this.#maxWaits = opts.maxWaits ?? 50;
-    this.#loop = redis
-      ? new ExchangeLoop(
-          () => this.#exchange(redis),
-          opts.syncIntervalMs ?? 100,
-          () => this.syncFailures++,
-        )
-      : null;
+    this.#loop = exchangeLoop(
+      redis,
+      (r) => this.#exchange(r),
+      opts.syncIntervalMs ?? 100,
+      () => {
+        this.syncFailures++;
+      },
+    );
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import { rateLimitPrefix } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import type { Redis } from 'ioredis';
-import { ExchangeLoop, RedisExchange } from '../redis/exchange.js';
+import { type ExchangeLoop, exchangeLoop, RedisExchange } from '../redis/exchange.js';
 import { hasRateLimit, type ScopedLimits } from '../snapshot/people.js';
 
 export type { ScopedLimits };
@@ -201,14 +201,14 @@ export class RateLimiter {
     this.#instanceId = opts.instanceId;
     this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
-    const redis = opts.redis;
-    this.#loop = redis
-      ? new ExchangeLoop(
-          () => this.#exchange(redis),
-          opts.syncIntervalMs ?? 100,
-          () => this.syncFailures++,
-        )
-      : null;
+    this.#loop = exchangeLoop(
+      opts.redis,
+      (r) => this.#exchange(r),
+      opts.syncIntervalMs ?? 100,
+      () => {
+        this.syncFailures++;
+      },
+    );
   }
 
   close(): void {

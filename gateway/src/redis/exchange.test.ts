@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExchangeLoop, RedisExchange } from './exchange.js';
+import { RedisExchange } from './exchange.js';
 
 // The machine's Redis, under a prefix of this run's own.
 const prefix = `test:exchange:${randomUUID()}:`;
@@ -80,54 +80,5 @@ describe('RedisExchange', () => {
     const x = new RedisExchange(redis);
     expect(x.size).toBe(0);
     await expect(x.run()).resolves.toBeUndefined();
-  });
-});
-
-describe('ExchangeLoop', () => {
-  it('runs one exchange at a time; calls meanwhile share it and ask for exactly one more', async () => {
-    let runs = 0;
-    let release: () => void = () => {};
-    const loop = new ExchangeLoop(
-      () => {
-        runs++;
-        return new Promise<void>((ok) => {
-          release = ok;
-        });
-      },
-      60_000,
-      () => {},
-    );
-    const first = loop.sync();
-    const second = loop.sync();
-    const third = loop.sync();
-    expect(second).toBe(first);
-    expect(third).toBe(first);
-    expect(runs).toBe(1);
-    release();
-    // The second run starts once the first has finished.
-    await new Promise((ok) => setImmediate(ok));
-    expect(runs).toBe(2);
-    release();
-    await first;
-    expect(runs).toBe(2);
-    loop.close();
-  });
-
-  it('counts a failed exchange and runs again on the next call', async () => {
-    let failures = 0;
-    let calls = 0;
-    const loop = new ExchangeLoop(
-      async () => {
-        calls++;
-        if (calls === 1) throw new Error('redis not ready');
-      },
-      60_000,
-      () => failures++,
-    );
-    await loop.sync();
-    expect(failures).toBe(1);
-    await loop.sync();
-    expect([calls, failures]).toEqual([2, 1]);
-    loop.close();
   });
 });

@@ -1,4 +1,5 @@
 import type { ChainableCommander, Redis } from 'ioredis';
+import { SingleFlight } from '../single-flight.js';
 
 /** What to do with one command's outcome. */
 export interface Reply<T> {
@@ -85,45 +86,32 @@ export class RedisExchange {
   }
 }
 
-/**
- * Runs an exchange every `intervalMs` and on demand, one at a time: a call while one runs shares its
- * promise and asks for one more run after it (what changed meanwhile is sent without waiting a tick).
- */
+/** Runs an exchange every `intervalMs` and on demand (`sync`), one at a time (`SingleFlight`). */
 export class ExchangeLoop {
-  readonly #exchange: () => Promise<void>;
-  readonly #onFailure: () => void;
+  readonly #flight: SingleFlight;
   readonly #timer: NodeJS.Timeout;
-  #running: Promise<void> | null = null;
-  #again = false;
 
   constructor(exchange: () => Promise<void>, intervalMs: number, onFailure: () => void) {
-    this.#exchange = exchange;
-    this.#onFailure = onFailure;
+    this.#flight = new SingleFlight(exchange, { onError: onFailure });
     this.#timer = setInterval(() => void this.sync(), intervalMs);
     this.#timer.unref();
   }
 
   sync(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#exchange();
-        } while (this.#again);
-      } catch {
-        this.#onFailure();
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#flight.run();
   }
 
   close(): void {
     clearInterval(this.#timer);
   }
+}
+
+/** The loop of a component that shares its counters through `redis`; null without one (it enforces alone). */
+export function exchangeLoop<R extends Redis>(
+  redis: R | null,
+  exchange: (redis: R) => Promise<void>,
+  intervalMs: number,
+  onFailure: () => void,
+): ExchangeLoop | null {
+  return redis ? new ExchangeLoop(() => exchange(redis), intervalMs, onFailure) : null;
 }

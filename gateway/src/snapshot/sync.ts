@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import type { GatewayIdentity } from '../credentials/cache.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { SingleFlight } from '../single-flight.js';
 import type { DiskCache } from './disk-cache.js';
 import type { ControlPlaneKeyPin } from './pin.js';
 import type { SnapshotStore } from './store.js';
@@ -94,8 +95,12 @@ export class SnapshotSync {
   #stopped = false;
   #sub: Redis | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
-  #resyncRunning: Promise<void> | null = null;
-  #resyncAgain = false;
+  readonly #resync = new SingleFlight(
+    async () => {
+      await this.#retrying('fetch the snapshot', () => this.#fetchSnapshot());
+    },
+    { more: () => !this.#stopped },
+  );
   #compacting = false;
   #redisReadyOnce = false;
   #registered = false;
@@ -151,21 +156,7 @@ export class SnapshotSync {
 
   /** Full fetch, single-flight: a request while one runs makes it run once more afterwards. */
   resync(): Promise<void> {
-    if (this.#resyncRunning) {
-      this.#resyncAgain = true;
-      return this.#resyncRunning;
-    }
-    this.#resyncRunning = (async () => {
-      try {
-        do {
-          this.#resyncAgain = false;
-          await this.#retrying('fetch the snapshot', () => this.#fetchSnapshot());
-        } while (this.#resyncAgain && !this.#stopped);
-      } finally {
-        this.#resyncRunning = null;
-      }
-    })();
-    return this.#resyncRunning;
+    return this.#resync.run();
   }
 
   async #loadCache(): Promise<void> {

@@ -3,6 +3,7 @@ import type { UsageEvent } from '@portcullis/shared/usage';
 import { signUsageEvent, USAGE_SIGNATURE_FIELD } from '@portcullis/shared/usage-signing';
 import type { Redis } from 'ioredis';
 import type { GatewayMetrics, UsageGauges } from '../metrics.js';
+import { SingleFlight } from '../single-flight.js';
 import type { ReplaySegment, UsageSpool } from './spool.js';
 
 /** Where the meter hands finished requests' usage events; `emit` never blocks and never throws. */
@@ -58,8 +59,13 @@ export class UsageEmitter implements UsageSink, UsageGauges {
   #buffer: UsageEvent[] = [];
   #inFlight = 0;
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #flush = new SingleFlight(
+    async () => {
+      await this.#drainBuffer();
+      if (!this.#closed) await this.#replaySome();
+    },
+    { onError: (err) => console.error(`gateway: usage flush failed (${(err as Error).message})`) },
+  );
   #soon = false;
   #replay: ReplaySegment | null = null;
   #closed = false;
@@ -103,24 +109,7 @@ export class UsageEmitter implements UsageSink, UsageGauges {
 
   /** One pass: send (or spool) what is buffered, then replay some of the spool. Single-flight. */
   flush(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#drainBuffer();
-          if (!this.#closed) await this.#replaySome();
-        } while (this.#again);
-      } catch (err) {
-        console.error(`gateway: usage flush failed (${(err as Error).message})`);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#flush.run();
   }
 
   /** Stops the timer and writes out everything still in memory (to Redis, or to the spool). */
@@ -242,6 +231,6 @@ export class UsageEmitter implements UsageSink, UsageGauges {
       }
     }
     // More to replay: come back without waiting for the timer.
-    if (this.#replay || spool.hasData) this.#again = this.#ready && !this.#closed;
+    if (this.#replay || spool.hasData) this.#flush.again = this.#ready && !this.#closed;
   }
 }

@@ -26,6 +26,8 @@ const cp = spawn(process.execPath, [path.join(root, 'control-plane/dist/main.js'
     BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
     BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
     BOOTSTRAP_ORG_NAME: 'Bench',
+    // The bench makes many keys for its one user.
+    MAX_KEYS_PER_USER: '100000',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });

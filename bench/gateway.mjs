@@ -80,6 +80,8 @@ async function main() {
         BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
         BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
         BOOTSTRAP_ORG_NAME: 'Bench',
+        // The bench makes many keys for its one user.
+        MAX_KEYS_PER_USER: '100000',
       },
       cpus: '1',
       readyUrl: `${cpUrl}/healthz`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { seal } from '@portcullis/shared/crypto';
 import { budgetKey } from '@portcullis/shared/redis-keys';
-import type { SnapshotKey } from '@portcullis/shared/snapshot';
+import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
@@ -23,7 +24,8 @@ import {
 } from './helpers.js';
 
 // One gateway built in process with real parts: a private redis-server (usage stream and budget
-// counters), the fake upstream over real HTTP, and an injectable clock for budget periods.
+// counters), the fake upstream (provider and MCP server) over real HTTP, and an injectable clock for
+// budget periods.
 const PRICES = { inputPricePerMTok: 2, outputPricePerMTok: 1000 };
 const WORDS = 8;
 
@@ -63,13 +65,22 @@ beforeAll(async () => {
     roomy: budget(100),
     daily: budget(0.05),
     narrow: { allowedModels: ['unreachable'] },
+    mcp: { mcp: { enabled: true, mode: 'allow_all' as const, servers: [], tools: {} } },
   })) {
     const made = await b.key(overrides);
     keys[name] = { key: made.key, record: made.record };
   }
   const store = new SnapshotStore();
   store.setSnapshotKey(b.snapshotKey);
-  store.apply(b.build());
+  const mcpId = randomUUID();
+  const jira: SnapshotMcpServer = {
+    id: mcpId,
+    name: 'jira',
+    url: `${upstream.url}/mcp-sse`,
+    sealedHeaders: seal(b.snapshotKey, JSON.stringify({ Authorization: 'Bearer mcp' }), 1, mcpId),
+    enabled: true,
+  };
+  store.apply({ ...b.build(), mcpServers: [jira] });
   const metrics = new GatewayMetrics(store);
   const clock = () => nowMs;
   usage = new UsageEmitter({ redis, spool: null, metrics });
@@ -82,6 +93,7 @@ beforeAll(async () => {
     now: clock,
     ledger: new BudgetLedger({ redis, instanceId: 'gw-in-process', now: clock }),
     upstream: new UpstreamClient({ headersTimeoutMs: 2000, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
+    mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1', 'MCP_ALLOWLIST') }),
   });
   served = await serveApp(gateway.app);
 });
@@ -296,5 +308,63 @@ describe('budgets', () => {
     expect(Number(old)).toBe(spentMicro);
     expect(fresh).toBeGreaterThanOrEqual(Math.round(e.costUsd * 1e6));
     expect(fresh).toBeLessThanOrEqual(limitMicro);
+  });
+});
+
+async function initializeMcp(): Promise<{ session: string; requestId: string }> {
+  const requestId = `init-${randomUUID()}`;
+  const res = await fetch(`${served.url}/mcp/jira`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${K('mcp').key}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'x-request-id': requestId,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+    }),
+  });
+  expect(res.status).toBe(200);
+  await res.text();
+  return { session: res.headers.get('mcp-session-id') ?? '', requestId };
+}
+
+describe('/mcp/:server streams are metered as provider streams are', () => {
+  it('a streamed answer that ends is one event, complete', async () => {
+    const { requestId } = await initializeMcp();
+    const e = await eventOf(requestId);
+    expect(e).toMatchObject({ route: '/mcp/:server', status: 200, aborted: false, errorCode: null });
+  });
+
+  it('a client that leaves a server stream is billed as aborted (mcp.test.ts shows the upstream request aborted)', async () => {
+    const { session } = await initializeMcp();
+    const requestId = `leave-${randomUUID()}`;
+    const controller = new AbortController();
+    const res = await fetch(`${served.url}/mcp/jira`, {
+      headers: {
+        authorization: `Bearer ${K('mcp').key}`,
+        accept: 'text/event-stream',
+        'mcp-session-id': session,
+        'x-request-id': requestId,
+      },
+      signal: controller.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain(': stream open');
+    await reader.cancel().catch(() => {});
+    controller.abort();
+    const e = await eventOf(requestId);
+    expect(e).toMatchObject({
+      route: '/mcp/:server',
+      method: 'GET',
+      status: 200,
+      aborted: true,
+      errorCode: null,
+    });
   });
 });

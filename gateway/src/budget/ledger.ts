@@ -2,6 +2,7 @@ import { BUDGET_GRANT_SCRIPT, budgetGatewaysKey, budgetKey } from '@portcullis/s
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { type BudgetPeriod, periodEnd, periodId, periodStart, usdToMicro } from '@portcullis/shared/usage';
 import type { Redis } from 'ioredis';
+import { type ExchangeLoop, exchangeLoop, RedisExchange } from '../redis/exchange.js';
 import type { ScopedBudget } from '../snapshot/people.js';
 
 export type { ScopedBudget };
@@ -54,9 +55,8 @@ export type { ScopedBudget };
  * reservations counted until the period ends.
  * Measured (test/e2e/budget-fleet.test.ts: 2 gateway processes, local Redis, 50 concurrent requests
  * on a budget of 10.5 requests, 4 runs): 10 answered every time, overshoot 0, no contention refusals.
- * The share rule alone (each gateway spends 1/N of what it last read was left between asynchronous
- * exchanges, as the rate limiter does) let 12 through in the same test: a fresh read does not include
- * what the other gateways admitted but have not sent yet.
+ * Grants rather than the rate limiter's share of what was last read: a read misses what the other
+ * gateways admitted but have not sent yet.
  */
 export interface BudgetLedgerOptions {
   /** Shared counters; null = this gateway enforces alone. */
@@ -178,9 +178,7 @@ export class BudgetLedger {
   readonly #orgId: () => string | null;
   readonly #now: () => number;
   readonly #maxWaits: number;
-  readonly #timer: NodeJS.Timeout | null;
-  #syncing: Promise<void> | null = null;
-  #syncAgain = false;
+  readonly #loop: ExchangeLoop | null;
   /** Gateways alive on this Redis (self included), as last read. */
   #gateways = 1;
   #lastBeat = 0;
@@ -196,12 +194,18 @@ export class BudgetLedger {
     this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
     this.#maxWaits = opts.maxWaits ?? 50;
-    this.#timer = this.#redis ? setInterval(() => void this.sync(), opts.syncIntervalMs ?? 100) : null;
-    this.#timer?.unref();
+    this.#loop = exchangeLoop(
+      redis,
+      (r) => this.#exchange(r),
+      opts.syncIntervalMs ?? 100,
+      () => {
+        this.syncFailures++;
+      },
+    );
   }
 
   close(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#loop?.close();
   }
 
   get #shared(): boolean {
@@ -398,34 +402,13 @@ export class BudgetLedger {
 
   /** One exchange with Redis: give back idle allowances, send debts, read totals. Single-flight. */
   sync(): Promise<void> {
-    if (!this.#redis) return Promise.resolve();
-    if (this.#syncing) {
-      this.#syncAgain = true;
-      return this.#syncing;
-    }
-    this.#syncing = (async () => {
-      try {
-        do {
-          this.#syncAgain = false;
-          await this.#exchange(this.#redis as Redis);
-        } while (this.#syncAgain);
-      } catch {
-        this.syncFailures++;
-      } finally {
-        this.#syncing = null;
-      }
-    })();
-    return this.#syncing;
+    return this.#loop?.sync() ?? Promise.resolve();
   }
 
-  async #exchange(redis: Redis): Promise<void> {
-    if (redis.status !== 'ready') throw new Error('redis not ready');
+  async #exchange(redis: GrantingRedis): Promise<void> {
+    const x = new RedisExchange(redis);
     const now = this.#now();
     const wall = Date.now();
-    const pipeline = redis.pipeline();
-    const reads: ((value: unknown) => void)[] = [];
-    /** What to undo when a command fails (the allowance moved before the answer came). */
-    const undo: ((() => void) | undefined)[] = [];
     for (const c of this.#counters) {
       if (c.granting) continue;
       const current = this.#current.get(`${c.scope}/${c.period}`) === c;
@@ -448,58 +431,42 @@ export class BudgetLedger {
       // Settled costs below their reservations pile up here: beyond two blocks, return all but one.
       else if (c.allowance > 2 * c.block && c.waiting === 0) delta = c.block - c.allowance;
       if (delta !== 0) {
+        // The allowance moves before the answer comes; a command that fails moves it back.
         c.allowance += delta;
-        undo[reads.length] = () => {
-          c.allowance -= delta;
-        };
-        pipeline.incrby(c.redisKey, delta);
-        reads.push(this.#readTotal(c));
+        x.incrby(c.redisKey, delta, {
+          reply: this.#readTotal(c),
+          failed: () => {
+            c.allowance -= delta;
+          },
+        });
       } else if (now - c.lastUsed < 10_000 || wall - c.readAt >= HEARTBEAT_MS) {
-        pipeline.get(c.redisKey);
-        reads.push(this.#readTotal(c));
+        x.get(c.redisKey, { reply: this.#readTotal(c) });
       }
     }
-    if (wall - this.#lastBeat >= HEARTBEAT_MS || reads.length > 0) {
+    if (wall - this.#lastBeat >= HEARTBEAT_MS || x.size > 0) {
       // Presence: which of the organization's gateways share this Redis (and so the budgets), to size grants.
       const gatewaysKey = budgetGatewaysKey(this.#orgId() ?? NO_ORG);
-      pipeline
-        .hset(gatewaysKey, this.#instanceId, String(wall))
-        .pexpire(gatewaysKey, 60_000)
-        .hgetall(gatewaysKey);
-      reads.push(
-        () => {
+      x.hset(gatewaysKey, this.#instanceId, String(wall), {
+        reply: () => {
           this.#lastBeat = wall;
         },
-        () => {},
-        (v) => {
-          let live = 0;
-          const gone: string[] = [];
-          for (const [id, at] of Object.entries((v ?? {}) as Record<string, string>)) {
-            const age = wall - Number(at);
-            if (age < LIVE_MS) live++;
-            else if (age > 60_000) gone.push(id);
-          }
-          this.#gateways = Math.max(1, live);
-          if (gone.length > 0) void redis.hdel(gatewaysKey, ...gone).catch(() => {});
-        },
-      );
+      })
+        .pexpire(gatewaysKey, 60_000)
+        .hgetall(gatewaysKey, {
+          reply: (v) => {
+            let live = 0;
+            const gone: string[] = [];
+            for (const [id, at] of Object.entries(v ?? {})) {
+              const age = wall - Number(at);
+              if (age < LIVE_MS) live++;
+              else if (age > 60_000) gone.push(id);
+            }
+            this.#gateways = Math.max(1, live);
+            if (gone.length > 0) void redis.hdel(gatewaysKey, ...gone).catch(() => {});
+          },
+        });
     }
-    if (reads.length === 0) return;
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (err) {
-      for (const u of undo) u?.();
-      throw err;
-    }
-    if (!results) {
-      for (const u of undo) u?.();
-      throw new Error('redis pipeline discarded');
-    }
-    results.forEach(([err, value], i) => {
-      if (!err) reads[i]?.(value);
-      else undo[i]?.();
-    });
+    await x.run();
   }
 
   #readTotal(c: PeriodCounter): (value: unknown) => void {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { verify } from '@node-rs/argon2';
 import { parseKey } from '@portcullis/shared/keys';
-import type { Stage } from '../context.js';
+import { after, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { REMOVED } from '../routes/ops.js';
@@ -133,7 +133,7 @@ export const authenticate = (opts: AuthenticateOptions): Stage => {
     if (gate.full) return tooMany(c, 'Too many API keys are being verified at once; retry shortly', 1);
     if (budget.spent(t))
       return tooMany(c, 'Too many failed authentication attempts on this gateway; retry shortly', 1);
-    const address = addressBucket(c.get('clientIp'));
+    const address = addressBucket(after(c, 'clientIp'));
     if (failures.get(address, t) >= maxFailures)
       return tooMany(c, 'Too many failed authentication attempts', MinuteCounter.retryAfter(t));
     const wait = keyIds.admit(keyId, t);

@@ -1,7 +1,7 @@
 import type { Provider } from '@portcullis/shared/api-keys';
 import { costMicroUsd, MICRO_USD, type ModelPrices, maxInputPricePerMTok } from '@portcullis/shared/usage';
 import type { BudgetLedger } from '../budget/ledger.js';
-import type { ParsedBody, Stage, Target } from '../context.js';
+import { after, type ParsedBody, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { Operation } from '../providers/index.js';
@@ -63,15 +63,12 @@ const usd = (micro: number) => `$${(micro / MICRO_USD).toFixed(6).replace(/\.?0+
 export const budget =
   (ledger: BudgetLedger, metrics: GatewayMetrics, op: Operation | null): Stage =>
   async (c, next) => {
-    const budgets = c.get('key').policy().budgets;
+    const budgets = after(c, 'key').policy().budgets;
     if (budgets.length === 0) return next();
-    const target = c.get('target') as Target | undefined;
+    const target = after(c, 'target');
     const body = c.get('body') ?? null;
     const bytes = body?.bytes ?? c.get('rawBody')?.byteLength ?? 0;
-    let decision = ledger.reserve(
-      budgets,
-      maxCostMicro(target?.model ?? null, body, bytes, op, target?.provider.id ?? null),
-    );
+    let decision = ledger.reserve(budgets, maxCostMicro(target.model, body, bytes, op, target.provider.id));
     if (decision instanceof Promise) decision = await decision;
     if (!decision.ok) {
       metrics.budgetRefused.inc({ reason: decision.reason });

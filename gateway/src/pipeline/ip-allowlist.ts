@@ -1,5 +1,5 @@
 import { compileAllowlist, resolveClientAddress } from '@portcullis/shared/cidr';
-import type { Stage } from '../context.js';
+import { after, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 
 /**
@@ -21,8 +21,8 @@ export const clientAddress = (trustedProxies: readonly string[]): Stage => {
 
 /** Refuses clients outside the key's allowlist (compiled once per key version, in the store entry). */
 export const ipAllowlist = (): Stage => async (c, next) => {
-  const allow = c.get('key').allow;
-  if (allow && !allow(c.get('clientIp')))
+  const allow = after(c, 'key').allow;
+  if (allow && !allow(after(c, 'clientIp')))
     return errorResponse(
       c,
       'ip_not_allowed',

@@ -1,21 +1,9 @@
 import { type McpPolicyRules, type McpServerAccess, mcpServerAccess } from '@portcullis/shared/mcp';
-import type { Stage } from '../context.js';
+import { after, type McpTarget, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
-import type { McpServerEntry, SnapshotStore } from '../snapshot/store.js';
+import type { SnapshotStore } from '../snapshot/store.js';
 import { type BodyLimits, isJsonContentType, jsonDepthExceeds, readBody } from './body.js';
 import { findDuplicateKey, foldKey } from './json-duplicate-keys.js';
-
-/** What the MCP policy stage resolved for `/mcp/:server`, for the route. */
-export interface McpTarget {
-  server: McpServerEntry;
-  /**
-   * What the key may use of this server, for filtering list answers; null when it may use all of it
-   * (nothing to filter).
-   */
-  access: McpServerAccess | null;
-  /** The POST body as received, forwarded byte for byte; null for GET and DELETE. */
-  body: Uint8Array | null;
-}
 
 const INSUFFICIENT = 'Insufficient permissions';
 const quote = (s: string) => JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}…` : s);
@@ -143,7 +131,7 @@ export const mcpPolicy =
   (store: SnapshotStore, limits: BodyLimits): Stage =>
   async (c, next) => {
     const name = c.req.param('server') ?? '';
-    const access = accessFor(c.get('key').key.mcp, name);
+    const access = accessFor(after(c, 'key').key.mcp, name);
     if (access === null) return errorResponse(c, 'insufficient_scope', INSUFFICIENT);
     const server = store.mcpServers.get(name);
     if (!server?.server.enabled) return errorResponse(c, 'not_found', `No MCP server named ${quote(name)}`);

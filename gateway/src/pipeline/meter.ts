@@ -2,29 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Provider } from '@portcullis/shared/api-keys';
 import { costMicroUsd, MICRO_USD, type ModelPrices } from '@portcullis/shared/usage';
 import { routePath } from 'hono/route';
-import type { Reservation } from '../budget/ledger.js';
-import type { GatewayContext, Stage, Target } from '../context.js';
+import { after, type GatewayContext, type Meter, type MeterResult, type Stage } from '../context.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { Usage } from '../providers/index.js';
-import type { RateLease } from '../rate-limit/limiter.js';
 import type { UsageSink } from '../usage/emitter.js';
-
-/** What the upstream call reports to the meter (forward.ts). */
-export interface MeterResult extends Usage {
-  /** Of `inputTokens`, those written to / read from the provider's prompt cache. */
-  cacheCreationInputTokens?: number;
-  cacheReadInputTokens?: number;
-  /** USD the provider reported for the call: the cost of a call without a model (and so without prices). */
-  providerCostUsd?: number | null;
-  /** The provider reported no usage (or not all of it) and the tokens are the gateway's estimate. */
-  estimated?: boolean;
-  /** The client went away before the answer was complete. */
-  aborted?: boolean;
-  /** The status sent (or about to be sent) to the client. */
-  status?: number;
-  /** Set when the answer failed after its status was sent (an upstream that broke mid-stream). */
-  errorCode?: string;
-}
 
 export interface MeterDeps {
   metrics: GatewayMetrics;
@@ -62,7 +42,7 @@ const ZERO: MeterResult = { inputTokens: 0, outputTokens: 0 };
  * identified a key (invalid_api_key, gateway_not_ready, too many failed attempts, a route that does
  * not exist) emit none: there is no key to bill them to.
  */
-export class RequestMeter {
+export class RequestMeter implements Meter {
   #done = false;
   #result: MeterResult | null = null;
   #status = 0;
@@ -102,7 +82,7 @@ export class RequestMeter {
     if (this.#done) return;
     this.#done = true;
     const { c, deps } = this;
-    const target = c.get('target') as Target | undefined;
+    const target = c.get('target');
     const model = target?.model ?? null;
     let r = this.#result ?? ZERO;
     // A pass-through call naming no model (a file upload, a batch) has no prompt: an estimate from its
@@ -110,13 +90,13 @@ export class RequestMeter {
     if (target && model === null && r.estimated)
       r = { ...r, inputTokens: 0, outputTokens: 0, estimated: false };
     const { inputTokens, outputTokens } = r;
-    (c.get('lease') as RateLease | undefined)?.finish(r);
+    c.get('lease')?.finish(r);
     if (inputTokens > 0) deps.metrics.tokens.inc({ direction: 'input' }, inputTokens);
     if (outputTokens > 0) deps.metrics.tokens.inc({ direction: 'output' }, outputTokens);
     const micro = callCostMicro(model, r, target?.provider.id ?? null);
-    (c.get('reservation') as Reservation | undefined)?.settle(micro);
+    c.get('reservation')?.settle(micro);
     if (!deps.usage) return;
-    const key = c.get('key').key;
+    const key = after(c, 'key').key;
     const started = c.get('startedAt');
     const ip = c.get('clientIp');
     const ua = c.req.header('user-agent');
@@ -127,7 +107,7 @@ export class RequestMeter {
       keyId: key.id,
       ownerId: key.ownerId,
       gatewayId: deps.gatewayId,
-      requestId: c.get('requestId'),
+      requestId: after(c, 'requestId'),
       method: c.req.method,
       route: this.route,
       model: model?.slug ?? null,

@@ -1,4 +1,4 @@
-import type { Stage } from '../context.js';
+import { after, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { LimitName, RateLimiter } from '../rate-limit/limiter.js';
@@ -20,7 +20,7 @@ const MESSAGES: Record<LimitName, string> = {
 export const rateLimit =
   (limiter: RateLimiter, metrics: GatewayMetrics): Stage =>
   async (c, next) => {
-    const decision = limiter.check(c.get('key').policy().rateLimits);
+    const decision = limiter.check(after(c, 'key').policy().rateLimits);
     if (!decision.ok) {
       metrics.rateLimited.inc({ limit: decision.limit });
       return errorResponse(

@@ -1,5 +1,5 @@
 import type { SnapshotModel } from '@portcullis/shared/snapshot';
-import type { GatewayContext, Stage } from '../context.js';
+import { after, type GatewayContext, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { Operation, ProviderConfig } from '../providers/index.js';
 import { PROVIDER_CONFIGS, providerByPathName } from '../providers/index.js';
@@ -30,7 +30,7 @@ function resolveModel(c: GatewayContext, store: SnapshotStore, slug: string) {
     };
   // The effective models: the owner's role and grants (and their groups'), narrowed by the key's
   // allowedModels (shared/policy.ts), cached on the key entry.
-  const models = c.get('key').policy().models;
+  const models = after(c, 'key').policy().models;
   if (models !== null && !models.has(slug))
     return {
       ok: false as const,
@@ -46,7 +46,7 @@ function resolveModel(c: GatewayContext, store: SnapshotStore, slug: string) {
 }
 
 function providerAllowed(c: GatewayContext, provider: string): boolean {
-  const allowed = c.get('key').key.allowedProviders;
+  const allowed = after(c, 'key').key.allowedProviders;
   return allowed.length === 0 || (allowed as string[]).includes(provider);
 }
 
@@ -95,7 +95,7 @@ function resolvePassthroughModel(
       ok: false,
       response: errorResponse(c, 'invalid_request', 'The model must be a non-empty string'),
     };
-  const allowed = c.get('key').policy().models;
+  const allowed = after(c, 'key').policy().models;
   const bySlug = store.models.get(name);
   const slugCredential = bySlug?.enabled ? store.credentials.get(bySlug.credentialId) : undefined;
   if (bySlug && slugCredential?.credential.provider === provider.id) {
@@ -184,7 +184,7 @@ export const passthroughScope =
       });
       return next();
     }
-    if (c.get('key').key.allowCallsWithoutModel !== true)
+    if (after(c, 'key').key.allowCallsWithoutModel !== true)
       return errorResponse(
         c,
         'insufficient_scope',

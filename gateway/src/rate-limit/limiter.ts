@@ -1,6 +1,7 @@
 import { rateLimitPrefix } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import type { Redis } from 'ioredis';
+import { type ExchangeLoop, exchangeLoop, RedisExchange } from '../redis/exchange.js';
 import { hasRateLimit, type ScopedLimits } from '../snapshot/people.js';
 
 export type { ScopedLimits };
@@ -191,9 +192,7 @@ export class RateLimiter {
   readonly #instanceId: string;
   readonly #orgId: () => string | null;
   readonly #now: () => number;
-  readonly #timer: NodeJS.Timeout | null;
-  #syncing: Promise<void> | null = null;
-  #syncAgain = false;
+  readonly #loop: ExchangeLoop | null;
   /** Exchanges that failed (Redis down); for tests and logs. */
   syncFailures = 0;
 
@@ -202,12 +201,18 @@ export class RateLimiter {
     this.#instanceId = opts.instanceId;
     this.#orgId = opts.orgId ?? (() => null);
     this.#now = opts.now ?? Date.now;
-    this.#timer = this.#redis ? setInterval(() => void this.sync(), opts.syncIntervalMs ?? 100) : null;
-    this.#timer?.unref();
+    this.#loop = exchangeLoop(
+      opts.redis,
+      (r) => this.#exchange(r),
+      opts.syncIntervalMs ?? 100,
+      () => {
+        this.syncFailures++;
+      },
+    );
   }
 
   close(): void {
-    if (this.#timer) clearInterval(this.#timer);
+    this.#loop?.close();
   }
 
   /**
@@ -359,34 +364,13 @@ export class RateLimiter {
 
   /** One exchange with Redis: send unsent deltas, read fleet totals. Single-flight. */
   sync(): Promise<void> {
-    if (!this.#redis) return Promise.resolve();
-    if (this.#syncing) {
-      this.#syncAgain = true;
-      return this.#syncing;
-    }
-    this.#syncing = (async () => {
-      try {
-        do {
-          this.#syncAgain = false;
-          await this.#exchange(this.#redis as Redis);
-        } while (this.#syncAgain);
-      } catch {
-        this.syncFailures++;
-      } finally {
-        this.#syncing = null;
-      }
-    })();
-    return this.#syncing;
+    return this.#loop?.sync() ?? Promise.resolve();
   }
 
   async #exchange(redis: Redis): Promise<void> {
-    if (redis.status !== 'ready') throw new Error('redis not ready');
+    const x = new RedisExchange(redis);
     const now = this.#now();
     const minute = Math.floor(now / MINUTE);
-    const pipeline = redis.pipeline();
-    type Read = (value: unknown) => void;
-    const reads: Read[] = [];
-    const sent: { w: Window; m: number; n: number }[] = [];
     for (const [scope, c] of this.#counters) {
       if (now - c.lastUsed > 2 * MINUTE && c.inflight === 0) {
         let unsent = false;
@@ -403,73 +387,59 @@ export class RateLimiter {
         const base = `${c.redisPrefix}${metric}:`;
         for (const [m, n] of w.pending) {
           if (m === minute) continue;
-          pipeline.incrby(base + m, n).pexpire(base + m, 3 * MINUTE);
-          sent.push({ w, m, n });
-          reads.push(
-            () => {},
-            () => {},
-          );
+          x.incrby(base + m, n, { failed: restore(w, m, n) }).pexpire(base + m, 3 * MINUTE);
         }
         w.pending.delete(minute - 1);
         const n = w.pending.get(minute) ?? 0;
         if (n > 0) {
-          pipeline.incrby(base + minute, n).pexpire(base + minute, 3 * MINUTE);
-          sent.push({ w, m: minute, n });
           w.pending.delete(minute);
-          reads.push(
-            (v) => {
+          x.incrby(base + minute, n, {
+            reply: (v) => {
               if (w.minute === minute) w.fleet = Math.max(w.fleet, Number(v));
             },
-            () => {},
-          );
+            failed: restore(w, minute, n),
+          }).pexpire(base + minute, 3 * MINUTE);
         } else {
-          pipeline.get(base + minute);
-          reads.push((v) => {
-            if (w.minute === minute) w.fleet = Math.max(w.fleet, Number(v ?? 0));
+          x.get(base + minute, {
+            reply: (v) => {
+              if (w.minute === minute) w.fleet = Math.max(w.fleet, Number(v ?? 0));
+            },
           });
         }
-        pipeline.get(base + (minute - 1));
-        reads.push((v) => {
-          if (w.minute === minute) w.prev = Math.max(w.prev, Number(v ?? 0));
+        x.get(base + (minute - 1), {
+          reply: (v) => {
+            if (w.minute === minute) w.prev = Math.max(w.prev, Number(v ?? 0));
+          },
         });
       }
       const conc = `${c.redisPrefix}conc`;
-      pipeline.hset(conc, this.#instanceId, `${c.inflight}:${now}`).pexpire(conc, 10_000).hgetall(conc);
-      reads.push(
-        () => {},
-        () => {},
-        (v) => {
-          let others = 0;
-          for (const [instance, value] of Object.entries((v ?? {}) as Record<string, string>)) {
-            if (instance === this.#instanceId) continue;
-            const [count, at] = value.split(':').map(Number);
-            if (count !== undefined && at !== undefined && now - at < 3000) others += count;
-          }
-          c.remoteInflight = others;
-        },
-      );
+      x.hset(conc, this.#instanceId, `${c.inflight}:${now}`)
+        .pexpire(conc, 10_000)
+        .hgetall(conc, {
+          reply: (v) => {
+            let others = 0;
+            for (const [instance, value] of Object.entries(v ?? {})) {
+              if (instance === this.#instanceId) continue;
+              const [count, at] = value.split(':').map(Number);
+              if (count !== undefined && at !== undefined && now - at < 3000) others += count;
+            }
+            c.remoteInflight = others;
+          },
+        });
     }
-    if (reads.length === 0) return;
-    let results: [Error | null, unknown][] | null;
-    try {
-      results = await pipeline.exec();
-    } catch (err) {
-      this.#restore(sent);
-      throw err;
-    }
-    if (!results) {
-      this.#restore(sent);
-      throw new Error('redis pipeline discarded');
-    }
-    results.forEach(([err, value], i) => {
-      if (!err) reads[i]?.(value);
-    });
+    await x.run();
   }
+}
 
-  /** Puts deltas back when an exchange failed, so they are sent with the next one. */
-  #restore(sent: { w: Window; m: number; n: number }[]): void {
-    for (const { w, m, n } of sent) w.pending.set(m, (w.pending.get(m) ?? 0) + n);
-  }
+/**
+ * Puts a delta back when the exchange that carried it failed as a whole, so it is sent with the next
+ * one. A delta whose command failed alone is dropped (ioredis reports a connection lost mid-exchange
+ * that way too).
+ */
+function restore(w: Window, m: number, n: number): (how: 'command' | 'exchange') => void {
+  return (how) => {
+    if (how === 'exchange') w.pending.set(m, (w.pending.get(m) ?? 0) + n);
+  };
 }
 
 /**

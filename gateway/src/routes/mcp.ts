@@ -1,11 +1,18 @@
-import type { Readable } from 'node:stream';
 import type { McpServerAccess } from '@portcullis/shared/mcp';
 import type { Hono } from 'hono';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
-import { type GatewayEnv, on, type Stage } from '../context.js';
+import { after, type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { clientSignal } from '../upstream/client-signal.js';
+import {
+  bodyless,
+  brokeOff,
+  relayAnswer,
+  requestFailed,
+  settleAnswer,
+  type UpstreamResponse,
+} from '../upstream/relay.js';
 
 /**
  * `/mcp/:server`: the MCP streamable HTTP transport, proxied. POST carries JSON-RPC (answered as JSON or
@@ -29,7 +36,9 @@ const PASS_RESPONSE = [
   'cache-control',
   'retry-after',
 ];
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const MCP_SERVER = { the: 'The MCP server', log: 'MCP upstream' };
+/** MCP calls carry no tokens: they are metered as requests. */
+const NO_TOKENS = { inputTokens: 0, outputTokens: 0 };
 /** A JSON answer whose tools/list results must be filtered is read whole up to this size. */
 const FILTER_JSON_LIMIT = 16 * 1024 * 1024;
 
@@ -143,7 +152,7 @@ class SseFilter {
 export const mcpHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { server, access, body } = c.get('mcp');
+    const { server, access, body } = after(c, 'mcp');
     const secretHeaders = server.headers();
     if (secretHeaders === null)
       return errorResponse(c, 'upstream_error', "The MCP server's credentials are not available");
@@ -161,8 +170,7 @@ export const mcpHandler =
     Object.assign(headers, secretHeaders);
 
     const signal = clientSignal(c);
-    const meter = c.get('meter');
-    let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
+    let res: UpstreamResponse;
     try {
       res = await upstream.pool(url.origin).request({
         path: `${url.pathname}${url.search}`,
@@ -172,17 +180,10 @@ export const mcpHandler =
         signal,
       });
     } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      if (code === 'UPSTREAM_BLOCKED') {
-        console.error(`gateway: refused MCP upstream: ${(err as Error).message}`);
-        return errorResponse(c, 'upstream_error', "The MCP server's address is not allowed by this gateway");
-      }
-      if (TIMEOUT_CODES.has(code))
-        return errorResponse(c, 'upstream_timeout', 'The MCP server did not answer in time');
-      if (signal.aborted) return errorResponse(c, 'upstream_error', 'The client closed the request');
-      console.error(`gateway: MCP upstream ${url.origin} failed (${code || (err as Error).name})`);
-      return errorResponse(c, 'upstream_error', 'The MCP server could not be reached');
+      return requestFailed(c, err, signal, MCP_SERVER, url.origin);
     }
+    const settle = (complete: boolean, aborted: boolean) =>
+      settleAnswer(c, res.statusCode, NO_TOKENS, complete, aborted);
 
     const out: Record<string, string> = {};
     for (const name of PASS_RESPONSE) {
@@ -193,14 +194,9 @@ export const mcpHandler =
     const contentType = (out['content-type'] ?? '').toLowerCase();
     const sse = contentType.startsWith('text/event-stream');
 
-    if (
-      res.statusCode === 204 ||
-      res.statusCode === 205 ||
-      res.statusCode === 304 ||
-      c.req.method === 'HEAD'
-    ) {
+    if (bodyless(res.statusCode, c.req.method)) {
       await res.body.dump().catch(() => {});
-      meter.finish({ inputTokens: 0, outputTokens: 0 });
+      settle(true, false);
       return c.body(null, res.statusCode as StatusCode, out);
     }
     // Whatever its content type says: a client may read any body as JSON.
@@ -211,8 +207,8 @@ export const mcpHandler =
         if (raw.byteLength > FILTER_JSON_LIMIT) throw new Error('too large');
         bytes = new Uint8Array(raw);
       } catch {
-        meter.finish({ inputTokens: 0, outputTokens: 0 });
-        return errorResponse(c, 'upstream_error', 'The MCP server closed the connection mid-answer');
+        settle(false, signal.aborted);
+        return brokeOff(c, MCP_SERVER);
       }
       const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
       if (mayHoldList(text)) {
@@ -223,49 +219,11 @@ export const mcpHandler =
           // Not JSON: nothing a client could read a list from.
         }
       }
-      meter.finish({ inputTokens: 0, outputTokens: 0 });
+      settle(true, false);
       return c.body(bytes as Uint8Array<ArrayBuffer>, status, out);
     }
-
-    meter.deferred = true;
-    const sseFilter = sse && access ? new SseFilter(access) : null;
-    const upstreamBody = res.body as unknown as Readable;
-    const iterator = upstreamBody[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    const settle = () => meter.finish({ inputTokens: 0, outputTokens: 0 });
-    const stream = new ReadableStream<Uint8Array>(
-      {
-        async pull(controller) {
-          try {
-            for (;;) {
-              const { done, value } = await iterator.next();
-              if (done) {
-                const rest = sseFilter?.end();
-                if (rest) controller.enqueue(rest);
-                settle();
-                controller.close();
-                return;
-              }
-              const chunk = sseFilter ? sseFilter.push(value) : value;
-              if (chunk) {
-                controller.enqueue(chunk);
-                return;
-              }
-            }
-          } catch (err) {
-            settle();
-            controller.error(err);
-          }
-        },
-        cancel() {
-          // The client went away: drop the upstream response (and its connection) at once.
-          upstreamBody.destroy();
-          settle();
-        },
-      },
-      { highWaterMark: 0 },
-    );
-    if (sse) out['cache-control'] = 'no-cache';
-    return c.body(stream, status, out);
+    const transform = sse && access ? new SseFilter(access) : null;
+    return relayAnswer(c, res, out, sse, signal, { transform, settle });
   };
 
 export function registerMcpRoutes(

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { type GatewayEnv, on, type Stage } from '../context.js';
+import { after, type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import {
   needsStreamUsage,
@@ -14,7 +14,7 @@ import { forward } from '../upstream/forward.js';
 export const passthroughHandler =
   (upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model, path } = c.get('target');
+    const { provider, credential, model, path } = after(c, 'target');
     const secret = credential.secret();
     if (secret === null)
       return errorResponse(c, 'upstream_error', 'The provider credential is not available');

@@ -1,5 +1,5 @@
 import type { Hono } from 'hono';
-import { type GatewayEnv, on, type Stage } from '../context.js';
+import { after, type GatewayEnv, on, type Stage } from '../context.js';
 import { errorResponse } from '../errors.js';
 import type { Operation } from '../providers/index.js';
 import {
@@ -16,7 +16,7 @@ import { forward } from '../upstream/forward.js';
 export const operationHandler =
   (op: Operation, upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = c.get('target');
+    const { provider, credential, model } = after(c, 'target');
     const body = c.get('body');
     if (!model || !body) return errorResponse(c, 'invalid_request', 'The request body must name a model');
     const secret = credential.secret();
@@ -57,9 +57,9 @@ export const operationHandler =
 export const listModels =
   (store: SnapshotStore): Stage =>
   async (c) => {
-    const key = c.get('key').key;
+    const key = after(c, 'key').key;
     // The effective models (owner's role and grants, their groups', the key's own narrowing; null = all).
-    const models = c.get('key').policy().models;
+    const models = after(c, 'key').policy().models;
     const created = Math.floor(Date.parse(store.generatedAt) / 1000) || 0;
     const data = [];
     for (const model of store.models.values()) {

@@ -26,8 +26,8 @@ import type { SnapshotDelta } from './store.js';
  * Loading verifies the base's signature and every journal line's under the pinned control-plane key:
  * what was written to the disk by anyone else is not served. It applies the base, then the journal
  * lines that continue its version, stopping at a gap, a torn last line or a line that does not verify.
- * Formats 1 and 2 (gateways from before signing) are unsigned: loaded only as `signed: false`, for the
- * caller to refuse once it has pinned a key. Every write goes through one queue, in the order of the calls.
+ * Formats 1 and 2 are unsigned: loaded only as `signed: false`, for the caller to refuse once it has
+ * pinned a key. Every write goes through one queue, in the order of the calls.
  */
 const CACHE_PURPOSE = 'portcullis-gateway-cache';
 const KEY_AAD = 'snapshot-key';
@@ -42,7 +42,7 @@ const HeaderSchema = z.object({
   snapshotKeyVersion: z.number().int().positive(),
   signature: z.string(),
 });
-/** Gateways before signing: the whole file is one JSON object, `snapshot` inside it. */
+/** Formats 1 and 2 (unsigned): the whole file is one JSON object, `snapshot` inside it. */
 const LegacyFileSchema = z.object({
   format: z.union([z.literal(1), z.literal(2)]),
   savedAt: z.string(),
@@ -56,7 +56,7 @@ export interface CachedState {
   snapshotKeyVersion: number;
   /** Deltas applied after `snapshot`, oldest first (the store skips stale ones and stops at a gap). */
   deltas: SnapshotDelta[];
-  /** False for a cache written before signing (formats 1 and 2): nothing in it was verified. */
+  /** False for an unsigned cache (formats 1 and 2): nothing in it was verified. */
   signed: boolean;
 }
 
@@ -101,7 +101,7 @@ export class DiskCache {
    * The cached state, verified under `publicKey` (the pinned control-plane key). Null when there is no
    * cache, or it is unreadable, was written under another gateway token, does not verify, or is of
    * another organization than `expectedOrgId` (the gateway's, when it knows it). An unsigned
-   * (pre-signing) cache comes back with `signed: false`, its journal unverified.
+   * cache comes back with `signed: false`, its journal unverified.
    */
   async load(publicKey: KeyObject | null, expectedOrgId: string | null = null): Promise<CachedState | null> {
     let buf: Buffer;
@@ -159,7 +159,7 @@ export class DiskCache {
   #parseBase(buf: Buffer, publicKey: KeyObject | null, expectedOrgId: string | null): CachedState {
     const nl = buf.indexOf(0x0a);
     if (nl < 0) {
-      // Before signing: one JSON object.
+      // Formats 1 and 2: one JSON object.
       const legacy = LegacyFileSchema.parse(JSON.parse(buf.toString('utf8')));
       return {
         snapshot: parseSnapshot(legacy.snapshot),

@@ -65,7 +65,7 @@ export interface KeyPolicy {
  * larger of a member's and the global stamp changes whenever either does.
  */
 export class PeopleIndex {
-  /** False until a snapshot carries people (older control planes): keys then enforce their own policy alone. */
+  /** False until a snapshot carries people: keys then enforce their own policy alone. */
   present = false;
   settings: SnapshotPeople['settings'] = DEFAULT_ORG_SETTINGS;
   readonly users = new Map<string, SnapshotUserPolicy>();

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis';
 import { request } from 'undici';
 import type { GatewayIdentity } from '../credentials/cache.js';
 import type { GatewayMetrics } from '../metrics.js';
+import { SingleFlight } from '../single-flight.js';
 import type { DiskCache } from './disk-cache.js';
 import type { ControlPlaneKeyPin } from './pin.js';
 import type { SnapshotStore } from './store.js';
@@ -102,14 +103,18 @@ export class SnapshotSync {
   #stopped = false;
   #sub: Redis | null = null;
   #heartbeat: NodeJS.Timeout | null = null;
-  #resyncRunning: Promise<void> | null = null;
-  #resyncAgain = false;
+  readonly #resync = new SingleFlight(
+    async () => {
+      await this.#retrying('fetch the snapshot', () => this.#fetchSnapshot());
+    },
+    { more: () => !this.#stopped },
+  );
   #compacting = false;
   #redisReadyOnce = false;
   #registered = false;
   /** The organization of the gateway token, once the control plane said so. */
   #orgId: string | null = null;
-  /** Serving a pre-signing (unsigned) disk cache until a key is pinned. */
+  /** Serving an unsigned disk cache until a key is pinned. */
   #servingUnsigned = false;
   readonly #refusalLoggedAt = new Map<string, number>();
   /** Counts full fetches (for tests and metrics). */
@@ -159,21 +164,7 @@ export class SnapshotSync {
 
   /** Full fetch, single-flight: a request while one runs makes it run once more afterwards. */
   resync(): Promise<void> {
-    if (this.#resyncRunning) {
-      this.#resyncAgain = true;
-      return this.#resyncRunning;
-    }
-    this.#resyncRunning = (async () => {
-      try {
-        do {
-          this.#resyncAgain = false;
-          await this.#retrying('fetch the snapshot', () => this.#fetchSnapshot());
-        } while (this.#resyncAgain && !this.#stopped);
-      } finally {
-        this.#resyncRunning = null;
-      }
-    })();
-    return this.#resyncRunning;
+    return this.#resync.run();
   }
 
   async #loadCache(): Promise<void> {
@@ -193,8 +184,7 @@ export class SnapshotSync {
         );
         return;
       }
-      // No key pinned yet (the first start after an upgrade, control plane unreachable): what the gateway
-      // served before the upgrade, until the control plane answers and a signed snapshot replaces it.
+      // No key pinned yet: served until the control plane answers and a signed snapshot replaces it.
       this.#servingUnsigned = true;
     }
     this.store.setSnapshotKey(cached.snapshotKey, cached.snapshotKeyVersion);

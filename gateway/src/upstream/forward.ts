@@ -1,10 +1,16 @@
-import type { Readable } from 'node:stream';
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
-import { errorResponse } from '../errors.js';
 import { estimateJsonOutput, newUsage, readJsonUsage } from '../providers/usage.js';
 import type { UpstreamClient } from './client.js';
 import { clientSignal } from './client-signal.js';
+import {
+  bodyless,
+  brokeOff,
+  relayAnswer,
+  requestFailed,
+  settleAnswer,
+  type UpstreamResponse,
+} from './relay.js';
 import { SseUsageReader } from './sse.js';
 
 /** Client headers that never go upstream: hop-by-hop, the client's own credentials, proxy metadata. */
@@ -75,9 +81,9 @@ function responseHeaders(
   return headers;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 /** A non-streamed JSON body up to this size is kept aside (as it passes) to read its usage at the end. */
 const SNIFF_JSON_LIMIT = 16 * 1024 * 1024;
+const PROVIDER = { the: 'The provider', log: 'upstream' };
 export interface ForwardRequest {
   url: URL;
   method: string;
@@ -114,8 +120,7 @@ export async function forward(
   req: ForwardRequest,
 ): Promise<Response> {
   const signal = clientSignal(c);
-  const meter = c.get('meter');
-  let res: Awaited<ReturnType<ReturnType<UpstreamClient['pool']>['request']>>;
+  let res: UpstreamResponse;
   let hideStreamUsage = req.hideStreamUsage;
   /** A 400 body already read (while checking it for a `stream_options` refusal), passed on as it is. */
   let readBody: Uint8Array | null = null;
@@ -143,19 +148,7 @@ export async function forward(
       }
     }
   } catch (err) {
-    const code = (err as { code?: string }).code ?? '';
-    if (code === 'UPSTREAM_BLOCKED') {
-      console.error(`gateway: refused upstream: ${(err as Error).message}`);
-      return errorResponse(c, 'upstream_error', "The provider's address is not allowed by this gateway");
-    }
-    if (TIMEOUT_CODES.has(code))
-      return errorResponse(c, 'upstream_timeout', 'The provider did not answer in time');
-    if (signal.aborted) {
-      meter.finish({ inputTokens: 0, outputTokens: 0, aborted: true });
-      return errorResponse(c, 'upstream_error', 'The client closed the request');
-    }
-    console.error(`gateway: upstream ${req.url.origin} failed (${code || (err as Error).name})`);
-    return errorResponse(c, 'upstream_error', 'The provider could not be reached');
+    return requestFailed(c, err, signal, PROVIDER, req.url.origin);
   }
 
   const headers = responseHeaders(res.headers);
@@ -203,20 +196,23 @@ export async function forward(
         acc.outputTokens = Math.max(acc.outputTokens, reader ? reader.outputEstimate() : jsonOutput);
       }
     }
-    meter.finish({
-      inputTokens: acc.inputTokens,
-      outputTokens: acc.outputTokens,
-      cacheCreationInputTokens: acc.cacheCreationInputTokens,
-      cacheReadInputTokens: acc.cacheReadInputTokens,
-      providerCostUsd: acc.costUsd,
-      estimated,
+    settleAnswer(
+      c,
+      res.statusCode,
+      {
+        inputTokens: acc.inputTokens,
+        outputTokens: acc.outputTokens,
+        cacheCreationInputTokens: acc.cacheCreationInputTokens,
+        cacheReadInputTokens: acc.cacheReadInputTokens,
+        providerCostUsd: acc.costUsd,
+        estimated,
+      },
+      complete,
       aborted,
-      status: res.statusCode,
-      ...(complete || aborted ? {} : { errorCode: 'upstream_error' }),
-    });
+    );
   };
 
-  if (res.statusCode === 204 || res.statusCode === 205 || res.statusCode === 304 || req.method === 'HEAD') {
+  if (bodyless(res.statusCode, req.method)) {
     await res.body.dump().catch(() => {});
     settle(true);
     return c.body(null, res.statusCode as StatusCode, headers);
@@ -235,54 +231,11 @@ export async function forward(
       bytes = new Uint8Array(await res.body.arrayBuffer());
     } catch {
       settle(false, signal.aborted);
-      return errorResponse(c, 'upstream_error', 'The provider closed the connection mid-answer');
+      return brokeOff(c, PROVIDER);
     }
     sniffJson(bytes);
     settle(true);
     return c.body(bytes, status, headers);
   }
-  meter.deferred = true;
-  const body = res.body as unknown as Readable;
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          for (;;) {
-            const { done, value } = await iterator.next();
-            if (done) {
-              // What a hiding stream still holds: a last line without its newline.
-              const rest = reader?.end();
-              if (rest) controller.enqueue(rest);
-              settle(true);
-              controller.close();
-              return;
-            }
-            if (!reader) {
-              sniffJson(value);
-              controller.enqueue(value);
-              return;
-            }
-            const pass = reader.push(value);
-            if (pass) {
-              controller.enqueue(pass);
-              return;
-            }
-            // Everything held back or dropped: read on (a pull must enqueue or end).
-          }
-        } catch (err) {
-          settle(false, signal.aborted);
-          controller.error(err);
-        }
-      },
-      cancel() {
-        // The client went away: drop the upstream response (and its connection) at once.
-        body.destroy();
-        settle(false, true);
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  if (sse) headers['cache-control'] = 'no-cache';
-  return c.body(stream, status, headers);
+  return relayAnswer(c, res, headers, sse, signal, { transform: reader, onChunk: sniffJson, settle });
 }

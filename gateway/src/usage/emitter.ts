@@ -3,6 +3,7 @@ import type { UsageEvent } from '@portcullis/shared/usage';
 import { signUsageEvent, USAGE_SIGNATURE_FIELD } from '@portcullis/shared/usage-signing';
 import type { Redis } from 'ioredis';
 import type { GatewayMetrics, UsageGauges } from '../metrics.js';
+import { SingleFlight } from '../single-flight.js';
 import type { ReplaySegment, UsageSpool } from './spool.js';
 
 /** Where the meter hands finished requests' usage events; `emit` never blocks and never throws. */
@@ -40,7 +41,7 @@ const REPLAY_BATCHES_PER_FLUSH = 16;
  * @portcullis/shared/usage-signing; no MAXLEN: the control plane trims after consuming). Signing
  * happens here, in the flush loop, never on the request path. Until the gateway knows who it is
  * (`setIdentity`), events are spooled unsigned; a replayed line without a signature is signed when it
- * is sent, so a spool written before a restart (or by an older gateway) still verifies. `emit` only pushes to an in-memory batch; a
+ * is sent, so a spool written before a restart still verifies. `emit` only pushes to an in-memory batch; a
  * single-flight loop, every `flushIntervalMs` (50) or as soon as `batchSize` (256) events wait, XADDs
  * them in one pipeline. Events Redis does not take (down, not ready, a failed XADD) go to the spool
  * on disk in one append per batch, and the spool is replayed in order whenever Redis is ready (also
@@ -58,8 +59,13 @@ export class UsageEmitter implements UsageSink, UsageGauges {
   #buffer: UsageEvent[] = [];
   #inFlight = 0;
   #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #again = false;
+  readonly #flush = new SingleFlight(
+    async () => {
+      await this.#drainBuffer();
+      if (!this.#closed) await this.#replaySome();
+    },
+    { onError: (err) => console.error(`gateway: usage flush failed (${(err as Error).message})`) },
+  );
   #soon = false;
   #replay: ReplaySegment | null = null;
   #closed = false;
@@ -103,24 +109,7 @@ export class UsageEmitter implements UsageSink, UsageGauges {
 
   /** One pass: send (or spool) what is buffered, then replay some of the spool. Single-flight. */
   flush(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
-      return this.#running;
-    }
-    this.#running = (async () => {
-      try {
-        do {
-          this.#again = false;
-          await this.#drainBuffer();
-          if (!this.#closed) await this.#replaySome();
-        } while (this.#again);
-      } catch (err) {
-        console.error(`gateway: usage flush failed (${(err as Error).message})`);
-      } finally {
-        this.#running = null;
-      }
-    })();
-    return this.#running;
+    return this.#flush.run();
   }
 
   /** Stops the timer and writes out everything still in memory (to Redis, or to the spool). */
@@ -242,6 +231,6 @@ export class UsageEmitter implements UsageSink, UsageGauges {
       }
     }
     // More to replay: come back without waiting for the timer.
-    if (this.#replay || spool.hasData) this.#again = this.#ready && !this.#closed;
+    if (this.#replay || spool.hasData) this.#flush.again = this.#ready && !this.#closed;
   }
 }

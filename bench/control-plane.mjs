@@ -27,7 +27,7 @@ const cp = spawn(process.execPath, [path.join(root, 'control-plane/dist/main.js'
     BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
     BOOTSTRAP_ORG_NAME: 'Bench',
     // The bench makes many keys for its one user.
-    MAX_KEYS_PER_USER: '100000',
+    MAX_KEYS_PER_USER: '10000000',
   },
   stdio: ['ignore', 'pipe', 'inherit'],
 });

@@ -81,7 +81,7 @@ async function main() {
         BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
         BOOTSTRAP_ORG_NAME: 'Bench',
         // The bench makes many keys for its one user.
-        MAX_KEYS_PER_USER: '100000',
+        MAX_KEYS_PER_USER: '10000000',
       },
       cpus: '1',
       readyUrl: `${cpUrl}/healthz`,

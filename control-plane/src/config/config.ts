@@ -98,7 +98,7 @@ const ConfigSchema = z.object({
   /** Extension: organizations one user may create. */
   MAX_ORGANIZATIONS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(10),
   /** Extension: live (not revoked, not deleted) keys one user may own in an organization. */
-  MAX_KEYS_PER_USER: z.coerce.number().int().min(1).max(100_000).default(100),
+  MAX_KEYS_PER_USER: z.coerce.number().int().min(1).max(10_000_000).default(100),
   /** Extension: unexpired ephemeral tokens one key may have at a time. */
   MAX_EPHEMERAL_TOKENS_PER_KEY: z.coerce.number().int().min(1).max(100_000).default(100),
   /**

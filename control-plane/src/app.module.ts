@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditController } from './audit/audit.controller';
-import { AuditService } from './audit/audit.service';
+import { AuditModule } from './audit/audit.module';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
@@ -39,6 +39,7 @@ import { PolicyModule } from './policy/policy.module';
 import { ProviderCredentialsController } from './providers/provider-credentials.controller';
 import { ProviderCredentialsService } from './providers/provider-credentials.service';
 import { RedisService } from './redis/redis.service';
+import { ChangeRecorderModule } from './snapshots/change-recorder.module';
 import { SigningKeyService } from './snapshots/signing-key.service';
 import { SnapshotPublisher } from './snapshots/snapshot-publisher';
 import { SnapshotsService } from './snapshots/snapshots.service';
@@ -72,6 +73,8 @@ export class AppModule {
             return ds;
           },
         }),
+        AuditModule,
+        ChangeRecorderModule,
         JobsModule.forRoot(config),
         WebhooksModule.forRoot(config),
         BudgetsModule,
@@ -105,7 +108,6 @@ export class AppModule {
         InvitationsService,
         InvitationMail,
         MembersService,
-        AuditService,
         SecretBox,
         RedisService,
         SnapshotsService,

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AUDIT_ACTIONS } from '@portcullis/shared/audit';
 import { z } from 'zod';
 import { AdminOnly, Org } from '../common/decorators/auth.decorators';
 import { CursorParam, LimitParam } from '../common/list-query';
@@ -8,7 +9,7 @@ import { ZodPipe } from '../common/zod.pipe';
 import { AuditService } from './audit.service';
 
 const AuditQuerySchema = z.strictObject({
-  action: z.string().max(100, 'must be at most 100 characters').optional(),
+  action: z.enum(AUDIT_ACTIONS, { message: 'must be an action the control plane records' }).optional(),
   targetId: z.string().max(100, 'must be at most 100 characters').optional(),
   limit: LimitParam,
   cursor: CursorParam,
@@ -22,7 +23,7 @@ export class AuditController {
 
   @Get()
   @ApiOperation({ summary: "The organization's audit trail, newest first" })
-  @ApiQuery({ name: 'action', required: false })
+  @ApiQuery({ name: 'action', required: false, enum: AUDIT_ACTIONS })
   @ApiQuery({ name: 'targetId', required: false })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })

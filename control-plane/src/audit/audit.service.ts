@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { AuditEventView, AuditVerification } from '@portcullis/shared/audit';
+import type { AuditAction, AuditEventView, AuditVerification } from '@portcullis/shared/audit';
 import { DataSource, type EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { Actor } from '../common/request-context';
@@ -11,7 +11,7 @@ import { AuditEvent } from './audit-event.entity';
 export interface AuditEntry {
   orgId: string;
   actor: Actor;
-  action: string;
+  action: AuditAction;
   targetType: string;
   targetId: string | null;
   before?: unknown;
@@ -103,7 +103,7 @@ export class AuditService {
 
   async list(
     orgId: string,
-    q: { action?: string; targetId?: string; limit: number; cursor?: string },
+    q: { action?: AuditAction | undefined; targetId?: string | undefined; limit: number; cursor?: string },
   ): Promise<Page<AuditEventView>> {
     const qb = this.db
       .getRepository(AuditEvent)

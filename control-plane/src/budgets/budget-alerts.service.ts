@@ -2,8 +2,8 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { BudgetThresholdData } from '@portcullis/shared/webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import type { Actor } from '../common/request-context';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   type PeriodSpend,
   type ScopePeriodSpend,
@@ -62,7 +62,7 @@ export class BudgetAlerts implements OnModuleInit {
     private readonly spend: SpendService,
     private readonly ingested: UsageIngestedEvents,
     private readonly deliveries: WebhookDeliveries,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
   ) {}
 
   onModuleInit(): void {
@@ -109,15 +109,17 @@ export class BudgetAlerts implements OnModuleInit {
           };
           const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
           deliveryIds.push(...created.map((c) => c.id));
-          await this.audit.append(em, {
-            orgId,
-            actor: SYSTEM,
-            action: 'budget.threshold_reached',
-            targetType: 'api_key',
-            targetId: key.id,
-            before: null,
-            after: { ...data, periodId: d.spend.periodId },
-          });
+          await this.changes.record(
+            em,
+            { orgId, actor: SYSTEM },
+            {
+              action: 'budget.threshold_reached',
+              targetType: 'api_key',
+              targetId: key.id,
+              before: null,
+              after: { ...data, periodId: d.spend.periodId },
+            },
+          );
         }
       }
       deliveryIds.push(...(await this.fireScopes(em, orgId, scopeDue)));
@@ -178,15 +180,17 @@ export class BudgetAlerts implements OnModuleInit {
         };
         const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
         deliveryIds.push(...created.map((c) => c.id));
-        await this.audit.append(em, {
-          orgId,
-          actor: SYSTEM,
-          action: 'budget.threshold_reached',
-          targetType: scope,
-          targetId: scopeId,
-          before: null,
-          after: { ...data, periodId: d.spend.periodId },
-        });
+        await this.changes.record(
+          em,
+          { orgId, actor: SYSTEM },
+          {
+            action: 'budget.threshold_reached',
+            targetType: scope,
+            targetId: scopeId,
+            before: null,
+            after: { ...data, periodId: d.spend.periodId },
+          },
+        );
       }
     }
     return deliveryIds;

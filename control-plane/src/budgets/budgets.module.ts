@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
+import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
 import { UsageModule } from '../usage/usage.module';
 import { BudgetAlerts } from './budget-alerts.service';
 
@@ -8,8 +8,7 @@ import { BudgetAlerts } from './budget-alerts.service';
  * (WebhookDeliveries comes from the global WebhooksModule) and the audit trail.
  */
 @Module({
-  imports: [UsageModule],
-  // AuditService is stateless (the data source only): a private instance is harmless.
-  providers: [AuditService, BudgetAlerts],
+  imports: [ChangeRecorderModule, UsageModule],
+  providers: [BudgetAlerts],
 })
 export class BudgetsModule {}

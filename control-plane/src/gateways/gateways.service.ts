@@ -14,7 +14,6 @@ import { publicKeyFingerprint } from '@portcullis/shared/signing';
 import type { GatewayRegistration } from '@portcullis/shared/snapshot';
 import { makeUsageSigningSecret } from '@portcullis/shared/usage-signing';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
@@ -23,6 +22,7 @@ import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
+import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SigningKeyService } from '../snapshots/signing-key.service';
 import { type SignedSnapshot, SnapshotsService } from '../snapshots/snapshots.service';
 import { GatewayRedisUsers, redisPasswordAad } from './gateway-redis-users';
@@ -77,7 +77,7 @@ function toView(r: GatewayRow, orgVersion: number, now: number): GatewayView {
 export class GatewaysService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
     private readonly box: SecretBox,
     private readonly redisUsers: GatewayRedisUsers,
@@ -96,9 +96,7 @@ export class GatewaysService {
           [caller.org.orgId, input.name, tokenHash(token), caller.actor.userId],
         );
         const created = rows[0] as { id: string; name: string };
-        await this.audit.append(em, {
-          orgId: caller.org.orgId,
-          actor: caller.actor,
+        await this.changes.record(em, caller, {
           action: 'gateway.token_created',
           targetType: 'gateway',
           targetId: created.id,
@@ -150,31 +148,30 @@ export class GatewaysService {
       if (!gone) throw DomainError.notFound('Gateway');
       // What the removed gateway holds (the snapshot key, sealed provider secrets) must open nothing the
       // control plane sends from now on: a new key, everything resealed, in this transaction.
-      const sealingKeyVersion = this.box.available
+      const rotated = this.box.available
         ? await this.snapshots.rotateSnapshotKey(em, caller.org.orgId)
         : null;
       // Its Redis user goes with it (Redis disconnects its clients), before the row is gone for good:
       // if Redis cannot be told, the gateway stays and the admin tries again.
       if (gone.redis_username) await this.deleteRedisUser(gone.id);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'gateway.deleted',
-        targetType: 'gateway',
-        targetId: gone.id,
-        before: { id: gone.id, name: gone.name },
-        after: null,
-      });
-      if (sealingKeyVersion !== null) {
-        await this.audit.append(em, {
-          orgId: caller.org.orgId,
-          actor: caller.actor,
+      const records: AuditRecord[] = [
+        {
+          action: 'gateway.deleted',
+          targetType: 'gateway',
+          targetId: gone.id,
+          before: { id: gone.id, name: gone.name },
+          after: null,
+        },
+      ];
+      if (rotated) {
+        records.push({
           action: 'gateway.snapshot_key_rotated',
           targetType: 'gateway',
           targetId: gone.id,
-          after: { snapshotKeyVersion: sealingKeyVersion },
+          after: { snapshotKeyVersion: rotated.version },
         });
       }
+      await this.changes.record(em, caller, records, rotated?.changes);
     });
   }
 
@@ -259,14 +256,16 @@ export class GatewaysService {
         'UPDATE gateways SET instance_id = $2, version = $3, last_seen_at = now() WHERE id = $1',
         [gw.id, input.instanceId, input.version ?? null],
       );
-      await this.audit.append(em, {
-        orgId: gw.orgId,
-        actor: { type: 'system', userId: null, ip },
-        action: 'gateway.registered',
-        targetType: 'gateway',
-        targetId: gw.id,
-        after: { id: gw.id, name: gw.name, instanceId: input.instanceId, version: input.version ?? null },
-      });
+      await this.changes.record(
+        em,
+        { orgId: gw.orgId, actor: { type: 'system', userId: null, ip } },
+        {
+          action: 'gateway.registered',
+          targetType: 'gateway',
+          targetId: gw.id,
+          after: { id: gw.id, name: gw.name, instanceId: input.instanceId, version: input.version ?? null },
+        },
+      );
       return snapshotKey;
     });
     const credentials = await this.credentials(gw);

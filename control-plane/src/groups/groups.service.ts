@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditAction } from '@portcullis/shared/audit';
 import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
@@ -11,8 +11,8 @@ import { decodeCursor } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
-import { recordSnapshotChange } from '../snapshots/snapshots.service';
 import { SpendService, scopeKey } from '../usage/spend.service';
 
 interface GroupRow {
@@ -53,7 +53,7 @@ const isGroupCursor = (v: unknown): v is { v: string; i: string } => {
 export class GroupsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly spend: SpendService,
   ) {}
 
@@ -136,23 +136,25 @@ export class GroupsService {
         [id],
       );
       await em.query('DELETE FROM groups WHERE id = $1', [id]);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'group.deleted',
-        targetType: 'group',
-        targetId: id,
-        before: { name: before.name, members: members.map((m) => m.user_id) },
-        after: null,
-      });
-      await recordSnapshotChange(em, caller.org.orgId, [
-        { op: 'delete_group', id },
-        ...(await userPolicyChanges(
-          em,
-          caller.org.orgId,
-          members.map((m) => m.user_id),
-        )),
-      ]);
+      await this.changes.record(
+        em,
+        caller,
+        {
+          action: 'group.deleted',
+          targetType: 'group',
+          targetId: id,
+          before: { name: before.name, members: members.map((m) => m.user_id) },
+          after: null,
+        },
+        [
+          { op: 'delete_group', id },
+          ...(await userPolicyChanges(
+            em,
+            caller.org.orgId,
+            members.map((m) => m.user_id),
+          )),
+        ],
+      );
     });
   }
 
@@ -186,21 +188,17 @@ export class GroupsService {
   private async memberChanged(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     groupId: string,
     userId: string,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'group',
-      targetId: groupId,
-      before: null,
-      after: { userId },
-    });
-    // The member's group ids changed; the group itself did not.
-    await recordSnapshotChange(em, caller.org.orgId, await userPolicyChanges(em, caller.org.orgId, [userId]));
+    await this.changes.record(
+      em,
+      caller,
+      { action, targetType: 'group', targetId: groupId, before: null, after: { userId } },
+      // The member's group ids changed; the group itself did not.
+      await userPolicyChanges(em, caller.org.orgId, [userId]),
+    );
   }
 
   private async assertMember(em: EntityManager, orgId: string, userId: string): Promise<void> {
@@ -274,20 +272,13 @@ export class GroupsService {
   private async record(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     id: string,
     before: unknown,
     after: unknown,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'group',
-      targetId: id,
-      before,
-      after,
-    });
-    await recordSnapshotChange(em, caller.org.orgId, [await groupChange(em, caller.org.orgId, id)]);
+    await this.changes.record(em, caller, { action, targetType: 'group', targetId: id, before, after }, [
+      await groupChange(em, caller.org.orgId, id),
+    ]);
   }
 }

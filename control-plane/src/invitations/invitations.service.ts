@@ -5,13 +5,13 @@ import type { InvitationView } from '@portcullis/shared/members';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { z } from 'zod';
-import { AuditService } from '../audit/audit.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext, OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { UsersService } from '../users/users.service';
 import { InvitationMail } from './invitation-mail.service';
 
@@ -25,7 +25,7 @@ export class InvitationsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly users: UsersService,
     private readonly auth: AuthService,
     private readonly mail: InvitationMail,
@@ -77,9 +77,7 @@ export class InvitationsService {
         createdAt: new Date(row.created_at).toISOString(),
         mailStatus: mailed ? 'queued' : null,
       };
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
+      await this.changes.record(em, caller, {
         action: 'invitation.created',
         targetType: 'invitation',
         targetId: row.id,
@@ -110,9 +108,7 @@ export class InvitationsService {
       );
       const inv = rows[0];
       if (!inv) throw DomainError.notFound('Invitation');
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
+      await this.changes.record(em, caller, {
         action: 'invitation.revoked',
         targetType: 'invitation',
         targetId: inv.id,
@@ -201,14 +197,16 @@ export class InvitationsService {
       await em.query('UPDATE invitations SET accepted_at = now(), mail_link_sealed = NULL WHERE id = $1', [
         inv.id,
       ]);
-      await this.audit.append(em, {
-        orgId: inv.org_id,
-        actor: { type: 'user', userId, ip },
-        action: 'member.joined',
-        targetType: 'user',
-        targetId: userId,
-        after: { userId, email: inv.email, role: inv.role, invitationId: inv.id, newAccount: !existing },
-      });
+      await this.changes.record(
+        em,
+        { orgId: inv.org_id, actor: { type: 'user', userId, ip } },
+        {
+          action: 'member.joined',
+          targetType: 'user',
+          targetId: userId,
+          after: { userId, email: inv.email, role: inv.role, invitationId: inv.id, newAccount: !existing },
+        },
+      );
       return { userId, newAccount: !existing };
     });
     if (joined.newAccount) return this.auth.startSession(joined.userId, ip, userAgent);

@@ -12,6 +12,7 @@ import {
   normalizeMcpPolicy,
   type UpdateKeyInput,
 } from '@portcullis/shared/api-keys';
+import type { AuditAction } from '@portcullis/shared/audit';
 import { expiryFromPreset } from '@portcullis/shared/expiry';
 import {
   ceilingViolations,
@@ -26,7 +27,6 @@ import { displayPrefix, makeKey } from '@portcullis/shared/keys';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { findUnstorableText } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
@@ -35,6 +35,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { argon2Hash } from '../crypto/hashing';
 import { OrgsService } from '../orgs/orgs.service';
 import { PolicyService } from '../policy/policy.service';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { orgSettings } from '../snapshots/snapshot-people';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { SpendService } from '../usage/spend.service';
@@ -143,7 +144,7 @@ type ListRow = Record<string, unknown> & {
 export class KeysService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
     private readonly orgs: OrgsService,
     private readonly spend: SpendService,
@@ -430,24 +431,24 @@ export class KeysService {
         createdBy: caller.actor.userId,
       });
       const prefix = displayPrefix(made.keyId);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'key.ephemeral_token_created',
-        targetType: 'api_key',
-        targetId: entity.id,
-        before: null,
-        after: {
-          id: tokenRecordId,
-          keyId: entity.id,
-          prefix,
-          expiresInSeconds: input.expiresInSeconds,
-          expiresAt: expiresAt.toISOString(),
+      await this.changes.record(
+        em,
+        caller,
+        {
+          action: 'key.ephemeral_token_created',
+          targetType: 'api_key',
+          targetId: entity.id,
+          before: null,
+          after: {
+            id: tokenRecordId,
+            keyId: entity.id,
+            prefix,
+            expiresInSeconds: input.expiresInSeconds,
+            expiresAt: expiresAt.toISOString(),
+          },
         },
-      });
-      await this.snapshots.changed(em, caller.org.orgId, [
-        await this.snapshots.ephemeralTokenChange(em, caller.org.orgId, tokenRecordId),
-      ]);
+        [await this.snapshots.ephemeralTokenChange(em, caller.org.orgId, tokenRecordId)],
+      );
       return {
         id: tokenRecordId,
         keyId: entity.id,
@@ -511,7 +512,7 @@ export class KeysService {
   private async transition(
     caller: OrgCaller,
     id: string,
-    action: string,
+    action: AuditAction,
     next: (e: ApiKeyEntity) => 'active' | 'inactive' | 'revoked' | null,
     dropTokens = false,
   ): Promise<ApiKey> {
@@ -642,27 +643,23 @@ export class KeysService {
   private async record(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     target: ApiKey,
     before: ApiKey | null,
     after: ApiKey | null,
     droppedTokensOf: string | null = null,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'api_key',
-      targetId: target.id,
-      before,
-      after,
-    });
     const change: SnapshotChange =
       after === null
         ? { op: 'delete_key', id: target.id }
         : await this.snapshots.keyChange(em, caller.org.orgId, target.id);
     const changes: SnapshotChange[] = [change];
     if (droppedTokensOf !== null) changes.push({ op: 'delete_ephemeral_tokens', apiKeyId: droppedTokensOf });
-    await this.snapshots.changed(em, caller.org.orgId, changes);
+    await this.changes.record(
+      em,
+      caller,
+      { action, targetType: 'api_key', targetId: target.id, before, after },
+      changes,
+    );
   }
 }

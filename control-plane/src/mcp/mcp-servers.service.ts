@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditAction } from '@portcullis/shared/audit';
 import type { FieldIssue } from '@portcullis/shared/errors';
 import type {
   CreateMcpServerInput,
@@ -11,7 +12,6 @@ import type {
 } from '@portcullis/shared/mcp';
 import { checkUpstreamUrl } from '@portcullis/shared/upstream-url';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
@@ -21,6 +21,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { fetchMcpTools, McpFetchError } from './mcp-tools-client';
 
@@ -85,7 +86,7 @@ export class McpServersService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly box: SecretBox,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
   ) {}
 
@@ -306,21 +307,12 @@ export class McpServersService {
   private async record(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     id: string,
     before: unknown,
     after: unknown,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'mcp_server',
-      targetId: id,
-      before,
-      after,
-    });
-    await this.snapshots.changed(em, caller.org.orgId, [
+    await this.changes.record(em, caller, { action, targetType: 'mcp_server', targetId: id, before, after }, [
       await this.snapshots.mcpServerChange(em, caller.org.orgId, id),
     ]);
   }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Provider } from '@portcullis/shared/api-keys';
+import type { AuditAction } from '@portcullis/shared/audit';
 import { modelAllowed } from '@portcullis/shared/policy';
 import type { CreateModelInput, ModelView, UpdateModelInput } from '@portcullis/shared/providers';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
@@ -13,6 +13,7 @@ import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { PolicyService } from '../policy/policy.service';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
 interface ModelRow {
@@ -61,7 +62,7 @@ const slugTaken = (slug: string) =>
 export class ModelsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
     private readonly policy: PolicyService,
   ) {}
@@ -196,21 +197,12 @@ export class ModelsService {
   private async record(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     id: string,
     before: ModelView | null,
     after: ModelView | null,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'model',
-      targetId: id,
-      before,
-      after,
-    });
-    await this.snapshots.changed(em, caller.org.orgId, [
+    await this.changes.record(em, caller, { action, targetType: 'model', targetId: id, before, after }, [
       after === null
         ? { op: 'delete_model', id }
         : await this.snapshots.modelChange(em, caller.org.orgId, id),

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Role } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import type { MembershipStatus } from './membership.entity';
 
 export interface OrgMembershipView {
@@ -21,7 +21,7 @@ export interface OrgMembershipView {
 export class OrgsService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -68,14 +68,16 @@ export class OrgsService {
       org.id,
       adminUserId,
     ]);
-    await this.audit.append(em, {
-      orgId: org.id,
-      actor,
-      action: 'org.created',
-      targetType: 'organization',
-      targetId: org.id,
-      after: { name, adminUserId },
-    });
+    await this.changes.record(
+      em,
+      { orgId: org.id, actor },
+      {
+        action: 'org.created',
+        targetType: 'organization',
+        targetId: org.id,
+        after: { name, adminUserId },
+      },
+    );
     return {
       id: org.id,
       name,

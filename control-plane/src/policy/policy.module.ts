@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
+import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
 import { UsageModule } from '../usage/usage.module';
 import { PolicyController } from './policy.controller';
 import { PolicyService } from './policy.service';
@@ -11,10 +11,9 @@ import { PolicyService } from './policy.service';
  */
 @Module({
   // UsageModule: SpendService, for the budgets' spend in the views.
-  imports: [UsageModule],
+  imports: [ChangeRecorderModule, UsageModule],
   controllers: [PolicyController],
-  // AuditService is stateless (the data source only): a private instance is harmless.
-  providers: [AuditService, PolicyService],
+  providers: [PolicyService],
   exports: [PolicyService],
 })
 export class PolicyModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Limits } from '@portcullis/shared/api-keys';
+import type { AuditAction } from '@portcullis/shared/audit';
 import {
   type BudgetView,
   type EffectivePolicyView,
@@ -16,10 +17,10 @@ import {
 } from '@portcullis/shared/policy';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   groupChange,
   limitsOf,
@@ -27,7 +28,6 @@ import {
   settingsChange,
   userPolicyChanges,
 } from '../snapshots/snapshot-people';
-import { recordSnapshotChange } from '../snapshots/snapshots.service';
 import { SpendService, scopeKey } from '../usage/spend.service';
 
 /** A subject of grants and limits: a member of the organization or one of its groups. */
@@ -78,7 +78,7 @@ const GRANTS_OF_GROUP = `coalesce((SELECT array_agg(g.model ORDER BY g.model) FR
 export class PolicyService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly spend: SpendService,
   ) {}
 
@@ -125,19 +125,20 @@ export class PolicyService {
 
   /**
    * Drops the user's grants, limits, budgets and group memberships in this organization, inside the
-   * caller's transaction, and tells the gateways. (The membership's foreign keys would cascade these
-   * too; doing it here keeps the snapshot change next to the deletion.)
+   * caller's transaction; returns the snapshot change that tells the gateways, for the caller to
+   * record. (The membership's foreign keys would cascade these too; doing it here keeps the snapshot
+   * change next to the deletion.)
    */
-  async removeUser(em: EntityManager, orgId: string, userId: string): Promise<void> {
+  async removeUser(em: EntityManager, orgId: string, userId: string): Promise<SnapshotChange[]> {
     await em.query('DELETE FROM group_members WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
     await em.query('DELETE FROM user_model_grants WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
     await em.query('DELETE FROM user_policies WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
-    await recordSnapshotChange(em, orgId, [{ op: 'delete_user_policy', id: userId }]);
+    return [{ op: 'delete_user_policy', id: userId }];
   }
 
   /**
    * The snapshot change for a member as they are now (role included): call it after a role change or a
-   * new membership, inside that transaction, and pass it to `SnapshotsService.changed`.
+   * new membership, inside that transaction, and pass it to `ChangeRecorder.record`.
    */
   async userChange(em: EntityManager, orgId: string, userId: string): Promise<SnapshotChange> {
     const [change] = await userPolicyChanges(em, orgId, [userId]);
@@ -217,7 +218,7 @@ export class PolicyService {
               ]);
         return { model, createdAt: new Date(existing?.created_at ?? Date.now()).toISOString() };
       }
-      await this.record(em, caller, type, id, `${type}.grant_added`, null, { model });
+      await this.record(em, caller, type, id, `${type}.grant_added` as const, null, { model });
       return { model, createdAt: new Date(created.created_at).toISOString() };
     });
   }
@@ -238,7 +239,7 @@ export class PolicyService {
               [id, model],
             );
       if (rows.length === 0) throw DomainError.notFound('Grant');
-      await this.record(em, caller, type, id, `${type}.grant_removed`, { model }, null);
+      await this.record(em, caller, type, id, `${type}.grant_removed` as const, { model }, null);
     });
   }
 
@@ -279,7 +280,7 @@ export class PolicyService {
         );
       }
       const after: PolicyLimits = { ...limits, budgets };
-      await this.record(em, caller, type, id, `${type}.limits_updated`, before, after);
+      await this.record(em, caller, type, id, `${type}.limits_updated` as const, before, after);
       return after;
     });
   }
@@ -300,16 +301,18 @@ export class PolicyService {
            default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds', now())`,
         [caller.org.orgId, after.modelAccessWithoutGrants, JSON.stringify(after.defaultMcpPolicy)],
       );
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'org.settings_updated',
-        targetType: 'organization',
-        targetId: caller.org.orgId,
-        before,
-        after,
-      });
-      await recordSnapshotChange(em, caller.org.orgId, [await settingsChange(em, caller.org.orgId)]);
+      await this.changes.record(
+        em,
+        caller,
+        {
+          action: 'org.settings_updated',
+          targetType: 'organization',
+          targetId: caller.org.orgId,
+          before,
+          after,
+        },
+        [await settingsChange(em, caller.org.orgId)],
+      );
       return after;
     });
   }
@@ -414,23 +417,14 @@ export class PolicyService {
     caller: OrgCaller,
     type: PolicySubjectType,
     id: string,
-    action: string,
+    action: AuditAction,
     before: unknown,
     after: unknown,
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: type,
-      targetId: id,
-      before,
-      after,
-    });
     const changes =
       type === 'user'
         ? await userPolicyChanges(em, caller.org.orgId, [id])
         : [await groupChange(em, caller.org.orgId, id)];
-    await recordSnapshotChange(em, caller.org.orgId, changes);
+    await this.changes.record(em, caller, { action, targetType: type, targetId: id, before, after }, changes);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Provider } from '@portcullis/shared/api-keys';
+import type { AuditAction } from '@portcullis/shared/audit';
 import type { FieldIssue } from '@portcullis/shared/errors';
 import {
   CREDENTIAL_CONFIG_SCHEMAS,
@@ -16,7 +17,6 @@ import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { checkUpstreamUrl } from '@portcullis/shared/upstream-url';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
@@ -26,6 +26,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
 interface CredentialRow {
@@ -70,7 +71,7 @@ export class ProviderCredentialsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly box: SecretBox,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
   ) {}
 
@@ -203,6 +204,7 @@ export class ProviderCredentialsService {
         );
       }
       const before = await this.view(em, row);
+      const records: AuditRecord[] = [];
       const changes: SnapshotChange[] = [];
       for (const m of dependents) {
         const model: unknown[] = await em.query(
@@ -215,9 +217,7 @@ export class ProviderCredentialsService {
           [m.id],
         );
         await em.query('DELETE FROM models WHERE id = $1', [m.id]);
-        await this.audit.append(em, {
-          orgId: caller.org.orgId,
-          actor: caller.actor,
+        records.push({
           action: 'model.deleted',
           targetType: 'model',
           targetId: m.id,
@@ -228,7 +228,14 @@ export class ProviderCredentialsService {
       }
       await em.query('DELETE FROM provider_credentials WHERE id = $1', [row.id]);
       changes.push({ op: 'delete_credential', id: row.id });
-      await this.record(em, caller, 'provider_credential.deleted', before, before, null, changes);
+      records.push({
+        action: 'provider_credential.deleted',
+        targetType: 'provider_credential',
+        targetId: row.id,
+        before,
+        after: null,
+      });
+      await this.changes.record(em, caller, records, changes);
     });
   }
 
@@ -283,21 +290,17 @@ export class ProviderCredentialsService {
   private async record(
     em: EntityManager,
     caller: OrgCaller,
-    action: string,
+    action: AuditAction,
     target: ProviderCredentialView,
     before: unknown,
     after: unknown,
     changes: SnapshotChange[],
   ): Promise<void> {
-    await this.audit.append(em, {
-      orgId: caller.org.orgId,
-      actor: caller.actor,
-      action,
-      targetType: 'provider_credential',
-      targetId: target.id,
-      before,
-      after,
-    });
-    await this.snapshots.changed(em, caller.org.orgId, changes);
+    await this.changes.record(
+      em,
+      caller,
+      { action, targetType: 'provider_credential', targetId: target.id, before, after },
+      changes,
+    );
   }
 }

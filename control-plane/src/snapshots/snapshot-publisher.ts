@@ -12,8 +12,8 @@ import { DataSource } from 'typeorm';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { RedisService } from '../redis/redis.service';
+import { OUTBOX_NOTIFY_CHANNEL } from './change-recorder';
 import { SigningKeyService } from './signing-key.service';
-import { OUTBOX_NOTIFY_CHANNEL } from './snapshots.service';
 
 const POLL_MS = 50;
 const HEARTBEAT_MS = 2000;

@@ -14,10 +14,7 @@ import {
   wireKeys,
 } from './snapshot-builder';
 import { snapshotMcpServers } from './snapshot-mcp';
-import { snapshotPeople, userPolicyChanges } from './snapshot-people';
-
-/** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
-export const OUTBOX_NOTIFY_CHANNEL = 'portcullis_outbox';
+import { snapshotPeople } from './snapshot-people';
 
 const snapshotKeyAad = (orgId: string) => `snapshot-key:${orgId}`;
 
@@ -45,50 +42,8 @@ interface BuiltSnapshot {
 }
 
 /**
- * Moves the organization's snapshot version and writes the outbox row `{from, to, changes}` in the
- * caller's transaction (what `SnapshotsService.changed` does; a function so modules that hold no
- * SnapshotsService, such as policy and groups, can record changes too).
- *
- * A key upsert brings its owner's policy along unless the changes already carry it: a gateway then
- * always knows the role, grants and groups of every key's owner, even for a member whose first key
- * this is.
- */
-export async function recordSnapshotChange(
-  em: EntityManager,
-  orgId: string,
-  changes: SnapshotChange[],
-): Promise<{ fromVersion: number; toVersion: number }> {
-  const covered = new Set<string>();
-  for (const c of changes) {
-    if (c.op === 'upsert_user_policy') covered.add(c.value.id);
-    else if (c.op === 'delete_user_policy') covered.add(c.id);
-  }
-  const owners = new Set<string>();
-  for (const c of changes)
-    if (c.op === 'upsert_key' && !covered.has(c.value.ownerId)) owners.add(c.value.ownerId);
-  const all = owners.size > 0 ? [...changes, ...(await userPolicyChanges(em, orgId, [...owners]))] : changes;
-  const rows: { snapshot_version: string }[] = await em.query(
-    // A CTE, because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-    `WITH bumped AS (
-       UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version
-     ) SELECT snapshot_version FROM bumped`,
-    [orgId],
-  );
-  const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
-  if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
-  await em.query(
-    'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
-    [orgId, toVersion - 1, toVersion, JSON.stringify(all)],
-  );
-  // Delivered on commit only, so the publisher never wakes for a rolled-back change.
-  await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);
-  return { fromVersion: toVersion - 1, toVersion };
-}
-
-/**
- * Snapshot versioning and content. Every change that matters to enforcement calls `changed` inside
- * its own transaction: the organization's version moves and an outbox row `{from, to, changes}` is
- * written atomically with the change; the publisher sends it to the gateways after commit.
+ * Snapshot content: the change of one object as gateways must now see it (recorded with its audit
+ * record by `ChangeRecorder`), the organization's snapshot key, and the full snapshot.
  */
 @Injectable()
 export class SnapshotsService {
@@ -99,14 +54,6 @@ export class SnapshotsService {
     private readonly box: SecretBox,
     private readonly signer: SigningKeyService,
   ) {}
-
-  changed(
-    em: EntityManager,
-    orgId: string,
-    changes: SnapshotChange[],
-  ): Promise<{ fromVersion: number; toVersion: number }> {
-    return recordSnapshotChange(em, orgId, changes);
-  }
 
   async keyChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
     const [value] = await snapshotKeys(em, orgId, [id]);
@@ -175,13 +122,17 @@ export class SnapshotsService {
   }
 
   /**
-   * Replaces the organization's snapshot key with a new one (next generation) and reseals every provider
-   * secret and MCP header set under it, as one snapshot change in the caller's transaction. What a removed
-   * gateway holds then opens nothing the control plane sends from now on; the gateways that stay see
-   * sealed values of a generation they do not hold, fetch the new key by registering again, and keep
-   * serving meanwhile from what they hold.
+   * Replaces the organization's snapshot key with a new one (next generation) in the caller's transaction
+   * and reseals every provider secret and MCP header set under it: the new generation and the one
+   * snapshot change that carries them, for the caller to record. What a removed gateway holds then opens
+   * nothing the control plane sends from now on; the gateways that stay see sealed values of a generation
+   * they do not hold, fetch the new key by registering again, and keep serving meanwhile from what they
+   * hold.
    */
-  async rotateSnapshotKey(em: EntityManager, orgId: string): Promise<number> {
+  async rotateSnapshotKey(
+    em: EntityManager,
+    orgId: string,
+  ): Promise<{ version: number; changes: SnapshotChange[] }> {
     await this.snapshotKey(em, orgId); // takes the row lock (and creates the first key if none yet)
     const key = randomBytes(32);
     const rows: { snapshot_key_version: number }[] = await em.query(
@@ -196,13 +147,15 @@ export class SnapshotsService {
       this.reseal(sealing, r.id, r.secret_sealed),
     );
     const servers = await snapshotMcpServers(em, orgId, (r) => this.reseal(sealing, r.id, r.headers_sealed));
-    await this.changed(em, orgId, [
-      ...credentials.map((value): SnapshotChange => ({ op: 'upsert_credential', value })),
-      ...servers
-        .filter((value) => value.sealedHeaders !== null)
-        .map((value): SnapshotChange => ({ op: 'upsert_mcp_server', value })),
-    ]);
-    return sealing.version;
+    return {
+      version: sealing.version,
+      changes: [
+        ...credentials.map((value): SnapshotChange => ({ op: 'upsert_credential', value })),
+        ...servers
+          .filter((value) => value.sealedHeaders !== null)
+          .map((value): SnapshotChange => ({ op: 'upsert_mcp_server', value })),
+      ],
+    };
   }
 
   /**

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { KeyExpiredData } from '@portcullis/shared/webhooks';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsService } from '../jobs/jobs.service';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { WebhookDeliveries } from '../webhooks/webhook-deliveries.service';
 import { USAGE_INGEST_LOCK } from './usage-writer';
@@ -35,7 +35,7 @@ export class UsageJobs implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly jobs: JobsService,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly snapshots: SnapshotsService,
     private readonly deliveries: WebhookDeliveries,
   ) {}
@@ -153,18 +153,18 @@ export class UsageJobs implements OnModuleInit {
         const row = rows[0];
         if (!row) return null;
         const expiresAt = new Date(row.expires_at).toISOString();
-        await this.audit.append(em, {
-          orgId: key.org_id,
-          actor: SYSTEM_ACTOR,
-          action: 'key.expired',
-          targetType: 'api_key',
-          targetId: key.id,
-          before: null,
-          after: { status: 'expired', expiresAt },
-        });
-        await this.snapshots.changed(em, key.org_id, [
-          await this.snapshots.keyChange(em, key.org_id, key.id),
-        ]);
+        await this.changes.record(
+          em,
+          { orgId: key.org_id, actor: SYSTEM_ACTOR },
+          {
+            action: 'key.expired',
+            targetType: 'api_key',
+            targetId: key.id,
+            before: null,
+            after: { status: 'expired', expiresAt },
+          },
+          [await this.snapshots.keyChange(em, key.org_id, key.id)],
+        );
         await em.query('UPDATE api_keys SET expiry_processed_for = expires_at WHERE id = $1', [key.id]);
         const data: KeyExpiredData = { keyId: key.id, keyName: row.name, ownerId: row.owner_id, expiresAt };
         return this.deliveries.create(em, key.org_id, 'key.expired', data);

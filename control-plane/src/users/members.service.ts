@@ -5,7 +5,6 @@ import { displayPrefix } from '@portcullis/shared/keys';
 import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members';
 import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { SessionsService } from '../auth/sessions.service';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
@@ -13,8 +12,8 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { KeysService } from '../keys/keys.service';
 import { PolicyService } from '../policy/policy.service';
+import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { snapshotKeys } from '../snapshots/snapshot-builder';
-import { SnapshotsService } from '../snapshots/snapshots.service';
 import { UsageService } from '../usage/usage.service';
 
 interface MemberSqlRow {
@@ -87,8 +86,7 @@ interface LockedMembership {
 export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly audit: AuditService,
-    private readonly snapshots: SnapshotsService,
+    private readonly changes: ChangeRecorder,
     private readonly keys: KeysService,
     private readonly usage: UsageService,
     private readonly policy: PolicyService,
@@ -185,21 +183,19 @@ export class MembersService {
       }
       const after = await this.get(caller.org.orgId, userId, em);
       if (after.role === before.role && after.name === before.name) return after;
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'user.updated',
-        targetType: 'user',
-        targetId: userId,
-        before: { role: before.role, name: before.name },
-        after: { role: after.role, name: after.name },
-      });
-      // Gateways hold each member's role (admins may use every model): send it on.
-      if (after.role !== before.role) {
-        await this.snapshots.changed(em, caller.org.orgId, [
-          await this.policy.userChange(em, caller.org.orgId, userId),
-        ]);
-      }
+      await this.changes.record(
+        em,
+        caller,
+        {
+          action: 'user.updated',
+          targetType: 'user',
+          targetId: userId,
+          before: { role: before.role, name: before.name },
+          after: { role: after.role, name: after.name },
+        },
+        // Gateways hold each member's role (admins may use every model): send it on.
+        after.role !== before.role ? [await this.policy.userChange(em, caller.org.orgId, userId)] : undefined,
+      );
       return after;
     });
   }
@@ -222,9 +218,7 @@ export class MembersService {
         throw DomainError.notFound('User');
       }
       const ended = await this.sessions.destroyAllOf(userId, null, em);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
+      await this.changes.record(em, caller, {
         action: 'user.sessions_ended',
         targetType: 'user',
         targetId: userId,
@@ -257,16 +251,19 @@ export class MembersService {
         [caller.org.orgId, userId, status],
       );
       const after = await this.get(caller.org.orgId, userId, em);
-      const keyIds = await this.publishKeys(em, caller.org.orgId, userId);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
-        targetType: 'user',
-        targetId: userId,
-        before: { status: before.status },
-        after: { status: after.status, keys: keyIds },
-      });
+      const keys = await this.liveKeys(em, caller.org.orgId, userId);
+      await this.changes.record(
+        em,
+        caller,
+        {
+          action: status === 'suspended' ? 'user.suspended' : 'user.reactivated',
+          targetType: 'user',
+          targetId: userId,
+          before: { status: before.status },
+          after: { status: after.status, keys: keys.ids },
+        },
+        keys.ids.length > 0 ? keys.changes : undefined,
+      );
       return after;
     });
   }
@@ -289,45 +286,40 @@ export class MembersService {
          ) SELECT id, name, key_id, status FROM gone ORDER BY id`,
         [caller.org.orgId, userId],
       );
-      for (const k of deleted) {
-        const view = {
-          id: k.id,
-          name: k.name,
-          prefix: displayPrefix(k.key_id),
-          ownerId: userId,
-          status: k.status,
-        };
-        await this.audit.append(em, {
-          orgId: caller.org.orgId,
-          actor: caller.actor,
-          action: 'key.deleted',
-          targetType: 'api_key',
-          targetId: k.id,
-          before: view,
-          after: null,
-        });
-      }
-      await this.policy.removeUser(em, caller.org.orgId, userId);
+      const policyGone = await this.policy.removeUser(em, caller.org.orgId, userId);
       await em.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [
         caller.org.orgId,
         userId,
       ]);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
-        action: 'user.removed',
-        targetType: 'user',
-        targetId: userId,
-        before,
-        after: { deletedKeys: deleted.map((k) => k.id) },
-      });
-      if (deleted.length > 0) {
-        await this.snapshots.changed(
-          em,
-          caller.org.orgId,
-          deleted.map((k): SnapshotChange => ({ op: 'delete_key', id: k.id })),
-        );
-      }
+      await this.changes.record(
+        em,
+        caller,
+        [
+          ...deleted.map(
+            (k): AuditRecord => ({
+              action: 'key.deleted',
+              targetType: 'api_key',
+              targetId: k.id,
+              before: {
+                id: k.id,
+                name: k.name,
+                prefix: displayPrefix(k.key_id),
+                ownerId: userId,
+                status: k.status,
+              },
+              after: null,
+            }),
+          ),
+          {
+            action: 'user.removed',
+            targetType: 'user',
+            targetId: userId,
+            before,
+            after: { deletedKeys: deleted.map((k) => k.id) },
+          },
+        ],
+        [...policyGone, ...deleted.map((k): SnapshotChange => ({ op: 'delete_key', id: k.id }))],
+      );
     });
   }
 
@@ -368,20 +360,19 @@ export class MembersService {
     }
   }
 
-  /** Sends every live key of the user as gateways must now see it (owner status); returns their ids. */
-  private async publishKeys(em: EntityManager, orgId: string, userId: string): Promise<string[]> {
+  /** The ids of the user's live keys and their upserts, as gateways must now see them. */
+  private async liveKeys(
+    em: EntityManager,
+    orgId: string,
+    userId: string,
+  ): Promise<{ ids: string[]; changes: SnapshotChange[] }> {
     const rows: { id: string }[] = await em.query(
       'SELECT id FROM api_keys WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY id',
       [orgId, userId],
     );
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { ids: [], changes: [] };
     const ids = rows.map((r) => r.id);
     const keys = await snapshotKeys(em, orgId, ids);
-    await this.snapshots.changed(
-      em,
-      orgId,
-      keys.map((value): SnapshotChange => ({ op: 'upsert_key', value })),
-    );
-    return ids;
+    return { ids, changes: keys.map((value): SnapshotChange => ({ op: 'upsert_key', value })) };
   }
 }

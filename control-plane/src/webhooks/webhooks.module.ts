@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
 import { WebhookDeliveries } from './webhook-deliveries.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
@@ -18,12 +18,12 @@ export class WebhooksModule {
     return {
       module: WebhooksModule,
       global: true,
+      imports: [ChangeRecorderModule],
       controllers: [WebhooksController],
       providers: [
         { provide: APP_CONFIG, useValue: config },
-        // Stateless helpers (config and the data source only): a private instance each is harmless.
+        // Stateless (the config only): a private instance is harmless.
         SecretBox,
-        AuditService,
         WebhookDeliveries,
         WebhooksService,
       ],

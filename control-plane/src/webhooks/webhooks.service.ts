@@ -11,7 +11,6 @@ import {
   webhookSecretPreview,
 } from '@portcullis/shared/webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { PageQuery } from '../common/list-query';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
@@ -19,6 +18,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   DELIVERY_COLUMNS,
   type DeliveryRow,
@@ -108,7 +108,7 @@ export class WebhooksService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly box: SecretBox,
-    private readonly audit: AuditService,
+    private readonly changes: ChangeRecorder,
     private readonly deliveries: WebhookDeliveries,
   ) {}
 
@@ -153,9 +153,7 @@ export class WebhooksService {
         ],
       );
       const view = toView(rows[0] as WebhookRow);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
+      await this.changes.record(em, caller, {
         action: 'webhook.created',
         targetType: 'webhook',
         targetId: id,
@@ -172,9 +170,7 @@ export class WebhooksService {
       const row = await this.find(em, caller, id, true);
       // Pending deliveries go with it (cascade); their queued jobs find nothing and end.
       await em.query('DELETE FROM webhooks WHERE id = $1', [row.id]);
-      await this.audit.append(em, {
-        orgId: caller.org.orgId,
-        actor: caller.actor,
+      await this.changes.record(em, caller, {
         action: 'webhook.deleted',
         targetType: 'webhook',
         targetId: row.id,

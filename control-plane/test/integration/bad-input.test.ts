@@ -156,6 +156,7 @@ const CASES: Case[] = [
   ['audit: a garbage cursor', 'GET', AUDIT, { query: `cursor=${cursorOf({ s: -1 })}` }, 'cursor'],
   ['audit: a NUL in targetId', 'GET', AUDIT, { query: 'targetId=%00' }, 'targetId'],
   ['audit: a NUL in action', 'GET', AUDIT, { query: 'action=key.%00' }, 'action'],
+  ['audit: an action the control plane never records', 'GET', AUDIT, { query: 'action=key.archived' }, 'action'],
   // login
   ['login: email missing', 'POST', LOGIN, { body: { password: 'whatever-password' } }, 'email'],
   ['login: not an email', 'POST', LOGIN, { body: { email: 'root', password: 'whatever-password' } }, 'email'],

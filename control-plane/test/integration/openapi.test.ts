@@ -1,3 +1,4 @@
+import { AUDIT_ACTIONS } from '@portcullis/shared/audit';
 import { describe, expect, it } from 'vitest';
 import { api } from './client';
 
@@ -126,5 +127,18 @@ describe('GET /api/openapi.json', () => {
       maximum: 86400,
       default: 900,
     });
+  });
+
+  it("documents the audit trail's action filter as the shared list of actions", async () => {
+    const res = await api<{
+      paths: Record<
+        string,
+        { get?: { parameters?: { name: string; in: string; schema?: { enum?: string[] } }[] } }
+      >;
+    }>('GET', '/api/openapi.json');
+    const action = res.body.paths['/api/v1/orgs/{org}/audit-events']?.get?.parameters?.find(
+      (p) => p.in === 'query' && p.name === 'action',
+    );
+    expect(action?.schema?.enum).toEqual([...AUDIT_ACTIONS]);
   });
 });

@@ -1,14 +1,14 @@
 'use client';
 
+import { AUDIT_ACTION_GROUPS, isAuditAction } from '@portcullis/shared/audit';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
-import { AUDIT_ACTION_GROUPS, KNOWN_AUDIT_ACTIONS } from '@/lib/api/audit';
 import styles from './audit.module.css';
 
 const OTHER = '__other';
 
-const choiceFor = (action: string) => (action === '' || KNOWN_AUDIT_ACTIONS.has(action) ? action : OTHER);
+const choiceFor = (action: string) => (action === '' || isAuditAction(action) ? action : OTHER);
 
 /**
  * Action and target filters. A known action applies as soon as it is picked; a typed action and the

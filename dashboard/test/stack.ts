@@ -1,8 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import OpenAI from 'openai';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { expect } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -11,7 +8,10 @@ import {
   type RunningProcess,
   startControlPlane,
   startProcess,
-} from '../../control-plane/test/integration/processes';
+} from '@portcullis/testing/processes';
+import OpenAI from 'openai';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { ADMIN, Fleet } from '../../gateway/test/e2e/fleet';
 
 /** Real processes for browser tests: the built control plane on a fresh database, and this dashboard. */

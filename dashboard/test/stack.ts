@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ADMIN, Fleet } from '@portcullis/testing/fleet';
 import {
   createDatabase,
   databaseUrl,
@@ -12,7 +13,6 @@ import {
 import OpenAI from 'openai';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { ADMIN, Fleet } from '../../gateway/test/e2e/fleet';
 
 /** Real processes for browser tests: the built control plane on a fresh database, and this dashboard. */
 export interface Running {

@@ -1,7 +1,7 @@
+import { Fleet } from '@portcullis/testing/fleet';
 import { request } from '@portcullis/testing/rest';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Fleet } from './fleet.js';
 
 // Real processes: a private redis-server, the control plane, two gateways and the fake upstream.
 // An admin suspends, reactivates and removes a member through the control plane's REST API; what the

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type FakeUpstream, startFakeUpstream } from './fake-upstream/server';
 import {
   createDatabase,
   databaseUrl,
@@ -10,9 +11,8 @@ import {
   type RunningProcess,
   startControlPlane,
   startProcess,
-} from '@portcullis/testing/processes';
-import { requestOk } from '@portcullis/testing/rest';
-import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/server.js';
+} from './processes';
+import { requestOk } from './rest';
 
 /**
  * A whole fleet of real processes for end-to-end tests: Postgres database, a private redis-server,

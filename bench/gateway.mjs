@@ -58,7 +58,7 @@ async function main() {
   const upPort = await freePort();
   const upstreamUrl = `http://127.0.0.1:${upPort}`;
   procs.push(
-    await start('upstream', process.execPath, [path.join(root, 'gateway/dist/fake-upstream/main.js')], {
+    await start('upstream', process.execPath, [path.join(root, 'testing/dist/fake-upstream/main.js')], {
       env: { PORT: String(upPort) },
       cpus: '1',
       readyLine: 'listening on',

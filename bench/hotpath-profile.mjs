@@ -35,7 +35,7 @@ try {
   );
   const upPort = await freePort();
   procs.push(
-    await start('up', process.execPath, [path.join(root, 'gateway/dist/fake-upstream/main.js')], {
+    await start('up', process.execPath, [path.join(root, 'testing/dist/fake-upstream/main.js')], {
       env: { PORT: String(upPort) },
       cpus: '1',
       readyLine: 'listening on',

@@ -55,7 +55,7 @@ start control-plane control-plane DATABASE_URL="postgres://postgres@127.0.0.1:54
   PORT=4000 UPSTREAM_ALLOWLIST=127.0.0.1,localhost MCP_ALLOWLIST=127.0.0.1,localhost \
   WEBHOOK_ALLOWLIST=127.0.0.1,localhost TRUSTED_PROXIES=loopback PUBLIC_DASHBOARD_URL=http://localhost:3000
 wait_for http://127.0.0.1:4000/healthz control-plane
-start fake-upstream gateway PORT=9090 -- node dist/fake-upstream/main.js
+start fake-upstream testing PORT=9090 -- node dist/fake-upstream/main.js
 wait_for http://127.0.0.1:9090/v1/models fake-upstream
 node scripts/demo-setup.mjs http://127.0.0.1:4000 "$BOOTSTRAP_ADMIN_EMAIL" "$BOOTSTRAP_ADMIN_PASSWORD" http://127.0.0.1:9090 .local
 start gateway-1 gateway CONTROL_PLANE_URL=http://127.0.0.1:4000 REDIS_URL=redis://127.0.0.1:6379 PORT=8080 \

@@ -62,7 +62,7 @@ if (!build) {
   passed++;
   check('lint', 'pnpm', ['exec', 'biome', 'check', '.']);
   check('typecheck', 'pnpm', ['-r', 'typecheck']);
-  for (const ws of ['shared', 'gateway', 'control-plane', 'dashboard']) suite(ws);
+  for (const ws of ['shared', 'testing', 'gateway', 'control-plane', 'dashboard']) suite(ws);
 }
 rmSync(reports, { recursive: true, force: true });
 if (failures.length) process.stdout.write(`\nFailed: ${failures.join(', ')}\n`);

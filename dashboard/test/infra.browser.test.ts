@@ -12,10 +12,10 @@ import {
   type WebhookDeliveryView,
   type WebhookView,
 } from '@portcullis/shared/webhooks';
+import type { Gateway } from '@portcullis/testing/fleet';
+import { freePort } from '@portcullis/testing/processes';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { freePort } from '../../control-plane/test/integration/processes';
-import type { Gateway } from '../../gateway/test/e2e/fleet';
 import {
   addMember,
   FULL_ADMIN,

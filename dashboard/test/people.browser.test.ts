@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { databaseUrl } from '@portcullis/testing/processes';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { databaseUrl } from '../../control-plane/test/integration/processes';
 import {
   addMember,
   apiAs,

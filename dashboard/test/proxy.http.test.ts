@@ -5,7 +5,6 @@
  * body is refused by the dashboard before it is read whole.
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -14,7 +13,8 @@ import {
   queryDatabase,
   type RunningProcess,
   startControlPlane,
-} from '../../control-plane/test/integration/processes';
+} from '@portcullis/testing/processes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneEnvFor, startDashboard } from './stack';
 
 const ADMIN = { email: 'edge-admin@portcullis.test', password: 'edge-admin-password-1' };

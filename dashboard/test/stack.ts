@@ -1,8 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import OpenAI from 'openai';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { ADMIN, Fleet } from '@portcullis/testing/fleet';
 import {
   createDatabase,
   databaseUrl,
@@ -11,8 +9,10 @@ import {
   type RunningProcess,
   startControlPlane,
   startProcess,
-} from '../../control-plane/test/integration/processes';
-import { ADMIN, Fleet } from '../../gateway/test/e2e/fleet';
+} from '@portcullis/testing/processes';
+import OpenAI from 'openai';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 
 /** Real processes for browser tests: the built control plane on a fresh database, and this dashboard. */
 export interface Running {

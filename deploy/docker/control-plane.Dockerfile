@@ -16,6 +16,7 @@ COPY control-plane/package.json control-plane/
 COPY gateway/package.json gateway/
 COPY dashboard/package.json dashboard/
 COPY deploy/package.json deploy/
+COPY testing/package.json testing/
 
 FROM base AS build
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
@@ -23,7 +24,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 COPY tsconfig.base.json ./
 COPY shared/ shared/
 COPY control-plane/ control-plane/
-RUN pnpm --filter "@portcullis/control-plane..." build
+# --filter-prod: testing/ (the suites' helpers) is a dev dependency and stays out of the image.
+RUN pnpm --filter-prod "@portcullis/control-plane..." build
 
 # Production dependencies only, plus the compiled output of the control plane and of shared.
 # dist/ includes the compiled migrations.

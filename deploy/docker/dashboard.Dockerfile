@@ -18,6 +18,7 @@ COPY control-plane/package.json control-plane/
 COPY gateway/package.json gateway/
 COPY dashboard/package.json dashboard/
 COPY deploy/package.json deploy/
+COPY testing/package.json testing/
 
 FROM base AS build
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
@@ -25,7 +26,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 COPY tsconfig.base.json ./
 COPY shared/ shared/
 COPY dashboard/ dashboard/
-RUN pnpm --filter "@portcullis/dashboard..." build
+# --filter-prod: testing/ (the suites' helpers) is a dev dependency and stays out of the image.
+RUN pnpm --filter-prod "@portcullis/dashboard..." build
 # Collect what `next start` needs. A next.config.ts would make `next start` require (or try to
 # install) TypeScript at run time, so it is transpiled to next.config.mjs here; this assumes the
 # config imports nothing but packages.

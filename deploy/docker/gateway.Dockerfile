@@ -16,6 +16,7 @@ COPY control-plane/package.json control-plane/
 COPY gateway/package.json gateway/
 COPY dashboard/package.json dashboard/
 COPY deploy/package.json deploy/
+COPY testing/package.json testing/
 
 FROM base AS build
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
@@ -23,7 +24,8 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \
 COPY tsconfig.base.json ./
 COPY shared/ shared/
 COPY gateway/ gateway/
-RUN pnpm --filter "@portcullis/gateway..." build
+# --filter-prod: testing/ (the suites' helpers) is a dev dependency and stays out of the image.
+RUN pnpm --filter-prod "@portcullis/gateway..." build
 
 # Production dependencies only, plus the compiled output of the gateway and of shared.
 FROM base AS prod

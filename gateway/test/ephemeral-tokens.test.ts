@@ -11,10 +11,10 @@ import {
   type SnapshotKey,
 } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
-import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { ARGON2_OWASP, type Served, SnapshotBuilder, serveApp } from './helpers.js';

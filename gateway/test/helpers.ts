@@ -14,9 +14,9 @@ import type {
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
 import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { freePort, startProcess } from '@portcullis/testing/processes';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
-import { freePort, startProcess } from '../../control-plane/test/integration/processes.js';
 import type { GatewayEnv } from '../src/context.js';
 import type { UsageEmitter } from '../src/usage/emitter.js';
 

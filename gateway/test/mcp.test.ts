@@ -4,9 +4,9 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { seal } from '@portcullis/shared/crypto';
 import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
-import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { type Served, SnapshotBuilder, serveApp, sleep } from './helpers.js';

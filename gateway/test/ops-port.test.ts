@@ -1,19 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '@portcullis/testing/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // With OPS_PORT set, the gateway process answers /readyz and /metrics only on that port (which an
 // operator keeps off the public network) and 404s them on PORT; /healthz answers on both.
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 150; i++) {

@@ -9,9 +9,9 @@ import type {
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
-import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';

@@ -13,6 +13,7 @@ import {
 } from '@portcullis/shared/signing';
 import type { OrgSnapshot, SnapshotMessage } from '@portcullis/shared/snapshot';
 import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
+import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from '../src/app.js';
@@ -95,14 +96,8 @@ async function startControlPlane(b: SnapshotBuilder): Promise<FakeControlPlane> 
   return cp;
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const until = (what: string, check: () => boolean | Promise<boolean>, ms = 5000) =>
+  eventually(check, ms, what);
 
 let b: SnapshotBuilder;
 let cp: FakeControlPlane;

@@ -3,9 +3,10 @@
  * proxies: the caps hold (also under a parallel burst), the session cookie is Secure, and a client
  * cannot pick its own address with X-Forwarded-For.
  */
+
+import { databaseUrl } from '@portcullis/testing/processes';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUrl } from './processes';
 import { ROOT, Stack, uid } from './webhooks-harness';
 
 let stack: Stack;

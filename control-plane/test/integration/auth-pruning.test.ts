@@ -1,6 +1,3 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_REDIS_URL } from './global-setup';
 import {
   createDatabase,
   databaseUrl,
@@ -8,8 +5,11 @@ import {
   freePort,
   type RunningProcess,
   startControlPlane,
-} from './processes';
-import { eventually } from './usage-harness';
+} from '@portcullis/testing/processes';
+import { eventually } from '@portcullis/testing/wait';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL } from './global-setup';
 
 // Expired sessions and old sign-in attempts are deleted by a periodic job of the control plane
 // process (its own database here, and a short interval), while live sessions and recent attempts,

@@ -1,16 +1,8 @@
+import { type ApiResponse, type RequestOptions, request } from '@portcullis/testing/rest';
 import { inject } from 'vitest';
 import { BOOTSTRAP } from './global-setup';
 
-export interface ApiResponse<T = unknown> {
-  status: number;
-  body: T;
-  text: string;
-  headers: Headers;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; details?: { field: string; message: string }[] };
-}
+export type { ApiResponse, ErrorBody } from '@portcullis/testing/rest';
 
 export const baseUrl = () => inject('baseUrl');
 
@@ -20,24 +12,11 @@ export const seenBodies: string[] = [];
 export async function api<T = unknown>(
   method: string,
   path: string,
-  opts: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  opts: RequestOptions = {},
 ): Promise<ApiResponse<T>> {
-  const headers: Record<string, string> = { ...opts.headers };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.rawBody !== undefined) body = opts.rawBody;
-  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
-  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
-  const res = await fetch(`${baseUrl()}${path}`, { method, headers, body });
-  const text = await res.text();
-  seenBodies.push(text);
-  let parsed: unknown = null;
-  try {
-    parsed = text ? JSON.parse(text) : null;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed as T, text, headers: res.headers };
+  const res = await request<T>(method, `${baseUrl()}${path}`, opts);
+  seenBodies.push(res.text);
+  return res;
 }
 
 export interface SignedIn {

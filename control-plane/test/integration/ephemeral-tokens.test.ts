@@ -5,6 +5,7 @@ import {
   SnapshotMessageSchema,
   snapshotChannel,
 } from '@portcullis/shared/snapshot';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -80,16 +81,6 @@ async function fullSnapshot(gwToken: string) {
 
 const deltaChanges = (): SnapshotChange[] =>
   messages.map((m) => SnapshotMessageSchema.parse(m)).flatMap((m) => (m.kind === 'delta' ? m.changes : []));
-
-async function waitFor<T>(check: () => T | undefined, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   ({ orgId, admin } = await newOrg());

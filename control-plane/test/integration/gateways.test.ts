@@ -1,5 +1,6 @@
 import { open } from '@portcullis/shared/crypto';
 import { parseSnapshot, SnapshotMessageSchema, snapshotChannel } from '@portcullis/shared/snapshot';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, createKey, type ErrorBody, newOrg, type SignedIn, unique } from './client';
@@ -209,16 +210,6 @@ describe('snapshot deltas and heartbeats on Redis', () => {
 
   const deltas = () => messages.map((m) => SnapshotMessageSchema.parse(m)).filter((m) => m.kind === 'delta');
 
-  async function waitFor<T>(check: () => T | undefined, ms = 5000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = check();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(messages)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
   it('publishes each change as a contiguous, ordered delta carrying the new state', async () => {
     const { key } = await createKey(o, a.token, { name: 'watched' });
     await api('POST', `/api/v1/orgs/${o}/keys/${key.id}/deactivate`, { token: a.token });
@@ -311,7 +302,11 @@ describe('snapshot deltas and heartbeats on Redis', () => {
     // next ones (every 2 s) carry the current one, and none ever runs ahead of it.
     const beats = () =>
       messages.map((m) => SnapshotMessageSchema.parse(m)).filter((m) => m.kind === 'heartbeat');
-    const beat = await waitFor(() => beats().find((m) => m.version === last.toVersion), 7000);
+    const beat = await waitFor(
+      () => beats().find((m) => m.version === last.toVersion),
+      'the heartbeat',
+      7000,
+    );
     expect(beat).toMatchObject({ kind: 'heartbeat', orgId: o, version: last.toVersion });
     for (const b of beats()) expect(b.version).toBeLessThanOrEqual(last.toVersion);
   });

@@ -1,8 +1,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import {
+  createDatabase,
+  databaseUrl,
+  dropDatabase,
+  freePort,
+  startControlPlane,
+} from '@portcullis/testing/processes';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { createDatabase, databaseUrl, dropDatabase, freePort, startControlPlane } from './processes';
 
 export const BOOTSTRAP = {
   email: 'root@portcullis.test',

@@ -4,11 +4,13 @@
  * retried, the link is only in the mail (never in the invite answer, so nobody can claim an email they
  * do not receive), and the token never reaches the logs.
  */
+
+import { databaseUrl, runToExit } from '@portcullis/testing/processes';
+import { eventually } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseUrl, runToExit } from './processes';
 import { Stack, uid } from './webhooks-harness';
 
 interface Mail {
@@ -139,14 +141,6 @@ async function mailStatus(orgId: string, admin: string, email: string): Promise<
     admin,
   );
   return res.body.data.find((r) => r.email === email)?.invitation?.mailStatus;
-}
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('invitation mail', () => {

@@ -1,4 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -7,7 +6,8 @@ import {
   type RunningProcess,
   runToExit,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('PORTCULLIS_MASTER_KEY and UPSTREAM_ALLOWLIST at start-up', () => {
   it.each([

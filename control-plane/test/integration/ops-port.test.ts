@@ -1,6 +1,3 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baseUrl } from './client';
-import { TEST_REDIS_URL } from './global-setup';
 import {
   createDatabase,
   databaseUrl,
@@ -9,7 +6,10 @@ import {
   type RunningProcess,
   runToExit,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baseUrl } from './client';
+import { TEST_REDIS_URL } from './global-setup';
 
 // With OPS_PORT set, the control plane answers /metrics only on that port (kept off the public
 // network) and 404s it on PORT; /healthz answers on both. Without it nothing moves.

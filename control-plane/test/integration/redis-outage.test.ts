@@ -6,9 +6,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { type SnapshotMessage, SnapshotMessageSchema, snapshotChannel } from '@portcullis/shared/snapshot';
-import Redis from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_MASTER_KEY } from './global-setup';
 import {
   createDatabase,
   databaseUrl,
@@ -16,7 +13,11 @@ import {
   freePort,
   type RunningProcess,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import { request } from '@portcullis/testing/rest';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_MASTER_KEY } from './global-setup';
 
 let db: string;
 let cp: RunningProcess;
@@ -42,17 +43,8 @@ async function stopRedis(): Promise<void> {
   redis = null;
 }
 
-async function call<T>(method: string, path: string, token?: string, body?: unknown) {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: (await res.json().catch(() => null)) as T };
-}
+const call = <T>(method: string, path: string, token?: string, body?: unknown) =>
+  request<T>(method, `${base}/api/v1${path}`, { token, body });
 
 beforeAll(async () => {
   db = await createDatabase('portcullis_redis');

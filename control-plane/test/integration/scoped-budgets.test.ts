@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { WebhookPayload } from '@portcullis/shared/webhooks';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvent } from './usage-harness';
 import { TestSigners } from './usage-signer';
-import { eventually, Receiver, Stack } from './webhooks-harness';
+import { Receiver, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
 // beyond this window (USAGE_EVENT_MAX_FUTURE_SECONDS).
@@ -81,7 +82,7 @@ async function spend(orgId: string, admin: string, key: Key, dayStart: number, c
   for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
   await pipe.exec();
   sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
-  await eventually(async () => {
+  await waitFor(async () => {
     const k = await stack.call<{ requestCount: number }>('GET', `/orgs/${orgId}/keys/${key.id}`, admin);
     return k.body.requestCount === sent.get(key.id) ? true : undefined;
   }, 'the events to be ingested');
@@ -100,7 +101,7 @@ const alertsOf = (scope: 'user' | 'group', id: string): ScopeAlert[] =>
     .map((p) => p.data);
 
 const waitForAlerts = (scope: 'user' | 'group', id: string, n: number) =>
-  eventually(async () => {
+  waitFor(async () => {
     const a = alertsOf(scope, id);
     return a.length >= n ? a : undefined;
   }, `${n} ${scope} alerts`);

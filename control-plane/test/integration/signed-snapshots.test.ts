@@ -6,6 +6,7 @@ import {
   verifyMessageText,
 } from '@portcullis/shared/signing';
 import { parseSnapshot, SnapshotMessageSchema, snapshotChannel } from '@portcullis/shared/snapshot';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, newOrg, type SignedIn, unique } from './client';
@@ -50,16 +51,6 @@ async function gateway(): Promise<{ token: string; id: string }> {
 
 const register = (token: string) =>
   api<Registration>('POST', '/api/v1/gateway/register', { token, body: { instanceId: unique('i') } });
-
-async function waitFor<T>(check: () => T | undefined, ms = 7000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const secret = 'sk-signed-0123456789abcdefghijklmnopqr';
 

@@ -1,5 +1,3 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
   databaseUrl,
@@ -7,7 +5,9 @@ import {
   freePort,
   runToExit,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const bootstrapEnv = {
   BOOTSTRAP_ADMIN_EMAIL: 'first@portcullis.test',

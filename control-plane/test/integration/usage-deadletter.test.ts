@@ -20,10 +20,11 @@ import {
   USAGE_DEAD_LETTER_VALUE_MAX,
   type UsageEvent,
 } from '@portcullis/shared/usage';
+import { freePort } from '@portcullis/testing/processes';
+import { eventually } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './processes';
-import { eventually, micro, UsageStack, usageEvent } from './usage-harness';
+import { micro, UsageStack, usageEvent } from './usage-harness';
 
 const stack = new UsageStack();
 

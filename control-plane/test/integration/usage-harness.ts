@@ -9,9 +9,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type { KeyRequestView, UsageEvent } from '@portcullis/shared/usage';
-import Redis from 'ioredis';
-import pg from 'pg';
-import { TEST_MASTER_KEY } from './global-setup';
 import {
   CONTROL_PLANE_MAIN,
   createDatabase,
@@ -20,16 +17,16 @@ import {
   freePort,
   type RunningProcess,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import { type ApiResponse, request } from '@portcullis/testing/rest';
+import Redis from 'ioredis';
+import pg from 'pg';
+import { TEST_MASTER_KEY } from './global-setup';
 import { TestSigners } from './usage-signer';
 
 export const ADMIN = { email: 'usage@portcullis.test', password: 'usage-password-1' };
 
-export interface Call<T> {
-  status: number;
-  body: T;
-  text: string;
-}
+export type Call<T> = ApiResponse<T>;
 
 export interface UsageStackOptions {
   /** Extra settings for every control-plane start. */
@@ -190,22 +187,7 @@ export class UsageStack {
     opts: { token?: string; body?: unknown } = {},
   ): Promise<Call<T>> {
     const token = opts.token ?? this.token;
-    const res = await fetch(`${this.base}/api/v1${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-    });
-    const text = await res.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = text;
-    }
-    return { status: res.status, body: body as T, text };
+    return request<T>(method, `${this.base}/api/v1${path}`, { token, body: opts.body });
   }
 
   /** GET that must answer 200. */
@@ -342,24 +324,6 @@ export function usageEvent(
     metadata: { team: 'backend' },
     ...over,
   };
-}
-
-/** Polls `check` until it returns true (or throws the last failure at the deadline). */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      if (await check()) return;
-      last = null;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw last instanceof Error ? last : new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 export const micro = (usd: number) => Math.round(usd * 1e6);

@@ -5,8 +5,9 @@
  */
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { USAGE_CONSUMER_GROUP } from '@portcullis/shared/usage';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, micro, UsageStack, usageEvent } from './usage-harness';
+import { micro, UsageStack, usageEvent } from './usage-harness';
 
 const stack = new UsageStack();
 

@@ -6,6 +6,7 @@
  */
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { signUsageEvent } from '@portcullis/shared/usage-signing';
+import { requestOk } from '@portcullis/testing/rest';
 
 export interface TestGateway {
   id: string;
@@ -43,16 +44,8 @@ export class TestSigners {
   }
 
   private async create(orgId: string, adminToken: string): Promise<TestGateway> {
-    const post = async (path: string, token: string, body: unknown) => {
-      const res = await fetch(`${this.base()}/api/v1${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const text = await res.text();
-      if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${text}`);
-      return JSON.parse(text) as Record<string, unknown>;
-    };
+    const post = (path: string, token: string, body: unknown) =>
+      requestOk<Record<string, unknown>>('POST', `${this.base()}/api/v1${path}`, { token, body });
     const name = `test-signer-${Math.random().toString(36).slice(2, 10)}`;
     const created = (await post(`/orgs/${orgId}/gateway-tokens`, adminToken, { name })) as {
       token: string;

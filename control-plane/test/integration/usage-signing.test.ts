@@ -8,8 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BUDGET_GRANT_SCRIPT, usageStreamOf } from '@portcullis/shared/redis-keys';
 import { USAGE_DEAD_LETTER_STREAM, type UsageEvent } from '@portcullis/shared/usage';
 import { signUsageEvent } from '@portcullis/shared/usage-signing';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, UsageStack, usageEvent } from './usage-harness';
+import { UsageStack, usageEvent } from './usage-harness';
 
 const stack = new UsageStack();
 

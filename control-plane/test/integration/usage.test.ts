@@ -6,8 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { parseSnapshot } from '@portcullis/shared/snapshot';
 import { periodId } from '@portcullis/shared/usage';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, micro, type RequestItem, UsageStack, usageEvent } from './usage-harness';
+import { micro, type RequestItem, UsageStack, usageEvent } from './usage-harness';
 
 const stack = new UsageStack();
 

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { BudgetThresholdData, WebhookPayload, WebhookView } from '@portcullis/shared/webhooks';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageEvent } from './usage-harness';
 import { TestSigners } from './usage-signer';
-import { eventually, Receiver, Stack } from './webhooks-harness';
+import { Receiver, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
 // beyond this window (USAGE_EVENT_MAX_FUTURE_SECONDS).
@@ -67,7 +68,7 @@ async function spend(key: Key, dayStart: number, costs: number[]): Promise<void>
   await pipe.exec();
   sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
   // Ingested (what a user sees on the key) before the next step.
-  await eventually(async () => {
+  await waitFor(async () => {
     const k = await stack.call<{ requestCount: number }>('GET', `/orgs/${orgId}/keys/${key.id}`, admin);
     return k.body.requestCount === sent.get(key.id) ? true : undefined;
   }, 'the events to be ingested');
@@ -81,7 +82,7 @@ const alertsFor = (key: Key) =>
     .filter((p) => p.type === 'budget.threshold' && p.data.keyId === key.id);
 
 const waitForAlerts = (key: Key, n: number) =>
-  eventually(async () => (alertsFor(key).length >= n ? alertsFor(key) : undefined), `${n} alerts`);
+  waitFor(async () => (alertsFor(key).length >= n ? alertsFor(key) : undefined), `${n} alerts`);
 
 let budgetHook: WebhookView;
 let otherHook: WebhookView;

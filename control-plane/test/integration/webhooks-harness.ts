@@ -8,8 +8,6 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhookSignature } from '@portcullis/shared/webhooks';
-import Redis from 'ioredis';
-import { TEST_MASTER_KEY } from './global-setup';
 import {
   createDatabase,
   databaseUrl,
@@ -17,20 +15,15 @@ import {
   freePort,
   type RunningProcess,
   startControlPlane,
-} from './processes';
+} from '@portcullis/testing/processes';
+import { type ApiResponse, request } from '@portcullis/testing/rest';
+import Redis from 'ioredis';
+import { TEST_MASTER_KEY } from './global-setup';
 
 export const ROOT = { email: 'hooks@portcullis.test', password: 'hooks-password-1' };
 
-export interface Res<T = unknown> {
-  status: number;
-  body: T;
-  text: string;
-  headers: Headers;
-}
-
-export interface ErrorBody {
-  error: { code: string; message: string; details?: { field: string; message: string }[] };
-}
+export type { ErrorBody } from '@portcullis/testing/rest';
+export type Res<T = unknown> = ApiResponse<T>;
 
 export class Stack {
   db = '';
@@ -118,23 +111,13 @@ export class Stack {
   }
 
   async call<T = unknown>(method: string, path: string, token?: string, body?: unknown): Promise<Res<T>> {
-    const res = await fetch(`${this.base}/api/v1${path}`, {
+    const res = await request<T>(
       method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const text = await res.text();
-    this.seen.push(text);
-    let parsed: unknown = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = text;
-    }
-    return { status: res.status, body: parsed as T, text, headers: res.headers };
+      `${this.base}/api/v1${path}`,
+      typeof body === 'string' ? { token, rawBody: body } : { token, body },
+    );
+    this.seen.push(res.text);
+    return res;
   }
 
   async login(email: string, password: string): Promise<string> {
@@ -246,20 +229,5 @@ export class Receiver {
     });
     await res.arrayBuffer();
     return res.status;
-  }
-}
-
-/** Polls `probe` until it returns something other than undefined (a generous deadline, not a timing claim). */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined>,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }

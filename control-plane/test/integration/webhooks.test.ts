@@ -4,11 +4,12 @@
  */
 import { open } from '@portcullis/shared/crypto';
 import type { WebhookDeliveryView, WebhookPayload, WebhookView } from '@portcullis/shared/webhooks';
+import { databaseUrl } from '@portcullis/testing/processes';
+import { waitFor } from '@portcullis/testing/wait';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_MASTER_KEY } from './global-setup';
-import { databaseUrl } from './processes';
-import { type ErrorBody, eventually, Receiver, Stack } from './webhooks-harness';
+import { type ErrorBody, Receiver, Stack } from './webhooks-harness';
 
 // The expiry sweep runs every half second here, so a key's expiry is announced promptly.
 const stack = new Stack({ KEY_EXPIRY_SWEEP_INTERVAL_MS: '500' });
@@ -41,7 +42,7 @@ async function deliveries(hookId: string): Promise<WebhookDeliveryView[]> {
 
 /** Waits until the delivery is no longer pending. */
 const settled = (hookId: string, id: string) =>
-  eventually(async () => {
+  waitFor(async () => {
     const d = (await deliveries(hookId)).find((x) => x.id === id);
     return d && d.status !== 'pending' ? d : undefined;
   }, `delivery ${id} to settle`);
@@ -375,7 +376,7 @@ describe('deliveries', () => {
       admin,
     );
     const id = queued.body.delivery.id;
-    await eventually(async () => {
+    await waitFor(async () => {
       const d = (await deliveries(webhook.id)).find((x) => x.id === id);
       return d && d.attempts === 1 ? d : undefined;
     }, 'the first attempt');
@@ -405,7 +406,7 @@ describe('key.expired', () => {
       { name: 'short-lived', expiresAt },
     );
     expect(made.status).toBe(201);
-    const first = await eventually(async () => {
+    const first = await waitFor(async () => {
       const d = (await deliveries(webhook.id)).filter((x) => x.type === 'key.expired');
       return d.length > 0 && d.every((x) => x.status !== 'pending') ? d : undefined;
     }, 'the key.expired delivery');

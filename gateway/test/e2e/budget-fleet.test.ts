@@ -1,8 +1,9 @@
 import { budgetKey, usageStreamOf } from '@portcullis/shared/redis-keys';
 import { costMicroUsd, periodId, type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // Real processes: a private redis-server, the control plane, two gateways and the fake upstream. Once
 // the keys have reached both gateways the control plane is stopped (the gateways serve from the

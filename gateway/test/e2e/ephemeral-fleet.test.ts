@@ -1,9 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // Real processes: a private redis-server, the control plane, two gateways and the fake upstream. Ephemeral
 // tokens are minted over the control plane's REST API and used at both gateways with the official SDKs;

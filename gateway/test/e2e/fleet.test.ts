@@ -1,8 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { parseSnapshot } from '@portcullis/shared/snapshot';
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // Real processes: control plane, two gateways, a private Redis, Postgres, the fake upstream.
 const fleet = new Fleet();

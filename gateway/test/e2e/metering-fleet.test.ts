@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { KeyRequestView } from '@portcullis/shared/usage';
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // What a user sees of metering, end to end: calls through a real gateway process with the official
 // SDKs, the control plane's request log (`GET …/keys/:id/requests`) and the key's budget spend, for the

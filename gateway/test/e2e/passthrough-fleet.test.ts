@@ -1,6 +1,7 @@
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // The pass-through end to end: the control plane's key setting (allowCallsWithoutModel) reaches the
 // gateway, the OpenAI SDK pointed at <gateway>/gateway/openai/v1 reaches the fake upstream's exact

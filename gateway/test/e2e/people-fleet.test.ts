@@ -1,6 +1,7 @@
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep } from '../helpers.js';
-import { eventually, Fleet } from './fleet.js';
 import {
   type Answer,
   awayFromMinuteEdge,

@@ -1,5 +1,6 @@
+import type { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import { sleep } from '../helpers.js';
-import { eventually, type Fleet } from './fleet.js';
 
 /** Members, keys and calls for the people-policy end-to-end tests, all through the public APIs. */
 

@@ -11,10 +11,11 @@ import {
   usageStreamOf,
 } from '@portcullis/shared/redis-keys';
 import { periodId, USAGE_DEAD_LETTER_STREAM } from '@portcullis/shared/usage';
+import { Fleet, type Gateway } from '@portcullis/testing/fleet';
+import { freePort } from '@portcullis/testing/processes';
+import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../../control-plane/test/integration/processes.js';
-import { eventually, Fleet, type Gateway } from './fleet.js';
 
 /**
  * Each gateway has its own Redis identity (issue 12). A private redis-server runs with the shipped

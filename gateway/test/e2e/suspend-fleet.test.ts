@@ -1,5 +1,7 @@
+import { Fleet } from '@portcullis/testing/fleet';
+import { request } from '@portcullis/testing/rest';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // Real processes: a private redis-server, the control plane, two gateways and the fake upstream.
 // An admin suspends, reactivates and removes a member through the control plane's REST API; what the
@@ -60,12 +62,7 @@ async function everywhere(secret: string, status: number, code: string | null = 
 }
 
 async function console_(method: string, path: string, token: string): Promise<number> {
-  const res = await fetch(`${fleet.cpUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}` },
-  });
-  await res.arrayBuffer();
-  return res.status;
+  return (await request(method, `${fleet.cpUrl}/api/v1${path}`, { token })).status;
 }
 
 beforeAll(async () => {

@@ -1,6 +1,7 @@
 import { costMicroUsd } from '@portcullis/shared/usage';
+import { Fleet } from '@portcullis/testing/fleet';
+import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, Fleet } from './fleet.js';
 
 // Real processes end to end: two gateways emit usage events to Redis, the control plane consumes
 // them into request logs, rollups and key counters. Redis and the control plane are each restarted

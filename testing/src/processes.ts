@@ -6,7 +6,9 @@ import path from 'node:path';
 import pg from 'pg';
 
 export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-export const CONTROL_PLANE_MAIN = path.resolve(__dirname, '../../dist/main.js');
+/** The built entry points this harness starts (from `testing/dist/`; build them first). */
+export const CONTROL_PLANE_MAIN = path.resolve(__dirname, '../../control-plane/dist/main.js');
+export const GATEWAY_MAIN = path.resolve(__dirname, '../../gateway/dist/main.js');
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -66,7 +68,7 @@ export interface ProcessSpec {
 function spawnCollecting(spec: Pick<ProcessSpec, 'cmd' | 'args' | 'cwd' | 'env' | 'logFile'>) {
   const proc = spawn(spec.cmd, spec.args, {
     cwd: spec.cwd,
-    // A cast, because Next's typings (this file is also compiled by the dashboard) make NODE_ENV required.
+    // A cast, because Next's typings (loaded by the dashboard's tests too) make NODE_ENV required.
     env: { PATH: process.env.PATH ?? '', ...spec.env } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { KEY_PRODUCT_PREFIX } from '@portcullis/shared/keys';
-import { handleFakeMcp, isFakeMcpPath } from './mcp.js';
+import { handleFakeMcp, isFakeMcpPath } from './mcp';
 
 /**
  * A local stand-in for OpenAI, Anthropic, Azure OpenAI and Gemini, speaking their real JSON and SSE wire

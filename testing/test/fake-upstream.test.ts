@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server.js';
+import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server';
 
 // The fake upstream is only useful if the official SDKs accept what it says: drive it with them.
 let upstream: FakeUpstream;

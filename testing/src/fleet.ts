@@ -1,16 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type FakeUpstream, startFakeUpstream } from './fake-upstream/server';
 import {
   createDatabase,
   databaseUrl,
   dropDatabase,
   freePort,
+  GATEWAY_MAIN,
   type RunningProcess,
   startControlPlane,
   startProcess,
-} from '../../../control-plane/test/integration/processes.js';
-import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/server.js';
+} from './processes';
+import { requestOk } from './rest';
 
 /**
  * A whole fleet of real processes for end-to-end tests: Postgres database, a private redis-server,
@@ -22,7 +24,6 @@ export const ADMIN = {
   password: 'fleet-admin-password',
   org: 'Fleet Org',
 };
-const GATEWAY_MAIN = path.resolve(__dirname, '../../dist/main.js');
 
 export interface Gateway {
   url: string;
@@ -175,28 +176,17 @@ export class Fleet {
   }
 
   async signIn(): Promise<void> {
-    const res = await fetch(`${this.cpUrl}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
-    });
-    const body = (await res.json()) as { token: string; organizations: { id: string }[] };
+    const body = await requestOk<{ token: string; organizations: { id: string }[] }>(
+      'POST',
+      `${this.cpUrl}/api/v1/auth/login`,
+      { body: { email: ADMIN.email, password: ADMIN.password } },
+    );
     this.adminToken = body.token;
     this.orgId = body.organizations[0]?.id ?? '';
   }
 
-  async api<T>(method: string, p: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.cpUrl}/api/v1${p}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.adminToken}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : null) as T;
+  api<T>(method: string, p: string, body?: unknown): Promise<T> {
+    return requestOk<T>(method, `${this.cpUrl}/api/v1${p}`, { token: this.adminToken, body });
   }
 
   async stop(): Promise<void> {
@@ -206,15 +196,5 @@ export class Fleet {
     await this.upstream?.close();
     if (this.db) await dropDatabase(this.db);
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
-  }
-}
-
-/** Polls until `check` holds on every gateway, returning how long it took. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -1,0 +1,58 @@
+/** A plain HTTP client for the control plane's REST API, as a script or the dashboard would call it. */
+
+export interface ApiResponse<T = unknown> {
+  status: number;
+  /** The JSON body, the text when it is not JSON, or null when empty. */
+  body: T;
+  text: string;
+  headers: Headers;
+}
+
+/** The control plane's error shape (API.md). */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: { field: string; message: string }[] };
+}
+
+export interface RequestOptions {
+  /** Sent as `Authorization: Bearer …`. */
+  token?: string | undefined;
+  /** Sent as JSON (`content-type: application/json` unless `headers` sets one). */
+  body?: unknown;
+  /** Sent as is, instead of `body`. */
+  rawBody?: string | undefined;
+  headers?: Record<string, string> | undefined;
+}
+
+/** One request to `url`; never throws on an HTTP status. */
+export async function request<T = unknown>(
+  method: string,
+  url: string,
+  opts: RequestOptions = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  let body: string | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+  const res = await fetch(url, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = null;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed as T, text, headers: res.headers };
+}
+
+/** Like `request`, for calls that must succeed: throws with the answer on a status of 400 or more. */
+export async function requestOk<T = unknown>(
+  method: string,
+  url: string,
+  opts: RequestOptions = {},
+): Promise<T> {
+  const res = await request<T>(method, url, opts);
+  if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${res.text}`);
+  return res.body;
+}

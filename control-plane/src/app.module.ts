@@ -27,6 +27,7 @@ import { InvitationsController } from './invitations/invitations.controller';
 import { InvitationsService } from './invitations/invitations.service';
 import { AuthPruning } from './jobs/auth-pruning';
 import { JobsModule } from './jobs/jobs.module';
+import { KeyExpirySweep } from './keys/key-expiry-sweep';
 import { KeysController } from './keys/keys.controller';
 import { KeysService } from './keys/keys.service';
 import { McpServersController } from './mcp/mcp-servers.controller';
@@ -125,6 +126,7 @@ export class AppModule {
         UsageConsumer,
         UsageSignatureVerifier,
         UsageJobs,
+        KeyExpirySweep,
         UsageService,
         UsageGroupResolver,
         OpsServer,

@@ -1,31 +1,21 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { KeyExpiredData } from '@portcullis/shared/webhooks';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { JobsService } from '../jobs/jobs.service';
-import { ChangeRecorder } from '../snapshots/change-recorder';
-import { SnapshotsService } from '../snapshots/snapshots.service';
-import { WebhookDeliveries } from '../webhooks/webhook-deliveries.service';
 import { USAGE_INGEST_LOCK } from './usage-writer';
 
-/** The BullMQ queue of usage housekeeping (rollups, retention) and the key expiry sweep. */
+/** The BullMQ queue of usage housekeeping (rollups, retention); the key expiry sweep (keys/) runs on it too. */
 export const USAGE_QUEUE = 'usage';
 
 /** Raw rows folded into rollups per transaction. */
 const ROLLUP_CHUNK = 20_000;
 /** Raw rows deleted per statement by retention. */
 const RETENTION_CHUNK = 10_000;
-/** Expired keys processed per sweep run. */
-const EXPIRY_CHUNK = 500;
-
-const SYSTEM_ACTOR = { type: 'system' as const, userId: null, ip: null };
-
 /**
- * The repeatable jobs behind usage: rollups (raw rows → hour/day rollups past a watermark), retention
- * (raw rows older than USAGE_RETENTION_DAYS and already rolled up are deleted; rollups stay) and the
- * expiry sweep (keys whose expiry passed are audited `key.expired` and pushed to gateways, once per
- * expiry). Each is idempotent: a job run twice, or by two control planes at once, changes nothing more.
+ * The repeatable jobs behind usage: rollups (raw rows → hour/day rollups past a watermark) and retention
+ * (raw rows older than USAGE_RETENTION_DAYS and already rolled up are deleted; rollups stay). Each is
+ * idempotent: a job run twice, or by two control planes at once, changes nothing more.
  */
 @Injectable()
 export class UsageJobs implements OnModuleInit {
@@ -35,18 +25,12 @@ export class UsageJobs implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly db: DataSource,
     private readonly jobs: JobsService,
-    private readonly changes: ChangeRecorder,
-    private readonly snapshots: SnapshotsService,
-    private readonly deliveries: WebhookDeliveries,
   ) {}
 
   onModuleInit(): void {
     this.jobs.every(USAGE_QUEUE, 'rollups', this.config.USAGE_ROLLUP_INTERVAL_MS, () => this.rollup());
     this.jobs.every(USAGE_QUEUE, 'retention', this.config.USAGE_RETENTION_INTERVAL_MS, () =>
       this.retention(),
-    );
-    this.jobs.every(USAGE_QUEUE, 'expiry-sweep', this.config.KEY_EXPIRY_SWEEP_INTERVAL_MS, () =>
-      this.expirySweep(),
     );
   }
 
@@ -127,53 +111,5 @@ export class UsageJobs implements OnModuleInit {
     }
     if (total > 0) this.logger.log(`retention deleted ${total} request rows`);
     return total;
-  }
-
-  /** Keys whose expiry passed and was not yet processed: audit `key.expired`, push the key, mark it. */
-  async expirySweep(): Promise<number> {
-    const due: { id: string; org_id: string }[] = await this.db.query(
-      `SELECT id, org_id FROM api_keys
-        WHERE expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
-          AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
-        ORDER BY expires_at LIMIT $1`,
-      [EXPIRY_CHUNK],
-    );
-    let processed = 0;
-    for (const key of due) {
-      const done = await this.db.transaction(async (em) => {
-        // Re-checked under the row lock: another sweep, an edit of the expiry or a revocation may
-        // have come first.
-        const rows: { expires_at: Date; name: string; owner_id: string }[] = await em.query(
-          `SELECT expires_at, name, owner_id FROM api_keys
-            WHERE id = $1 AND expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
-              AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
-            FOR UPDATE`,
-          [key.id],
-        );
-        const row = rows[0];
-        if (!row) return null;
-        const expiresAt = new Date(row.expires_at).toISOString();
-        await this.changes.record(
-          em,
-          { orgId: key.org_id, actor: SYSTEM_ACTOR },
-          {
-            action: 'key.expired',
-            targetType: 'api_key',
-            targetId: key.id,
-            before: null,
-            after: { status: 'expired', expiresAt },
-          },
-          [await this.snapshots.keyChange(em, key.org_id, key.id)],
-        );
-        await em.query('UPDATE api_keys SET expiry_processed_for = expires_at WHERE id = $1', [key.id]);
-        const data: KeyExpiredData = { keyId: key.id, keyName: row.name, ownerId: row.owner_id, expiresAt };
-        return this.deliveries.create(em, key.org_id, 'key.expired', data);
-      });
-      if (done) {
-        processed++;
-        await this.deliveries.enqueue(done.map((d) => d.id));
-      }
-    }
-    return processed;
   }
 }

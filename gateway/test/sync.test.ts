@@ -283,21 +283,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
   });
 
   it('refuses a full snapshot that is not signed by the pinned key, and takes the genuine one after', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
-    const logs: string[] = [];
-    const store = new SnapshotStore();
-    const sync = new SnapshotSync({
-      store,
-      controlPlaneUrl: cp.url,
-      gatewayToken: TOKEN,
-      redisUrl: REDIS_URL,
-      instanceId: `test-${randomUUID()}`,
-      version: 'test',
-      cache: new DiskCache(dir, TOKEN),
-      pin: new ControlPlaneKeyPin(dir),
-      maxBackoffMs: 100,
-      log: (line) => logs.push(line),
-    });
+    const { dir, logs, store, sync } = await loggedSync();
     cp.signer = generateKeyPairSync('ed25519').privateKey;
     try {
       await sync.start();
@@ -313,21 +299,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
   });
 
   it("refuses another organization's genuinely signed full snapshot, and takes its own after", async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
-    const logs: string[] = [];
-    const store = new SnapshotStore();
-    const sync = new SnapshotSync({
-      store,
-      controlPlaneUrl: cp.url,
-      gatewayToken: TOKEN,
-      redisUrl: REDIS_URL,
-      instanceId: `test-${randomUUID()}`,
-      version: 'test',
-      cache: new DiskCache(dir, TOKEN),
-      pin: new ControlPlaneKeyPin(dir),
-      maxBackoffMs: 100,
-      log: (line) => logs.push(line),
-    });
+    const { dir, logs, store, sync } = await loggedSync();
     const own = cp.snapshot;
     const other = new SnapshotBuilder();
     await other.key();
@@ -418,3 +390,23 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
     }
   }, 20_000);
 });
+
+/** A sync of a fresh state dir against the stand-in control plane, its log lines kept. */
+async function loggedSync() {
+  const dir = await mkdtemp(join(tmpdir(), 'portcullis-gw-'));
+  const logs: string[] = [];
+  const store = new SnapshotStore();
+  const sync = new SnapshotSync({
+    store,
+    controlPlaneUrl: cp.url,
+    gatewayToken: TOKEN,
+    redisUrl: REDIS_URL,
+    instanceId: `test-${randomUUID()}`,
+    version: 'test',
+    cache: new DiskCache(dir, TOKEN),
+    pin: new ControlPlaneKeyPin(dir),
+    maxBackoffMs: 100,
+    log: (line) => logs.push(line),
+  });
+  return { dir, logs, store, sync };
+}

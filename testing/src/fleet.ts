@@ -35,6 +35,7 @@ export interface Gateway {
 }
 
 export class Fleet {
+  private fakeCredentialId: string | undefined;
   db = '';
   redisPort = 0;
   redis: RunningProcess | null = null;
@@ -187,6 +188,31 @@ export class Fleet {
 
   api<T>(method: string, p: string, body?: unknown): Promise<T> {
     return requestOk<T>(method, `${this.cpUrl}/api/v1${p}`, { token: this.adminToken, body });
+  }
+
+  /**
+   * A model of the fake upstream (OpenAI format, through an `openai_compatible` credential made once per
+   * fleet), with the given prices, enabled.
+   */
+  async addFakeModel(
+    slug: string,
+    prices: { inputPricePerMTok: number; outputPricePerMTok: number },
+  ): Promise<void> {
+    this.fakeCredentialId ??= (
+      await this.api<{ id: string }>('POST', `/orgs/${this.orgId}/provider-credentials`, {
+        name: 'fake-openai',
+        provider: 'openai_compatible',
+        secret: 'sk-fake-upstream-secret-0001',
+        config: { baseUrl: `${this.upstream.url}/v1` },
+      })
+    ).id;
+    await this.api('POST', `/orgs/${this.orgId}/models`, {
+      slug,
+      credentialId: this.fakeCredentialId,
+      upstreamModel: slug,
+      ...prices,
+      enabled: true,
+    });
   }
 
   async stop(): Promise<void> {

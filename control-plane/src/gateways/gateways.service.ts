@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { GatewayCredentials } from '@portcullis/shared/gateway-credentials';
@@ -21,6 +21,7 @@ import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { sha256Hex } from '../crypto/hashing';
 import { SecretBox } from '../crypto/secret-box';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SigningKeyService } from '../snapshots/signing-key.service';
@@ -44,7 +45,6 @@ interface GatewayRow {
   created_at: Date;
 }
 
-const tokenHash = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 /** Associated data of a gateway's sealed credentials: a ciphertext moved to another row or column fails. */
 export const usageSecretAad = (gatewayId: string) => `gateway-usage-secret:${gatewayId}`;
 
@@ -93,7 +93,7 @@ export class GatewaysService {
       const gateway = await this.db.transaction(async (em) => {
         const rows: { id: string; name: string }[] = await em.query(
           'INSERT INTO gateways (org_id, name, token_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING id, name',
-          [caller.org.orgId, input.name, tokenHash(token), caller.actor.userId],
+          [caller.org.orgId, input.name, sha256Hex(token), caller.actor.userId],
         );
         const created = rows[0] as { id: string; name: string };
         await this.changes.record(em, caller, {
@@ -237,7 +237,7 @@ export class GatewaysService {
     if (!isGatewayToken(token)) return null;
     const rows: { id: string; org_id: string; name: string }[] = await this.db.query(
       'SELECT id, org_id, name FROM gateways WHERE token_hash = $1',
-      [tokenHash(token)],
+      [sha256Hex(token)],
     );
     const r = rows[0];
     return r ? { id: r.id, orgId: r.org_id, name: r.name } : null;

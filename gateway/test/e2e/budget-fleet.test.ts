@@ -36,19 +36,7 @@ beforeAll(async () => {
   await fleet.start(2);
   redis = new Redis({ port: fleet.redisPort, host: '127.0.0.1', maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
-  const cred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  await fleet.api('POST', `/orgs/${fleet.orgId}/models`, {
-    slug: 'metered',
-    credentialId: cred.id,
-    upstreamModel: 'metered',
-    ...PRICES,
-    enabled: true,
-  });
+  await fleet.addFakeModel('metered', PRICES);
   for (const [name, extra] of [
     ['budgeted', { budget: { limitUsd: LIMIT_MICRO / 1e6, period: 'monthly', alertThresholds: [] } }],
     ['counted', {}],

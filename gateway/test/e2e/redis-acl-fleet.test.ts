@@ -100,19 +100,7 @@ beforeAll(async () => {
     maxRetriesPerRequest: 1,
   });
   admin.on('error', () => {});
-  const cred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  await fleet.api('POST', `/orgs/${fleet.orgId}/models`, {
-    slug: 'metered',
-    credentialId: cred.id,
-    upstreamModel: 'metered',
-    ...PRICES,
-    enabled: true,
-  });
+  await fleet.addFakeModel('metered', PRICES);
   for (const [name, extra] of [
     ['plain', {}],
     ['limited', { limits: { requestsPerMinute: 2 } }],

@@ -32,19 +32,7 @@ let secret = '';
 
 beforeAll(async () => {
   await fleet.start(2);
-  const cred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  await fleet.api('POST', `/orgs/${fleet.orgId}/models`, {
-    slug: 'gpt-4o-mini',
-    credentialId: cred.id,
-    upstreamModel: 'gpt-4o-mini',
-    ...PRICES,
-    enabled: true,
-  });
+  await fleet.addFakeModel('gpt-4o-mini', PRICES);
   const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
     name: 'metered',
   });

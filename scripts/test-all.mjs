@@ -5,12 +5,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const reports = mkdtempSync(path.join(tmpdir(), 'portcullis-tests-'));
 let passed = 0;
 let failed = 0;
 const failures = [];
+const failedTests = [];
 
 function run(label, cmd, args, cwd = root) {
   process.stdout.write(`\n=== ${label}: ${cmd} ${args.join(' ')}\n`);
@@ -39,7 +41,19 @@ function suite(workspace) {
     const r = JSON.parse(readFileSync(report, 'utf8'));
     passed += r.numPassedTests;
     failed += r.numFailedTests;
-    if (r.numFailedTests > 0) failures.push(`${workspace} (${r.numFailedTests} failed)`);
+    if (r.numFailedTests > 0) {
+      failures.push(`${workspace} (${r.numFailedTests} failed)`);
+      // Name each failed test with its file and first message line, so the tail of a CI log says what broke.
+      for (const file of r.testResults ?? []) {
+        for (const t of file.assertionResults ?? []) {
+          if (t.status !== 'failed') continue;
+          const why = stripVTControlCharacters(String(t.failureMessages?.[0] ?? ''))
+            .split('\n')[0]
+            .slice(0, 300);
+          failedTests.push(`${path.relative(root, file.name)} > ${t.fullName}\n    ${why}`);
+        }
+      }
+    }
     counted = true;
     // A suite that crashed outside its tests (setup, teardown, load error) still fails the run.
     if (!ok && r.numFailedTests === 0) {
@@ -65,6 +79,8 @@ if (!build) {
   for (const ws of ['shared', 'testing', 'gateway', 'control-plane', 'dashboard']) suite(ws);
 }
 rmSync(reports, { recursive: true, force: true });
+if (failedTests.length)
+  process.stdout.write(`\nFailed tests:\n${failedTests.map((t) => `  ${t}`).join('\n')}\n`);
 if (failures.length) process.stdout.write(`\nFailed: ${failures.join(', ')}\n`);
 process.stdout.write(`\n${passed} passed, ${failed} failed\n`);
 process.exit(failed === 0 ? 0 : 1);

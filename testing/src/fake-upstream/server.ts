@@ -52,6 +52,8 @@ export interface FakeUpstream {
     body: unknown;
     /** True once the caller closed the connection before the answer was complete. */
     aborted: boolean;
+    /** True once the whole answer was written (a test can see a stream still going). */
+    finished: boolean;
   }[];
   close: () => Promise<void>;
 }
@@ -437,8 +439,18 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
   const server: Server = createServer(async (req, res) => {
     const body = await readJson(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const seen = { method: req.method ?? 'GET', path, headers: req.headers, body, aborted: false };
+    const seen = {
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      aborted: false,
+      finished: false,
+    };
     if (options.record !== false) requests.push(seen);
+    res.on('finish', () => {
+      seen.finished = true;
+    });
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;
     });

@@ -18,6 +18,7 @@ import {
   type Served,
   SnapshotBuilder,
   serveApp,
+  snapshotKeyRecord,
   testUsageIdentity,
   UPSTREAM_SECRET,
   usageStream,
@@ -54,16 +55,7 @@ beforeAll(async () => {
   b.model('gpt', b.credential('openai', { baseUrl: `${upstream.url}/v1` }), PRICES);
   b.model('azure-gpt', b.credential('azure_openai', { endpoint: upstream.url }), PRICES);
   b.model('local-llm', b.credential('openai_compatible', { baseUrl: `${upstream.url}/v1` }), PRICES);
-  const limits = (l: Partial<SnapshotKey['limits']>) => ({
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-      ...l,
-    },
-  });
+  const limits = (l: Partial<SnapshotKey['limits']>) => ({ limits: { ...snapshotKeyRecord().limits, ...l } });
   const made: Record<string, Partial<SnapshotKey>> = {
     main: {},
     onlyGpt: { allowedModels: ['gpt'] },

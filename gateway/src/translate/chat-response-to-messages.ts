@@ -1,6 +1,5 @@
-import type { ChunkTransform } from '../upstream/relay.js';
-import { count, errorMessage, isObj, type Obj, type ResponseTranslator, str } from './common.js';
-import { SseParser, SseWriter } from './sse.js';
+import { count, isObj, type Obj, type ResponseTranslator, readError, str } from './common.js';
+import { SseTranslator } from './sse.js';
 
 /**
  * OpenAI Chat Completions answer → Anthropic Messages answer (whole, streamed, error), for a Messages
@@ -88,7 +87,7 @@ const errorType = (status: number) =>
 /** Anthropic's error shape, `{"type":"error","error":{"type","message"}}`, for an error of any provider. */
 const messagesError = (status: number, body: Uint8Array): Obj => ({
   type: 'error',
-  error: { type: errorType(status), message: errorMessage(status, body) },
+  error: { type: errorType(status), message: readError(status, body).message },
 });
 
 type Block = { kind: 'text' } | { kind: 'tool'; call: number };
@@ -100,9 +99,7 @@ type Block = { kind: 'text' } | { kind: 'tool'; call: number };
  * `message_stop`. Input tokens are known only at the end: `message_start` says 0 and `message_delta`
  * carries them, as newer Messages API versions do.
  */
-class ChatStreamToMessages implements ChunkTransform {
-  readonly #parser = new SseParser();
-  readonly #out = new SseWriter();
+class ChatStreamToMessages extends SseTranslator {
   #started = false;
   #done = false;
   /** The index the next content block gets. */
@@ -113,20 +110,13 @@ class ChatStreamToMessages implements ChunkTransform {
   #finish: unknown = null;
   #usage: unknown = null;
 
-  push(chunk: Uint8Array): Uint8Array | null {
-    for (const event of this.#parser.push(chunk)) this.#event(event.data);
-    return this.#out.take();
-  }
-
-  end(): Uint8Array | null {
-    for (const event of this.#parser.end()) this.#event(event.data);
+  protected override onEnd(): void {
     // An upstream that ends its stream without `[DONE]` after a finish reason has still finished.
     if (this.#started && !this.#done && this.#finish !== null) this.#stop();
-    return this.#out.take();
   }
 
   #emit(type: string, data: Obj): void {
-    this.#out.event(type, { type, ...data });
+    this.out.event(type, { type, ...data });
   }
 
   #start(chunk: Obj): void {
@@ -196,19 +186,12 @@ class ChatStreamToMessages implements ChunkTransform {
     this.#emit('message_stop', {});
   }
 
-  #event(data: string): void {
+  protected override onDone(): void {
+    if (this.#started && !this.#done) this.#stop();
+  }
+
+  protected onEvent(chunk: Obj): void {
     if (this.#done) return;
-    if (data === '[DONE]') {
-      if (this.#started) this.#stop();
-      return;
-    }
-    let chunk: unknown;
-    try {
-      chunk = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (!isObj(chunk)) return;
     if (isObj(chunk.error)) {
       this.#done = true;
       this.#emit('error', {

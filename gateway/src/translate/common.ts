@@ -51,19 +51,22 @@ export function translating(
   }
 }
 
-/** The message of an upstream error body of any provider's shape (`error.message`, `message`), else its text. */
-export function errorMessage(status: number, body: Uint8Array): string {
+/**
+ * An upstream error body of any provider's shape: its message (`error.message`, `message`, else its
+ * text) and its `error.type` when it says one.
+ */
+export function readError(status: number, body: Uint8Array): { message: string; type: string | null } {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   try {
     const parsed: unknown = JSON.parse(text);
     if (isObj(parsed)) {
       const inner = isObj(parsed.error) ? parsed.error : parsed;
       const message = str(inner.message);
-      if (message) return message;
+      if (message) return { message, type: str(inner.type) ?? null };
     }
   } catch {
     // Not JSON: its text below.
   }
   const trimmed = text.trim().slice(0, 1000);
-  return trimmed.length > 0 ? trimmed : `The provider answered HTTP ${status}`;
+  return { message: trimmed.length > 0 ? trimmed : `The provider answered HTTP ${status}`, type: null };
 }

@@ -30,18 +30,26 @@ function textOf(content: unknown, field: string): string {
     .join('');
 }
 
+/** A turn's content blocks with their field paths (text blocks checked to hold their text). */
+function blocksOf(content: unknown, at: string): { block: Obj; field: string }[] {
+  if (!Array.isArray(content)) return refuse(`${at}.content`, 'must be a string or an array of blocks');
+  return content.map((block, i) => {
+    const field = `${at}.content[${i}]`;
+    if (!isObj(block)) return refuse(field, 'must be an object');
+    if (block.type === 'text' && typeof block.text !== 'string')
+      return refuse(`${field}.text`, 'must be a string');
+    return { block, field };
+  });
+}
+
 /** One Anthropic user turn → the chat messages it becomes: a `tool` message per tool_result, then the rest. */
 function userTurn(content: unknown, at: string): Obj[] {
   if (typeof content === 'string') return [{ role: 'user', content }];
-  if (!Array.isArray(content)) return refuse(`${at}.content`, 'must be a string or an array of blocks');
   const tools: Obj[] = [];
   const parts: Obj[] = [];
-  for (const [i, block] of content.entries()) {
-    const field = `${at}.content[${i}]`;
-    if (!isObj(block)) refuse(field, 'must be an object');
+  for (const { block, field } of blocksOf(content, at)) {
     switch (block.type) {
       case 'text':
-        if (typeof block.text !== 'string') refuse(`${field}.text`, 'must be a string');
         parts.push({ type: 'text', text: block.text });
         continue;
       case 'image':
@@ -67,16 +75,12 @@ function userTurn(content: unknown, at: string): Obj[] {
 
 function assistantTurn(content: unknown, at: string): Obj {
   if (typeof content === 'string') return { role: 'assistant', content };
-  if (!Array.isArray(content)) return refuse(`${at}.content`, 'must be a string or an array of blocks');
   let text: string | null = null;
   const calls: Obj[] = [];
-  for (const [i, block] of content.entries()) {
-    const field = `${at}.content[${i}]`;
-    if (!isObj(block)) refuse(field, 'must be an object');
+  for (const { block, field } of blocksOf(content, at)) {
     switch (block.type) {
       case 'text':
-        if (typeof block.text !== 'string') refuse(`${field}.text`, 'must be a string');
-        text = (text ?? '') + block.text;
+        text = (text ?? '') + (block.text as string);
         continue;
       case 'tool_use':
         if (typeof block.id !== 'string') refuse(`${field}.id`, 'must be a string');

@@ -1,6 +1,5 @@
-import type { ChunkTransform } from '../upstream/relay.js';
-import { count, errorMessage, isObj, type Obj, type ResponseTranslator, str } from './common.js';
-import { SseParser, SseWriter } from './sse.js';
+import { count, isObj, type Obj, type ResponseTranslator, readError, str } from './common.js';
+import { SseTranslator } from './sse.js';
 
 /**
  * Anthropic Messages answer → OpenAI Chat Completions answer (whole, streamed, error), for a chat client
@@ -78,17 +77,17 @@ function messageToCompletion(message: unknown): Obj {
   };
 }
 
-/** The OpenAI error type for an Anthropic error answer: Anthropic's own type when it says one. */
+/** An Anthropic error answer in OpenAI's shape, keeping Anthropic's error type when it says one. */
 function chatError(status: number, body: Uint8Array): Obj {
-  let type = status >= 500 ? 'api_error' : 'invalid_request_error';
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
-    if (isObj(parsed) && isObj(parsed.error) && typeof parsed.error.type === 'string')
-      type = parsed.error.type;
-  } catch {
-    // Not JSON: the type by status.
-  }
-  return { error: { message: errorMessage(status, body), type, param: null, code: null } };
+  const { message, type } = readError(status, body);
+  return {
+    error: {
+      message,
+      type: type ?? (status >= 500 ? 'api_error' : 'invalid_request_error'),
+      param: null,
+      code: null,
+    },
+  };
 }
 
 /**
@@ -97,9 +96,7 @@ function chatError(status: number, body: Uint8Array): Obj {
  * output count from `message_delta`, `[DONE]` at `message_stop`. With `include_usage`, a last chunk
  * (`choices: []`) carries the usage, as OpenAI sends it.
  */
-class MessagesStreamToChat implements ChunkTransform {
-  readonly #parser = new SseParser();
-  readonly #out = new SseWriter();
+class MessagesStreamToChat extends SseTranslator {
   #id: unknown = null;
   #model: unknown = null;
   readonly #created = Math.floor(Date.now() / 1000);
@@ -107,20 +104,12 @@ class MessagesStreamToChat implements ChunkTransform {
   readonly #tools = new Map<number, number>();
   #usage = { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
 
-  constructor(private readonly includeUsage: boolean) {}
-
-  push(chunk: Uint8Array): Uint8Array | null {
-    for (const event of this.#parser.push(chunk)) this.#event(event.data);
-    return this.#out.take();
-  }
-
-  end(): Uint8Array | null {
-    for (const event of this.#parser.end()) this.#event(event.data);
-    return this.#out.take();
+  constructor(private readonly includeUsage: boolean) {
+    super();
   }
 
   #chunk(delta: Obj, finish: string | null = null): void {
-    this.#out.event(null, {
+    this.out.event(null, {
       id: this.#id,
       object: 'chat.completion.chunk',
       created: this.#created,
@@ -129,14 +118,7 @@ class MessagesStreamToChat implements ChunkTransform {
     });
   }
 
-  #event(data: string): void {
-    let e: unknown;
-    try {
-      e = JSON.parse(data);
-    } catch {
-      return;
-    }
-    if (!isObj(e)) return;
+  protected onEvent(e: Obj): void {
     switch (e.type) {
       case 'message_start': {
         const message = isObj(e.message) ? e.message : {};
@@ -187,7 +169,7 @@ class MessagesStreamToChat implements ChunkTransform {
       }
       case 'message_stop':
         if (this.includeUsage)
-          this.#out.event(null, {
+          this.out.event(null, {
             id: this.#id,
             object: 'chat.completion.chunk',
             created: this.#created,
@@ -195,11 +177,11 @@ class MessagesStreamToChat implements ChunkTransform {
             choices: [],
             usage: chatUsage(this.#usage),
           });
-        this.#out.event(null, '[DONE]');
+        this.out.event(null, '[DONE]');
         return;
       case 'error': {
         const error = isObj(e.error) ? e.error : {};
-        this.#out.event(null, {
+        this.out.event(null, {
           error: {
             message: str(error.message) ?? 'The provider failed mid-answer',
             type: str(error.type) ?? 'api_error',

@@ -1,3 +1,6 @@
+import type { ChunkTransform } from '../upstream/relay.js';
+import { isObj, type Obj } from './common.js';
+
 /** One server-sent event: its `event:` name (null when none) and its `data:` lines joined. */
 export interface SseEvent {
   event: string | null;
@@ -66,4 +69,47 @@ export class SseWriter {
     this.#out = '';
     return bytes;
   }
+}
+
+/**
+ * A stream translator: the upstream's events in, the client format's events out, each written as soon
+ * as the event that causes it is complete (never the whole stream held).
+ */
+export abstract class SseTranslator implements ChunkTransform {
+  readonly #parser = new SseParser();
+  protected readonly out = new SseWriter();
+
+  push(chunk: Uint8Array): Uint8Array | null {
+    for (const event of this.#parser.push(chunk)) this.#data(event.data);
+    return this.out.take();
+  }
+
+  end(): Uint8Array | null {
+    for (const event of this.#parser.end()) this.#data(event.data);
+    this.onEnd();
+    return this.out.take();
+  }
+
+  #data(data: string): void {
+    if (data === '[DONE]') {
+      this.onDone();
+      return;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (isObj(event)) this.onEvent(event);
+  }
+
+  /** One upstream event's JSON data (events whose data is not a JSON object are skipped). */
+  protected abstract onEvent(event: Obj): void;
+
+  /** OpenAI's `data: [DONE]`. */
+  protected onDone(): void {}
+
+  /** The upstream stream ended. */
+  protected onEnd(): void {}
 }

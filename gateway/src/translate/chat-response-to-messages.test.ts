@@ -338,8 +338,46 @@ const zeroUsage = {
   output_tokens: 0,
 };
 
+const toolBlock = (index: number, id: string, name: string, json: string) => [
+  [
+    'content_block_start',
+    { type: 'content_block_start', index, content_block: { type: 'tool_use', id, name, input: {} } },
+  ],
+  [
+    'content_block_delta',
+    { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json } },
+  ],
+  ['content_block_stop', { type: 'content_block_stop', index }],
+];
+
 const streams: [string, string, unknown[][]][] = [
   ['text and two tool calls, usage from the last chunk', toolStream, toolEvents],
+  [
+    'two whole tool calls in one chunk without indexes (as some OpenAI-compatible servers send them)',
+    [
+      c({
+        role: 'assistant',
+        tool_calls: [
+          { id: 'call_a', type: 'function', function: { name: 'f', arguments: '{"x":1}' } },
+          { id: 'call_b', type: 'function', function: { name: 'g', arguments: '{}' } },
+        ],
+      }),
+      c({}, 'tool_calls'),
+      '[DONE]',
+    ]
+      .map(data)
+      .join(''),
+    [
+      ['message_start', start],
+      ...toolBlock(0, 'call_a', 'f', '{"x":1}'),
+      ...toolBlock(1, 'call_b', 'g', '{}'),
+      [
+        'message_delta',
+        { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: zeroUsage },
+      ],
+      ['message_stop', { type: 'message_stop' }],
+    ],
+  ],
   [
     'a stream without usage or [DONE] (an OpenAI-compatible server) still ends',
     textOnly,

@@ -90,7 +90,7 @@ const messagesError = (status: number, body: Uint8Array): Obj => ({
   error: { type: errorType(status), message: readError(status, body).message },
 });
 
-type Block = { kind: 'text' } | { kind: 'tool'; call: number };
+type Block = { kind: 'text' } | { kind: 'tool'; call: number; id: string };
 
 /**
  * `chat.completion.chunk`s → Anthropic's events: `message_start` at the first chunk, a text block for
@@ -105,8 +105,8 @@ class ChatStreamToMessages extends SseTranslator {
   /** The index the next content block gets. */
   #next = 0;
   #open: Block | null = null;
-  /** Tool calls (by their index in the chunks) whose block has been opened. */
-  readonly #calls = new Set<number>();
+  /** Tool calls (by id, else by their index in the chunks) whose block has been opened. */
+  readonly #calls = new Set<string>();
   #finish: unknown = null;
   #usage: unknown = null;
 
@@ -156,15 +156,20 @@ class ChatStreamToMessages extends SseTranslator {
 
   #toolDelta(call: Obj): void {
     const index = typeof call.index === 'number' ? call.index : 0;
+    const id = str(call.id);
     const fn = isObj(call.function) ? call.function : {};
     const open = this.#open;
-    if (!(open?.kind === 'tool' && open.call === index)) {
+    // A call is its index, or its id where a server repeats one index for several calls.
+    const same = open?.kind === 'tool' && open.call === index && (id === undefined || id === open.id);
+    if (!same) {
+      const seen = id ?? `#${index}`;
       // Blocks cannot be reopened: fragments of an earlier call after a later one began are dropped.
-      if (this.#calls.has(index)) return;
-      this.#calls.add(index);
+      if (this.#calls.has(seen)) return;
+      this.#calls.add(seen);
+      const blockId = id ?? `call_${index}`;
       this.#openBlock(
-        { kind: 'tool', call: index },
-        { type: 'tool_use', id: call.id ?? `call_${index}`, name: fn.name ?? '', input: {} },
+        { kind: 'tool', call: index, id: blockId },
+        { type: 'tool_use', id: blockId, name: fn.name ?? '', input: {} },
       );
     }
     const args = fn.arguments;

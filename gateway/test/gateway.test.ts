@@ -858,12 +858,23 @@ describe('hostile requests get their documented 4xx, never a 5xx or a hang', () 
       'not_found',
     ],
     [
-      'Anthropic model on the OpenAI route',
+      'Anthropic model on the OpenAI route with a field Messages cannot map',
       () =>
         raw({
           path: '/v1/chat/completions',
           headers: { ...json, 'x-api-key': good() },
-          body: JSON.stringify(chat('claude-sonnet')),
+          body: JSON.stringify({ ...chat('claude-sonnet'), n: 2 }),
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'embeddings of an Anthropic model',
+      () =>
+        raw({
+          path: '/v1/embeddings',
+          headers: { ...json, 'x-api-key': good() },
+          body: JSON.stringify({ model: 'claude-sonnet', input: 'x' }),
         }),
       400,
       'invalid_request',

@@ -6,7 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext } from '../common/request-context';
 import { argon2Hash, argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
 import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
-import { type PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { AccountsService, type PublicUser, toPublicUser } from './accounts.service';
 import { countLoginAttempt, forgiveLoginAttempt, recordLoginAttempt } from './login-throttle';
 import { SessionsService } from './sessions.service';
 
@@ -21,7 +21,7 @@ export interface SignedIn {
 export class AuthService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly orgs: OrgsService,
     private readonly sessions: SessionsService,
   ) {}

@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EmailSchema } from '@portcullis/shared/auth';
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../auth/accounts.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { OrgsService } from '../orgs/orgs.service';
-import { UsersService } from '../users/users.service';
 
 const BOOTSTRAP_LOCK = 0x50_43_4c_42; // 'PCLB'
 
@@ -19,7 +19,7 @@ export class BootstrapService implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly orgs: OrgsService,
   ) {}
 

@@ -5,6 +5,7 @@ import type { InvitationView } from '@portcullis/shared/members';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { z } from 'zod';
+import { AccountsService } from '../auth/accounts.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext, OrgCaller } from '../common/request-context';
@@ -12,7 +13,6 @@ import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
 import { ChangeRecorder } from '../snapshots/change-recorder';
-import { UsersService } from '../users/users.service';
 import { InvitationMail } from './invitation-mail.service';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
@@ -26,7 +26,7 @@ export class InvitationsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly changes: ChangeRecorder,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly auth: AuthService,
     private readonly mail: InvitationMail,
   ) {}

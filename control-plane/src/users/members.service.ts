@@ -10,7 +10,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { KeysService } from '../keys/keys.service';
+import { KeysQueryService } from '../keys/keys-query.service';
 import { PolicyService } from '../policy/policy.service';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { snapshotKeys } from '../snapshots/snapshot-builder';
@@ -87,7 +87,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeRecorder,
-    private readonly keys: KeysService,
+    private readonly keys: KeysQueryService,
     private readonly usage: UsageService,
     private readonly policy: PolicyService,
     private readonly sessions: SessionsService,

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { WINDOW_SECONDS } from '../auth/login-throttle';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { JobsService } from './jobs.service';
+import { JobsService } from '../jobs/jobs.service';
+import { WINDOW_SECONDS } from './login-throttle';
 
 /** The BullMQ queue of sign-in housekeeping. */
 export const AUTH_MAINTENANCE_QUEUE = 'auth-maintenance';

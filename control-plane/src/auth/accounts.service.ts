@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { argon2Hash } from '../crypto/hashing';
-import { User } from './user.entity';
+import { User } from '../users/user.entity';
 
 export interface PublicUser {
   id: string;
@@ -23,7 +23,7 @@ export const toPublicUser = (
 });
 
 @Injectable()
-export class UsersService {
+export class AccountsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   findByEmailWithHash(email: string, em: EntityManager = this.db.manager): Promise<User | null> {

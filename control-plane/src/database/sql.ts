@@ -1,0 +1,91 @@
+import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import { isUuid } from '../common/uuid';
+
+/**
+ * A parameterized statement. Values interpolated into `sql\`…\`` become `$1, $2…` in order; an
+ * interpolated `Sql` is spliced in with its own values renumbered, so fragments compose.
+ */
+export class Sql {
+  constructor(
+    readonly parts: readonly string[],
+    readonly values: readonly unknown[],
+  ) {}
+
+  /** The statement text and its parameters, as `em.query` takes them. */
+  build(): { text: string; params: unknown[] } {
+    const params: unknown[] = [];
+    const text = this.render(params);
+    return { text, params };
+  }
+
+  private render(params: unknown[]): string {
+    let text = this.parts[0] ?? '';
+    this.values.forEach((v, i) => {
+      if (v instanceof Sql) text += v.render(params);
+      else {
+        params.push(v);
+        text += `$${params.length}`;
+      }
+      text += this.parts[i + 1] ?? '';
+    });
+    return text;
+  }
+}
+
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  return new Sql([...strings], values);
+}
+
+/** Trusted SQL text spliced as is: column and sort expressions from constants, never input. */
+export const rawSql = (text: string): Sql => new Sql([text], []);
+
+/** Fragments joined by `separator` (' AND ', ', '); an empty list is `empty`. */
+export function joinSql(fragments: readonly Sql[], separator: string, empty = ''): Sql {
+  if (fragments.length === 0) return rawSql(empty);
+  const parts = ['', ...fragments.slice(1).map(() => separator), ''];
+  return new Sql(parts, fragments);
+}
+
+type Queryable = Pick<EntityManager, 'query'>;
+
+/** The rows of a SELECT, or of an INSERT … RETURNING. */
+export async function rows<T>(db: Queryable, statement: Sql): Promise<T[]> {
+  const { text, params } = statement.build();
+  return (await db.query(text, params)) as T[];
+}
+
+/** The first row of a SELECT, or undefined. */
+export async function one<T>(db: Queryable, statement: Sql): Promise<T | undefined> {
+  return (await rows<T>(db, statement))[0];
+}
+
+/**
+ * An UPDATE or DELETE: its RETURNING rows (if any) and how many rows it touched. (TypeORM answers these
+ * with `[rows, count]`, unlike a SELECT.)
+ */
+export async function write<T = never>(
+  db: Queryable,
+  statement: Sql,
+): Promise<{ rows: T[]; affected: number }> {
+  const { text, params } = statement.build();
+  const [result, affected] = (await db.query(text, params)) as [T[], number];
+  return { rows: result, affected };
+}
+
+/**
+ * One row of an organization's table by id, through its repository: null when the id is not a UUID, not
+ * in `orgId`, or fails `where`. `lock` takes the row lock (inside a transaction).
+ */
+export async function findInOrg<E extends ObjectLiteral & { id: string; orgId: string }>(
+  em: EntityManager,
+  entity: EntityTarget<E>,
+  orgId: string,
+  id: string,
+  opts: { where?: FindOptionsWhere<E>; lock?: boolean } = {},
+): Promise<E | null> {
+  if (!isUuid(id)) return null;
+  return em.getRepository(entity).findOne({
+    where: { ...opts.where, id, orgId } as FindOptionsWhere<E>,
+    ...(opts.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+  });
+}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { argon2Hash } from '../crypto/hashing';
-import { User } from '../users/user.entity';
+import { User } from './user.entity';
 
 export interface PublicUser {
   id: string;

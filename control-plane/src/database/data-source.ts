@@ -6,7 +6,7 @@ import { Invitation } from '../invitations/invitation.entity';
 import { ApiKeyEntity } from '../keys/api-key.entity';
 import { Membership } from '../orgs/membership.entity';
 import { Organization } from '../orgs/organization.entity';
-import { User } from '../users/user.entity';
+import { User } from '../auth/user.entity';
 import { Foundation1763900000000 } from './migrations/1763900000000-Foundation';
 import { ProvidersModelsGateways1764000000000 } from './migrations/1764000000000-ProvidersModelsGateways';
 import { Usage1764100000000 } from './migrations/1764100000000-Usage';

@@ -1,6 +1,12 @@
 import type { EntityManager, EntityTarget, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { isUuid } from '../common/uuid';
 
+/** A value interpolated more than once as one parameter (`$n` each time): `const s = bind(status)`. */
+export class SqlParam {
+  constructor(readonly value: unknown) {}
+}
+export const bind = (value: unknown): SqlParam => new SqlParam(value);
+
 /**
  * A parameterized statement. Values interpolated into `sql\`…\`` become `$1, $2…` in order; an
  * interpolated `Sql` is spliced in with its own values renumbered, so fragments compose.
@@ -14,15 +20,22 @@ export class Sql {
   /** The statement text and its parameters, as `em.query` takes them. */
   build(): { text: string; params: unknown[] } {
     const params: unknown[] = [];
-    const text = this.render(params);
+    const text = this.render(params, new Map());
     return { text, params };
   }
 
-  private render(params: unknown[]): string {
+  private render(params: unknown[], bound: Map<SqlParam, number>): string {
     let text = this.parts[0] ?? '';
     this.values.forEach((v, i) => {
-      if (v instanceof Sql) text += v.render(params);
-      else {
+      if (v instanceof Sql) text += v.render(params, bound);
+      else if (v instanceof SqlParam) {
+        let n = bound.get(v);
+        if (n === undefined) {
+          n = params.push(v.value);
+          bound.set(v, n);
+        }
+        text += `$${n}`;
+      } else {
         params.push(v);
         text += `$${params.length}`;
       }
@@ -49,21 +62,21 @@ export function joinSql(fragments: readonly Sql[], separator: string, empty = ''
 type Queryable = Pick<EntityManager, 'query'>;
 
 /** The rows of a SELECT, or of an INSERT … RETURNING. */
-export async function rows<T>(db: Queryable, statement: Sql): Promise<T[]> {
+export async function query<T>(db: Queryable, statement: Sql): Promise<T[]> {
   const { text, params } = statement.build();
   return (await db.query(text, params)) as T[];
 }
 
 /** The first row of a SELECT, or undefined. */
-export async function one<T>(db: Queryable, statement: Sql): Promise<T | undefined> {
-  return (await rows<T>(db, statement))[0];
+export async function queryOne<T>(db: Queryable, statement: Sql): Promise<T | undefined> {
+  return (await query<T>(db, statement))[0];
 }
 
 /**
  * An UPDATE or DELETE: its RETURNING rows (if any) and how many rows it touched. (TypeORM answers these
  * with `[rows, count]`, unlike a SELECT.)
  */
-export async function write<T = never>(
+export async function execute<T = never>(
   db: Queryable,
   statement: Sql,
 ): Promise<{ rows: T[]; affected: number }> {

@@ -27,6 +27,7 @@ import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SigningKeyService } from '../snapshots/signing-key.service';
 import { type SignedSnapshot, SnapshotsService } from '../snapshots/snapshots.service';
 import { GatewayRedisUsers, redisPasswordAad } from './gateway-redis-users';
+import { usageSecretAad } from '../usage/usage-signature';
 
 /** The gateway a request's gateway token belongs to. */
 export interface GatewayIdentity {
@@ -44,9 +45,6 @@ interface GatewayRow {
   version: string | null;
   created_at: Date;
 }
-
-/** Associated data of a gateway's sealed credentials: a ciphertext moved to another row or column fails. */
-export const usageSecretAad = (gatewayId: string) => `gateway-usage-secret:${gatewayId}`;
 
 function toView(r: GatewayRow, orgVersion: number, now: number): GatewayView {
   const version = r.snapshot_version === null ? null : Number(r.snapshot_version);

@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { argon2Hash } from '../crypto/hashing';
-import { one, sql } from '../database/sql';
+import { queryOne, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import type { ApiKeyEntity } from './api-key.entity';
@@ -51,7 +51,7 @@ export class EphemeralTokensService {
       const expiresAt = ephemeralTokenExpiry(Date.now(), input.expiresInSeconds, entity.expiresAt);
       await pruneEphemeralTokens(em, caller.org.orgId);
       // The key's row is locked (findVisible), so parallel mints count one after another.
-      const live = await one<{ n: number; soonest: Date | null }>(
+      const live = await queryOne<{ n: number; soonest: Date | null }>(
         em,
         sql`SELECT count(*)::int AS n, min(expires_at) AS soonest FROM api_key_ephemeral_tokens
              WHERE org_id = ${caller.org.orgId} AND api_key_id = ${entity.id} AND expires_at > now()`,

@@ -1,6 +1,6 @@
 import { EPHEMERAL_TOKEN_RETENTION_MS } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
-import { one, rows, sql, write } from '../database/sql';
+import { queryOne, query, sql, execute } from '../database/sql';
 
 /**
  * Storage of ephemeral tokens (short-lived credentials delegated from a key; see
@@ -28,7 +28,7 @@ export async function insertEphemeralToken(
   },
 ): Promise<string> {
   const id = (
-    await one<{ id: string }>(
+    await queryOne<{ id: string }>(
       em,
       sql`INSERT INTO api_key_ephemeral_tokens (org_id, api_key_id, token_id, secret_hash, expires_at, created_by)
           VALUES (${row.orgId}, ${row.apiKeyId}, ${row.tokenId}, ${row.secretHash}, ${row.expiresAt}, ${row.createdBy})
@@ -45,7 +45,7 @@ export async function dropEphemeralTokens(
   orgId: string,
   apiKeyId: string,
 ): Promise<boolean> {
-  const gone = await rows<unknown>(
+  const gone = await query<unknown>(
     em,
     sql`WITH gone AS (
           DELETE FROM api_key_ephemeral_tokens WHERE org_id = ${orgId} AND api_key_id = ${apiKeyId} RETURNING 1
@@ -59,7 +59,7 @@ export async function dropEphemeralTokens(
  * gateways already ignore them; this keeps the table from growing. Needs no snapshot change.
  */
 export async function pruneEphemeralTokens(em: EntityManager, orgId: string): Promise<void> {
-  await write(
+  await execute(
     em,
     sql`DELETE FROM api_key_ephemeral_tokens
          WHERE org_id = ${orgId}

@@ -4,7 +4,7 @@ import type { ApiKey } from '@portcullis/shared/api-keys';
 import { DataSource, type EntityManager, IsNull } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
-import { findInOrg, one, sql } from '../database/sql';
+import { findInOrg, queryOne, sql } from '../database/sql';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
 import { deriveStatus, type KeyOwner, toApiKey } from './key-view';
@@ -31,7 +31,7 @@ export class KeyLookup {
   }
 
   async view(em: EntityManager, e: ApiKeyEntity): Promise<ApiKey> {
-    const owner = await one<KeyOwner>(em, sql`SELECT id, email, name FROM users WHERE id = ${e.ownerId}`);
+    const owner = await queryOne<KeyOwner>(em, sql`SELECT id, email, name FROM users WHERE id = ${e.ownerId}`);
     const spent = await this.spend.currentSpendUsd(em, e.orgId, [e]);
     return toApiKey(e, owner ?? null, await this.orgRequestTotal(e.orgId, em), spent.get(e.id) ?? 0);
   }
@@ -42,7 +42,7 @@ export class KeyLookup {
   }
 
   async orgRequestTotal(orgId: string, em: EntityManager = this.db.manager): Promise<number> {
-    const row = await one<{ total: string | null }>(
+    const row = await queryOne<{ total: string | null }>(
       em,
       sql`SELECT sum(request_count) AS total FROM api_keys WHERE org_id = ${orgId} AND deleted_at IS NULL`,
     );

@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { joinSql, rawSql, rows, type Sql, sql } from '../database/sql';
+import { joinSql, rawSql, query, type Sql, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
@@ -104,7 +104,7 @@ export class KeysQueryService {
       const cmp = rawSql(order === 'asc' ? '>' : '<');
       where.push(sql`((${rawSql(sort.expr)}), k.id) ${cmp} (${c.v}::${rawSql(sort.cast)}, ${c.i}::uuid)`);
     }
-    const listed = await rows<ListRow>(
+    const listed = await query<ListRow>(
       this.db,
       sql`SELECT k.id, (${rawSql(sort.text)}) AS sort_value, u.email AS owner_email, u.name AS owner_name
             FROM api_keys k LEFT JOIN users u ON u.id = k.owner_id

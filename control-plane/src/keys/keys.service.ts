@@ -27,7 +27,7 @@ import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { argon2Hash } from '../crypto/hashing';
-import { one, sql, write } from '../database/sql';
+import { bind, execute, queryOne, sql } from '../database/sql';
 import { OrgsService } from '../orgs/orgs.service';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { orgSettings } from '../snapshots/snapshot-people';
@@ -210,7 +210,7 @@ export class KeysService {
       const entity = await this.lookup.findVisible(em, caller, id, true);
       assertUsable(entity, 'rotated');
       const before = await this.lookup.view(em, entity);
-      await write(
+      await execute(
         em,
         sql`UPDATE api_keys SET secret_hash = ${secretHash}, last_rotated_at = now(), updated_at = now()
              WHERE org_id = ${entity.orgId} AND id = ${entity.id}`,
@@ -227,8 +227,8 @@ export class KeysService {
   /** 409 `limit_reached` when the owner already has MAX_KEYS_PER_USER live keys in the organization. */
   private async assertBelowKeyCap(em: EntityManager, orgId: string, ownerId: string): Promise<void> {
     // The owner's membership row lock serializes key creation for them, so a burst cannot overshoot.
-    await one(em, sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${ownerId} FOR UPDATE`);
-    const live = await one<{ n: number }>(
+    await queryOne(em, sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${ownerId} FOR UPDATE`);
+    const live = await queryOne<{ n: number }>(
       em,
       sql`SELECT count(*)::int AS n FROM api_keys
            WHERE org_id = ${orgId} AND owner_id = ${ownerId} AND deleted_at IS NULL AND status <> 'revoked'`,
@@ -282,7 +282,7 @@ export class KeysService {
     await this.db.transaction(async (em) => {
       const entity = await this.lookup.findVisible(em, caller, id, true);
       const before = await this.lookup.view(em, entity);
-      await write(
+      await execute(
         em,
         sql`UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now()
              WHERE org_id = ${entity.orgId} AND id = ${entity.id}`,
@@ -306,12 +306,13 @@ export class KeysService {
       const before = await this.lookup.view(em, entity);
       if (status === null) return before;
       // Who deactivated it decides who may activate it again; any other transition clears that.
-      await write(
+      const to = bind(status);
+      await execute(
         em,
-        sql`UPDATE api_keys SET status = ${status}, updated_at = now(),
-              revoked_at = CASE WHEN ${status} = 'revoked' THEN now() ELSE revoked_at END,
-              secret_hash = CASE WHEN ${status} = 'revoked' THEN NULL ELSE secret_hash END,
-              deactivated_by_admin = (${status} = 'inactive' AND ${caller.org.role === 'admin'}::boolean)
+        sql`UPDATE api_keys SET status = ${to}, updated_at = now(),
+              revoked_at = CASE WHEN ${to} = 'revoked' THEN now() ELSE revoked_at END,
+              secret_hash = CASE WHEN ${to} = 'revoked' THEN NULL ELSE secret_hash END,
+              deactivated_by_admin = (${to} = 'inactive' AND ${caller.org.role === 'admin'}::boolean)
             WHERE org_id = ${entity.orgId} AND id = ${entity.id}`,
       );
       const hadTokens = dropTokens && (await dropEphemeralTokens(em, caller.org.orgId, entity.id));

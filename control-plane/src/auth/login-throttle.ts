@@ -1,6 +1,7 @@
 import { clientAddressBlock } from '@portcullis/shared/cidr';
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
+import { query, sql } from '../database/sql';
 
 export const WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_EMAIL = 5;
@@ -56,10 +57,10 @@ export async function countLoginAttempt(db: DataSource, email: string, ip: strin
  * out by its own successful sign-ins).
  */
 export async function forgiveLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
-  await db.query(
-    `WITH gone AS (DELETE FROM login_counters WHERE subject = $1)
-     UPDATE login_counters SET attempts = greatest(attempts - 1, 0) WHERE subject = $2`,
-    [emailSubject(email), ipSubject(ip)],
+  await query(
+    db,
+    sql`WITH gone AS (DELETE FROM login_counters WHERE subject = ${emailSubject(email)})
+     UPDATE login_counters SET attempts = greatest(attempts - 1, 0) WHERE subject = ${ipSubject(ip)}`,
   );
 }
 
@@ -70,9 +71,8 @@ export async function recordLoginAttempt(
   ip: string,
   succeeded: boolean,
 ): Promise<void> {
-  await db.query('INSERT INTO login_attempts (email, source_ip, succeeded) VALUES ($1, $2, $3)', [
-    email,
-    ip,
-    succeeded,
-  ]);
+  await query(
+    db,
+    sql`INSERT INTO login_attempts (email, source_ip, succeeded) VALUES (${email}, ${ip}, ${succeeded})`,
+  );
 }

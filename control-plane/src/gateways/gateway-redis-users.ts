@@ -9,6 +9,7 @@ import {
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { query, sql } from '../database/sql';
 import { RedisService } from '../redis/redis.service';
 
 /** Associated data of a gateway's sealed Redis password. */
@@ -63,8 +64,9 @@ export class GatewayRedisUsers {
   async restoreAll(): Promise<void> {
     if (!this.box.available) return;
     try {
-      const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await this.db.query(
-        'SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL',
+      const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await query(
+        this.db,
+        sql`SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL`,
       );
       for (const r of rows) {
         if (

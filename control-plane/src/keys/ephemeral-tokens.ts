@@ -1,6 +1,6 @@
 import { EPHEMERAL_TOKEN_RETENTION_MS } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
-import { queryOne, query, sql, execute } from '../database/sql';
+import { execute, query, queryOne, sql } from '../database/sql';
 
 /**
  * Storage of ephemeral tokens (short-lived credentials delegated from a key; see

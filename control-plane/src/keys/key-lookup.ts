@@ -31,7 +31,10 @@ export class KeyLookup {
   }
 
   async view(em: EntityManager, e: ApiKeyEntity): Promise<ApiKey> {
-    const owner = await queryOne<KeyOwner>(em, sql`SELECT id, email, name FROM users WHERE id = ${e.ownerId}`);
+    const owner = await queryOne<KeyOwner>(
+      em,
+      sql`SELECT id, email, name FROM users WHERE id = ${e.ownerId}`,
+    );
     const spent = await this.spend.currentSpendUsd(em, e.orgId, [e]);
     return toApiKey(e, owner ?? null, await this.orgRequestTotal(e.orgId, em), spent.get(e.id) ?? 0);
   }

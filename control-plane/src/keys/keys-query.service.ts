@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { joinSql, rawSql, query, type Sql, sql } from '../database/sql';
+import { joinSql, query, rawSql, type Sql, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';

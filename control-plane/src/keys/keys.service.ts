@@ -227,7 +227,10 @@ export class KeysService {
   /** 409 `limit_reached` when the owner already has MAX_KEYS_PER_USER live keys in the organization. */
   private async assertBelowKeyCap(em: EntityManager, orgId: string, ownerId: string): Promise<void> {
     // The owner's membership row lock serializes key creation for them, so a burst cannot overshoot.
-    await queryOne(em, sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${ownerId} FOR UPDATE`);
+    await queryOne(
+      em,
+      sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${ownerId} FOR UPDATE`,
+    );
     const live = await queryOne<{ n: number }>(
       em,
       sql`SELECT count(*)::int AS n FROM api_keys

@@ -21,6 +21,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { fetchMcpTools, McpFetchError } from './mcp-tools-client';
@@ -123,22 +124,11 @@ export class McpServersService {
     const headers = this.sealHeaders(input.headers, id);
     try {
       return await this.db.transaction(async (em) => {
-        const rows: McpServerRow[] = await em.query(
-          `INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names, tools, enabled, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        const rows: McpServerRow[] = await query(
+          em,
+          sql`INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names, tools, enabled, created_by)
+           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.url}, ${input.description ?? null}, ${headers.sealed}, ${headers.names}, ${JSON.stringify(input.tools ?? [])}, ${input.enabled}, ${caller.actor.userId})
            RETURNING id, name, url, description, header_names, tools, enabled, created_at, updated_at`,
-          [
-            id,
-            caller.org.orgId,
-            input.name,
-            input.url,
-            input.description ?? null,
-            headers.sealed,
-            headers.names,
-            JSON.stringify(input.tools ?? []),
-            input.enabled,
-            caller.actor.userId,
-          ],
         );
         const view = await this.view(em, caller, rows[0] as McpServerRow);
         await this.record(em, caller, 'mcp_server.created', id, null, view);
@@ -210,7 +200,7 @@ export class McpServersService {
           keysNaming(before.usedBy),
         );
       }
-      await em.query('DELETE FROM mcp_servers WHERE id = $1', [row.id]);
+      await execute(em, sql`DELETE FROM mcp_servers WHERE id = ${row.id}`);
       await this.record(em, caller, 'mcp_server.deleted', row.id, before, null);
     });
   }
@@ -222,9 +212,9 @@ export class McpServersService {
   async refreshTools(caller: OrgCaller, id: string): Promise<McpServerView> {
     const row = await this.find(this.db.manager, caller, id);
     this.checkUrl(row.url);
-    const sealed: { headers_sealed: string | null }[] = await this.db.query(
-      'SELECT headers_sealed FROM mcp_servers WHERE id = $1',
-      [row.id],
+    const sealed: { headers_sealed: string | null }[] = await query(
+      this.db,
+      sql`SELECT headers_sealed FROM mcp_servers WHERE id = ${row.id}`,
     );
     const headersSealed = sealed[0]?.headers_sealed ?? null;
     const headers =
@@ -245,9 +235,9 @@ export class McpServersService {
     return this.db.transaction(async (em) => {
       const current = await this.find(em, caller, id, true);
       const before = await this.view(em, caller, current);
-      await em.query(
-        "UPDATE mcp_servers SET tools = $2, updated_at = date_trunc('milliseconds', now()) WHERE id = $1",
-        [current.id, JSON.stringify(tools)],
+      await execute(
+        em,
+        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds', now()) WHERE id = ${current.id}`,
       );
       const after = await this.view(em, caller, await this.find(em, caller, id));
       await this.record(em, caller, 'mcp_server.tools_refreshed', current.id, before, after);
@@ -289,12 +279,12 @@ export class McpServersService {
   private async usedBy(em: EntityManager, orgId: string, names: string[]): Promise<Map<string, UsedBy>> {
     const out = new Map<string, UsedBy>();
     if (names.length === 0) return out;
-    const rows: { id: string; name: string; server: string }[] = await em.query(
-      `SELECT k.id, k.name, s.server
+    const rows: { id: string; name: string; server: string }[] = await query(
+      em,
+      sql`SELECT k.id, k.name, s.server
          FROM api_keys k CROSS JOIN LATERAL jsonb_array_elements_text(k.mcp -> 'servers') AS s(server)
-        WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.status <> 'revoked' AND s.server = ANY($2::text[])
+        WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL AND k.status <> 'revoked' AND s.server = ANY(${names}::text[])
         ORDER BY k.name, k.id`,
-      [orgId, names],
     );
     for (const r of rows) {
       const list = out.get(r.server) ?? [];

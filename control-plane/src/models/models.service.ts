@@ -12,6 +12,7 @@ import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { execute, query, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
@@ -104,22 +105,11 @@ export class ModelsService {
     try {
       return await this.db.transaction(async (em) => {
         await this.assertCredential(em, caller, input.credentialId);
-        const rows: { id: string }[] = await em.query(
-          `INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
+        const rows: { id: string }[] = await query(
+          em,
+          sql`INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
              output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-          [
-            caller.org.orgId,
-            input.slug,
-            input.credentialId,
-            input.upstreamModel,
-            input.inputPricePerMTok,
-            input.outputPricePerMTok,
-            input.cacheWritePricePerMTok,
-            input.cacheReadPricePerMTok,
-            input.enabled,
-            caller.actor.userId,
-          ],
+           VALUES (${caller.org.orgId}, ${input.slug}, ${input.credentialId}, ${input.upstreamModel}, ${input.inputPricePerMTok}, ${input.outputPricePerMTok}, ${input.cacheWritePricePerMTok}, ${input.cacheReadPricePerMTok}, ${input.enabled}, ${caller.actor.userId}) RETURNING id`,
         );
         const view = toView(await this.find(em, caller, rows[0]?.id ?? ''));
         await this.record(em, caller, 'model.created', view.id, null, view);
@@ -167,16 +157,16 @@ export class ModelsService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const before = toView(await this.find(em, caller, id, true));
-      await em.query('DELETE FROM models WHERE id = $1', [before.id]);
+      await execute(em, sql`DELETE FROM models WHERE id = ${before.id}`);
       await this.record(em, caller, 'model.deleted', before.id, before, null);
     });
   }
 
   /** The credential must exist in the caller's organization; anything else is a bad field, not a 404. */
   private async assertCredential(em: EntityManager, caller: OrgCaller, credentialId: string): Promise<void> {
-    const rows: unknown[] = await em.query(
-      'SELECT 1 FROM provider_credentials WHERE id = $1 AND org_id = $2 FOR SHARE',
-      [credentialId, caller.org.orgId],
+    const rows: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM provider_credentials WHERE id = ${credentialId} AND org_id = ${caller.org.orgId} FOR SHARE`,
     );
     if (rows.length === 0) {
       throw DomainError.invalidField('credentialId', 'is not a provider credential of this organization');

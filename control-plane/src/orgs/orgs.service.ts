@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import type { MembershipStatus } from './membership.entity';
 
@@ -58,16 +59,16 @@ export class OrgsService {
     adminUserId: string,
     actor: Actor,
   ): Promise<OrgMembershipView> {
-    const rows: { id: string; created_at: Date }[] = await em.query(
-      'INSERT INTO organizations (name, created_by) VALUES ($1, $2) RETURNING id, created_at',
-      [name, adminUserId],
+    const rows: { id: string; created_at: Date }[] = await query(
+      em,
+      sql`INSERT INTO organizations (name, created_by) VALUES (${name}, ${adminUserId}) RETURNING id, created_at`,
     );
     const org = rows[0];
     if (!org) throw new Error('organization insert returned nothing');
-    await em.query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')", [
-      org.id,
-      adminUserId,
-    ]);
+    await query(
+      em,
+      sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${org.id}, ${adminUserId}, 'admin')`,
+    );
     await this.changes.record(
       em,
       { orgId: org.id, actor },
@@ -91,10 +92,10 @@ export class OrgsService {
   createAsUser(name: string, actor: Actor & { userId: string }): Promise<OrgMembershipView> {
     return this.db.transaction(async (em) => {
       // The user's row lock serializes their creations, so a parallel burst cannot pass the count together.
-      await em.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [actor.userId]);
-      const rows: { n: number }[] = await em.query(
-        'SELECT count(*)::int AS n FROM organizations WHERE created_by = $1',
-        [actor.userId],
+      await query(em, sql`SELECT 1 FROM users WHERE id = ${actor.userId} FOR UPDATE`);
+      const rows: { n: number }[] = await query(
+        em,
+        sql`SELECT count(*)::int AS n FROM organizations WHERE created_by = ${actor.userId}`,
       );
       const max = this.config.MAX_ORGANIZATIONS_PER_USER;
       if ((rows[0]?.n ?? 0) >= max) {
@@ -108,10 +109,10 @@ export class OrgsService {
   }
 
   async isMember(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<boolean> {
-    const rows: unknown[] = await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
-      orgId,
-      userId,
-    ]);
+    const rows: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${userId}`,
+    );
     return rows.length > 0;
   }
 }

@@ -3,6 +3,7 @@ import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
 import { type AuditEntry, AuditService } from '../audit/audit.service';
 import type { Actor } from '../common/request-context';
+import { query, sql } from '../database/sql';
 import { userPolicyChanges } from './snapshot-people';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
@@ -73,9 +74,9 @@ async function writeSnapshotChange(
   );
   const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
   if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
-  await em.query(
-    'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
-    [orgId, toVersion - 1, toVersion, JSON.stringify(all)],
+  await query(
+    em,
+    sql`INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES (${orgId}, ${toVersion - 1}, ${toVersion}, ${JSON.stringify(all)})`,
   );
   // Delivered on commit only, so the publisher never wakes for a rolled-back change.
   await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);

@@ -14,6 +14,7 @@ import type {
 } from '@portcullis/shared/snapshot';
 import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
+import { query, sql } from '../database/sql';
 import { type SpendScopeType, scopeSpendMicro } from '../usage/spend.service';
 
 /**
@@ -136,9 +137,9 @@ const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
 
 export async function orgSettings(em: EntityManager, orgId: string): Promise<OrgSettings> {
   const rows: { model_access_without_grants: 'none' | 'all'; default_mcp_policy: DefaultMcpPolicy }[] =
-    await em.query(
-      'SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = $1',
-      [orgId],
+    await query(
+      em,
+      sql`SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = ${orgId}`,
     );
   const row = rows[0];
   return row

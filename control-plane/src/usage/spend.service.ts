@@ -4,6 +4,7 @@ import type { BudgetInput } from '@portcullis/shared/api-keys';
 import type { PolicyBudget } from '@portcullis/shared/policy';
 import { type BudgetPeriod, MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import { DataSource, type EntityManager } from 'typeorm';
+import { query, sql } from '../database/sql';
 
 export interface PeriodSpend {
   period: BudgetPeriod;
@@ -88,10 +89,10 @@ export class SpendService {
   ): Promise<Map<string, PeriodSpend>> {
     const out = new Map<string, PeriodSpend>();
     if (keyIds.length === 0) return out;
-    const keys: { id: string; budget: BudgetInput | null }[] = await em.query(
-      `SELECT id, budget FROM api_keys
-        WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL AND budget IS NOT NULL`,
-      [orgId, [...new Set(keyIds)]],
+    const keys: { id: string; budget: BudgetInput | null }[] = await query(
+      em,
+      sql`SELECT id, budget FROM api_keys
+        WHERE org_id = ${orgId} AND id = ANY(${[...new Set(keyIds)]}::uuid[]) AND deleted_at IS NULL AND budget IS NOT NULL`,
     );
     if (keys.length === 0) return out;
     const windows = keys.flatMap((k) => {
@@ -197,18 +198,13 @@ export class SpendService {
   ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (windows.length === 0) return out;
-    const rows: { key_id: string; micro: string }[] = await em.query(
-      `SELECT w.key_id, coalesce(sum(s.cost_micro), 0)::text AS micro
-         FROM unnest($2::uuid[], $3::date[], $4::date[]) AS w(key_id, d_from, d_to)
+    const rows: { key_id: string; micro: string }[] = await query(
+      em,
+      sql`SELECT w.key_id, coalesce(sum(s.cost_micro), 0)::text AS micro
+         FROM unnest(${windows.map((w) => w.keyId)}::uuid[], ${windows.map((w) => day(w.start))}::date[], ${windows.map((w) => lastDay(w.end))}::date[]) AS w(key_id, d_from, d_to)
          LEFT JOIN usage_key_spend s
-           ON s.org_id = $1 AND s.key_id = w.key_id AND s.day >= w.d_from AND s.day < w.d_to
+           ON s.org_id = ${orgId} AND s.key_id = w.key_id AND s.day >= w.d_from AND s.day < w.d_to
         GROUP BY w.key_id`,
-      [
-        orgId,
-        windows.map((w) => w.keyId),
-        windows.map((w) => day(w.start)),
-        windows.map((w) => lastDay(w.end)),
-      ],
     );
     for (const r of rows) out.set(r.key_id, Number(r.micro));
     return out;

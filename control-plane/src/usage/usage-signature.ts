@@ -4,6 +4,7 @@ import { USAGE_SIGNATURE_FIELD, verifyUsageEvent } from '@portcullis/shared/usag
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
+import { query, sql } from '../database/sql';
 import type { Refusal } from './usage-event';
 
 /**
@@ -37,9 +38,9 @@ export class UsageSignatureVerifier {
     for (const e of events) if (typeof e.gatewayId === 'string' && isUuid(e.gatewayId)) ids.add(e.gatewayId);
     const out = new Map<string, Signer>();
     if (ids.size === 0) return out;
-    const rows: { id: string; org_id: string; usage_secret_sealed: string | null }[] = await this.db.query(
-      'SELECT id, org_id, usage_secret_sealed FROM gateways WHERE id = ANY($1::uuid[])',
-      [[...ids]],
+    const rows: { id: string; org_id: string; usage_secret_sealed: string | null }[] = await query(
+      this.db,
+      sql`SELECT id, org_id, usage_secret_sealed FROM gateways WHERE id = ANY(${[...ids]}::uuid[])`,
     );
     for (const r of rows) {
       let secret: Buffer | null = null;

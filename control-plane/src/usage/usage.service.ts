@@ -6,6 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { query, sql } from '../database/sql';
 import {
   type KeyRequestsQuery,
   type KeyRequestView,
@@ -241,17 +242,17 @@ export class UsageService {
 
     const keyNames = new Map<string, string>();
     if (keyRows.length > 0) {
-      const names: { id: string; name: string }[] = await this.db.query(
-        'SELECT id, name FROM api_keys WHERE org_id = $1 AND id = ANY($2::uuid[])',
-        [caller.org.orgId, keyRows.map((k) => k.keyId)],
+      const names: { id: string; name: string }[] = await query(
+        this.db,
+        sql`SELECT id, name FROM api_keys WHERE org_id = ${caller.org.orgId} AND id = ANY(${keyRows.map((k) => k.keyId)}::uuid[])`,
       );
       for (const n of names) keyNames.set(n.id, n.name);
     }
     const users = new Map<string, { name: string; email: string }>();
     if (userRows.length > 0) {
-      const found: { id: string; name: string; email: string }[] = await this.db.query(
-        'SELECT id, name, email FROM users WHERE id = ANY($1::uuid[])',
-        [userRows.map((u) => u.userId)],
+      const found: { id: string; name: string; email: string }[] = await query(
+        this.db,
+        sql`SELECT id, name, email FROM users WHERE id = ANY(${userRows.map((u) => u.userId)}::uuid[])`,
       );
       for (const u of found) users.set(u.id, { name: u.name, email: u.email });
     }
@@ -277,9 +278,9 @@ export class UsageService {
   /** 404 unless the key is the organization's and, for a member, their own (deleted keys included). */
   private async assertKeyVisible(caller: OrgCaller, keyId: string): Promise<void> {
     if (!isUuid(keyId)) throw DomainError.notFound('API key');
-    const rows: { owner_id: string }[] = await this.db.query(
-      'SELECT owner_id FROM api_keys WHERE id = $1 AND org_id = $2',
-      [keyId, caller.org.orgId],
+    const rows: { owner_id: string }[] = await query(
+      this.db,
+      sql`SELECT owner_id FROM api_keys WHERE id = ${keyId} AND org_id = ${caller.org.orgId}`,
     );
     const key = rows[0];
     if (!key || (caller.org.role !== 'admin' && key.owner_id !== caller.actor.userId)) {

@@ -10,6 +10,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { execute, query, sql } from '../database/sql';
 import { KeysQueryService } from '../keys/keys-query.service';
 import { PolicyService } from '../policy/policy.service';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
@@ -172,14 +173,16 @@ export class MembersService {
       const before = await this.get(caller.org.orgId, userId, em);
       if (input.role !== undefined && input.role !== target.role) {
         if (input.role !== 'admin') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'demoted');
-        await em.query('UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2', [
-          caller.org.orgId,
-          userId,
-          input.role,
-        ]);
+        await execute(
+          em,
+          sql`UPDATE memberships SET role = ${input.role} WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+        );
       }
       if (input.name !== undefined && input.name !== before.name) {
-        await em.query('UPDATE users SET name = $2, updated_at = now() WHERE id = $1', [userId, input.name]);
+        await execute(
+          em,
+          sql`UPDATE users SET name = ${input.name}, updated_at = now() WHERE id = ${userId}`,
+        );
       }
       const after = await this.get(caller.org.orgId, userId, em);
       if (after.role === before.role && after.name === before.name) return after;
@@ -209,10 +212,10 @@ export class MembersService {
     return this.db.transaction(async (em) => {
       if (
         !(
-          await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
-            caller.org.orgId,
-            userId,
-          ])
+          await query(
+            em,
+            sql`SELECT 1 FROM memberships WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+          )
         ).length
       ) {
         throw DomainError.notFound('User');
@@ -278,19 +281,19 @@ export class MembersService {
       const target = await this.lockMember(em, caller.org.orgId, userId);
       await this.assertNotLastAdmin(em, caller.org.orgId, target, 'removed');
       const before = await this.get(caller.org.orgId, userId, em);
-      const deleted: { id: string; name: string; key_id: string; status: string }[] = await em.query(
-        `WITH gone AS (
+      const deleted: { id: string; name: string; key_id: string; status: string }[] = await query(
+        em,
+        sql`WITH gone AS (
            UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now()
-            WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL
+            WHERE org_id = ${caller.org.orgId} AND owner_id = ${userId} AND deleted_at IS NULL
             RETURNING id, name, key_id, status
          ) SELECT id, name, key_id, status FROM gone ORDER BY id`,
-        [caller.org.orgId, userId],
       );
       const policyGone = await this.policy.removeUser(em, caller.org.orgId, userId);
-      await em.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [
-        caller.org.orgId,
-        userId,
-      ]);
+      await execute(
+        em,
+        sql`DELETE FROM memberships WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+      );
       await this.changes.record(
         em,
         caller,
@@ -328,10 +331,10 @@ export class MembersService {
     if (!isUuid(userId)) throw DomainError.notFound('User');
     // Every admin row is locked too, in one statement and a stable order, so two admins demoting or
     // removing each other at once cannot both pass the last-admin check.
-    const rows: LockedMembership[] = await em.query(
-      `SELECT user_id, role, status FROM memberships
-        WHERE org_id = $1 AND (user_id = $2 OR role = 'admin') ORDER BY user_id FOR UPDATE`,
-      [orgId, userId],
+    const rows: LockedMembership[] = await query(
+      em,
+      sql`SELECT user_id, role, status FROM memberships
+        WHERE org_id = ${orgId} AND (user_id = ${userId} OR role = 'admin') ORDER BY user_id FOR UPDATE`,
     );
     const target = rows.find((r) => r.user_id === userId);
     if (!target) throw DomainError.notFound('User');
@@ -346,11 +349,11 @@ export class MembersService {
     what: 'demoted' | 'suspended' | 'removed',
   ): Promise<void> {
     if (target.role !== 'admin' || target.status !== 'active') return;
-    const rows: { n: string }[] = await em.query(
-      `SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 AND m.role = 'admin' AND m.status = 'active' AND u.status = 'active'
-          AND m.user_id <> $2`,
-      [orgId, target.user_id],
+    const rows: { n: string }[] = await query(
+      em,
+      sql`SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = ${orgId} AND m.role = 'admin' AND m.status = 'active' AND u.status = 'active'
+          AND m.user_id <> ${target.user_id}`,
     );
     if (Number(rows[0]?.n ?? 0) === 0) {
       throw new DomainError(
@@ -366,9 +369,9 @@ export class MembersService {
     orgId: string,
     userId: string,
   ): Promise<{ ids: string[]; changes: SnapshotChange[] }> {
-    const rows: { id: string }[] = await em.query(
-      'SELECT id FROM api_keys WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY id',
-      [orgId, userId],
+    const rows: { id: string }[] = await query(
+      em,
+      sql`SELECT id FROM api_keys WHERE org_id = ${orgId} AND owner_id = ${userId} AND deleted_at IS NULL ORDER BY id`,
     );
     if (rows.length === 0) return { ids: [], changes: [] };
     const ids = rows.map((r) => r.id);

@@ -15,6 +15,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { query, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 import { checkWebhookUrl, postWebhook, type SendResult } from './webhook-sender';
 
@@ -113,11 +114,11 @@ export class WebhookDeliveries implements OnModuleInit {
     webhookId?: string,
   ): Promise<DeliveryRow[]> {
     const hooks: { id: string }[] = webhookId
-      ? await em.query('SELECT id FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, webhookId])
-      : await em.query('SELECT id FROM webhooks WHERE org_id = $1 AND $2 = ANY(events) ORDER BY id', [
-          orgId,
-          type,
-        ]);
+      ? await query(em, sql`SELECT id FROM webhooks WHERE org_id = ${orgId} AND id = ${webhookId}`)
+      : await query(
+          em,
+          sql`SELECT id FROM webhooks WHERE org_id = ${orgId} AND ${type} = ANY(events) ORDER BY id`,
+        );
     const out: DeliveryRow[] = [];
     for (const hook of hooks) {
       const id = randomUUID();
@@ -176,11 +177,11 @@ export class WebhookDeliveries implements OnModuleInit {
    * with its webhook).
    */
   async attempt(deliveryId: string): Promise<number | null> {
-    const rows: SendRow[] = await this.db.query(
-      `SELECT d.id, d.org_id, d.status, d.attempts, d.body, w.id AS webhook_id, w.url, w.secret_sealed
+    const rows: SendRow[] = await query(
+      this.db,
+      sql`SELECT d.id, d.org_id, d.status, d.attempts, d.body, w.id AS webhook_id, w.url, w.secret_sealed
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.org_id = d.org_id
-        WHERE d.id = $1`,
-      [deliveryId],
+        WHERE d.id = ${deliveryId}`,
     );
     const row = rows[0];
     if (row?.status !== 'pending') return null;

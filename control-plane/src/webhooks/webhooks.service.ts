@@ -18,6 +18,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   DELIVERY_COLUMNS,
@@ -137,20 +138,11 @@ export class WebhooksService {
     const secret = newSecret();
     const events = input.events ?? [...WEBHOOK_EVENTS];
     const webhook = await this.db.transaction(async (em) => {
-      const rows: WebhookRow[] = await em.query(
-        `INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      const rows: WebhookRow[] = await query(
+        em,
+        sql`INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview, created_by)
+         VALUES (${id}, ${caller.org.orgId}, ${input.url}, ${input.description === undefined || input.description === '' ? null : input.description}, ${events}, ${this.box.seal(secret, id)}, ${webhookSecretPreview(secret)}, ${caller.actor.userId})
          RETURNING id, url, description, events, secret_preview, created_at`,
-        [
-          id,
-          caller.org.orgId,
-          input.url,
-          input.description === undefined || input.description === '' ? null : input.description,
-          events,
-          this.box.seal(secret, id),
-          webhookSecretPreview(secret),
-          caller.actor.userId,
-        ],
       );
       const view = toView(rows[0] as WebhookRow);
       await this.changes.record(em, caller, {
@@ -169,7 +161,7 @@ export class WebhooksService {
     await this.db.transaction(async (em) => {
       const row = await this.find(em, caller, id, true);
       // Pending deliveries go with it (cascade); their queued jobs find nothing and end.
-      await em.query('DELETE FROM webhooks WHERE id = $1', [row.id]);
+      await execute(em, sql`DELETE FROM webhooks WHERE id = ${row.id}`);
       await this.changes.record(em, caller, {
         action: 'webhook.deleted',
         targetType: 'webhook',

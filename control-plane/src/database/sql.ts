@@ -102,3 +102,6 @@ export async function findInOrg<E extends ObjectLiteral & { id: string; orgId: s
     ...(opts.lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
   });
 }
+
+/** `FOR UPDATE` when `lock`, else nothing: the row lock of a lookup that may precede a write. */
+export const lockClause = (lock: boolean): Sql => rawSql(lock ? ' FOR UPDATE' : '');

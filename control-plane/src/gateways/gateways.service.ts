@@ -115,12 +115,11 @@ export class GatewaysService {
   }
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<GatewayView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: GatewayRow[] = await this.db.query(
-      `SELECT id, name, snapshot_version, last_seen_at, instance_id, version, created_at FROM gateways
-        WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: GatewayRow[] = await query(
+      this.db,
+      sql`SELECT id, name, snapshot_version, last_seen_at, instance_id, version, created_at FROM gateways
+           WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
     const org: { snapshot_version: string }[] = await query(
       this.db,

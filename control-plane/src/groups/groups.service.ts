@@ -4,10 +4,9 @@ import type { AuditAction } from '@portcullis/shared/audit';
 import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { toPage } from '../common/keyset';
+import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
-import { decodeCursor } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
@@ -24,7 +23,7 @@ interface GroupRow {
   updated_at: Date;
 }
 
-const SELECT = `SELECT gr.id, gr.name, gr.created_at, gr.updated_at,
+const SELECT = sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at,
     (SELECT count(*) FROM group_members gm WHERE gm.group_id = gr.id) AS member_count
   FROM groups gr`;
 
@@ -41,11 +40,6 @@ const nameTaken = (name: string) =>
     { field: 'name', message: 'is already used by another group' },
   ]);
 
-const isGroupCursor = (v: unknown): v is { v: string; i: string } => {
-  const c = v as { v?: unknown; i?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.v === 'string' && c.v.length <= 400 && isUuid(c.i);
-};
-
 /**
  * Groups of an organization's members. A group carries grants, limits and budgets (see PolicyService)
  * that apply to every key of every member. Admins manage groups; members see the groups they are in.
@@ -59,23 +53,15 @@ export class GroupsService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<GroupView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const where = ['gr.org_id = $1'];
-    if (caller.org.role !== 'admin') {
-      params.push(caller.actor.userId);
-      where.push(
-        `EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id AND gm.user_id = $${params.length})`,
-      );
-    }
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor, isGroupCursor);
-      params.push(c.v, c.i);
-      where.push(`(lower(gr.name), gr.id) > ($${params.length - 1}, $${params.length}::uuid)`);
-    }
-    params.push(q.limit + 1);
-    const rows: GroupRow[] = await this.db.query(
-      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY lower(gr.name), gr.id LIMIT $${params.length}`,
-      params,
+    const mine =
+      caller.org.role === 'admin'
+        ? sql`TRUE`
+        : sql`EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id AND gm.user_id = ${caller.actor.userId})`;
+    const ks = nameKeyset('lower(gr.name)', 'gr.id', q);
+    const rows: GroupRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND ${mine} AND ${ks.where}
+           ORDER BY lower(gr.name), gr.id LIMIT ${ks.limit}`,
     );
     return toPage(rows, q.limit, toView, (r) => ({ v: r.name.toLowerCase(), i: r.id }));
   }
@@ -213,12 +199,12 @@ export class GroupsService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<GroupRow> {
     if (!isUuid(id)) throw DomainError.notFound('Group');
-    const rows: GroupRow[] = await em.query(
+    const rows: GroupRow[] = await query(
+      em,
       lock
-        ? `SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
-            WHERE gr.org_id = $1 AND gr.id = $2 FOR UPDATE`
-        : `${SELECT} WHERE gr.org_id = $1 AND gr.id = $2`,
-      [caller.org.orgId, id],
+        ? sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
+               WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id} FOR UPDATE`
+        : sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Group');

@@ -21,7 +21,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, query, sql } from '../database/sql';
+import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { fetchMcpTools, McpFetchError } from './mcp-tools-client';
@@ -39,8 +39,9 @@ interface McpServerRow {
 }
 type UsedBy = McpServerView['usedBy'];
 
-const SELECT =
-  'SELECT id, name, url, description, header_names, tools, enabled, created_at, updated_at FROM mcp_servers';
+const SELECT = rawSql(
+  'SELECT id, name, url, description, header_names, tools, enabled, created_at, updated_at FROM mcp_servers',
+);
 const UNIQUE_NAME = 'mcp_servers_org_id_name_key';
 
 const toView = (r: McpServerRow, usedBy: UsedBy): McpServerView => ({
@@ -92,11 +93,10 @@ export class McpServersService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<McpServerView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: McpServerRow[] = await this.db.query(
-      `${SELECT} WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: McpServerRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
     const usedBy = await this.usedBy(
       this.db.manager,
@@ -155,11 +155,9 @@ export class McpServersService {
             keysNaming(before.usedBy),
           );
         }
-        const sets: string[] = ["updated_at = date_trunc('milliseconds', now())"];
-        const params: unknown[] = [row.id];
+        const sets: Sql[] = [sql`updated_at = date_trunc('milliseconds', now())`];
         const set = (column: string, value: unknown) => {
-          params.push(value);
-          sets.push(`${column} = $${params.length}`);
+          sets.push(sql`${rawSql(column)} = ${value}`);
         };
         if (input.name !== undefined) set('name', input.name);
         if (input.url !== undefined) set('url', input.url);
@@ -171,7 +169,10 @@ export class McpServersService {
           set('headers_sealed', headers.sealed);
           set('header_names', headers.names);
         }
-        await em.query(`UPDATE mcp_servers SET ${sets.join(', ')} WHERE id = $1`, params);
+        await execute(
+          em,
+          sql`UPDATE mcp_servers SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+        );
         const after = await this.view(em, caller, await this.find(em, caller, id));
         await this.record(em, caller, 'mcp_server.updated', row.id, before, {
           ...after,
@@ -262,9 +263,9 @@ export class McpServersService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<McpServerRow> {
     if (!isUuid(id)) throw DomainError.notFound('MCP server');
-    const rows: McpServerRow[] = await em.query(
-      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, caller.org.orgId],
+    const rows: McpServerRow[] = await query(
+      em,
+      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('MCP server');

@@ -26,7 +26,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, query, sql } from '../database/sql';
+import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
@@ -41,8 +41,9 @@ interface CredentialRow {
 }
 type UsedBy = ProviderCredentialView['usedBy'];
 
-const SELECT =
-  'SELECT id, name, provider, config, secret_preview, created_at, updated_at FROM provider_credentials';
+const SELECT = rawSql(
+  'SELECT id, name, provider, config, secret_preview, created_at, updated_at FROM provider_credentials',
+);
 
 const toView = (r: CredentialRow, usedBy: UsedBy): ProviderCredentialView => ({
   id: r.id,
@@ -77,11 +78,10 @@ export class ProviderCredentialsService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<ProviderCredentialView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: CredentialRow[] = await this.db.query(
-      `${SELECT} WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: CredentialRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
     const usedBy = await this.usedBy(
       this.db.manager,
@@ -129,11 +129,9 @@ export class ProviderCredentialsService {
       return await this.db.transaction(async (em) => {
         const row = await this.find(em, caller, id, true);
         const before = await this.view(em, row);
-        const sets: string[] = ["updated_at = date_trunc('milliseconds', now())"];
-        const params: unknown[] = [row.id];
+        const sets: Sql[] = [sql`updated_at = date_trunc('milliseconds', now())`];
         const set = (column: string, value: unknown) => {
-          params.push(value);
-          sets.push(`${column} = $${params.length}`);
+          sets.push(sql`${rawSql(column)} = ${value}`);
         };
         if (input.config !== undefined) {
           const parsed = CREDENTIAL_CONFIG_SCHEMAS[row.provider].safeParse(input.config);
@@ -153,7 +151,10 @@ export class ProviderCredentialsService {
           set('secret_preview', secretPreview(input.secret));
         }
         if (input.name !== undefined) set('name', input.name);
-        await em.query(`UPDATE provider_credentials SET ${sets.join(', ')} WHERE id = $1`, params);
+        await execute(
+          em,
+          sql`UPDATE provider_credentials SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+        );
         const after = await this.view(em, await this.find(em, caller, id));
         await this.record(
           em,
@@ -251,9 +252,9 @@ export class ProviderCredentialsService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
     if (!isUuid(id)) throw DomainError.notFound('Provider credential');
-    const rows: CredentialRow[] = await em.query(
-      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, caller.org.orgId],
+    const rows: CredentialRow[] = await query(
+      em,
+      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Provider credential');

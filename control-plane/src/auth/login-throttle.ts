@@ -1,7 +1,7 @@
 import { clientAddressBlock } from '@portcullis/shared/cidr';
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { query, sql } from '../database/sql';
+import { bind, query, sql } from '../database/sql';
 
 export const WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_EMAIL = 5;
@@ -23,16 +23,17 @@ const ipSubject = (ip: string) => `ip:${clientAddressBlock(ip)}`;
  * so two statements never wait on each other in a cycle. Every control plane shares the one table.
  */
 export async function countLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
-  const rows: { subject: string; attempts: number; window_started_at: Date }[] = await db.query(
-    `INSERT INTO login_counters AS c (subject, attempts, window_started_at)
-     VALUES ($1, 1, now()), ($2, 1, now())
-     ON CONFLICT (subject) DO UPDATE SET
-       attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN 1
-                       ELSE c.attempts + 1 END,
-       window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN now()
-                                ELSE c.window_started_at END
-     RETURNING subject, attempts, window_started_at`,
-    [emailSubject(email), ipSubject(ip), WINDOW_SECONDS],
+  const window = bind(WINDOW_SECONDS);
+  const rows: { subject: string; attempts: number; window_started_at: Date }[] = await query(
+    db,
+    sql`INSERT INTO login_counters AS c (subject, attempts, window_started_at)
+        VALUES (${emailSubject(email)}, 1, now()), (${ipSubject(ip)}, 1, now())
+        ON CONFLICT (subject) DO UPDATE SET
+          attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => ${window}) THEN 1
+                          ELSE c.attempts + 1 END,
+          window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => ${window}) THEN now()
+                                   ELSE c.window_started_at END
+        RETURNING subject, attempts, window_started_at`,
   );
   for (const row of rows) {
     const byEmail = row.subject.startsWith('email:');

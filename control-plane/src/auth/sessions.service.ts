@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
-import { execute, query, sql } from '../database/sql';
+import { bind, execute, query, sql } from '../database/sql';
 
 export const SESSION_COOKIE = 'portcullis_session';
 const SESSION_PREFIX = 'ptcs_';
@@ -35,13 +35,14 @@ export class SessionsService {
   ): Promise<{ token: string; expiresAt: Date } | null> {
     const token = newOpaqueToken(SESSION_PREFIX);
     const expiresAt = new Date(Date.now() + this.ttlMs);
-    const rows: unknown[] = await this.db.query(
-      `INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
-       SELECT $1, u.id, $3, $4, $5 FROM users u
-        WHERE u.id = $2 AND ($6::text IS NULL OR (u.password_hash = $6 AND u.status = 'active'))
-        FOR SHARE
-       RETURNING id`,
-      [sha256Hex(token), userId, expiresAt, sourceIp, userAgent?.slice(0, 512) ?? null, verifiedHash ?? null],
+    const verified = bind(verifiedHash ?? null);
+    const rows: unknown[] = await query(
+      this.db,
+      sql`INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
+          SELECT ${sha256Hex(token)}, u.id, ${expiresAt}, ${sourceIp}, ${userAgent?.slice(0, 512) ?? null} FROM users u
+           WHERE u.id = ${userId} AND (${verified}::text IS NULL OR (u.password_hash = ${verified} AND u.status = 'active'))
+           FOR SHARE
+          RETURNING id`,
     );
     return rows.length > 0 ? { token, expiresAt } : null;
   }
@@ -68,10 +69,11 @@ export class SessionsService {
     keep: string | null = null,
     em: EntityManager = this.db.manager,
   ): Promise<number> {
-    const rows: { n: number }[] = await em.query(
-      `WITH gone AS (DELETE FROM sessions WHERE user_id = $1 AND ($2::uuid IS NULL OR id <> $2) RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`,
-      [userId, keep],
+    const kept = bind(keep);
+    const rows: { n: number }[] = await query(
+      em,
+      sql`WITH gone AS (DELETE FROM sessions WHERE user_id = ${userId} AND (${kept}::uuid IS NULL OR id <> ${kept}) RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`,
     );
     return rows[0]?.n ?? 0;
   }

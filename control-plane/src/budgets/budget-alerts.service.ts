@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { BudgetThresholdData } from '@portcullis/shared/webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../common/request-context';
-import { query, sql } from '../database/sql';
+import { bind, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   type PeriodSpend,
@@ -90,12 +90,14 @@ export class BudgetAlerts implements OnModuleInit {
         const key = byId.get(d.keyId);
         if (!key) continue;
         for (const threshold of d.thresholds) {
-          const fired: unknown[] = await em.query(
-            `INSERT INTO budget_alerts
-               (org_id, scope, scope_id, key_id, period, period_id, threshold, spent_usd, limit_usd)
-             VALUES ($1, 'key', $2, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
-            [orgId, d.keyId, d.spend.period, d.spend.periodId, threshold, d.spend.spentUsd, d.spend.limitUsd],
+          const keyId = bind(d.keyId);
+          const fired: unknown[] = await query(
+            em,
+            sql`INSERT INTO budget_alerts
+                  (org_id, scope, scope_id, key_id, period, period_id, threshold, spent_usd, limit_usd)
+                VALUES (${orgId}, 'key', ${keyId}, ${keyId}, ${d.spend.period}, ${d.spend.periodId}, ${threshold},
+                        ${d.spend.spentUsd}, ${d.spend.limitUsd})
+                ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
           );
           if (fired.length === 0) continue;
           const data: BudgetThresholdData = {

@@ -105,3 +105,14 @@ export async function findInOrg<E extends ObjectLiteral & { id: string; orgId: s
 
 /** `FOR UPDATE` when `lock`, else nothing: the row lock of a lookup that may precede a write. */
 export const lockClause = (lock: boolean): Sql => rawSql(lock ? ' FOR UPDATE' : '');
+
+/** An ILIKE pattern matching `text` anywhere, its own `%`, `_` and `\` taken literally. */
+export const containsPattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** `AND column = ANY(ids)` when `ids` narrows a query to some rows; nothing when it is null or undefined. */
+export const idsIn = (column: string, ids: readonly string[] | null | undefined): Sql =>
+  ids ? sql`AND ${rawSql(column)} = ANY(${ids}::uuid[])` : rawSql('');
+
+/** A timestamptz column as ISO 8601 in UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
+export const isoUtcText = (column: string): string =>
+  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

@@ -5,7 +5,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, query, sql } from '../database/sql';
+import { bind, execute, query, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 
 export const INVITATION_MAIL_QUEUE = 'invitation-mail';
@@ -155,12 +155,13 @@ export class InvitationMail implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async finish(invitationId: string, status: 'sent' | 'failed', error: string | null): Promise<void> {
-    await this.db.query(
-      `UPDATE invitations SET mail_status = $2, mail_error = $3, mail_link_sealed = NULL,
-         mail_attempts = mail_attempts + CASE WHEN $2 = 'sent' THEN 1 ELSE 0 END,
-         mail_sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE mail_sent_at END
-        WHERE id = $1`,
-      [invitationId, status, error],
+    const to = bind(status);
+    await execute(
+      this.db,
+      sql`UPDATE invitations SET mail_status = ${to}, mail_error = ${error}, mail_link_sealed = NULL,
+            mail_attempts = mail_attempts + CASE WHEN ${to} = 'sent' THEN 1 ELSE 0 END,
+            mail_sent_at = CASE WHEN ${to} = 'sent' THEN now() ELSE mail_sent_at END
+          WHERE id = ${invitationId}`,
     );
   }
 

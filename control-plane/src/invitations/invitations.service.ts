@@ -12,7 +12,7 @@ import type { AuthContext, OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
-import { execute, query, sql } from '../database/sql';
+import { execute, lockClause, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { InvitationMail } from './invitation-mail.service';
 
@@ -213,11 +213,10 @@ export class InvitationsService {
   /** The pending invitation behind a token (locked when `lock`), or the reason it cannot be used. */
   private async findLive(em: EntityManager, token: string, lock: boolean): Promise<LiveInvitation> {
     if (!token.startsWith(INVITATION_PREFIX) || token.length > 128) throw DomainError.notFound('Invitation');
-    const rows: (LiveInvitation & { accepted_at: Date | null; revoked_at: Date | null })[] = await em.query(
-      `SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = $1${
-        lock ? ' FOR UPDATE' : ''
-      }`,
-      [sha256Hex(token)],
+    const rows: (LiveInvitation & { accepted_at: Date | null; revoked_at: Date | null })[] = await query(
+      em,
+      sql`SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations
+           WHERE token_hash = ${sha256Hex(token)}${lockClause(lock)}`,
     );
     const inv = rows[0];
     if (!inv) throw DomainError.notFound('Invitation');

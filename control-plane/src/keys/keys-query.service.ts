@@ -7,7 +7,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { joinSql, query, rawSql, type Sql, sql } from '../database/sql';
+import { bind, containsPattern, isoUtcText, joinSql, query, rawSql, type Sql, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
@@ -38,7 +38,7 @@ const SORTS = {
     expr: 'k.created_at',
     cast: 'timestamptz',
     defaultOrder: 'desc',
-    text: `to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`,
+    text: isoUtcText('k.created_at'),
     valid: (v: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(v) && !Number.isNaN(Date.parse(v)),
   },
 } as const;
@@ -61,8 +61,6 @@ const isKeyCursor = (v: unknown): v is KeyCursor => {
     isUuid(c.i)
   );
 };
-
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 interface ListRow {
   id: string;
@@ -88,7 +86,7 @@ export class KeysQueryService {
     if (caller.org.role !== 'admin') where.push(sql`k.owner_id = ${caller.actor.userId}`);
     if (q.ownerId) where.push(sql`k.owner_id = ${q.ownerId}`);
     if (q.search) {
-      const pattern = `%${escapeLike(q.search)}%`;
+      const pattern = bind(containsPattern(q.search));
       where.push(sql`(k.name ILIKE ${pattern} OR ('ptcl_' || k.key_id) ILIKE ${pattern})`);
     }
     if (q.status) where.push(sql`(${rawSql(STATUS_SQL)}) = ${q.status}`);

@@ -5,7 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { query, sql } from '../database/sql';
+import { query, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import type { MembershipStatus } from './membership.entity';
 
@@ -27,21 +27,21 @@ export class OrgsService {
   ) {}
 
   listForUser(userId: string): Promise<OrgMembershipView[]> {
-    return this.memberships('m.user_id = $1', [userId]);
+    return this.memberships(sql`m.user_id = ${userId}`);
   }
 
   async get(orgId: string, userId: string): Promise<OrgMembershipView> {
-    const [org] = await this.memberships('m.user_id = $1 AND m.org_id = $2', [userId, orgId]);
+    const [org] = await this.memberships(sql`m.user_id = ${userId} AND m.org_id = ${orgId}`);
     if (!org) throw DomainError.notFound('Organization');
     return org;
   }
 
-  private async memberships(where: string, params: unknown[]): Promise<OrgMembershipView[]> {
+  private async memberships(where: Sql): Promise<OrgMembershipView[]> {
     const rows: { id: string; name: string; role: Role; status: MembershipStatus; created_at: Date }[] =
-      await this.db.query(
-        `SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
-        WHERE ${where} ORDER BY o.created_at, o.id`,
-        params,
+      await query(
+        this.db,
+        sql`SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
+             WHERE ${where} ORDER BY o.created_at, o.id`,
       );
     return rows.map((r) => ({
       id: r.id,

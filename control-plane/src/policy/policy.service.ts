@@ -20,7 +20,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { execute, query, sql } from '../database/sql';
+import { execute, lockClause, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   groupChange,
@@ -64,9 +64,9 @@ const subjectOf = (r: SubjectRow): PolicySubjectInput => ({
   budgets: budgetsOf(r.budgets),
 });
 
-const GRANTS_OF_USER = `coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
+const GRANTS_OF_USER = sql`coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
   WHERE g.org_id = m.org_id AND g.user_id = m.user_id), '{}')`;
-const GRANTS_OF_GROUP = `coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
+const GRANTS_OF_GROUP = sql`coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
   WHERE g.group_id = gr.id), '{}')`;
 
 /**
@@ -353,11 +353,11 @@ export class PolicyService {
   ): Promise<void> {
     const what = type === 'user' ? 'User' : 'Group';
     if (!isUuid(id)) throw DomainError.notFound(what);
-    const rows: unknown[] = await em.query(
+    const rows: unknown[] = await query(
+      em,
       type === 'user'
-        ? `SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2${lock ? ' FOR UPDATE' : ''}`
-        : `SELECT 1 FROM groups WHERE org_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [orgId, id],
+        ? sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${id}${lockClause(lock)}`
+        : sql`SELECT 1 FROM groups WHERE org_id = ${orgId} AND id = ${id}${lockClause(lock)}`,
     );
     if (rows.length === 0) throw DomainError.notFound(what);
   }
@@ -385,12 +385,12 @@ export class PolicyService {
     userId: string,
   ): Promise<PolicyOwnerInput | null> {
     if (!isUuid(userId)) return null;
-    const rows: (SubjectRow & { email: string })[] = await em.query(
-      `SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets, ${GRANTS_OF_USER} AS grants
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
-        WHERE m.org_id = $1 AND m.user_id = $2`,
-      [orgId, userId],
+    const rows: (SubjectRow & { email: string })[] = await query(
+      em,
+      sql`SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets, ${GRANTS_OF_USER} AS grants
+            FROM memberships m JOIN users u ON u.id = m.user_id
+            LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
+           WHERE m.org_id = ${orgId} AND m.user_id = ${userId}`,
     );
     const r = rows[0];
     if (!r) return null;
@@ -402,12 +402,12 @@ export class PolicyService {
     orgId: string,
     userId: string,
   ): Promise<PolicySubjectInput[]> {
-    const rows: SubjectRow[] = await em.query(
-      `SELECT gr.id, gr.name, gr.limits, gr.budgets, ${GRANTS_OF_GROUP} AS grants
-         FROM group_members gm JOIN groups gr ON gr.id = gm.group_id
-        WHERE gm.org_id = $1 AND gm.user_id = $2
-        ORDER BY lower(gr.name), gr.id`,
-      [orgId, userId],
+    const rows: SubjectRow[] = await query(
+      em,
+      sql`SELECT gr.id, gr.name, gr.limits, gr.budgets, ${GRANTS_OF_GROUP} AS grants
+            FROM group_members gm JOIN groups gr ON gr.id = gm.group_id
+           WHERE gm.org_id = ${orgId} AND gm.user_id = ${userId}
+           ORDER BY lower(gr.name), gr.id`,
     );
     return rows.map(subjectOf);
   }

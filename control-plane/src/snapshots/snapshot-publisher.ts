@@ -179,8 +179,9 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     }
     await pipeline.exec();
     if (++this.beats % 30 === 0) {
-      await this.db.query(
-        `DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL AND published_at < now() - interval '${KEEP_PUBLISHED}'`,
+      await execute(
+        this.db,
+        sql`DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL AND published_at < now() - ${KEEP_PUBLISHED}::interval`,
       );
     }
   }

@@ -26,7 +26,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 
 /**
  * The control plane: one module per concept over CoreModule (global). Imports only point down:
- * core ← audit ← snapshots ← usage ← policy ← the resource modules (each module's file names its own).
+ * core ← audit ← snapshots ← policy ← the resource modules; usage needs core alone.
  */
 @Module({})
 // biome-ignore lint/complexity/noStaticOnlyClass: Nest modules are classes; forRoot is Nest's dynamic-module idiom.

@@ -103,7 +103,7 @@ export class GroupsService {
         const before = await this.find(em, caller, id, true);
         await execute(
           em,
-          sql`UPDATE groups SET name = ${name}, updated_at = date_trunc('milliseconds', now()) WHERE id = ${id}`,
+          sql`UPDATE groups SET name = ${name}, updated_at = date_trunc('milliseconds', now()) WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
         );
         await this.record(em, caller, 'group.updated', id, { name: before.name }, { name });
         return this.detail(em, await this.find(em, caller, id));
@@ -122,7 +122,7 @@ export class GroupsService {
         em,
         sql`SELECT user_id FROM group_members WHERE group_id = ${id} ORDER BY user_id`,
       );
-      await execute(em, sql`DELETE FROM groups WHERE id = ${id}`);
+      await execute(em, sql`DELETE FROM groups WHERE org_id = ${caller.org.orgId} AND id = ${id}`);
       await this.changes.record(
         em,
         caller,

@@ -201,7 +201,7 @@ export class McpServersService {
           keysNaming(before.usedBy),
         );
       }
-      await execute(em, sql`DELETE FROM mcp_servers WHERE id = ${row.id}`);
+      await execute(em, sql`DELETE FROM mcp_servers WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`);
       await this.record(em, caller, 'mcp_server.deleted', row.id, before, null);
     });
   }
@@ -215,7 +215,7 @@ export class McpServersService {
     this.checkUrl(row.url);
     const sealed: { headers_sealed: string | null }[] = await query(
       this.db,
-      sql`SELECT headers_sealed FROM mcp_servers WHERE id = ${row.id}`,
+      sql`SELECT headers_sealed FROM mcp_servers WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
     );
     const headersSealed = sealed[0]?.headers_sealed ?? null;
     const headers =
@@ -238,7 +238,7 @@ export class McpServersService {
       const before = await this.view(em, caller, current);
       await execute(
         em,
-        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds', now()) WHERE id = ${current.id}`,
+        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds', now()) WHERE org_id = ${caller.org.orgId} AND id = ${current.id}`,
       );
       const after = await this.view(em, caller, await this.find(em, caller, id));
       await this.record(em, caller, 'mcp_server.tools_refreshed', current.id, before, after);

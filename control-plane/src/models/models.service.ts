@@ -156,7 +156,7 @@ export class ModelsService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const before = toView(await this.find(em, caller, id, true));
-      await execute(em, sql`DELETE FROM models WHERE id = ${before.id}`);
+      await execute(em, sql`DELETE FROM models WHERE org_id = ${caller.org.orgId} AND id = ${before.id}`);
       await this.record(em, caller, 'model.deleted', before.id, before, null);
     });
   }

@@ -207,9 +207,9 @@ export class ProviderCredentialsService {
                   output_price_per_mtok::float8 AS "outputPricePerMTok",
                   cache_write_price_per_mtok::float8 AS "cacheWritePricePerMTok",
                   cache_read_price_per_mtok::float8 AS "cacheReadPricePerMTok", enabled
-             FROM models WHERE id = ${m.id}`,
+             FROM models WHERE org_id = ${caller.org.orgId} AND id = ${m.id}`,
         );
-        await execute(em, sql`DELETE FROM models WHERE id = ${m.id}`);
+        await execute(em, sql`DELETE FROM models WHERE org_id = ${caller.org.orgId} AND id = ${m.id}`);
         records.push({
           action: 'model.deleted',
           targetType: 'model',
@@ -219,7 +219,10 @@ export class ProviderCredentialsService {
         });
         changes.push({ op: 'delete_model', id: m.id });
       }
-      await execute(em, sql`DELETE FROM provider_credentials WHERE id = ${row.id}`);
+      await execute(
+        em,
+        sql`DELETE FROM provider_credentials WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+      );
       changes.push({ op: 'delete_credential', id: row.id });
       records.push({
         action: 'provider_credential.deleted',

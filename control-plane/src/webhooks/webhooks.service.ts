@@ -114,7 +114,7 @@ export class WebhooksService {
     await this.db.transaction(async (em) => {
       const row = await this.find(em, caller, id, true);
       // Pending deliveries go with it (cascade); their queued jobs find nothing and end.
-      await execute(em, sql`DELETE FROM webhooks WHERE id = ${row.id}`);
+      await execute(em, sql`DELETE FROM webhooks WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`);
       await this.changes.record(em, caller, {
         action: 'webhook.deleted',
         targetType: 'webhook',

@@ -18,8 +18,7 @@ const ipSubject = (ip: string) => `ip:${clientAddressBlock(ip)}`;
  *
  * The count is one upsert per subject in a single statement: Postgres locks each counter row while it
  * adds to it, so N parallel attempts see counts 1..N and only the first MAX ever reach argon2, exactly
- * as if they had come one after another. (Reading the failures first and recording them after the
- * check let a parallel burst through whole.) Rows are always taken in the same order (email, then ip),
+ * as if they had come one after another. Rows are always taken in the same order (email, then ip),
  * so two statements never wait on each other in a cycle. Every control plane shares the one table.
  */
 export async function countLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {

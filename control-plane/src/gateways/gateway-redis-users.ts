@@ -16,7 +16,7 @@ import { RedisService } from '../redis/redis.service';
 export const redisPasswordAad = (gatewayId: string) => `gateway-redis-password:${gatewayId}`;
 
 /**
- * Per-gateway Redis users (issue 12): `ACL SETUSER portcullis-gw-<id> reset on #<sha256> <rules>`
+ * Per-gateway Redis users: `ACL SETUSER portcullis-gw-<id> reset on #<sha256> <rules>`
  * with the rules of `gatewayAclRules` (its organization's channel, limiter, budget and usage stream
  * only). Applied at every registration, so a Redis that lost its ACLs (restarted without an ACL file)
  * gets the user back when the gateway registers again. When the control plane's own Redis user may not

@@ -17,8 +17,8 @@ const SYSTEM_ACTOR = { type: 'system' as const, userId: null, ip: null };
 
 /**
  * The key expiry sweep, every KEY_EXPIRY_SWEEP_INTERVAL_MS: keys whose expiry passed are audited
- * `key.expired`, pushed to gateways and announced to webhooks, once per expiry. It keeps its schedule
- * on the usage housekeeping queue (where deployments already have it). Idempotent.
+ * `key.expired`, pushed to gateways and announced to webhooks, once per expiry. Scheduled on the usage
+ * housekeeping queue (USAGE_QUEUE). Idempotent.
  */
 @Injectable()
 export class KeyExpirySweep implements OnModuleInit {

@@ -76,13 +76,19 @@ export class AuditService {
     const hash = chainHash(fields);
     await query(
       em,
-      sql`INSERT INTO audit_events (id, org_id, seq, actor_type, actor_id, action, target_type, target_id, source_ip,
+      sql`INSERT INTO audit_events (id, org_id, seq, actor_type, actor_id, action, target_type, target_id,
+          source_ip,
          before, after, created_at, prev_hash, hash)
-       VALUES (${fields.id}, ${fields.orgId}, ${seq}, ${fields.actorType}, ${fields.actorId}, ${fields.action}, ${fields.targetType}, ${fields.targetId}, ${fields.sourceIp}, ${fields.before === null ? null : JSON.stringify(fields.before)}, ${fields.after === null ? null : JSON.stringify(fields.after)}, ${fields.createdAt}, ${fields.prevHash}, ${hash})`,
+       VALUES (${fields.id}, ${fields.orgId}, ${seq}, ${fields.actorType}, ${fields.actorId},
+         ${fields.action}, ${fields.targetType}, ${fields.targetId}, ${fields.sourceIp},
+         ${fields.before === null ? null : JSON.stringify(fields.before)},
+         ${fields.after === null ? null : JSON.stringify(fields.after)}, ${fields.createdAt},
+         ${fields.prevHash}, ${hash})`,
     );
     await execute(
       em,
-      sql`UPDATE organizations SET audit_head_seq = ${seq}, audit_head_hash = ${hash} WHERE id = ${entry.orgId}`,
+      sql`UPDATE organizations SET audit_head_seq = ${seq}, audit_head_hash = ${hash}
+          WHERE id = ${entry.orgId}`,
     );
   }
 

@@ -35,7 +35,8 @@ export class AuthPruning implements OnModuleInit {
   /** One pruning pass; returns how many rows of each kind went. */
   async prune(): Promise<{ sessions: number; loginAttempts: number; loginCounters: number }> {
     const sessions = await this.deleteInChunks(
-      sql`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= now() LIMIT ${PRUNE_CHUNK})`,
+      sql`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
+          WHERE expires_at <= now() LIMIT ${PRUNE_CHUNK})`,
     );
     const loginAttempts = await this.deleteInChunks(
       sql`DELETE FROM login_attempts WHERE id IN (

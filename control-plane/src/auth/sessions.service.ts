@@ -39,8 +39,10 @@ export class SessionsService {
     const rows: unknown[] = await query(
       this.db,
       sql`INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
-          SELECT ${sha256Hex(token)}, u.id, ${expiresAt}, ${sourceIp}, ${userAgent?.slice(0, 512) ?? null} FROM users u
-           WHERE u.id = ${userId} AND (${verified}::text IS NULL OR (u.password_hash = ${verified} AND u.status = 'active'))
+          SELECT ${sha256Hex(token)}, u.id, ${expiresAt}, ${sourceIp}, ${userAgent?.slice(0, 512) ?? null}
+            FROM users u
+           WHERE u.id = ${userId} AND (${verified}::text IS NULL OR (u.password_hash = ${verified}
+             AND u.status = 'active'))
            FOR SHARE
           RETURNING id`,
     );
@@ -72,7 +74,8 @@ export class SessionsService {
     const kept = bind(keep);
     const rows: { n: number }[] = await query(
       em,
-      sql`WITH gone AS (DELETE FROM sessions WHERE user_id = ${userId} AND (${kept}::uuid IS NULL OR id <> ${kept}) RETURNING 1)
+      sql`WITH gone AS (DELETE FROM sessions WHERE user_id = ${userId} AND (${kept}::uuid IS NULL
+          OR id <> ${kept}) RETURNING 1)
           SELECT count(*)::int AS n FROM gone`,
     );
     return rows[0]?.n ?? 0;

@@ -42,7 +42,8 @@ export class BootstrapService implements OnApplicationBootstrap {
       const org = await this.orgs.create(em, orgName, user.id, { type: 'system', userId: null, ip: null });
       await query(
         em,
-        sql`INSERT INTO system_state (key, value) VALUES ('bootstrap', ${JSON.stringify({ orgId: org.id, adminUserId: user.id, at: new Date().toISOString() })})`,
+        sql`INSERT INTO system_state (key, value) VALUES ('bootstrap',
+            ${JSON.stringify({ orgId: org.id, adminUserId: user.id, at: new Date().toISOString() })})`,
       );
       this.logger.warn(`Created organization "${orgName}" with admin ${email}`);
     });

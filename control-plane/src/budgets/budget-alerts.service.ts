@@ -82,7 +82,8 @@ export class BudgetAlerts implements OnModuleInit {
       await query(em, sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR UPDATE`);
       const keys: { id: string; name: string; owner_id: string }[] = await query(
         em,
-        sql`SELECT id, name, owner_id FROM api_keys WHERE org_id = ${orgId} AND id = ANY(${due.map((d) => d.keyId)}::uuid[])`,
+        sql`SELECT id, name, owner_id FROM api_keys WHERE org_id = ${orgId}
+            AND id = ANY(${due.map((d) => d.keyId)}::uuid[])`,
       );
       const byId = new Map(keys.map((k) => [k.id, k]));
       const deliveryIds: string[] = [];
@@ -95,7 +96,8 @@ export class BudgetAlerts implements OnModuleInit {
             em,
             sql`INSERT INTO budget_alerts
                   (org_id, scope, scope_id, key_id, period, period_id, threshold, spent_usd, limit_usd)
-                VALUES (${orgId}, 'key', ${keyId}, ${keyId}, ${d.spend.period}, ${d.spend.periodId}, ${threshold},
+                VALUES (${orgId}, 'key', ${keyId}, ${keyId}, ${d.spend.period}, ${d.spend.periodId},
+                  ${threshold},
                         ${d.spend.spentUsd}, ${d.spend.limitUsd})
                 ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
           );
@@ -139,7 +141,8 @@ export class BudgetAlerts implements OnModuleInit {
       sql`SELECT 'user' AS type, u.id, coalesce(nullif(u.name, ''), u.email) AS name FROM users u
         WHERE u.id = ANY(${due.filter((d) => d.spend.scope === 'user').map((d) => d.spend.scopeId)}::uuid[])
        UNION ALL
-       SELECT 'group' AS type, g.id, g.name FROM groups g WHERE g.org_id = ${orgId} AND g.id = ANY(${due.filter((d) => d.spend.scope === 'group').map((d) => d.spend.scopeId)}::uuid[])`,
+       SELECT 'group' AS type, g.id, g.name FROM groups g WHERE g.org_id = ${orgId}
+         AND g.id = ANY(${due.filter((d) => d.spend.scope === 'group').map((d) => d.spend.scopeId)}::uuid[])`,
     );
     const nameOf = new Map(names.map((n) => [`${n.type}:${n.id}`, n.name]));
     const deliveryIds: string[] = [];
@@ -152,8 +155,11 @@ export class BudgetAlerts implements OnModuleInit {
         const fired: unknown[] = await query(
           em,
           sql`INSERT INTO budget_alerts
-             (org_id, scope, scope_id, user_id, group_id, period, period_id, threshold, spent_usd, limit_usd)
-           VALUES (${orgId}, ${scope}, ${scopeId}, ${scope === 'user' ? scopeId : null}, ${scope === 'group' ? scopeId : null}, ${d.spend.period}, ${d.spend.periodId}, ${threshold}, ${d.spend.spentUsd}, ${d.spend.limitUsd})
+             (org_id, scope, scope_id, user_id, group_id, period, period_id, threshold, spent_usd,
+               limit_usd)
+           VALUES (${orgId}, ${scope}, ${scopeId}, ${scope === 'user' ? scopeId : null},
+             ${scope === 'group' ? scopeId : null}, ${d.spend.period}, ${d.spend.periodId}, ${threshold},
+             ${d.spend.spentUsd}, ${d.spend.limitUsd})
            ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
         );
         if (fired.length === 0) continue;
@@ -206,12 +212,14 @@ export class BudgetAlerts implements OnModuleInit {
   ): Promise<ScopeDue[]> {
     const owners: { id: string; owner_id: string }[] = await query(
       this.db,
-      sql`SELECT id, owner_id FROM api_keys WHERE org_id = ${orgId} AND id = ANY(${[...new Set(keyIds)]}::uuid[])`,
+      sql`SELECT id, owner_id FROM api_keys WHERE org_id = ${orgId}
+          AND id = ANY(${[...new Set(keyIds)]}::uuid[])`,
     );
     if (owners.length === 0) return [];
     const memberOf: { group_id: string; user_id: string }[] = await query(
       this.db,
-      sql`SELECT group_id, user_id FROM group_members WHERE org_id = ${orgId} AND user_id = ANY(${[...new Set(owners.map((o) => o.owner_id))]}::uuid[])`,
+      sql`SELECT group_id, user_id FROM group_members WHERE org_id = ${orgId}
+          AND user_id = ANY(${[...new Set(owners.map((o) => o.owner_id))]}::uuid[])`,
     );
     // The newest spend day per scope, over the batch's keys it covers.
     const dayOf = new Map<string, { scope: SpendScope; day: string | undefined }>();
@@ -244,7 +252,8 @@ export class BudgetAlerts implements OnModuleInit {
     const fired: { scope: string; scope_id: string; period_id: string; threshold: number }[] = await query(
       this.db,
       sql`SELECT scope, scope_id, period_id, threshold FROM budget_alerts
-          WHERE org_id = ${orgId} AND scope IN ('user', 'group') AND scope_id = ANY(${[...new Set(candidates.map((c) => c.spend.scopeId))]}::uuid[])
+          WHERE org_id = ${orgId} AND scope IN ('user', 'group')
+            AND scope_id = ANY(${[...new Set(candidates.map((c) => c.spend.scopeId))]}::uuid[])
             AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
     const firedFor = new Map<string, Set<number>>();
@@ -290,7 +299,8 @@ export class BudgetAlerts implements OnModuleInit {
     const fired: { key_id: string; period_id: string; threshold: number }[] = await query(
       this.db,
       sql`SELECT key_id, period_id, threshold FROM budget_alerts
-        WHERE key_id = ANY(${candidates.map((c) => c.keyId)}::uuid[]) AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
+        WHERE key_id = ANY(${candidates.map((c) => c.keyId)}::uuid[])
+          AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
     const firedFor = new Map<string, Set<number>>();
     for (const f of fired) {

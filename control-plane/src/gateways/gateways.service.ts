@@ -92,7 +92,9 @@ export class GatewaysService {
       const gateway = await this.db.transaction(async (em) => {
         const rows: { id: string; name: string }[] = await query(
           em,
-          sql`INSERT INTO gateways (org_id, name, token_hash, created_by) VALUES (${caller.org.orgId}, ${input.name}, ${sha256Hex(token)}, ${caller.actor.userId}) RETURNING id, name`,
+          sql`INSERT INTO gateways (org_id, name, token_hash, created_by)
+              VALUES (${caller.org.orgId}, ${input.name}, ${sha256Hex(token)}, ${caller.actor.userId})
+              RETURNING id, name`,
         );
         const created = rows[0] as { id: string; name: string };
         await this.changes.record(em, caller, {
@@ -140,7 +142,8 @@ export class GatewaysService {
     await this.db.transaction(async (em) => {
       const rows: { id: string; name: string; redis_username: string | null }[] = await query(
         em,
-        sql`WITH gone AS (DELETE FROM gateways WHERE id = ${id} AND org_id = ${caller.org.orgId} RETURNING id, name, redis_username) SELECT * FROM gone`,
+        sql`WITH gone AS (DELETE FROM gateways WHERE id = ${id} AND org_id = ${caller.org.orgId}
+            RETURNING id, name, redis_username) SELECT * FROM gone`,
       );
       const gone = rows[0];
       if (!gone) throw DomainError.notFound('Gateway');
@@ -198,9 +201,12 @@ export class GatewaysService {
       redis_username: string | null;
     }[] = await query(
       this.db,
-      sql`WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed, ${this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id))}),
-             redis_password_sealed = coalesce(redis_password_sealed, ${this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id))})
-           WHERE id = ${gw.id} RETURNING usage_secret_sealed, redis_password_sealed, redis_username) SELECT * FROM u`,
+      sql`WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed,
+          ${this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id))}),
+             redis_password_sealed = coalesce(redis_password_sealed,
+               ${this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id))})
+           WHERE id = ${gw.id} RETURNING usage_secret_sealed, redis_password_sealed,
+             redis_username) SELECT * FROM u`,
     );
     const row = rows[0];
     if (!row) throw new DomainError('unauthenticated', 'A valid gateway token is required');
@@ -248,7 +254,8 @@ export class GatewaysService {
       const snapshotKey = await this.snapshots.snapshotKey(em, gw.orgId);
       await execute(
         em,
-        sql`UPDATE gateways SET instance_id = ${input.instanceId}, version = ${input.version ?? null}, last_seen_at = now() WHERE id = ${gw.id}`,
+        sql`UPDATE gateways SET instance_id = ${input.instanceId}, version = ${input.version ?? null},
+            last_seen_at = now() WHERE id = ${gw.id}`,
       );
       await this.changes.record(
         em,
@@ -279,7 +286,8 @@ export class GatewaysService {
   ): Promise<{ version: number }> {
     await execute(
       this.db,
-      sql`UPDATE gateways SET instance_id = ${input.instanceId}, snapshot_version = coalesce(${input.snapshotVersion}, snapshot_version),
+      sql`UPDATE gateways SET instance_id = ${input.instanceId},
+          snapshot_version = coalesce(${input.snapshotVersion}, snapshot_version),
          last_seen_at = now() WHERE id = ${gw.id}`,
     );
     return { version: await this.snapshots.publishedVersion(gw.orgId) };

@@ -56,7 +56,8 @@ export class GroupsService {
     const mine =
       caller.org.role === 'admin'
         ? sql`TRUE`
-        : sql`EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id AND gm.user_id = ${caller.actor.userId})`;
+        : sql`EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id
+            AND gm.user_id = ${caller.actor.userId})`;
     const ks = nameKeyset('lower(gr.name)', 'gr.id', q);
     const rows: GroupRow[] = await query(
       this.db,
@@ -72,7 +73,8 @@ export class GroupsService {
     if (caller.org.role !== 'admin') {
       const mine: unknown[] = await query(
         em,
-        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId} AND user_id = ${caller.actor.userId}`,
+        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId}
+            AND user_id = ${caller.actor.userId}`,
       );
       if (mine.length === 0)
         throw new DomainError('forbidden', 'Only organization admins may read groups they are not in');
@@ -85,7 +87,8 @@ export class GroupsService {
       return await this.db.transaction(async (em) => {
         const rows: { id: string }[] = await query(
           em,
-          sql`INSERT INTO groups (org_id, name, created_by) VALUES (${caller.org.orgId}, ${name}, ${caller.actor.userId}) RETURNING id`,
+          sql`INSERT INTO groups (org_id, name, created_by) VALUES (${caller.org.orgId}, ${name},
+              ${caller.actor.userId}) RETURNING id`,
         );
         const view = await this.detail(em, await this.find(em, caller, rows[0]?.id ?? ''));
         await this.record(em, caller, 'group.created', view.id, null, { name });
@@ -103,7 +106,8 @@ export class GroupsService {
         const before = await this.find(em, caller, id, true);
         await execute(
           em,
-          sql`UPDATE groups SET name = ${name}, updated_at = date_trunc('milliseconds', now()) WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
+          sql`UPDATE groups SET name = ${name}, updated_at = date_trunc('milliseconds', now())
+              WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
         );
         await this.record(em, caller, 'group.updated', id, { name: before.name }, { name });
         return this.detail(em, await this.find(em, caller, id));
@@ -151,7 +155,8 @@ export class GroupsService {
       await this.assertMember(em, caller.org.orgId, userId);
       const rows: unknown[] = await query(
         em,
-        sql`INSERT INTO group_members (group_id, org_id, user_id) VALUES (${id}, ${caller.org.orgId}, ${userId})
+        sql`INSERT INTO group_members (group_id, org_id, user_id) VALUES (${id}, ${caller.org.orgId},
+            ${userId})
          ON CONFLICT DO NOTHING RETURNING 1`,
       );
       if (rows.length === 0) return; // already a member: nothing changes
@@ -165,7 +170,8 @@ export class GroupsService {
       if (!isUuid(userId)) throw DomainError.notFound('Group member');
       const rows: unknown[] = await query(
         em,
-        sql`WITH d AS (DELETE FROM group_members WHERE group_id = ${id} AND user_id = ${userId} RETURNING 1) SELECT * FROM d`,
+        sql`WITH d AS (DELETE FROM group_members WHERE group_id = ${id} AND user_id = ${userId}
+            RETURNING 1) SELECT * FROM d`,
       );
       if (rows.length === 0) throw DomainError.notFound('Group member');
       await this.memberChanged(em, caller, 'group.member_removed', id, userId);

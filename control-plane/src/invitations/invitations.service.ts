@@ -46,19 +46,22 @@ export class InvitationsService {
     const invitation = await this.db.transaction(async (em) => {
       const members: unknown[] = await query(
         em,
-        sql`SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = ${caller.org.orgId} AND u.email = ${email}`,
+        sql`SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = ${caller.org.orgId} AND u.email = ${email}`,
       );
       if (members.length > 0)
         throw new DomainError('conflict', `${email} is already a member of this organization`);
       await execute(
         em,
         sql`UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
-          WHERE org_id = ${caller.org.orgId} AND email = ${email} AND accepted_at IS NULL AND revoked_at IS NULL`,
+          WHERE org_id = ${caller.org.orgId} AND email = ${email} AND accepted_at IS NULL
+            AND revoked_at IS NULL`,
       );
       const rows: { id: string; expires_at: Date; created_at: Date }[] = await query(
         em,
         sql`INSERT INTO invitations (org_id, email, role, token_hash, invited_by, expires_at)
-         VALUES (${caller.org.orgId}, ${email}, ${role}, ${sha256Hex(token)}, ${caller.actor.userId}, ${new Date(Date.now() + INVITATION_TTL_MS)}) RETURNING id, expires_at, created_at`,
+         VALUES (${caller.org.orgId}, ${email}, ${role}, ${sha256Hex(token)}, ${caller.actor.userId},
+           ${new Date(Date.now() + INVITATION_TTL_MS)}) RETURNING id, expires_at, created_at`,
       );
       const row = rows[0];
       if (!row) throw new Error('invitation insert returned nothing');
@@ -187,7 +190,8 @@ export class InvitationsService {
       }
       await query(
         em,
-        sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${inv.org_id}, ${userId}, ${inv.role}) ON CONFLICT (org_id, user_id) DO NOTHING`,
+        sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${inv.org_id}, ${userId}, ${inv.role})
+            ON CONFLICT (org_id, user_id) DO NOTHING`,
       );
       await execute(
         em,

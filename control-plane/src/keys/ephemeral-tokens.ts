@@ -30,8 +30,10 @@ export async function insertEphemeralToken(
   const id = (
     await queryOne<{ id: string }>(
       em,
-      sql`INSERT INTO api_key_ephemeral_tokens (org_id, api_key_id, token_id, secret_hash, expires_at, created_by)
-          VALUES (${row.orgId}, ${row.apiKeyId}, ${row.tokenId}, ${row.secretHash}, ${row.expiresAt}, ${row.createdBy})
+      sql`INSERT INTO api_key_ephemeral_tokens (org_id, api_key_id, token_id, secret_hash, expires_at,
+          created_by)
+          VALUES (${row.orgId}, ${row.apiKeyId}, ${row.tokenId}, ${row.secretHash}, ${row.expiresAt},
+            ${row.createdBy})
           RETURNING id`,
     )
   )?.id;
@@ -48,7 +50,8 @@ export async function dropEphemeralTokens(
   const gone = await query<unknown>(
     em,
     sql`WITH gone AS (
-          DELETE FROM api_key_ephemeral_tokens WHERE org_id = ${orgId} AND api_key_id = ${apiKeyId} RETURNING 1
+          DELETE FROM api_key_ephemeral_tokens WHERE org_id = ${orgId} AND api_key_id = ${apiKeyId}
+            RETURNING 1
         ) SELECT 1 FROM gone LIMIT 1`,
   );
   return gone.length > 0;

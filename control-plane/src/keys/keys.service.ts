@@ -234,7 +234,8 @@ export class KeysService {
     const live = await queryOne<{ n: number }>(
       em,
       sql`SELECT count(*)::int AS n FROM api_keys
-           WHERE org_id = ${orgId} AND owner_id = ${ownerId} AND deleted_at IS NULL AND status <> 'revoked'`,
+           WHERE org_id = ${orgId} AND owner_id = ${ownerId} AND deleted_at IS NULL
+             AND status <> 'revoked'`,
     );
     const max = this.config.MAX_KEYS_PER_USER;
     if ((live?.n ?? 0) >= max) {

@@ -126,8 +126,11 @@ export class McpServersService {
       return await this.db.transaction(async (em) => {
         const rows: McpServerRow[] = await query(
           em,
-          sql`INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names, tools, enabled, created_by)
-           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.url}, ${input.description ?? null}, ${headers.sealed}, ${headers.names}, ${JSON.stringify(input.tools ?? [])}, ${input.enabled}, ${caller.actor.userId})
+          sql`INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names,
+              tools, enabled, created_by)
+           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.url}, ${input.description ?? null},
+             ${headers.sealed}, ${headers.names}, ${JSON.stringify(input.tools ?? [])}, ${input.enabled},
+             ${caller.actor.userId})
            RETURNING id, name, url, description, header_names, tools, enabled, created_at, updated_at`,
         );
         const view = await this.view(em, caller, rows[0] as McpServerRow);
@@ -171,7 +174,8 @@ export class McpServersService {
         }
         await execute(
           em,
-          sql`UPDATE mcp_servers SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+          sql`UPDATE mcp_servers SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${row.id}`,
         );
         const after = await this.view(em, caller, await this.find(em, caller, id));
         await this.record(em, caller, 'mcp_server.updated', row.id, before, {
@@ -238,7 +242,8 @@ export class McpServersService {
       const before = await this.view(em, caller, current);
       await execute(
         em,
-        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds', now()) WHERE org_id = ${caller.org.orgId} AND id = ${current.id}`,
+        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds',
+            now()) WHERE org_id = ${caller.org.orgId} AND id = ${current.id}`,
       );
       const after = await this.view(em, caller, await this.find(em, caller, id));
       await this.record(em, caller, 'mcp_server.tools_refreshed', current.id, before, after);
@@ -284,7 +289,8 @@ export class McpServersService {
       em,
       sql`SELECT k.id, k.name, s.server
          FROM api_keys k CROSS JOIN LATERAL jsonb_array_elements_text(k.mcp -> 'servers') AS s(server)
-        WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL AND k.status <> 'revoked' AND s.server = ANY(${names}::text[])
+        WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL AND k.status <> 'revoked'
+          AND s.server = ANY(${names}::text[])
         ORDER BY k.name, k.id`,
     );
     for (const r of rows) {

@@ -33,8 +33,10 @@ interface ModelRow {
   updated_at: Date;
 }
 
-const SELECT = sql`SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider, m.upstream_model,
-    m.input_price_per_mtok, m.output_price_per_mtok, m.cache_write_price_per_mtok, m.cache_read_price_per_mtok,
+const SELECT = sql`SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider,
+    m.upstream_model,
+    m.input_price_per_mtok, m.output_price_per_mtok, m.cache_write_price_per_mtok,
+      m.cache_read_price_per_mtok,
     m.enabled, m.created_at, m.updated_at
   FROM models m JOIN provider_credentials c ON c.id = m.credential_id`;
 
@@ -107,8 +109,11 @@ export class ModelsService {
         const rows: { id: string }[] = await query(
           em,
           sql`INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
-             output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled, created_by)
-           VALUES (${caller.org.orgId}, ${input.slug}, ${input.credentialId}, ${input.upstreamModel}, ${input.inputPricePerMTok}, ${input.outputPricePerMTok}, ${input.cacheWritePricePerMTok}, ${input.cacheReadPricePerMTok}, ${input.enabled}, ${caller.actor.userId}) RETURNING id`,
+             output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled,
+               created_by)
+           VALUES (${caller.org.orgId}, ${input.slug}, ${input.credentialId}, ${input.upstreamModel},
+             ${input.inputPricePerMTok}, ${input.outputPricePerMTok}, ${input.cacheWritePricePerMTok},
+             ${input.cacheReadPricePerMTok}, ${input.enabled}, ${caller.actor.userId}) RETURNING id`,
         );
         const view = toView(await this.find(em, caller, rows[0]?.id ?? ''));
         await this.record(em, caller, 'model.created', view.id, null, view);
@@ -141,7 +146,8 @@ export class ModelsService {
         }
         await execute(
           em,
-          sql`UPDATE models SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId} AND id = ${before.id}`,
+          sql`UPDATE models SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${before.id}`,
         );
         const after = toView(await this.find(em, caller, id));
         await this.record(em, caller, 'model.updated', after.id, before, after);
@@ -165,7 +171,8 @@ export class ModelsService {
   private async assertCredential(em: EntityManager, caller: OrgCaller, credentialId: string): Promise<void> {
     const rows: unknown[] = await query(
       em,
-      sql`SELECT 1 FROM provider_credentials WHERE id = ${credentialId} AND org_id = ${caller.org.orgId} FOR SHARE`,
+      sql`SELECT 1 FROM provider_credentials WHERE id = ${credentialId}
+          AND org_id = ${caller.org.orgId} FOR SHARE`,
     );
     if (rows.length === 0) {
       throw DomainError.invalidField('credentialId', 'is not a provider credential of this organization');
@@ -176,7 +183,8 @@ export class ModelsService {
     if (!isUuid(id)) throw DomainError.notFound('Model');
     const rows: ModelRow[] = await query(
       em,
-      sql`${SELECT} WHERE m.id = ${id} AND m.org_id = ${caller.org.orgId}${rawSql(lock ? ' FOR UPDATE OF m' : '')}`,
+      sql`${SELECT} WHERE m.id = ${id}
+          AND m.org_id = ${caller.org.orgId}${rawSql(lock ? ' FOR UPDATE OF m' : '')}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Model');

@@ -40,7 +40,8 @@ export class OrgsService {
     const rows: { id: string; name: string; role: Role; status: MembershipStatus; created_at: Date }[] =
       await query(
         this.db,
-        sql`SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
+        sql`SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m
+            JOIN organizations o ON o.id = m.org_id
              WHERE ${where} ORDER BY o.created_at, o.id`,
       );
     return rows.map((r) => ({
@@ -61,7 +62,8 @@ export class OrgsService {
   ): Promise<OrgMembershipView> {
     const rows: { id: string; created_at: Date }[] = await query(
       em,
-      sql`INSERT INTO organizations (name, created_by) VALUES (${name}, ${adminUserId}) RETURNING id, created_at`,
+      sql`INSERT INTO organizations (name, created_by) VALUES (${name}, ${adminUserId})
+          RETURNING id, created_at`,
     );
     const org = rows[0];
     if (!org) throw new Error('organization insert returned nothing');

@@ -175,7 +175,8 @@ export class PolicyService {
       type === 'user'
         ? await query(
             this.db,
-            sql`SELECT model, created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId} AND user_id = ${id} ORDER BY model`,
+            sql`SELECT model, created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                AND user_id = ${id} ORDER BY model`,
           )
         : await query(
             this.db,
@@ -196,12 +197,14 @@ export class PolicyService {
         type === 'user'
           ? await query(
               em,
-              sql`INSERT INTO user_model_grants (org_id, user_id, model, created_by) VALUES (${caller.org.orgId}, ${id}, ${model}, ${caller.actor.userId})
+              sql`INSERT INTO user_model_grants (org_id, user_id, model, created_by)
+                  VALUES (${caller.org.orgId}, ${id}, ${model}, ${caller.actor.userId})
                ON CONFLICT DO NOTHING RETURNING created_at`,
             )
           : await query(
               em,
-              sql`INSERT INTO group_model_grants (group_id, model, created_by) VALUES (${id}, ${model}, ${caller.actor.userId})
+              sql`INSERT INTO group_model_grants (group_id, model, created_by)
+                  VALUES (${id}, ${model}, ${caller.actor.userId})
                ON CONFLICT DO NOTHING RETURNING created_at`,
             );
       const created = rows[0];
@@ -211,7 +214,8 @@ export class PolicyService {
           type === 'user'
             ? await query(
                 em,
-                sql`SELECT created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId} AND user_id = ${id} AND model = ${model}`,
+                sql`SELECT created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                    AND user_id = ${id} AND model = ${model}`,
               )
             : await query(
                 em,
@@ -231,12 +235,14 @@ export class PolicyService {
         type === 'user'
           ? await query(
               em,
-              sql`WITH d AS (DELETE FROM user_model_grants WHERE org_id = ${caller.org.orgId} AND user_id = ${id} AND model = ${model} RETURNING 1)
+              sql`WITH d AS (DELETE FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                  AND user_id = ${id} AND model = ${model} RETURNING 1)
                SELECT * FROM d`,
             )
           : await query(
               em,
-              sql`WITH d AS (DELETE FROM group_model_grants WHERE group_id = ${id} AND model = ${model} RETURNING 1)
+              sql`WITH d AS (DELETE FROM group_model_grants WHERE group_id = ${id} AND model = ${model}
+                  RETURNING 1)
                SELECT * FROM d`,
             );
       if (rows.length === 0) throw DomainError.notFound('Grant');
@@ -268,7 +274,8 @@ export class PolicyService {
       if (type === 'user') {
         await query(
           em,
-          sql`INSERT INTO user_policies (org_id, user_id, limits, budgets) VALUES (${caller.org.orgId}, ${id}, ${JSON.stringify(limits)}, ${JSON.stringify(budgets)})
+          sql`INSERT INTO user_policies (org_id, user_id, limits, budgets)
+              VALUES (${caller.org.orgId}, ${id}, ${JSON.stringify(limits)}, ${JSON.stringify(budgets)})
            ON CONFLICT (org_id, user_id) DO UPDATE
              SET limits = EXCLUDED.limits, budgets = EXCLUDED.budgets,
                  updated_at = date_trunc('milliseconds', now())`,
@@ -276,7 +283,8 @@ export class PolicyService {
       } else {
         await execute(
           em,
-          sql`UPDATE groups SET limits = ${JSON.stringify(limits)}, budgets = ${JSON.stringify(budgets)}, updated_at = date_trunc('milliseconds', now())
+          sql`UPDATE groups SET limits = ${JSON.stringify(limits)}, budgets = ${JSON.stringify(budgets)},
+              updated_at = date_trunc('milliseconds', now())
             WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
         );
       }
@@ -298,9 +306,13 @@ export class PolicyService {
       const after: OrgSettings = { ...before, ...input };
       await query(
         em,
-        sql`INSERT INTO org_settings (org_id, model_access_without_grants, default_mcp_policy) VALUES (${caller.org.orgId}, ${after.modelAccessWithoutGrants}, ${JSON.stringify(after.defaultMcpPolicy)})
-         ON CONFLICT (org_id) DO UPDATE SET model_access_without_grants = EXCLUDED.model_access_without_grants,
-           default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds', now())`,
+        sql`INSERT INTO org_settings (org_id, model_access_without_grants, default_mcp_policy)
+            VALUES (${caller.org.orgId}, ${after.modelAccessWithoutGrants},
+            ${JSON.stringify(after.defaultMcpPolicy)})
+         ON CONFLICT (org_id) DO UPDATE
+           SET model_access_without_grants = EXCLUDED.model_access_without_grants,
+           default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds',
+             now())`,
       );
       await this.changes.record(
         em,
@@ -336,7 +348,8 @@ export class PolicyService {
     if (type === 'group') {
       const rows: unknown[] = await query(
         em,
-        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId} AND user_id = ${caller.actor.userId}`,
+        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId}
+            AND user_id = ${caller.actor.userId}`,
       );
       if (rows.length > 0) return;
     }

@@ -107,8 +107,11 @@ export class ProviderCredentialsService {
       return await this.db.transaction(async (em) => {
         const rows: CredentialRow[] = await query(
           em,
-          sql`INSERT INTO provider_credentials (id, org_id, name, provider, config, secret_sealed, secret_preview, created_by)
-           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.provider}, ${JSON.stringify(input.config)}, ${this.box.seal(input.secret, id)}, ${secretPreview(input.secret)}, ${caller.actor.userId})
+          sql`INSERT INTO provider_credentials (id, org_id, name, provider, config, secret_sealed,
+              secret_preview, created_by)
+           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.provider},
+             ${JSON.stringify(input.config)}, ${this.box.seal(input.secret, id)},
+             ${secretPreview(input.secret)}, ${caller.actor.userId})
            RETURNING id, name, provider, config, secret_preview, created_at, updated_at`,
         );
         const view = toView(rows[0] as CredentialRow, []);
@@ -153,7 +156,8 @@ export class ProviderCredentialsService {
         if (input.name !== undefined) set('name', input.name);
         await execute(
           em,
-          sql`UPDATE provider_credentials SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+          sql`UPDATE provider_credentials SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${row.id}`,
         );
         const after = await this.view(em, await this.find(em, caller, id));
         await this.record(
@@ -273,7 +277,8 @@ export class ProviderCredentialsService {
     if (ids.length === 0) return out;
     const rows: { id: string; slug: string; credential_id: string }[] = await query(
       em,
-      sql`SELECT id, slug, credential_id FROM models WHERE credential_id = ANY(${ids}::uuid[]) ORDER BY slug, id`,
+      sql`SELECT id, slug, credential_id FROM models WHERE credential_id = ANY(${ids}::uuid[])
+          ORDER BY slug, id`,
     );
     for (const r of rows) {
       const list = out.get(r.credential_id) ?? [];

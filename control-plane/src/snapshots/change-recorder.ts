@@ -67,13 +67,15 @@ async function writeSnapshotChange(
   const all = owners.size > 0 ? [...changes, ...(await userPolicyChanges(em, orgId, [...owners]))] : changes;
   const { rows } = await execute<{ snapshot_version: string }>(
     em,
-    sql`UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = ${orgId} RETURNING snapshot_version`,
+    sql`UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = ${orgId}
+        RETURNING snapshot_version`,
   );
   const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
   if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
   await query(
     em,
-    sql`INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES (${orgId}, ${toVersion - 1}, ${toVersion}, ${JSON.stringify(all)})`,
+    sql`INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes)
+        VALUES (${orgId}, ${toVersion - 1}, ${toVersion}, ${JSON.stringify(all)})`,
   );
   // Delivered on commit only, so the publisher never wakes for a rolled-back change.
   await query(em, sql`NOTIFY ${rawSql(OUTBOX_NOTIFY_CHANNEL)}`);

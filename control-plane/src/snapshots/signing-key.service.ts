@@ -78,7 +78,8 @@ export class SigningKeyService {
       const pkcs8 = pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url');
       await query(
         this.db,
-        sql`INSERT INTO control_plane_signing_keys (id, public_key, private_key_sealed) VALUES (1, ${encodePublicKey(pair.publicKey)}, ${this.box.seal(pkcs8, SIGNING_KEY_AAD)})
+        sql`INSERT INTO control_plane_signing_keys (id, public_key, private_key_sealed)
+            VALUES (1, ${encodePublicKey(pair.publicKey)}, ${this.box.seal(pkcs8, SIGNING_KEY_AAD)})
            ON CONFLICT (id) DO NOTHING`,
       );
       rows = await query(

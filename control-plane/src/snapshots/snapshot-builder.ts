@@ -80,7 +80,8 @@ const keyColumns = (now: number): Sql => sql`k.id, k.key_id, k.owner_id, k.name,
  * membership of this organization is; an owner who is no longer a member counts as suspended (their
  * keys are deleted with the membership, so this only guards against a key outliving it).
  */
-const OWNER_STATUS_SQL = sql`CASE WHEN u.status = 'active' AND m.status = 'active' THEN 'active' ELSE 'suspended' END`;
+const OWNER_STATUS_SQL = sql`CASE WHEN u.status = 'active'
+    AND m.status = 'active' THEN 'active' ELSE 'suspended' END`;
 
 /** Some keys with their owner's status, in one round trip (deltas, inside the change's transaction). */
 function keyRowsById(
@@ -177,7 +178,8 @@ export async function wireKeys(
     em,
     sql`SELECT u.id, ${OWNER_STATUS_SQL} AS status FROM users u
           LEFT JOIN memberships m ON m.org_id = ${org} AND m.user_id = u.id
-         WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = ${org} AND k.deleted_at IS NULL)`,
+         WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = ${org}
+           AND k.deleted_at IS NULL)`,
   );
   const ownerIndex = new Map(owners.map((o) => [o.id, writer.owner(o.id, o.status)]));
   const now = Date.now();

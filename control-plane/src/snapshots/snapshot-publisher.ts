@@ -167,7 +167,8 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     const rows: { id: string; version: string }[] = await query(
       this.db,
       sql`SELECT o.id, coalesce(
-          (SELECT min(from_version) FROM snapshot_outbox s WHERE s.org_id = o.id AND s.published_at IS NULL),
+          (SELECT min(from_version) FROM snapshot_outbox s WHERE s.org_id = o.id
+            AND s.published_at IS NULL),
           o.snapshot_version) AS version
          FROM organizations o`,
     );
@@ -181,7 +182,8 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     if (++this.beats % 30 === 0) {
       await execute(
         this.db,
-        sql`DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL AND published_at < now() - ${KEEP_PUBLISHED}::interval`,
+        sql`DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL
+            AND published_at < now() - ${KEEP_PUBLISHED}::interval`,
       );
     }
   }

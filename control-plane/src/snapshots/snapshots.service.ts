@@ -104,7 +104,8 @@ export class SnapshotsService {
   async snapshotKey(em: EntityManager, orgId: string): Promise<SealingKey> {
     const rows: { snapshot_key_sealed: string | null; snapshot_key_version: number }[] = await query(
       em,
-      sql`SELECT snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = ${orgId} FOR UPDATE`,
+      sql`SELECT snapshot_key_sealed, snapshot_key_version FROM organizations
+          WHERE id = ${orgId} FOR UPDATE`,
     );
     const row = rows[0];
     if (!row) throw new Error(`snapshots: organization ${orgId} does not exist`);
@@ -117,7 +118,9 @@ export class SnapshotsService {
     const key = randomBytes(32);
     await execute(
       em,
-      sql`UPDATE organizations SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))} WHERE id = ${orgId}`,
+      sql`UPDATE organizations
+          SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))}
+          WHERE id = ${orgId}`,
     );
     return { key, version: row.snapshot_key_version };
   }
@@ -139,7 +142,9 @@ export class SnapshotsService {
     const rows: { snapshot_key_version: number }[] = await query(
       em,
       sql`WITH rotated AS (
-         UPDATE organizations SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))}, snapshot_key_version = snapshot_key_version + 1
+         UPDATE organizations
+           SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))},
+           snapshot_key_version = snapshot_key_version + 1
           WHERE id = ${orgId} RETURNING snapshot_key_version
        ) SELECT snapshot_key_version FROM rotated`,
     );
@@ -213,7 +218,8 @@ export class SnapshotsService {
         snapshot_key_version: number;
       }[] = await query(
         em,
-        sql`SELECT snapshot_version, snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = ${orgId}`,
+        sql`SELECT snapshot_version, snapshot_key_sealed, snapshot_key_version FROM organizations
+            WHERE id = ${orgId}`,
       );
       const version = Number(org[0]?.snapshot_version ?? 0);
       const sealed = org[0]?.snapshot_key_sealed;

@@ -60,7 +60,8 @@ export async function scopeSpendMicro(
                    ELSE ARRAY(SELECT gm.user_id FROM group_members gm
                                WHERE gm.org_id = ${org} AND gm.group_id = w.sid) END)))::text AS micro
        FROM unnest(${windows.map((w) => w.type)}::text[], ${windows.map((w) => w.id)}::uuid[],
-                   ${windows.map((w) => day(w.start))}::date[], ${windows.map((w) => lastDay(w.end))}::date[])
+                   ${windows.map((w) => day(w.start))}::date[],
+                       ${windows.map((w) => lastDay(w.end))}::date[])
             WITH ORDINALITY AS w(kind, sid, d_from, d_to, i)`,
   );
   const out = windows.map(() => 0);
@@ -89,7 +90,8 @@ export class SpendService {
     const keys: { id: string; budget: BudgetInput | null }[] = await query(
       em,
       sql`SELECT id, budget FROM api_keys
-        WHERE org_id = ${orgId} AND id = ANY(${[...new Set(keyIds)]}::uuid[]) AND deleted_at IS NULL AND budget IS NOT NULL`,
+        WHERE org_id = ${orgId} AND id = ANY(${[...new Set(keyIds)]}::uuid[]) AND deleted_at IS NULL
+          AND budget IS NOT NULL`,
     );
     if (keys.length === 0) return out;
     const windows = keys.flatMap((k) => {
@@ -138,7 +140,8 @@ export class SpendService {
             JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id
            WHERE p.org_id = ${org} AND p.user_id = ANY(${users}::uuid[])
           UNION ALL
-          SELECT 'group' AS type, g.id, g.budgets FROM groups g WHERE g.org_id = ${org} AND g.id = ANY(${groups}::uuid[])`,
+          SELECT 'group' AS type, g.id, g.budgets FROM groups g WHERE g.org_id = ${org}
+            AND g.id = ANY(${groups}::uuid[])`,
     );
     const windows = rows.flatMap((r) =>
       (r.budgets ?? []).map((b) => ({
@@ -199,7 +202,8 @@ export class SpendService {
     const rows: { key_id: string; micro: string }[] = await query(
       em,
       sql`SELECT w.key_id, coalesce(sum(s.cost_micro), 0)::text AS micro
-         FROM unnest(${windows.map((w) => w.keyId)}::uuid[], ${windows.map((w) => day(w.start))}::date[], ${windows.map((w) => lastDay(w.end))}::date[]) AS w(key_id, d_from, d_to)
+         FROM unnest(${windows.map((w) => w.keyId)}::uuid[], ${windows.map((w) => day(w.start))}::date[],
+           ${windows.map((w) => lastDay(w.end))}::date[]) AS w(key_id, d_from, d_to)
          LEFT JOIN usage_key_spend s
            ON s.org_id = ${orgId} AND s.key_id = w.key_id AND s.day >= w.d_from AND s.day < w.d_to
         GROUP BY w.key_id`,

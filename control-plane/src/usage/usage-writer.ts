@@ -81,7 +81,8 @@ export class UsageWriter {
     const keyIds = [...new Set(events.map((e) => e.keyId))].sort();
     const keys: { id: string; org_id: string; owner_id: string }[] = await query(
       em,
-      sql`SELECT id, org_id, owner_id FROM api_keys WHERE id = ANY(${keyIds}::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+      sql`SELECT id, org_id, owner_id FROM api_keys WHERE id = ANY(${keyIds}::uuid[])
+          ORDER BY id FOR NO KEY UPDATE`,
     );
     const keyOf = new Map(keys.map((k) => [k.id, k]));
     const checked: UsageEvent[] = [];
@@ -119,10 +120,20 @@ export class UsageWriter {
          status, error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms,
          source_ip, user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
          cache_read_input_tokens
-         FROM unnest(${col((e) => e.id)}::uuid[], ${col((e) => e.orgId)}::uuid[], ${col((e) => e.keyId)}::uuid[], ${col((e) => e.ownerId)}::uuid[], ${col((e) => e.time)}::timestamptz[], ${col((e) => e.method)}::text[],
-           ${col((e) => e.route)}::text[], ${col((e) => e.model)}::text[], ${col((e) => e.provider)}::text[], ${col((e) => e.status)}::int[], ${col((e) => e.errorCode)}::text[], ${col((e) => e.inputTokens)}::bigint[], ${col((e) => e.outputTokens)}::bigint[],
-           ${col((e) => usdToMicro(e.costUsd))}::bigint[], ${col((e) => e.estimated)}::boolean[], ${col((e) => e.aborted)}::boolean[], ${col((e) => e.latencyMs)}::float8[], ${col((e) => e.sourceIp)}::text[], ${col((e) => e.userAgent)}::text[],
-           ${col((e) => e.gatewayId)}::text[], ${col((e) => e.requestId)}::text[], ${col((e) => JSON.stringify(e.metadata))}::jsonb[], ${col((e) => e.cacheCreationInputTokens)}::bigint[], ${col((e) => e.cacheReadInputTokens)}::bigint[])
+         FROM unnest(${col((e) => e.id)}::uuid[], ${col((e) => e.orgId)}::uuid[],
+           ${col((e) => e.keyId)}::uuid[], ${col((e) => e.ownerId)}::uuid[],
+           ${col((e) => e.time)}::timestamptz[], ${col((e) => e.method)}::text[],
+           ${col((e) => e.route)}::text[], ${col((e) => e.model)}::text[],
+               ${col((e) => e.provider)}::text[], ${col((e) => e.status)}::int[],
+               ${col((e) => e.errorCode)}::text[], ${col((e) => e.inputTokens)}::bigint[],
+               ${col((e) => e.outputTokens)}::bigint[],
+           ${col((e) => usdToMicro(e.costUsd))}::bigint[], ${col((e) => e.estimated)}::boolean[],
+               ${col((e) => e.aborted)}::boolean[], ${col((e) => e.latencyMs)}::float8[],
+               ${col((e) => e.sourceIp)}::text[], ${col((e) => e.userAgent)}::text[],
+           ${col((e) => e.gatewayId)}::text[], ${col((e) => e.requestId)}::text[],
+               ${col((e) => JSON.stringify(e.metadata))}::jsonb[],
+               ${col((e) => e.cacheCreationInputTokens)}::bigint[],
+               ${col((e) => e.cacheReadInputTokens)}::bigint[])
            AS v(id, org_id, key_id, user_id, time, method, route, model, provider, status, error_code,
              input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms, source_ip,
              user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
@@ -162,7 +173,9 @@ export class UsageWriter {
             SET request_count = k.request_count + v.n,
                 last_used_at = GREATEST(k.last_used_at, v.last),
                 spent_usd = k.spent_usd + v.micro / 1000000.0
-           FROM unnest(${ids}::uuid[], ${vals.map((v) => v.n)}::bigint[], ${vals.map((v) => v.last)}::timestamptz[], ${vals.map((v) => v.micro.toString())}::bigint[]) AS v(id, n, last, micro)
+           FROM unnest(${ids}::uuid[], ${vals.map((v) => v.n)}::bigint[],
+             ${vals.map((v) => v.last)}::timestamptz[],
+             ${vals.map((v) => v.micro.toString())}::bigint[]) AS v(id, n, last, micro)
           WHERE k.id = v.id`,
       );
       const days = [...perDay.values()].sort((a, b) =>
@@ -171,7 +184,9 @@ export class UsageWriter {
       await query(
         em,
         sql`INSERT INTO usage_key_spend (key_id, day, org_id, requests, cost_micro)
-         SELECT * FROM unnest(${days.map((d) => d.key)}::uuid[], ${days.map((d) => d.day)}::date[], ${days.map((d) => d.org)}::uuid[], ${days.map((d) => d.n)}::bigint[], ${days.map((d) => d.micro.toString())}::bigint[])
+         SELECT * FROM unnest(${days.map((d) => d.key)}::uuid[], ${days.map((d) => d.day)}::date[],
+           ${days.map((d) => d.org)}::uuid[], ${days.map((d) => d.n)}::bigint[],
+           ${days.map((d) => d.micro.toString())}::bigint[])
          ON CONFLICT (key_id, day) DO UPDATE
            SET requests = usage_key_spend.requests + EXCLUDED.requests,
                cost_micro = usage_key_spend.cost_micro + EXCLUDED.cost_micro`,
@@ -196,7 +211,9 @@ export class UsageWriter {
     const rows: { i: string }[] = await query(
       em,
       sql`SELECT v.i::text AS i
-         FROM unnest(${events.map((e) => e.orgId)}::uuid[], ${events.map((e) => e.keyId)}::text[], ${events.map((e) => e.ownerId)}::text[], ${events.map((e) => e.time)}::timestamptz[]) WITH ORDINALITY
+         FROM unnest(${events.map((e) => e.orgId)}::uuid[], ${events.map((e) => e.keyId)}::text[],
+           ${events.map((e) => e.ownerId)}::text[],
+           ${events.map((e) => e.time)}::timestamptz[]) WITH ORDINALITY
            AS v(org_id, key_id, owner_id, t, i)
         WHERE (SELECT a.before->>'ownerId' FROM audit_events a
                 WHERE a.org_id = v.org_id AND a.target_id = v.key_id AND a.action = 'key.updated'
@@ -233,8 +250,10 @@ export class UsageWriter {
         em,
         sql`SELECT m.org_id, m.slug, greatest(m.input_price_per_mtok, m.output_price_per_mtok,
                   -- NULL (the provider's usual multiple) is skipped by greatest; writes cost 1.25× input.
-                  m.cache_write_price_per_mtok, m.cache_read_price_per_mtok, m.input_price_per_mtok * 1.25)::float8 AS price
-           FROM models m JOIN unnest(${wanted.map((p) => p.org)}::uuid[], ${wanted.map((p) => p.slug)}::text[]) AS v(org_id, slug)
+                  m.cache_write_price_per_mtok, m.cache_read_price_per_mtok,
+                    m.input_price_per_mtok * 1.25)::float8 AS price
+           FROM models m JOIN unnest(${wanted.map((p) => p.org)}::uuid[],
+             ${wanted.map((p) => p.slug)}::text[]) AS v(org_id, slug)
              ON m.org_id = v.org_id AND m.slug = v.slug`,
       );
       for (const r of rows) price.set(`${r.org_id}|${r.slug}`, r.price);

@@ -234,7 +234,8 @@ export class UsageService {
     if (keyRows.length > 0) {
       const names: { id: string; name: string }[] = await query(
         this.db,
-        sql`SELECT id, name FROM api_keys WHERE org_id = ${caller.org.orgId} AND id = ANY(${keyRows.map((k) => k.keyId)}::uuid[])`,
+        sql`SELECT id, name FROM api_keys WHERE org_id = ${caller.org.orgId}
+            AND id = ANY(${keyRows.map((k) => k.keyId)}::uuid[])`,
       );
       for (const n of names) keyNames.set(n.id, n.name);
     }

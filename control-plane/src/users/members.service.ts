@@ -171,7 +171,8 @@ export class MembersService {
         if (input.role !== 'admin') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'demoted');
         await execute(
           em,
-          sql`UPDATE memberships SET role = ${input.role} WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+          sql`UPDATE memberships SET role = ${input.role} WHERE org_id = ${caller.org.orgId}
+              AND user_id = ${userId}`,
         );
       }
       if (input.name !== undefined && input.name !== before.name) {
@@ -247,7 +248,8 @@ export class MembersService {
       const to = bind(status);
       await execute(
         em,
-        sql`UPDATE memberships SET status = ${to}, suspended_at = CASE WHEN ${to} = 'suspended' THEN now() END
+        sql`UPDATE memberships SET status = ${to},
+            suspended_at = CASE WHEN ${to} = 'suspended' THEN now() END
              WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
       );
       const after = await this.get(caller.org.orgId, userId, em);
@@ -368,7 +370,8 @@ export class MembersService {
   ): Promise<{ ids: string[]; changes: SnapshotChange[] }> {
     const rows: { id: string }[] = await query(
       em,
-      sql`SELECT id FROM api_keys WHERE org_id = ${orgId} AND owner_id = ${userId} AND deleted_at IS NULL ORDER BY id`,
+      sql`SELECT id FROM api_keys WHERE org_id = ${orgId} AND owner_id = ${userId} AND deleted_at IS NULL
+          ORDER BY id`,
     );
     if (rows.length === 0) return { ids: [], changes: [] };
     const ids = rows.map((r) => r.id);

@@ -243,7 +243,8 @@ export class WebhookDeliveries implements OnModuleInit {
       this.db,
       sql`UPDATE webhook_deliveries
              SET attempts = attempts + 1, status = ${to}, last_status_code = ${result.statusCode},
-                 last_error = ${result.error}, attempt_log = attempt_log || ${JSON.stringify([entry])}::jsonb,
+                 last_error = ${result.error},
+                   attempt_log = attempt_log || ${JSON.stringify([entry])}::jsonb,
                  updated_at = date_trunc('milliseconds', now()),
                  delivered_at = CASE WHEN ${to} = 'succeeded' THEN date_trunc('milliseconds', now()) END
            WHERE id = ${row.id} AND status = 'pending' AND attempts = ${row.attempts}

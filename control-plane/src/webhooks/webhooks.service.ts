@@ -71,7 +71,8 @@ export class WebhooksService {
     const ks = timeKeyset(q, '>');
     const rows: WebhookRow[] = await query(
       this.db,
-      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY created_at, id LIMIT ${ks.limit}`,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where}
+          ORDER BY created_at, id LIMIT ${ks.limit}`,
     );
     return timePage(rows, q.limit, toView);
   }
@@ -93,8 +94,11 @@ export class WebhooksService {
     const webhook = await this.db.transaction(async (em) => {
       const rows: WebhookRow[] = await query(
         em,
-        sql`INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview, created_by)
-         VALUES (${id}, ${caller.org.orgId}, ${input.url}, ${input.description === undefined || input.description === '' ? null : input.description}, ${events}, ${this.box.seal(secret, id)}, ${webhookSecretPreview(secret)}, ${caller.actor.userId})
+        sql`INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview,
+            created_by)
+         VALUES (${id}, ${caller.org.orgId}, ${input.url},
+           ${input.description === undefined || input.description === '' ? null : input.description},
+           ${events}, ${this.box.seal(secret, id)}, ${webhookSecretPreview(secret)}, ${caller.actor.userId})
          RETURNING id, url, description, events, secret_preview, created_at`,
       );
       const view = toView(rows[0] as WebhookRow);

@@ -15,7 +15,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { bind, query, rawSql, sql } from '../database/sql';
+import { bind, execute, query, rawSql, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 import { checkWebhookUrl, postWebhook, type SendResult } from './webhook-sender';
 
@@ -239,7 +239,7 @@ export class WebhookDeliveries implements OnModuleInit {
       durationMs: result.durationMs,
     };
     const to = bind(status);
-    const updated: unknown[] = await query(
+    const updated = await execute(
       this.db,
       sql`UPDATE webhook_deliveries
              SET attempts = attempts + 1, status = ${to}, last_status_code = ${result.statusCode},
@@ -251,7 +251,7 @@ export class WebhookDeliveries implements OnModuleInit {
            RETURNING id`,
     );
     // Another worker recorded an attempt meanwhile (a duplicate job): that one owns the schedule.
-    if (updated.length === 0) return null;
+    if (updated.affected === 0) return null;
     return status === 'pending' ? attempts : null;
   }
 

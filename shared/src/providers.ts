@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider } from './api-keys';
+import { Timestamp } from './api/fields';
+import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider, ProviderSchema } from './api-keys';
 
 /**
  * Provider credentials and the model catalog: request schemas (control plane), views (dashboard).
@@ -122,16 +123,23 @@ export function secretPreview(secret: string): string {
   return '…';
 }
 
-export interface ProviderCredentialView {
-  id: string;
-  name: string;
-  provider: Provider;
-  secretPreview: string;
-  config: CredentialConfig;
-  usedBy: { type: 'model'; id: string; slug: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
+export const ProviderCredentialViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  provider: ProviderSchema,
+  secretPreview: z.string(),
+  config: z.object({
+    baseUrl: z.string().optional(),
+    endpoint: z.string().optional(),
+    apiVersion: z.string().optional(),
+    deployment: z.string().optional(),
+    projectId: z.string().optional(),
+  }),
+  usedBy: z.array(z.object({ type: z.literal('model'), id: z.string(), slug: z.string() })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ProviderCredentialView = z.infer<typeof ProviderCredentialViewSchema>;
 
 const Price = z
   .number(required('a number'))
@@ -178,18 +186,19 @@ export const UpdateModelSchema = z
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
 export type UpdateModelInput = z.infer<typeof UpdateModelSchema>;
 
-export interface ModelView {
-  id: string;
-  slug: string;
-  credentialId: string;
-  credential: { id: string; name: string; provider: Provider };
-  upstreamModel: string;
-  inputPricePerMTok: number;
-  outputPricePerMTok: number;
+export const ModelViewSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  credentialId: z.string(),
+  credential: z.object({ id: z.string(), name: z.string(), provider: ProviderSchema }),
+  upstreamModel: z.string(),
+  inputPricePerMTok: z.number(),
+  outputPricePerMTok: z.number(),
   /** Null: the provider's usual multiple of the input price. */
-  cacheWritePricePerMTok: number | null;
-  cacheReadPricePerMTok: number | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+  cacheWritePricePerMTok: z.number().nullable(),
+  cacheReadPricePerMTok: z.number().nullable(),
+  enabled: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ModelView = z.infer<typeof ModelViewSchema>;

@@ -29,8 +29,8 @@ describe('the route table', () => {
   });
 
   it('lists the errors a route implies: 401 behind a session, 404 with a path id, 400 with input', () => {
-    expect(errorStatuses(API_ROUTES.getKey)).toEqual([401, 403, 404]);
-    expect(errorStatuses(API_ROUTES.createKey)).toEqual([400, 401, 403, 404, 409, 413]);
-    expect(errorStatuses(API_ROUTES.getHealth)).toEqual([]);
+    expect(errorStatuses(API_ROUTES.getKey)).toEqual([401, 403, 404, 500]);
+    expect(errorStatuses(API_ROUTES.createKey)).toEqual([400, 401, 403, 404, 409, 413, 500]);
+    expect(errorStatuses(API_ROUTES.getHealth)).toEqual([500]);
   });
 });

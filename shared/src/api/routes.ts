@@ -107,7 +107,8 @@ export interface RouteSpec {
 
 /** The error statuses a route can answer: those its auth, path, input and method imply, plus its own. */
 export function errorStatuses(route: RouteSpec): number[] {
-  const statuses = new Set<number>(route.alsoErrors ?? []);
+  // Anything unexpected is a 500 with the same error body, on every route.
+  const statuses = new Set<number>([...(route.alsoErrors ?? []), 500]);
   const changes = route.method !== 'GET';
   if (route.body || route.query || changes) statuses.add(400);
   if (route.auth === 'session' || route.auth === 'gateway') statuses.add(401);

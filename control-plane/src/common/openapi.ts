@@ -45,7 +45,8 @@ type Operation = Record<string, unknown> & { responses?: Record<string, unknown>
  * answer, and who may call it. A route missing from either side is left as it is (a test compares them).
  */
 export function applyRouteTable(document: OpenAPIObject): OpenAPIObject {
-  const components = (document.components ??= {});
+  document.components ??= {};
+  const components = document.components;
   components.schemas = {
     ...components.schemas,
     ErrorBody: toJsonSchema(ControlPlaneErrorBodySchema, 'output'),

@@ -1,4 +1,4 @@
-import { API_ROUTES, errorStatuses } from '@portcullis/shared/api/routes';
+import { API_ROUTES, errorStatuses, ROUTE_LIST } from '@portcullis/shared/api/routes';
 import { AUDIT_ACTIONS } from '@portcullis/shared/audit';
 import { describe, expect, it } from 'vitest';
 import { api } from './client';

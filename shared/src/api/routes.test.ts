@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { API_ROUTES, errorStatuses } from './routes';
+import { API_ROUTES, errorStatuses, matchRoute } from './routes';
 
 /** The relative modules `file` imports, transitively (type-only imports included: they cost nothing, but stay honest). */
 function importsOf(file: string, seen = new Set<string>()): Set<string> {
@@ -26,6 +26,14 @@ describe('the route table', () => {
       const node = [...importsOf(path.join(__dirname, entry))].filter((m) => m.startsWith('node:'));
       expect(node, entry).toEqual([]);
     }
+  });
+
+  it('finds the route of a request, a literal segment before a parameter', () => {
+    expect(matchRoute('get', '/api/v1/orgs/o1/audit-events/verify')?.operationId).toBe('verifyAuditEvents');
+    expect(matchRoute('GET', '/api/v1/orgs/o1/keys/k1')?.operationId).toBe('getKey');
+    expect(matchRoute('DELETE', '/api/v1/orgs/o1/users/u1/sessions')?.operationId).toBe('endUserSessions');
+    expect(matchRoute('GET', '/api/v1/orgs/o1/keys/k1/nothing')).toBeUndefined();
+    expect(matchRoute('GET', '/v1/models')).toBeUndefined();
   });
 
   it('lists the errors a route implies: 401 behind a session, 404 with a path id, 400 with input', () => {

@@ -830,3 +830,22 @@ export const API_ROUTES = {
 
 export type ApiRoutes = typeof API_ROUTES;
 export type OperationId = keyof ApiRoutes;
+
+export interface NamedRoute extends RouteSpec {
+  operationId: OperationId;
+}
+
+/** The table as a list, routes with fewer path parameters first (a literal segment wins over `{id}`). */
+export const ROUTE_LIST: readonly NamedRoute[] = (Object.entries(API_ROUTES) as [OperationId, RouteSpec][])
+  .map(([operationId, spec]) => ({ operationId, ...spec }))
+  .sort((a, b) => (a.path.match(/\{/g)?.length ?? 0) - (b.path.match(/\{/g)?.length ?? 0));
+
+const patterns = new Map(
+  ROUTE_LIST.map((r) => [r, new RegExp(`^${r.path.replace(/\{[^}]+\}/g, '[^/]+')}$`)] as const),
+);
+
+/** The route a request is for, from its method and URL path (`/api/v1/orgs/6d1…/keys`), if any. */
+export function matchRoute(method: string, pathname: string): NamedRoute | undefined {
+  const upper = method.toUpperCase();
+  return ROUTE_LIST.find((r) => r.method === upper && patterns.get(r)?.test(pathname));
+}

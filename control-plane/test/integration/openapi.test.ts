@@ -168,9 +168,7 @@ describe('the OpenAPI document and the shared route table', () => {
   it('gives every operation its answer, the error body for each error status, and who may call it', async () => {
     for (const { method, path, op } of await operations()) {
       const where = `${method} ${path}`;
-      const route = Object.values(API_ROUTES).find(
-        (r) => r.method.toLowerCase() === method && r.path === path,
-      );
+      const route = ROUTE_LIST.find((r) => r.method.toLowerCase() === method && r.path === path);
       if (!route) throw new Error(`${where} is not in the route table`);
       const success = op.responses?.[String(route.status)];
       expect(success, where).toBeDefined();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FieldIssue } from '../errors';
-import { issuesToFields } from '../validation';
+import { invalidInputMessage, issuesToFields } from '../validation';
 import { API_ROUTES, type ApiRoutes, type OperationId, type RouteSpec } from './routes';
 
 /**
@@ -139,7 +139,13 @@ async function call(route: RouteSpec, options: ApiClientOptions, input: AnyInput
   };
   let body: string | undefined;
   if (route.body && (input.body !== undefined || !route.bodyOptional)) {
-    body = JSON.stringify(validateBody(route.body, input.body));
+    // Checked here as the control plane checks it (same schema, same 400), then sent as given.
+    const parsed = route.body.safeParse(input.body);
+    if (!parsed.success) {
+      const details = issuesToFields(parsed.error);
+      throw new ApiError(400, 'invalid_request', invalidInputMessage('body', details), details);
+    }
+    body = JSON.stringify(input.body);
     headers['content-type'] = 'application/json';
   }
 

@@ -10,7 +10,8 @@ import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider, ProviderSche
 
 export const GEMINI_OPENAI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai';
 
-const required = (what: string) => ({
+/** A zod error that tells a missing field from one of the wrong type. */
+export const required = (what: string) => ({
   error: (i: { input: unknown }) => (i.input === undefined ? 'is required' : `must be ${what}`),
 });
 
@@ -21,7 +22,8 @@ const NameSchema = z
   .max(100, 'must be at most 100 characters')
   .refine(noControlChars, 'must not contain control characters');
 
-const UrlSchema = z
+/** An absolute http(s) URL, shape only: the SSRF guard needs the operator's allowlist, so it runs after parsing. */
+export const HttpUrlSchema = z
   .string(required('a URL'))
   .trim()
   .min(1, 'must not be empty')
@@ -51,21 +53,21 @@ export const SecretSchema = z
 
 /** Per-provider config; what is required is what the gateway cannot call the provider without. */
 export const CREDENTIAL_CONFIG_SCHEMAS = {
-  openai: z.strictObject({ baseUrl: UrlSchema.optional(), projectId: ShortText.optional() }),
+  openai: z.strictObject({ baseUrl: HttpUrlSchema.optional(), projectId: ShortText.optional() }),
   azure_openai: z.strictObject({
-    endpoint: UrlSchema,
+    endpoint: HttpUrlSchema,
     apiVersion: z
       .string(required('a string'))
       .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must look like 2024-10-21 or 2024-10-01-preview'),
     /** Optional: without it, each model's upstreamModel is the deployment name. */
     deployment: ShortText.optional(),
   }),
-  anthropic: z.strictObject({ baseUrl: UrlSchema.optional() }),
+  anthropic: z.strictObject({ baseUrl: HttpUrlSchema.optional() }),
   gemini: z.strictObject({
-    baseUrl: UrlSchema.default(GEMINI_OPENAI_BASE_URL),
+    baseUrl: HttpUrlSchema.default(GEMINI_OPENAI_BASE_URL),
     projectId: ShortText.optional(),
   }),
-  openai_compatible: z.strictObject({ baseUrl: UrlSchema }),
+  openai_compatible: z.strictObject({ baseUrl: HttpUrlSchema }),
 } as const satisfies Record<Provider, z.ZodType>;
 
 export type CredentialConfig = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Timestamp } from './api/fields';
 import { noControlChars } from './api-keys';
+import { HttpUrlSchema, required } from './providers';
 
 /**
  * The webhooks' REST side: the request schema of an endpoint (control plane, dashboard) and the views
@@ -13,24 +14,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-const required = (what: string) => ({
-  error: (i: { input: unknown }) => (i.input === undefined ? 'is required' : `must be ${what}`),
-});
-
-/** Shape only; the SSRF guard needs the operator's allowlist, so the control plane applies it after parsing. */
-export const WebhookUrlSchema = z
-  .string(required('a URL'))
-  .trim()
-  .min(1, 'must not be empty')
-  .max(2048, 'must be at most 2048 characters')
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'https:' || u.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL');
+export const WebhookUrlSchema = HttpUrlSchema;
 
 export const CreateWebhookSchema = z.strictObject({
   url: WebhookUrlSchema,

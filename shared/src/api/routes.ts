@@ -124,6 +124,56 @@ const route = <const R extends RouteSpec>(spec: R): R => spec;
 const V1 = '/api/v1';
 const ORG = `${V1}/orgs/{org}`;
 
+/** Grants and limits: the same five routes for a user and for a group. */
+const subjectPolicy = <const C extends 'users' | 'groups'>(collection: C) => {
+  const path = `${ORG}/${collection}/{id}` as const;
+  return {
+    listGrants: route({
+      method: 'GET',
+      path: `${path}/grants`,
+      auth: 'session',
+      status: 200,
+      response: z.object({ data: z.array(GrantViewSchema) }),
+    }),
+    addGrant: route({
+      method: 'POST',
+      path: `${path}/grants`,
+      auth: 'session',
+      admin: true,
+      body: CreateGrantSchema,
+      status: 201,
+      response: GrantViewSchema,
+      alsoErrors: [409],
+    }),
+    removeGrant: route({
+      method: 'DELETE',
+      path: `${path}/grants/{model}`,
+      auth: 'session',
+      admin: true,
+      status: 204,
+      response: null,
+    }),
+    getLimits: route({
+      method: 'GET',
+      path: `${path}/limits`,
+      auth: 'session',
+      status: 200,
+      response: PolicyLimitsViewSchema,
+    }),
+    putLimits: route({
+      method: 'PUT',
+      path: `${path}/limits`,
+      auth: 'session',
+      admin: true,
+      body: PutLimitsSchema,
+      status: 200,
+      response: PolicyLimitsViewSchema,
+    }),
+  };
+};
+const userPolicy = subjectPolicy('users');
+const groupPolicy = subjectPolicy('groups');
+
 export const API_ROUTES = {
   // Sign-in and the signed-in user
   login: route({
@@ -715,88 +765,16 @@ export const API_ROUTES = {
     status: 204,
     response: null,
   }),
-  listUserGrants: route({
-    method: 'GET',
-    path: `${ORG}/users/{id}/grants`,
-    auth: 'session',
-    status: 200,
-    response: z.object({ data: z.array(GrantViewSchema) }),
-  }),
-  addUserGrant: route({
-    method: 'POST',
-    path: `${ORG}/users/{id}/grants`,
-    auth: 'session',
-    admin: true,
-    body: CreateGrantSchema,
-    status: 201,
-    response: GrantViewSchema,
-    alsoErrors: [409],
-  }),
-  removeUserGrant: route({
-    method: 'DELETE',
-    path: `${ORG}/users/{id}/grants/{model}`,
-    auth: 'session',
-    admin: true,
-    status: 204,
-    response: null,
-  }),
-  getUserLimits: route({
-    method: 'GET',
-    path: `${ORG}/users/{id}/limits`,
-    auth: 'session',
-    status: 200,
-    response: PolicyLimitsViewSchema,
-  }),
-  putUserLimits: route({
-    method: 'PUT',
-    path: `${ORG}/users/{id}/limits`,
-    auth: 'session',
-    admin: true,
-    body: PutLimitsSchema,
-    status: 200,
-    response: PolicyLimitsViewSchema,
-  }),
-  listGroupGrants: route({
-    method: 'GET',
-    path: `${ORG}/groups/{id}/grants`,
-    auth: 'session',
-    status: 200,
-    response: z.object({ data: z.array(GrantViewSchema) }),
-  }),
-  addGroupGrant: route({
-    method: 'POST',
-    path: `${ORG}/groups/{id}/grants`,
-    auth: 'session',
-    admin: true,
-    body: CreateGrantSchema,
-    status: 201,
-    response: GrantViewSchema,
-    alsoErrors: [409],
-  }),
-  removeGroupGrant: route({
-    method: 'DELETE',
-    path: `${ORG}/groups/{id}/grants/{model}`,
-    auth: 'session',
-    admin: true,
-    status: 204,
-    response: null,
-  }),
-  getGroupLimits: route({
-    method: 'GET',
-    path: `${ORG}/groups/{id}/limits`,
-    auth: 'session',
-    status: 200,
-    response: PolicyLimitsViewSchema,
-  }),
-  putGroupLimits: route({
-    method: 'PUT',
-    path: `${ORG}/groups/{id}/limits`,
-    auth: 'session',
-    admin: true,
-    body: PutLimitsSchema,
-    status: 200,
-    response: PolicyLimitsViewSchema,
-  }),
+  listUserGrants: userPolicy.listGrants,
+  addUserGrant: userPolicy.addGrant,
+  removeUserGrant: userPolicy.removeGrant,
+  getUserLimits: userPolicy.getLimits,
+  putUserLimits: userPolicy.putLimits,
+  listGroupGrants: groupPolicy.listGrants,
+  addGroupGrant: groupPolicy.addGrant,
+  removeGroupGrant: groupPolicy.removeGrant,
+  getGroupLimits: groupPolicy.getLimits,
+  putGroupLimits: groupPolicy.putLimits,
   getOrgSettings: route({
     method: 'GET',
     path: `${ORG}/settings`,

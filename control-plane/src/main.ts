@@ -8,6 +8,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Client } from 'pg';
 import { AppModule } from './app.module';
 import { jsonBody, jsonBodyErrors } from './common/json-body';
+import { applyRouteTable } from './common/openapi';
 import { requestLog } from './common/request-log';
 import { securityHeaders } from './common/security-headers';
 import { type AppConfig, ConfigError, describeDatabase, loadConfig } from './config/config';
@@ -58,14 +59,11 @@ async function main(): Promise<void> {
   app.setGlobalPrefix('api/v1', { exclude: ['healthz', 'metrics'] });
   app.enableShutdownHooks();
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Portcullis control plane')
-      .setVersion('1')
-      .addBearerAuth()
-      .addCookieAuth('portcullis_session')
-      .build(),
+  const document = applyRouteTable(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Portcullis control plane').setVersion('1').build(),
+    ),
   );
   app.use('/api/openapi.json', (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'GET') res.json(document);

@@ -1,7 +1,7 @@
 'use client';
 
+import type { OrgMembershipView as Membership, PublicUser as User } from '@portcullis/shared/auth';
 import { createContext, type ReactNode, useCallback, useContext, useMemo, useState } from 'react';
-import type { Membership, User } from '@/lib/api/schemas';
 
 const STORAGE_KEY = 'portcullis.orgId';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { Timestamp } from './api/fields';
 import { parseCidr } from './cidr';
 import { EXPIRY_PRESETS } from './expiry';
-import type { AdminCeiling } from './key-ceiling';
 
 export const PROVIDERS = ['openai', 'azure_openai', 'anthropic', 'gemini', 'openai_compatible'] as const;
 export const ProviderSchema = z.enum(PROVIDERS);
@@ -41,21 +41,18 @@ const limitValue = z
   .max(1_000_000_000, 'must be at most 1000000000')
   .nullable();
 
-export const LimitsSchema = z.strictObject({
-  requestsPerMinute: limitValue.optional(),
-  tokensPerMinute: limitValue.optional(),
-  inputTokensPerMinute: limitValue.optional(),
-  outputTokensPerMinute: limitValue.optional(),
-  concurrentRequests: limitValue.optional(),
+/** Every limit of a key, user or group, as stored and returned: null means no limit. */
+export const LimitValuesSchema = z.object({
+  requestsPerMinute: limitValue,
+  tokensPerMinute: limitValue,
+  inputTokensPerMinute: limitValue,
+  outputTokensPerMinute: limitValue,
+  concurrentRequests: limitValue,
 });
+export type Limits = z.infer<typeof LimitValuesSchema>;
+/** As sent: a limit left out means no limit. */
+export const LimitsSchema = LimitValuesSchema.partial().strict();
 export type LimitsInput = z.infer<typeof LimitsSchema>;
-export interface Limits {
-  requestsPerMinute: number | null;
-  tokensPerMinute: number | null;
-  inputTokensPerMinute: number | null;
-  outputTokensPerMinute: number | null;
-  concurrentRequests: number | null;
-}
 export const LIMIT_FIELDS = [
   'requestsPerMinute',
   'tokensPerMinute',
@@ -307,15 +304,16 @@ export const CreateEphemeralTokenSchema = z.strictObject({
 export type CreateEphemeralTokenInput = z.infer<typeof CreateEphemeralTokenSchema>;
 
 /** The one response that shows an ephemeral token; nothing returns it again. */
-export interface EphemeralToken {
-  id: string;
+export const EphemeralTokenSchema = z.object({
+  id: z.string(),
   /** The parent key's id. */
-  keyId: string;
+  keyId: z.string(),
   /** The public prefix (`ptcl_<token id>`), as a key's. */
-  prefix: string;
-  token: string;
-  expiresAt: string;
-}
+  prefix: z.string(),
+  token: z.string(),
+  expiresAt: Timestamp,
+});
+export type EphemeralToken = z.infer<typeof EphemeralTokenSchema>;
 
 export const KEY_SORTS = ['name', 'owner', 'status', 'requests', 'created'] as const;
 export const ListKeysQuerySchema = z.strictObject({
@@ -334,34 +332,72 @@ export const ListKeysQuerySchema = z.strictObject({
 });
 export type ListKeysQuery = z.infer<typeof ListKeysQuerySchema>;
 
+/** As stored with the key and returned as `adminRestrictions`: only what some admin wrote. */
+export const AdminCeilingSchema = z.object({
+  limits: z.partialRecord(z.enum(LIMIT_FIELDS), z.number().nullable()).optional(),
+  budget: z
+    .object({ limitUsd: z.number(), period: z.enum(BUDGET_PERIODS) })
+    .nullable()
+    .optional(),
+  allowedProviders: z.array(ProviderSchema).optional(),
+  allowedModels: z.array(z.string()).optional(),
+  ipAllowlist: z.array(z.string()).optional(),
+  expiresAt: z.string().nullable().optional(),
+  mcp: McpPolicySchema.optional(),
+});
+export type AdminCeiling = z.infer<typeof AdminCeilingSchema>;
+
+const namesByServer = z.record(z.string(), z.array(z.string()));
+/** A key's MCP policy as returned (every list present). */
+export const McpPolicyViewSchema = z.object({
+  enabled: z.boolean(),
+  mode: z.enum(MCP_MODES),
+  servers: z.array(z.string()),
+  tools: namesByServer,
+  resources: namesByServer,
+  prompts: namesByServer,
+});
+
 /** An API key as returned by the control plane. The secret is never part of it. */
-export interface ApiKey {
-  id: string;
-  name: string;
-  ownerId: string;
-  owner: { id: string; email: string; name: string } | null;
-  prefix: string;
-  status: KeyStatus;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  lastRotatedAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  requestCount: number;
-  usageShare: number;
-  limits: Limits;
-  budget: (BudgetInput & { spentUsd: number }) | null;
-  allowedProviders: Provider[];
-  allowedModels: string[];
-  ipAllowlist: string[];
-  metadata: Record<string, unknown>;
-  mcp: McpPolicy;
+export const ApiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  ownerId: z.string(),
+  owner: z.object({ id: z.string(), email: z.string(), name: z.string() }).nullable(),
+  prefix: z.string(),
+  status: KeyStatusSchema,
+  expiresAt: Timestamp.nullable(),
+  lastUsedAt: Timestamp.nullable(),
+  lastRotatedAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  requestCount: z.number(),
+  usageShare: z.number(),
+  limits: LimitValuesSchema,
+  budget: z
+    .object({
+      limitUsd: z.number(),
+      period: z.enum(BUDGET_PERIODS),
+      alertThresholds: z.array(z.number()),
+      spentUsd: z.number(),
+    })
+    .nullable(),
+  allowedProviders: z.array(ProviderSchema),
+  allowedModels: z.array(z.string()),
+  ipAllowlist: z.array(z.string()),
+  metadata: z.record(z.string(), z.unknown()),
+  mcp: McpPolicyViewSchema,
   /**
    * The restrictions an admin set on this key (only the fields some admin wrote), or null: a member
    * owner may tighten them but not loosen them (see key-ceiling.ts).
    */
-  adminRestrictions: AdminCeiling | null;
+  adminRestrictions: AdminCeilingSchema.nullable(),
   /** Deactivated by an admin: only an admin may activate it again. */
-  deactivatedByAdmin: boolean;
-  allowCallsWithoutModel: boolean;
-}
+  deactivatedByAdmin: z.boolean(),
+  allowCallsWithoutModel: z.boolean(),
+});
+export type ApiKey = z.infer<typeof ApiKeySchema>;
+
+/** A created or rotated key with its secret: the only answers that show it. */
+export const KeyWithSecretSchema = z.object({ key: ApiKeySchema, secret: z.string() });
+export type KeyWithSecret = z.infer<typeof KeyWithSecretSchema>;

@@ -4,6 +4,8 @@
  * the one list of actions the control plane records. No `node:` imports: the dashboard bundles this
  * module for the browser.
  */
+import { z } from 'zod';
+import { Timestamp } from './api/fields';
 
 /**
  * Every action the control plane records, grouped by what it is about. The control plane can only
@@ -97,25 +99,27 @@ const known: ReadonlySet<string> = new Set(AUDIT_ACTIONS);
 export const isAuditAction = (value: string): value is AuditAction => known.has(value);
 
 /** One record of the organization's hash-chained audit log. */
-export interface AuditEventView {
-  id: string;
-  seq: number;
-  action: string;
-  actor: { type: 'user' | 'system'; id: string | null };
-  target: { type: string; id: string | null };
-  sourceIp: string | null;
-  before: unknown;
-  after: unknown;
-  createdAt: string;
-  hash: string;
-  prevHash: string;
-}
+export const AuditEventViewSchema = z.object({
+  id: z.string(),
+  seq: z.number(),
+  action: z.string(),
+  actor: z.object({ type: z.enum(['user', 'system']), id: z.string().nullable() }),
+  target: z.object({ type: z.string(), id: z.string().nullable() }),
+  sourceIp: z.string().nullable(),
+  before: z.unknown(),
+  after: z.unknown(),
+  createdAt: Timestamp,
+  hash: z.string(),
+  prevHash: z.string(),
+});
+export type AuditEventView = z.infer<typeof AuditEventViewSchema>;
 
 /** `GET …/audit-events/verify`: the chain checked from the first record. */
-export interface AuditVerification {
-  ok: boolean;
-  checked: number;
+export const AuditVerificationSchema = z.object({
+  ok: z.boolean(),
+  checked: z.number(),
   /** The first record that does not check out (edited, missing or out of order). */
-  brokenAtSeq?: number;
-  reason?: string;
-}
+  brokenAtSeq: z.number().optional(),
+  reason: z.string().optional(),
+});
+export type AuditVerification = z.infer<typeof AuditVerificationSchema>;

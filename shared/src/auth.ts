@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from './api/fields';
 import { noControlChars } from './api-keys';
 
 export const EmailSchema = z
@@ -83,3 +84,63 @@ export type UpdateMemberInput = z.infer<typeof UpdateMemberSchema>;
 /** A row of the users list: members (active or suspended in this organization) and pending invitations. */
 export const MEMBER_STATUSES = ['active', 'invited', 'suspended'] as const;
 export type MemberStatus = (typeof MEMBER_STATUSES)[number];
+
+/** The signed-in user, as sign-in, `GET /me` and invitations return them. */
+export const PublicUserSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  name: z.string(),
+  status: z.enum(['active', 'suspended']),
+  createdAt: Timestamp,
+});
+export type PublicUser = z.infer<typeof PublicUserSchema>;
+
+/** An organization the caller belongs to, with their role in it. */
+export const OrgMembershipViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  /** Extension: the caller's membership status here (a suspended member is refused in this org). */
+  status: z.enum(['active', 'suspended']),
+  createdAt: Timestamp,
+});
+export type OrgMembershipView = z.infer<typeof OrgMembershipViewSchema>;
+
+/** `GET /me`. */
+export const MeSchema = z.object({ user: PublicUserSchema, organizations: z.array(OrgMembershipViewSchema) });
+export type Me = z.infer<typeof MeSchema>;
+
+/** `POST /auth/login` (and accepting an invitation as a new account): a session token beside the cookie. */
+export const SignedInSchema = MeSchema.extend({ token: z.string(), expiresAt: Timestamp });
+export type SignedIn = z.infer<typeof SignedInSchema>;
+
+/** `POST /invitations/:token/accept`: signed in as a new account, or an existing account joined (no token). */
+export const AcceptedInvitationSchema = z.union([SignedInSchema, MeSchema.extend({ token: z.null() })]);
+export type AcceptedInvitation = z.infer<typeof AcceptedInvitationSchema>;
+
+/** One live session of the signed-in user (never its token). */
+export const SessionViewSchema = z.object({
+  id: z.string(),
+  /** The session this request was made with. */
+  current: z.boolean(),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof SessionViewSchema>;
+
+/** `GET /invitations/:token`: what a link is for, before accepting it. */
+export const InvitationPeekSchema = z.object({
+  invitation: z.object({
+    email: z.string(),
+    role: RoleSchema,
+    expiresAt: Timestamp,
+    organization: z.object({ name: z.string() }),
+  }),
+  /** The email has an account: accepting needs that account's session, and no password. */
+  accountExists: z.boolean(),
+  /** Who this request is signed in as, if anyone. */
+  signedInAs: z.string().nullable(),
+});
+export type InvitationPeek = z.infer<typeof InvitationPeekSchema>;

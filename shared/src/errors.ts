@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Error codes, one enum per surface, each mapped to its HTTP status in exactly one place.
  * Control plane bodies: { error: { code, message, details? } }.
@@ -30,15 +32,27 @@ export const CONTROL_PLANE_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 export type ControlPlaneErrorCode = keyof typeof CONTROL_PLANE_ERRORS;
 
-export interface FieldIssue {
-  /** Dotted path of the offending field, e.g. `limits.requestsPerMinute` or `ipAllowlist.2`. */
-  field: string;
-  message: string;
-}
+export const CONTROL_PLANE_ERROR_CODES = Object.keys(CONTROL_PLANE_ERRORS) as [
+  ControlPlaneErrorCode,
+  ...ControlPlaneErrorCode[],
+];
 
-export interface ControlPlaneErrorBody {
-  error: { code: ControlPlaneErrorCode; message: string; details?: FieldIssue[] };
-}
+export const FieldIssueSchema = z.object({
+  /** Dotted path of the offending field, e.g. `limits.requestsPerMinute` or `ipAllowlist.2`. */
+  field: z.string(),
+  message: z.string(),
+});
+export type FieldIssue = z.infer<typeof FieldIssueSchema>;
+
+/** Every control plane error answer (API.md); `details` names each bad field of a 400. */
+export const ControlPlaneErrorBodySchema = z.object({
+  error: z.object({
+    code: z.enum(CONTROL_PLANE_ERROR_CODES),
+    message: z.string(),
+    details: z.array(FieldIssueSchema).optional(),
+  }),
+});
+export type ControlPlaneErrorBody = z.infer<typeof ControlPlaneErrorBodySchema>;
 
 export const GATEWAY_ERRORS = {
   invalid_api_key: { status: 401, type: 'authentication_error' },

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import { noControlChars } from './api-keys';
 import { randomBase62 } from './keys';
 
 /**
@@ -16,29 +14,4 @@ export const makeGatewayToken = (): string =>
 
 export const isGatewayToken = (s: string): boolean => GATEWAY_TOKEN_PATTERN.test(s);
 
-export const GatewayNameSchema = z
-  .string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') })
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .refine(noControlChars, 'must not contain control characters');
-
-export const CreateGatewayTokenSchema = z.strictObject({ name: GatewayNameSchema });
-export type CreateGatewayTokenInput = z.infer<typeof CreateGatewayTokenSchema>;
-
-/** A gateway is `online` when it checked in within this many seconds, `stale` after. */
-export const GATEWAY_STALE_AFTER_SECONDS = 30;
-
-export interface GatewayView {
-  id: string;
-  name: string;
-  /** The snapshot version the gateway last reported; null until it has. */
-  snapshotVersion: number | null;
-  /** The organization's version minus the gateway's; null if never seen. */
-  lag: number | null;
-  lastSeenAt: string | null;
-  status: 'online' | 'stale' | 'never_seen';
-  instanceId: string | null;
-  version: string | null;
-  createdAt: string;
-}
+export * from './gateways-api';

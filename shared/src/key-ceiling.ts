@@ -1,13 +1,10 @@
-import { z } from 'zod';
 import {
-  BUDGET_PERIODS,
+  type AdminCeiling,
   type BudgetInput,
   LIMIT_FIELDS,
   type Limits,
   type McpPolicy,
-  McpPolicySchema,
   type Provider,
-  ProviderSchema,
 } from './api-keys';
 import { cidrWithin } from './cidr';
 import type { FieldIssue } from './errors';
@@ -42,20 +39,7 @@ export const RESTRICTION_FIELDS = [
 ] as const satisfies readonly (keyof KeyRestrictions)[];
 export type RestrictionField = (typeof RESTRICTION_FIELDS)[number];
 
-/** As stored with the key and returned as `adminRestrictions`: only what some admin wrote. */
-export const AdminCeilingSchema = z.object({
-  limits: z.partialRecord(z.enum(LIMIT_FIELDS), z.number().nullable()).optional(),
-  budget: z
-    .object({ limitUsd: z.number(), period: z.enum(BUDGET_PERIODS) })
-    .nullable()
-    .optional(),
-  allowedProviders: z.array(ProviderSchema).optional(),
-  allowedModels: z.array(z.string()).optional(),
-  ipAllowlist: z.array(z.string()).optional(),
-  expiresAt: z.string().nullable().optional(),
-  mcp: McpPolicySchema.optional(),
-});
-export type AdminCeiling = z.infer<typeof AdminCeilingSchema>;
+export { type AdminCeiling, AdminCeilingSchema } from './api-keys';
 
 /**
  * The ceiling after an admin's write: each restriction the write named takes the key's new value

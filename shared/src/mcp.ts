@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from './api/fields';
 import {
   decodeUriForMatch,
   lowerUriScheme,
@@ -153,21 +154,22 @@ export const UpdateMcpServerSchema = z
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
 export type UpdateMcpServerInput = z.infer<typeof UpdateMcpServerSchema>;
 
-export interface McpServerView {
-  id: string;
-  name: string;
+export const McpServerViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
   /** Admins only: members pick servers and tools by name and never learn where a server is. */
-  url?: string;
-  description: string | null;
+  url: z.string().optional(),
+  description: z.string().nullable(),
   /** Admins only: the configured secret headers' names; their values are never returned to anyone. */
-  headerNames?: string[];
-  tools: McpTool[];
-  enabled: boolean;
+  headerNames: z.array(z.string()).optional(),
+  tools: z.array(z.object({ name: z.string(), description: z.string().optional() })),
+  enabled: z.boolean(),
   /** Keys whose MCP policy names this server (allowed or denied), revoked and deleted keys aside. */
-  usedBy: { type: 'key'; id: string; name: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
+  usedBy: z.array(z.object({ type: z.literal('key'), id: z.string(), name: z.string() })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type McpServerView = z.infer<typeof McpServerViewSchema>;
 
 /** What evaluation reads of a key's MCP policy: `resources`/`prompts` absent (older snapshots) mean `{}`. */
 export type McpPolicyRules = Pick<McpPolicy, 'enabled' | 'mode' | 'servers' | 'tools'> &

@@ -1,57 +1,74 @@
-import type { ApiKey } from './api-keys';
-import type { MemberStatus, Role } from './auth';
-import type { UserPolicyView } from './policy';
-import type { UsageSums } from './usage';
+import { z } from 'zod';
+import { pageOf, Timestamp } from './api/fields';
+import { ApiKeySchema } from './api-keys';
+import { MEMBER_STATUSES, RoleSchema } from './auth';
+import { UserPolicyViewSchema } from './policy';
+import { UsageSumsSchema } from './usage';
 
 /**
  * The people views of the REST API (`GET /orgs/:org/users`, `…/users/:id`), declared once for the
- * control plane (which builds them) and the dashboard (which shows them). Types only: the dashboard
- * bundles this module for the browser.
+ * control plane (which builds them) and the dashboard (which shows them). No `node:` imports: the
+ * dashboard bundles this module for the browser.
  */
 
 /**
  * One row of `GET /orgs/:org/users`. Members have their user id; a pending invitation has the
  * invitation's id, a null name, and `invitation` set (members have `invitation: null`).
  */
-export interface MemberRow {
-  id: string;
-  name: string | null;
-  email: string;
-  role: Role;
-  status: MemberStatus;
-  createdAt: string;
+export const MemberRowSchema = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  email: z.string(),
+  role: RoleSchema,
+  status: z.enum(MEMBER_STATUSES),
+  createdAt: Timestamp,
   /** Extension: when the member joined this organization (null for invitations). */
-  joinedAt: string | null;
+  joinedAt: Timestamp.nullable(),
   /** Extension: the pending invitation behind an `invited` row. */
-  invitation: {
-    expiresAt: string;
-    expired: boolean;
-    mailStatus: 'queued' | 'sent' | 'failed' | null;
-  } | null;
-}
+  invitation: z
+    .object({
+      expiresAt: Timestamp,
+      expired: z.boolean(),
+      mailStatus: z.enum(['queued', 'sent', 'failed']).nullable(),
+    })
+    .nullable(),
+});
+export type MemberRow = z.infer<typeof MemberRowSchema>;
 
 /** A member of the organization (never an invitation). */
-export interface Member extends MemberRow {
-  name: string;
-  status: 'active' | 'suspended';
-  invitation: null;
-}
+export const MemberSchema = MemberRowSchema.extend({
+  name: z.string(),
+  status: z.enum(['active', 'suspended']),
+  joinedAt: Timestamp.nullable(),
+  invitation: z.null(),
+});
+export type Member = z.infer<typeof MemberSchema>;
 
 /** `GET /orgs/:org/users/:id`: the member with keys, grants, limits, budgets, groups, effective policy, usage. */
-export interface MemberDetail extends Member, UserPolicyView {
+export const MemberDetailSchema = MemberSchema.extend({
+  ...UserPolicyViewSchema.shape,
   /** The member's keys in this organization, as the keys API returns them (first page, newest first). */
-  keys: { data: ApiKey[]; nextCursor: string | null };
+  keys: pageOf(ApiKeySchema),
   /** Totals of the last 30 days (from the usage rollups). */
-  usage: { from: string; to: string; totals: UsageSums };
-}
+  usage: z.object({ from: Timestamp, to: Timestamp, totals: UsageSumsSchema }),
+});
+export type MemberDetail = z.infer<typeof MemberDetailSchema>;
 
 /** An invitation as `POST /orgs/:org/invitations` returns it (the link itself only beside it, once). */
-export interface InvitationView {
-  id: string;
-  email: string;
-  role: Role;
-  expiresAt: string;
-  createdAt: string;
+export const InvitationViewSchema = z.object({
+  id: z.string(),
+  email: z.string(),
+  role: RoleSchema,
+  expiresAt: Timestamp,
+  createdAt: Timestamp,
   /** Extension: 'queued' when SMTP_URL is configured and the link is being mailed, else null. */
-  mailStatus: 'queued' | null;
-}
+  mailStatus: z.enum(['queued']).nullable(),
+});
+export type InvitationView = z.infer<typeof InvitationViewSchema>;
+
+/** `POST /orgs/:org/invitations`: the link is returned only when it is not mailed. */
+export const InvitationCreatedSchema = z.object({
+  invitation: InvitationViewSchema,
+  acceptUrl: z.string().nullable(),
+});
+export type InvitationCreated = z.infer<typeof InvitationCreatedSchema>;

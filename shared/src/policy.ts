@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { Timestamp } from './api/fields';
 import {
   AlertThresholdsSchema,
+  ApiKeySchema,
   BudgetSchema,
   LIMIT_FIELDS,
   type Limits,
   LimitsSchema,
+  LimitValuesSchema,
   ModelSlugSchema,
   noControlChars,
 } from './api-keys';
@@ -119,11 +122,12 @@ export const ORG_ROLES = ['admin', 'member'] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
 
 /** The rule a value comes from. */
-export interface RuleRef {
-  type: 'key' | 'user' | 'group';
-  id: string;
-  name: string;
-}
+export const RuleRefSchema = z.object({
+  type: z.enum(['key', 'user', 'group']),
+  id: z.string(),
+  name: z.string(),
+});
+export type RuleRef = z.infer<typeof RuleRefSchema>;
 
 export interface PolicyKeyInput {
   id: string;
@@ -147,64 +151,100 @@ export interface PolicyOwnerInput extends PolicySubjectInput {
   role: OrgRole;
 }
 
-export interface EffectiveLimit {
-  value: number | null;
+export const EffectiveLimitSchema = z.object({
+  value: z.number().nullable(),
   /** The rule that set `value`; null when nothing limits the field. */
-  source: RuleRef | null;
-}
+  source: RuleRefSchema.nullable(),
+});
+export type EffectiveLimit = z.infer<typeof EffectiveLimitSchema>;
 
-export type ModelAccessBasis =
+export const MODEL_ACCESS_BASES = [
   /** The owner is an admin: every model. */
-  | 'admin'
+  'admin',
   /** The owner or one of their groups holds grants: those models. */
-  | 'grants'
+  'grants',
   /** No grants anywhere and the organization says that means every model. */
-  | 'no_grants_all'
+  'no_grants_all',
   /** No grants anywhere and the organization says that means no model. */
-  | 'no_grants_none'
+  'no_grants_none',
   /** The snapshot carries no people policy (older control plane): the key alone decides. */
-  | 'unknown_owner';
+  'unknown_owner',
+] as const;
+export type ModelAccessBasis = (typeof MODEL_ACCESS_BASES)[number];
 
-export interface EffectiveModels {
+export const EffectiveModelsSchema = z.object({
   /** True when every model of the organization may be used. */
-  all: boolean;
+  all: z.boolean(),
   /** When `all` is false: the models that may be used, sorted. */
-  allowed: string[];
-  basis: ModelAccessBasis;
+  allowed: z.array(z.string()),
+  basis: z.enum(MODEL_ACCESS_BASES),
   /** True when the key's `allowedModels` narrowed the set. */
-  narrowedByKey: boolean;
-}
+  narrowedByKey: z.boolean(),
+});
+export type EffectiveModels = z.infer<typeof EffectiveModelsSchema>;
 
-export interface EffectiveBudget {
-  scope: RuleRef;
-  limitUsd: number;
-  period: string;
-  alertThresholds: number[];
-}
+export const EffectiveBudgetSchema = z.object({
+  scope: RuleRefSchema,
+  limitUsd: z.number(),
+  period: z.string(),
+  alertThresholds: z.array(z.number()),
+  /** Settled spend of the current period, where the view counts it. */
+  spentUsd: z.number().optional(),
+});
+export type EffectiveBudget = z.infer<typeof EffectiveBudgetSchema>;
 
-export interface EffectivePolicy {
-  limits: Record<LimitField, EffectiveLimit>;
-  models: EffectiveModels;
+export const EffectivePolicySchema = z.object({
+  limits: z.object({
+    requestsPerMinute: EffectiveLimitSchema,
+    tokensPerMinute: EffectiveLimitSchema,
+    inputTokensPerMinute: EffectiveLimitSchema,
+    outputTokensPerMinute: EffectiveLimitSchema,
+    concurrentRequests: EffectiveLimitSchema,
+  } satisfies Record<LimitField, typeof EffectiveLimitSchema>),
+  models: EffectiveModelsSchema,
   /** Every cap that applies, each its own counter: the key's, the owner's and each group's. */
-  budgets: EffectiveBudget[];
-}
+  budgets: z.array(EffectiveBudgetSchema),
+});
+export type EffectivePolicy = z.infer<typeof EffectivePolicySchema>;
 
 /** The view types the control plane returns (the same shapes, named for the REST contract). */
 export type EffectivePolicyView = EffectivePolicy;
 export type LimitsView = Limits;
-export interface BudgetView extends PolicyBudget {
-  /** Settled spend of the current period, when the control plane counts it for this scope. */
-  spentUsd?: number;
-}
+
+/**
+ * `GET …/keys/:id`: the key plus `effective`, the policy gateways hold it to (per limit the strictest of
+ * the key, its owner and the owner's groups with the rule that set it; the models it may use; every
+ * budget cap that applies).
+ */
+export const KeyDetailSchema = ApiKeySchema.extend({ effective: EffectivePolicySchema });
+export type KeyDetail = z.infer<typeof KeyDetailSchema>;
+
+/** A user's or group's budget as returned, with the settled spend of its current period where counted. */
+export const BudgetViewSchema = z.object({
+  limitUsd: z.number(),
+  period: z.enum(POLICY_BUDGET_PERIODS),
+  alertThresholds: z.array(z.number()),
+  spentUsd: z.number().optional(),
+});
+export type BudgetView = z.infer<typeof BudgetViewSchema>;
+
+/** `GET …/limits`: the stored policy, each budget with the current period's settled spend. */
+export const PolicyLimitsViewSchema = LimitValuesSchema.extend({ budgets: z.array(BudgetViewSchema) });
+export type PolicyLimitsView = z.infer<typeof PolicyLimitsViewSchema>;
 
 /** A user's own policy as `GET …/users/:id` shows it: their rules, their groups, what applies. */
-export interface UserPolicyView {
-  grants: string[];
-  limits: LimitsView;
-  budgets: BudgetView[];
-  groups: { id: string; name: string }[];
-  effective: EffectivePolicyView;
-}
+export const UserPolicyViewSchema = z.object({
+  grants: z.array(z.string()),
+  limits: LimitValuesSchema,
+  budgets: z.array(BudgetViewSchema),
+  groups: z.array(z.object({ id: z.string(), name: z.string() })),
+  effective: EffectivePolicySchema,
+});
+export type UserPolicyView = z.infer<typeof UserPolicyViewSchema>;
+
+/** One model access grant of a user or group. */
+export const GrantViewSchema = z.object({ model: z.string(), createdAt: Timestamp });
+export type GrantView = z.infer<typeof GrantViewSchema>;
 
 export const NO_LIMITS: Limits = {
   requestsPerMinute: null,
@@ -290,27 +330,30 @@ export function modelAllowed(models: EffectiveModels, slug: string): boolean {
 }
 
 /** One row of `GET /orgs/:org/groups`. */
-export interface GroupView {
-  id: string;
-  name: string;
-  memberCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export const GroupViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  memberCount: z.number(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type GroupView = z.infer<typeof GroupViewSchema>;
 
 /** One member of a group, as `GET /orgs/:org/groups/:id` lists them. */
-export interface GroupMemberView {
-  id: string;
-  name: string;
-  email: string;
-  role: OrgRole;
-  addedAt: string;
-}
+export const GroupMemberViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  role: z.enum(ORG_ROLES),
+  addedAt: Timestamp,
+});
+export type GroupMemberView = z.infer<typeof GroupMemberViewSchema>;
 
 /** `GET /orgs/:org/groups/:id`: members, grants, and limits with each budget's current spend. */
-export interface GroupDetailView extends GroupView {
-  members: GroupMemberView[];
-  grants: string[];
+export const GroupDetailViewSchema = GroupViewSchema.extend({
+  members: z.array(GroupMemberViewSchema),
+  grants: z.array(z.string()),
   /** Each budget with `spentUsd`: its current period's settled spend over the members' keys. */
-  limits: PolicyLimits & { budgets: BudgetView[] };
-}
+  limits: PolicyLimitsViewSchema,
+});
+export type GroupDetailView = z.infer<typeof GroupDetailViewSchema>;

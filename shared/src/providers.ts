@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider } from './api-keys';
+import { Timestamp } from './api/fields';
+import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider, ProviderSchema } from './api-keys';
 
 /**
  * Provider credentials and the model catalog: request schemas (control plane), views (dashboard).
@@ -9,7 +10,8 @@ import { ModelSlugSchema, noControlChars, PROVIDERS, type Provider } from './api
 
 export const GEMINI_OPENAI_BASE_URL = 'https://generativelanguage.googleapis.com/v1beta/openai';
 
-const required = (what: string) => ({
+/** A zod error that tells a missing field from one of the wrong type. */
+export const required = (what: string) => ({
   error: (i: { input: unknown }) => (i.input === undefined ? 'is required' : `must be ${what}`),
 });
 
@@ -20,7 +22,8 @@ const NameSchema = z
   .max(100, 'must be at most 100 characters')
   .refine(noControlChars, 'must not contain control characters');
 
-const UrlSchema = z
+/** An absolute http(s) URL, shape only: the SSRF guard needs the operator's allowlist, so it runs after parsing. */
+export const HttpUrlSchema = z
   .string(required('a URL'))
   .trim()
   .min(1, 'must not be empty')
@@ -50,21 +53,21 @@ export const SecretSchema = z
 
 /** Per-provider config; what is required is what the gateway cannot call the provider without. */
 export const CREDENTIAL_CONFIG_SCHEMAS = {
-  openai: z.strictObject({ baseUrl: UrlSchema.optional(), projectId: ShortText.optional() }),
+  openai: z.strictObject({ baseUrl: HttpUrlSchema.optional(), projectId: ShortText.optional() }),
   azure_openai: z.strictObject({
-    endpoint: UrlSchema,
+    endpoint: HttpUrlSchema,
     apiVersion: z
       .string(required('a string'))
       .regex(/^\d{4}-\d{2}-\d{2}(-preview)?$/, 'must look like 2024-10-21 or 2024-10-01-preview'),
     /** Optional: without it, each model's upstreamModel is the deployment name. */
     deployment: ShortText.optional(),
   }),
-  anthropic: z.strictObject({ baseUrl: UrlSchema.optional() }),
+  anthropic: z.strictObject({ baseUrl: HttpUrlSchema.optional() }),
   gemini: z.strictObject({
-    baseUrl: UrlSchema.default(GEMINI_OPENAI_BASE_URL),
+    baseUrl: HttpUrlSchema.default(GEMINI_OPENAI_BASE_URL),
     projectId: ShortText.optional(),
   }),
-  openai_compatible: z.strictObject({ baseUrl: UrlSchema }),
+  openai_compatible: z.strictObject({ baseUrl: HttpUrlSchema }),
 } as const satisfies Record<Provider, z.ZodType>;
 
 export type CredentialConfig = {
@@ -122,16 +125,23 @@ export function secretPreview(secret: string): string {
   return '…';
 }
 
-export interface ProviderCredentialView {
-  id: string;
-  name: string;
-  provider: Provider;
-  secretPreview: string;
-  config: CredentialConfig;
-  usedBy: { type: 'model'; id: string; slug: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
+export const ProviderCredentialViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  provider: ProviderSchema,
+  secretPreview: z.string(),
+  config: z.object({
+    baseUrl: z.string().optional(),
+    endpoint: z.string().optional(),
+    apiVersion: z.string().optional(),
+    deployment: z.string().optional(),
+    projectId: z.string().optional(),
+  }),
+  usedBy: z.array(z.object({ type: z.literal('model'), id: z.string(), slug: z.string() })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ProviderCredentialView = z.infer<typeof ProviderCredentialViewSchema>;
 
 const Price = z
   .number(required('a number'))
@@ -178,18 +188,19 @@ export const UpdateModelSchema = z
   .refine((v) => Object.keys(v).length > 0, 'the body must change at least one field');
 export type UpdateModelInput = z.infer<typeof UpdateModelSchema>;
 
-export interface ModelView {
-  id: string;
-  slug: string;
-  credentialId: string;
-  credential: { id: string; name: string; provider: Provider };
-  upstreamModel: string;
-  inputPricePerMTok: number;
-  outputPricePerMTok: number;
+export const ModelViewSchema = z.object({
+  id: z.string(),
+  slug: z.string(),
+  credentialId: z.string(),
+  credential: z.object({ id: z.string(), name: z.string(), provider: ProviderSchema }),
+  upstreamModel: z.string(),
+  inputPricePerMTok: z.number(),
+  outputPricePerMTok: z.number(),
   /** Null: the provider's usual multiple of the input price. */
-  cacheWritePricePerMTok: number | null;
-  cacheReadPricePerMTok: number | null;
-  enabled: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+  cacheWritePricePerMTok: z.number().nullable(),
+  cacheReadPricePerMTok: z.number().nullable(),
+  enabled: z.boolean(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type ModelView = z.infer<typeof ModelViewSchema>;

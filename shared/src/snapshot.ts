@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BUDGET_PERIODS, MCP_MODES, PROVIDERS } from './api-keys';
+import { BUDGET_PERIODS, LimitValuesSchema, MCP_MODES, PROVIDERS } from './api-keys';
 import { DefaultMcpPolicySchema, ORG_ROLES, OrgSettingsSchema, POLICY_BUDGET_PERIODS } from './policy';
 
 /**
@@ -10,15 +10,6 @@ import { DefaultMcpPolicySchema, ORG_ROLES, OrgSettingsSchema, POLICY_BUDGET_PER
  * Nothing here is a plaintext secret: keys and ephemeral tokens carry their argon2id hash; provider
  * secrets travel as AES-256-GCM ciphertext under the organization's snapshot key (see crypto.ts).
  */
-const nullableLimit = z.number().int().positive().nullable();
-
-const LimitsPart = z.object({
-  requestsPerMinute: nullableLimit,
-  tokensPerMinute: nullableLimit,
-  inputTokensPerMinute: nullableLimit,
-  outputTokensPerMinute: nullableLimit,
-  concurrentRequests: nullableLimit,
-});
 const BudgetPart = z
   .object({
     limitUsd: z.number(),
@@ -59,7 +50,7 @@ export const SnapshotKeySchema = z.object({
   ownerStatus: z.enum(OWNER_STATES),
   /** Bumped on every rotation, so caches keyed by a secret digest can be dropped. */
   rotatedAt: z.string().nullable(),
-  limits: LimitsPart,
+  limits: LimitValuesSchema,
   budget: BudgetPart,
   allowedProviders: z.array(z.enum(PROVIDERS)),
   allowedModels: z.array(z.string()),
@@ -160,7 +151,7 @@ export const SnapshotUserPolicySchema = z.object({
   name: z.string(),
   role: z.enum(ORG_ROLES),
   grants: z.array(z.string()),
-  limits: LimitsPart,
+  limits: LimitValuesSchema,
   budgets: z.array(PolicyBudgetPart),
   groupIds: z.array(z.uuid()),
 });
@@ -169,7 +160,7 @@ export const SnapshotGroupSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   grants: z.array(z.string()),
-  limits: LimitsPart,
+  limits: LimitValuesSchema,
   budgets: z.array(PolicyBudgetPart),
 });
 export type SnapshotGroup = z.infer<typeof SnapshotGroupSchema>;
@@ -219,7 +210,7 @@ export type OrgSnapshot = z.infer<typeof OrgSnapshotSchema>;
 export const SNAPSHOT_WIRE_FORMAT = 2;
 
 export const SnapshotKeyPolicySchema = z.object({
-  limits: LimitsPart,
+  limits: LimitValuesSchema,
   budget: BudgetPart,
   allowedProviders: z.array(z.enum(PROVIDERS)),
   allowedModels: z.array(z.string()),
@@ -264,7 +255,7 @@ export interface WireSnapshot {
  * The envelope and the small tables go through zod; owners, metadata and key tuples (up to one per key)
  * get hand-written checks in `parseSnapshot`, which cost a fraction of a schema walk per key.
  */
-const WireEnvelopeSchema = z.object({
+export const WireEnvelopeSchema = z.object({
   format: z.literal(SNAPSHOT_WIRE_FORMAT),
   orgId: z.uuid(),
   version: z.number().int().nonnegative(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from './api/fields';
 import { type BUDGET_PERIODS, ModelSlugSchema, type Provider, ProviderSchema } from './api-keys';
 
 export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
@@ -281,50 +282,86 @@ export const USAGE_BUCKETS = ['hour', 'day'] as const;
 export type UsageBucket = (typeof USAGE_BUCKETS)[number];
 
 /** Sums over a set of requests, as `GET /orgs/:org/usage` reports them. */
-export interface UsageSums {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-}
+export const UsageSumsSchema = z.object({
+  requests: z.number(),
+  errors: z.number(),
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+});
+export type UsageSums = z.infer<typeof UsageSumsSchema>;
 
 /** `GET /orgs/:org/usage`: a time series plus the totals and the breakdowns by key, user and model. */
-export interface UsageReport {
-  bucket: UsageBucket;
-  from: string;
-  to: string;
-  data: (UsageSums & { start: string })[];
-  totals: UsageSums;
-  byKey: (UsageSums & { keyId: string; name: string | null })[];
-  byUser: (UsageSums & { userId: string; name: string | null; email: string | null })[];
-  byModel: (UsageSums & { model: string | null })[];
-}
+export const UsageReportSchema = z.object({
+  bucket: z.enum(USAGE_BUCKETS),
+  from: Timestamp,
+  to: Timestamp,
+  data: z.array(UsageSumsSchema.extend({ start: Timestamp })),
+  totals: UsageSumsSchema,
+  byKey: z.array(UsageSumsSchema.extend({ keyId: z.string(), name: z.string().nullable() })),
+  byUser: z.array(
+    UsageSumsSchema.extend({ userId: z.string(), name: z.string().nullable(), email: z.string().nullable() }),
+  ),
+  byModel: z.array(UsageSumsSchema.extend({ model: z.string().nullable() })),
+});
+export type UsageReport = z.infer<typeof UsageReportSchema>;
 
 /** One row of a key's usage history (`GET /orgs/:org/keys/:id/requests`). */
-export interface KeyRequestView {
-  id: string;
-  time: string;
-  method: string;
-  route: string;
-  model: string | null;
-  provider: string | null;
-  status: number;
-  errorCode: string | null;
+export const KeyRequestViewSchema = z.object({
+  id: z.string(),
+  time: Timestamp,
+  method: z.string(),
+  route: z.string(),
+  model: z.string().nullable(),
+  provider: z.string().nullable(),
+  status: z.number(),
+  errorCode: z.string().nullable(),
   /** Every input token, the cache counts included. */
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
-  costUsd: number;
+  inputTokens: z.number(),
+  outputTokens: z.number(),
+  cacheCreationInputTokens: z.number(),
+  cacheReadInputTokens: z.number(),
+  costUsd: z.number(),
   /** The provider reported no usage (or not all of it): the tokens are the gateway's estimate. */
-  estimated: boolean;
-  aborted: boolean;
-  latencyMs: number;
-  sourceIp: string | null;
-  userAgent: string | null;
-  gatewayId: string;
-  requestId: string;
-  userId: string;
-  metadata: Record<string, unknown>;
-}
+  estimated: z.boolean(),
+  aborted: z.boolean(),
+  latencyMs: z.number(),
+  sourceIp: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  gatewayId: z.string(),
+  requestId: z.string(),
+  userId: z.string(),
+  metadata: z.record(z.string(), z.unknown()),
+});
+export type KeyRequestView = z.infer<typeof KeyRequestViewSchema>;
+
+const deadLetterCounts = z.object(
+  Object.fromEntries(DEAD_LETTER_CLASSES.map((c) => [c, z.number()])) as Record<DeadLetterClass, z.ZodNumber>,
+);
+
+/** What `GET /healthz` says about usage ingestion. */
+export const UsageHealthSchema = z.object({
+  /** `paused`: Redis or Postgres is failing; the consumer backs off and retries (nothing is lost). */
+  ingestion: z.enum(['running', 'paused']),
+  /** This process since it started. */
+  consumer: z.object({
+    ingested: z.number(),
+    duplicates: z.number(),
+    deadLettered: z.number(),
+    batches: z.number(),
+    /** Batches the database refused whole and that were written one event at a time. */
+    isolatedBatches: z.number(),
+  }),
+  /**
+   * Entries moved to the dead-letter stream by every control plane, ever (Redis keeps the count; the
+   * stream itself keeps the newest `USAGE_DEAD_LETTER_MAXLEN`), as this process last read it. `null`
+   * until first read (Redis down since start).
+   */
+  deadLetter: z
+    .object({ stream: z.string(), total: z.number(), byReason: deadLetterCounts, readAt: Timestamp })
+    .nullable(),
+});
+export type UsageHealth = z.infer<typeof UsageHealthSchema>;
+
+/** `GET /healthz`. */
+export const HealthSchema = z.object({ status: z.literal('ok'), usage: UsageHealthSchema });

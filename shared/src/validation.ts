@@ -17,6 +17,13 @@ export function issuesToFields(error: z.ZodError, root?: string): FieldIssue[] {
   return out;
 }
 
+/** The message of a 400 for bad input: the first few fields, as the control plane words it. */
+export const invalidInputMessage = (where: 'body' | 'query', details: readonly FieldIssue[]): string =>
+  `Invalid ${where}: ${details
+    .slice(0, 3)
+    .map((d) => `${d.field} ${d.message}`)
+    .join('; ')}`;
+
 /**
  * Finds the first string (value or object key) that Postgres and JSON cannot store faithfully: one
  * holding a NUL character or an unpaired UTF-16 surrogate. Returns its dotted path, or null.

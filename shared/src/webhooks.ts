@@ -1,98 +1,21 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
-import { noControlChars } from './api-keys';
+import type { WebhookEventType } from './webhooks-api';
 
 /**
- * Webhooks: the request schema of an endpoint (control plane, dashboard), the views the API returns,
- * and the signature both sides must agree on. A delivery is a POST of `{ id, type, createdAt, data }`
+ * Webhooks: the signature both sides must agree on (the REST schemas and views are in webhooks-api.ts,
+ * re-exported here). A delivery is a POST of `{ id, type, createdAt, data }`
  * with `portcullis-webhook-id: <delivery id>` and
  * `portcullis-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`.
  * The HMAC key is the whole secret string as shown once at creation (`whsec_…`), as UTF-8 bytes.
  */
 
-export const WEBHOOK_EVENTS = ['budget.threshold', 'key.expired', 'webhook.test'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
-
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+export * from './webhooks-api';
 
 export const WEBHOOK_ID_HEADER = 'portcullis-webhook-id';
 export const WEBHOOK_SIGNATURE_HEADER = 'portcullis-signature';
 /** Receivers should refuse signatures whose timestamp is further than this from their clock. */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
-
-const required = (what: string) => ({
-  error: (i: { input: unknown }) => (i.input === undefined ? 'is required' : `must be ${what}`),
-});
-
-/** Shape only; the SSRF guard needs the operator's allowlist, so the control plane applies it after parsing. */
-export const WebhookUrlSchema = z
-  .string(required('a URL'))
-  .trim()
-  .min(1, 'must not be empty')
-  .max(2048, 'must be at most 2048 characters')
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === 'https:' || u.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL');
-
-export const CreateWebhookSchema = z.strictObject({
-  url: WebhookUrlSchema,
-  description: z
-    .string(required('a string'))
-    .trim()
-    .max(500, 'must be at most 500 characters')
-    .refine(noControlChars, 'must not contain control characters')
-    .optional(),
-  /** Which event types this endpoint receives; all of them when absent. */
-  events: z
-    .array(
-      z.enum(WEBHOOK_EVENTS, {
-        error: () => `must be one of ${WEBHOOK_EVENTS.join(', ')}`,
-      }),
-      required('an array of event types'),
-    )
-    .min(1, 'must name at least one event type')
-    .refine((a) => new Set(a).size === a.length, 'must not repeat an event type')
-    .optional(),
-});
-export type CreateWebhookInput = z.infer<typeof CreateWebhookSchema>;
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  description: string | null;
-  events: WebhookEventType[];
-  /** `whsec_…` and the secret's last 4 characters: enough to tell two secrets apart, never the secret. */
-  secretPreview: string;
-  createdAt: string;
-}
-
-export interface WebhookDeliveryAttempt {
-  at: string;
-  statusCode: number | null;
-  error: string | null;
-  durationMs: number;
-}
-
-export interface WebhookDeliveryView {
-  id: string;
-  webhookId: string;
-  type: WebhookEventType;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  /** Extension: every attempt so far, oldest first. */
-  attemptLog: WebhookDeliveryAttempt[];
-}
 
 /** The JSON body of every delivery. `id` is the delivery id (also in `portcullis-webhook-id`). */
 export interface WebhookPayload<T = unknown> {

@@ -1,4 +1,6 @@
 /** A plain HTTP client for the control plane's REST API, as a script or the dashboard would call it. */
+import { answerProblem } from '@portcullis/shared/api/check';
+import { matchRoute } from '@portcullis/shared/api/routes';
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -23,7 +25,25 @@ export interface RequestOptions {
   headers?: Record<string, string> | undefined;
 }
 
-/** One request to `url`; never throws on an HTTP status. */
+const checkedOrigins = new Set<string>();
+
+/**
+ * From now on, every answer from the control plane at `baseUrl` to a route of the shared route table
+ * must be what the table documents (`answerProblem`); `request` throws when it is not.
+ */
+export function checkAnswersFrom(baseUrl: string): void {
+  checkedOrigins.add(new URL(baseUrl).origin);
+}
+
+function checkAnswer(method: string, url: string, status: number, body: unknown): void {
+  const { origin, pathname } = new URL(url);
+  if (!checkedOrigins.has(origin)) return;
+  const route = matchRoute(method, pathname);
+  const problem = route && answerProblem(route, status, body);
+  if (problem) throw new Error(`${method} ${pathname} → ${status}: ${problem}`);
+}
+
+/** One request to `url`; never throws on an HTTP status (only on an answer the route table does not document). */
 export async function request<T = unknown>(
   method: string,
   url: string,
@@ -43,6 +63,7 @@ export async function request<T = unknown>(
   } catch {
     parsed = text;
   }
+  checkAnswer(method, url, res.status, parsed);
   return { status: res.status, body: parsed as T, text, headers: res.headers };
 }
 

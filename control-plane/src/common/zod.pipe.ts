@@ -1,5 +1,5 @@
 import { type PipeTransform } from '@nestjs/common';
-import { findUnstorableText, issuesToFields } from '@portcullis/shared/validation';
+import { findUnstorableText, invalidInputMessage, issuesToFields } from '@portcullis/shared/validation';
 import type { z } from 'zod';
 import { DomainError } from './errors/domain-error';
 
@@ -36,10 +36,6 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.ou
     const parsed = this.schema.safeParse(input);
     if (parsed.success) return parsed.data;
     const details = issuesToFields(parsed.error);
-    const summary = details
-      .slice(0, 3)
-      .map((d) => `${d.field} ${d.message}`)
-      .join('; ');
-    throw new DomainError('invalid_request', `Invalid ${this.where}: ${summary}`, details);
+    throw new DomainError('invalid_request', invalidInputMessage(this.where, details), details);
   }
 }

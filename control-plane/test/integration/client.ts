@@ -1,10 +1,13 @@
-import { type ApiResponse, type RequestOptions, request } from '@portcullis/testing/rest';
+import { type ApiResponse, checkAnswersFrom, type RequestOptions, request } from '@portcullis/testing/rest';
 import { inject } from 'vitest';
 import { BOOTSTRAP } from './global-setup';
 
 export type { ApiResponse, ErrorBody } from '@portcullis/testing/rest';
 
 export const baseUrl = () => inject('baseUrl');
+
+// Every answer of the whole suite is checked against the shared route table.
+checkAnswersFrom(baseUrl());
 
 /** Every response body any test received, so a test can count where a secret appeared. */
 export const seenBodies: string[] = [];

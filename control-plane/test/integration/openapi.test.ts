@@ -1,3 +1,4 @@
+import { API_ROUTES, errorStatuses, ROUTE_LIST } from '@portcullis/shared/api/routes';
 import { AUDIT_ACTIONS } from '@portcullis/shared/audit';
 import { describe, expect, it } from 'vitest';
 import { api } from './client';
@@ -140,5 +141,65 @@ describe('GET /api/openapi.json', () => {
       (p) => p.in === 'query' && p.name === 'action',
     );
     expect(action?.schema?.enum).toEqual([...AUDIT_ACTIONS]);
+  });
+});
+
+describe('the OpenAPI document and the shared route table', () => {
+  interface Operation {
+    operationId?: string;
+    security?: Record<string, string[]>[];
+    responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  }
+  const operations = async () => {
+    const res = await api<{ paths: Record<string, Record<string, Operation>> }>('GET', '/api/openapi.json');
+    return Object.entries(res.body.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ method, path, op })),
+    );
+  };
+
+  it('describes the same routes as the table, each under its operationId', async () => {
+    const described = (await operations()).map(
+      ({ method, path, op }) => `${op.operationId} ${method} ${path}`,
+    );
+    const table = Object.entries(API_ROUTES).map(([id, r]) => `${id} ${r.method.toLowerCase()} ${r.path}`);
+    expect(described.sort()).toEqual(table.sort());
+  });
+
+  it('gives every operation its answer, the error body for each error status, and who may call it', async () => {
+    for (const { method, path, op } of await operations()) {
+      const where = `${method} ${path}`;
+      const route = ROUTE_LIST.find((r) => r.method.toLowerCase() === method && r.path === path);
+      if (!route) throw new Error(`${where} is not in the route table`);
+      const success = op.responses?.[String(route.status)];
+      expect(success, where).toBeDefined();
+      if (route.response !== null) {
+        const content = success?.content?.[route.text ? 'text/plain' : 'application/json'];
+        expect(content?.schema, where).toBeDefined();
+      }
+      const errors = Object.keys(op.responses ?? {}).filter((s) => Number(s) >= 400);
+      expect(errors.map(Number), where).toEqual(errorStatuses(route));
+      for (const status of errors) {
+        expect(
+          op.responses?.[status]?.content?.['application/json']?.schema?.$ref,
+          `${where} ${status}`,
+        ).toBe('#/components/schemas/ErrorBody');
+      }
+      expect(op.security, where).toBeDefined();
+    }
+  });
+
+  it('publishes the error body and the security schemes', async () => {
+    const res = await api<{
+      components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
+    }>('GET', '/api/openapi.json');
+    expect(res.body.components.schemas.ErrorBody).toMatchObject({
+      type: 'object',
+      required: ['error'],
+    });
+    expect(Object.keys(res.body.components.securitySchemes).sort()).toEqual([
+      'gatewayToken',
+      'session',
+      'sessionCookie',
+    ]);
   });
 });

@@ -1,8 +1,6 @@
 import { type AuditEventView, type AuditVerification, isAuditAction } from '@portcullis/shared/audit';
 import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
-import { apiFetch } from './client';
-import { listSchema, objectSchema, orgApi, type Page, queryString } from './org';
+import { api } from './client';
 
 export type { AuditEventView, AuditVerification };
 
@@ -19,31 +17,20 @@ export const auditKeys = {
   verify: (orgId: string) => [...auditKeys.all, orgId, 'verify'] as const,
 };
 
-const AuditPageSchema = listSchema(objectSchema<AuditEventView>());
-
 export const auditEventsQueryOptions = (orgId: string, filters: AuditFilters) =>
   queryOptions({
     queryKey: auditKeys.list(orgId, filters),
-    queryFn: ({ signal }): Promise<Page<AuditEventView>> =>
+    queryFn: ({ signal }) => {
+      const { action, ...rest } = filters;
       // The API refuses an action it never records (400): no event has one, so nothing matches.
-      filters.action !== undefined && !isAuditAction(filters.action)
-        ? Promise.resolve({ data: [], nextCursor: null })
-        : apiFetch(orgApi(orgId, `/audit-events${queryString({ ...filters })}`), {
-            schema: AuditPageSchema,
-            signal,
-          }),
+      if (action !== undefined && !isAuditAction(action))
+        return Promise.resolve({ data: [] as AuditEventView[], nextCursor: null });
+      return api.listAuditEvents({ org: orgId, query: { action, ...rest }, signal });
+    },
   });
-
-const AuditVerificationSchema = z.object({
-  ok: z.boolean(),
-  checked: z.number(),
-  brokenAtSeq: z.number().optional(),
-  reason: z.string().optional(),
-});
 
 export const auditVerifyQueryOptions = (orgId: string) =>
   queryOptions({
     queryKey: auditKeys.verify(orgId),
-    queryFn: ({ signal }): Promise<AuditVerification> =>
-      apiFetch(orgApi(orgId, '/audit-events/verify'), { schema: AuditVerificationSchema, signal }),
+    queryFn: ({ signal }) => api.verifyAuditEvents({ org: orgId, signal }),
   });

@@ -1,8 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
-import { apiFetch } from './client';
 import { listAll } from './list-all';
-import { orgApi } from './org';
 
 /**
  * The query keys of one of an org's catalogs (`['models', orgId, 'list']`); mutations invalidate
@@ -14,22 +11,20 @@ export const catalogKeys = <const Name extends string>(name: Name) => {
   return { all, lists, list: (orgId: string) => [...lists(orgId)] as const };
 };
 
-/** The whole catalog at `/orgs/:org<path>` (every page), cached under `keys.list(orgId)`. */
+/** A catalog list operation of the API client: `{ org, query: { limit, cursor }, signal }` → a page. */
+type CatalogList<T> = (input: {
+  org: string;
+  query: { limit: number; cursor?: string };
+  signal?: AbortSignal;
+}) => Promise<{ data: T[]; nextCursor: string | null }>;
+
+/** The whole catalog (every page), cached under `keys.list(orgId)`. */
 export const catalogQueryOptions = <T, const Name extends string>(
   keys: ReturnType<typeof catalogKeys<Name>>,
   orgId: string,
-  path: string,
-  item: z.ZodType<T>,
+  list: CatalogList<T>,
 ) =>
   queryOptions({
     queryKey: keys.list(orgId),
-    queryFn: ({ signal }) => listAll(orgApi(orgId, path), item, signal),
+    queryFn: ({ signal }) => listAll((query) => list({ org: orgId, query, signal })),
   });
-
-/** `/orgs/:org<collection>/:id<rest>`, the id encoded. */
-export const itemPath = (orgId: string, collection: string, id: string, rest = ''): string =>
-  orgApi(orgId, `${collection}/${encodeURIComponent(id)}${rest}`);
-
-/** A DELETE the API answers with 204 (no body). */
-export const deleteItem = (path: string): Promise<undefined> =>
-  apiFetch(path, { method: 'DELETE', schema: z.undefined() });

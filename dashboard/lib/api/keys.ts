@@ -4,7 +4,6 @@ import {
   type BUDGET_PERIODS,
   CreateKeySchema,
   DEFAULT_MCP_POLICY,
-  type EphemeralToken,
   KEY_STATUSES,
   type KeyStatus,
   type McpPolicy,
@@ -15,23 +14,16 @@ import {
 } from '@portcullis/shared/api-keys';
 import { parseCidr } from '@portcullis/shared/cidr';
 import type { ExpiryPreset } from '@portcullis/shared/expiry';
-import type { EffectivePolicyView } from '@portcullis/shared/policy';
 import type { KeyRequestView } from '@portcullis/shared/usage';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
-import type { ApiErrorDetail } from './client';
-import { apiFetch } from './client';
-import { listSchema, objectSchema, orgApi, type Page, queryString } from './org';
+import type { z } from 'zod';
+import { type ApiErrorDetail, api } from './client';
 
 /* ---------------------------------------------------------------- views */
 
-/** `GET …/keys/:id`: the key plus the policy gateways hold it to. */
-export type KeyDetail = ApiKey & {
-  effective: Omit<EffectivePolicyView, 'budgets'> & {
-    budgets: (EffectivePolicyView['budgets'][number] & { spentUsd?: number })[];
-  };
-};
+export type { KeyWithSecret } from '@portcullis/shared/api-keys';
+export type { KeyDetail } from '@portcullis/shared/policy';
 
 /** One row of `GET …/keys/:id/requests`. */
 export type KeyRequest = KeyRequestView;
@@ -67,26 +59,23 @@ export const keyKeys = {
 };
 
 export const KEYS_PAGE_SIZE = 25;
-const KeyListSchema = listSchema(objectSchema<ApiKey>());
 
 export const keysQueryOptions = (orgId: string, filters: KeyListFilters) =>
   queryOptions({
     queryKey: keyKeys.list(orgId, filters),
     queryFn: ({ signal }) =>
-      apiFetch(
-        orgApi(
-          orgId,
-          `/keys${queryString({
-            search: filters.search.trim(),
-            status: filters.status,
-            sort: filters.sort,
-            order: filters.sort ? filters.order || defaultOrder(filters.sort) : '',
-            cursor: filters.cursor,
-            limit: KEYS_PAGE_SIZE,
-          })}`,
-        ),
-        { schema: KeyListSchema, signal },
-      ),
+      api.listKeys({
+        org: orgId,
+        query: {
+          search: filters.search.trim(),
+          status: filters.status || undefined,
+          sort: filters.sort || undefined,
+          order: filters.sort ? filters.order || defaultOrder(filters.sort) : undefined,
+          cursor: filters.cursor || undefined,
+          limit: KEYS_PAGE_SIZE,
+        },
+        signal,
+      }),
     // Paging and filtering keep the previous rows on screen until the next ones arrive: no jump.
     placeholderData: (previous) => previous,
   });
@@ -94,11 +83,7 @@ export const keysQueryOptions = (orgId: string, filters: KeyListFilters) =>
 export const keyQueryOptions = (orgId: string, id: string) =>
   queryOptions({
     queryKey: keyKeys.detail(orgId, id),
-    queryFn: ({ signal }) =>
-      apiFetch(orgApi(orgId, `/keys/${encodeURIComponent(id)}`), {
-        schema: objectSchema<KeyDetail>(),
-        signal,
-      }),
+    queryFn: ({ signal }) => api.getKey({ org: orgId, id, signal }),
   });
 
 export const KEY_REQUESTS_PAGE_SIZE = 20;
@@ -107,13 +92,12 @@ export const keyRequestsQueryOptions = (orgId: string, id: string, cursor: strin
   queryOptions({
     queryKey: keyKeys.requests(orgId, id, cursor),
     queryFn: ({ signal }) =>
-      apiFetch(
-        orgApi(
-          orgId,
-          `/keys/${encodeURIComponent(id)}/requests${queryString({ cursor, limit: KEY_REQUESTS_PAGE_SIZE })}`,
-        ),
-        { schema: listSchema(objectSchema<KeyRequest>()), signal },
-      ),
+      api.listKeyRequests({
+        org: orgId,
+        id,
+        query: { cursor: cursor || undefined, limit: KEY_REQUESTS_PAGE_SIZE },
+        signal,
+      }),
     placeholderData: (previous) => previous,
   });
 
@@ -121,43 +105,6 @@ export const keyRequestsQueryOptions = (orgId: string, id: string, cursor: strin
 
 export type KeyBody = z.input<typeof CreateKeySchema>;
 export type KeyUpdateBody = z.input<typeof UpdateKeySchema>;
-export interface KeyWithSecret {
-  key: ApiKey;
-  secret: string;
-}
-const KeyWithSecretSchema = objectSchema<KeyWithSecret>();
-const KeySchema = objectSchema<ApiKey>();
-const keyPath = (id: string, action = '') => `/keys/${encodeURIComponent(id)}${action}`;
-
-export const createKey = (orgId: string, body: KeyBody): Promise<KeyWithSecret> =>
-  apiFetch(orgApi(orgId, '/keys'), { method: 'POST', body, schema: KeyWithSecretSchema });
-
-export const updateKey = (orgId: string, id: string, body: KeyUpdateBody): Promise<ApiKey> =>
-  apiFetch(orgApi(orgId, keyPath(id)), { method: 'PATCH', body, schema: KeySchema });
-
-export const rotateKey = (orgId: string, id: string): Promise<KeyWithSecret> =>
-  apiFetch(orgApi(orgId, keyPath(id, '/rotate')), { method: 'POST', schema: KeyWithSecretSchema });
-
-export const setKeyState = (
-  orgId: string,
-  id: string,
-  action: 'activate' | 'deactivate' | 'revoke',
-): Promise<ApiKey> =>
-  apiFetch(orgApi(orgId, keyPath(id, `/${action}`)), { method: 'POST', schema: KeySchema });
-
-export const deleteKey = (orgId: string, id: string): Promise<undefined> =>
-  apiFetch(orgApi(orgId, keyPath(id)), { method: 'DELETE', schema: z.undefined() });
-
-export const createEphemeralToken = (
-  orgId: string,
-  id: string,
-  expiresInSeconds: number,
-): Promise<EphemeralToken> =>
-  apiFetch(orgApi(orgId, keyPath(id, '/ephemeral-tokens')), {
-    method: 'POST',
-    body: { expiresInSeconds },
-    schema: objectSchema<EphemeralToken>(),
-  });
 
 export const EPHEMERAL_LIFETIMES = [
   { seconds: 300, label: '5 minutes' },
@@ -514,5 +461,3 @@ export const SHOWN_FIELDS = [
   'mcp',
   'allowCallsWithoutModel',
 ] as const;
-
-export type { Page };

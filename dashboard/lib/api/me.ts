@@ -1,6 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import { apiFetch } from './client';
-import { SessionSchema } from './schemas';
+import { api } from './client';
 
 export const meKeys = {
   all: ['me'] as const,
@@ -8,7 +7,4 @@ export const meKeys = {
 };
 
 export const meQueryOptions = () =>
-  queryOptions({
-    queryKey: meKeys.detail(),
-    queryFn: ({ signal }) => apiFetch('/api/v1/me', { schema: SessionSchema, signal }),
-  });
+  queryOptions({ queryKey: meKeys.detail(), queryFn: ({ signal }) => api.getMe({ signal }) });

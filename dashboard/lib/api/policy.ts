@@ -1,8 +1,6 @@
-import type { Limits } from '@portcullis/shared/api-keys';
-import type { PolicyBudget, PolicyLimits } from '@portcullis/shared/policy';
-import { z } from 'zod';
-import { apiFetch } from './client';
-import { objectSchema, orgApi } from './org';
+import type { PutLimitsSchema } from '@portcullis/shared/policy';
+import type { z } from 'zod';
+import { api } from './client';
 
 /** Whose grants and limits: a member of the organization or one of its groups. */
 export interface PolicySubject {
@@ -10,35 +8,23 @@ export interface PolicySubject {
   id: string;
 }
 
-const subjectPath = (subject: PolicySubject): string =>
-  `/${subject.type === 'user' ? 'users' : 'groups'}/${encodeURIComponent(subject.id)}`;
+export type PutLimitsBody = z.input<typeof PutLimitsSchema>;
 
-export interface GrantView {
-  model: string;
-  createdAt: string;
-}
-
+/** The grant and limits operations of the subject's kind. */
 export const addGrant = (orgId: string, subject: PolicySubject, model: string) =>
-  apiFetch(orgApi(orgId, `${subjectPath(subject)}/grants`), {
-    method: 'POST',
+  (subject.type === 'user' ? api.addUserGrant : api.addGroupGrant)({
+    org: orgId,
+    id: subject.id,
     body: { model },
-    schema: objectSchema<GrantView>(),
   });
 
 export const revokeGrant = (orgId: string, subject: PolicySubject, model: string) =>
-  apiFetch(orgApi(orgId, `${subjectPath(subject)}/grants/${encodeURIComponent(model)}`), {
-    method: 'DELETE',
-    schema: z.undefined(),
+  (subject.type === 'user' ? api.removeUserGrant : api.removeGroupGrant)({
+    org: orgId,
+    id: subject.id,
+    model,
   });
-
-export interface PutLimitsBody extends Limits {
-  budgets: PolicyBudget[];
-}
 
 /** Replaces the subject's whole policy: rate limits and budgets together (send what should stay). */
 export const putLimits = (orgId: string, subject: PolicySubject, body: PutLimitsBody) =>
-  apiFetch(orgApi(orgId, `${subjectPath(subject)}/limits`), {
-    method: 'PUT',
-    body,
-    schema: objectSchema<PolicyLimits>(),
-  });
+  (subject.type === 'user' ? api.putUserLimits : api.putGroupLimits)({ org: orgId, id: subject.id, body });

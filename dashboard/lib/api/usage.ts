@@ -1,10 +1,8 @@
-import type { ApiKey } from '@portcullis/shared/api-keys';
 import type { UsageBucket, UsageReport, UsageSums } from '@portcullis/shared/usage';
 import { queryOptions } from '@tanstack/react-query';
-import { apiFetch } from './client';
+import { api } from './client';
 import { keyKeys } from './keys';
 import { listAll } from './list-all';
-import { objectSchema, orgApi, queryString } from './org';
 
 export type { UsageBucket, UsageReport, UsageSums };
 
@@ -81,8 +79,7 @@ export const usageQueryOptions = (orgId: string, filters: UsageFilters) =>
     queryFn: ({ signal }) => {
       const range = resolveRange(filters);
       const { keyId, userId, groupId, model } = filters;
-      const query = queryString({ keyId, userId, groupId, model, ...range });
-      return apiFetch(orgApi(orgId, `/usage${query}`), { schema: objectSchema<UsageReport>(), signal });
+      return api.getUsage({ org: orgId, query: { keyId, userId, groupId, model, ...range }, signal });
     },
   });
 
@@ -95,5 +92,5 @@ export const allKeysQueryOptions = (orgId: string) =>
   queryOptions({
     queryKey: [...keyKeys.lists(orgId), 'all'] as const,
     queryFn: ({ signal }) =>
-      listAll(orgApi(orgId, '/keys?sort=name&order=asc'), objectSchema<ApiKey>(), signal),
+      listAll((page) => api.listKeys({ org: orgId, query: { sort: 'name', order: 'asc', ...page }, signal })),
   });

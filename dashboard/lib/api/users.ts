@@ -1,10 +1,8 @@
-import type { UpdateMemberInput } from '@portcullis/shared/auth';
+import type { MemberStatus } from '@portcullis/shared/auth';
 import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members';
 import { queryOptions } from '@tanstack/react-query';
-import { z } from 'zod';
-import { apiFetch } from './client';
+import { api } from './client';
 import { listAll } from './list-all';
-import { listSchema, objectSchema, orgApi, queryString } from './org';
 
 export type { Member, MemberDetail, MemberRow };
 
@@ -21,8 +19,6 @@ export const userKeys = {
   detail: (orgId: string, id: string) => [...userKeys.details(orgId), id] as const,
 };
 
-const MemberRowSchema = objectSchema<MemberRow>();
-
 /** One page of members and invitations; `cursor` continues a previous page. */
 export const fetchUsersPage = (
   orgId: string,
@@ -30,24 +26,23 @@ export const fetchUsersPage = (
   cursor: string | null,
   signal?: AbortSignal,
 ) =>
-  apiFetch(
-    orgApi(
-      orgId,
-      `/users${queryString({
-        search: filters.search.trim(),
-        status: filters.status === 'all' ? undefined : filters.status,
-        cursor,
-      })}`,
-    ),
-    { schema: listSchema(MemberRowSchema), signal },
-  );
+  api.listUsers({
+    org: orgId,
+    query: {
+      search: filters.search.trim(),
+      status:
+        filters.status === 'all' || filters.status === '' ? undefined : (filters.status as MemberStatus),
+      cursor: cursor ?? undefined,
+    },
+    signal,
+  });
 
 /** Every member (for pickers such as "add to group"): follows the cursor to the end. */
 export const allMembersQueryOptions = (orgId: string) =>
   queryOptions({
     queryKey: [...userKeys.lists(orgId), 'all-members'] as const,
     queryFn: async ({ signal }) => {
-      const rows = await listAll(orgApi(orgId, '/users'), MemberRowSchema, signal);
+      const rows = await listAll((query) => api.listUsers({ org: orgId, query, signal }));
       return rows.filter((row): row is Member => row.status !== 'invited');
     },
   });
@@ -55,33 +50,5 @@ export const allMembersQueryOptions = (orgId: string) =>
 export const userQueryOptions = (orgId: string, id: string) =>
   queryOptions({
     queryKey: userKeys.detail(orgId, id),
-    queryFn: ({ signal }) =>
-      apiFetch(orgApi(orgId, `/users/${encodeURIComponent(id)}`), {
-        schema: objectSchema<MemberDetail>(),
-        signal,
-      }),
+    queryFn: ({ signal }) => api.getUser({ org: orgId, id, signal }),
   });
-
-const MemberSchema = objectSchema<Member>();
-
-export const updateMember = (orgId: string, id: string, body: UpdateMemberInput) =>
-  apiFetch(orgApi(orgId, `/users/${encodeURIComponent(id)}`), {
-    method: 'PATCH',
-    body,
-    schema: MemberSchema,
-  });
-
-export const suspendMember = (orgId: string, id: string) =>
-  apiFetch(orgApi(orgId, `/users/${encodeURIComponent(id)}/suspend`), {
-    method: 'POST',
-    schema: MemberSchema,
-  });
-
-export const reactivateMember = (orgId: string, id: string) =>
-  apiFetch(orgApi(orgId, `/users/${encodeURIComponent(id)}/reactivate`), {
-    method: 'POST',
-    schema: MemberSchema,
-  });
-
-export const removeMember = (orgId: string, id: string) =>
-  apiFetch(orgApi(orgId, `/users/${encodeURIComponent(id)}`), { method: 'DELETE', schema: z.undefined() });

@@ -1,6 +1,6 @@
-import type { Membership } from '@/lib/api/schemas';
+import type { OrgMembershipView } from '@portcullis/shared/auth';
 
-export function OrganizationList({ organizations }: { organizations: Membership[] }) {
+export function OrganizationList({ organizations }: { organizations: OrgMembershipView[] }) {
   if (organizations.length === 0) {
     return <p className="muted">You are not a member of any organization yet.</p>;
   }

@@ -1,7 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { logout } from '@/lib/api/auth';
-import { isApiError } from '@/lib/api/client';
+import { api, isApiError } from '@/lib/api/client';
 
 export const useSignOut = () => {
   const queryClient = useQueryClient();
@@ -12,7 +11,7 @@ export const useSignOut = () => {
     router.replace('/sign-in');
   };
   return useMutation({
-    mutationFn: logout,
+    mutationFn: () => api.logout(),
     onSuccess: leave,
     onError: (error) => {
       // A session that is already gone is as good as signed out.

@@ -1,9 +1,8 @@
+import type { Me } from '@portcullis/shared/auth';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { login } from '@/lib/api/auth';
-import { acceptInvitation } from '@/lib/api/invitations';
+import { api } from '@/lib/api/client';
 import { meKeys } from '@/lib/api/me';
-import type { Session } from '@/lib/api/schemas';
 
 export interface AcceptInput {
   name: string;
@@ -22,16 +21,16 @@ export const useAcceptInvitation = (token: string) => {
   const router = useRouter();
   return useMutation({
     mutationFn: async (input: AcceptInput) => {
-      const { user } = await acceptInvitation(token, input);
+      const { user } = await api.acceptInvitation({ token, body: input });
       try {
-        return await login({ email: user.email, password: input.password });
+        return await api.login({ body: { email: user.email, password: input.password } });
       } catch (error) {
         // Joined, but the sign-in failed (rate limit, network): the invitation is used now.
         throw new JoinedButNotSignedIn(user.email, error);
       }
     },
     onSuccess: ({ user, organizations }) => {
-      queryClient.setQueryData<Session>(meKeys.detail(), { user, organizations });
+      queryClient.setQueryData<Me>(meKeys.detail(), { user, organizations });
       router.replace(LANDING);
     },
   });
@@ -42,7 +41,7 @@ export const useJoinAsSignedIn = (token: string) => {
   const queryClient = useQueryClient();
   const router = useRouter();
   return useMutation({
-    mutationFn: () => acceptInvitation(token, {}),
+    mutationFn: () => api.acceptInvitation({ token, body: {} }),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: meKeys.all });
       router.replace(LANDING);

@@ -1,8 +1,8 @@
+import type { Me } from '@portcullis/shared/auth';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { login } from '@/lib/api/auth';
+import { api } from '@/lib/api/client';
 import { meKeys } from '@/lib/api/me';
-import type { Session } from '@/lib/api/schemas';
 import { safeNextPath } from '@/lib/safe-next';
 
 /**
@@ -13,10 +13,10 @@ export const useSignIn = (next: string) => {
   const queryClient = useQueryClient();
   const router = useRouter();
   return useMutation({
-    mutationFn: login,
+    mutationFn: (body: { email: string; password: string }) => api.login({ body }),
     onSuccess: ({ user, organizations }) => {
       // The token stays out of the browser's storage: the HttpOnly cookie is the session.
-      queryClient.setQueryData<Session>(meKeys.detail(), { user, organizations });
+      queryClient.setQueryData<Me>(meKeys.detail(), { user, organizations });
       router.replace(safeNextPath(next));
     },
   });

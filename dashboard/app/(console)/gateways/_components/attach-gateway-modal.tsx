@@ -1,5 +1,6 @@
 'use client';
 
+import type { GatewayTokenCreated } from '@portcullis/shared/gateways-api';
 import { type FormEvent, useId, useState } from 'react';
 import { CopyButton } from '@/components/ui/copy-button';
 import { FormAlert } from '@/components/ui/form-alert';
@@ -8,7 +9,6 @@ import { SecretReveal } from '@/components/ui/secret-reveal';
 import { Tabs } from '@/components/ui/tabs';
 import { TextField } from '@/components/ui/text-field';
 import { fieldError } from '@/lib/api/errors';
-import type { GatewayTokenResponse } from '@/lib/api/gateways';
 import { useOrg } from '@/lib/org-context';
 import { useCreateGatewayToken } from '../hooks/use-create-gateway-token';
 import styles from './gateways.module.css';
@@ -101,7 +101,7 @@ function StartInstructions({
   created,
   controlPlaneUrl,
 }: {
-  created: GatewayTokenResponse;
+  created: GatewayTokenCreated;
   controlPlaneUrl: string;
 }) {
   const [tab, setTab] = useState('pnpm');

@@ -1,13 +1,15 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { type GroupMember, groupKeys, removeGroupMember } from '@/lib/api/groups';
+import { api } from '@/lib/api/client';
+import { type GroupMember, groupKeys } from '@/lib/api/groups';
 import { userKeys } from '@/lib/api/users';
 
 export const useRemoveGroupMember = (orgId: string, groupId: string) => {
   const queryClient = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (member: Pick<GroupMember, 'id' | 'name'>) => removeGroupMember(orgId, groupId, member.id),
+    mutationFn: (member: Pick<GroupMember, 'id' | 'name'>) =>
+      api.removeGroupMember({ org: orgId, id: groupId, userId: member.id }),
     onSuccess: async (_, member) => {
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: groupKeys.all(orgId) }),

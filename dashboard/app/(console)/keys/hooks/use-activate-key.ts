@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { keyKeys, setKeyState } from '@/lib/api/keys';
+import { api } from '@/lib/api/client';
+import { keyKeys } from '@/lib/api/keys';
 import { useOrg } from '@/lib/org-context';
 
 export const useActivateKey = () => {
@@ -8,7 +9,7 @@ export const useActivateKey = () => {
   const queryClient = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (id: string) => setKeyState(org.id, id, 'activate'),
+    mutationFn: (id: string) => api.activateKey({ org: org.id, id }),
     onSuccess: (key) => {
       void queryClient.invalidateQueries({ queryKey: keyKeys.org(org.id) });
       toast.success(`Key "${key.name}" activated`);

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { createEphemeralToken } from '@/lib/api/keys';
+import { api } from '@/lib/api/client';
 import { useOrg } from '@/lib/org-context';
 
 export interface IssuedToken {
@@ -17,7 +17,11 @@ export const useCreateEphemeralToken = (onToken: (issued: IssuedToken) => void) 
   const toast = useToast();
   return useMutation({
     mutationFn: async ({ keyId, expiresInSeconds }: { keyId: string; expiresInSeconds: number }) => {
-      const { token, expiresAt } = await createEphemeralToken(org.id, keyId, expiresInSeconds);
+      const { token, expiresAt } = await api.createEphemeralToken({
+        org: org.id,
+        id: keyId,
+        body: { expiresInSeconds },
+      });
       onToken({ token, expiresAt });
       return { expiresAt };
     },

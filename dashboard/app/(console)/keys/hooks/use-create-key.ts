@@ -1,7 +1,8 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { createKey, type KeyBody, keyKeys } from '@/lib/api/keys';
+import { api } from '@/lib/api/client';
+import { type KeyBody, keyKeys } from '@/lib/api/keys';
 import { useOrg } from '@/lib/org-context';
 
 /**
@@ -14,7 +15,7 @@ export const useCreateKey = (onSecret: (key: ApiKey, secret: string) => void) =>
   const toast = useToast();
   return useMutation({
     mutationFn: async (body: KeyBody): Promise<ApiKey> => {
-      const { key, secret } = await createKey(org.id, body);
+      const { key, secret } = await api.createKey({ org: org.id, body });
       onSecret(key, secret);
       return key;
     },

@@ -1,7 +1,8 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { keyKeys, rotateKey } from '@/lib/api/keys';
+import { api } from '@/lib/api/client';
+import { keyKeys } from '@/lib/api/keys';
 import { useOrg } from '@/lib/org-context';
 
 /** Rotates a key; like create, the new secret is handed to `onSecret` and kept out of the cache. */
@@ -11,7 +12,7 @@ export const useRotateKey = (onSecret: (key: ApiKey, secret: string) => void) =>
   const toast = useToast();
   return useMutation({
     mutationFn: async (id: string): Promise<ApiKey> => {
-      const { key, secret } = await rotateKey(org.id, id);
+      const { key, secret } = await api.rotateKey({ org: org.id, id });
       onSecret(key, secret);
       return key;
     },

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { type KeyUpdateBody, keyKeys, updateKey } from '@/lib/api/keys';
+import { api } from '@/lib/api/client';
+import { type KeyUpdateBody, keyKeys } from '@/lib/api/keys';
 import { useOrg } from '@/lib/org-context';
 
 export const useUpdateKey = () => {
@@ -8,7 +9,8 @@ export const useUpdateKey = () => {
   const queryClient = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: ({ id, body }: { id: string; body: KeyUpdateBody }) => updateKey(org.id, id, body),
+    mutationFn: ({ id, body }: { id: string; body: KeyUpdateBody }) =>
+      api.updateKey({ org: org.id, id, body }),
     onSuccess: (key) => {
       void queryClient.invalidateQueries({ queryKey: keyKeys.org(org.id) });
       toast.success(`Key "${key.name}" saved`);

@@ -1,12 +1,13 @@
+import { validateBody } from '@portcullis/shared/api/client';
 import { UpdateMcpServerSchema } from '@portcullis/shared/mcp';
-import { mcpServerKeys, updateMcpServer } from '@/lib/api/mcp-servers';
-import { validateBody } from '@/lib/api/validate';
+import { api } from '@/lib/api/client';
+import { mcpServerKeys } from '@/lib/api/mcp-servers';
 import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
 export const useUpdateMcpServer = (orgId: string) =>
   useInvalidatingMutation({
     mutationFn: async ({ id, body }: { id: string; body: unknown }) =>
-      updateMcpServer(orgId, id, validateBody(UpdateMcpServerSchema, body)),
+      api.updateMcpServer({ org: orgId, id, body: validateBody(UpdateMcpServerSchema, body) }),
     invalidate: [mcpServerKeys.lists(orgId)],
     success: (server) => `MCP server ${server.name} saved`,
   });

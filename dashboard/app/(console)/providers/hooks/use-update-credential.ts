@@ -1,13 +1,14 @@
+import { validateBody } from '@portcullis/shared/api/client';
 import { UpdateCredentialSchema } from '@portcullis/shared/providers';
+import { api } from '@/lib/api/client';
 import { modelKeys } from '@/lib/api/models';
-import { providerCredentialKeys, updateProviderCredential } from '@/lib/api/providers';
-import { validateBody } from '@/lib/api/validate';
+import { providerCredentialKeys } from '@/lib/api/providers';
 import { useInvalidatingMutation } from '@/lib/use-invalidating-mutation';
 
 export const useUpdateCredential = (orgId: string) =>
   useInvalidatingMutation({
     mutationFn: async ({ id, body }: { id: string; body: unknown }) =>
-      updateProviderCredential(orgId, id, validateBody(UpdateCredentialSchema, body)),
+      api.updateProviderCredential({ org: orgId, id, body: validateBody(UpdateCredentialSchema, body) }),
     // Models show their credential's name.
     invalidate: [providerCredentialKeys.lists(orgId), modelKeys.lists(orgId)],
     success: (credential) => `Provider credential ${credential.name} saved`,

@@ -10,7 +10,7 @@ import { SelectField } from '@/components/ui/select-field';
 import { TextField } from '@/components/ui/text-field';
 import { isApiError } from '@/lib/api/client';
 import { fieldError } from '@/lib/api/errors';
-import type { CreatedInvitation } from '@/lib/api/invitations';
+import type { InvitationCreated } from '@/lib/api/invitations';
 import { formatDateTime } from '@/lib/format';
 import { useInviteUser } from '../hooks/use-invite-user';
 
@@ -35,7 +35,7 @@ export function InviteUserModal({
   const invite = useInviteUser(orgId);
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
-  const [created, setCreated] = useState<CreatedInvitation | null>(null);
+  const [created, setCreated] = useState<InvitationCreated | null>(null);
   const formId = useId();
 
   const onSubmit = (event: FormEvent<HTMLFormElement>) => {

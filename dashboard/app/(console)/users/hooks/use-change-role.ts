@@ -1,14 +1,15 @@
 import type { Role } from '@portcullis/shared/auth';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
+import { api } from '@/lib/api/client';
 import { meKeys } from '@/lib/api/me';
-import { updateMember, userKeys } from '@/lib/api/users';
+import { userKeys } from '@/lib/api/users';
 
 export const useChangeRole = (orgId: string, userId: string) => {
   const queryClient = useQueryClient();
   const toast = useToast();
   return useMutation({
-    mutationFn: (role: Role) => updateMember(orgId, userId, { role }),
+    mutationFn: (role: Role) => api.updateUser({ org: orgId, id: userId, body: { role } }),
     onSuccess: async (member) => {
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: userKeys.all(orgId) }),

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useToast } from '@/components/ui/toast';
-import { reactivateMember, suspendMember, userKeys } from '@/lib/api/users';
+import { api } from '@/lib/api/client';
+import { userKeys } from '@/lib/api/users';
 
 /** Suspend or reactivate: one hook, since the page shows whichever applies. */
 export const useSetMemberStatus = (orgId: string, userId: string) => {
@@ -8,7 +9,9 @@ export const useSetMemberStatus = (orgId: string, userId: string) => {
   const toast = useToast();
   return useMutation({
     mutationFn: (action: 'suspend' | 'reactivate') =>
-      action === 'suspend' ? suspendMember(orgId, userId) : reactivateMember(orgId, userId),
+      action === 'suspend'
+        ? api.suspendUser({ org: orgId, id: userId })
+        : api.reactivateUser({ org: orgId, id: userId }),
     onSuccess: async (member) => {
       await queryClient.invalidateQueries({ queryKey: userKeys.all(orgId) });
       toast.success(

@@ -24,7 +24,7 @@ import { freePort } from '@portcullis/testing/processes';
 import { eventually } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { micro, UsageStack, usageEvent } from './usage-harness';
+import { entryRef, micro, UsageStack, usageEvent } from './usage-harness';
 
 const stack = new UsageStack();
 
@@ -265,17 +265,18 @@ describe('hostile usage events', () => {
     if (!redis) throw new Error('no redis');
     const expected = new Map<string, DeadLetterClass>();
     const sentText = new Map<string, string>();
-    expected.set(String(await redis.xadd(usageStreamOf(stack.orgId), '*', 'x', secret)), 'malformed');
+    const own = usageStreamOf(stack.orgId);
+    expected.set(entryRef(own, String(await redis.xadd(own, '*', 'x', secret))), 'malformed');
     const wide = Array.from({ length: 1000 }, (_, i) => [`f${i}`, secret]).flat();
-    expected.set(String(await redis.xadd(usageStreamOf(stack.orgId), '*', ...wide)), 'malformed');
+    expected.set(entryRef(own, String(await redis.xadd(own, '*', ...wide))), 'malformed');
     // In chunks of varied size, so batches mix honest and hostile entries differently.
     for (let at = 0; at < mixed.length; ) {
       const chunk = mixed.slice(at, at + 1 + Math.floor(Math.random() * 60));
-      const ids = await stack.xadd(chunk.map((m) => m.text));
+      const refs = (await stack.xaddEntries(chunk.map((m) => m.text))).map((e) => entryRef(e.stream, e.id));
       chunk.forEach((m, i) => {
         if (!m.expect) return;
-        expected.set(ids[i] as string, m.expect);
-        sentText.set(ids[i] as string, stack.sent.get(ids[i] as string) ?? '');
+        expected.set(refs[i] as string, m.expect);
+        sentText.set(refs[i] as string, stack.sent.get(refs[i] as string) ?? '');
       });
       at += chunk.length;
     }
@@ -315,7 +316,9 @@ describe('hostile usage events', () => {
     // fields, not values; its original fields kept after ours.
     const dead = (await deadLetters()).slice(deadBefore);
     expect(dead).toHaveLength(expected.size);
-    const byEntry = new Map(dead.map((d) => [d.fields.dl_entry as string, d]));
+    const byEntry = new Map(
+      dead.map((d) => [entryRef(d.fields.dl_stream as string, d.fields.dl_entry as string), d]),
+    );
     expect(new Set(byEntry.keys())).toEqual(new Set(expected.keys()));
     for (const [entryId, cls] of expected) {
       const d = byEntry.get(entryId) as DeadEntry;

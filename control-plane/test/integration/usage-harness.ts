@@ -234,6 +234,17 @@ export class UsageStack {
    * must then go to one stream). Returns the entries' ids.
    */
   async xadd(entries: (UsageEvent | string)[], opts: { atomic?: boolean } = {}): Promise<string[]> {
+    return (await this.xaddEntries(entries, opts)).map((e) => e.id);
+  }
+
+  /**
+   * `xadd`, answering each entry's stream next to its id: ids are per stream, so entries written to
+   * two organizations' streams in the same millisecond can have the same id.
+   */
+  async xaddEntries(
+    entries: (UsageEvent | string)[],
+    opts: { atomic?: boolean } = {},
+  ): Promise<{ stream: string; id: string }[]> {
     const redis = this.redis;
     if (!redis) throw new Error('redis not started');
     const lines: { stream: string; line: string }[] = [];
@@ -257,13 +268,14 @@ export class UsageStack {
     const pipe = opts.atomic ? redis.multi() : redis.pipeline();
     for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
     const results = await pipe.exec();
-    const ids: string[] = [];
+    const out: { stream: string; id: string }[] = [];
     for (const [i, [err, id]] of (results ?? []).entries()) {
       if (err) throw err;
-      ids.push(String(id));
-      this.sent.set(String(id), lines[i]?.line ?? '');
+      const stream = lines[i]?.stream ?? '';
+      out.push({ stream, id: String(id) });
+      this.sent.set(entryRef(stream, String(id)), lines[i]?.line ?? '');
     }
-    return ids;
+    return out;
   }
 
   async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
@@ -327,3 +339,6 @@ export function usageEvent(
 }
 
 export const micro = (usd: number) => Math.round(usd * 1e6);
+
+/** One stream entry, named by its stream and id (ids alone repeat across streams). */
+export const entryRef = (stream: string, id: string): string => `${stream} ${id}`;

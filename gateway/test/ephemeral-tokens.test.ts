@@ -11,13 +11,14 @@ import {
   type SnapshotKey,
 } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
-import { ARGON2_OWASP, type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
 
 // Ephemeral tokens at one gateway on a real port: built from a snapshot made here (real argon2 hashes),
 // changed by deltas as the control plane would send them, called with the official SDKs and raw HTTP.

@@ -14,14 +14,12 @@ import type {
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
 import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { freePort, startProcess } from '@portcullis/testing/processes';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
 import type { GatewayEnv } from '../src/context.js';
 import type { UsageEmitter } from '../src/usage/emitter.js';
-
-/** OWASP argon2id parameters, as the control plane hashes key secrets. */
-export const ARGON2_OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 export const UPSTREAM_SECRET = 'sk-upstream';
 

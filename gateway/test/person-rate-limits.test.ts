@@ -9,13 +9,14 @@ import type {
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway, type Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
-import { ARGON2_OWASP, type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
 
 // Limits that belong to a person (a user's, a group's) hold across all their keys, at one gateway on a
 // real port: the snapshot is built here, people and keys arrive as the control plane's deltas would,

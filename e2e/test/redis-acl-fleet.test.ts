@@ -29,7 +29,7 @@ const fleet = new Fleet();
 const PRICES = { inputPricePerMTok: 100, outputPricePerMTok: 400 };
 const aclDir = mkdtempSync(path.join(tmpdir(), 'portcullis-acl-'));
 const aclFile = path.join(aclDir, 'users.acl');
-copyFileSync(path.resolve(__dirname, '../../../deploy/redis-acl/users.acl'), aclFile);
+copyFileSync(path.resolve(__dirname, '../../deploy/redis-acl/users.acl'), aclFile);
 
 const keys: Record<'plain' | 'limited' | 'budgeted', { id: string; secret: string }> = {
   plain: { id: '', secret: '' },

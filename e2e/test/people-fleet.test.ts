@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Fleet } from '@portcullis/testing/fleet';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers.js';
 import {
   type Answer,
   awayFromMinuteEdge,

@@ -12,11 +12,11 @@ import {
   SnapshotMessageSchema,
   snapshotChannel,
 } from '@portcullis/shared/snapshot';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { Fleet, type Gateway } from '@portcullis/testing/fleet';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ARGON2_OWASP } from '../helpers.js';
 
 /**
  * Attacks on the fleet through Redis and the gateway's disk, against real processes (control plane,

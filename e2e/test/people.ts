@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from '@portcullis/testing/fleet';
 import { eventually } from '@portcullis/testing/wait';
-import { sleep } from '../helpers.js';
 
 /** Members, keys and calls for the people-policy end-to-end tests, all through the public APIs. */
 

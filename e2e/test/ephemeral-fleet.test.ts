@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const fleet = new Fleet();
 const MODEL = 'gpt-4o-mini';
 const org = (p: string) => `/orgs/${fleet.orgId}${p}`;
-let counter = 0;
 
 interface Minted {
   id: string;
@@ -27,13 +26,7 @@ interface RequestRow {
   gatewayId: string;
 }
 
-async function newKey(body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', org('/keys'), {
-    name: `ephemeral parent ${counter++}`,
-    ...body,
-  });
-  return { id: made.key.id, secret: made.secret };
-}
+const newKey = (body: Record<string, unknown> = {}) => fleet.addKey(body);
 
 const mint = (keyId: string, expiresInSeconds?: number) =>
   fleet.api<Minted>(
@@ -87,31 +80,15 @@ async function requestsOf(keyId: string): Promise<RequestRow[]> {
 
 beforeAll(async () => {
   await fleet.start(2);
-  const openaiCred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  const anthropicCred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-anthropic',
-    provider: 'anthropic',
-    secret: 'sk-ant-fake-upstream-0002',
-    config: { baseUrl: fleet.upstream.url },
-  });
-  for (const [slug, credentialId] of [
-    [MODEL, openaiCred.id],
-    ['claude-sonnet', anthropicCred.id],
-  ] as const) {
-    await fleet.api('POST', org('/models'), {
+  for (const [slug, wire] of [
+    [MODEL, 'openai'],
+    ['claude-sonnet', 'anthropic'],
+  ] as const)
+    await fleet.addFakeModel(
       slug,
-      credentialId,
-      upstreamModel: `${slug}-upstream`,
-      inputPricePerMTok: 1,
-      outputPricePerMTok: 2,
-      enabled: true,
-    });
-  }
+      { inputPricePerMTok: 1, outputPricePerMTok: 2 },
+      { wire, upstreamModel: `${slug}-upstream` },
+    );
   await fleet.api('POST', org('/mcp-servers'), {
     name: 'github',
     url: `${fleet.upstream.url}/mcp`,
@@ -260,10 +237,7 @@ describe('a token stops working', () => {
     const parent = await newKey();
     const t = await mint(parent.id);
     await everywhere(t.token, 200);
-    const res = await fetch(`${fleet.cpUrl}/api/v1${org(`/keys/${parent.id}`)}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${fleet.adminToken}` },
-    });
+    const res = await fleet.call('DELETE', org(`/keys/${parent.id}`), { token: fleet.adminToken });
     expect(res.status).toBe(204);
     await everywhere(t.token, 401, 'invalid_api_key');
   }, 60_000);

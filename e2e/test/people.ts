@@ -4,30 +4,7 @@ import { eventually } from '@portcullis/testing/wait';
 
 /** Members, keys and calls for the people-policy end-to-end tests, all through the public APIs. */
 
-export interface Member {
-  id: string;
-  token: string;
-}
-
 export const MESSAGES = [{ role: 'user', content: 'hi' }];
-
-/** Invites a member and accepts the invitation as they would (a session of their own). */
-export async function invite(fleet: Fleet, role: 'admin' | 'member'): Promise<Member> {
-  const email = `${role}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@people.test`;
-  const inv = await fleet.api<{ acceptUrl: string }>('POST', `/orgs/${fleet.orgId}/invitations`, {
-    email,
-    role,
-  });
-  const token = inv.acceptUrl.split('/').pop() ?? '';
-  const res = await fetch(`${fleet.cpUrl}/api/v1/invitations/${token}/accept`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `User ${email}`, password: 'people-password-1' }),
-  });
-  const body = (await res.json()) as { token: string; user: { id: string } };
-  if (res.status !== 200) throw new Error(`accept: ${res.status} ${JSON.stringify(body)}`);
-  return { id: body.user.id, token: body.token };
-}
 
 /** A key for `ownerId` (made by the admin); its secret. */
 export async function keyFor(
@@ -35,12 +12,7 @@ export async function keyFor(
   ownerId: string,
   extra: Record<string, unknown> = {},
 ): Promise<string> {
-  const made = await fleet.api<{ secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
-    name: `k-${Math.random().toString(36).slice(2, 8)}`,
-    ownerId,
-    ...extra,
-  });
-  return made.secret;
+  return (await fleet.addKey({ ownerId, ...extra })).secret;
 }
 
 export interface Answer {

@@ -33,10 +33,8 @@ let secret = '';
 beforeAll(async () => {
   await fleet.start(2);
   await fleet.addFakeModel('gpt-4o-mini', PRICES);
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
-    name: 'metered',
-  });
-  keyId = made.key.id;
+  const made = await fleet.addKey({ name: 'metered' });
+  keyId = made.id;
   secret = made.secret;
   for (const g of fleet.gateways) {
     await fleet.waitReady(g);

@@ -10,22 +10,18 @@ import {
   type SnapshotEphemeralToken,
   type SnapshotKey,
 } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import type { SnapshotStore } from '../src/snapshot/store.js';
+import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
 
 // Ephemeral tokens at one gateway on a real port: built from a snapshot made here (real argon2 hashes),
 // changed by deltas as the control plane would send them, called with the official SDKs and raw HTTP.
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
 let version = 1;
@@ -84,20 +80,12 @@ beforeAll(async () => {
   b.model('claude-sonnet', b.credential('anthropic', { baseUrl: upstream.url }));
   main = await b.key();
   mainToken = await token(main.record);
-  store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({ ...b.build(), ephemeralTokens: [mainToken.record] });
-  gateway = buildGateway({
-    store,
-    trustedProxies: [],
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-  });
-  served = await serveApp(gateway.app);
+  store = b.store({ ephemeralTokens: [mainToken.record] });
+  served = await serveGateway({ store, trustedProxies: [], upstream: loopbackUpstream() });
 }, 30_000);
 
 afterAll(async () => {
   await served?.close();
-  await gateway?.close();
   await upstream?.close();
 });
 

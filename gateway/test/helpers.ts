@@ -13,13 +13,20 @@ import type {
   SnapshotKey,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
+import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
 import { ARGON2_OWASP } from '@portcullis/testing/argon2';
-import { freePort, startProcess } from '@portcullis/testing/processes';
+import { freePort } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { buildGateway, type Gateway, type GatewayDeps } from '../src/app.js';
+import { BudgetLedger } from '../src/budget/ledger.js';
 import type { GatewayEnv } from '../src/context.js';
-import type { UsageEmitter } from '../src/usage/emitter.js';
+import { GatewayMetrics } from '../src/metrics.js';
+import { SnapshotStore } from '../src/snapshot/store.js';
+import { UpstreamClient, type UpstreamOptions } from '../src/upstream/client.js';
+import { UsageEmitter } from '../src/usage/emitter.js';
 
 export const UPSTREAM_SECRET = 'sk-upstream';
 
@@ -96,6 +103,14 @@ export class SnapshotBuilder {
     return { key: made.key, record };
   }
 
+  /** A store enforcing this snapshot (plus `extra`, e.g. `mcpServers`), holding its sealing key. */
+  store(extra: Partial<OrgSnapshot> = {}): SnapshotStore {
+    const store = new SnapshotStore();
+    store.setSnapshotKey(this.snapshotKey);
+    store.apply({ ...this.build(), ...extra });
+    return store;
+  }
+
   build(): OrgSnapshot {
     return {
       orgId: this.orgId,
@@ -131,13 +146,75 @@ export async function serveApp(app: Hono<GatewayEnv>, hostname = '127.0.0.1'): P
   };
 }
 
+/** A gateway built in process from `deps` and served on a real port; `close` ends both. */
+export interface ServedGateway extends Served {
+  gateway: Gateway;
+}
+
+export async function serveGateway(deps: GatewayDeps): Promise<ServedGateway> {
+  const gateway = buildGateway(deps);
+  const served = await serveApp(gateway.app);
+  return {
+    ...served,
+    gateway,
+    close: async () => {
+      await served.close();
+      await gateway.close();
+    },
+  };
+}
+
+export interface MeteredGateway extends ServedGateway {
+  usage: UsageEmitter;
+}
+
+/**
+ * A served gateway that meters as a deployed one does: usage events signed as `gatewayId` of `orgId` into
+ * `redis`'s stream, budgets through a ledger on `redis`, both on the clock `deps.now`.
+ */
+export async function serveMeteredGateway(
+  redis: Redis,
+  ids: { orgId: string; gatewayId: string },
+  deps: GatewayDeps & { now: () => number },
+): Promise<MeteredGateway> {
+  const metrics = new GatewayMetrics(deps.store);
+  const usage = new UsageEmitter({ redis, spool: null, metrics });
+  usage.setIdentity(testUsageIdentity(ids.orgId, ids.gatewayId));
+  const gateway = buildGateway({
+    metrics,
+    usage,
+    gatewayId: ids.gatewayId,
+    ledger: new BudgetLedger({ redis, instanceId: ids.gatewayId, now: deps.now }),
+    ...deps,
+  });
+  const served = await serveApp(gateway.app);
+  return {
+    ...served,
+    gateway,
+    usage,
+    close: async () => {
+      await served.close();
+      await usage.close();
+      await gateway.close();
+    },
+  };
+}
+
+/** An upstream client that may reach 127.0.0.1, where the tests' upstreams listen. */
+export function loopbackUpstream(
+  options: Partial<UpstreamOptions> = {},
+  setting: 'UPSTREAM_ALLOWLIST' | 'MCP_ALLOWLIST' = 'UPSTREAM_ALLOWLIST',
+): UpstreamClient {
+  return new UpstreamClient({ ...options, allowlist: parseUpstreamAllowlist('127.0.0.1', setting) });
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A usage identity for an in-process gateway (what its registration would give): events are stamped
  * with `gatewayId` and signed with a random secret into `orgId`'s stream.
  */
-export function testUsageIdentity(orgId: string, gatewayId: string) {
+function testUsageIdentity(orgId: string, gatewayId: string) {
   return { orgId, gatewayId, secret: randomBytes(32) };
 }
 
@@ -164,12 +241,7 @@ export function usageStream(redis: Redis, usage: UsageEmitter, orgId: string) {
 /** A redis-server of the test's own (nothing persisted) and a client on it; `stop` ends both. */
 export async function privateRedis(): Promise<{ redis: Redis; port: number; stop: () => Promise<void> }> {
   const port = await freePort();
-  const proc = await startProcess({
-    cmd: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    env: {},
-    ready: { line: 'Ready to accept connections' },
-  });
+  const proc = await startRedisServer({ port });
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
   await new Promise((r) => redis.once('ready', r));
   return {

@@ -3,13 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { seal } from '@portcullis/shared/crypto';
 import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp, sleep } from './helpers.js';
+import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway, sleep } from './helpers.js';
 
 // The gateway's /mcp/:server proxy on a real port, driven by the official MCP client, in front of the
 // fake MCP server (JSON answers at /mcp, SSE answers at /mcp-sse) over real HTTP.
@@ -18,8 +14,7 @@ const UPSTREAM_AUTH = 'Bearer mcp-upstream-secret';
 const ALL = ['create_issue', 'delete_repo', 'search_issues'];
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 const keys: Record<string, string> = {};
 const open: Client[] = [];
 
@@ -87,20 +82,15 @@ beforeAll(async () => {
     }).map(async ([name, overrides]) => [name, (await b.key(overrides)).key] as const),
   );
   for (const [name, key] of made) keys[name] = key;
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({ ...b.build(), mcpServers });
-  gateway = buildGateway({
-    store,
-    mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1', 'MCP_ALLOWLIST') }),
+  served = await serveGateway({
+    store: b.store({ mcpServers }),
+    mcpUpstream: loopbackUpstream({}, 'MCP_ALLOWLIST'),
   });
-  served = await serveApp(gateway.app);
 }, 30_000);
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close().catch(() => {})));
   await served.close();
-  await gateway.close();
   await upstream.close();
 });
 

@@ -8,15 +8,12 @@ import type {
   SnapshotKey,
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import type { SnapshotStore } from '../src/snapshot/store.js';
+import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
 
 // Limits that belong to a person (a user's, a group's) hold across all their keys, at one gateway on a
 // real port: the snapshot is built here, people and keys arrive as the control plane's deltas would,
@@ -29,8 +26,7 @@ const MESSAGES = [{ role: 'user', content: 'hi' }];
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 30);
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
 let version = 1;
@@ -120,24 +116,17 @@ beforeAll(async () => {
   upstream = await startFakeUpstream({ words: WORDS });
   b = new SnapshotBuilder();
   b.model('gpt-4o-mini', b.credential('openai', { baseUrl: `${upstream.url}/v1` }));
-  store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({
-    ...b.build(),
-    people: { settings: { modelAccessWithoutGrants: 'all' }, users: [], groups: [] },
-  });
-  gateway = buildGateway({
+  store = b.store({ people: { settings: { modelAccessWithoutGrants: 'all' }, users: [], groups: [] } });
+  served = await serveGateway({
     store,
     trustedProxies: [],
     limiter: new RateLimiter({ redis: null, instanceId: 'person-limits', now: () => NOW }),
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
+    upstream: loopbackUpstream(),
   });
-  served = await serveApp(gateway.app);
 }, 30_000);
 
 afterAll(async () => {
   await served?.close();
-  await gateway?.close();
   await upstream?.close();
 });
 

@@ -16,12 +16,11 @@ import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from '../src/app.js';
 import { DiskCache } from '../src/snapshot/disk-cache.js';
 import { ControlPlaneKeyPin } from '../src/snapshot/pin.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { SnapshotSync } from '../src/snapshot/sync.js';
-import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
+import { SnapshotBuilder, serveGateway, sleep, UPSTREAM_SECRET } from './helpers.js';
 
 // The real sync against a tiny real control plane (HTTP) and the machine's real Redis.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -249,13 +248,11 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
     await sync.start();
     expect(store.version).toBe(7);
     expect(store.credentials.values().next().value?.secret()).toBe(UPSTREAM_SECRET);
-    const g = buildGateway({ store });
-    const s = await serveApp(g.app);
+    const s = await serveGateway({ store });
     try {
       expect(await (await fetch(`${s.url}/readyz`)).json()).toEqual({ status: 'ready', snapshotVersion: 7 });
     } finally {
       await s.close();
-      await g.close();
       await sync.stop();
     }
 
@@ -271,13 +268,11 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       ...offline,
     });
     await other.start();
-    const g2 = buildGateway({ store: emptyStore });
-    const s2 = await serveApp(g2.app);
+    const s2 = await serveGateway({ store: emptyStore });
     try {
       expect((await fetch(`${s2.url}/readyz`)).status).toBe(503);
     } finally {
       await s2.close();
-      await g2.close();
       await other.stop();
     }
   });

@@ -3,7 +3,6 @@
  * BullMQ, loopback allowlisted so a receiver in the test is reachable), a small API client for it, and a
  * real HTTP receiver that verifies signatures and refuses replays the way control-plane/docs/webhooks.md says to.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,8 +15,8 @@ import {
   type RunningProcess,
   startControlPlane,
 } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import { type ApiResponse, request } from '@portcullis/testing/rest';
-import Redis from 'ioredis';
 import { TEST_MASTER_KEY } from './global-setup';
 
 export const ROOT = { email: 'hooks@portcullis.test', password: 'hooks-password-1' };
@@ -30,7 +29,7 @@ export class Stack {
   base = '';
   redisPort = 0;
   cp: RunningProcess | null = null;
-  private redis: ChildProcess | null = null;
+  private redis: RunningProcess | null = null;
   private port = 0;
   /** Every response body received, to count where a secret appeared. */
   readonly seen: string[] = [];
@@ -57,22 +56,11 @@ export class Stack {
 
   /** A private redis-server on `redisPort` (started again on the same port after `stopRedis`). */
   async startRedis(): Promise<void> {
-    this.redis = spawn(
-      'redis-server',
-      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis(this.redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
-    probe.on('error', () => undefined);
-    await probe.connect().catch(() => undefined);
-    await probe.ping();
-    probe.disconnect();
+    this.redis = await startRedisServer({ port: this.redisPort });
   }
 
   async stopRedis(): Promise<void> {
-    if (!this.redis || this.redis.exitCode !== null) return;
-    this.redis.kill('SIGKILL');
-    await once(this.redis, 'exit');
+    await this.redis?.stop();
     this.redis = null;
   }
 

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Each gateway has its own Redis identity (issue 12). A private redis-server runs with the shipped
+ * Each gateway has its own Redis identity. A private redis-server runs with the shipped
  * ACL file (deploy/redis-acl/users.acl: the default user off, the control plane's user allowed to
  * mint users); the gateways are given no Redis credentials at all, only the address, so everything
  * they do in Redis they do as the user the control plane minted for them at registration. A gateway

@@ -367,7 +367,7 @@ describe('the disk cache', () => {
       })
     ).body;
     const snapshot = parseSnapshot((await fleet.call('GET', '/gateway/snapshot', { token })).body);
-    // What a gateway from before signing left on disk (format 2), here with a forged key and a version
+    // An unsigned cache (format 2) on disk, here with a forged key and a version
     // far ahead, so that a refetch alone would look stale.
     const g = await fleet.addGateway(token, 'edge-upgraded');
     writeFileSync(

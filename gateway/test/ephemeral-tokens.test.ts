@@ -6,7 +6,6 @@ import {
   EPHEMERAL_TOKEN_RETENTION_MS,
   encodeSnapshot,
   parseSnapshot,
-  type SnapshotChange,
   type SnapshotEphemeralToken,
   type SnapshotKey,
 } from '@portcullis/shared/snapshot';
@@ -15,7 +14,13 @@ import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-u
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore } from '../src/snapshot/store.js';
-import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
+import {
+  deltaSender,
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+} from './helpers.js';
 
 // Ephemeral tokens at one gateway on a real port: built from a snapshot made here (real argon2 hashes),
 // changed by deltas as the control plane would send them, called with the official SDKs and raw HTTP.
@@ -24,7 +29,6 @@ let upstream: FakeUpstream;
 let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
-let version = 1;
 
 /** A token for `parent`, as the control plane stores it: its own id, the argon2id hash of its secret. */
 async function token(
@@ -44,17 +48,7 @@ async function token(
   };
 }
 
-function delta(...changes: SnapshotChange[]): void {
-  const result = store.applyDelta({
-    kind: 'delta',
-    orgId: b.orgId,
-    fromVersion: version,
-    toVersion: version + 1,
-    changes,
-  });
-  expect(result).toBe('applied');
-  version++;
-}
+let delta: ReturnType<typeof deltaSender>;
 
 async function chat(credential: string, headers: 'bearer' | 'x-api-key' = 'bearer') {
   const res = await fetch(`${served.url}/v1/chat/completions`, {
@@ -81,6 +75,7 @@ beforeAll(async () => {
   main = await b.key();
   mainToken = await token(main.record);
   store = b.store({ ephemeralTokens: [mainToken.record] });
+  delta = deltaSender(store, b.orgId, b.version);
   served = await serveGateway({ store, trustedProxies: [], upstream: loopbackUpstream() });
 }, 30_000);
 

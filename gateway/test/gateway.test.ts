@@ -7,6 +7,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import {
+  limitsOf,
   loopbackUpstream,
   type ServedGateway,
   SnapshotBuilder,
@@ -69,14 +70,6 @@ beforeAll(async () => {
   b.model('disabled-gpt', openaiCred, { enabled: false });
 
   const past = new Date(Date.now() - 60_000).toISOString();
-  const limits = (l: Partial<Record<string, number>>) => ({
-    requestsPerMinute: null,
-    tokensPerMinute: null,
-    inputTokensPerMinute: null,
-    outputTokensPerMinute: null,
-    concurrentRequests: null,
-    ...l,
-  });
   const made = await Promise.all([
     b.key().then((k) => ['main', k] as const),
     b.key({ status: 'revoked', secretHash: null }).then((k) => ['revoked', k] as const),
@@ -87,9 +80,9 @@ beforeAll(async () => {
     b.key({ ipAllowlist: ['127.0.0.1', '::1'] }).then((k) => ['localOnly', k] as const),
     b.key({ allowedModels: ['gpt-4o-mini'] }).then((k) => ['onlyMini', k] as const),
     b.key({ allowedProviders: ['anthropic'] }).then((k) => ['onlyAnthropic', k] as const),
-    b.key({ limits: limits({ requestsPerMinute: 3 }) }).then((k) => ['rpm3', k] as const),
-    b.key({ limits: limits({ inputTokensPerMinute: 1 }) }).then((k) => ['tpm1', k] as const),
-    b.key({ limits: limits({ concurrentRequests: 1 }) }).then((k) => ['conc1', k] as const),
+    b.key({ limits: limitsOf({ requestsPerMinute: 3 }) }).then((k) => ['rpm3', k] as const),
+    b.key({ limits: limitsOf({ inputTokensPerMinute: 1 }) }).then((k) => ['tpm1', k] as const),
+    b.key({ limits: limitsOf({ concurrentRequests: 1 }) }).then((k) => ['conc1', k] as const),
     b.key({ allowCallsWithoutModel: true }).then((k) => ['withoutModel', k] as const),
   ]);
   for (const [name, k] of made) keys[name] = k.key;

@@ -3,12 +3,13 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { hash } from '@node-rs/argon2';
-import type { Provider } from '@portcullis/shared/api-keys';
+import type { Limits, Provider } from '@portcullis/shared/api-keys';
 import { seal } from '@portcullis/shared/crypto';
 import { makeKey } from '@portcullis/shared/keys';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type {
   OrgSnapshot,
+  SnapshotChange,
   SnapshotCredential,
   SnapshotKey,
   SnapshotModel,
@@ -20,6 +21,7 @@ import { freePort } from '@portcullis/testing/processes';
 import { startRedisServer } from '@portcullis/testing/redis-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
 import { buildGateway, type Gateway, type GatewayDeps } from '../src/app.js';
 import { BudgetLedger } from '../src/budget/ledger.js';
 import type { GatewayEnv } from '../src/context.js';
@@ -29,6 +31,36 @@ import { UpstreamClient, type UpstreamOptions } from '../src/upstream/client.js'
 import { UsageEmitter } from '../src/usage/emitter.js';
 
 export const UPSTREAM_SECRET = 'sk-upstream';
+
+/** Limits with only `l` set; every other one is null (no limit). */
+export function limitsOf(l: Partial<Limits> = {}): Limits {
+  return {
+    requestsPerMinute: null,
+    tokensPerMinute: null,
+    inputTokensPerMinute: null,
+    outputTokensPerMinute: null,
+    concurrentRequests: null,
+    ...l,
+  };
+}
+
+/**
+ * Applies deltas to `store` as the control plane sends them (one version each, from `version`), each
+ * asserted applied.
+ */
+export function deltaSender(store: SnapshotStore, orgId: string, version = 1) {
+  return (...changes: SnapshotChange[]): void => {
+    const result = store.applyDelta({
+      kind: 'delta',
+      orgId,
+      fromVersion: version,
+      toVersion: version + 1,
+      changes,
+    });
+    expect(result).toBe('applied');
+    version++;
+  };
+}
 
 /** A snapshot key with no policy (no limits, budget, scopes or allowlist), for tests to override. */
 export function snapshotKeyRecord(overrides: Partial<SnapshotKey> = {}): SnapshotKey {
@@ -43,13 +75,7 @@ export function snapshotKeyRecord(overrides: Partial<SnapshotKey> = {}): Snapsho
     expiresAt: null,
     ownerStatus: 'active',
     rotatedAt: null,
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-    },
+    limits: limitsOf(),
     budget: null,
     allowedProviders: [],
     allowedModels: [],

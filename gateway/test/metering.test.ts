@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import {
+  limitsOf,
   loopbackUpstream,
   type MeteredGateway,
   privateRedis,
@@ -68,16 +69,7 @@ beforeAll(async () => {
   ] as const)
     models[slug] = b.model(slug, cred, { ...prices, upstreamModel: slug });
   const budget = { budget: { limitUsd: 1000, period: 'monthly' as const, alertThresholds: [] } };
-  const limits = (l: Partial<SnapshotKey['limits']>) => ({
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-      ...l,
-    },
-  });
+  const limits = (l: Partial<SnapshotKey['limits']>) => ({ limits: limitsOf(l) });
   for (const [name, overrides] of Object.entries({
     plain: {},
     budgeted: budget,

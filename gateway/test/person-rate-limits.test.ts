@@ -13,7 +13,14 @@ import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-u
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import type { SnapshotStore } from '../src/snapshot/store.js';
-import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
+import {
+  deltaSender,
+  limitsOf,
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+} from './helpers.js';
 
 // Limits that belong to a person (a user's, a group's) hold across all their keys, at one gateway on a
 // real port: the snapshot is built here, people and keys arrive as the control plane's deltas would,
@@ -29,28 +36,8 @@ let upstream: FakeUpstream;
 let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
-let version = 1;
 
-const limits = (l: Partial<Limits> = {}): Limits => ({
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-  ...l,
-});
-
-function delta(...changes: SnapshotChange[]): void {
-  const result = store.applyDelta({
-    kind: 'delta',
-    orgId: b.orgId,
-    fromVersion: version,
-    toVersion: version + 1,
-    changes,
-  });
-  expect(result).toBe('applied');
-  version++;
-}
+let delta: ReturnType<typeof deltaSender>;
 
 function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPolicy {
   const u: SnapshotUserPolicy = {
@@ -58,7 +45,7 @@ function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPol
     name: 'Ada',
     role: 'member',
     grants: [],
-    limits: limits(l),
+    limits: limitsOf(l),
     budgets: [],
     groupIds,
   };
@@ -67,7 +54,7 @@ function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPol
 }
 
 function group(name: string, l: Partial<Limits>): SnapshotGroup {
-  const g: SnapshotGroup = { id: randomUUID(), name, grants: [], limits: limits(l), budgets: [] };
+  const g: SnapshotGroup = { id: randomUUID(), name, grants: [], limits: limitsOf(l), budgets: [] };
   delta({ op: 'upsert_group', value: g });
   return g;
 }
@@ -75,7 +62,7 @@ function group(name: string, l: Partial<Limits>): SnapshotGroup {
 /** Keys of `owner` (with their own limits), pushed as the control plane pushes a new key. */
 async function keys(owner: SnapshotUserPolicy, n: number, own: Partial<Limits> = {}) {
   const made = await Promise.all(
-    Array.from({ length: n }, () => b.key({ ownerId: owner.id, limits: limits(own) })),
+    Array.from({ length: n }, () => b.key({ ownerId: owner.id, limits: limitsOf(own) })),
   );
   delta(...made.map((k): SnapshotChange => ({ op: 'upsert_key', value: k.record })));
   return made;
@@ -117,6 +104,7 @@ beforeAll(async () => {
   b = new SnapshotBuilder();
   b.model('gpt-4o-mini', b.credential('openai', { baseUrl: `${upstream.url}/v1` }));
   store = b.store({ people: { settings: { modelAccessWithoutGrants: 'all' }, users: [], groups: [] } });
+  delta = deltaSender(store, b.orgId, b.version);
   served = await serveGateway({
     store,
     trustedProxies: [],
@@ -283,20 +271,20 @@ describe('changes pushed by the control plane apply at the next request', () => 
     const [k1, k2] = (await keys(ada, 2)).map((k) => k.key) as [string, string];
     expect((await roundRobin([k1, k2], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
 
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits({ requestsPerMinute: 4 }) } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf({ requestsPerMinute: 4 }) } });
     expect((await roundRobin([k2, k1, k2], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
 
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits({ requestsPerMinute: 3 }) } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf({ requestsPerMinute: 3 }) } });
     expect((await chat(k1)).status).toBe(429);
 
     // Without a user limit, a group joined now holds from the next request (it counts from there).
     const small = group('Small', { requestsPerMinute: 2 });
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits(), groupIds: [small.id] } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf(), groupIds: [small.id] } });
     expect((await roundRobin([k1, k2, k1], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
     expect((await chat(k2)).message).toBe('Rate limit exceeded: requests per minute of the group "Small"');
 
     // Leaving the group lifts its limit.
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits(), groupIds: [] } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf(), groupIds: [] } });
     expect((await chat(k2)).status).toBe(200);
   });
 });

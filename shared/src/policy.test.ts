@@ -81,7 +81,7 @@ describe('effectivePolicy: limits', () => {
     expect(p.limits.requestsPerMinute.source?.type).toBe('key');
   });
 
-  it('without an owner (older snapshots) applies the key alone, and all models', () => {
+  it('without an owner applies the key alone, and all models', () => {
     const p = effectivePolicy(key({ limits: { ...none, requestsPerMinute: 7 } }), null, [group('a')], NONE);
     expect(p.limits.requestsPerMinute.value).toBe(7);
     expect(p.models).toMatchObject({ all: true, basis: 'unknown_owner' });

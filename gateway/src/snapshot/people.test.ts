@@ -81,7 +81,7 @@ describe('PeopleIndex.policyOf: rate-limit scopes', () => {
     expect(people.policyOf(k).rateLimits).toEqual([]);
   });
 
-  it("without people in the snapshot (older control plane), or for an owner it does not list, only the key's own", () => {
+  it("without people in the snapshot, or for an owner it does not list, only the key's own", () => {
     const older = new PeopleIndex();
     const k = key(randomUUID(), { requestsPerMinute: 3 });
     expect(older.policyOf(k).rateLimits.map((s) => s.scope)).toEqual([`key:${k.id}`]);

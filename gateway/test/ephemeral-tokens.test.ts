@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore } from '../src/snapshot/store.js';
 import {
   deltaSender,
+  limitsOf,
   loopbackUpstream,
   type ServedGateway,
   SnapshotBuilder,
@@ -133,13 +134,7 @@ describe('a token from the full snapshot', () => {
 describe('a token acts as its parent key', () => {
   it("shares the parent's request-per-minute limit (counted on the parent)", async () => {
     const parent = await b.key({
-      limits: {
-        requestsPerMinute: 3,
-        tokensPerMinute: null,
-        inputTokensPerMinute: null,
-        outputTokensPerMinute: null,
-        concurrentRequests: null,
-      },
+      limits: limitsOf({ requestsPerMinute: 3 }),
     });
     const t = await token(parent.record);
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });

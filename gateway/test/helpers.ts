@@ -6,6 +6,7 @@ import { hash } from '@node-rs/argon2';
 import type { Limits, Provider } from '@portcullis/shared/api-keys';
 import { seal } from '@portcullis/shared/crypto';
 import { makeKey } from '@portcullis/shared/keys';
+import { NO_LIMITS } from '@portcullis/shared/policy';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type {
   OrgSnapshot,
@@ -34,14 +35,7 @@ export const UPSTREAM_SECRET = 'sk-upstream';
 
 /** Limits with only `l` set; every other one is null (no limit). */
 export function limitsOf(l: Partial<Limits> = {}): Limits {
-  return {
-    requestsPerMinute: null,
-    tokensPerMinute: null,
-    inputTokensPerMinute: null,
-    outputTokensPerMinute: null,
-    concurrentRequests: null,
-    ...l,
-  };
+  return { ...NO_LIMITS, ...l };
 }
 
 /**

@@ -133,6 +133,13 @@ const rpc = (id: number, method: string, params: Record<string, unknown> = {}) =
   params,
 });
 
+/** The raw client's `initialize` request. */
+const INITIALIZE = rpc(1, 'initialize', {
+  protocolVersion: '2025-06-18',
+  capabilities: {},
+  clientInfo: { name: 'raw', version: '1' },
+});
+
 async function post(server: string, body: unknown, headers: Record<string, string>) {
   const res = await fetch(`${served.url}/mcp/${server}`, {
     method: 'POST',
@@ -265,20 +272,12 @@ describe('/mcp/:server refusals and transport', () => {
 
   it("sends the server's secret headers upstream, never the client's credentials or cookies", async () => {
     const before = upstream.requests.length;
-    const res = await post(
-      'github',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-        'x-api-key': k('allowAll'),
-        cookie: 'dashboard_session=abc',
-        'x-forwarded-for': '203.0.113.9',
-      },
-    );
+    const res = await post('github', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+      'x-api-key': k('allowAll'),
+      cookie: 'dashboard_session=abc',
+      'x-forwarded-for': '203.0.113.9',
+    });
     expect(res.status).toBe(200);
     const session = res.headers.get('mcp-session-id');
     expect(session).toMatch(/^[0-9a-f-]{36}$/);
@@ -292,17 +291,9 @@ describe('/mcp/:server refusals and transport', () => {
     expect(h['x-forwarded-for']).toBeUndefined();
     expect(JSON.stringify(h)).not.toContain(k('allowAll').slice(5, 30));
     // No-header servers get no Authorization at all.
-    await post(
-      'jira',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-      },
-    );
+    await post('jira', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+    });
     expect(upstream.requests.at(-1)?.headers.authorization).toBeUndefined();
 
     // The session header passes both ways; DELETE ends the session (the server then answers 404).
@@ -322,17 +313,9 @@ describe('/mcp/:server refusals and transport', () => {
   });
 
   it('GET opens the server SSE stream through the gateway; a client that leaves aborts it upstream', async () => {
-    const init = await post(
-      'jira',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-      },
-    );
+    const init = await post('jira', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+    });
     const session = init.headers.get('mcp-session-id') ?? '';
     const controller = new AbortController();
     const res = await fetch(`${served.url}/mcp/jira`, {

@@ -121,6 +121,13 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+/** Waits until a sync listens on the organization's channel. */
+const subscribed = () =>
+  until('the subscription', async () => {
+    const [, n] = (await publisher.pubsub('NUMSUB', snapshotChannel(b.orgId))) as [string, number];
+    return Number(n) >= 1;
+  });
+
 const publish = (msg: SnapshotMessage) =>
   publisher.publish(snapshotChannel(b.orgId), signMessageText(CP_KEY.privateKey, JSON.stringify(msg)));
 
@@ -145,11 +152,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await until('the first snapshot', () => store.version === 1);
       expect(store.keys.get(firstKey.record.keyId)?.key.status).toBe('active');
       expect(store.credentials.values().next().value?.secret()).toBe(UPSTREAM_SECRET);
-      const channel = snapshotChannel(b.orgId);
-      await until('the subscription', async () => {
-        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
-        return Number(n) >= 1;
-      });
+      await subscribed();
 
       // A delta that continues the held version is applied in place.
       const added = await b.key();
@@ -341,11 +344,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await sync.start();
       const v = b.version;
       await until('the first snapshot', async () => store.version === v && (await base()) === v);
-      const channel = snapshotChannel(b.orgId);
-      await until('the subscription', async () => {
-        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
-        return Number(n) >= 1;
-      });
+      await subscribed();
       const one = await b.key();
       await publish({
         kind: 'delta',

@@ -141,28 +141,7 @@ const INITIALIZE = rpc(1, 'initialize', {
 });
 
 async function post(server: string, body: unknown, headers: Record<string, string>) {
-  const res = await fetch(`${served.url}/mcp/${server}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // SSE or empty
-  }
-  return {
-    status: res.status,
-    headers: res.headers,
-    text,
-    json: json as { error?: { code: string; message: string } },
-  };
+  return postText(server, JSON.stringify(body), headers);
 }
 
 describe('/mcp/:server tools/list is filtered by the key MCP policy', () => {
@@ -378,7 +357,12 @@ async function postText(server: string, body: string, headers: Record<string, st
   } catch {
     // SSE or empty
   }
-  return { status: res.status, text, json: json as { error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: json as { error?: { code: string; message: string } },
+  };
 }
 
 /** The JSON-RPC messages of an answer body, JSON or SSE. */

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,17 +41,13 @@ async function chat(
   credential: string,
   requestId?: string,
 ): Promise<{ status: number; code: string | null; message: string | null }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${credential}`,
-      'content-type': 'application/json',
-      ...(requestId ? { 'x-request-id': requestId } : {}),
-    },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  return { status: res.status, code: body.error?.code ?? null, message: body.error?.message ?? null };
+  const { status, code, message } = await chatAt(
+    url,
+    credential,
+    { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+    requestId ? { 'x-request-id': requestId } : {},
+  );
+  return { status, code, message };
 }
 
 /** Waits until every gateway answers `credential` with `status` (and `code`). */

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { parseSnapshot } from '@portcullis/shared/snapshot';
 import { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,13 +35,8 @@ async function chatStatus(
   secret: string,
   model = 'gpt-4o-mini',
 ): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code };
+  const a = await chatAt(gatewayUrl, secret, { model, messages: [{ role: 'user', content: 'hi' }] });
+  return { status: a.status, code: a.code ?? undefined };
 }
 
 const onAllGateways = (fn: (url: string) => Promise<boolean>) => async () =>

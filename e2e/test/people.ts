@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 
 /** Members, keys and calls for the people-policy end-to-end tests, all through the public APIs. */
@@ -30,19 +31,13 @@ export async function chat(
   model: string,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
-  const g = fleet.gateways[gateway];
-  const res = await fetch(`${g?.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ model, messages: MESSAGES, max_tokens: 6 }),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  return {
-    status: res.status,
-    code: body.error?.code ?? null,
-    message: body.error?.message ?? '',
-    headers: res.headers,
-  };
+  const a = await chatAt(
+    `${fleet.gateways[gateway]?.url}`,
+    secret,
+    { model, messages: MESSAGES, max_tokens: 6 },
+    headers,
+  );
+  return { status: a.status, code: a.code, message: a.message ?? '', headers: a.headers };
 }
 
 /** True once every gateway knows the key (a model-less call, which neither limits nor spends). */

@@ -14,6 +14,7 @@ import {
 } from '@portcullis/shared/snapshot';
 import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { Fleet, type Gateway } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -63,13 +64,8 @@ afterAll(async () => {
 const newKey = () => fleet.addKey();
 
 async function chat(url: string, secret: string): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code };
+  const a = await chatAt(url, secret, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  return { status: a.status, code: a.code ?? undefined };
 }
 
 const onAll = (fn: (g: Gateway) => Promise<boolean>) => async () =>

@@ -1,4 +1,5 @@
 import { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -19,13 +20,11 @@ async function invite() {
 const keyFor = (ownerId: string) => fleet.addKey({ ownerId });
 
 async function chat(url: string, secret: string): Promise<{ status: number; code: string | null }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }),
+  const { status, code } = await chatAt(url, secret, {
+    model: MODEL,
+    messages: [{ role: 'user', content: 'hi' }],
   });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code ?? null };
+  return { status, code };
 }
 
 /** Waits until every gateway answers `secret` with `status` (and `code`). */

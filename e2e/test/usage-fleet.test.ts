@@ -3,6 +3,7 @@ import path from 'node:path';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { costMicroUsd } from '@portcullis/shared/usage';
 import { Fleet, type Gateway } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,16 +70,13 @@ async function chat(
   content: string,
   requestId?: string,
 ): Promise<{ status: number; body: Chat }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${secret}`,
-      'content-type': 'application/json',
-      ...(requestId ? { 'x-request-id': requestId } : {}),
-    },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
-  });
-  return { status: res.status, body: (await res.json()) as Chat };
+  const { status, body } = await chatAt<Chat>(
+    url,
+    secret,
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] },
+    requestId ? { 'x-request-id': requestId } : {},
+  );
+  return { status, body };
 }
 
 async function allRequests(): Promise<RequestRow[]> {

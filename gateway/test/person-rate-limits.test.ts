@@ -10,6 +10,7 @@ import type {
 } from '@portcullis/shared/snapshot';
 import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import type { SnapshotStore } from '../src/snapshot/store.js';
@@ -76,18 +77,8 @@ interface Answer {
 }
 
 async function chat(credential: string, extra: Record<string, unknown> = {}): Promise<Answer> {
-  const res = await fetch(`${served.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, ...extra }),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  return {
-    status: res.status,
-    code: body.error?.code ?? null,
-    message: body.error?.message ?? '',
-    headers: res.headers,
-  };
+  const a = await chatAt(served.url, credential, { model: 'gpt-4o-mini', messages: MESSAGES, ...extra });
+  return { status: a.status, code: a.code, message: a.message ?? '', headers: a.headers };
 }
 
 /** Calls round-robin over `credentials`, `attempts` times; the statuses in order. */

@@ -6,6 +6,7 @@ import type { Reservation } from './budget/ledger.js';
 import type { ProviderConfig, Usage } from './providers/index.js';
 import type { RateLease } from './rate-limit/limiter.js';
 import type { CredentialEntry, KeyEntry, McpServerEntry } from './snapshot/store.js';
+import type { Translation } from './translate/index.js';
 
 /** Where a request goes once scope has resolved it. */
 export interface Target {
@@ -15,6 +16,8 @@ export interface Target {
   model: SnapshotModel | null;
   /** Pass-through: the path sent upstream (relative to the provider's API root), models renamed. */
   path?: string;
+  /** /v1: the provider speaks the other wire format; absent for native calls. */
+  translation?: Translation;
 }
 
 /** What the MCP policy stage resolved for `/mcp/:server`, for the route. */

@@ -288,8 +288,7 @@ describe('official SDKs through the gateway', () => {
 });
 
 describe('streaming and aborts', () => {
-  it('passes SSE through chunk by chunk: the first chunk arrives long before the upstream finishes', async () => {
-    const started = Date.now();
+  it('passes SSE through chunk by chunk: the first chunk arrives before the upstream finishes', async () => {
     const res = await fetch(`${served.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${k('main')}` },
@@ -299,17 +298,18 @@ describe('streaming and aborts', () => {
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const first = await reader.read();
-    const firstAt = Date.now() - started;
     expect(new TextDecoder().decode(first.value)).toContain('chat.completion.chunk');
+    // The upstream is still writing its answer (it pauses between words): nothing was buffered.
+    const upstreamCall = slow.requests.at(-1);
+    expect(upstreamCall?.path).toBe('/v1/chat/completions');
+    expect(upstreamCall?.finished).toBe(false);
     let chunks = 1;
     for (;;) {
       const { done } = await reader.read();
       if (done) break;
       chunks++;
     }
-    const totalAt = Date.now() - started;
-    expect(firstAt).toBeLessThan(600);
-    expect(totalAt).toBeGreaterThanOrEqual(1500);
+    expect(upstreamCall?.finished).toBe(true);
     expect(chunks).toBeGreaterThanOrEqual(5);
   });
 
@@ -837,12 +837,23 @@ describe('hostile requests get their documented 4xx, never a 5xx or a hang', () 
       'not_found',
     ],
     [
-      'Anthropic model on the OpenAI route',
+      'Anthropic model on the OpenAI route with a field Messages cannot map',
       () =>
         raw({
           path: '/v1/chat/completions',
           headers: { ...json, 'x-api-key': good() },
-          body: JSON.stringify(chat('claude-sonnet')),
+          body: JSON.stringify({ ...chat('claude-sonnet'), n: 2 }),
+        }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'embeddings of an Anthropic model',
+      () =>
+        raw({
+          path: '/v1/embeddings',
+          headers: { ...json, 'x-api-key': good() },
+          body: JSON.stringify({ model: 'claude-sonnet', input: 'x' }),
         }),
       400,
       'invalid_request',

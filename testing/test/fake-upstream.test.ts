@@ -104,6 +104,53 @@ describe('fake upstream speaks the OpenAI wire format', () => {
     expect(usage?.output_tokens).toBe(5);
   });
 
+  it('calls the first offered tool on demand, plain and streamed, and answers its result with text', async () => {
+    const tools = [
+      {
+        type: 'function' as const,
+        function: {
+          name: 'search',
+          parameters: { type: 'object', properties: { query: { type: 'string' } } },
+        },
+      },
+    ];
+    const headers = { 'x-fake-tool-call': '1' };
+    const messages = [{ role: 'user' as const, content: 'find it' }];
+    const plain = await client().chat.completions.create({ model: 'm', messages, tools }, { headers });
+    const call = plain.choices[0]?.message.tool_calls?.[0];
+    expect(plain.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(call).toMatchObject({ type: 'function', function: { name: 'search' } });
+    expect(JSON.parse((call as { function: { arguments: string } }).function.arguments)).toEqual({
+      query: 'word0 word1 word2 word3 word4',
+    });
+    const stream = client().chat.completions.stream(
+      { model: 'm', messages, tools, stream: true },
+      { headers },
+    );
+    const streamed = await stream.finalChatCompletion();
+    expect(streamed.choices[0]?.message.tool_calls?.[0]).toMatchObject({
+      function: { name: 'search', arguments: '{"query":"word0 word1 word2 word3 word4"}' },
+    });
+    expect(streamed.choices[0]?.finish_reason).toBe('tool_calls');
+    const answered = await client().chat.completions.create(
+      {
+        model: 'm',
+        tools,
+        messages: [
+          ...messages,
+          {
+            role: 'assistant',
+            content: null,
+            tool_calls: [call as OpenAI.ChatCompletionMessageFunctionToolCall],
+          },
+          { role: 'tool', tool_call_id: call?.id ?? '', content: 'found' },
+        ],
+      },
+      { headers },
+    );
+    expect(answered.choices[0]?.message.content).toBe('word0 word1 word2 word3 word4');
+  });
+
   it('fails on demand with a provider-shaped error', async () => {
     await expect(
       client().chat.completions.create(
@@ -142,6 +189,45 @@ describe('fake upstream speaks the Anthropic wire format', () => {
     expect(text).toBe('word0 word1 word2 word3 word4');
     expect(final.usage.output_tokens).toBe(5);
     expect(final.stop_reason).toBe('end_turn');
+  });
+
+  it('calls the first offered tool on demand, plain and streamed, and answers its result with text', async () => {
+    const tools = [{ name: 'search', input_schema: { type: 'object' as const, properties: {} } }];
+    const headers = { 'x-fake-tool-call': '1' };
+    const messages = [{ role: 'user' as const, content: 'find it' }];
+    const plain = await client().messages.create(
+      { model: 'm', max_tokens: 64, messages, tools },
+      { headers },
+    );
+    expect(plain.stop_reason).toBe('tool_use');
+    expect(plain.content[0]).toMatchObject({
+      type: 'tool_use',
+      name: 'search',
+      input: { query: 'word0 word1 word2 word3 word4' },
+    });
+    const streamed = await client()
+      .messages.stream({ model: 'm', max_tokens: 64, messages, tools }, { headers })
+      .finalMessage();
+    expect(streamed.stop_reason).toBe('tool_use');
+    expect(streamed.content[0]).toMatchObject({
+      type: 'tool_use',
+      input: { query: 'word0 word1 word2 word3 word4' },
+    });
+    const id = (plain.content[0] as { id: string }).id;
+    const answered = await client().messages.create(
+      {
+        model: 'm',
+        max_tokens: 64,
+        tools,
+        messages: [
+          ...messages,
+          { role: 'assistant', content: plain.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: 'found' }] },
+        ],
+      },
+      { headers },
+    );
+    expect(answered.content[0]).toMatchObject({ type: 'text', text: 'word0 word1 word2 word3 word4' });
   });
 
   it('writes a long cache_control prefix to the prompt cache once and reads it afterwards', async () => {

@@ -5,6 +5,7 @@ import type { AuditAction, AuditEventView, AuditVerification } from '@portcullis
 import { DataSource, type EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { Actor } from '../common/request-context';
+import { execute, query, sql } from '../database/sql';
 import { type ChainedFields, chainHash, redact } from './audit-chain';
 import { AuditEvent } from './audit-event.entity';
 
@@ -49,9 +50,9 @@ export class AuditService {
    * (and the mutations they describe) are serialized per organization and the chain has no forks.
    */
   async append(em: EntityManager, entry: AuditEntry): Promise<void> {
-    const rows: { audit_head_seq: string; audit_head_hash: string }[] = await em.query(
-      'SELECT audit_head_seq, audit_head_hash FROM organizations WHERE id = $1 FOR UPDATE',
-      [entry.orgId],
+    const rows: { audit_head_seq: string; audit_head_hash: string }[] = await query(
+      em,
+      sql`SELECT audit_head_seq, audit_head_hash FROM organizations WHERE id = ${entry.orgId} FOR UPDATE`,
     );
     const head = rows[0];
     if (!head) throw new Error(`audit: organization ${entry.orgId} does not exist`);
@@ -73,32 +74,22 @@ export class AuditService {
       prevHash: head.audit_head_hash,
     };
     const hash = chainHash(fields);
-    await em.query(
-      `INSERT INTO audit_events (id, org_id, seq, actor_type, actor_id, action, target_type, target_id, source_ip,
+    await query(
+      em,
+      sql`INSERT INTO audit_events (id, org_id, seq, actor_type, actor_id, action, target_type, target_id,
+          source_ip,
          before, after, created_at, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-      [
-        fields.id,
-        fields.orgId,
-        seq,
-        fields.actorType,
-        fields.actorId,
-        fields.action,
-        fields.targetType,
-        fields.targetId,
-        fields.sourceIp,
-        fields.before === null ? null : JSON.stringify(fields.before),
-        fields.after === null ? null : JSON.stringify(fields.after),
-        fields.createdAt,
-        fields.prevHash,
-        hash,
-      ],
+       VALUES (${fields.id}, ${fields.orgId}, ${seq}, ${fields.actorType}, ${fields.actorId},
+         ${fields.action}, ${fields.targetType}, ${fields.targetId}, ${fields.sourceIp},
+         ${fields.before === null ? null : JSON.stringify(fields.before)},
+         ${fields.after === null ? null : JSON.stringify(fields.after)}, ${fields.createdAt},
+         ${fields.prevHash}, ${hash})`,
     );
-    await em.query('UPDATE organizations SET audit_head_seq = $2, audit_head_hash = $3 WHERE id = $1', [
-      entry.orgId,
-      seq,
-      hash,
-    ]);
+    await execute(
+      em,
+      sql`UPDATE organizations SET audit_head_seq = ${seq}, audit_head_hash = ${hash}
+          WHERE id = ${entry.orgId}`,
+    );
   }
 
   async list(
@@ -140,9 +131,9 @@ export class AuditService {
    * organization. An edited row, a deleted row (a gap, or a missing tail) or a re-ordered one fails.
    */
   async verify(orgId: string): Promise<AuditVerification> {
-    const org: { audit_head_seq: string; audit_head_hash: string }[] = await this.db.query(
-      'SELECT audit_head_seq, audit_head_hash FROM organizations WHERE id = $1',
-      [orgId],
+    const org: { audit_head_seq: string; audit_head_hash: string }[] = await query(
+      this.db,
+      sql`SELECT audit_head_seq, audit_head_hash FROM organizations WHERE id = ${orgId}`,
     );
     const head = org[0];
     if (!head) return { ok: false, checked: 0, reason: 'organization not found' };

@@ -9,6 +9,7 @@ import type { AuthContext, PortcullisRequest } from '../common/request-context';
 import { isCrossSite } from '../common/same-origin';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig, dashboardOrigin } from '../config/config';
+import { query, sql } from '../database/sql';
 import type { MembershipStatus } from '../orgs/membership.entity';
 import { SESSION_COOKIE, SessionsService } from './sessions.service';
 
@@ -70,9 +71,9 @@ export class AuthGuard implements CanActivate {
     if (orgParam !== undefined) {
       if (!isUuid(orgParam)) throw DomainError.notFound('Organization');
       // Read on every request, so a role change, suspension or removal applies to the next call.
-      const rows: { role: Role; status: MembershipStatus }[] = await this.db.query(
-        'SELECT role, status FROM memberships WHERE org_id = $1 AND user_id = $2',
-        [orgParam, auth.userId],
+      const rows: { role: Role; status: MembershipStatus }[] = await query(
+        this.db,
+        sql`SELECT role, status FROM memberships WHERE org_id = ${orgParam} AND user_id = ${auth.userId}`,
       );
       const membership = rows[0];
       if (!membership) throw DomainError.notFound('Organization');

@@ -5,8 +5,9 @@ import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext } from '../common/request-context';
 import { argon2Hash, argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
+import { execute, query, sql } from '../database/sql';
 import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
-import { type PublicUser, toPublicUser, UsersService } from '../users/users.service';
+import { AccountsService, type PublicUser, toPublicUser } from './accounts.service';
 import { countLoginAttempt, forgiveLoginAttempt, recordLoginAttempt } from './login-throttle';
 import { SessionsService } from './sessions.service';
 
@@ -21,7 +22,7 @@ export interface SignedIn {
 export class AuthService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly orgs: OrgsService,
     private readonly sessions: SessionsService,
   ) {}
@@ -63,10 +64,10 @@ export class AuthService {
     await forgiveLoginAttempt(this.db, auth.email, ip);
     const hash = await argon2Hash(input.newPassword);
     await this.db.transaction(async (em) => {
-      await em.query('UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1', [
-        user.id,
-        hash,
-      ]);
+      await execute(
+        em,
+        sql`UPDATE users SET password_hash = ${hash}, updated_at = now() WHERE id = ${user.id}`,
+      );
       await this.sessions.destroyAllOf(user.id, auth.sessionId, em);
     });
   }
@@ -88,9 +89,10 @@ export class AuthService {
       name: string;
       status: 'active' | 'suspended';
       created_at: Date;
-    }[] = await this.db.query('SELECT id, email, name, status, created_at FROM users WHERE id = $1', [
-      userId,
-    ]);
+    }[] = await query(
+      this.db,
+      sql`SELECT id, email, name, status, created_at FROM users WHERE id = ${userId}`,
+    );
     const row = rows[0];
     if (!row) throw new DomainError('unauthenticated', 'Sign in first');
     return {

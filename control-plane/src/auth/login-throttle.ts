@@ -1,6 +1,7 @@
 import { clientAddressBlock } from '@portcullis/shared/cidr';
 import type { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
+import { bind, query, sql } from '../database/sql';
 
 export const WINDOW_SECONDS = 15 * 60;
 export const MAX_FAILURES_PER_EMAIL = 5;
@@ -17,21 +18,21 @@ const ipSubject = (ip: string) => `ip:${clientAddressBlock(ip)}`;
  *
  * The count is one upsert per subject in a single statement: Postgres locks each counter row while it
  * adds to it, so N parallel attempts see counts 1..N and only the first MAX ever reach argon2, exactly
- * as if they had come one after another. (Reading the failures first and recording them after the
- * check let a parallel burst through whole.) Rows are always taken in the same order (email, then ip),
+ * as if they had come one after another. Rows are always taken in the same order (email, then ip),
  * so two statements never wait on each other in a cycle. Every control plane shares the one table.
  */
 export async function countLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
-  const rows: { subject: string; attempts: number; window_started_at: Date }[] = await db.query(
-    `INSERT INTO login_counters AS c (subject, attempts, window_started_at)
-     VALUES ($1, 1, now()), ($2, 1, now())
-     ON CONFLICT (subject) DO UPDATE SET
-       attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN 1
-                       ELSE c.attempts + 1 END,
-       window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => $3) THEN now()
-                                ELSE c.window_started_at END
-     RETURNING subject, attempts, window_started_at`,
-    [emailSubject(email), ipSubject(ip), WINDOW_SECONDS],
+  const window = bind(WINDOW_SECONDS);
+  const rows: { subject: string; attempts: number; window_started_at: Date }[] = await query(
+    db,
+    sql`INSERT INTO login_counters AS c (subject, attempts, window_started_at)
+        VALUES (${emailSubject(email)}, 1, now()), (${ipSubject(ip)}, 1, now())
+        ON CONFLICT (subject) DO UPDATE SET
+          attempts = CASE WHEN c.window_started_at <= now() - make_interval(secs => ${window}) THEN 1
+                          ELSE c.attempts + 1 END,
+          window_started_at = CASE WHEN c.window_started_at <= now() - make_interval(secs => ${window}) THEN now()
+                                   ELSE c.window_started_at END
+        RETURNING subject, attempts, window_started_at`,
   );
   for (const row of rows) {
     const byEmail = row.subject.startsWith('email:');
@@ -56,10 +57,10 @@ export async function countLoginAttempt(db: DataSource, email: string, ip: strin
  * out by its own successful sign-ins).
  */
 export async function forgiveLoginAttempt(db: DataSource, email: string, ip: string): Promise<void> {
-  await db.query(
-    `WITH gone AS (DELETE FROM login_counters WHERE subject = $1)
-     UPDATE login_counters SET attempts = greatest(attempts - 1, 0) WHERE subject = $2`,
-    [emailSubject(email), ipSubject(ip)],
+  await query(
+    db,
+    sql`WITH gone AS (DELETE FROM login_counters WHERE subject = ${emailSubject(email)})
+     UPDATE login_counters SET attempts = greatest(attempts - 1, 0) WHERE subject = ${ipSubject(ip)}`,
   );
 }
 
@@ -70,9 +71,8 @@ export async function recordLoginAttempt(
   ip: string,
   succeeded: boolean,
 ): Promise<void> {
-  await db.query('INSERT INTO login_attempts (email, source_ip, succeeded) VALUES ($1, $2, $3)', [
-    email,
-    ip,
-    succeeded,
-  ]);
+  await query(
+    db,
+    sql`INSERT INTO login_attempts (email, source_ip, succeeded) VALUES (${email}, ${ip}, ${succeeded})`,
+  );
 }

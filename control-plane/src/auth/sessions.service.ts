@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
+import { bind, execute, query, sql } from '../database/sql';
 
 export const SESSION_COOKIE = 'portcullis_session';
 const SESSION_PREFIX = 'ptcs_';
@@ -34,13 +35,16 @@ export class SessionsService {
   ): Promise<{ token: string; expiresAt: Date } | null> {
     const token = newOpaqueToken(SESSION_PREFIX);
     const expiresAt = new Date(Date.now() + this.ttlMs);
-    const rows: unknown[] = await this.db.query(
-      `INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
-       SELECT $1, u.id, $3, $4, $5 FROM users u
-        WHERE u.id = $2 AND ($6::text IS NULL OR (u.password_hash = $6 AND u.status = 'active'))
-        FOR SHARE
-       RETURNING id`,
-      [sha256Hex(token), userId, expiresAt, sourceIp, userAgent?.slice(0, 512) ?? null, verifiedHash ?? null],
+    const verified = bind(verifiedHash ?? null);
+    const rows: unknown[] = await query(
+      this.db,
+      sql`INSERT INTO sessions (token_hash, user_id, expires_at, source_ip, user_agent)
+          SELECT ${sha256Hex(token)}, u.id, ${expiresAt}, ${sourceIp}, ${userAgent?.slice(0, 512) ?? null}
+            FROM users u
+           WHERE u.id = ${userId} AND (${verified}::text IS NULL OR (u.password_hash = ${verified}
+             AND u.status = 'active'))
+           FOR SHARE
+          RETURNING id`,
     );
     return rows.length > 0 ? { token, expiresAt } : null;
   }
@@ -48,17 +52,17 @@ export class SessionsService {
   /** Resolves a presented token to a live session of an active user, or null. */
   async resolve(token: string, via: AuthContext['via']): Promise<AuthContext | null> {
     if (!token.startsWith(SESSION_PREFIX) || token.length > 128) return null;
-    const rows: { id: string; user_id: string; email: string }[] = await this.db.query(
-      `SELECT s.id, s.user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
-        WHERE s.token_hash = $1 AND s.expires_at > now() AND u.status = 'active'`,
-      [sha256Hex(token)],
+    const rows: { id: string; user_id: string; email: string }[] = await query(
+      this.db,
+      sql`SELECT s.id, s.user_id, u.email FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_hash = ${sha256Hex(token)} AND s.expires_at > now() AND u.status = 'active'`,
     );
     const row = rows[0];
     return row ? { sessionId: row.id, userId: row.user_id, email: row.email, via } : null;
   }
 
   async destroy(sessionId: string): Promise<void> {
-    await this.db.query('DELETE FROM sessions WHERE id = $1', [sessionId]);
+    await execute(this.db, sql`DELETE FROM sessions WHERE id = ${sessionId}`);
   }
 
   /** Ends every session of the user except `keep` (if given); returns how many ended. */
@@ -67,10 +71,12 @@ export class SessionsService {
     keep: string | null = null,
     em: EntityManager = this.db.manager,
   ): Promise<number> {
-    const rows: { n: number }[] = await em.query(
-      `WITH gone AS (DELETE FROM sessions WHERE user_id = $1 AND ($2::uuid IS NULL OR id <> $2) RETURNING 1)
-       SELECT count(*)::int AS n FROM gone`,
-      [userId, keep],
+    const kept = bind(keep);
+    const rows: { n: number }[] = await query(
+      em,
+      sql`WITH gone AS (DELETE FROM sessions WHERE user_id = ${userId} AND (${kept}::uuid IS NULL
+          OR id <> ${kept}) RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`,
     );
     return rows[0]?.n ?? 0;
   }
@@ -83,10 +89,10 @@ export class SessionsService {
       expires_at: Date;
       source_ip: string | null;
       user_agent: string | null;
-    }[] = await this.db.query(
-      `SELECT id, created_at, expires_at, source_ip, user_agent FROM sessions
-          WHERE user_id = $1 AND expires_at > now() ORDER BY created_at DESC, id LIMIT 200`,
-      [userId],
+    }[] = await query(
+      this.db,
+      sql`SELECT id, created_at, expires_at, source_ip, user_agent FROM sessions
+          WHERE user_id = ${userId} AND expires_at > now() ORDER BY created_at DESC, id LIMIT 200`,
     );
     return rows.map((r) => ({
       id: r.id,

@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs
 import { InjectDataSource } from '@nestjs/typeorm';
 import { EmailSchema } from '@portcullis/shared/auth';
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../auth/accounts.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { query, sql } from '../database/sql';
 import { OrgsService } from '../orgs/orgs.service';
-import { UsersService } from '../users/users.service';
 
 const BOOTSTRAP_LOCK = 0x50_43_4c_42; // 'PCLB'
 
@@ -19,7 +20,7 @@ export class BootstrapService implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly orgs: OrgsService,
   ) {}
 
@@ -32,16 +33,18 @@ export class BootstrapService implements OnApplicationBootstrap {
     if (!rawEmail || !password || !orgName) return;
     const email = EmailSchema.parse(rawEmail);
     await this.db.transaction(async (em) => {
-      await em.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
-      const done: unknown[] = await em.query("SELECT 1 FROM system_state WHERE key = 'bootstrap'");
+      await query(em, sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`);
+      const done: unknown[] = await query(em, sql`SELECT 1 FROM system_state WHERE key = 'bootstrap'`);
       if (done.length > 0) return;
       const user =
         (await this.users.findByEmailWithHash(email, em)) ??
         (await this.users.create(em, { email, name: email.split('@')[0] ?? email, password }));
       const org = await this.orgs.create(em, orgName, user.id, { type: 'system', userId: null, ip: null });
-      await em.query("INSERT INTO system_state (key, value) VALUES ('bootstrap', $1)", [
-        JSON.stringify({ orgId: org.id, adminUserId: user.id, at: new Date().toISOString() }),
-      ]);
+      await query(
+        em,
+        sql`INSERT INTO system_state (key, value) VALUES ('bootstrap',
+            ${JSON.stringify({ orgId: org.id, adminUserId: user.id, at: new Date().toISOString() })})`,
+      );
       this.logger.warn(`Created organization "${orgName}" with admin ${email}`);
     });
   }

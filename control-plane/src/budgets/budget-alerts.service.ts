@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { BudgetThresholdData } from '@portcullis/shared/webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Actor } from '../common/request-context';
+import { bind, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   type PeriodSpend,
@@ -78,10 +79,11 @@ export class BudgetAlerts implements OnModuleInit {
     const ids = await this.db.transaction(async (em) => {
       // The organization row first (the audit chain takes it too): concurrent checks of one
       // organization queue up here instead of deadlocking on each other's alert rows.
-      await em.query('SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE', [orgId]);
-      const keys: { id: string; name: string; owner_id: string }[] = await em.query(
-        'SELECT id, name, owner_id FROM api_keys WHERE org_id = $1 AND id = ANY($2::uuid[])',
-        [orgId, due.map((d) => d.keyId)],
+      await query(em, sql`SELECT 1 FROM organizations WHERE id = ${orgId} FOR UPDATE`);
+      const keys: { id: string; name: string; owner_id: string }[] = await query(
+        em,
+        sql`SELECT id, name, owner_id FROM api_keys WHERE org_id = ${orgId}
+            AND id = ANY(${due.map((d) => d.keyId)}::uuid[])`,
       );
       const byId = new Map(keys.map((k) => [k.id, k]));
       const deliveryIds: string[] = [];
@@ -89,12 +91,15 @@ export class BudgetAlerts implements OnModuleInit {
         const key = byId.get(d.keyId);
         if (!key) continue;
         for (const threshold of d.thresholds) {
-          const fired: unknown[] = await em.query(
-            `INSERT INTO budget_alerts
-               (org_id, scope, scope_id, key_id, period, period_id, threshold, spent_usd, limit_usd)
-             VALUES ($1, 'key', $2, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
-            [orgId, d.keyId, d.spend.period, d.spend.periodId, threshold, d.spend.spentUsd, d.spend.limitUsd],
+          const keyId = bind(d.keyId);
+          const fired: unknown[] = await query(
+            em,
+            sql`INSERT INTO budget_alerts
+                  (org_id, scope, scope_id, key_id, period, period_id, threshold, spent_usd, limit_usd)
+                VALUES (${orgId}, 'key', ${keyId}, ${keyId}, ${d.spend.period}, ${d.spend.periodId},
+                  ${threshold},
+                        ${d.spend.spentUsd}, ${d.spend.limitUsd})
+                ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
           );
           if (fired.length === 0) continue;
           const data: BudgetThresholdData = {
@@ -131,16 +136,13 @@ export class BudgetAlerts implements OnModuleInit {
   /** User and group alerts (inside `check`'s transaction): the delivery ids created. */
   private async fireScopes(em: EntityManager, orgId: string, due: ScopeDue[]): Promise<string[]> {
     if (due.length === 0) return [];
-    const names: { type: string; id: string; name: string }[] = await em.query(
-      `SELECT 'user' AS type, u.id, coalesce(nullif(u.name, ''), u.email) AS name FROM users u
-        WHERE u.id = ANY($2::uuid[])
+    const names: { type: string; id: string; name: string }[] = await query(
+      em,
+      sql`SELECT 'user' AS type, u.id, coalesce(nullif(u.name, ''), u.email) AS name FROM users u
+        WHERE u.id = ANY(${due.filter((d) => d.spend.scope === 'user').map((d) => d.spend.scopeId)}::uuid[])
        UNION ALL
-       SELECT 'group' AS type, g.id, g.name FROM groups g WHERE g.org_id = $1 AND g.id = ANY($3::uuid[])`,
-      [
-        orgId,
-        due.filter((d) => d.spend.scope === 'user').map((d) => d.spend.scopeId),
-        due.filter((d) => d.spend.scope === 'group').map((d) => d.spend.scopeId),
-      ],
+       SELECT 'group' AS type, g.id, g.name FROM groups g WHERE g.org_id = ${orgId}
+         AND g.id = ANY(${due.filter((d) => d.spend.scope === 'group').map((d) => d.spend.scopeId)}::uuid[])`,
     );
     const nameOf = new Map(names.map((n) => [`${n.type}:${n.id}`, n.name]));
     const deliveryIds: string[] = [];
@@ -150,23 +152,15 @@ export class BudgetAlerts implements OnModuleInit {
       // A group deleted meanwhile has no budget left to alert on.
       if (name === undefined) continue;
       for (const threshold of d.thresholds) {
-        const fired: unknown[] = await em.query(
-          `INSERT INTO budget_alerts
-             (org_id, scope, scope_id, user_id, group_id, period, period_id, threshold, spent_usd, limit_usd)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        const fired: unknown[] = await query(
+          em,
+          sql`INSERT INTO budget_alerts
+             (org_id, scope, scope_id, user_id, group_id, period, period_id, threshold, spent_usd,
+               limit_usd)
+           VALUES (${orgId}, ${scope}, ${scopeId}, ${scope === 'user' ? scopeId : null},
+             ${scope === 'group' ? scopeId : null}, ${d.spend.period}, ${d.spend.periodId}, ${threshold},
+             ${d.spend.spentUsd}, ${d.spend.limitUsd})
            ON CONFLICT (org_id, scope, scope_id, period_id, threshold) DO NOTHING RETURNING id`,
-          [
-            orgId,
-            scope,
-            scopeId,
-            scope === 'user' ? scopeId : null,
-            scope === 'group' ? scopeId : null,
-            d.spend.period,
-            d.spend.periodId,
-            threshold,
-            d.spend.spentUsd,
-            d.spend.limitUsd,
-          ],
         );
         if (fired.length === 0) continue;
         const data: ScopeBudgetThresholdData = {
@@ -198,10 +192,10 @@ export class BudgetAlerts implements OnModuleInit {
 
   /** The newest day each key has settled spend in (`YYYY-MM-DD`). */
   private async latestDays(orgId: string, keyIds: string[]): Promise<Map<string, string>> {
-    const latest: { key_id: string; day: string }[] = await this.db.query(
-      `SELECT key_id, max(day)::text AS day FROM usage_key_spend
-        WHERE org_id = $1 AND key_id = ANY($2::uuid[]) GROUP BY key_id`,
-      [orgId, [...new Set(keyIds)]],
+    const latest: { key_id: string; day: string }[] = await query(
+      this.db,
+      sql`SELECT key_id, max(day)::text AS day FROM usage_key_spend
+        WHERE org_id = ${orgId} AND key_id = ANY(${[...new Set(keyIds)]}::uuid[]) GROUP BY key_id`,
     );
     return new Map(latest.map((r) => [r.key_id, r.day]));
   }
@@ -216,14 +210,16 @@ export class BudgetAlerts implements OnModuleInit {
     now: number,
     latest: Map<string, string>,
   ): Promise<ScopeDue[]> {
-    const owners: { id: string; owner_id: string }[] = await this.db.query(
-      'SELECT id, owner_id FROM api_keys WHERE org_id = $1 AND id = ANY($2::uuid[])',
-      [orgId, [...new Set(keyIds)]],
+    const owners: { id: string; owner_id: string }[] = await query(
+      this.db,
+      sql`SELECT id, owner_id FROM api_keys WHERE org_id = ${orgId}
+          AND id = ANY(${[...new Set(keyIds)]}::uuid[])`,
     );
     if (owners.length === 0) return [];
-    const memberOf: { group_id: string; user_id: string }[] = await this.db.query(
-      'SELECT group_id, user_id FROM group_members WHERE org_id = $1 AND user_id = ANY($2::uuid[])',
-      [orgId, [...new Set(owners.map((o) => o.owner_id))]],
+    const memberOf: { group_id: string; user_id: string }[] = await query(
+      this.db,
+      sql`SELECT group_id, user_id FROM group_members WHERE org_id = ${orgId}
+          AND user_id = ANY(${[...new Set(owners.map((o) => o.owner_id))]}::uuid[])`,
     );
     // The newest spend day per scope, over the batch's keys it covers.
     const dayOf = new Map<string, { scope: SpendScope; day: string | undefined }>();
@@ -253,17 +249,13 @@ export class BudgetAlerts implements OnModuleInit {
       }
     }
     if (candidates.length === 0) return [];
-    const fired: { scope: string; scope_id: string; period_id: string; threshold: number }[] =
-      await this.db.query(
-        `SELECT scope, scope_id, period_id, threshold FROM budget_alerts
-          WHERE org_id = $1 AND scope IN ('user', 'group') AND scope_id = ANY($2::uuid[])
-            AND period_id = ANY($3::text[])`,
-        [
-          orgId,
-          [...new Set(candidates.map((c) => c.spend.scopeId))],
-          [...new Set(candidates.map((c) => c.spend.periodId))],
-        ],
-      );
+    const fired: { scope: string; scope_id: string; period_id: string; threshold: number }[] = await query(
+      this.db,
+      sql`SELECT scope, scope_id, period_id, threshold FROM budget_alerts
+          WHERE org_id = ${orgId} AND scope IN ('user', 'group')
+            AND scope_id = ANY(${[...new Set(candidates.map((c) => c.spend.scopeId))]}::uuid[])
+            AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
+    );
     const firedFor = new Map<string, Set<number>>();
     for (const f of fired) {
       const k = `${f.scope}:${f.scope_id}/${f.period_id}`;
@@ -304,10 +296,11 @@ export class BudgetAlerts implements OnModuleInit {
       }
     }
     if (candidates.length === 0) return [];
-    const fired: { key_id: string; period_id: string; threshold: number }[] = await this.db.query(
-      `SELECT key_id, period_id, threshold FROM budget_alerts
-        WHERE key_id = ANY($1::uuid[]) AND period_id = ANY($2::text[])`,
-      [candidates.map((c) => c.keyId), [...new Set(candidates.map((c) => c.spend.periodId))]],
+    const fired: { key_id: string; period_id: string; threshold: number }[] = await query(
+      this.db,
+      sql`SELECT key_id, period_id, threshold FROM budget_alerts
+        WHERE key_id = ANY(${candidates.map((c) => c.keyId)}::uuid[])
+          AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
     const firedFor = new Map<string, Set<number>>();
     for (const f of fired) {

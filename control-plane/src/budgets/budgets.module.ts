@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
+import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { UsageModule } from '../usage/usage.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { BudgetAlerts } from './budget-alerts.service';
 
-/**
- * Budget alerts: thresholds reached by settled spend fire once per key and period, through webhooks
- * (WebhookDeliveries comes from the global WebhooksModule) and the audit trail.
- */
+/** Budget alerts: thresholds reached by settled spend fire once per key and period, through webhooks and the audit trail. */
 @Module({
-  imports: [ChangeRecorderModule, UsageModule],
+  imports: [SnapshotsModule, UsageModule, WebhooksModule],
   providers: [BudgetAlerts],
 })
 export class BudgetsModule {}

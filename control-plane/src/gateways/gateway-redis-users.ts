@@ -9,13 +9,14 @@ import {
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { query, sql } from '../database/sql';
 import { RedisService } from '../redis/redis.service';
 
 /** Associated data of a gateway's sealed Redis password. */
 export const redisPasswordAad = (gatewayId: string) => `gateway-redis-password:${gatewayId}`;
 
 /**
- * Per-gateway Redis users (issue 12): `ACL SETUSER portcullis-gw-<id> reset on #<sha256> <rules>`
+ * Per-gateway Redis users: `ACL SETUSER portcullis-gw-<id> reset on #<sha256> <rules>`
  * with the rules of `gatewayAclRules` (its organization's channel, limiter, budget and usage stream
  * only). Applied at every registration, so a Redis that lost its ACLs (restarted without an ACL file)
  * gets the user back when the gateway registers again. When the control plane's own Redis user may not
@@ -63,8 +64,9 @@ export class GatewayRedisUsers {
   async restoreAll(): Promise<void> {
     if (!this.box.available) return;
     try {
-      const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await this.db.query(
-        'SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL',
+      const rows: { id: string; org_id: string; redis_password_sealed: string }[] = await query(
+        this.db,
+        sql`SELECT id, org_id, redis_password_sealed FROM gateways WHERE redis_username IS NOT NULL`,
       );
       for (const r of rows) {
         if (

@@ -23,9 +23,11 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { sha256Hex } from '../crypto/hashing';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, query, sql } from '../database/sql';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SigningKeyService } from '../snapshots/signing-key.service';
 import { type SignedSnapshot, SnapshotsService } from '../snapshots/snapshots.service';
+import { usageSecretAad } from '../usage/usage-signature';
 import { GatewayRedisUsers, redisPasswordAad } from './gateway-redis-users';
 
 /** The gateway a request's gateway token belongs to. */
@@ -44,9 +46,6 @@ interface GatewayRow {
   version: string | null;
   created_at: Date;
 }
-
-/** Associated data of a gateway's sealed credentials: a ciphertext moved to another row or column fails. */
-export const usageSecretAad = (gatewayId: string) => `gateway-usage-secret:${gatewayId}`;
 
 function toView(r: GatewayRow, orgVersion: number, now: number): GatewayView {
   const version = r.snapshot_version === null ? null : Number(r.snapshot_version);
@@ -91,9 +90,11 @@ export class GatewaysService {
     const token = makeGatewayToken();
     try {
       const gateway = await this.db.transaction(async (em) => {
-        const rows: { id: string; name: string }[] = await em.query(
-          'INSERT INTO gateways (org_id, name, token_hash, created_by) VALUES ($1, $2, $3, $4) RETURNING id, name',
-          [caller.org.orgId, input.name, sha256Hex(token), caller.actor.userId],
+        const rows: { id: string; name: string }[] = await query(
+          em,
+          sql`INSERT INTO gateways (org_id, name, token_hash, created_by)
+              VALUES (${caller.org.orgId}, ${input.name}, ${sha256Hex(token)}, ${caller.actor.userId})
+              RETURNING id, name`,
         );
         const created = rows[0] as { id: string; name: string };
         await this.changes.record(em, caller, {
@@ -116,16 +117,15 @@ export class GatewaysService {
   }
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<GatewayView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: GatewayRow[] = await this.db.query(
-      `SELECT id, name, snapshot_version, last_seen_at, instance_id, version, created_at FROM gateways
-        WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: GatewayRow[] = await query(
+      this.db,
+      sql`SELECT id, name, snapshot_version, last_seen_at, instance_id, version, created_at FROM gateways
+           WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
-    const org: { snapshot_version: string }[] = await this.db.query(
-      'SELECT snapshot_version FROM organizations WHERE id = $1',
-      [caller.org.orgId],
+    const org: { snapshot_version: string }[] = await query(
+      this.db,
+      sql`SELECT snapshot_version FROM organizations WHERE id = ${caller.org.orgId}`,
     );
     const orgVersion = Number(org[0]?.snapshot_version ?? 0);
     const now = Date.now();
@@ -140,9 +140,10 @@ export class GatewaysService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     if (!isUuid(id)) throw DomainError.notFound('Gateway');
     await this.db.transaction(async (em) => {
-      const rows: { id: string; name: string; redis_username: string | null }[] = await em.query(
-        'WITH gone AS (DELETE FROM gateways WHERE id = $1 AND org_id = $2 RETURNING id, name, redis_username) SELECT * FROM gone',
-        [id, caller.org.orgId],
+      const rows: { id: string; name: string; redis_username: string | null }[] = await query(
+        em,
+        sql`WITH gone AS (DELETE FROM gateways WHERE id = ${id} AND org_id = ${caller.org.orgId}
+            RETURNING id, name, redis_username) SELECT * FROM gone`,
       );
       const gone = rows[0];
       if (!gone) throw DomainError.notFound('Gateway');
@@ -198,15 +199,14 @@ export class GatewaysService {
       usage_secret_sealed: string;
       redis_password_sealed: string;
       redis_username: string | null;
-    }[] = await this.db.query(
-      `WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed, $2),
-             redis_password_sealed = coalesce(redis_password_sealed, $3)
-           WHERE id = $1 RETURNING usage_secret_sealed, redis_password_sealed, redis_username) SELECT * FROM u`,
-      [
-        gw.id,
-        this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id)),
-        this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id)),
-      ],
+    }[] = await query(
+      this.db,
+      sql`WITH u AS (UPDATE gateways SET usage_secret_sealed = coalesce(usage_secret_sealed,
+          ${this.box.seal(makeUsageSigningSecret(), usageSecretAad(gw.id))}),
+             redis_password_sealed = coalesce(redis_password_sealed,
+               ${this.box.seal(randomBytes(32).toString('hex'), redisPasswordAad(gw.id))})
+           WHERE id = ${gw.id} RETURNING usage_secret_sealed, redis_password_sealed,
+             redis_username) SELECT * FROM u`,
     );
     const row = rows[0];
     if (!row) throw new DomainError('unauthenticated', 'A valid gateway token is required');
@@ -224,10 +224,10 @@ export class GatewaysService {
     }
     if (!minted) return { usageSigningSecret, redis: null };
     if (!mintedBefore) {
-      await this.db.query('UPDATE gateways SET redis_username = $2 WHERE id = $1', [
-        gw.id,
-        gatewayRedisUser(gw.id),
-      ]);
+      await execute(
+        this.db,
+        sql`UPDATE gateways SET redis_username = ${gatewayRedisUser(gw.id)} WHERE id = ${gw.id}`,
+      );
     }
     return { usageSigningSecret, redis: { username: gatewayRedisUser(gw.id), password } };
   }
@@ -235,9 +235,9 @@ export class GatewaysService {
   /** The gateway behind a presented token, or null (malformed tokens never reach the database). */
   async authenticate(token: string): Promise<GatewayIdentity | null> {
     if (!isGatewayToken(token)) return null;
-    const rows: { id: string; org_id: string; name: string }[] = await this.db.query(
-      'SELECT id, org_id, name FROM gateways WHERE token_hash = $1',
-      [sha256Hex(token)],
+    const rows: { id: string; org_id: string; name: string }[] = await query(
+      this.db,
+      sql`SELECT id, org_id, name FROM gateways WHERE token_hash = ${sha256Hex(token)}`,
     );
     const r = rows[0];
     return r ? { id: r.id, orgId: r.org_id, name: r.name } : null;
@@ -252,9 +252,10 @@ export class GatewaysService {
     const publicKey = await this.signer.publicKey();
     const key = await this.db.transaction(async (em) => {
       const snapshotKey = await this.snapshots.snapshotKey(em, gw.orgId);
-      await em.query(
-        'UPDATE gateways SET instance_id = $2, version = $3, last_seen_at = now() WHERE id = $1',
-        [gw.id, input.instanceId, input.version ?? null],
+      await execute(
+        em,
+        sql`UPDATE gateways SET instance_id = ${input.instanceId}, version = ${input.version ?? null},
+            last_seen_at = now() WHERE id = ${gw.id}`,
       );
       await this.changes.record(
         em,
@@ -283,10 +284,11 @@ export class GatewaysService {
     gw: GatewayIdentity,
     input: { instanceId: string; snapshotVersion: number | null },
   ): Promise<{ version: number }> {
-    await this.db.query(
-      `UPDATE gateways SET instance_id = $2, snapshot_version = coalesce($3, snapshot_version),
-         last_seen_at = now() WHERE id = $1`,
-      [gw.id, input.instanceId, input.snapshotVersion],
+    await execute(
+      this.db,
+      sql`UPDATE gateways SET instance_id = ${input.instanceId},
+          snapshot_version = coalesce(${input.snapshotVersion}, snapshot_version),
+         last_seen_at = now() WHERE id = ${gw.id}`,
     );
     return { version: await this.snapshots.publishedVersion(gw.orgId) };
   }

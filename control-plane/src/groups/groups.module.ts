@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
+import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { UsageModule } from '../usage/usage.module';
 import { GroupsController } from './groups.controller';
 import { GroupsService } from './groups.service';
 
-/** Groups and their members; their grants and limits live in PolicyModule. */
+/** Groups and their members; their grants and limits live in PolicyModule. Exports nothing. */
 @Module({
   // UsageModule: SpendService, for the budgets' spend in the group detail.
-  imports: [ChangeRecorderModule, UsageModule],
+  imports: [SnapshotsModule, UsageModule],
   controllers: [GroupsController],
   providers: [GroupsService],
 })

@@ -4,13 +4,13 @@ import type { AuditAction } from '@portcullis/shared/audit';
 import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
-import { toPage } from '../common/keyset';
+import { nameKeyset, toPage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
-import { decodeCursor } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { execute, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
 import { SpendService, scopeKey } from '../usage/spend.service';
@@ -23,7 +23,7 @@ interface GroupRow {
   updated_at: Date;
 }
 
-const SELECT = `SELECT gr.id, gr.name, gr.created_at, gr.updated_at,
+const SELECT = sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at,
     (SELECT count(*) FROM group_members gm WHERE gm.group_id = gr.id) AS member_count
   FROM groups gr`;
 
@@ -40,11 +40,6 @@ const nameTaken = (name: string) =>
     { field: 'name', message: 'is already used by another group' },
   ]);
 
-const isGroupCursor = (v: unknown): v is { v: string; i: string } => {
-  const c = v as { v?: unknown; i?: unknown } | null;
-  return typeof c === 'object' && c !== null && typeof c.v === 'string' && c.v.length <= 400 && isUuid(c.i);
-};
-
 /**
  * Groups of an organization's members. A group carries grants, limits and budgets (see PolicyService)
  * that apply to every key of every member. Admins manage groups; members see the groups they are in.
@@ -58,23 +53,16 @@ export class GroupsService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<GroupView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const where = ['gr.org_id = $1'];
-    if (caller.org.role !== 'admin') {
-      params.push(caller.actor.userId);
-      where.push(
-        `EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id AND gm.user_id = $${params.length})`,
-      );
-    }
-    if (q.cursor) {
-      const c = decodeCursor(q.cursor, isGroupCursor);
-      params.push(c.v, c.i);
-      where.push(`(lower(gr.name), gr.id) > ($${params.length - 1}, $${params.length}::uuid)`);
-    }
-    params.push(q.limit + 1);
-    const rows: GroupRow[] = await this.db.query(
-      `${SELECT} WHERE ${where.join(' AND ')} ORDER BY lower(gr.name), gr.id LIMIT $${params.length}`,
-      params,
+    const mine =
+      caller.org.role === 'admin'
+        ? sql`TRUE`
+        : sql`EXISTS (SELECT 1 FROM group_members gm WHERE gm.group_id = gr.id
+            AND gm.user_id = ${caller.actor.userId})`;
+    const ks = nameKeyset('lower(gr.name)', 'gr.id', q);
+    const rows: GroupRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND ${mine} AND ${ks.where}
+           ORDER BY lower(gr.name), gr.id LIMIT ${ks.limit}`,
     );
     return toPage(rows, q.limit, toView, (r) => ({ v: r.name.toLowerCase(), i: r.id }));
   }
@@ -83,9 +71,10 @@ export class GroupsService {
     const em = this.db.manager;
     const group = await this.find(em, caller, id);
     if (caller.org.role !== 'admin') {
-      const mine: unknown[] = await em.query(
-        'SELECT 1 FROM group_members WHERE group_id = $1 AND org_id = $2 AND user_id = $3',
-        [id, caller.org.orgId, caller.actor.userId],
+      const mine: unknown[] = await query(
+        em,
+        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId}
+            AND user_id = ${caller.actor.userId}`,
       );
       if (mine.length === 0)
         throw new DomainError('forbidden', 'Only organization admins may read groups they are not in');
@@ -96,9 +85,10 @@ export class GroupsService {
   async create(caller: OrgCaller, name: string): Promise<GroupDetailView> {
     try {
       return await this.db.transaction(async (em) => {
-        const rows: { id: string }[] = await em.query(
-          'INSERT INTO groups (org_id, name, created_by) VALUES ($1, $2, $3) RETURNING id',
-          [caller.org.orgId, name, caller.actor.userId],
+        const rows: { id: string }[] = await query(
+          em,
+          sql`INSERT INTO groups (org_id, name, created_by) VALUES (${caller.org.orgId}, ${name},
+              ${caller.actor.userId}) RETURNING id`,
         );
         const view = await this.detail(em, await this.find(em, caller, rows[0]?.id ?? ''));
         await this.record(em, caller, 'group.created', view.id, null, { name });
@@ -114,9 +104,10 @@ export class GroupsService {
     try {
       return await this.db.transaction(async (em) => {
         const before = await this.find(em, caller, id, true);
-        await em.query(
-          `UPDATE groups SET name = $2, updated_at = date_trunc('milliseconds', now()) WHERE id = $1`,
-          [id, name],
+        await execute(
+          em,
+          sql`UPDATE groups SET name = ${name}, updated_at = date_trunc('milliseconds', now())
+              WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
         );
         await this.record(em, caller, 'group.updated', id, { name: before.name }, { name });
         return this.detail(em, await this.find(em, caller, id));
@@ -131,11 +122,11 @@ export class GroupsService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const before = await this.find(em, caller, id, true);
-      const members: { user_id: string }[] = await em.query(
-        'SELECT user_id FROM group_members WHERE group_id = $1 ORDER BY user_id',
-        [id],
+      const members: { user_id: string }[] = await query(
+        em,
+        sql`SELECT user_id FROM group_members WHERE group_id = ${id} ORDER BY user_id`,
       );
-      await em.query('DELETE FROM groups WHERE id = $1', [id]);
+      await execute(em, sql`DELETE FROM groups WHERE org_id = ${caller.org.orgId} AND id = ${id}`);
       await this.changes.record(
         em,
         caller,
@@ -162,10 +153,11 @@ export class GroupsService {
     await this.db.transaction(async (em) => {
       await this.find(em, caller, id, true);
       await this.assertMember(em, caller.org.orgId, userId);
-      const rows: unknown[] = await em.query(
-        `INSERT INTO group_members (group_id, org_id, user_id) VALUES ($1, $2, $3)
+      const rows: unknown[] = await query(
+        em,
+        sql`INSERT INTO group_members (group_id, org_id, user_id) VALUES (${id}, ${caller.org.orgId},
+            ${userId})
          ON CONFLICT DO NOTHING RETURNING 1`,
-        [id, caller.org.orgId, userId],
       );
       if (rows.length === 0) return; // already a member: nothing changes
       await this.memberChanged(em, caller, 'group.member_added', id, userId);
@@ -176,9 +168,10 @@ export class GroupsService {
     await this.db.transaction(async (em) => {
       await this.find(em, caller, id, true);
       if (!isUuid(userId)) throw DomainError.notFound('Group member');
-      const rows: unknown[] = await em.query(
-        `WITH d AS (DELETE FROM group_members WHERE group_id = $1 AND user_id = $2 RETURNING 1) SELECT * FROM d`,
-        [id, userId],
+      const rows: unknown[] = await query(
+        em,
+        sql`WITH d AS (DELETE FROM group_members WHERE group_id = ${id} AND user_id = ${userId}
+            RETURNING 1) SELECT * FROM d`,
       );
       if (rows.length === 0) throw DomainError.notFound('Group member');
       await this.memberChanged(em, caller, 'group.member_removed', id, userId);
@@ -203,21 +196,21 @@ export class GroupsService {
 
   private async assertMember(em: EntityManager, orgId: string, userId: string): Promise<void> {
     if (!isUuid(userId)) throw DomainError.notFound('User');
-    const rows: unknown[] = await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
-      orgId,
-      userId,
-    ]);
+    const rows: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${userId}`,
+    );
     if (rows.length === 0) throw DomainError.notFound('User');
   }
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<GroupRow> {
     if (!isUuid(id)) throw DomainError.notFound('Group');
-    const rows: GroupRow[] = await em.query(
+    const rows: GroupRow[] = await query(
+      em,
       lock
-        ? `SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
-            WHERE gr.org_id = $1 AND gr.id = $2 FOR UPDATE`
-        : `${SELECT} WHERE gr.org_id = $1 AND gr.id = $2`,
-      [caller.org.orgId, id],
+        ? sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
+               WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id} FOR UPDATE`
+        : sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Group');
@@ -226,20 +219,20 @@ export class GroupsService {
 
   private async detail(em: EntityManager, group: GroupRow): Promise<GroupDetailView> {
     const members: { id: string; name: string; email: string; role: 'admin' | 'member'; added_at: Date }[] =
-      await em.query(
-        `SELECT u.id, u.name, u.email, m.role, gm.created_at AS added_at
+      await query(
+        em,
+        sql`SELECT u.id, u.name, u.email, m.role, gm.created_at AS added_at
            FROM group_members gm
            JOIN memberships m ON m.org_id = gm.org_id AND m.user_id = gm.user_id
            JOIN users u ON u.id = gm.user_id
-          WHERE gm.group_id = $1 ORDER BY lower(u.name), u.id`,
-        [group.id],
+          WHERE gm.group_id = ${group.id} ORDER BY lower(u.name), u.id`,
       );
-    const grants: { model: string }[] = await em.query(
-      'SELECT model FROM group_model_grants WHERE group_id = $1 ORDER BY model',
-      [group.id],
+    const grants: { model: string }[] = await query(
+      em,
+      sql`SELECT model FROM group_model_grants WHERE group_id = ${group.id} ORDER BY model`,
     );
     const policy: { org_id: string; limits: Record<string, number | null>; budgets: PolicyBudget[] }[] =
-      await em.query('SELECT org_id, limits, budgets FROM groups WHERE id = $1', [group.id]);
+      await query(em, sql`SELECT org_id, limits, budgets FROM groups WHERE id = ${group.id}`);
     const budgets: PolicyBudget[] = policy[0]?.budgets ?? [];
     const orgId = policy[0]?.org_id;
     const spent =

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Public } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { query, sql } from '../database/sql';
 import { type UsageHealth, UsageStats } from '../usage/usage-stats';
 
 /** Liveness with the database's reachability and the state of usage ingestion (both ports). */
@@ -13,7 +14,7 @@ export async function healthReport(
   usage: UsageStats,
 ): Promise<{ status: 'ok'; usage: UsageHealth }> {
   try {
-    await db.query('SELECT 1');
+    await query(db, sql`SELECT 1`);
   } catch {
     throw new DomainError('internal_error', 'The database is unreachable');
   }

@@ -5,6 +5,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { bind, execute, query, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 
 export const INVITATION_MAIL_QUEUE = 'invitation-mail';
@@ -72,10 +73,10 @@ export class InvitationMail implements OnModuleInit, OnApplicationShutdown {
   /** Inside the invite transaction: marks the mail queued and keeps the link sealed until it is sent. */
   async prepare(em: EntityManager, invitationId: string, acceptUrl: string): Promise<boolean> {
     if (!this.enabled) return false;
-    await em.query(
-      `UPDATE invitations SET mail_status = 'queued', mail_link_sealed = $2, mail_attempts = 0, mail_error = NULL
-        WHERE id = $1`,
-      [invitationId, this.box.seal(acceptUrl, linkAad(invitationId))],
+    await execute(
+      em,
+      sql`UPDATE invitations SET mail_status = 'queued', mail_link_sealed = ${this.box.seal(acceptUrl, linkAad(invitationId))}, mail_attempts = 0, mail_error = NULL
+        WHERE id = ${invitationId}`,
     );
     return true;
   }
@@ -116,12 +117,12 @@ export class InvitationMail implements OnModuleInit, OnApplicationShutdown {
   private async run(job: Job): Promise<void> {
     const invitationId = (job.data as { invitationId?: unknown }).invitationId;
     if (typeof invitationId !== 'string') return;
-    const rows: MailRow[] = await this.db.query(
-      `SELECT i.id, i.email, i.role, i.expires_at, i.accepted_at, i.revoked_at, i.mail_link_sealed,
+    const rows: MailRow[] = await query(
+      this.db,
+      sql`SELECT i.id, i.email, i.role, i.expires_at, i.accepted_at, i.revoked_at, i.mail_link_sealed,
               o.name AS org_name, u.name AS inviter_name, u.email AS inviter_email
          FROM invitations i JOIN organizations o ON o.id = i.org_id LEFT JOIN users u ON u.id = i.invited_by
-        WHERE i.id = $1`,
-      [invitationId],
+        WHERE i.id = ${invitationId}`,
     );
     const row = rows[0];
     if (!row?.mail_link_sealed) return;
@@ -142,11 +143,10 @@ export class InvitationMail implements OnModuleInit, OnApplicationShutdown {
       );
       if (last) await this.finish(invitationId, 'failed', reason);
       else {
-        await this.db.query('UPDATE invitations SET mail_attempts = $2, mail_error = $3 WHERE id = $1', [
-          invitationId,
-          attempt,
-          reason,
-        ]);
+        await execute(
+          this.db,
+          sql`UPDATE invitations SET mail_attempts = ${attempt}, mail_error = ${reason} WHERE id = ${invitationId}`,
+        );
       }
       // A fresh error, so nothing the SMTP library attached (it may quote the message) reaches the logs.
       throw new Error(`mail attempt ${attempt} failed: ${reason}`);
@@ -155,12 +155,13 @@ export class InvitationMail implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async finish(invitationId: string, status: 'sent' | 'failed', error: string | null): Promise<void> {
-    await this.db.query(
-      `UPDATE invitations SET mail_status = $2, mail_error = $3, mail_link_sealed = NULL,
-         mail_attempts = mail_attempts + CASE WHEN $2 = 'sent' THEN 1 ELSE 0 END,
-         mail_sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE mail_sent_at END
-        WHERE id = $1`,
-      [invitationId, status, error],
+    const to = bind(status);
+    await execute(
+      this.db,
+      sql`UPDATE invitations SET mail_status = ${to}, mail_error = ${error}, mail_link_sealed = NULL,
+            mail_attempts = mail_attempts + CASE WHEN ${to} = 'sent' THEN 1 ELSE 0 END,
+            mail_sent_at = CASE WHEN ${to} = 'sent' THEN now() ELSE mail_sent_at END
+          WHERE id = ${invitationId}`,
     );
   }
 

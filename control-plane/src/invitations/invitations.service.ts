@@ -5,14 +5,15 @@ import type { InvitationView } from '@portcullis/shared/members';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { z } from 'zod';
+import { AccountsService } from '../auth/accounts.service';
 import { AuthService, type SignedIn } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext, OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { newOpaqueToken, sha256Hex } from '../crypto/hashing';
+import { execute, lockClause, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
-import { UsersService } from '../users/users.service';
 import { InvitationMail } from './invitation-mail.service';
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
@@ -26,7 +27,7 @@ export class InvitationsService {
     @InjectDataSource() private readonly db: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly changes: ChangeRecorder,
-    private readonly users: UsersService,
+    private readonly users: AccountsService,
     private readonly auth: AuthService,
     private readonly mail: InvitationMail,
   ) {}
@@ -43,28 +44,24 @@ export class InvitationsService {
     const token = newOpaqueToken(INVITATION_PREFIX);
     const acceptUrl = `${this.config.PUBLIC_DASHBOARD_URL.replace(/\/$/, '')}/invitations/${token}`;
     const invitation = await this.db.transaction(async (em) => {
-      const members: unknown[] = await em.query(
-        'SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2',
-        [caller.org.orgId, email],
+      const members: unknown[] = await query(
+        em,
+        sql`SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
+            WHERE m.org_id = ${caller.org.orgId} AND u.email = ${email}`,
       );
       if (members.length > 0)
         throw new DomainError('conflict', `${email} is already a member of this organization`);
-      await em.query(
-        `UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
-          WHERE org_id = $1 AND email = $2 AND accepted_at IS NULL AND revoked_at IS NULL`,
-        [caller.org.orgId, email],
+      await execute(
+        em,
+        sql`UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
+          WHERE org_id = ${caller.org.orgId} AND email = ${email} AND accepted_at IS NULL
+            AND revoked_at IS NULL`,
       );
-      const rows: { id: string; expires_at: Date; created_at: Date }[] = await em.query(
-        `INSERT INTO invitations (org_id, email, role, token_hash, invited_by, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, expires_at, created_at`,
-        [
-          caller.org.orgId,
-          email,
-          role,
-          sha256Hex(token),
-          caller.actor.userId,
-          new Date(Date.now() + INVITATION_TTL_MS),
-        ],
+      const rows: { id: string; expires_at: Date; created_at: Date }[] = await query(
+        em,
+        sql`INSERT INTO invitations (org_id, email, role, token_hash, invited_by, expires_at)
+         VALUES (${caller.org.orgId}, ${email}, ${role}, ${sha256Hex(token)}, ${caller.actor.userId},
+           ${new Date(Date.now() + INVITATION_TTL_MS)}) RETURNING id, expires_at, created_at`,
       );
       const row = rows[0];
       if (!row) throw new Error('invitation insert returned nothing');
@@ -98,13 +95,13 @@ export class InvitationsService {
   async revoke(caller: OrgCaller, id: string): Promise<void> {
     if (!isUuid(id)) throw DomainError.notFound('Invitation');
     await this.db.transaction(async (em) => {
-      const rows: { id: string; email: string; role: Role }[] = await em.query(
-        `WITH r AS (
+      const rows: { id: string; email: string; role: Role }[] = await query(
+        em,
+        sql`WITH r AS (
            UPDATE invitations SET revoked_at = now(), mail_link_sealed = NULL
-            WHERE id = $1 AND org_id = $2 AND accepted_at IS NULL AND revoked_at IS NULL
+            WHERE id = ${id} AND org_id = ${caller.org.orgId} AND accepted_at IS NULL AND revoked_at IS NULL
             RETURNING id, email, role
          ) SELECT id, email, role FROM r`,
-        [id, caller.org.orgId],
       );
       const inv = rows[0];
       if (!inv) throw DomainError.notFound('Invitation');
@@ -125,9 +122,10 @@ export class InvitationsService {
   async peek(token: string, auth: AuthContext | null): Promise<InvitationPeek> {
     const inv = await this.findLive(this.db.manager, token, false);
     const existing = await this.users.findByEmailWithHash(inv.email);
-    const orgs: { name: string }[] = await this.db.query('SELECT name FROM organizations WHERE id = $1', [
-      inv.org_id,
-    ]);
+    const orgs: { name: string }[] = await query(
+      this.db,
+      sql`SELECT name FROM organizations WHERE id = ${inv.org_id}`,
+    );
     return {
       invitation: {
         email: inv.email,
@@ -157,7 +155,7 @@ export class InvitationsService {
       const inv = await this.findLive(em, token, true);
       // Invitations from several organizations for one new email, accepted at once, take turns here:
       // the first makes the account, the others then find it and need its session (not a 500).
-      await em.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCOUNT_EMAIL_LOCK, inv.email]);
+      await query(em, sql`SELECT pg_advisory_xact_lock(${ACCOUNT_EMAIL_LOCK}, hashtext(${inv.email}))`);
       const existing = await this.users.findByEmailWithHash(inv.email, em);
       let userId: string;
       if (existing) {
@@ -190,13 +188,15 @@ export class InvitationsService {
         const user = await this.users.create(em, { email: inv.email, ...parsed.data });
         userId = user.id;
       }
-      await em.query(
-        'INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (org_id, user_id) DO NOTHING',
-        [inv.org_id, userId, inv.role],
+      await query(
+        em,
+        sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${inv.org_id}, ${userId}, ${inv.role})
+            ON CONFLICT (org_id, user_id) DO NOTHING`,
       );
-      await em.query('UPDATE invitations SET accepted_at = now(), mail_link_sealed = NULL WHERE id = $1', [
-        inv.id,
-      ]);
+      await execute(
+        em,
+        sql`UPDATE invitations SET accepted_at = now(), mail_link_sealed = NULL WHERE id = ${inv.id}`,
+      );
       await this.changes.record(
         em,
         { orgId: inv.org_id, actor: { type: 'user', userId, ip } },
@@ -217,11 +217,10 @@ export class InvitationsService {
   /** The pending invitation behind a token (locked when `lock`), or the reason it cannot be used. */
   private async findLive(em: EntityManager, token: string, lock: boolean): Promise<LiveInvitation> {
     if (!token.startsWith(INVITATION_PREFIX) || token.length > 128) throw DomainError.notFound('Invitation');
-    const rows: (LiveInvitation & { accepted_at: Date | null; revoked_at: Date | null })[] = await em.query(
-      `SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations WHERE token_hash = $1${
-        lock ? ' FOR UPDATE' : ''
-      }`,
-      [sha256Hex(token)],
+    const rows: (LiveInvitation & { accepted_at: Date | null; revoked_at: Date | null })[] = await query(
+      em,
+      sql`SELECT id, org_id, email, role, expires_at, accepted_at, revoked_at FROM invitations
+           WHERE token_hash = ${sha256Hex(token)}${lockClause(lock)}`,
     );
     const inv = rows[0];
     if (!inv) throw DomainError.notFound('Invitation');

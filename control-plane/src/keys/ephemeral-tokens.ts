@@ -1,5 +1,6 @@
 import { EPHEMERAL_TOKEN_RETENTION_MS } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
+import { execute, query, queryOne, sql } from '../database/sql';
 
 /**
  * Storage of ephemeral tokens (short-lived credentials delegated from a key; see
@@ -26,12 +27,16 @@ export async function insertEphemeralToken(
     createdBy: string;
   },
 ): Promise<string> {
-  const rows: { id: string }[] = await em.query(
-    `INSERT INTO api_key_ephemeral_tokens (org_id, api_key_id, token_id, secret_hash, expires_at, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-    [row.orgId, row.apiKeyId, row.tokenId, row.secretHash, row.expiresAt, row.createdBy],
-  );
-  const id = rows[0]?.id;
+  const id = (
+    await queryOne<{ id: string }>(
+      em,
+      sql`INSERT INTO api_key_ephemeral_tokens (org_id, api_key_id, token_id, secret_hash, expires_at,
+          created_by)
+          VALUES (${row.orgId}, ${row.apiKeyId}, ${row.tokenId}, ${row.secretHash}, ${row.expiresAt},
+            ${row.createdBy})
+          RETURNING id`,
+    )
+  )?.id;
   if (!id) throw new Error('keys: the ephemeral token was not stored');
   return id;
 }
@@ -42,13 +47,14 @@ export async function dropEphemeralTokens(
   orgId: string,
   apiKeyId: string,
 ): Promise<boolean> {
-  const rows: unknown[] = await em.query(
-    `WITH gone AS (
-       DELETE FROM api_key_ephemeral_tokens WHERE org_id = $1 AND api_key_id = $2 RETURNING 1
-     ) SELECT 1 FROM gone LIMIT 1`,
-    [orgId, apiKeyId],
+  const gone = await query<unknown>(
+    em,
+    sql`WITH gone AS (
+          DELETE FROM api_key_ephemeral_tokens WHERE org_id = ${orgId} AND api_key_id = ${apiKeyId}
+            RETURNING 1
+        ) SELECT 1 FROM gone LIMIT 1`,
   );
-  return rows.length > 0;
+  return gone.length > 0;
 }
 
 /**
@@ -56,9 +62,10 @@ export async function dropEphemeralTokens(
  * gateways already ignore them; this keeps the table from growing. Needs no snapshot change.
  */
 export async function pruneEphemeralTokens(em: EntityManager, orgId: string): Promise<void> {
-  await em.query(
-    `DELETE FROM api_key_ephemeral_tokens
-      WHERE org_id = $1 AND expires_at < now() - make_interval(secs => $2::double precision / 1000)`,
-    [orgId, EPHEMERAL_TOKEN_RETENTION_MS],
+  await execute(
+    em,
+    sql`DELETE FROM api_key_ephemeral_tokens
+         WHERE org_id = ${orgId}
+           AND expires_at < now() - make_interval(secs => ${EPHEMERAL_TOKEN_RETENTION_MS}::double precision / 1000)`,
   );
 }

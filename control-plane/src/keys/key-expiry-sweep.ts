@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { KeyExpiredData } from '@portcullis/shared/webhooks';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { execute, query, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
@@ -16,8 +17,8 @@ const SYSTEM_ACTOR = { type: 'system' as const, userId: null, ip: null };
 
 /**
  * The key expiry sweep, every KEY_EXPIRY_SWEEP_INTERVAL_MS: keys whose expiry passed are audited
- * `key.expired`, pushed to gateways and announced to webhooks, once per expiry. It keeps its schedule
- * on the usage housekeeping queue (where deployments already have it). Idempotent.
+ * `key.expired`, pushed to gateways and announced to webhooks, once per expiry. Scheduled on the usage
+ * housekeeping queue (USAGE_QUEUE). Idempotent.
  */
 @Injectable()
 export class KeyExpirySweep implements OnModuleInit {
@@ -38,24 +39,24 @@ export class KeyExpirySweep implements OnModuleInit {
 
   /** Keys whose expiry passed and was not yet processed: audit `key.expired`, push the key, mark it. */
   async expirySweep(): Promise<number> {
-    const due: { id: string; org_id: string }[] = await this.db.query(
-      `SELECT id, org_id FROM api_keys
+    const due: { id: string; org_id: string }[] = await query(
+      this.db,
+      sql`SELECT id, org_id FROM api_keys
         WHERE expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
           AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
-        ORDER BY expires_at LIMIT $1`,
-      [EXPIRY_CHUNK],
+        ORDER BY expires_at LIMIT ${EXPIRY_CHUNK}`,
     );
     let processed = 0;
     for (const key of due) {
       const done = await this.db.transaction(async (em) => {
         // Re-checked under the row lock: another sweep, an edit of the expiry or a revocation may
         // have come first.
-        const rows: { expires_at: Date; name: string; owner_id: string }[] = await em.query(
-          `SELECT expires_at, name, owner_id FROM api_keys
-            WHERE id = $1 AND expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
+        const rows: { expires_at: Date; name: string; owner_id: string }[] = await query(
+          em,
+          sql`SELECT expires_at, name, owner_id FROM api_keys
+            WHERE id = ${key.id} AND expires_at IS NOT NULL AND expires_at <= now() AND deleted_at IS NULL
               AND status <> 'revoked' AND expiry_processed_for IS DISTINCT FROM expires_at
             FOR UPDATE`,
-          [key.id],
         );
         const row = rows[0];
         if (!row) return null;
@@ -72,7 +73,7 @@ export class KeyExpirySweep implements OnModuleInit {
           },
           [await this.snapshots.keyChange(em, key.org_id, key.id)],
         );
-        await em.query('UPDATE api_keys SET expiry_processed_for = expires_at WHERE id = $1', [key.id]);
+        await execute(em, sql`UPDATE api_keys SET expiry_processed_for = expires_at WHERE id = ${key.id}`);
         const data: KeyExpiredData = { keyId: key.id, keyName: row.name, ownerId: row.owner_id, expiresAt };
         return this.deliveries.create(em, key.org_id, 'key.expired', data);
       });

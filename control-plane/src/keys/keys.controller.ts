@@ -14,12 +14,18 @@ import { Caller } from '../common/decorators/auth.decorators';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
+import { EphemeralTokensService } from './ephemeral-tokens.service';
 import { KeysService } from './keys.service';
+import { KeysQueryService } from './keys-query.service';
 
 @ApiTags('api-keys')
 @Controller('orgs/:org/keys')
 export class KeysController {
-  constructor(private readonly keys: KeysService) {}
+  constructor(
+    private readonly keys: KeysService,
+    private readonly queries: KeysQueryService,
+    private readonly tokens: EphemeralTokensService,
+  ) {}
 
   @Get()
   @ApiOperation({
@@ -33,7 +39,7 @@ export class KeysController {
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
   list(@Caller() caller: OrgCaller, @Query(new ZodPipe(ListKeysQuerySchema, 'query')) q: ListKeysQuery) {
-    return this.keys.list(caller, q);
+    return this.queries.list(caller, q);
   }
 
   @Post()
@@ -47,7 +53,7 @@ export class KeysController {
   @Get(':id')
   @ApiOperation({ summary: 'One key' })
   get(@Caller() caller: OrgCaller, @Param('id') id: string) {
-    return this.keys.get(caller, id);
+    return this.queries.get(caller, id);
   }
 
   @Patch(':id')
@@ -87,7 +93,7 @@ export class KeysController {
     @Param('id') id: string,
     @Body(new ZodPipe(CreateEphemeralTokenSchema)) body: CreateEphemeralTokenInput,
   ) {
-    return this.keys.createEphemeralToken(caller, id, body);
+    return this.tokens.create(caller, id, body);
   }
 
   @Post(':id/activate')

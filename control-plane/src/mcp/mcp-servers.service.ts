@@ -21,6 +21,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { fetchMcpTools, McpFetchError } from './mcp-tools-client';
@@ -38,8 +39,9 @@ interface McpServerRow {
 }
 type UsedBy = McpServerView['usedBy'];
 
-const SELECT =
-  'SELECT id, name, url, description, header_names, tools, enabled, created_at, updated_at FROM mcp_servers';
+const SELECT = rawSql(
+  'SELECT id, name, url, description, header_names, tools, enabled, created_at, updated_at FROM mcp_servers',
+);
 const UNIQUE_NAME = 'mcp_servers_org_id_name_key';
 
 const toView = (r: McpServerRow, usedBy: UsedBy): McpServerView => ({
@@ -91,11 +93,10 @@ export class McpServersService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<McpServerView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: McpServerRow[] = await this.db.query(
-      `${SELECT} WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: McpServerRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
     const usedBy = await this.usedBy(
       this.db.manager,
@@ -123,22 +124,14 @@ export class McpServersService {
     const headers = this.sealHeaders(input.headers, id);
     try {
       return await this.db.transaction(async (em) => {
-        const rows: McpServerRow[] = await em.query(
-          `INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names, tools, enabled, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        const rows: McpServerRow[] = await query(
+          em,
+          sql`INSERT INTO mcp_servers (id, org_id, name, url, description, headers_sealed, header_names,
+              tools, enabled, created_by)
+           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.url}, ${input.description ?? null},
+             ${headers.sealed}, ${headers.names}, ${JSON.stringify(input.tools ?? [])}, ${input.enabled},
+             ${caller.actor.userId})
            RETURNING id, name, url, description, header_names, tools, enabled, created_at, updated_at`,
-          [
-            id,
-            caller.org.orgId,
-            input.name,
-            input.url,
-            input.description ?? null,
-            headers.sealed,
-            headers.names,
-            JSON.stringify(input.tools ?? []),
-            input.enabled,
-            caller.actor.userId,
-          ],
         );
         const view = await this.view(em, caller, rows[0] as McpServerRow);
         await this.record(em, caller, 'mcp_server.created', id, null, view);
@@ -165,11 +158,9 @@ export class McpServersService {
             keysNaming(before.usedBy),
           );
         }
-        const sets: string[] = ["updated_at = date_trunc('milliseconds', now())"];
-        const params: unknown[] = [row.id];
+        const sets: Sql[] = [sql`updated_at = date_trunc('milliseconds', now())`];
         const set = (column: string, value: unknown) => {
-          params.push(value);
-          sets.push(`${column} = $${params.length}`);
+          sets.push(sql`${rawSql(column)} = ${value}`);
         };
         if (input.name !== undefined) set('name', input.name);
         if (input.url !== undefined) set('url', input.url);
@@ -181,7 +172,11 @@ export class McpServersService {
           set('headers_sealed', headers.sealed);
           set('header_names', headers.names);
         }
-        await em.query(`UPDATE mcp_servers SET ${sets.join(', ')} WHERE id = $1`, params);
+        await execute(
+          em,
+          sql`UPDATE mcp_servers SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${row.id}`,
+        );
         const after = await this.view(em, caller, await this.find(em, caller, id));
         await this.record(em, caller, 'mcp_server.updated', row.id, before, {
           ...after,
@@ -210,7 +205,7 @@ export class McpServersService {
           keysNaming(before.usedBy),
         );
       }
-      await em.query('DELETE FROM mcp_servers WHERE id = $1', [row.id]);
+      await execute(em, sql`DELETE FROM mcp_servers WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`);
       await this.record(em, caller, 'mcp_server.deleted', row.id, before, null);
     });
   }
@@ -222,9 +217,9 @@ export class McpServersService {
   async refreshTools(caller: OrgCaller, id: string): Promise<McpServerView> {
     const row = await this.find(this.db.manager, caller, id);
     this.checkUrl(row.url);
-    const sealed: { headers_sealed: string | null }[] = await this.db.query(
-      'SELECT headers_sealed FROM mcp_servers WHERE id = $1',
-      [row.id],
+    const sealed: { headers_sealed: string | null }[] = await query(
+      this.db,
+      sql`SELECT headers_sealed FROM mcp_servers WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
     );
     const headersSealed = sealed[0]?.headers_sealed ?? null;
     const headers =
@@ -245,9 +240,10 @@ export class McpServersService {
     return this.db.transaction(async (em) => {
       const current = await this.find(em, caller, id, true);
       const before = await this.view(em, caller, current);
-      await em.query(
-        "UPDATE mcp_servers SET tools = $2, updated_at = date_trunc('milliseconds', now()) WHERE id = $1",
-        [current.id, JSON.stringify(tools)],
+      await execute(
+        em,
+        sql`UPDATE mcp_servers SET tools = ${JSON.stringify(tools)}, updated_at = date_trunc('milliseconds',
+            now()) WHERE org_id = ${caller.org.orgId} AND id = ${current.id}`,
       );
       const after = await this.view(em, caller, await this.find(em, caller, id));
       await this.record(em, caller, 'mcp_server.tools_refreshed', current.id, before, after);
@@ -272,9 +268,9 @@ export class McpServersService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<McpServerRow> {
     if (!isUuid(id)) throw DomainError.notFound('MCP server');
-    const rows: McpServerRow[] = await em.query(
-      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, caller.org.orgId],
+    const rows: McpServerRow[] = await query(
+      em,
+      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('MCP server');
@@ -289,12 +285,13 @@ export class McpServersService {
   private async usedBy(em: EntityManager, orgId: string, names: string[]): Promise<Map<string, UsedBy>> {
     const out = new Map<string, UsedBy>();
     if (names.length === 0) return out;
-    const rows: { id: string; name: string; server: string }[] = await em.query(
-      `SELECT k.id, k.name, s.server
+    const rows: { id: string; name: string; server: string }[] = await query(
+      em,
+      sql`SELECT k.id, k.name, s.server
          FROM api_keys k CROSS JOIN LATERAL jsonb_array_elements_text(k.mcp -> 'servers') AS s(server)
-        WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.status <> 'revoked' AND s.server = ANY($2::text[])
+        WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL AND k.status <> 'revoked'
+          AND s.server = ANY(${names}::text[])
         ORDER BY k.name, k.id`,
-      [orgId, names],
     );
     for (const r of rows) {
       const list = out.get(r.server) ?? [];

@@ -12,6 +12,7 @@ import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { execute, joinSql, query, rawSql, type Sql, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
@@ -32,8 +33,10 @@ interface ModelRow {
   updated_at: Date;
 }
 
-const SELECT = `SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider, m.upstream_model,
-    m.input_price_per_mtok, m.output_price_per_mtok, m.cache_write_price_per_mtok, m.cache_read_price_per_mtok,
+const SELECT = sql`SELECT m.id, m.slug, m.credential_id, c.name AS credential_name, c.provider,
+    m.upstream_model,
+    m.input_price_per_mtok, m.output_price_per_mtok, m.cache_write_price_per_mtok,
+      m.cache_read_price_per_mtok,
     m.enabled, m.created_at, m.updated_at
   FROM models m JOIN provider_credentials c ON c.id = m.credential_id`;
 
@@ -69,12 +72,12 @@ export class ModelsService {
 
   /** Admins see the whole catalog; members only the enabled models their effective policy lets them use. */
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<ModelView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const visible = await this.memberFilter(caller, params);
-    const ks = nameKeyset('m.slug', 'm.id', q, params);
-    const rows: ModelRow[] = await this.db.query(
-      `${SELECT} WHERE m.org_id = $1 AND ${visible} AND ${ks.where} ORDER BY m.slug, m.id LIMIT ${ks.limit}`,
-      params,
+    const visible = await this.memberFilter(caller);
+    const ks = nameKeyset('m.slug', 'm.id', q);
+    const rows: ModelRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE m.org_id = ${caller.org.orgId} AND ${visible} AND ${ks.where}
+           ORDER BY m.slug, m.id LIMIT ${ks.limit}`,
     );
     return toPage(rows, q.limit, toView, (r) => ({ v: r.slug, i: r.id }));
   }
@@ -91,35 +94,26 @@ export class ModelsService {
   }
 
   /** The SQL condition (on `m`) that limits a member to the models they may use; TRUE for admins. */
-  private async memberFilter(caller: OrgCaller, params: unknown[]): Promise<string> {
-    if (caller.org.role === 'admin') return 'TRUE';
+  private async memberFilter(caller: OrgCaller): Promise<Sql> {
+    if (caller.org.role === 'admin') return sql`TRUE`;
     const { models } = (await this.policy.userPolicy(this.db.manager, caller.org.orgId, caller.actor.userId))
       .effective;
-    if (models.all) return 'm.enabled';
-    params.push(models.allowed);
-    return `m.enabled AND m.slug = ANY($${params.length}::text[])`;
+    if (models.all) return sql`m.enabled`;
+    return sql`m.enabled AND m.slug = ANY(${models.allowed}::text[])`;
   }
 
   async create(caller: OrgCaller, input: CreateModelInput): Promise<ModelView> {
     try {
       return await this.db.transaction(async (em) => {
         await this.assertCredential(em, caller, input.credentialId);
-        const rows: { id: string }[] = await em.query(
-          `INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
-             output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-          [
-            caller.org.orgId,
-            input.slug,
-            input.credentialId,
-            input.upstreamModel,
-            input.inputPricePerMTok,
-            input.outputPricePerMTok,
-            input.cacheWritePricePerMTok,
-            input.cacheReadPricePerMTok,
-            input.enabled,
-            caller.actor.userId,
-          ],
+        const rows: { id: string }[] = await query(
+          em,
+          sql`INSERT INTO models (org_id, slug, credential_id, upstream_model, input_price_per_mtok,
+             output_price_per_mtok, cache_write_price_per_mtok, cache_read_price_per_mtok, enabled,
+               created_by)
+           VALUES (${caller.org.orgId}, ${input.slug}, ${input.credentialId}, ${input.upstreamModel},
+             ${input.inputPricePerMTok}, ${input.outputPricePerMTok}, ${input.cacheWritePricePerMTok},
+             ${input.cacheReadPricePerMTok}, ${input.enabled}, ${caller.actor.userId}) RETURNING id`,
         );
         const view = toView(await this.find(em, caller, rows[0]?.id ?? ''));
         await this.record(em, caller, 'model.created', view.id, null, view);
@@ -146,14 +140,15 @@ export class ModelsService {
           ['cache_read_price_per_mtok', input.cacheReadPricePerMTok],
           ['enabled', input.enabled],
         ];
-        const params: unknown[] = [before.id];
-        const sets = ["updated_at = date_trunc('milliseconds', now())"];
+        const sets = [sql`updated_at = date_trunc('milliseconds', now())`];
         for (const [column, value] of columns) {
-          if (value === undefined) continue;
-          params.push(value);
-          sets.push(`${column} = $${params.length}`);
+          if (value !== undefined) sets.push(sql`${rawSql(column)} = ${value}`);
         }
-        await em.query(`UPDATE models SET ${sets.join(', ')} WHERE id = $1`, params);
+        await execute(
+          em,
+          sql`UPDATE models SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${before.id}`,
+        );
         const after = toView(await this.find(em, caller, id));
         await this.record(em, caller, 'model.updated', after.id, before, after);
         return after;
@@ -167,16 +162,17 @@ export class ModelsService {
   async remove(caller: OrgCaller, id: string): Promise<void> {
     await this.db.transaction(async (em) => {
       const before = toView(await this.find(em, caller, id, true));
-      await em.query('DELETE FROM models WHERE id = $1', [before.id]);
+      await execute(em, sql`DELETE FROM models WHERE org_id = ${caller.org.orgId} AND id = ${before.id}`);
       await this.record(em, caller, 'model.deleted', before.id, before, null);
     });
   }
 
   /** The credential must exist in the caller's organization; anything else is a bad field, not a 404. */
   private async assertCredential(em: EntityManager, caller: OrgCaller, credentialId: string): Promise<void> {
-    const rows: unknown[] = await em.query(
-      'SELECT 1 FROM provider_credentials WHERE id = $1 AND org_id = $2 FOR SHARE',
-      [credentialId, caller.org.orgId],
+    const rows: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM provider_credentials WHERE id = ${credentialId}
+          AND org_id = ${caller.org.orgId} FOR SHARE`,
     );
     if (rows.length === 0) {
       throw DomainError.invalidField('credentialId', 'is not a provider credential of this organization');
@@ -185,9 +181,10 @@ export class ModelsService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ModelRow> {
     if (!isUuid(id)) throw DomainError.notFound('Model');
-    const rows: ModelRow[] = await em.query(
-      `${SELECT} WHERE m.id = $1 AND m.org_id = $2${lock ? ' FOR UPDATE OF m' : ''}`,
-      [id, caller.org.orgId],
+    const rows: ModelRow[] = await query(
+      em,
+      sql`${SELECT} WHERE m.id = ${id}
+          AND m.org_id = ${caller.org.orgId}${rawSql(lock ? ' FOR UPDATE OF m' : '')}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Model');

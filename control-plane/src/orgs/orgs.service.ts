@@ -5,6 +5,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { query, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import type { MembershipStatus } from './membership.entity';
 
@@ -26,21 +27,22 @@ export class OrgsService {
   ) {}
 
   listForUser(userId: string): Promise<OrgMembershipView[]> {
-    return this.memberships('m.user_id = $1', [userId]);
+    return this.memberships(sql`m.user_id = ${userId}`);
   }
 
   async get(orgId: string, userId: string): Promise<OrgMembershipView> {
-    const [org] = await this.memberships('m.user_id = $1 AND m.org_id = $2', [userId, orgId]);
+    const [org] = await this.memberships(sql`m.user_id = ${userId} AND m.org_id = ${orgId}`);
     if (!org) throw DomainError.notFound('Organization');
     return org;
   }
 
-  private async memberships(where: string, params: unknown[]): Promise<OrgMembershipView[]> {
+  private async memberships(where: Sql): Promise<OrgMembershipView[]> {
     const rows: { id: string; name: string; role: Role; status: MembershipStatus; created_at: Date }[] =
-      await this.db.query(
-        `SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m JOIN organizations o ON o.id = m.org_id
-        WHERE ${where} ORDER BY o.created_at, o.id`,
-        params,
+      await query(
+        this.db,
+        sql`SELECT o.id, o.name, m.role, m.status, o.created_at FROM memberships m
+            JOIN organizations o ON o.id = m.org_id
+             WHERE ${where} ORDER BY o.created_at, o.id`,
       );
     return rows.map((r) => ({
       id: r.id,
@@ -58,16 +60,17 @@ export class OrgsService {
     adminUserId: string,
     actor: Actor,
   ): Promise<OrgMembershipView> {
-    const rows: { id: string; created_at: Date }[] = await em.query(
-      'INSERT INTO organizations (name, created_by) VALUES ($1, $2) RETURNING id, created_at',
-      [name, adminUserId],
+    const rows: { id: string; created_at: Date }[] = await query(
+      em,
+      sql`INSERT INTO organizations (name, created_by) VALUES (${name}, ${adminUserId})
+          RETURNING id, created_at`,
     );
     const org = rows[0];
     if (!org) throw new Error('organization insert returned nothing');
-    await em.query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')", [
-      org.id,
-      adminUserId,
-    ]);
+    await query(
+      em,
+      sql`INSERT INTO memberships (org_id, user_id, role) VALUES (${org.id}, ${adminUserId}, 'admin')`,
+    );
     await this.changes.record(
       em,
       { orgId: org.id, actor },
@@ -91,10 +94,10 @@ export class OrgsService {
   createAsUser(name: string, actor: Actor & { userId: string }): Promise<OrgMembershipView> {
     return this.db.transaction(async (em) => {
       // The user's row lock serializes their creations, so a parallel burst cannot pass the count together.
-      await em.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [actor.userId]);
-      const rows: { n: number }[] = await em.query(
-        'SELECT count(*)::int AS n FROM organizations WHERE created_by = $1',
-        [actor.userId],
+      await query(em, sql`SELECT 1 FROM users WHERE id = ${actor.userId} FOR UPDATE`);
+      const rows: { n: number }[] = await query(
+        em,
+        sql`SELECT count(*)::int AS n FROM organizations WHERE created_by = ${actor.userId}`,
       );
       const max = this.config.MAX_ORGANIZATIONS_PER_USER;
       if ((rows[0]?.n ?? 0) >= max) {
@@ -108,10 +111,10 @@ export class OrgsService {
   }
 
   async isMember(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<boolean> {
-    const rows: unknown[] = await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
-      orgId,
-      userId,
-    ]);
+    const rows: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${userId}`,
+    );
     return rows.length > 0;
   }
 }

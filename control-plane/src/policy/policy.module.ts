@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ChangeRecorderModule } from '../snapshots/change-recorder.module';
+import { SnapshotsModule } from '../snapshots/snapshots.module';
 import { UsageModule } from '../usage/usage.module';
 import { PolicyController } from './policy.controller';
 import { PolicyService } from './policy.service';
@@ -7,11 +7,11 @@ import { PolicyService } from './policy.service';
 /**
  * People's policy: model access grants, per-user and per-group limits and budgets, the organization's
  * settings, and effective policy views (computed by `effectivePolicy` in shared/policy.ts, the same
- * function the gateways enforce with). Exports PolicyService for user detail and deletion.
+ * function the gateways enforce with). Exports PolicyService for keys, models and members.
  */
 @Module({
   // UsageModule: SpendService, for the budgets' spend in the views.
-  imports: [ChangeRecorderModule, UsageModule],
+  imports: [SnapshotsModule, UsageModule],
   controllers: [PolicyController],
   providers: [PolicyService],
   exports: [PolicyService],

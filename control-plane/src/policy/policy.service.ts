@@ -20,6 +20,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { execute, lockClause, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   groupChange,
@@ -63,9 +64,9 @@ const subjectOf = (r: SubjectRow): PolicySubjectInput => ({
   budgets: budgetsOf(r.budgets),
 });
 
-const GRANTS_OF_USER = `coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
+const GRANTS_OF_USER = sql`coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
   WHERE g.org_id = m.org_id AND g.user_id = m.user_id), '{}')`;
-const GRANTS_OF_GROUP = `coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
+const GRANTS_OF_GROUP = sql`coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
   WHERE g.group_id = gr.id), '{}')`;
 
 /**
@@ -130,9 +131,9 @@ export class PolicyService {
    * change next to the deletion.)
    */
   async removeUser(em: EntityManager, orgId: string, userId: string): Promise<SnapshotChange[]> {
-    await em.query('DELETE FROM group_members WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
-    await em.query('DELETE FROM user_model_grants WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
-    await em.query('DELETE FROM user_policies WHERE org_id = $1 AND user_id = $2', [orgId, userId]);
+    await execute(em, sql`DELETE FROM group_members WHERE org_id = ${orgId} AND user_id = ${userId}`);
+    await execute(em, sql`DELETE FROM user_model_grants WHERE org_id = ${orgId} AND user_id = ${userId}`);
+    await execute(em, sql`DELETE FROM user_policies WHERE org_id = ${orgId} AND user_id = ${userId}`);
     return [{ op: 'delete_user_policy', id: userId }];
   }
 
@@ -172,13 +173,14 @@ export class PolicyService {
     await this.assertReadable(this.db.manager, caller, type, id);
     const rows: { model: string; created_at: Date }[] =
       type === 'user'
-        ? await this.db.query(
-            'SELECT model, created_at FROM user_model_grants WHERE org_id = $1 AND user_id = $2 ORDER BY model',
-            [caller.org.orgId, id],
+        ? await query(
+            this.db,
+            sql`SELECT model, created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                AND user_id = ${id} ORDER BY model`,
           )
-        : await this.db.query(
-            'SELECT model, created_at FROM group_model_grants WHERE group_id = $1 ORDER BY model',
-            [id],
+        : await query(
+            this.db,
+            sql`SELECT model, created_at FROM group_model_grants WHERE group_id = ${id} ORDER BY model`,
           );
     return { data: rows.map((r) => ({ model: r.model, createdAt: new Date(r.created_at).toISOString() })) };
   }
@@ -186,36 +188,39 @@ export class PolicyService {
   async addGrant(caller: OrgCaller, type: PolicySubjectType, id: string, model: string): Promise<GrantView> {
     return this.db.transaction(async (em) => {
       await this.assertSubject(em, caller.org.orgId, type, id, true);
-      const known: unknown[] = await em.query('SELECT 1 FROM models WHERE org_id = $1 AND slug = $2', [
-        caller.org.orgId,
-        model,
-      ]);
+      const known: unknown[] = await query(
+        em,
+        sql`SELECT 1 FROM models WHERE org_id = ${caller.org.orgId} AND slug = ${model}`,
+      );
       if (known.length === 0) throw DomainError.invalidField('model', 'is not a model of this organization');
       const rows: { created_at: Date }[] =
         type === 'user'
-          ? await em.query(
-              `INSERT INTO user_model_grants (org_id, user_id, model, created_by) VALUES ($1, $2, $3, $4)
+          ? await query(
+              em,
+              sql`INSERT INTO user_model_grants (org_id, user_id, model, created_by)
+                  VALUES (${caller.org.orgId}, ${id}, ${model}, ${caller.actor.userId})
                ON CONFLICT DO NOTHING RETURNING created_at`,
-              [caller.org.orgId, id, model, caller.actor.userId],
             )
-          : await em.query(
-              `INSERT INTO group_model_grants (group_id, model, created_by) VALUES ($1, $2, $3)
+          : await query(
+              em,
+              sql`INSERT INTO group_model_grants (group_id, model, created_by)
+                  VALUES (${id}, ${model}, ${caller.actor.userId})
                ON CONFLICT DO NOTHING RETURNING created_at`,
-              [id, model, caller.actor.userId],
             );
       const created = rows[0];
       if (!created) {
         // Granting what is already granted changes nothing: answer the grant as it stands.
         const [existing]: { created_at: Date }[] =
           type === 'user'
-            ? await em.query(
-                'SELECT created_at FROM user_model_grants WHERE org_id = $1 AND user_id = $2 AND model = $3',
-                [caller.org.orgId, id, model],
+            ? await query(
+                em,
+                sql`SELECT created_at FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                    AND user_id = ${id} AND model = ${model}`,
               )
-            : await em.query('SELECT created_at FROM group_model_grants WHERE group_id = $1 AND model = $2', [
-                id,
-                model,
-              ]);
+            : await query(
+                em,
+                sql`SELECT created_at FROM group_model_grants WHERE group_id = ${id} AND model = ${model}`,
+              );
         return { model, createdAt: new Date(existing?.created_at ?? Date.now()).toISOString() };
       }
       await this.record(em, caller, type, id, `${type}.grant_added` as const, null, { model });
@@ -228,15 +233,17 @@ export class PolicyService {
       await this.assertSubject(em, caller.org.orgId, type, id, true);
       const rows: unknown[] =
         type === 'user'
-          ? await em.query(
-              `WITH d AS (DELETE FROM user_model_grants WHERE org_id = $1 AND user_id = $2 AND model = $3 RETURNING 1)
+          ? await query(
+              em,
+              sql`WITH d AS (DELETE FROM user_model_grants WHERE org_id = ${caller.org.orgId}
+                  AND user_id = ${id} AND model = ${model} RETURNING 1)
                SELECT * FROM d`,
-              [caller.org.orgId, id, model],
             )
-          : await em.query(
-              `WITH d AS (DELETE FROM group_model_grants WHERE group_id = $1 AND model = $2 RETURNING 1)
+          : await query(
+              em,
+              sql`WITH d AS (DELETE FROM group_model_grants WHERE group_id = ${id} AND model = ${model}
+                  RETURNING 1)
                SELECT * FROM d`,
-              [id, model],
             );
       if (rows.length === 0) throw DomainError.notFound('Grant');
       await this.record(em, caller, type, id, `${type}.grant_removed` as const, { model }, null);
@@ -265,18 +272,20 @@ export class PolicyService {
       const limits: Limits = limitsOf(input);
       const budgets = budgetsOf(input.budgets ?? []);
       if (type === 'user') {
-        await em.query(
-          `INSERT INTO user_policies (org_id, user_id, limits, budgets) VALUES ($1, $2, $3, $4)
+        await query(
+          em,
+          sql`INSERT INTO user_policies (org_id, user_id, limits, budgets)
+              VALUES (${caller.org.orgId}, ${id}, ${JSON.stringify(limits)}, ${JSON.stringify(budgets)})
            ON CONFLICT (org_id, user_id) DO UPDATE
              SET limits = EXCLUDED.limits, budgets = EXCLUDED.budgets,
                  updated_at = date_trunc('milliseconds', now())`,
-          [caller.org.orgId, id, JSON.stringify(limits), JSON.stringify(budgets)],
         );
       } else {
-        await em.query(
-          `UPDATE groups SET limits = $3, budgets = $4, updated_at = date_trunc('milliseconds', now())
-            WHERE org_id = $1 AND id = $2`,
-          [caller.org.orgId, id, JSON.stringify(limits), JSON.stringify(budgets)],
+        await execute(
+          em,
+          sql`UPDATE groups SET limits = ${JSON.stringify(limits)}, budgets = ${JSON.stringify(budgets)},
+              updated_at = date_trunc('milliseconds', now())
+            WHERE org_id = ${caller.org.orgId} AND id = ${id}`,
         );
       }
       const after: PolicyLimits = { ...limits, budgets };
@@ -295,11 +304,15 @@ export class PolicyService {
     return this.db.transaction(async (em) => {
       const before = await orgSettings(em, caller.org.orgId);
       const after: OrgSettings = { ...before, ...input };
-      await em.query(
-        `INSERT INTO org_settings (org_id, model_access_without_grants, default_mcp_policy) VALUES ($1, $2, $3)
-         ON CONFLICT (org_id) DO UPDATE SET model_access_without_grants = EXCLUDED.model_access_without_grants,
-           default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds', now())`,
-        [caller.org.orgId, after.modelAccessWithoutGrants, JSON.stringify(after.defaultMcpPolicy)],
+      await query(
+        em,
+        sql`INSERT INTO org_settings (org_id, model_access_without_grants, default_mcp_policy)
+            VALUES (${caller.org.orgId}, ${after.modelAccessWithoutGrants},
+            ${JSON.stringify(after.defaultMcpPolicy)})
+         ON CONFLICT (org_id) DO UPDATE
+           SET model_access_without_grants = EXCLUDED.model_access_without_grants,
+           default_mcp_policy = EXCLUDED.default_mcp_policy, updated_at = date_trunc('milliseconds',
+             now())`,
       );
       await this.changes.record(
         em,
@@ -333,9 +346,10 @@ export class PolicyService {
     if (caller.org.role === 'admin') return;
     if (type === 'user' && id === caller.actor.userId) return;
     if (type === 'group') {
-      const rows: unknown[] = await em.query(
-        'SELECT 1 FROM group_members WHERE group_id = $1 AND org_id = $2 AND user_id = $3',
-        [id, caller.org.orgId, caller.actor.userId],
+      const rows: unknown[] = await query(
+        em,
+        sql`SELECT 1 FROM group_members WHERE group_id = ${id} AND org_id = ${caller.org.orgId}
+            AND user_id = ${caller.actor.userId}`,
       );
       if (rows.length > 0) return;
     }
@@ -352,11 +366,11 @@ export class PolicyService {
   ): Promise<void> {
     const what = type === 'user' ? 'User' : 'Group';
     if (!isUuid(id)) throw DomainError.notFound(what);
-    const rows: unknown[] = await em.query(
+    const rows: unknown[] = await query(
+      em,
       type === 'user'
-        ? `SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2${lock ? ' FOR UPDATE' : ''}`
-        : `SELECT 1 FROM groups WHERE org_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [orgId, id],
+        ? sql`SELECT 1 FROM memberships WHERE org_id = ${orgId} AND user_id = ${id}${lockClause(lock)}`
+        : sql`SELECT 1 FROM groups WHERE org_id = ${orgId} AND id = ${id}${lockClause(lock)}`,
     );
     if (rows.length === 0) throw DomainError.notFound(what);
   }
@@ -369,11 +383,11 @@ export class PolicyService {
   ): Promise<PolicyLimits> {
     const rows: { limits: Record<string, number | null> | null; budgets: PolicyBudget[] | null }[] =
       type === 'user'
-        ? await em.query('SELECT limits, budgets FROM user_policies WHERE org_id = $1 AND user_id = $2', [
-            orgId,
-            id,
-          ])
-        : await em.query('SELECT limits, budgets FROM groups WHERE org_id = $1 AND id = $2', [orgId, id]);
+        ? await query(
+            em,
+            sql`SELECT limits, budgets FROM user_policies WHERE org_id = ${orgId} AND user_id = ${id}`,
+          )
+        : await query(em, sql`SELECT limits, budgets FROM groups WHERE org_id = ${orgId} AND id = ${id}`);
     const r = rows[0];
     return { ...limitsOf(r?.limits ?? null), budgets: budgetsOf(r?.budgets ?? null) };
   }
@@ -384,12 +398,12 @@ export class PolicyService {
     userId: string,
   ): Promise<PolicyOwnerInput | null> {
     if (!isUuid(userId)) return null;
-    const rows: (SubjectRow & { email: string })[] = await em.query(
-      `SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets, ${GRANTS_OF_USER} AS grants
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
-        WHERE m.org_id = $1 AND m.user_id = $2`,
-      [orgId, userId],
+    const rows: (SubjectRow & { email: string })[] = await query(
+      em,
+      sql`SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets, ${GRANTS_OF_USER} AS grants
+            FROM memberships m JOIN users u ON u.id = m.user_id
+            LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
+           WHERE m.org_id = ${orgId} AND m.user_id = ${userId}`,
     );
     const r = rows[0];
     if (!r) return null;
@@ -401,12 +415,12 @@ export class PolicyService {
     orgId: string,
     userId: string,
   ): Promise<PolicySubjectInput[]> {
-    const rows: SubjectRow[] = await em.query(
-      `SELECT gr.id, gr.name, gr.limits, gr.budgets, ${GRANTS_OF_GROUP} AS grants
-         FROM group_members gm JOIN groups gr ON gr.id = gm.group_id
-        WHERE gm.org_id = $1 AND gm.user_id = $2
-        ORDER BY lower(gr.name), gr.id`,
-      [orgId, userId],
+    const rows: SubjectRow[] = await query(
+      em,
+      sql`SELECT gr.id, gr.name, gr.limits, gr.budgets, ${GRANTS_OF_GROUP} AS grants
+            FROM group_members gm JOIN groups gr ON gr.id = gm.group_id
+           WHERE gm.org_id = ${orgId} AND gm.user_id = ${userId}
+           ORDER BY lower(gr.name), gr.id`,
     );
     return rows.map(subjectOf);
   }

@@ -26,6 +26,7 @@ import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
@@ -40,8 +41,9 @@ interface CredentialRow {
 }
 type UsedBy = ProviderCredentialView['usedBy'];
 
-const SELECT =
-  'SELECT id, name, provider, config, secret_preview, created_at, updated_at FROM provider_credentials';
+const SELECT = rawSql(
+  'SELECT id, name, provider, config, secret_preview, created_at, updated_at FROM provider_credentials',
+);
 
 const toView = (r: CredentialRow, usedBy: UsedBy): ProviderCredentialView => ({
   id: r.id,
@@ -76,11 +78,10 @@ export class ProviderCredentialsService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<ProviderCredentialView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const ks = nameKeyset('name', 'id', q, params);
-    const rows: CredentialRow[] = await this.db.query(
-      `${SELECT} WHERE org_id = $1 AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
-      params,
+    const ks = nameKeyset('name', 'id', q);
+    const rows: CredentialRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where} ORDER BY name, id LIMIT ${ks.limit}`,
     );
     const usedBy = await this.usedBy(
       this.db.manager,
@@ -104,20 +105,14 @@ export class ProviderCredentialsService {
     const id = randomUUID();
     try {
       return await this.db.transaction(async (em) => {
-        const rows: CredentialRow[] = await em.query(
-          `INSERT INTO provider_credentials (id, org_id, name, provider, config, secret_sealed, secret_preview, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        const rows: CredentialRow[] = await query(
+          em,
+          sql`INSERT INTO provider_credentials (id, org_id, name, provider, config, secret_sealed,
+              secret_preview, created_by)
+           VALUES (${id}, ${caller.org.orgId}, ${input.name}, ${input.provider},
+             ${JSON.stringify(input.config)}, ${this.box.seal(input.secret, id)},
+             ${secretPreview(input.secret)}, ${caller.actor.userId})
            RETURNING id, name, provider, config, secret_preview, created_at, updated_at`,
-          [
-            id,
-            caller.org.orgId,
-            input.name,
-            input.provider,
-            JSON.stringify(input.config),
-            this.box.seal(input.secret, id),
-            secretPreview(input.secret),
-            caller.actor.userId,
-          ],
         );
         const view = toView(rows[0] as CredentialRow, []);
         await this.record(em, caller, 'provider_credential.created', view, null, view, [
@@ -137,11 +132,9 @@ export class ProviderCredentialsService {
       return await this.db.transaction(async (em) => {
         const row = await this.find(em, caller, id, true);
         const before = await this.view(em, row);
-        const sets: string[] = ["updated_at = date_trunc('milliseconds', now())"];
-        const params: unknown[] = [row.id];
+        const sets: Sql[] = [sql`updated_at = date_trunc('milliseconds', now())`];
         const set = (column: string, value: unknown) => {
-          params.push(value);
-          sets.push(`${column} = $${params.length}`);
+          sets.push(sql`${rawSql(column)} = ${value}`);
         };
         if (input.config !== undefined) {
           const parsed = CREDENTIAL_CONFIG_SCHEMAS[row.provider].safeParse(input.config);
@@ -161,7 +154,11 @@ export class ProviderCredentialsService {
           set('secret_preview', secretPreview(input.secret));
         }
         if (input.name !== undefined) set('name', input.name);
-        await em.query(`UPDATE provider_credentials SET ${sets.join(', ')} WHERE id = $1`, params);
+        await execute(
+          em,
+          sql`UPDATE provider_credentials SET ${joinSql(sets, ', ')} WHERE org_id = ${caller.org.orgId}
+              AND id = ${row.id}`,
+        );
         const after = await this.view(em, await this.find(em, caller, id));
         await this.record(
           em,
@@ -187,9 +184,9 @@ export class ProviderCredentialsService {
   async remove(caller: OrgCaller, id: string, force: boolean): Promise<void> {
     await this.db.transaction(async (em) => {
       const row = await this.find(em, caller, id, true);
-      const dependents: { id: string; slug: string }[] = await em.query(
-        'SELECT id, slug FROM models WHERE credential_id = $1 ORDER BY slug FOR UPDATE',
-        [row.id],
+      const dependents: { id: string; slug: string }[] = await query(
+        em,
+        sql`SELECT id, slug FROM models WHERE credential_id = ${row.id} ORDER BY slug FOR UPDATE`,
       );
       if (dependents.length > 0 && !force) {
         throw new DomainError(
@@ -207,16 +204,16 @@ export class ProviderCredentialsService {
       const records: AuditRecord[] = [];
       const changes: SnapshotChange[] = [];
       for (const m of dependents) {
-        const model: unknown[] = await em.query(
-          `SELECT id, slug, credential_id AS "credentialId", upstream_model AS "upstreamModel",
+        const model: unknown[] = await query(
+          em,
+          sql`SELECT id, slug, credential_id AS "credentialId", upstream_model AS "upstreamModel",
                   input_price_per_mtok::float8 AS "inputPricePerMTok",
                   output_price_per_mtok::float8 AS "outputPricePerMTok",
                   cache_write_price_per_mtok::float8 AS "cacheWritePricePerMTok",
                   cache_read_price_per_mtok::float8 AS "cacheReadPricePerMTok", enabled
-             FROM models WHERE id = $1`,
-          [m.id],
+             FROM models WHERE org_id = ${caller.org.orgId} AND id = ${m.id}`,
         );
-        await em.query('DELETE FROM models WHERE id = $1', [m.id]);
+        await execute(em, sql`DELETE FROM models WHERE org_id = ${caller.org.orgId} AND id = ${m.id}`);
         records.push({
           action: 'model.deleted',
           targetType: 'model',
@@ -226,7 +223,10 @@ export class ProviderCredentialsService {
         });
         changes.push({ op: 'delete_model', id: m.id });
       }
-      await em.query('DELETE FROM provider_credentials WHERE id = $1', [row.id]);
+      await execute(
+        em,
+        sql`DELETE FROM provider_credentials WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`,
+      );
       changes.push({ op: 'delete_credential', id: row.id });
       records.push({
         action: 'provider_credential.deleted',
@@ -259,9 +259,9 @@ export class ProviderCredentialsService {
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
     if (!isUuid(id)) throw DomainError.notFound('Provider credential');
-    const rows: CredentialRow[] = await em.query(
-      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, caller.org.orgId],
+    const rows: CredentialRow[] = await query(
+      em,
+      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Provider credential');
@@ -275,9 +275,10 @@ export class ProviderCredentialsService {
   private async usedBy(em: EntityManager, ids: string[]): Promise<Map<string, UsedBy>> {
     const out = new Map<string, UsedBy>();
     if (ids.length === 0) return out;
-    const rows: { id: string; slug: string; credential_id: string }[] = await em.query(
-      'SELECT id, slug, credential_id FROM models WHERE credential_id = ANY($1::uuid[]) ORDER BY slug, id',
-      [ids],
+    const rows: { id: string; slug: string; credential_id: string }[] = await query(
+      em,
+      sql`SELECT id, slug, credential_id FROM models WHERE credential_id = ANY(${ids}::uuid[])
+          ORDER BY slug, id`,
     );
     for (const r of rows) {
       const list = out.get(r.credential_id) ?? [];

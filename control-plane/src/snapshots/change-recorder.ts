@@ -3,6 +3,7 @@ import type { SnapshotChange } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
 import { type AuditEntry, AuditService } from '../audit/audit.service';
 import type { Actor } from '../common/request-context';
+import { execute, query, rawSql, sql } from '../database/sql';
 import { userPolicyChanges } from './snapshot-people';
 
 /** Postgres NOTIFY channel that wakes the publisher when an outbox row commits. */
@@ -64,19 +65,18 @@ async function writeSnapshotChange(
   for (const c of changes)
     if (c.op === 'upsert_key' && !covered.has(c.value.ownerId)) owners.add(c.value.ownerId);
   const all = owners.size > 0 ? [...changes, ...(await userPolicyChanges(em, orgId, [...owners]))] : changes;
-  const rows: { snapshot_version: string }[] = await em.query(
-    // A CTE, because TypeORM answers a bare UPDATE … RETURNING with [rows, count].
-    `WITH bumped AS (
-       UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = $1 RETURNING snapshot_version
-     ) SELECT snapshot_version FROM bumped`,
-    [orgId],
+  const { rows } = await execute<{ snapshot_version: string }>(
+    em,
+    sql`UPDATE organizations SET snapshot_version = snapshot_version + 1 WHERE id = ${orgId}
+        RETURNING snapshot_version`,
   );
   const toVersion = Number(rows[0]?.snapshot_version ?? Number.NaN);
   if (!Number.isSafeInteger(toVersion)) throw new Error(`snapshots: organization ${orgId} does not exist`);
-  await em.query(
-    'INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes) VALUES ($1, $2, $3, $4)',
-    [orgId, toVersion - 1, toVersion, JSON.stringify(all)],
+  await query(
+    em,
+    sql`INSERT INTO snapshot_outbox (org_id, from_version, to_version, changes)
+        VALUES (${orgId}, ${toVersion - 1}, ${toVersion}, ${JSON.stringify(all)})`,
   );
   // Delivered on commit only, so the publisher never wakes for a rolled-back change.
-  await em.query(`NOTIFY ${OUTBOX_NOTIFY_CHANNEL}`);
+  await query(em, sql`NOTIFY ${rawSql(OUTBOX_NOTIFY_CHANNEL)}`);
 }

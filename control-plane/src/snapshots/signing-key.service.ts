@@ -10,6 +10,7 @@ import {
 } from '@portcullis/shared/signing';
 import { DataSource } from 'typeorm';
 import { SecretBox } from '../crypto/secret-box';
+import { query, sql } from '../database/sql';
 
 /** Associated data of the sealed private key (a ciphertext copied into another column fails to open). */
 const SIGNING_KEY_AAD = 'control-plane-signing-key';
@@ -68,19 +69,22 @@ export class SigningKeyService {
 
   private async load(): Promise<SigningKey> {
     this.box.require();
-    let rows: { public_key: string; private_key_sealed: string }[] = await this.db.query(
-      'SELECT public_key, private_key_sealed FROM control_plane_signing_keys WHERE id = 1',
+    let rows: { public_key: string; private_key_sealed: string }[] = await query(
+      this.db,
+      sql`SELECT public_key, private_key_sealed FROM control_plane_signing_keys WHERE id = 1`,
     );
     if (rows.length === 0) {
       const pair = generateKeyPairSync('ed25519');
       const pkcs8 = pair.privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64url');
-      await this.db.query(
-        `INSERT INTO control_plane_signing_keys (id, public_key, private_key_sealed) VALUES (1, $1, $2)
+      await query(
+        this.db,
+        sql`INSERT INTO control_plane_signing_keys (id, public_key, private_key_sealed)
+            VALUES (1, ${encodePublicKey(pair.publicKey)}, ${this.box.seal(pkcs8, SIGNING_KEY_AAD)})
            ON CONFLICT (id) DO NOTHING`,
-        [encodePublicKey(pair.publicKey), this.box.seal(pkcs8, SIGNING_KEY_AAD)],
       );
-      rows = await this.db.query(
-        'SELECT public_key, private_key_sealed FROM control_plane_signing_keys WHERE id = 1',
+      rows = await query(
+        this.db,
+        sql`SELECT public_key, private_key_sealed FROM control_plane_signing_keys WHERE id = 1`,
       );
     }
     const row = rows[0];

@@ -11,6 +11,7 @@ import {
 } from '@portcullis/shared/snapshot';
 import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
+import { bind, idsIn, isoUtcText, query, rawSql, type Sql, sql } from '../database/sql';
 
 /**
  * Rows → snapshot wire format, in one place: the full snapshot and every delta are built by these
@@ -18,8 +19,7 @@ import type { EntityManager } from 'typeorm';
  * `ids` narrows to some rows (deltas); without it, every row of the organization (full snapshot).
  */
 
-/** ISO 8601 in UTC with milliseconds, as `Date.prototype.toISOString` writes it, done by Postgres. */
-const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const isoSql = (col: string) => rawSql(isoUtcText(col));
 
 /**
  * One key row, with its policy columns (limits, budget, allowed providers and models, IP allowlist,
@@ -41,15 +41,17 @@ interface KeyRow {
 
 /**
  * The spend floor: a budgeted key's settled spend (micro-USD) in its budget's current period, summed
- * from `usage_key_spend` over the period's UTC days. `$p`, `$p+1`, `$p+2` are `spendWindows(now)`.
- * Part of the policy text, so keys share a policy entry only when their spend is equal too (keys
+ * from `usage_key_spend` over the period's UTC days (`spendWindows(now)`). Part of the policy text, so keys share a policy entry only when their spend is equal too (keys
  * without a budget all have NULL here and keep sharing).
  */
-const spendSql = (p: number) => `CASE WHEN k.budget IS NULL THEN NULL ELSE (
+const spendSql = (now: number): Sql => {
+  const [periods, from, to] = spendWindows(now);
+  return sql`CASE WHEN k.budget IS NULL THEN NULL ELSE (
     SELECT coalesce(sum(s.cost_micro), 0) FROM usage_key_spend s
-      JOIN unnest($${p}::text[], $${p + 1}::date[], $${p + 2}::date[]) AS w(period, d_from, d_to)
+      JOIN unnest(${periods}::text[], ${from}::date[], ${to}::date[]) AS w(period, d_from, d_to)
         ON w.period = k.budget->>'period'
      WHERE s.key_id = k.id AND s.day >= w.d_from AND s.day < w.d_to) END`;
+};
 
 const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -66,11 +68,11 @@ function spendWindows(now: number): [string[], string[], string[]] {
   ];
 }
 
-const keyColumns = (spendParam: number) => `k.id, k.key_id, k.owner_id, k.name,
+const keyColumns = (now: number): Sql => sql`k.id, k.key_id, k.owner_id, k.name,
   CASE WHEN k.status = 'revoked' THEN NULL ELSE k.secret_hash END AS secret_hash,
   k.status, ${isoSql('k.expires_at')} AS expires_at, ${isoSql('k.last_rotated_at')} AS rotated_at,
   jsonb_build_array(k.limits, k.budget, k.allowed_providers, k.allowed_models, k.ip_allowlist, k.mcp,
-    ${spendSql(spendParam)}, k.allow_calls_without_model)::text AS policy,
+    ${spendSql(now)}, k.allow_calls_without_model)::text AS policy,
   k.metadata::text AS metadata`;
 
 /**
@@ -78,7 +80,8 @@ const keyColumns = (spendParam: number) => `k.id, k.key_id, k.owner_id, k.name,
  * membership of this organization is; an owner who is no longer a member counts as suspended (their
  * keys are deleted with the membership, so this only guards against a key outliving it).
  */
-const OWNER_STATUS_SQL = `CASE WHEN u.status = 'active' AND m.status = 'active' THEN 'active' ELSE 'suspended' END`;
+const OWNER_STATUS_SQL = sql`CASE WHEN u.status = 'active'
+    AND m.status = 'active' THEN 'active' ELSE 'suspended' END`;
 
 /** Some keys with their owner's status, in one round trip (deltas, inside the change's transaction). */
 function keyRowsById(
@@ -87,13 +90,13 @@ function keyRowsById(
   ids: string[],
   now: number,
 ): Promise<(KeyRow & { owner_status: SnapshotKey['ownerStatus'] })[]> {
-  return em.query(
-    `SELECT ${keyColumns(3)}, ${OWNER_STATUS_SQL} AS owner_status
-       FROM api_keys k JOIN users u ON u.id = k.owner_id
-       LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.owner_id
-      WHERE k.org_id = $1 AND k.deleted_at IS NULL AND k.id = ANY($2::uuid[])
-      ORDER BY k.id`,
-    [orgId, ids, ...spendWindows(now)],
+  return query(
+    em,
+    sql`SELECT ${keyColumns(now)}, ${OWNER_STATUS_SQL} AS owner_status
+          FROM api_keys k JOIN users u ON u.id = k.owner_id
+          LEFT JOIN memberships m ON m.org_id = k.org_id AND m.user_id = k.owner_id
+         WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL AND k.id = ANY(${ids}::uuid[])
+         ORDER BY k.id`,
   );
 }
 
@@ -170,17 +173,19 @@ export async function wireKeys(
   orgId: string,
   writer: WireSnapshotWriter,
 ): Promise<WireKey[]> {
-  const owners: { id: string; status: SnapshotKey['ownerStatus'] }[] = await em.query(
-    `SELECT u.id, ${OWNER_STATUS_SQL} AS status FROM users u
-       LEFT JOIN memberships m ON m.org_id = $1 AND m.user_id = u.id
-      WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = $1 AND k.deleted_at IS NULL)`,
-    [orgId],
+  const org = bind(orgId);
+  const owners: { id: string; status: SnapshotKey['ownerStatus'] }[] = await query(
+    em,
+    sql`SELECT u.id, ${OWNER_STATUS_SQL} AS status FROM users u
+          LEFT JOIN memberships m ON m.org_id = ${org} AND m.user_id = u.id
+         WHERE EXISTS (SELECT 1 FROM api_keys k WHERE k.owner_id = u.id AND k.org_id = ${org}
+           AND k.deleted_at IS NULL)`,
   );
   const ownerIndex = new Map(owners.map((o) => [o.id, writer.owner(o.id, o.status)]));
   const now = Date.now();
-  const rows: KeyRow[] = await em.query(
-    `SELECT ${keyColumns(2)} FROM api_keys k WHERE k.org_id = $1 AND k.deleted_at IS NULL`,
-    [orgId, ...spendWindows(now)],
+  const rows: KeyRow[] = await query(
+    em,
+    sql`SELECT ${keyColumns(now)} FROM api_keys k WHERE k.org_id = ${orgId} AND k.deleted_at IS NULL`,
   );
   const keys = new Array<WireKey>(rows.length);
   for (let i = 0; i < rows.length; i++) {
@@ -214,20 +219,21 @@ export async function snapshotEphemeralTokens(
   orgId: string,
   ids?: string[],
 ): Promise<SnapshotEphemeralToken[]> {
+  const org = bind(orgId);
   const rows: {
     id: string;
     token_id: string;
     api_key_id: string;
     secret_hash: string;
     expires_at: string;
-  }[] = await em.query(
-    `SELECT t.id, t.token_id, t.api_key_id, t.secret_hash, ${isoSql('t.expires_at')} AS expires_at
-         FROM api_key_ephemeral_tokens t JOIN api_keys k ON k.id = t.api_key_id
-        WHERE t.org_id = $1 AND k.org_id = $1 AND k.deleted_at IS NULL
-          AND t.expires_at > now() - make_interval(secs => $2::double precision / 1000)
-          ${ids ? 'AND t.id = ANY($3::uuid[])' : ''}
-        ORDER BY t.id`,
-    ids ? [orgId, EPHEMERAL_TOKEN_RETENTION_MS, ids] : [orgId, EPHEMERAL_TOKEN_RETENTION_MS],
+  }[] = await query(
+    em,
+    sql`SELECT t.id, t.token_id, t.api_key_id, t.secret_hash, ${isoSql('t.expires_at')} AS expires_at
+          FROM api_key_ephemeral_tokens t JOIN api_keys k ON k.id = t.api_key_id
+         WHERE t.org_id = ${org} AND k.org_id = ${org} AND k.deleted_at IS NULL
+           AND t.expires_at > now() - make_interval(secs => ${EPHEMERAL_TOKEN_RETENTION_MS}::double precision / 1000)
+           ${idsIn('t.id', ids)}
+         ORDER BY t.id`,
   );
   return rows.map((r) => ({
     id: r.id,
@@ -252,10 +258,10 @@ export async function snapshotCredentials(
   reseal: (row: CredentialRow) => string,
   ids?: string[],
 ): Promise<SnapshotCredential[]> {
-  const rows: CredentialRow[] = await em.query(
-    `SELECT id, provider, config, secret_sealed FROM provider_credentials
-      WHERE org_id = $1 ${ids ? 'AND id = ANY($2::uuid[])' : ''} ORDER BY id`,
-    ids ? [orgId, ids] : [orgId],
+  const rows: CredentialRow[] = await query(
+    em,
+    sql`SELECT id, provider, config, secret_sealed FROM provider_credentials
+         WHERE org_id = ${orgId} ${idsIn('id', ids)} ORDER BY id`,
   );
   return rows.map((r) => ({ id: r.id, provider: r.provider, config: r.config, sealedSecret: reseal(r) }));
 }
@@ -275,11 +281,11 @@ export async function snapshotModels(
     cache_write_price_per_mtok: string | null;
     cache_read_price_per_mtok: string | null;
     enabled: boolean;
-  }[] = await em.query(
-    `SELECT id, slug, credential_id, upstream_model, input_price_per_mtok, output_price_per_mtok,
-            cache_write_price_per_mtok, cache_read_price_per_mtok, enabled
-       FROM models WHERE org_id = $1 ${ids ? 'AND id = ANY($2::uuid[])' : ''} ORDER BY id`,
-    ids ? [orgId, ids] : [orgId],
+  }[] = await query(
+    em,
+    sql`SELECT id, slug, credential_id, upstream_model, input_price_per_mtok, output_price_per_mtok,
+               cache_write_price_per_mtok, cache_read_price_per_mtok, enabled
+          FROM models WHERE org_id = ${orgId} ${idsIn('id', ids)} ORDER BY id`,
   );
   return rows.map((r) => ({
     id: r.id,

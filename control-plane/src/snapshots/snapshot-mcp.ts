@@ -1,5 +1,6 @@
 import type { SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import type { EntityManager } from 'typeorm';
+import { idsIn, query, sql } from '../database/sql';
 
 /** An MCP server row as the snapshot needs it; `headers_sealed` is under the master key. */
 export interface McpServerSecretRow {
@@ -18,10 +19,10 @@ export async function snapshotMcpServers(
   ids?: string[],
 ): Promise<SnapshotMcpServer[]> {
   const rows: { id: string; name: string; url: string; headers_sealed: string | null; enabled: boolean }[] =
-    await em.query(
-      `SELECT id, name, url, headers_sealed, enabled FROM mcp_servers
-        WHERE org_id = $1 ${ids ? 'AND id = ANY($2::uuid[])' : ''} ORDER BY id`,
-      ids ? [orgId, ids] : [orgId],
+    await query(
+      em,
+      sql`SELECT id, name, url, headers_sealed, enabled FROM mcp_servers
+           WHERE org_id = ${orgId} ${idsIn('id', ids)} ORDER BY id`,
     );
   return rows.map((r) => ({
     id: r.id,

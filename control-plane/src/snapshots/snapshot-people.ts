@@ -14,6 +14,7 @@ import type {
 } from '@portcullis/shared/snapshot';
 import { MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import type { EntityManager } from 'typeorm';
+import { idsIn, query, sql } from '../database/sql';
 import { type SpendScopeType, scopeSpendMicro } from '../usage/spend.service';
 
 /**
@@ -48,8 +49,9 @@ interface GroupRow {
 }
 
 async function userRows(em: EntityManager, orgId: string, userIds: string[] | null): Promise<UserRow[]> {
-  return em.query(
-    `SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets,
+  return query(
+    em,
+    sql`SELECT u.id, u.name, u.email, m.role, p.limits, p.budgets,
         coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM user_model_grants g
                    WHERE g.org_id = m.org_id AND g.user_id = m.user_id), '{}') AS grants,
         coalesce((SELECT array_agg(gm.group_id ORDER BY gm.group_id) FROM group_members gm
@@ -57,19 +59,18 @@ async function userRows(em: EntityManager, orgId: string, userIds: string[] | nu
        FROM memberships m
        JOIN users u ON u.id = m.user_id
        LEFT JOIN user_policies p ON p.org_id = m.org_id AND p.user_id = m.user_id
-      WHERE m.org_id = $1 ${userIds ? 'AND m.user_id = ANY($2::uuid[])' : ''}`,
-    userIds ? [orgId, userIds] : [orgId],
+      WHERE m.org_id = ${orgId} ${idsIn('m.user_id', userIds)}`,
   );
 }
 
 async function groupRows(em: EntityManager, orgId: string, groupIds: string[] | null): Promise<GroupRow[]> {
-  return em.query(
-    `SELECT gr.id, gr.name, gr.limits, gr.budgets,
+  return query(
+    em,
+    sql`SELECT gr.id, gr.name, gr.limits, gr.budgets,
         coalesce((SELECT array_agg(g.model ORDER BY g.model) FROM group_model_grants g
                    WHERE g.group_id = gr.id), '{}') AS grants
        FROM groups gr
-      WHERE gr.org_id = $1 ${groupIds ? 'AND gr.id = ANY($2::uuid[])' : ''}`,
-    groupIds ? [orgId, groupIds] : [orgId],
+      WHERE gr.org_id = ${orgId} ${idsIn('gr.id', groupIds)}`,
   );
 }
 
@@ -136,9 +137,9 @@ const toGroup = (r: GroupRow, floors: Floors): SnapshotGroup => ({
 
 export async function orgSettings(em: EntityManager, orgId: string): Promise<OrgSettings> {
   const rows: { model_access_without_grants: 'none' | 'all'; default_mcp_policy: DefaultMcpPolicy }[] =
-    await em.query(
-      'SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = $1',
-      [orgId],
+    await query(
+      em,
+      sql`SELECT model_access_without_grants, default_mcp_policy FROM org_settings WHERE org_id = ${orgId}`,
     );
   const row = rows[0];
   return row

@@ -11,6 +11,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { execute, query, sql } from '../database/sql';
 import { RedisService } from '../redis/redis.service';
 import { OUTBOX_NOTIFY_CHANNEL } from './change-recorder';
 import { SigningKeyService } from './signing-key.service';
@@ -110,8 +111,9 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
 
   private async drain(): Promise<void> {
     if (!this.redis.isUp) return;
-    const pending: unknown[] = await this.db.query(
-      'SELECT 1 FROM snapshot_outbox WHERE published_at IS NULL LIMIT 1',
+    const pending: unknown[] = await query(
+      this.db,
+      sql`SELECT 1 FROM snapshot_outbox WHERE published_at IS NULL LIMIT 1`,
     );
     if (pending.length === 0) return;
     while (!this.stopped && (await this.publishBatch()) === BATCH);
@@ -120,14 +122,15 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
   /** Publishes up to BATCH rows in id order; returns how many went out. */
   private publishBatch(): Promise<number> {
     return this.db.transaction(async (em) => {
-      const lock: { ok: boolean }[] = await em.query('SELECT pg_try_advisory_xact_lock($1) AS ok', [
-        PUBLISHER_LOCK,
-      ]);
+      const lock: { ok: boolean }[] = await query(
+        em,
+        sql`SELECT pg_try_advisory_xact_lock(${PUBLISHER_LOCK}) AS ok`,
+      );
       if (!lock[0]?.ok) return 0; // another instance is publishing
-      const rows: OutboxRow[] = await em.query(
-        `SELECT id, org_id, from_version, to_version, changes FROM snapshot_outbox
-          WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [BATCH],
+      const rows: OutboxRow[] = await query(
+        em,
+        sql`SELECT id, org_id, from_version, to_version, changes FROM snapshot_outbox
+          WHERE published_at IS NULL ORDER BY id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
       );
       const sent: string[] = [];
       let failure: unknown = null;
@@ -148,9 +151,10 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
         sent.push(r.id);
       }
       if (sent.length > 0) {
-        await em.query('UPDATE snapshot_outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
-          sent,
-        ]);
+        await execute(
+          em,
+          sql`UPDATE snapshot_outbox SET published_at = now() WHERE id = ANY(${sent}::bigint[])`,
+        );
       }
       if (failure) this.fail('publish', failure);
       return failure ? 0 : sent.length;
@@ -160,9 +164,11 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
   /** Every organization's published version, so an idle gateway still notices a gap. */
   private async heartbeat(): Promise<void> {
     if (this.stopped || !this.redis.isUp) return;
-    const rows: { id: string; version: string }[] = await this.db.query(
-      `SELECT o.id, coalesce(
-          (SELECT min(from_version) FROM snapshot_outbox s WHERE s.org_id = o.id AND s.published_at IS NULL),
+    const rows: { id: string; version: string }[] = await query(
+      this.db,
+      sql`SELECT o.id, coalesce(
+          (SELECT min(from_version) FROM snapshot_outbox s WHERE s.org_id = o.id
+            AND s.published_at IS NULL),
           o.snapshot_version) AS version
          FROM organizations o`,
     );
@@ -174,8 +180,10 @@ export class SnapshotPublisher implements OnApplicationBootstrap, BeforeApplicat
     }
     await pipeline.exec();
     if (++this.beats % 30 === 0) {
-      await this.db.query(
-        `DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL AND published_at < now() - interval '${KEEP_PUBLISHED}'`,
+      await execute(
+        this.db,
+        sql`DELETE FROM snapshot_outbox WHERE published_at IS NOT NULL
+            AND published_at < now() - ${KEEP_PUBLISHED}::interval`,
       );
     }
   }

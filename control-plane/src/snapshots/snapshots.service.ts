@@ -5,6 +5,7 @@ import { seal } from '@portcullis/shared/crypto';
 import { type SnapshotChange, type WireSnapshot, WireSnapshotWriter } from '@portcullis/shared/snapshot';
 import { DataSource, type EntityManager } from 'typeorm';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, query, sql } from '../database/sql';
 import { SigningKeyService } from './signing-key.service';
 import {
   snapshotCredentials,
@@ -81,9 +82,9 @@ export class SnapshotsService {
 
   /** The snapshot key is only needed (and the master key only required) when the server has headers. */
   async mcpServerChange(em: EntityManager, orgId: string, id: string): Promise<SnapshotChange> {
-    const sealed: unknown[] = await em.query(
-      'SELECT 1 FROM mcp_servers WHERE id = $1 AND headers_sealed IS NOT NULL',
-      [id],
+    const sealed: unknown[] = await query(
+      em,
+      sql`SELECT 1 FROM mcp_servers WHERE id = ${id} AND headers_sealed IS NOT NULL`,
     );
     const key = sealed.length > 0 ? await this.snapshotKey(em, orgId) : null;
     const [value] = await snapshotMcpServers(
@@ -101,9 +102,10 @@ export class SnapshotsService {
    * a rotation waits for the transactions sealing under the old one.
    */
   async snapshotKey(em: EntityManager, orgId: string): Promise<SealingKey> {
-    const rows: { snapshot_key_sealed: string | null; snapshot_key_version: number }[] = await em.query(
-      'SELECT snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = $1 FOR UPDATE',
-      [orgId],
+    const rows: { snapshot_key_sealed: string | null; snapshot_key_version: number }[] = await query(
+      em,
+      sql`SELECT snapshot_key_sealed, snapshot_key_version FROM organizations
+          WHERE id = ${orgId} FOR UPDATE`,
     );
     const row = rows[0];
     if (!row) throw new Error(`snapshots: organization ${orgId} does not exist`);
@@ -114,10 +116,12 @@ export class SnapshotsService {
       };
     }
     const key = randomBytes(32);
-    await em.query('UPDATE organizations SET snapshot_key_sealed = $2 WHERE id = $1', [
-      orgId,
-      this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId)),
-    ]);
+    await execute(
+      em,
+      sql`UPDATE organizations
+          SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))}
+          WHERE id = ${orgId}`,
+    );
     return { key, version: row.snapshot_key_version };
   }
 
@@ -135,12 +139,14 @@ export class SnapshotsService {
   ): Promise<{ version: number; changes: SnapshotChange[] }> {
     await this.snapshotKey(em, orgId); // takes the row lock (and creates the first key if none yet)
     const key = randomBytes(32);
-    const rows: { snapshot_key_version: number }[] = await em.query(
-      `WITH rotated AS (
-         UPDATE organizations SET snapshot_key_sealed = $2, snapshot_key_version = snapshot_key_version + 1
-          WHERE id = $1 RETURNING snapshot_key_version
+    const rows: { snapshot_key_version: number }[] = await query(
+      em,
+      sql`WITH rotated AS (
+         UPDATE organizations
+           SET snapshot_key_sealed = ${this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))},
+           snapshot_key_version = snapshot_key_version + 1
+          WHERE id = ${orgId} RETURNING snapshot_key_version
        ) SELECT snapshot_key_version FROM rotated`,
-      [orgId, this.box.seal(key.toString('base64url'), snapshotKeyAad(orgId))],
     );
     const sealing: SealingKey = { key, version: Number(rows[0]?.snapshot_key_version) };
     const credentials = await snapshotCredentials(em, orgId, (r) =>
@@ -165,9 +171,9 @@ export class SnapshotsService {
    * change bumps the version in its own transaction) and concurrent requests share one build.
    */
   async fullSnapshot(orgId: string): Promise<SignedSnapshot> {
-    const rows: { snapshot_version: string }[] = await this.db.query(
-      'SELECT snapshot_version FROM organizations WHERE id = $1',
-      [orgId],
+    const rows: { snapshot_version: string }[] = await query(
+      this.db,
+      sql`SELECT snapshot_version FROM organizations WHERE id = ${orgId}`,
     );
     const current = Number(rows[0]?.snapshot_version ?? 0);
     const held = this.built.get(orgId);
@@ -210,9 +216,10 @@ export class SnapshotsService {
         snapshot_version: string;
         snapshot_key_sealed: string | null;
         snapshot_key_version: number;
-      }[] = await em.query(
-        'SELECT snapshot_version, snapshot_key_sealed, snapshot_key_version FROM organizations WHERE id = $1',
-        [orgId],
+      }[] = await query(
+        em,
+        sql`SELECT snapshot_version, snapshot_key_sealed, snapshot_key_version FROM organizations
+            WHERE id = ${orgId}`,
       );
       const version = Number(org[0]?.snapshot_version ?? 0);
       const sealed = org[0]?.snapshot_key_sealed;
@@ -247,12 +254,12 @@ export class SnapshotsService {
    * Heartbeats carry this, so a gateway does not resync for a delta that is merely a few ms from Redis.
    */
   async publishedVersion(orgId: string, em: EntityManager = this.db.manager): Promise<number> {
-    const rows: { version: string }[] = await em.query(
-      `SELECT coalesce(
+    const rows: { version: string }[] = await query(
+      em,
+      sql`SELECT coalesce(
           (SELECT min(from_version) FROM snapshot_outbox WHERE org_id = o.id AND published_at IS NULL),
           o.snapshot_version) AS version
-         FROM organizations o WHERE o.id = $1`,
-      [orgId],
+         FROM organizations o WHERE o.id = ${orgId}`,
     );
     return Number(rows[0]?.version ?? 0);
   }

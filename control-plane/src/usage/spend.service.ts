@@ -4,6 +4,7 @@ import type { BudgetInput } from '@portcullis/shared/api-keys';
 import type { PolicyBudget } from '@portcullis/shared/policy';
 import { type BudgetPeriod, MICRO_USD, periodEnd, periodId, periodStart } from '@portcullis/shared/usage';
 import { DataSource, type EntityManager } from 'typeorm';
+import { bind, query, sql } from '../database/sql';
 
 export interface PeriodSpend {
   period: BudgetPeriod;
@@ -46,24 +47,22 @@ export async function scopeSpendMicro(
   windows: { type: SpendScopeType; id: string; start: number; end: number }[],
 ): Promise<number[]> {
   if (windows.length === 0) return [];
-  const rows: { i: string; micro: string }[] = await em.query(
-    `SELECT w.i::text AS i,
+  const org = bind(orgId);
+  const rows: { i: string; micro: string }[] = await query(
+    em,
+    sql`SELECT w.i::text AS i,
         (SELECT coalesce(sum(s.cost_micro), 0) FROM usage_key_spend s
-          WHERE s.org_id = $1 AND s.day >= w.d_from AND s.day < w.d_to
+          WHERE s.org_id = ${org} AND s.day >= w.d_from AND s.day < w.d_to
             AND s.key_id IN (
               SELECT k.id FROM api_keys k
-               WHERE k.org_id = $1
+               WHERE k.org_id = ${org}
                  AND k.owner_id = ANY(CASE WHEN w.kind = 'user' THEN ARRAY[w.sid]
                    ELSE ARRAY(SELECT gm.user_id FROM group_members gm
-                               WHERE gm.org_id = $1 AND gm.group_id = w.sid) END)))::text AS micro
-       FROM unnest($2::text[], $3::uuid[], $4::date[], $5::date[]) WITH ORDINALITY AS w(kind, sid, d_from, d_to, i)`,
-    [
-      orgId,
-      windows.map((w) => w.type),
-      windows.map((w) => w.id),
-      windows.map((w) => day(w.start)),
-      windows.map((w) => lastDay(w.end)),
-    ],
+                               WHERE gm.org_id = ${org} AND gm.group_id = w.sid) END)))::text AS micro
+       FROM unnest(${windows.map((w) => w.type)}::text[], ${windows.map((w) => w.id)}::uuid[],
+                   ${windows.map((w) => day(w.start))}::date[],
+                       ${windows.map((w) => lastDay(w.end))}::date[])
+            WITH ORDINALITY AS w(kind, sid, d_from, d_to, i)`,
   );
   const out = windows.map(() => 0);
   for (const r of rows) out[Number(r.i) - 1] = Number(r.micro);
@@ -88,10 +87,11 @@ export class SpendService {
   ): Promise<Map<string, PeriodSpend>> {
     const out = new Map<string, PeriodSpend>();
     if (keyIds.length === 0) return out;
-    const keys: { id: string; budget: BudgetInput | null }[] = await em.query(
-      `SELECT id, budget FROM api_keys
-        WHERE org_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL AND budget IS NOT NULL`,
-      [orgId, [...new Set(keyIds)]],
+    const keys: { id: string; budget: BudgetInput | null }[] = await query(
+      em,
+      sql`SELECT id, budget FROM api_keys
+        WHERE org_id = ${orgId} AND id = ANY(${[...new Set(keyIds)]}::uuid[]) AND deleted_at IS NULL
+          AND budget IS NOT NULL`,
     );
     if (keys.length === 0) return out;
     const windows = keys.flatMap((k) => {
@@ -133,13 +133,15 @@ export class SpendService {
     const users = [...new Set(scopes.filter((s) => s.type === 'user').map((s) => s.id))];
     const groups = [...new Set(scopes.filter((s) => s.type === 'group').map((s) => s.id))];
     if (users.length + groups.length === 0) return out;
-    const rows: { type: SpendScopeType; id: string; budgets: PolicyBudget[] | null }[] = await em.query(
-      `SELECT 'user' AS type, p.user_id AS id, p.budgets FROM user_policies p
-         JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id
-        WHERE p.org_id = $1 AND p.user_id = ANY($2::uuid[])
-       UNION ALL
-       SELECT 'group' AS type, g.id, g.budgets FROM groups g WHERE g.org_id = $1 AND g.id = ANY($3::uuid[])`,
-      [orgId, users, groups],
+    const org = bind(orgId);
+    const rows: { type: SpendScopeType; id: string; budgets: PolicyBudget[] | null }[] = await query(
+      em,
+      sql`SELECT 'user' AS type, p.user_id AS id, p.budgets FROM user_policies p
+            JOIN memberships m ON m.org_id = p.org_id AND m.user_id = p.user_id
+           WHERE p.org_id = ${org} AND p.user_id = ANY(${users}::uuid[])
+          UNION ALL
+          SELECT 'group' AS type, g.id, g.budgets FROM groups g WHERE g.org_id = ${org}
+            AND g.id = ANY(${groups}::uuid[])`,
     );
     const windows = rows.flatMap((r) =>
       (r.budgets ?? []).map((b) => ({
@@ -197,18 +199,14 @@ export class SpendService {
   ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (windows.length === 0) return out;
-    const rows: { key_id: string; micro: string }[] = await em.query(
-      `SELECT w.key_id, coalesce(sum(s.cost_micro), 0)::text AS micro
-         FROM unnest($2::uuid[], $3::date[], $4::date[]) AS w(key_id, d_from, d_to)
+    const rows: { key_id: string; micro: string }[] = await query(
+      em,
+      sql`SELECT w.key_id, coalesce(sum(s.cost_micro), 0)::text AS micro
+         FROM unnest(${windows.map((w) => w.keyId)}::uuid[], ${windows.map((w) => day(w.start))}::date[],
+           ${windows.map((w) => lastDay(w.end))}::date[]) AS w(key_id, d_from, d_to)
          LEFT JOIN usage_key_spend s
-           ON s.org_id = $1 AND s.key_id = w.key_id AND s.day >= w.d_from AND s.day < w.d_to
+           ON s.org_id = ${orgId} AND s.key_id = w.key_id AND s.day >= w.d_from AND s.day < w.d_to
         GROUP BY w.key_id`,
-      [
-        orgId,
-        windows.map((w) => w.keyId),
-        windows.map((w) => day(w.start)),
-        windows.map((w) => lastDay(w.end)),
-      ],
     );
     for (const r of rows) out.set(r.key_id, Number(r.micro));
     return out;

@@ -22,6 +22,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { settleWithin } from '../common/deadline';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { query, sql } from '../database/sql';
 import { type Refusal, readEntryJson, type TimeWindow, validateUsageJson } from './usage-event';
 import { UsageIngestedEvents } from './usage-ingested.events';
 import { UsageSignatureVerifier } from './usage-signature';
@@ -267,7 +268,7 @@ export class UsageConsumer implements OnApplicationBootstrap, BeforeApplicationS
    * wrote before the first control plane ran (or before their organization was listed) are read.
    */
   private async ensureGroups(): Promise<void> {
-    const orgs: { id: string }[] = await this.db.query('SELECT id FROM organizations ORDER BY id');
+    const orgs: { id: string }[] = await query(this.db, sql`SELECT id FROM organizations ORDER BY id`);
     const known = new Set(this.groupReady ? this.streams : []);
     const streams: string[] = [];
     for (const { id } of orgs) {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { execute, query, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 import { USAGE_INGEST_LOCK } from './usage-writer';
 
@@ -39,9 +40,10 @@ export class UsageJobs implements OnModuleInit {
     // Under the exclusive ingest lock, no batch is between taking a seq and committing: every seq up
     // to `high` is final, so the watermark can move to it without skipping a late commit.
     const high = await this.db.transaction(async (em) => {
-      await em.query('SELECT pg_advisory_xact_lock($1)', [USAGE_INGEST_LOCK]);
-      const rows: { high: string | null }[] = await em.query(
-        'SELECT max(seq)::text AS high FROM usage_requests',
+      await query(em, sql`SELECT pg_advisory_xact_lock(${USAGE_INGEST_LOCK})`);
+      const rows: { high: string | null }[] = await query(
+        em,
+        sql`SELECT max(seq)::text AS high FROM usage_requests`,
       );
       return BigInt(rows[0]?.high ?? '0');
     });
@@ -49,17 +51,19 @@ export class UsageJobs implements OnModuleInit {
     for (;;) {
       const done = await this.db.transaction(async (em) => {
         // The row lock serializes rollup runs (two control planes, a slow run and the next).
-        const state: { value: string }[] = await em.query(
-          `SELECT value::text FROM usage_state WHERE name = 'rollup_seq' FOR UPDATE`,
+        const state: { value: string }[] = await query(
+          em,
+          sql`SELECT value::text FROM usage_state WHERE name = 'rollup_seq' FOR UPDATE`,
         );
         const low = BigInt(state[0]?.value ?? '0');
         if (low >= high) return null;
         const upTo = low + BigInt(ROLLUP_CHUNK) < high ? low + BigInt(ROLLUP_CHUNK) : high;
-        const counted: { n: string }[] = await em.query(
-          `WITH src AS (
+        const counted: { n: string }[] = await query(
+          em,
+          sql`WITH src AS (
              SELECT r.*, g.granularity
                FROM usage_requests r CROSS JOIN (VALUES ('hour'), ('day')) AS g(granularity)
-              WHERE r.seq > $1 AND r.seq <= $2
+              WHERE r.seq > ${low.toString()} AND r.seq <= ${upTo.toString()}
            ), ins AS (
              INSERT INTO usage_rollups AS u (granularity, bucket_start, org_id, key_id, user_id, model,
                  requests, errors, input_tokens, output_tokens, cost_micro)
@@ -79,9 +83,8 @@ export class UsageJobs implements OnModuleInit {
              RETURNING 1
            )
            SELECT count(*)::text AS n FROM src WHERE granularity = 'hour'`,
-          [low.toString(), upTo.toString()],
         );
-        await em.query(`UPDATE usage_state SET value = $1 WHERE name = 'rollup_seq'`, [upTo.toString()]);
+        await execute(em, sql`UPDATE usage_state SET value = ${upTo.toString()} WHERE name = 'rollup_seq'`);
         return Number(counted[0]?.n ?? 0);
       });
       if (done === null) break;
@@ -94,16 +97,16 @@ export class UsageJobs implements OnModuleInit {
   async retention(): Promise<number> {
     let total = 0;
     for (;;) {
-      const rows: { n: string }[] = await this.db.query(
-        `WITH victims AS (
+      const rows: { n: string }[] = await query(
+        this.db,
+        sql`WITH victims AS (
            SELECT id FROM usage_requests
-            WHERE time < now() - make_interval(days => $1)
+            WHERE time < now() - make_interval(days => ${this.config.USAGE_RETENTION_DAYS})
               AND seq <= (SELECT value FROM usage_state WHERE name = 'rollup_seq')
-            LIMIT $2
+            LIMIT ${RETENTION_CHUNK}
          ), gone AS (
            DELETE FROM usage_requests r USING victims v WHERE r.id = v.id RETURNING 1
          ) SELECT count(*)::text AS n FROM gone`,
-        [this.config.USAGE_RETENTION_DAYS, RETENTION_CHUNK],
       );
       const n = Number(rows[0]?.n ?? 0);
       total += n;

@@ -4,8 +4,14 @@ import { USAGE_SIGNATURE_FIELD, verifyUsageEvent } from '@portcullis/shared/usag
 import { DataSource } from 'typeorm';
 import { isUuid } from '../common/uuid';
 import { SecretBox } from '../crypto/secret-box';
-import { usageSecretAad } from '../gateways/gateways.service';
+import { query, sql } from '../database/sql';
 import type { Refusal } from './usage-event';
+
+/**
+ * Associated data of a gateway's sealed usage-signing secret (sealed by GatewaysService, opened here): a
+ * ciphertext moved to another row or column fails.
+ */
+export const usageSecretAad = (gatewayId: string) => `gateway-usage-secret:${gatewayId}`;
 
 interface Signer {
   orgId: string;
@@ -13,7 +19,7 @@ interface Signer {
 }
 
 /**
- * Who wrote a usage event (issue 12): an event counts only if it names a gateway (`gatewayId`) that
+ * Who wrote a usage event: an event counts only if it names a gateway (`gatewayId`) that
  * exists now (a removed gateway's row, and its secret, are gone), carries that gateway's HMAC over
  * the rest of the event (`sig`, see @portcullis/shared/usage-signing), and that gateway belongs to the
  * event's organization, whose stream it was read from. Gateways are looked up once per batch, so a
@@ -32,9 +38,9 @@ export class UsageSignatureVerifier {
     for (const e of events) if (typeof e.gatewayId === 'string' && isUuid(e.gatewayId)) ids.add(e.gatewayId);
     const out = new Map<string, Signer>();
     if (ids.size === 0) return out;
-    const rows: { id: string; org_id: string; usage_secret_sealed: string | null }[] = await this.db.query(
-      'SELECT id, org_id, usage_secret_sealed FROM gateways WHERE id = ANY($1::uuid[])',
-      [[...ids]],
+    const rows: { id: string; org_id: string; usage_secret_sealed: string | null }[] = await query(
+      this.db,
+      sql`SELECT id, org_id, usage_secret_sealed FROM gateways WHERE id = ANY(${[...ids]}::uuid[])`,
     );
     for (const r of rows) {
       let secret: Buffer | null = null;

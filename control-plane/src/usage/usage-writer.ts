@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { USAGE_TOKEN_FIELDS, type UsageEvent, usdToMicro } from '@portcullis/shared/usage';
 import { DataSource, type EntityManager } from 'typeorm';
+import { execute, query, sql } from '../database/sql';
 import type { Refusal } from './usage-event';
 
 /**
@@ -73,14 +74,15 @@ export class UsageWriter {
   ): Promise<WriteResult> {
     const result = emptyWriteResult();
     if (events.length === 0) return result;
-    await em.query('SELECT pg_advisory_xact_lock_shared($1)', [USAGE_INGEST_LOCK]);
+    await query(em, sql`SELECT pg_advisory_xact_lock_shared(${USAGE_INGEST_LOCK})`);
 
     // The keys' rows, locked in id order (two consumers never wait on each other in a cycle): the
     // counters below are updated under these locks.
     const keyIds = [...new Set(events.map((e) => e.keyId))].sort();
-    const keys: { id: string; org_id: string; owner_id: string }[] = await em.query(
-      'SELECT id, org_id, owner_id FROM api_keys WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE',
-      [keyIds],
+    const keys: { id: string; org_id: string; owner_id: string }[] = await query(
+      em,
+      sql`SELECT id, org_id, owner_id FROM api_keys WHERE id = ANY(${keyIds}::uuid[])
+          ORDER BY id FOR NO KEY UPDATE`,
     );
     const keyOf = new Map(keys.map((k) => [k.id, k]));
     const checked: UsageEvent[] = [];
@@ -108,8 +110,9 @@ export class UsageWriter {
     }
 
     const col = <T>(f: (e: UsageEvent) => T) => accepted.map(f);
-    const inserted: { key_id: string; org_id: string; time: string; cost_micro: string }[] = await em.query(
-      `INSERT INTO usage_requests (id, org_id, key_id, user_id, time, method, route, model, provider,
+    const inserted: { key_id: string; org_id: string; time: string; cost_micro: string }[] = await query(
+      em,
+      sql`INSERT INTO usage_requests (id, org_id, key_id, user_id, time, method, route, model, provider,
          status, error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms,
          source_ip, user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
          cache_read_input_tokens)
@@ -117,10 +120,20 @@ export class UsageWriter {
          status, error_code, input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms,
          source_ip, user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
          cache_read_input_tokens
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[],
-           $7::text[], $8::text[], $9::text[], $10::int[], $11::text[], $12::bigint[], $13::bigint[],
-           $14::bigint[], $15::boolean[], $16::boolean[], $17::float8[], $18::text[], $19::text[],
-           $20::text[], $21::text[], $22::jsonb[], $23::bigint[], $24::bigint[])
+         FROM unnest(${col((e) => e.id)}::uuid[], ${col((e) => e.orgId)}::uuid[],
+           ${col((e) => e.keyId)}::uuid[], ${col((e) => e.ownerId)}::uuid[],
+           ${col((e) => e.time)}::timestamptz[], ${col((e) => e.method)}::text[],
+           ${col((e) => e.route)}::text[], ${col((e) => e.model)}::text[],
+               ${col((e) => e.provider)}::text[], ${col((e) => e.status)}::int[],
+               ${col((e) => e.errorCode)}::text[], ${col((e) => e.inputTokens)}::bigint[],
+               ${col((e) => e.outputTokens)}::bigint[],
+           ${col((e) => usdToMicro(e.costUsd))}::bigint[], ${col((e) => e.estimated)}::boolean[],
+               ${col((e) => e.aborted)}::boolean[], ${col((e) => e.latencyMs)}::float8[],
+               ${col((e) => e.sourceIp)}::text[], ${col((e) => e.userAgent)}::text[],
+           ${col((e) => e.gatewayId)}::text[], ${col((e) => e.requestId)}::text[],
+               ${col((e) => JSON.stringify(e.metadata))}::jsonb[],
+               ${col((e) => e.cacheCreationInputTokens)}::bigint[],
+               ${col((e) => e.cacheReadInputTokens)}::bigint[])
            AS v(id, org_id, key_id, user_id, time, method, route, model, provider, status, error_code,
              input_tokens, output_tokens, cost_micro, estimated, aborted, latency_ms, source_ip,
              user_agent, gateway_id, request_id, metadata, cache_creation_input_tokens,
@@ -128,32 +141,6 @@ export class UsageWriter {
        ON CONFLICT (id) DO NOTHING
        RETURNING key_id, org_id, to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS time,
          cost_micro::text`,
-      [
-        col((e) => e.id),
-        col((e) => e.orgId),
-        col((e) => e.keyId),
-        col((e) => e.ownerId),
-        col((e) => e.time),
-        col((e) => e.method),
-        col((e) => e.route),
-        col((e) => e.model),
-        col((e) => e.provider),
-        col((e) => e.status),
-        col((e) => e.errorCode),
-        col((e) => e.inputTokens),
-        col((e) => e.outputTokens),
-        col((e) => usdToMicro(e.costUsd)),
-        col((e) => e.estimated),
-        col((e) => e.aborted),
-        col((e) => e.latencyMs),
-        col((e) => e.sourceIp),
-        col((e) => e.userAgent),
-        col((e) => e.gatewayId),
-        col((e) => e.requestId),
-        col((e) => JSON.stringify(e.metadata)),
-        col((e) => e.cacheCreationInputTokens),
-        col((e) => e.cacheReadInputTokens),
-      ],
     );
     result.inserted = inserted.length;
     result.duplicates = accepted.length - inserted.length;
@@ -180,31 +167,29 @@ export class UsageWriter {
     if (perKey.size > 0) {
       const ids = [...perKey.keys()].sort();
       const vals = ids.map((id) => perKey.get(id) as { org: string; n: number; last: string; micro: bigint });
-      await em.query(
-        `UPDATE api_keys k
+      await execute(
+        em,
+        sql`UPDATE api_keys k
             SET request_count = k.request_count + v.n,
                 last_used_at = GREATEST(k.last_used_at, v.last),
                 spent_usd = k.spent_usd + v.micro / 1000000.0
-           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[], $4::bigint[]) AS v(id, n, last, micro)
+           FROM unnest(${ids}::uuid[], ${vals.map((v) => v.n)}::bigint[],
+             ${vals.map((v) => v.last)}::timestamptz[],
+             ${vals.map((v) => v.micro.toString())}::bigint[]) AS v(id, n, last, micro)
           WHERE k.id = v.id`,
-        [ids, vals.map((v) => v.n), vals.map((v) => v.last), vals.map((v) => v.micro.toString())],
       );
       const days = [...perDay.values()].sort((a, b) =>
         a.key === b.key ? a.day.localeCompare(b.day) : a.key.localeCompare(b.key),
       );
-      await em.query(
-        `INSERT INTO usage_key_spend (key_id, day, org_id, requests, cost_micro)
-         SELECT * FROM unnest($1::uuid[], $2::date[], $3::uuid[], $4::bigint[], $5::bigint[])
+      await query(
+        em,
+        sql`INSERT INTO usage_key_spend (key_id, day, org_id, requests, cost_micro)
+         SELECT * FROM unnest(${days.map((d) => d.key)}::uuid[], ${days.map((d) => d.day)}::date[],
+           ${days.map((d) => d.org)}::uuid[], ${days.map((d) => d.n)}::bigint[],
+           ${days.map((d) => d.micro.toString())}::bigint[])
          ON CONFLICT (key_id, day) DO UPDATE
            SET requests = usage_key_spend.requests + EXCLUDED.requests,
                cost_micro = usage_key_spend.cost_micro + EXCLUDED.cost_micro`,
-        [
-          days.map((d) => d.key),
-          days.map((d) => d.day),
-          days.map((d) => d.org),
-          days.map((d) => d.n),
-          days.map((d) => d.micro.toString()),
-        ],
       );
       for (const [id, v] of perKey) {
         const list = result.byOrg.get(v.org);
@@ -223,22 +208,18 @@ export class UsageWriter {
    * events are counted; no one else's are.
    */
   private async ownedAtTheTime(em: EntityManager, events: UsageEvent[]): Promise<boolean[]> {
-    const rows: { i: string }[] = await em.query(
-      `SELECT v.i::text AS i
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) WITH ORDINALITY
+    const rows: { i: string }[] = await query(
+      em,
+      sql`SELECT v.i::text AS i
+         FROM unnest(${events.map((e) => e.orgId)}::uuid[], ${events.map((e) => e.keyId)}::text[],
+           ${events.map((e) => e.ownerId)}::text[],
+           ${events.map((e) => e.time)}::timestamptz[]) WITH ORDINALITY
            AS v(org_id, key_id, owner_id, t, i)
         WHERE (SELECT a.before->>'ownerId' FROM audit_events a
                 WHERE a.org_id = v.org_id AND a.target_id = v.key_id AND a.action = 'key.updated'
-                  AND a.created_at >= v.t - make_interval(secs => $5)
+                  AND a.created_at >= v.t - make_interval(secs => ${OWNER_CHANGE_GRACE_S})
                   AND a.before->>'ownerId' IS DISTINCT FROM a.after->>'ownerId'
                 ORDER BY a.seq LIMIT 1) = v.owner_id`,
-      [
-        events.map((e) => e.orgId),
-        events.map((e) => e.keyId),
-        events.map((e) => e.ownerId),
-        events.map((e) => e.time),
-        OWNER_CHANGE_GRACE_S,
-      ],
     );
     const ok = new Set(rows.map((r) => Number(r.i) - 1));
     return events.map((_, i) => ok.has(i));
@@ -265,13 +246,15 @@ export class UsageWriter {
     const price = new Map<string, number>();
     if (pairs.size > 0) {
       const wanted = [...pairs.values()];
-      const rows: { org_id: string; slug: string; price: number }[] = await em.query(
-        `SELECT m.org_id, m.slug, greatest(m.input_price_per_mtok, m.output_price_per_mtok,
+      const rows: { org_id: string; slug: string; price: number }[] = await query(
+        em,
+        sql`SELECT m.org_id, m.slug, greatest(m.input_price_per_mtok, m.output_price_per_mtok,
                   -- NULL (the provider's usual multiple) is skipped by greatest; writes cost 1.25× input.
-                  m.cache_write_price_per_mtok, m.cache_read_price_per_mtok, m.input_price_per_mtok * 1.25)::float8 AS price
-           FROM models m JOIN unnest($1::uuid[], $2::text[]) AS v(org_id, slug)
+                  m.cache_write_price_per_mtok, m.cache_read_price_per_mtok,
+                    m.input_price_per_mtok * 1.25)::float8 AS price
+           FROM models m JOIN unnest(${wanted.map((p) => p.org)}::uuid[],
+             ${wanted.map((p) => p.slug)}::text[]) AS v(org_id, slug)
              ON m.org_id = v.org_id AND m.slug = v.slug`,
-        [wanted.map((p) => p.org), wanted.map((p) => p.slug)],
       );
       for (const r of rows) price.set(`${r.org_id}|${r.slug}`, r.price);
     }

@@ -6,6 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
+import { isoUtcText, joinSql, query, rawSql, sql } from '../database/sql';
 import {
   type KeyRequestsQuery,
   type KeyRequestView,
@@ -22,7 +23,7 @@ const DAY_MS = 86_400_000;
 const BUCKET_MS: Record<UsageBucket, number> = { hour: HOUR_MS, day: DAY_MS };
 const DEFAULT_RANGE_MS: Record<UsageBucket, number> = { hour: DAY_MS, day: 30 * DAY_MS };
 
-const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const isoSql = (col: string) => rawSql(isoUtcText(col));
 
 interface RequestCursor {
   t: string;
@@ -97,29 +98,24 @@ export class UsageService {
    */
   async keyRequests(caller: OrgCaller, keyId: string, q: KeyRequestsQuery): Promise<Page<KeyRequestView>> {
     await this.assertKeyVisible(caller, keyId);
-    const params: unknown[] = [caller.org.orgId, keyId];
-    const param = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where = ['r.org_id = $1', 'r.key_id = $2'];
-    if (q.from) where.push(`r.time >= ${param(q.from)}::timestamptz`);
-    if (q.to) where.push(`r.time < ${param(q.to)}::timestamptz`);
+    const where = [sql`r.org_id = ${caller.org.orgId}`, sql`r.key_id = ${keyId}`];
+    if (q.from) where.push(sql`r.time >= ${q.from}::timestamptz`);
+    if (q.to) where.push(sql`r.time < ${q.to}::timestamptz`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor, isRequestCursor);
-      where.push(`(r.time, r.id) < (${param(c.t)}::timestamptz, ${param(c.i)}::uuid)`);
+      where.push(sql`(r.time, r.id) < (${c.t}::timestamptz, ${c.i}::uuid)`);
     }
-    const rows: RequestRow[] = await this.db.query(
+    const rows: RequestRow[] = await query(
+      this.db,
       // Columns qualified: ORDER BY time would sort by the text output column, not the index.
-      `SELECT r.id, ${isoSql('r.time')} AS time, method, route, model, provider, status, error_code,
+      sql`SELECT r.id, ${isoSql('r.time')} AS time, method, route, model, provider, status, error_code,
               input_tokens::text, output_tokens::text, cache_creation_input_tokens::text,
               cache_read_input_tokens::text, cost_micro::text, estimated, aborted, latency_ms,
               source_ip, user_agent, gateway_id, request_id, user_id, metadata
          FROM usage_requests r
-        WHERE ${where.join(' AND ')}
+        WHERE ${joinSql(where, ' AND ')}
         ORDER BY r.time DESC, r.id DESC
-        LIMIT ${param(q.limit + 1)}`,
-      params,
+        LIMIT ${q.limit + 1}`,
     );
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
@@ -182,21 +178,16 @@ export class UsageService {
       if (groupMembers === null) throw DomainError.notFound('Group');
     }
 
-    const params: unknown[] = [
-      caller.org.orgId,
-      q.bucket,
-      new Date(start).toISOString(),
-      new Date(to).toISOString(),
+    const where = [
+      sql`r.org_id = ${caller.org.orgId}`,
+      sql`r.granularity = ${q.bucket}`,
+      sql`r.bucket_start >= ${new Date(start).toISOString()}`,
+      sql`r.bucket_start < ${new Date(to).toISOString()}`,
     ];
-    const param = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where = ['r.org_id = $1', 'r.granularity = $2', 'r.bucket_start >= $3', 'r.bucket_start < $4'];
-    if (q.keyId) where.push(`r.key_id = ${param(q.keyId)}`);
-    if (userId) where.push(`r.user_id = ${param(userId)}`);
-    if (groupMembers) where.push(`r.user_id = ANY(${param(groupMembers)}::uuid[])`);
-    if (q.model !== undefined) where.push(`r.model = ${param(q.model)}`);
+    if (q.keyId) where.push(sql`r.key_id = ${q.keyId}`);
+    if (userId) where.push(sql`r.user_id = ${userId}`);
+    if (groupMembers) where.push(sql`r.user_id = ANY(${groupMembers}::uuid[])`);
+    if (q.model !== undefined) where.push(sql`r.model = ${q.model}`);
 
     const rows: (SumsRow & {
       g_bucket: number;
@@ -207,8 +198,9 @@ export class UsageService {
       key_id: string | null;
       user_id: string | null;
       model: string | null;
-    })[] = await this.db.query(
-      `SELECT GROUPING(r.bucket_start) AS g_bucket, GROUPING(r.key_id) AS g_key,
+    })[] = await query(
+      this.db,
+      sql`SELECT GROUPING(r.bucket_start) AS g_bucket, GROUPING(r.key_id) AS g_key,
               GROUPING(r.user_id) AS g_user, GROUPING(r.model) AS g_model,
               (extract(epoch FROM r.bucket_start) * 1000)::bigint::text AS bucket_ms,
               r.key_id, r.user_id, r.model,
@@ -216,9 +208,8 @@ export class UsageService {
               sum(r.input_tokens)::text AS input_tokens, sum(r.output_tokens)::text AS output_tokens,
               sum(r.cost_micro)::text AS cost_micro
          FROM usage_rollups r
-        WHERE ${where.join(' AND ')}
+        WHERE ${joinSql(where, ' AND ')}
         GROUP BY GROUPING SETS ((r.bucket_start), (r.key_id), (r.user_id), (r.model), ())`,
-      params,
     );
 
     const series = new Map<number, UsageSums>();
@@ -241,17 +232,18 @@ export class UsageService {
 
     const keyNames = new Map<string, string>();
     if (keyRows.length > 0) {
-      const names: { id: string; name: string }[] = await this.db.query(
-        'SELECT id, name FROM api_keys WHERE org_id = $1 AND id = ANY($2::uuid[])',
-        [caller.org.orgId, keyRows.map((k) => k.keyId)],
+      const names: { id: string; name: string }[] = await query(
+        this.db,
+        sql`SELECT id, name FROM api_keys WHERE org_id = ${caller.org.orgId}
+            AND id = ANY(${keyRows.map((k) => k.keyId)}::uuid[])`,
       );
       for (const n of names) keyNames.set(n.id, n.name);
     }
     const users = new Map<string, { name: string; email: string }>();
     if (userRows.length > 0) {
-      const found: { id: string; name: string; email: string }[] = await this.db.query(
-        'SELECT id, name, email FROM users WHERE id = ANY($1::uuid[])',
-        [userRows.map((u) => u.userId)],
+      const found: { id: string; name: string; email: string }[] = await query(
+        this.db,
+        sql`SELECT id, name, email FROM users WHERE id = ANY(${userRows.map((u) => u.userId)}::uuid[])`,
       );
       for (const u of found) users.set(u.id, { name: u.name, email: u.email });
     }
@@ -277,9 +269,9 @@ export class UsageService {
   /** 404 unless the key is the organization's and, for a member, their own (deleted keys included). */
   private async assertKeyVisible(caller: OrgCaller, keyId: string): Promise<void> {
     if (!isUuid(keyId)) throw DomainError.notFound('API key');
-    const rows: { owner_id: string }[] = await this.db.query(
-      'SELECT owner_id FROM api_keys WHERE id = $1 AND org_id = $2',
-      [keyId, caller.org.orgId],
+    const rows: { owner_id: string }[] = await query(
+      this.db,
+      sql`SELECT owner_id FROM api_keys WHERE id = ${keyId} AND org_id = ${caller.org.orgId}`,
     );
     const key = rows[0];
     if (!key || (caller.org.role !== 'admin' && key.owner_id !== caller.actor.userId)) {

@@ -10,7 +10,8 @@ import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
-import { KeysService } from '../keys/keys.service';
+import { bind, containsPattern, execute, joinSql, query, type Sql, sql } from '../database/sql';
+import { KeysQueryService } from '../keys/keys-query.service';
 import { PolicyService } from '../policy/policy.service';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { snapshotKeys } from '../snapshots/snapshot-builder';
@@ -29,22 +30,25 @@ interface MemberSqlRow {
 }
 
 /**
- * Members and pending invitations as one relation (`$1` is the organization). An account disabled
- * everywhere (users.status) shows as suspended too; an invitation for an email that is already a
- * member is not listed (it cannot be accepted into a second membership).
+ * Members and pending invitations of `orgId` as one relation. An account disabled everywhere
+ * (users.status) shows as suspended too; an invitation for an email that is already a member is not
+ * listed (it cannot be accepted into a second membership).
  */
-const PEOPLE_SQL = `
+const peopleOf = (orgId: string): Sql => {
+  const org = bind(orgId);
+  return sql`
   SELECT u.id, u.email, u.name, m.role,
          CASE WHEN m.status = 'active' AND u.status = 'active' THEN 'active' ELSE 'suspended' END AS status,
          u.created_at, m.created_at AS joined_at, NULL::timestamptz AS expires_at, NULL::text AS mail_status
     FROM memberships m JOIN users u ON u.id = m.user_id
-   WHERE m.org_id = $1
+   WHERE m.org_id = ${org}
   UNION ALL
   SELECT i.id, i.email, NULL, i.role, 'invited', i.created_at, NULL, i.expires_at, i.mail_status
     FROM invitations i
-   WHERE i.org_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL
+   WHERE i.org_id = ${org} AND i.accepted_at IS NULL AND i.revoked_at IS NULL
      AND NOT EXISTS (SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id
                       WHERE m.org_id = i.org_id AND u.email = i.email)`;
+};
 
 const toRow = (r: MemberSqlRow, now = Date.now()): MemberRow => ({
   id: r.id,
@@ -69,8 +73,6 @@ const isEmailCursor = (v: unknown): v is { e: string; i: string } =>
   typeof (v as { e: unknown }).e === 'string' &&
   isUuid((v as { i: unknown }).i);
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 interface LockedMembership {
   user_id: string;
   role: Role;
@@ -87,7 +89,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly changes: ChangeRecorder,
-    private readonly keys: KeysService,
+    private readonly keys: KeysQueryService,
     private readonly usage: UsageService,
     private readonly policy: PolicyService,
     private readonly sessions: SessionsService,
@@ -98,25 +100,20 @@ export class MembersService {
     orgId: string,
     q: { search?: string; status?: MemberStatus; limit: number; cursor?: string },
   ): Promise<Page<MemberRow>> {
-    const params: unknown[] = [orgId];
-    const param = (v: unknown) => {
-      params.push(v);
-      return `$${params.length}`;
-    };
-    const where: string[] = [];
+    const where: Sql[] = [];
     if (q.search) {
-      const p = param(`%${escapeLike(q.search)}%`);
-      where.push(`(p.email ILIKE ${p} OR p.name ILIKE ${p})`);
+      const p = bind(containsPattern(q.search));
+      where.push(sql`(p.email ILIKE ${p} OR p.name ILIKE ${p})`);
     }
-    if (q.status) where.push(`p.status = ${param(q.status)}`);
+    if (q.status) where.push(sql`p.status = ${q.status}`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor, isEmailCursor);
-      where.push(`(p.email, p.id) > (${param(c.e)}, ${param(c.i)}::uuid)`);
+      where.push(sql`(p.email, p.id) > (${c.e}, ${c.i}::uuid)`);
     }
-    const rows: MemberSqlRow[] = await this.db.query(
-      `SELECT * FROM (${PEOPLE_SQL}) p ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY p.email, p.id LIMIT ${param(q.limit + 1)}`,
-      params,
+    const rows: MemberSqlRow[] = await query(
+      this.db,
+      sql`SELECT * FROM (${peopleOf(orgId)}) p WHERE ${joinSql(where, ' AND ', 'TRUE')}
+           ORDER BY p.email, p.id LIMIT ${q.limit + 1}`,
     );
     const now = Date.now();
     const page = rows.slice(0, q.limit).map((r) => toRow(r, now));
@@ -130,9 +127,9 @@ export class MembersService {
   /** A member of the organization (invitations are not members: 404). */
   async get(orgId: string, userId: string, em: EntityManager = this.db.manager): Promise<Member> {
     if (!isUuid(userId)) throw DomainError.notFound('User');
-    const rows: MemberSqlRow[] = await em.query(
-      `SELECT * FROM (${PEOPLE_SQL}) p WHERE p.id = $2 AND p.status <> 'invited'`,
-      [orgId, userId],
+    const rows: MemberSqlRow[] = await query(
+      em,
+      sql`SELECT * FROM (${peopleOf(orgId)}) p WHERE p.id = ${userId} AND p.status <> 'invited'`,
     );
     const r = rows[0];
     if (!r) throw DomainError.notFound('User');
@@ -172,14 +169,17 @@ export class MembersService {
       const before = await this.get(caller.org.orgId, userId, em);
       if (input.role !== undefined && input.role !== target.role) {
         if (input.role !== 'admin') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'demoted');
-        await em.query('UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2', [
-          caller.org.orgId,
-          userId,
-          input.role,
-        ]);
+        await execute(
+          em,
+          sql`UPDATE memberships SET role = ${input.role} WHERE org_id = ${caller.org.orgId}
+              AND user_id = ${userId}`,
+        );
       }
       if (input.name !== undefined && input.name !== before.name) {
-        await em.query('UPDATE users SET name = $2, updated_at = now() WHERE id = $1', [userId, input.name]);
+        await execute(
+          em,
+          sql`UPDATE users SET name = ${input.name}, updated_at = now() WHERE id = ${userId}`,
+        );
       }
       const after = await this.get(caller.org.orgId, userId, em);
       if (after.role === before.role && after.name === before.name) return after;
@@ -209,10 +209,10 @@ export class MembersService {
     return this.db.transaction(async (em) => {
       if (
         !(
-          await em.query('SELECT 1 FROM memberships WHERE org_id = $1 AND user_id = $2', [
-            caller.org.orgId,
-            userId,
-          ])
+          await query(
+            em,
+            sql`SELECT 1 FROM memberships WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+          )
         ).length
       ) {
         throw DomainError.notFound('User');
@@ -245,10 +245,12 @@ export class MembersService {
       if (target.status === status) return this.get(caller.org.orgId, userId, em);
       if (status === 'suspended') await this.assertNotLastAdmin(em, caller.org.orgId, target, 'suspended');
       const before = await this.get(caller.org.orgId, userId, em);
-      await em.query(
-        `UPDATE memberships SET status = $3, suspended_at = CASE WHEN $3 = 'suspended' THEN now() END
-          WHERE org_id = $1 AND user_id = $2`,
-        [caller.org.orgId, userId, status],
+      const to = bind(status);
+      await execute(
+        em,
+        sql`UPDATE memberships SET status = ${to},
+            suspended_at = CASE WHEN ${to} = 'suspended' THEN now() END
+             WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
       );
       const after = await this.get(caller.org.orgId, userId, em);
       const keys = await this.liveKeys(em, caller.org.orgId, userId);
@@ -278,19 +280,19 @@ export class MembersService {
       const target = await this.lockMember(em, caller.org.orgId, userId);
       await this.assertNotLastAdmin(em, caller.org.orgId, target, 'removed');
       const before = await this.get(caller.org.orgId, userId, em);
-      const deleted: { id: string; name: string; key_id: string; status: string }[] = await em.query(
-        `WITH gone AS (
+      const deleted: { id: string; name: string; key_id: string; status: string }[] = await query(
+        em,
+        sql`WITH gone AS (
            UPDATE api_keys SET deleted_at = now(), secret_hash = NULL, updated_at = now()
-            WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL
+            WHERE org_id = ${caller.org.orgId} AND owner_id = ${userId} AND deleted_at IS NULL
             RETURNING id, name, key_id, status
          ) SELECT id, name, key_id, status FROM gone ORDER BY id`,
-        [caller.org.orgId, userId],
       );
       const policyGone = await this.policy.removeUser(em, caller.org.orgId, userId);
-      await em.query('DELETE FROM memberships WHERE org_id = $1 AND user_id = $2', [
-        caller.org.orgId,
-        userId,
-      ]);
+      await execute(
+        em,
+        sql`DELETE FROM memberships WHERE org_id = ${caller.org.orgId} AND user_id = ${userId}`,
+      );
       await this.changes.record(
         em,
         caller,
@@ -328,10 +330,10 @@ export class MembersService {
     if (!isUuid(userId)) throw DomainError.notFound('User');
     // Every admin row is locked too, in one statement and a stable order, so two admins demoting or
     // removing each other at once cannot both pass the last-admin check.
-    const rows: LockedMembership[] = await em.query(
-      `SELECT user_id, role, status FROM memberships
-        WHERE org_id = $1 AND (user_id = $2 OR role = 'admin') ORDER BY user_id FOR UPDATE`,
-      [orgId, userId],
+    const rows: LockedMembership[] = await query(
+      em,
+      sql`SELECT user_id, role, status FROM memberships
+        WHERE org_id = ${orgId} AND (user_id = ${userId} OR role = 'admin') ORDER BY user_id FOR UPDATE`,
     );
     const target = rows.find((r) => r.user_id === userId);
     if (!target) throw DomainError.notFound('User');
@@ -346,11 +348,11 @@ export class MembersService {
     what: 'demoted' | 'suspended' | 'removed',
   ): Promise<void> {
     if (target.role !== 'admin' || target.status !== 'active') return;
-    const rows: { n: string }[] = await em.query(
-      `SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.org_id = $1 AND m.role = 'admin' AND m.status = 'active' AND u.status = 'active'
-          AND m.user_id <> $2`,
-      [orgId, target.user_id],
+    const rows: { n: string }[] = await query(
+      em,
+      sql`SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.org_id = ${orgId} AND m.role = 'admin' AND m.status = 'active' AND u.status = 'active'
+          AND m.user_id <> ${target.user_id}`,
     );
     if (Number(rows[0]?.n ?? 0) === 0) {
       throw new DomainError(
@@ -366,9 +368,10 @@ export class MembersService {
     orgId: string,
     userId: string,
   ): Promise<{ ids: string[]; changes: SnapshotChange[] }> {
-    const rows: { id: string }[] = await em.query(
-      'SELECT id FROM api_keys WHERE org_id = $1 AND owner_id = $2 AND deleted_at IS NULL ORDER BY id',
-      [orgId, userId],
+    const rows: { id: string }[] = await query(
+      em,
+      sql`SELECT id FROM api_keys WHERE org_id = ${orgId} AND owner_id = ${userId} AND deleted_at IS NULL
+          ORDER BY id`,
     );
     if (rows.length === 0) return { ids: [], changes: [] };
     const ids = rows.map((r) => r.id);

@@ -15,6 +15,7 @@ import { DelayedError, type Job } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { bind, query, rawSql, sql } from '../database/sql';
 import { JobsService } from '../jobs/jobs.service';
 import { checkWebhookUrl, postWebhook, type SendResult } from './webhook-sender';
 
@@ -40,8 +41,9 @@ export interface DeliveryRow {
   delivered_at: Date | null;
 }
 
-export const DELIVERY_COLUMNS =
-  'id, webhook_id, type, status, attempts, last_status_code, last_error, attempt_log, created_at, delivered_at';
+export const DELIVERY_COLUMNS = rawSql(
+  'id, webhook_id, type, status, attempts, last_status_code, last_error, attempt_log, created_at, delivered_at',
+);
 
 export const deliveryView = (r: DeliveryRow): WebhookDeliveryView => ({
   id: r.id,
@@ -113,20 +115,22 @@ export class WebhookDeliveries implements OnModuleInit {
     webhookId?: string,
   ): Promise<DeliveryRow[]> {
     const hooks: { id: string }[] = webhookId
-      ? await em.query('SELECT id FROM webhooks WHERE org_id = $1 AND id = $2', [orgId, webhookId])
-      : await em.query('SELECT id FROM webhooks WHERE org_id = $1 AND $2 = ANY(events) ORDER BY id', [
-          orgId,
-          type,
-        ]);
+      ? await query(em, sql`SELECT id FROM webhooks WHERE org_id = ${orgId} AND id = ${webhookId}`)
+      : await query(
+          em,
+          sql`SELECT id FROM webhooks WHERE org_id = ${orgId} AND ${type} = ANY(events) ORDER BY id`,
+        );
     const out: DeliveryRow[] = [];
     for (const hook of hooks) {
       const id = randomUUID();
       const createdAt = new Date().toISOString();
       const payload: WebhookPayload = { id, type, createdAt, data };
-      const rows: DeliveryRow[] = await em.query(
-        `INSERT INTO webhook_deliveries (id, org_id, webhook_id, type, body, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ${DELIVERY_COLUMNS}`,
-        [id, orgId, hook.id, type, JSON.stringify(payload), createdAt],
+      const at = bind(createdAt);
+      const rows: DeliveryRow[] = await query(
+        em,
+        sql`INSERT INTO webhook_deliveries (id, org_id, webhook_id, type, body, created_at, updated_at)
+            VALUES (${id}, ${orgId}, ${hook.id}, ${type}, ${JSON.stringify(payload)}, ${at}, ${at})
+            RETURNING ${DELIVERY_COLUMNS}`,
       );
       out.push(rows[0] as DeliveryRow);
     }
@@ -176,11 +180,11 @@ export class WebhookDeliveries implements OnModuleInit {
    * with its webhook).
    */
   async attempt(deliveryId: string): Promise<number | null> {
-    const rows: SendRow[] = await this.db.query(
-      `SELECT d.id, d.org_id, d.status, d.attempts, d.body, w.id AS webhook_id, w.url, w.secret_sealed
+    const rows: SendRow[] = await query(
+      this.db,
+      sql`SELECT d.id, d.org_id, d.status, d.attempts, d.body, w.id AS webhook_id, w.url, w.secret_sealed
          FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id AND w.org_id = d.org_id
-        WHERE d.id = $1`,
-      [deliveryId],
+        WHERE d.id = ${deliveryId}`,
     );
     const row = rows[0];
     if (row?.status !== 'pending') return null;
@@ -234,14 +238,17 @@ export class WebhookDeliveries implements OnModuleInit {
       error: result.error,
       durationMs: result.durationMs,
     };
-    const updated: unknown[] = await this.db.query(
-      `UPDATE webhook_deliveries
-          SET attempts = attempts + 1, status = $2, last_status_code = $3, last_error = $4,
-              attempt_log = attempt_log || $5::jsonb, updated_at = date_trunc('milliseconds', now()),
-              delivered_at = CASE WHEN $2 = 'succeeded' THEN date_trunc('milliseconds', now()) END
-        WHERE id = $1 AND status = 'pending' AND attempts = $6
-        RETURNING id`,
-      [row.id, status, result.statusCode, result.error, JSON.stringify([entry]), row.attempts],
+    const to = bind(status);
+    const updated: unknown[] = await query(
+      this.db,
+      sql`UPDATE webhook_deliveries
+             SET attempts = attempts + 1, status = ${to}, last_status_code = ${result.statusCode},
+                 last_error = ${result.error},
+                   attempt_log = attempt_log || ${JSON.stringify([entry])}::jsonb,
+                 updated_at = date_trunc('milliseconds', now()),
+                 delivered_at = CASE WHEN ${to} = 'succeeded' THEN date_trunc('milliseconds', now()) END
+           WHERE id = ${row.id} AND status = 'pending' AND attempts = ${row.attempts}
+           RETURNING id`,
     );
     // Another worker recorded an attempt meanwhile (a duplicate job): that one owns the schedule.
     if (updated.length === 0) return null;
@@ -250,10 +257,11 @@ export class WebhookDeliveries implements OnModuleInit {
 
   /** Hands pending deliveries nobody touched lately back to the queue (Redis was down, a job was lost). */
   async sweep(): Promise<void> {
-    const rows: { id: string }[] = await this.db.query(
-      `SELECT id FROM webhook_deliveries
-        WHERE status = 'pending' AND updated_at < now() - interval '30 seconds'
-        ORDER BY created_at LIMIT ${SWEEP_BATCH}`,
+    const rows: { id: string }[] = await query(
+      this.db,
+      sql`SELECT id FROM webhook_deliveries
+           WHERE status = 'pending' AND updated_at < now() - interval '30 seconds'
+           ORDER BY created_at LIMIT ${SWEEP_BATCH}`,
     );
     const queue = this.jobs.queue(WEBHOOK_DELIVERY_QUEUE);
     const lost: string[] = [];

@@ -12,12 +12,14 @@ import {
 } from '@portcullis/shared/webhooks';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
+import { timeKeyset, timePage } from '../common/keyset';
 import type { PageQuery } from '../common/list-query';
-import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
+import type { Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
+import { execute, lockClause, query, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   DELIVERY_COLUMNS,
@@ -36,7 +38,7 @@ interface WebhookRow {
   created_at: Date;
 }
 
-const SELECT = 'SELECT id, url, description, events, secret_preview, created_at FROM webhooks';
+const SELECT = sql`SELECT id, url, description, events, secret_preview, created_at FROM webhooks`;
 
 const toView = (r: WebhookRow): WebhookView => ({
   id: r.id,
@@ -49,53 +51,6 @@ const toView = (r: WebhookRow): WebhookView => ({
 
 /** 32 random bytes (256 bits) after a recognizable prefix, so secret scanners can find a leaked one. */
 const newSecret = () => `${WEBHOOK_SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
-
-interface TimeCursor {
-  v: string;
-  i: string;
-}
-const isTimeCursor = (v: unknown): v is TimeCursor => {
-  const c = v as Partial<TimeCursor> | null;
-  return (
-    typeof c === 'object' &&
-    c !== null &&
-    typeof c.v === 'string' &&
-    c.v.length <= 40 &&
-    !Number.isNaN(Date.parse(c.v)) &&
-    isUuid(c.i)
-  );
-};
-
-/**
- * Keyset over `(created_at, id)`: `>` for oldest first, `<` for newest first. Appends its parameters
- * (the LIMIT last) and returns the WHERE fragment.
- */
-function timeKeyset(q: PageQuery, params: unknown[], op: '>' | '<'): string {
-  let where = 'TRUE';
-  if (q.cursor) {
-    const c = decodeCursor(q.cursor, isTimeCursor);
-    params.push(c.v, c.i);
-    where = `(created_at, id) ${op} ($${params.length - 1}::timestamptz, $${params.length}::uuid)`;
-  }
-  params.push(q.limit + 1);
-  return where;
-}
-
-function timePage<R extends { id: string; created_at: Date }, T>(
-  rows: R[],
-  limit: number,
-  map: (r: R) => T,
-): Page<T> {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    data: page.map(map),
-    nextCursor:
-      rows.length > limit && last
-        ? encodeCursor({ v: new Date(last.created_at).toISOString(), i: last.id })
-        : null,
-  };
-}
 
 /**
  * Webhook endpoints, an organization-level resource for admins. The signing secret is generated here,
@@ -113,11 +68,11 @@ export class WebhooksService {
   ) {}
 
   async list(caller: OrgCaller, q: PageQuery): Promise<Page<WebhookView>> {
-    const params: unknown[] = [caller.org.orgId];
-    const where = timeKeyset(q, params, '>');
-    const rows: WebhookRow[] = await this.db.query(
-      `${SELECT} WHERE org_id = $1 AND ${where} ORDER BY created_at, id LIMIT $${params.length}`,
-      params,
+    const ks = timeKeyset(q, '>');
+    const rows: WebhookRow[] = await query(
+      this.db,
+      sql`${SELECT} WHERE org_id = ${caller.org.orgId} AND ${ks.where}
+          ORDER BY created_at, id LIMIT ${ks.limit}`,
     );
     return timePage(rows, q.limit, toView);
   }
@@ -137,20 +92,14 @@ export class WebhooksService {
     const secret = newSecret();
     const events = input.events ?? [...WEBHOOK_EVENTS];
     const webhook = await this.db.transaction(async (em) => {
-      const rows: WebhookRow[] = await em.query(
-        `INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+      const rows: WebhookRow[] = await query(
+        em,
+        sql`INSERT INTO webhooks (id, org_id, url, description, events, secret_sealed, secret_preview,
+            created_by)
+         VALUES (${id}, ${caller.org.orgId}, ${input.url},
+           ${input.description === undefined || input.description === '' ? null : input.description},
+           ${events}, ${this.box.seal(secret, id)}, ${webhookSecretPreview(secret)}, ${caller.actor.userId})
          RETURNING id, url, description, events, secret_preview, created_at`,
-        [
-          id,
-          caller.org.orgId,
-          input.url,
-          input.description === undefined || input.description === '' ? null : input.description,
-          events,
-          this.box.seal(secret, id),
-          webhookSecretPreview(secret),
-          caller.actor.userId,
-        ],
       );
       const view = toView(rows[0] as WebhookRow);
       await this.changes.record(em, caller, {
@@ -169,7 +118,7 @@ export class WebhooksService {
     await this.db.transaction(async (em) => {
       const row = await this.find(em, caller, id, true);
       // Pending deliveries go with it (cascade); their queued jobs find nothing and end.
-      await em.query('DELETE FROM webhooks WHERE id = $1', [row.id]);
+      await execute(em, sql`DELETE FROM webhooks WHERE org_id = ${caller.org.orgId} AND id = ${row.id}`);
       await this.changes.record(em, caller, {
         action: 'webhook.deleted',
         targetType: 'webhook',
@@ -201,22 +150,21 @@ export class WebhooksService {
   /** The endpoint's deliveries, newest first. */
   async listDeliveries(caller: OrgCaller, id: string, q: PageQuery): Promise<Page<WebhookDeliveryView>> {
     const hook = await this.find(this.db.manager, caller, id);
-    const params: unknown[] = [caller.org.orgId, hook.id];
-    const where = timeKeyset(q, params, '<');
-    const rows: DeliveryRow[] = await this.db.query(
-      `SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
-        WHERE org_id = $1 AND webhook_id = $2 AND ${where}
-        ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
-      params,
+    const ks = timeKeyset(q, '<');
+    const rows: DeliveryRow[] = await query(
+      this.db,
+      sql`SELECT ${DELIVERY_COLUMNS} FROM webhook_deliveries
+           WHERE org_id = ${caller.org.orgId} AND webhook_id = ${hook.id} AND ${ks.where}
+           ORDER BY created_at DESC, id DESC LIMIT ${ks.limit}`,
     );
     return timePage(rows, q.limit, deliveryView);
   }
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
     if (!isUuid(id)) throw DomainError.notFound('Webhook');
-    const rows: WebhookRow[] = await em.query(
-      `${SELECT} WHERE id = $1 AND org_id = $2${lock ? ' FOR UPDATE' : ''}`,
-      [id, caller.org.orgId],
+    const rows: WebhookRow[] = await query(
+      em,
+      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
     );
     const row = rows[0];
     if (!row) throw DomainError.notFound('Webhook');

@@ -4,16 +4,7 @@
  * password change, and the periodic pruning of what is past its time.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  addMember,
-  api,
-  type ErrorBody,
-  login,
-  loginBootstrap,
-  newOrg,
-  type SignedIn,
-  unique,
-} from './client';
+import { addMember, api, type ErrorBody, login, newOrg, type SignedIn, unique } from './client';
 import { withDb } from './db';
 
 const v1 = (p: string) => `/api/v1${p}`;

@@ -214,12 +214,10 @@ describe('snapshot deltas and heartbeats on Redis', () => {
     const { key } = await createKey(o, a.token, { name: 'watched' });
     await api('POST', `/api/v1/orgs/${o}/keys/${key.id}/deactivate`, { token: a.token });
     await api('POST', `/api/v1/orgs/${o}/keys/${key.id}/activate`, { token: a.token });
-    const t0 = Date.now();
     await api('POST', `/api/v1/orgs/${o}/keys/${key.id}/revoke`, { token: a.token });
     const revoked = await waitFor(() =>
       deltas().find((d) => d.changes.some((c) => c.op === 'upsert_key' && c.value.status === 'revoked')),
     );
-    expect(Date.now() - t0).toBeLessThan(2000);
     await api('DELETE', `/api/v1/orgs/${o}/keys/${key.id}`, { token: a.token });
     await waitFor(() =>
       deltas().find((d) => d.changes.some((c) => c.op === 'delete_key' && c.id === key.id)),

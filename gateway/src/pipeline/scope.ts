@@ -4,6 +4,7 @@ import { errorResponse } from '../errors.js';
 import type { Operation, ProviderConfig } from '../providers/index.js';
 import { PROVIDER_CONFIGS, providerByPathName } from '../providers/index.js';
 import type { CredentialEntry, SnapshotStore } from '../snapshot/store.js';
+import { translationFor } from '../translate/index.js';
 
 const OPERATION_ROUTE: Record<Operation, string> = {
   chat: '/v1/chat/completions',
@@ -50,7 +51,10 @@ function providerAllowed(c: GatewayContext, provider: string): boolean {
   return allowed.length === 0 || (allowed as string[]).includes(provider);
 }
 
-/** Resolves the model named in a /v1 body to its provider and checks the key may use both. */
+/**
+ * Resolves the model named in a /v1 body to its provider and checks the key may use both (whichever wire
+ * format the call uses: a call the provider does not speak natively is marked for translation).
+ */
 export const scope =
   (store: SnapshotStore, op: Operation): Stage =>
   async (c, next) => {
@@ -63,6 +67,11 @@ export const scope =
     if (!providerAllowed(c, provider.id))
       return errorResponse(c, 'provider_not_allowed', `This API key may not use the provider ${provider.id}`);
     if (!provider.operations.includes(op)) {
+      const translation = translationFor(op, provider);
+      if (translation) {
+        c.set('target', { provider, credential: resolved.credential, model: resolved.model, translation });
+        return next();
+      }
       const use = provider.operations[0];
       return errorResponse(
         c,

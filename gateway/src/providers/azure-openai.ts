@@ -55,4 +55,6 @@ export const azureOpenai: ProviderConfig = {
     };
   },
   streamUsageOption: true,
+  // Reasoning deployments refuse `max_tokens`.
+  chatOutputCap: 'max_completion_tokens',
 };

@@ -4,9 +4,14 @@ import { apiUrl, joinUrl } from './types.js';
 const OPENAI_PATHS = { chat: 'chat/completions', embeddings: 'embeddings', messages: '' } as const;
 
 /** Builds an OpenAI-wire-format provider whose requests go to `baseUrl` with a Bearer secret. */
-export function openAiLike(id: ProviderConfig['id'], defaultBaseUrl: string | null): ProviderConfig {
+export function openAiLike(
+  id: ProviderConfig['id'],
+  defaultBaseUrl: string | null,
+  chatOutputCap: ProviderConfig['chatOutputCap'] = 'max_tokens',
+): ProviderConfig {
   return {
     id,
+    chatOutputCap,
     operations: ['chat', 'embeddings'],
     url(credential, target) {
       const base = credential.config.baseUrl || defaultBaseUrl;
@@ -24,4 +29,9 @@ export function openAiLike(id: ProviderConfig['id'], defaultBaseUrl: string | nu
   };
 }
 
-export const openai: ProviderConfig = openAiLike('openai', 'https://api.openai.com/v1');
+// Reasoning models refuse `max_tokens`.
+export const openai: ProviderConfig = openAiLike(
+  'openai',
+  'https://api.openai.com/v1',
+  'max_completion_tokens',
+);

@@ -45,6 +45,11 @@ export interface ProviderConfig {
    * OpenAI wire format): the gateway asks on the client's behalf.
    */
   streamUsageOption: boolean;
+  /**
+   * OpenAI-format providers: the field that caps output in a chat request the gateway writes itself
+   * (a translated Messages call); `max_tokens` when absent.
+   */
+  chatOutputCap?: 'max_tokens' | 'max_completion_tokens';
 }
 
 /** A model named by a pass-through path. */

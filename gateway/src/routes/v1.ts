@@ -9,6 +9,7 @@ import {
   withStreamUsage,
 } from '../providers/usage.js';
 import type { SnapshotStore } from '../snapshot/store.js';
+import { withoutStreamOptions } from '../translate/index.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { forward } from '../upstream/forward.js';
 
@@ -16,7 +17,7 @@ import { forward } from '../upstream/forward.js';
 export const operationHandler =
   (op: Operation, upstream: UpstreamClient): Stage =>
   async (c) => {
-    const { provider, credential, model } = after(c, 'target');
+    const { provider, credential, model, translation } = after(c, 'target');
     const body = c.get('body');
     if (!model || !body) return errorResponse(c, 'invalid_request', 'The request body must name a model');
     const secret = credential.secret();
@@ -24,9 +25,40 @@ export const operationHandler =
       return errorResponse(c, 'upstream_error', 'The provider credential is not available');
     let url: URL;
     try {
-      url = provider.url(credential.credential, { op, upstreamModel: model.upstreamModel });
+      url = provider.url(credential.credential, {
+        op: translation?.upstreamOp ?? op,
+        upstreamModel: model.upstreamModel,
+      });
     } catch {
       return errorResponse(c, 'upstream_error', 'The provider credential is misconfigured');
+    }
+    const auth = {
+      ...provider.authHeaders(secret, credential.credential, c.req.raw.headers),
+      'content-type': 'application/json',
+    };
+    if (translation) {
+      const translated = translation.request(body.json, {
+        provider,
+        streamUsage: !streamOptionsRefused(credential),
+      });
+      if (!translated.ok) return errorResponse(c, 'invalid_request', translated.message);
+      const json: Record<string, unknown> = { model: model.upstreamModel, ...translated.body };
+      return forward(c, upstream, {
+        url,
+        method: 'POST',
+        body: JSON.stringify(json),
+        withoutStreamUsage:
+          json.stream_options === undefined
+            ? undefined
+            : {
+                body: () => JSON.stringify(withoutStreamOptions(json)),
+                refused: () => rememberStreamOptionsRefused(credential),
+              },
+        auth,
+        requestBytes: body.bytes,
+        hideStreamUsage: false,
+        translate: translated.response,
+      });
     }
     const hideStreamUsage =
       op === 'chat' &&
@@ -44,10 +76,7 @@ export const operationHandler =
             refused: () => rememberStreamOptionsRefused(credential),
           }
         : undefined,
-      auth: {
-        ...provider.authHeaders(secret, credential.credential, c.req.raw.headers),
-        'content-type': 'application/json',
-      },
+      auth,
       requestBytes: body.bytes,
       hideStreamUsage,
     });

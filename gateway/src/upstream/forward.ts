@@ -1,11 +1,14 @@
 import type { ContentfulStatusCode, StatusCode } from 'hono/utils/http-status';
 import type { GatewayContext } from '../context.js';
+import { errorResponse } from '../errors.js';
 import { estimateJsonOutput, newUsage, readJsonUsage } from '../providers/usage.js';
+import type { ResponseTranslator } from '../translate/index.js';
 import type { UpstreamClient } from './client.js';
 import { clientSignal } from './client-signal.js';
 import {
   bodyless,
   brokeOff,
+  type ChunkTransform,
   relayAnswer,
   requestFailed,
   settleAnswer,
@@ -101,6 +104,11 @@ export interface ForwardRequest {
    * about `stream_options` (an upstream that does not know the option); `refused` remembers that.
    */
   withoutStreamUsage?: { body: () => string; refused: () => void };
+  /**
+   * The request was translated into the provider's wire format: the answer is translated back (JSON
+   * and error bodies whole, streams event by event), its usage read from the provider's own answer.
+   */
+  translate?: ResponseTranslator;
 }
 
 /** The error body of a 400 read to see whether it is about `stream_options`. */
@@ -170,14 +178,17 @@ export async function forward(
     }
   };
 
-  /** `complete`: the whole answer passed; otherwise `aborted` says whether the client or the upstream broke it off. */
-  const settle = (complete: boolean, aborted = false) => {
+  /**
+   * `complete`: the whole answer passed; otherwise `aborted` says whether the client or the upstream
+   * broke it off. `whole`: the answer's body, already parsed.
+   */
+  const settle = (complete: boolean, aborted = false, whole?: { body: unknown }) => {
     const ok = res.statusCode < 400;
     let jsonOutput = 0;
-    if (json && ok) {
-      let body: unknown;
-      let parsed = false;
-      if (complete && jsonBytes > 0 && jsonBytes <= SNIFF_JSON_LIMIT) {
+    if ((json || whole) && ok) {
+      let body = whole?.body;
+      let parsed = whole !== undefined;
+      if (!parsed && complete && jsonBytes > 0 && jsonBytes <= SNIFF_JSON_LIMIT) {
         try {
           body = JSON.parse(Buffer.concat(jsonParts).toString('utf8'));
           parsed = true;
@@ -217,6 +228,32 @@ export async function forward(
     settle(true);
     return c.body(null, res.statusCode as StatusCode, headers);
   }
+  const translate = req.translate;
+  if (translate && (readBody || !sse || res.statusCode >= 400)) {
+    let bytes = readBody;
+    try {
+      bytes ??= new Uint8Array(await res.body.arrayBuffer());
+    } catch {
+      settle(false, signal.aborted);
+      return brokeOff(c, PROVIDER);
+    }
+    // c.json writes the client format's own content type.
+    delete headers['content-type'];
+    if (res.statusCode >= 400) {
+      settle(true);
+      return c.json(translate.error(res.statusCode, bytes), status, headers);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    } catch {
+      jsonBytes = bytes.byteLength;
+      settle(true);
+      return errorResponse(c, 'upstream_error', 'The provider answered with a body that is not JSON');
+    }
+    settle(true, false, { body });
+    return c.json(translate.json(body), status, headers);
+  }
   if (readBody) {
     sniffJson(readBody);
     settle(true);
@@ -237,5 +274,17 @@ export async function forward(
     settle(true);
     return c.body(bytes, status, headers);
   }
-  return relayAnswer(c, res, headers, sse, signal, { transform: reader, onChunk: sniffJson, settle });
+  let transform: ChunkTransform | null = reader;
+  if (translate && reader) {
+    const events = translate.stream();
+    // Usage is read from the provider's events as they came, then they are translated.
+    transform = {
+      push: (chunk) => {
+        reader.push(chunk);
+        return events.push(chunk);
+      },
+      end: () => events.end(),
+    };
+  }
+  return relayAnswer(c, res, headers, sse, signal, { transform, onChunk: sniffJson, settle });
 }

@@ -28,6 +28,9 @@ import { handleFakeMcp, isFakeMcpPath } from './mcp';
  * - `x-fake-usage-cost: USD`: OpenAI-format usage also reports its cost (`usage.cost`, as OpenRouter does).
  * - `x-fake-reject-stream-options: 1`: chat completions refuse `stream_options` with a 400, as Azure API
  *   versions older than the option and some OpenAI-compatible servers do.
+ * - `x-fake-tool-call: 1`: a chat completion or message that offers tools, and whose last turn is not a
+ *   tool result, answers by calling the first tool (arguments `{"query":"<the words>"}`, streamed in
+ *   pieces), as the providers send tool calls; a request answering a call gets text as usual.
  */
 export interface FakeUpstreamOptions {
   latencyMs?: number;
@@ -52,6 +55,8 @@ export interface FakeUpstream {
     body: unknown;
     /** True once the caller closed the connection before the answer was complete. */
     aborted: boolean;
+    /** True once the whole answer was written (a test can see a stream still going). */
+    finished: boolean;
   }[];
   close: () => Promise<void>;
 }
@@ -330,6 +335,24 @@ function gate(
   return refusal ? { refusal } : null;
 }
 
+/**
+ * The tool a request asks the fake to call (`x-fake-tool-call`), null when it answers with text: the
+ * first offered tool, unless the last turn is a tool result (OpenAI `role: tool`, Anthropic `tool_result`).
+ */
+function toolToCall(b: { tools?: unknown; messages?: unknown }, anthropic: boolean): string | null {
+  const first = Array.isArray(b.tools) ? (b.tools[0] as Json | undefined) : undefined;
+  const name = anthropic ? first?.name : (first?.function as Json | undefined)?.name;
+  if (typeof name !== 'string') return null;
+  const last = Array.isArray(b.messages) ? (b.messages.at(-1) as Json | undefined) : undefined;
+  const answered = anthropic
+    ? Array.isArray(last?.content) && (last.content as Json[]).some((c) => c?.type === 'tool_result')
+    : last?.role === 'tool';
+  return answered ? null : name;
+}
+
+/** A tool call's arguments in the pieces a stream sends them in. */
+const argumentPieces = (args: string) => [args.slice(0, 10), args.slice(10, 20), args.slice(20)];
+
 /** Usage of a Responses API call: input and instructions count as input, as OpenAI counts them. */
 function responsesUsage(b: { input?: unknown; instructions?: unknown }, cached: number) {
   const input = countTokens(b.input) + (b.instructions ? countTokens(b.instructions) : 0);
@@ -437,8 +460,18 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
   const server: Server = createServer(async (req, res) => {
     const body = await readJson(req);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const seen = { method: req.method ?? 'GET', path, headers: req.headers, body, aborted: false };
+    const seen = {
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      aborted: false,
+      finished: false,
+    };
     if (options.record !== false) requests.push(seen);
+    res.on('finish', () => {
+      seen.finished = true;
+    });
     res.on('close', () => {
       if (!res.writableFinished) seen.aborted = true;
     });
@@ -453,6 +486,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     const usageCost =
       req.headers['x-fake-usage-cost'] === undefined ? null : Number(req.headers['x-fake-usage-cost']);
     const anthropic = path.endsWith('/messages');
+    const toolCall = req.headers['x-fake-tool-call'] === '1';
     if (latency > 0 && !(body as { stream?: boolean } | null)?.stream) await sleep(latency);
 
     if (forcedStatus >= 400) {
@@ -478,6 +512,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
     };
     const model = b.model ?? 'fake-model';
     const text = Array.from({ length: words }, (_, i) => `word${i}`).join(' ');
+    const toolArguments = JSON.stringify({ query: text });
     const promptTokens = countTokens(b.messages ?? b.input);
     const cached = Math.min(cachedTokens, promptTokens);
     const withCost = <T extends object>(usage: T) =>
@@ -537,6 +572,8 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         return;
       }
       if (refusedStreamOptions(res, b)) return;
+      const tool = toolCall ? toolToCall(b, false) : null;
+      const callId = `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
       if (!b.stream) {
         send(res, 200, {
           id,
@@ -546,9 +583,18 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
           choices: [
             {
               index: 0,
-              message: { role: 'assistant', content: text, refusal: null },
+              message: tool
+                ? {
+                    role: 'assistant',
+                    content: null,
+                    tool_calls: [
+                      { id: callId, type: 'function', function: { name: tool, arguments: toolArguments } },
+                    ],
+                    refusal: null,
+                  }
+                : { role: 'assistant', content: text, refusal: null },
               logprobs: null,
-              finish_reason: 'stop',
+              finish_reason: tool ? 'tool_calls' : 'stop',
             },
           ],
           ...(omitUsage ? {} : { usage }),
@@ -566,14 +612,34 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
         ...(includeUsage ? { usage: null } : {}),
       });
-      emit(null, chunk({ role: 'assistant', content: '' }, null));
-      const parts = text.split(' ');
-      for (let i = 0; i < parts.length; i++) {
-        if (res.destroyed) return;
-        if (latency > 0) await sleep(latency / parts.length);
-        emit(null, chunk({ content: i === 0 ? parts[i] : ` ${parts[i]}` }, null));
+      if (tool) {
+        emit(
+          null,
+          chunk(
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [
+                { index: 0, id: callId, type: 'function', function: { name: tool, arguments: '' } },
+              ],
+              refusal: null,
+            },
+            null,
+          ),
+        );
+        for (const piece of argumentPieces(toolArguments))
+          emit(null, chunk({ tool_calls: [{ index: 0, function: { arguments: piece } }] }, null));
+        emit(null, chunk({}, 'tool_calls'));
+      } else {
+        emit(null, chunk({ role: 'assistant', content: '' }, null));
+        const parts = text.split(' ');
+        for (let i = 0; i < parts.length; i++) {
+          if (res.destroyed) return;
+          if (latency > 0) await sleep(latency / parts.length);
+          emit(null, chunk({ content: i === 0 ? parts[i] : ` ${parts[i]}` }, null));
+        }
+        emit(null, chunk({}, 'stop'));
       }
-      emit(null, chunk({}, 'stop'));
       if (includeUsage && !omitUsage)
         emit(null, { id, object: 'chat.completion.chunk', created, model, choices: [], usage });
       emit(null, '[DONE]');
@@ -607,14 +673,18 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
         cache_read_input_tokens: cacheRead,
         cache_creation: { ephemeral_5m_input_tokens: cacheWrite, ephemeral_1h_input_tokens: 0 },
       };
+      const tool = toolCall ? toolToCall(b, true) : null;
+      const toolId = `toolu_${randomUUID().replace(/-/g, '').slice(0, 24)}`;
       if (!b.stream) {
         send(res, 200, {
           id,
           type: 'message',
           role: 'assistant',
           model,
-          content: [{ type: 'text', text }],
-          stop_reason: 'end_turn',
+          content: tool
+            ? [{ type: 'tool_use', id: toolId, name: tool, input: JSON.parse(toolArguments) }]
+            : [{ type: 'text', text }],
+          stop_reason: tool ? 'tool_use' : 'end_turn',
           stop_sequence: null,
           ...(omitUsage ? {} : { usage: { ...inputUsage, output_tokens: words, service_tier: 'standard' } }),
         });
@@ -636,25 +706,39 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}, port 
             : { ...inputUsage, output_tokens: 1, service_tier: 'standard' },
         },
       });
-      emit('content_block_start', {
-        type: 'content_block_start',
-        index: 0,
-        content_block: { type: 'text', text: '' },
-      });
-      const parts = text.split(' ');
-      for (let i = 0; i < parts.length; i++) {
-        if (res.destroyed) return;
-        if (latency > 0) await sleep(latency / parts.length);
-        emit('content_block_delta', {
-          type: 'content_block_delta',
+      if (tool) {
+        emit('content_block_start', {
+          type: 'content_block_start',
           index: 0,
-          delta: { type: 'text_delta', text: i === 0 ? parts[i] : ` ${parts[i]}` },
+          content_block: { type: 'tool_use', id: toolId, name: tool, input: {} },
         });
+        for (const piece of ['', ...argumentPieces(toolArguments)])
+          emit('content_block_delta', {
+            type: 'content_block_delta',
+            index: 0,
+            delta: { type: 'input_json_delta', partial_json: piece },
+          });
+      } else {
+        emit('content_block_start', {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'text', text: '' },
+        });
+        const parts = text.split(' ');
+        for (let i = 0; i < parts.length; i++) {
+          if (res.destroyed) return;
+          if (latency > 0) await sleep(latency / parts.length);
+          emit('content_block_delta', {
+            type: 'content_block_delta',
+            index: 0,
+            delta: { type: 'text_delta', text: i === 0 ? parts[i] : ` ${parts[i]}` },
+          });
+        }
       }
       emit('content_block_stop', { type: 'content_block_stop', index: 0 });
       emit('message_delta', {
         type: 'message_delta',
-        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
         usage: { output_tokens: omitUsage ? 0 : words },
       });
       emit('message_stop', { type: 'message_stop' });

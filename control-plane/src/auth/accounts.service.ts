@@ -23,7 +23,7 @@ export const toPublicUser = (
 });
 
 @Injectable()
-export class UsersService {
+export class AccountsService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   findByEmailWithHash(email: string, em: EntityManager = this.db.manager): Promise<User | null> {

@@ -1,9 +1,10 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { WINDOW_SECONDS } from '../auth/login-throttle';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { JobsService } from './jobs.service';
+import { execute, type Sql, sql } from '../database/sql';
+import { JobsService } from '../jobs/jobs.service';
+import { WINDOW_SECONDS } from './login-throttle';
 
 /** The BullMQ queue of sign-in housekeeping. */
 export const AUTH_MAINTENANCE_QUEUE = 'auth-maintenance';
@@ -34,27 +35,28 @@ export class AuthPruning implements OnModuleInit {
   /** One pruning pass; returns how many rows of each kind went. */
   async prune(): Promise<{ sessions: number; loginAttempts: number; loginCounters: number }> {
     const sessions = await this.deleteInChunks(
-      `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at <= now() LIMIT ${PRUNE_CHUNK})`,
-      [],
+      sql`DELETE FROM sessions WHERE id IN (SELECT id FROM sessions
+          WHERE expires_at <= now() LIMIT ${PRUNE_CHUNK})`,
     );
     const loginAttempts = await this.deleteInChunks(
-      `DELETE FROM login_attempts WHERE id IN (
-         SELECT id FROM login_attempts WHERE created_at < now() - make_interval(days => $1) LIMIT ${PRUNE_CHUNK})`,
-      [this.config.LOGIN_ATTEMPT_RETENTION_DAYS],
+      sql`DELETE FROM login_attempts WHERE id IN (
+            SELECT id FROM login_attempts
+             WHERE created_at < now() - make_interval(days => ${this.config.LOGIN_ATTEMPT_RETENTION_DAYS})
+             LIMIT ${PRUNE_CHUNK})`,
     );
     const loginCounters = await this.deleteInChunks(
-      `DELETE FROM login_counters WHERE subject IN (
-         SELECT subject FROM login_counters WHERE window_started_at <= now() - make_interval(secs => $1) LIMIT ${PRUNE_CHUNK})`,
-      [WINDOW_SECONDS],
+      sql`DELETE FROM login_counters WHERE subject IN (
+            SELECT subject FROM login_counters
+             WHERE window_started_at <= now() - make_interval(secs => ${WINDOW_SECONDS})
+             LIMIT ${PRUNE_CHUNK})`,
     );
     return { sessions, loginAttempts, loginCounters };
   }
 
-  private async deleteInChunks(statement: string, params: unknown[]): Promise<number> {
+  private async deleteInChunks(statement: Sql): Promise<number> {
     let total = 0;
     for (;;) {
-      // TypeORM answers a DELETE with [rows, affected count].
-      const [, affected] = (await this.db.query(statement, params)) as [unknown, number];
+      const { affected } = await execute(this.db, statement);
       total += affected;
       if (affected < PRUNE_CHUNK) return total;
     }

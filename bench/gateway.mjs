@@ -459,7 +459,7 @@ const FLOOD_ALONE_S = 3;
 /**
  * Three gateways on CPU 0, all believing X-Forwarded-For from 127.0.0.1: two with the default guards, one
  * with them loosened (no per-address, per-key or per-second limit, no semaphore: argon2 bounded only by
- * libuv's 4 threads, as before the guards). On each, a valid key (verified once, then cached) is loaded
+ * libuv's 4 threads: what the guards are measured against). On each, a valid key (verified once, then cached) is loaded
  * without and then during a flood at FLOOD_RATE req/s: of well-formed wrong secrets for known key ids, or,
  * on the first gateway, of unknown key ids (the floor: requests refused with no hash work at all).
  */

@@ -76,7 +76,7 @@ if (!build) {
   passed++;
   check('lint', 'pnpm', ['exec', 'biome', 'check', '.']);
   check('typecheck', 'pnpm', ['-r', 'typecheck']);
-  for (const ws of ['shared', 'testing', 'gateway', 'control-plane', 'dashboard']) suite(ws);
+  for (const ws of ['shared', 'testing', 'gateway', 'e2e', 'control-plane', 'dashboard']) suite(ws);
 }
 rmSync(reports, { recursive: true, force: true });
 if (failedTests.length)

@@ -1,31 +1,26 @@
 import { verify } from '@node-rs/argon2';
 import { makeKey, parseKey } from '@portcullis/shared/keys';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
 import type { AuthenticateOptions } from '../src/pipeline/authenticate.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
-import { type Served, SnapshotBuilder, serveApp, sleep, snapshotKeyRecord } from './helpers.js';
+import { type ServedGateway, SnapshotBuilder, serveGateway, sleep, snapshotKeyRecord } from './helpers.js';
 
 // Failed key checks must not exhaust a gateway: the whole gateway on a real port, addresses simulated with
 // X-Forwarded-For from a trusted proxy (127.0.0.1), argon2 calls counted through the `verifySecret` option.
 
-const started: { g: Gateway; s: Served }[] = [];
+const started: ServedGateway[] = [];
 /** Held verifiers are released after each test, so a failing test leaves no request hanging. */
 const releases: (() => void)[] = [];
 afterEach(async () => {
   for (const release of releases.splice(0)) release();
-  for (const { g, s } of started.splice(0)) {
-    await s.close();
-    await g.close();
-  }
+  for (const s of started.splice(0)) await s.close();
 });
 
 type AuthOpts = Partial<Omit<AuthenticateOptions, 'store' | 'metrics'>>;
 
 async function gatewayOn(store: SnapshotStore, auth: AuthOpts, now?: () => number): Promise<string> {
-  const g = buildGateway({ store, trustedProxies: ['127.0.0.1/32'], auth, now });
-  const s = await serveApp(g.app);
-  started.push({ g, s });
+  const s = await serveGateway({ store, trustedProxies: ['127.0.0.1/32'], auth, now });
+  started.push(s);
   return s.url;
 }
 

@@ -6,28 +6,30 @@ import {
   EPHEMERAL_TOKEN_RETENTION_MS,
   encodeSnapshot,
   parseSnapshot,
-  type SnapshotChange,
   type SnapshotEphemeralToken,
   type SnapshotKey,
 } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { ARGON2_OWASP, type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import type { SnapshotStore } from '../src/snapshot/store.js';
+import {
+  deltaSender,
+  limitsOf,
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+} from './helpers.js';
 
 // Ephemeral tokens at one gateway on a real port: built from a snapshot made here (real argon2 hashes),
 // changed by deltas as the control plane would send them, called with the official SDKs and raw HTTP.
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
-let version = 1;
 
 /** A token for `parent`, as the control plane stores it: its own id, the argon2id hash of its secret. */
 async function token(
@@ -47,17 +49,7 @@ async function token(
   };
 }
 
-function delta(...changes: SnapshotChange[]): void {
-  const result = store.applyDelta({
-    kind: 'delta',
-    orgId: b.orgId,
-    fromVersion: version,
-    toVersion: version + 1,
-    changes,
-  });
-  expect(result).toBe('applied');
-  version++;
-}
+let delta: ReturnType<typeof deltaSender>;
 
 async function chat(credential: string, headers: 'bearer' | 'x-api-key' = 'bearer') {
   const res = await fetch(`${served.url}/v1/chat/completions`, {
@@ -83,20 +75,13 @@ beforeAll(async () => {
   b.model('claude-sonnet', b.credential('anthropic', { baseUrl: upstream.url }));
   main = await b.key();
   mainToken = await token(main.record);
-  store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({ ...b.build(), ephemeralTokens: [mainToken.record] });
-  gateway = buildGateway({
-    store,
-    trustedProxies: [],
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-  });
-  served = await serveApp(gateway.app);
+  store = b.store({ ephemeralTokens: [mainToken.record] });
+  delta = deltaSender(store, b.orgId, b.version);
+  served = await serveGateway({ store, trustedProxies: [], upstream: loopbackUpstream() });
 }, 30_000);
 
 afterAll(async () => {
   await served?.close();
-  await gateway?.close();
   await upstream?.close();
 });
 
@@ -149,13 +134,7 @@ describe('a token from the full snapshot', () => {
 describe('a token acts as its parent key', () => {
   it("shares the parent's request-per-minute limit (counted on the parent)", async () => {
     const parent = await b.key({
-      limits: {
-        requestsPerMinute: 3,
-        tokensPerMinute: null,
-        inputTokensPerMinute: null,
-        outputTokensPerMinute: null,
-        concurrentRequests: null,
-      },
+      limits: limitsOf({ requestsPerMinute: 3 }),
     });
     const t = await token(parent.record);
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });

@@ -2,14 +2,19 @@ import { request as httpRequest } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { makeKey } from '@portcullis/shared/keys';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
+import {
+  limitsOf,
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+  sleep,
+  UPSTREAM_SECRET,
+} from './helpers.js';
 
 // The whole gateway on a real port, built from a snapshot made here (real argon2 hashes, a credential
 // sealed under the snapshot key), forwarding to the fake upstream over real HTTP.
@@ -17,10 +22,8 @@ import { type Served, SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from '
 let upstream: FakeUpstream;
 let slow: FakeUpstream;
 let hang: Server;
-let gateway: Gateway;
-let served: Served;
-let trustedServed: Served;
-let trustedGateway: Gateway;
+let served: ServedGateway;
+let trustedServed: ServedGateway;
 const keys: Record<string, string> = {};
 let mainKeyId = '';
 
@@ -67,14 +70,6 @@ beforeAll(async () => {
   b.model('disabled-gpt', openaiCred, { enabled: false });
 
   const past = new Date(Date.now() - 60_000).toISOString();
-  const limits = (l: Partial<Record<string, number>>) => ({
-    requestsPerMinute: null,
-    tokensPerMinute: null,
-    inputTokensPerMinute: null,
-    outputTokensPerMinute: null,
-    concurrentRequests: null,
-    ...l,
-  });
   const made = await Promise.all([
     b.key().then((k) => ['main', k] as const),
     b.key({ status: 'revoked', secretHash: null }).then((k) => ['revoked', k] as const),
@@ -85,35 +80,23 @@ beforeAll(async () => {
     b.key({ ipAllowlist: ['127.0.0.1', '::1'] }).then((k) => ['localOnly', k] as const),
     b.key({ allowedModels: ['gpt-4o-mini'] }).then((k) => ['onlyMini', k] as const),
     b.key({ allowedProviders: ['anthropic'] }).then((k) => ['onlyAnthropic', k] as const),
-    b.key({ limits: limits({ requestsPerMinute: 3 }) }).then((k) => ['rpm3', k] as const),
-    b.key({ limits: limits({ inputTokensPerMinute: 1 }) }).then((k) => ['tpm1', k] as const),
-    b.key({ limits: limits({ concurrentRequests: 1 }) }).then((k) => ['conc1', k] as const),
+    b.key({ limits: limitsOf({ requestsPerMinute: 3 }) }).then((k) => ['rpm3', k] as const),
+    b.key({ limits: limitsOf({ inputTokensPerMinute: 1 }) }).then((k) => ['tpm1', k] as const),
+    b.key({ limits: limitsOf({ concurrentRequests: 1 }) }).then((k) => ['conc1', k] as const),
     b.key({ allowCallsWithoutModel: true }).then((k) => ['withoutModel', k] as const),
   ]);
   for (const [name, k] of made) keys[name] = k.key;
   mainKeyId = made[0][1].record.keyId;
 
-  const build = (trustedProxies: string[]) => {
-    const store = new SnapshotStore();
-    store.setSnapshotKey(b.snapshotKey);
-    store.apply(b.build());
-    return buildGateway({
-      store,
-      trustedProxies,
-      upstream: new UpstreamClient({ headersTimeoutMs: 500, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-    });
-  };
-  gateway = build([]);
-  served = await serveApp(gateway.app);
-  trustedGateway = build(['127.0.0.1/32', '10.200.0.0/16']);
-  trustedServed = await serveApp(trustedGateway.app);
+  const serve = (trustedProxies: string[]) =>
+    serveGateway({ store: b.store(), trustedProxies, upstream: loopbackUpstream({ headersTimeoutMs: 500 }) });
+  served = await serve([]);
+  trustedServed = await serve(['127.0.0.1/32', '10.200.0.0/16']);
 }, 30_000);
 
 afterAll(async () => {
   await served.close();
   await trustedServed.close();
-  await gateway.close();
-  await trustedGateway.close();
   await upstream.close();
   await slow.close();
   hang.close();
@@ -507,7 +490,7 @@ describe('every gateway error code reachable here', () => {
     const store = new SnapshotStore();
     store.apply(b.build());
     let verifies = 0;
-    const g = buildGateway({
+    const s = await serveGateway({
       store,
       auth: {
         failuresPerIpPerMinute: 5,
@@ -517,7 +500,6 @@ describe('every gateway error code reachable here', () => {
         },
       },
     });
-    const s = await serveApp(g.app);
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 10; i++) {
@@ -535,13 +517,11 @@ describe('every gateway error code reachable here', () => {
       expect(verifies).toBe(5);
     } finally {
       await s.close();
-      await g.close();
     }
   });
 
   it('gateway_not_ready without a snapshot', async () => {
-    const g = buildGateway({ store: new SnapshotStore() });
-    const s = await serveApp(g.app);
+    const s = await serveGateway({ store: new SnapshotStore() });
     try {
       const res = await post('/v1/chat/completions', chat('gpt-4o-mini'), auth('main'), s.url);
       expect(res.status).toBe(503);
@@ -553,7 +533,6 @@ describe('every gateway error code reachable here', () => {
       });
     } finally {
       await s.close();
-      await g.close();
     }
   });
 });

@@ -1,39 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort, GATEWAY_MAIN, type RunningProcess, startProcess } from '@portcullis/testing/processes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
-
 describe('gateway process', () => {
-  let proc: ChildProcess;
+  let proc: RunningProcess;
   let base: string;
   beforeAll(async () => {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    proc = spawn(process.execPath, ['dist/main.js'], {
-      env: { ...process.env, PORT: String(port) },
-      stdio: 'pipe',
+    proc = await startProcess({
+      cmd: process.execPath,
+      args: [GATEWAY_MAIN],
+      env: { PORT: String(port) },
+      ready: { url: `${base}/healthz` },
     });
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${base}/healthz`);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    throw new Error('gateway did not start');
   });
-  afterAll(() => {
-    proc.kill('SIGTERM');
+  afterAll(async () => {
+    await proc?.stop();
   });
 
   it('answers /healthz', async () => {

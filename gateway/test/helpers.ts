@@ -3,27 +3,58 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import { hash } from '@node-rs/argon2';
-import type { Provider } from '@portcullis/shared/api-keys';
+import type { Limits, Provider } from '@portcullis/shared/api-keys';
 import { seal } from '@portcullis/shared/crypto';
 import { makeKey } from '@portcullis/shared/keys';
+import { NO_LIMITS } from '@portcullis/shared/policy';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type {
   OrgSnapshot,
+  SnapshotChange,
   SnapshotCredential,
   SnapshotKey,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
+import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type UsageEvent, UsageEventSchema } from '@portcullis/shared/usage';
-import { freePort, startProcess } from '@portcullis/testing/processes';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
+import { freePort } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import type { Hono } from 'hono';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { buildGateway, type Gateway, type GatewayDeps } from '../src/app.js';
+import { BudgetLedger } from '../src/budget/ledger.js';
 import type { GatewayEnv } from '../src/context.js';
-import type { UsageEmitter } from '../src/usage/emitter.js';
-
-/** OWASP argon2id parameters, as the control plane hashes key secrets. */
-export const ARGON2_OWASP = { memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+import { GatewayMetrics } from '../src/metrics.js';
+import { SnapshotStore } from '../src/snapshot/store.js';
+import { UpstreamClient, type UpstreamOptions } from '../src/upstream/client.js';
+import { UsageEmitter } from '../src/usage/emitter.js';
 
 export const UPSTREAM_SECRET = 'sk-upstream';
+
+/** Limits with only `l` set; every other one is null (no limit). */
+export function limitsOf(l: Partial<Limits> = {}): Limits {
+  return { ...NO_LIMITS, ...l };
+}
+
+/**
+ * Applies deltas to `store` as the control plane sends them (one version each, from `version`), each
+ * asserted applied.
+ */
+export function deltaSender(store: SnapshotStore, orgId: string, version = 1) {
+  return (...changes: SnapshotChange[]): void => {
+    const result = store.applyDelta({
+      kind: 'delta',
+      orgId,
+      fromVersion: version,
+      toVersion: version + 1,
+      changes,
+    });
+    expect(result).toBe('applied');
+    version++;
+  };
+}
 
 /** A snapshot key with no policy (no limits, budget, scopes or allowlist), for tests to override. */
 export function snapshotKeyRecord(overrides: Partial<SnapshotKey> = {}): SnapshotKey {
@@ -38,13 +69,7 @@ export function snapshotKeyRecord(overrides: Partial<SnapshotKey> = {}): Snapsho
     expiresAt: null,
     ownerStatus: 'active',
     rotatedAt: null,
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-    },
+    limits: limitsOf(),
     budget: null,
     allowedProviders: [],
     allowedModels: [],
@@ -98,6 +123,14 @@ export class SnapshotBuilder {
     return { key: made.key, record };
   }
 
+  /** A store enforcing this snapshot (plus `extra`, e.g. `mcpServers`), holding its sealing key. */
+  store(extra: Partial<OrgSnapshot> = {}): SnapshotStore {
+    const store = new SnapshotStore();
+    store.setSnapshotKey(this.snapshotKey);
+    store.apply({ ...this.build(), ...extra });
+    return store;
+  }
+
   build(): OrgSnapshot {
     return {
       orgId: this.orgId,
@@ -133,13 +166,75 @@ export async function serveApp(app: Hono<GatewayEnv>, hostname = '127.0.0.1'): P
   };
 }
 
+/** A gateway built in process from `deps` and served on a real port; `close` ends both. */
+export interface ServedGateway extends Served {
+  gateway: Gateway;
+}
+
+export async function serveGateway(deps: GatewayDeps): Promise<ServedGateway> {
+  const gateway = buildGateway(deps);
+  const served = await serveApp(gateway.app);
+  return {
+    ...served,
+    gateway,
+    close: async () => {
+      await served.close();
+      await gateway.close();
+    },
+  };
+}
+
+export interface MeteredGateway extends ServedGateway {
+  usage: UsageEmitter;
+}
+
+/**
+ * A served gateway that meters as a deployed one does: usage events signed as `gatewayId` of `orgId` into
+ * `redis`'s stream, budgets through a ledger on `redis`, both on the clock `deps.now`.
+ */
+export async function serveMeteredGateway(
+  redis: Redis,
+  ids: { orgId: string; gatewayId: string },
+  deps: GatewayDeps & { now: () => number },
+): Promise<MeteredGateway> {
+  const metrics = new GatewayMetrics(deps.store);
+  const usage = new UsageEmitter({ redis, spool: null, metrics });
+  usage.setIdentity(testUsageIdentity(ids.orgId, ids.gatewayId));
+  const gateway = buildGateway({
+    metrics,
+    usage,
+    gatewayId: ids.gatewayId,
+    ledger: new BudgetLedger({ redis, instanceId: ids.gatewayId, now: deps.now }),
+    ...deps,
+  });
+  const served = await serveApp(gateway.app);
+  return {
+    ...served,
+    gateway,
+    usage,
+    close: async () => {
+      await served.close();
+      await usage.close();
+      await gateway.close();
+    },
+  };
+}
+
+/** An upstream client that may reach 127.0.0.1, where the tests' upstreams listen. */
+export function loopbackUpstream(
+  options: Partial<UpstreamOptions> = {},
+  setting: 'UPSTREAM_ALLOWLIST' | 'MCP_ALLOWLIST' = 'UPSTREAM_ALLOWLIST',
+): UpstreamClient {
+  return new UpstreamClient({ ...options, allowlist: parseUpstreamAllowlist('127.0.0.1', setting) });
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A usage identity for an in-process gateway (what its registration would give): events are stamped
  * with `gatewayId` and signed with a random secret into `orgId`'s stream.
  */
-export function testUsageIdentity(orgId: string, gatewayId: string) {
+function testUsageIdentity(orgId: string, gatewayId: string) {
   return { orgId, gatewayId, secret: randomBytes(32) };
 }
 
@@ -166,12 +261,7 @@ export function usageStream(redis: Redis, usage: UsageEmitter, orgId: string) {
 /** A redis-server of the test's own (nothing persisted) and a client on it; `stop` ends both. */
 export async function privateRedis(): Promise<{ redis: Redis; port: number; stop: () => Promise<void> }> {
   const port = await freePort();
-  const proc = await startProcess({
-    cmd: 'redis-server',
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    env: {},
-    ready: { line: 'Ready to accept connections' },
-  });
+  const proc = await startRedisServer({ port });
   const redis = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, enableOfflineQueue: false });
   await new Promise((r) => redis.once('ready', r));
   return {

@@ -3,13 +3,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { seal } from '@portcullis/shared/crypto';
 import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp, sleep } from './helpers.js';
+import { loopbackUpstream, type ServedGateway, SnapshotBuilder, serveGateway, sleep } from './helpers.js';
 
 // The gateway's /mcp/:server proxy on a real port, driven by the official MCP client, in front of the
 // fake MCP server (JSON answers at /mcp, SSE answers at /mcp-sse) over real HTTP.
@@ -18,8 +14,7 @@ const UPSTREAM_AUTH = 'Bearer mcp-upstream-secret';
 const ALL = ['create_issue', 'delete_repo', 'search_issues'];
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 const keys: Record<string, string> = {};
 const open: Client[] = [];
 
@@ -87,20 +82,15 @@ beforeAll(async () => {
     }).map(async ([name, overrides]) => [name, (await b.key(overrides)).key] as const),
   );
   for (const [name, key] of made) keys[name] = key;
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({ ...b.build(), mcpServers });
-  gateway = buildGateway({
-    store,
-    mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1', 'MCP_ALLOWLIST') }),
+  served = await serveGateway({
+    store: b.store({ mcpServers }),
+    mcpUpstream: loopbackUpstream({}, 'MCP_ALLOWLIST'),
   });
-  served = await serveApp(gateway.app);
 }, 30_000);
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.close().catch(() => {})));
   await served.close();
-  await gateway.close();
   await upstream.close();
 });
 
@@ -143,29 +133,15 @@ const rpc = (id: number, method: string, params: Record<string, unknown> = {}) =
   params,
 });
 
+/** The raw client's `initialize` request. */
+const INITIALIZE = rpc(1, 'initialize', {
+  protocolVersion: '2025-06-18',
+  capabilities: {},
+  clientInfo: { name: 'raw', version: '1' },
+});
+
 async function post(server: string, body: unknown, headers: Record<string, string>) {
-  const res = await fetch(`${served.url}/mcp/${server}`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown = text;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // SSE or empty
-  }
-  return {
-    status: res.status,
-    headers: res.headers,
-    text,
-    json: json as { error?: { code: string; message: string } },
-  };
+  return postText(server, JSON.stringify(body), headers);
 }
 
 describe('/mcp/:server tools/list is filtered by the key MCP policy', () => {
@@ -275,20 +251,12 @@ describe('/mcp/:server refusals and transport', () => {
 
   it("sends the server's secret headers upstream, never the client's credentials or cookies", async () => {
     const before = upstream.requests.length;
-    const res = await post(
-      'github',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-        'x-api-key': k('allowAll'),
-        cookie: 'dashboard_session=abc',
-        'x-forwarded-for': '203.0.113.9',
-      },
-    );
+    const res = await post('github', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+      'x-api-key': k('allowAll'),
+      cookie: 'dashboard_session=abc',
+      'x-forwarded-for': '203.0.113.9',
+    });
     expect(res.status).toBe(200);
     const session = res.headers.get('mcp-session-id');
     expect(session).toMatch(/^[0-9a-f-]{36}$/);
@@ -302,17 +270,9 @@ describe('/mcp/:server refusals and transport', () => {
     expect(h['x-forwarded-for']).toBeUndefined();
     expect(JSON.stringify(h)).not.toContain(k('allowAll').slice(5, 30));
     // No-header servers get no Authorization at all.
-    await post(
-      'jira',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-      },
-    );
+    await post('jira', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+    });
     expect(upstream.requests.at(-1)?.headers.authorization).toBeUndefined();
 
     // The session header passes both ways; DELETE ends the session (the server then answers 404).
@@ -332,17 +292,9 @@ describe('/mcp/:server refusals and transport', () => {
   });
 
   it('GET opens the server SSE stream through the gateway; a client that leaves aborts it upstream', async () => {
-    const init = await post(
-      'jira',
-      rpc(1, 'initialize', {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'raw', version: '1' },
-      }),
-      {
-        authorization: `Bearer ${k('allowAll')}`,
-      },
-    );
+    const init = await post('jira', INITIALIZE, {
+      authorization: `Bearer ${k('allowAll')}`,
+    });
     const session = init.headers.get('mcp-session-id') ?? '';
     const controller = new AbortController();
     const res = await fetch(`${served.url}/mcp/jira`, {
@@ -405,7 +357,12 @@ async function postText(server: string, body: string, headers: Record<string, st
   } catch {
     // SSE or empty
   }
-  return { status: res.status, text, json: json as { error?: { code: string; message: string } } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    text,
+    json: json as { error?: { code: string; message: string } },
+  };
 }
 
 /** The JSON-RPC messages of an answer body, JSON or SSE. */

@@ -1,25 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { SnapshotKey, SnapshotModel } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd, type UsageEvent } from '@portcullis/shared/usage';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { BudgetLedger } from '../src/budget/ledger.js';
-import { GatewayMetrics } from '../src/metrics.js';
+import type { Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { UsageEmitter } from '../src/usage/emitter.js';
 import {
+  limitsOf,
+  loopbackUpstream,
+  type MeteredGateway,
   privateRedis,
-  type Served,
   SnapshotBuilder,
-  serveApp,
-  testUsageIdentity,
+  serveMeteredGateway,
   usageStream,
 } from './helpers.js';
 
@@ -34,8 +29,7 @@ let redisServer: Awaited<ReturnType<typeof privateRedis>>;
 let redis: Redis;
 let upstream: FakeUpstream;
 let gateway: Gateway;
-let usage: UsageEmitter;
-let served: Served;
+let served: MeteredGateway;
 let events: ReturnType<typeof usageStream>;
 const nowMs = Date.UTC(2030, 5, 10, 12, 0, 0);
 const models: Record<string, SnapshotModel> = {};
@@ -75,16 +69,7 @@ beforeAll(async () => {
   ] as const)
     models[slug] = b.model(slug, cred, { ...prices, upstreamModel: slug });
   const budget = { budget: { limitUsd: 1000, period: 'monthly' as const, alertThresholds: [] } };
-  const limits = (l: Partial<SnapshotKey['limits']>) => ({
-    limits: {
-      requestsPerMinute: null,
-      tokensPerMinute: null,
-      inputTokensPerMinute: null,
-      outputTokensPerMinute: null,
-      concurrentRequests: null,
-      ...l,
-    },
-  });
+  const limits = (l: Partial<SnapshotKey['limits']>) => ({ limits: limitsOf(l) });
   for (const [name, overrides] of Object.entries({
     plain: {},
     budgeted: budget,
@@ -95,31 +80,23 @@ beforeAll(async () => {
   })) {
     keys[name] = await b.key(overrides);
   }
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply(b.build());
-  const metrics = new GatewayMetrics(store);
   const clock = () => nowMs;
-  usage = new UsageEmitter({ redis, spool: null, metrics });
-  usage.setIdentity(testUsageIdentity(b.orgId, 'gw-metering'));
-  gateway = buildGateway({
-    store,
-    metrics,
-    usage,
-    gatewayId: 'gw-metering',
-    now: clock,
-    limiter: new RateLimiter({ redis: null, instanceId: 'gw-metering', now: clock }),
-    ledger: new BudgetLedger({ redis, instanceId: 'gw-metering', now: clock }),
-    upstream: new UpstreamClient({ headersTimeoutMs: 5000, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-  });
-  served = await serveApp(gateway.app);
-  events = usageStream(redis, usage, b.orgId);
+  served = await serveMeteredGateway(
+    redis,
+    { orgId: b.orgId, gatewayId: 'gw-metering' },
+    {
+      store: b.store(),
+      now: clock,
+      limiter: new RateLimiter({ redis: null, instanceId: 'gw-metering', now: clock }),
+      upstream: loopbackUpstream({ headersTimeoutMs: 5000 }),
+    },
+  );
+  gateway = served.gateway;
+  events = usageStream(redis, served.usage, b.orgId);
 });
 
 afterAll(async () => {
   await served?.close();
-  await usage?.close();
-  await gateway?.close();
   await upstream?.close();
   await redisServer?.stop();
 });

@@ -1,48 +1,30 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { freePort } from '@portcullis/testing/processes';
+import { freePort, GATEWAY_MAIN, type RunningProcess, startProcess } from '@portcullis/testing/processes';
+import { waitFor } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // With OPS_PORT set, the gateway process answers /readyz and /metrics only on that port (which an
 // operator keeps off the public network) and 404s them on PORT; /healthz answers on both.
 
-async function waitFor(url: string): Promise<void> {
-  for (let i = 0; i < 150; i++) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} never answered`);
-}
-
 describe('gateway process with OPS_PORT', () => {
-  let proc: ChildProcess;
-  let output = '';
+  let proc: RunningProcess;
   let publicBase: string;
   let opsBase: string;
   beforeAll(async () => {
     const [port, opsPort] = [await freePort(), await freePort()];
     publicBase = `http://127.0.0.1:${port}`;
     opsBase = `http://127.0.0.1:${opsPort}`;
-    proc = spawn(process.execPath, ['dist/main.js'], {
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), OPS_PORT: String(opsPort) },
-      stdio: 'pipe',
+    proc = await startProcess({
+      cmd: process.execPath,
+      args: [GATEWAY_MAIN],
+      env: { PORT: String(port), OPS_PORT: String(opsPort) },
+      ready: { url: `${publicBase}/healthz` },
     });
-    proc.stdout?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    proc.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    await waitFor(`${publicBase}/healthz`);
-    await waitFor(`${opsBase}/healthz`);
+    await waitFor(() => fetch(`${opsBase}/healthz`), 'the operations port');
   }, 30_000);
   afterAll(async () => {
-    proc.kill('SIGTERM');
-    if (proc.exitCode === null) await once(proc, 'exit');
+    await proc?.stop();
   });
 
   it('answers /metrics and /readyz on the operations port', async () => {
@@ -53,7 +35,7 @@ describe('gateway process with OPS_PORT', () => {
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { error: { code: string } }).error.code).toBe('gateway_not_ready');
     expect((await fetch(`${opsBase}/healthz`)).status).toBe(200);
-    expect(output).toMatch(new RegExp(`operations on :${new URL(opsBase).port}`));
+    expect(proc.output()).toMatch(new RegExp(`operations on :${new URL(opsBase).port}`));
   });
 
   it('404s /metrics and /readyz on the public port, and still answers /healthz there', async () => {

@@ -1,14 +1,16 @@
 import { request as httpRequest } from 'node:http';
 import Anthropic from '@anthropic-ai/sdk';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import type { UsageEvent } from '@portcullis/shared/usage';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import OpenAI, { AzureOpenAI, toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp, UPSTREAM_SECRET } from './helpers.js';
+import {
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+  UPSTREAM_SECRET,
+} from './helpers.js';
 
 // `/gateway/<provider>/<path>` through the whole gateway on a real port, to the fake upstream (which,
 // like the providers, answers only their exact paths with their own auth): provider paths relative to
@@ -16,8 +18,7 @@ import { type Served, SnapshotBuilder, serveApp, UPSTREAM_SECRET } from './helpe
 // allowed to make them.
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 const events: UsageEvent[] = [];
 const keys: Record<string, string> = {};
 
@@ -45,20 +46,15 @@ beforeAll(async () => {
       .then((k) => ['onlyAWithoutModel', k] as const),
   ]);
   for (const [name, k] of made) keys[name] = k.key;
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply(b.build());
-  gateway = buildGateway({
-    store,
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
+  served = await serveGateway({
+    store: b.store(),
+    upstream: loopbackUpstream(),
     usage: { emit: (e) => events.push(e) },
   });
-  served = await serveApp(gateway.app);
 }, 30_000);
 
 afterAll(async () => {
   await served.close();
-  await gateway.close();
   await upstream.close();
 });
 

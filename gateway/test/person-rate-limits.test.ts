@@ -8,14 +8,20 @@ import type {
   SnapshotKey,
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { ARGON2_OWASP, type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import type { SnapshotStore } from '../src/snapshot/store.js';
+import {
+  deltaSender,
+  limitsOf,
+  loopbackUpstream,
+  type ServedGateway,
+  SnapshotBuilder,
+  serveGateway,
+} from './helpers.js';
 
 // Limits that belong to a person (a user's, a group's) hold across all their keys, at one gateway on a
 // real port: the snapshot is built here, people and keys arrive as the control plane's deltas would,
@@ -28,32 +34,11 @@ const MESSAGES = [{ role: 'user', content: 'hi' }];
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 30);
 
 let upstream: FakeUpstream;
-let gateway: Gateway;
-let served: Served;
+let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
-let version = 1;
 
-const limits = (l: Partial<Limits> = {}): Limits => ({
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-  ...l,
-});
-
-function delta(...changes: SnapshotChange[]): void {
-  const result = store.applyDelta({
-    kind: 'delta',
-    orgId: b.orgId,
-    fromVersion: version,
-    toVersion: version + 1,
-    changes,
-  });
-  expect(result).toBe('applied');
-  version++;
-}
+let delta: ReturnType<typeof deltaSender>;
 
 function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPolicy {
   const u: SnapshotUserPolicy = {
@@ -61,7 +46,7 @@ function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPol
     name: 'Ada',
     role: 'member',
     grants: [],
-    limits: limits(l),
+    limits: limitsOf(l),
     budgets: [],
     groupIds,
   };
@@ -70,7 +55,7 @@ function user(l: Partial<Limits> = {}, groupIds: string[] = []): SnapshotUserPol
 }
 
 function group(name: string, l: Partial<Limits>): SnapshotGroup {
-  const g: SnapshotGroup = { id: randomUUID(), name, grants: [], limits: limits(l), budgets: [] };
+  const g: SnapshotGroup = { id: randomUUID(), name, grants: [], limits: limitsOf(l), budgets: [] };
   delta({ op: 'upsert_group', value: g });
   return g;
 }
@@ -78,7 +63,7 @@ function group(name: string, l: Partial<Limits>): SnapshotGroup {
 /** Keys of `owner` (with their own limits), pushed as the control plane pushes a new key. */
 async function keys(owner: SnapshotUserPolicy, n: number, own: Partial<Limits> = {}) {
   const made = await Promise.all(
-    Array.from({ length: n }, () => b.key({ ownerId: owner.id, limits: limits(own) })),
+    Array.from({ length: n }, () => b.key({ ownerId: owner.id, limits: limitsOf(own) })),
   );
   delta(...made.map((k): SnapshotChange => ({ op: 'upsert_key', value: k.record })));
   return made;
@@ -92,18 +77,8 @@ interface Answer {
 }
 
 async function chat(credential: string, extra: Record<string, unknown> = {}): Promise<Answer> {
-  const res = await fetch(`${served.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${credential}` },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: MESSAGES, ...extra }),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  return {
-    status: res.status,
-    code: body.error?.code ?? null,
-    message: body.error?.message ?? '',
-    headers: res.headers,
-  };
+  const a = await chatAt(served.url, credential, { model: 'gpt-4o-mini', messages: MESSAGES, ...extra });
+  return { status: a.status, code: a.code, message: a.message ?? '', headers: a.headers };
 }
 
 /** Calls round-robin over `credentials`, `attempts` times; the statuses in order. */
@@ -119,24 +94,18 @@ beforeAll(async () => {
   upstream = await startFakeUpstream({ words: WORDS });
   b = new SnapshotBuilder();
   b.model('gpt-4o-mini', b.credential('openai', { baseUrl: `${upstream.url}/v1` }));
-  store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply({
-    ...b.build(),
-    people: { settings: { modelAccessWithoutGrants: 'all' }, users: [], groups: [] },
-  });
-  gateway = buildGateway({
+  store = b.store({ people: { settings: { modelAccessWithoutGrants: 'all' }, users: [], groups: [] } });
+  delta = deltaSender(store, b.orgId, b.version);
+  served = await serveGateway({
     store,
     trustedProxies: [],
     limiter: new RateLimiter({ redis: null, instanceId: 'person-limits', now: () => NOW }),
-    upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1') }),
+    upstream: loopbackUpstream(),
   });
-  served = await serveApp(gateway.app);
 }, 30_000);
 
 afterAll(async () => {
   await served?.close();
-  await gateway?.close();
   await upstream?.close();
 });
 
@@ -293,20 +262,20 @@ describe('changes pushed by the control plane apply at the next request', () => 
     const [k1, k2] = (await keys(ada, 2)).map((k) => k.key) as [string, string];
     expect((await roundRobin([k1, k2], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
 
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits({ requestsPerMinute: 4 }) } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf({ requestsPerMinute: 4 }) } });
     expect((await roundRobin([k2, k1, k2], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
 
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits({ requestsPerMinute: 3 }) } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf({ requestsPerMinute: 3 }) } });
     expect((await chat(k1)).status).toBe(429);
 
     // Without a user limit, a group joined now holds from the next request (it counts from there).
     const small = group('Small', { requestsPerMinute: 2 });
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits(), groupIds: [small.id] } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf(), groupIds: [small.id] } });
     expect((await roundRobin([k1, k2, k1], 3)).map((x) => x.status)).toEqual([200, 200, 429]);
     expect((await chat(k2)).message).toBe('Rate limit exceeded: requests per minute of the group "Small"');
 
     // Leaving the group lifts its limit.
-    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limits(), groupIds: [] } });
+    delta({ op: 'upsert_user_policy', value: { ...ada, limits: limitsOf(), groupIds: [] } });
     expect((await chat(k2)).status).toBe(200);
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '@portcullis/shared/api-keys';
+import { NO_LIMITS } from '@portcullis/shared/policy';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyLimits, RateLimiter, type ScopedLimits } from '../src/rate-limit/limiter.js';
@@ -43,13 +44,6 @@ async function keyWithLimit(limits: { requestsPerMinute?: number; concurrentRequ
   return keyLimits(record);
 }
 
-const NONE: Limits = {
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-};
 type Scopes = readonly ScopedLimits[];
 
 /**
@@ -67,7 +61,7 @@ function memberKeys(user: Partial<Limits>, n = 3): Scopes[] {
         name: 'Ada',
         role: 'member',
         grants: [],
-        limits: { ...NONE, ...user },
+        limits: { ...NO_LIMITS, ...user },
         budgets: [],
         groupIds: [],
       },

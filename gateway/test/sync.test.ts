@@ -16,12 +16,11 @@ import { encodeSnapshot, snapshotChannel } from '@portcullis/shared/snapshot';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway } from '../src/app.js';
 import { DiskCache } from '../src/snapshot/disk-cache.js';
 import { ControlPlaneKeyPin } from '../src/snapshot/pin.js';
 import { SnapshotStore } from '../src/snapshot/store.js';
 import { SnapshotSync } from '../src/snapshot/sync.js';
-import { SnapshotBuilder, serveApp, sleep, UPSTREAM_SECRET } from './helpers.js';
+import { SnapshotBuilder, serveGateway, sleep, UPSTREAM_SECRET } from './helpers.js';
 
 // The real sync against a tiny real control plane (HTTP) and the machine's real Redis.
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -122,6 +121,13 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
+/** Waits until a sync listens on the organization's channel. */
+const subscribed = () =>
+  until('the subscription', async () => {
+    const [, n] = (await publisher.pubsub('NUMSUB', snapshotChannel(b.orgId))) as [string, number];
+    return Number(n) >= 1;
+  });
+
 const publish = (msg: SnapshotMessage) =>
   publisher.publish(snapshotChannel(b.orgId), signMessageText(CP_KEY.privateKey, JSON.stringify(msg)));
 
@@ -146,11 +152,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await until('the first snapshot', () => store.version === 1);
       expect(store.keys.get(firstKey.record.keyId)?.key.status).toBe('active');
       expect(store.credentials.values().next().value?.secret()).toBe(UPSTREAM_SECRET);
-      const channel = snapshotChannel(b.orgId);
-      await until('the subscription', async () => {
-        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
-        return Number(n) >= 1;
-      });
+      await subscribed();
 
       // A delta that continues the held version is applied in place.
       const added = await b.key();
@@ -249,13 +251,11 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
     await sync.start();
     expect(store.version).toBe(7);
     expect(store.credentials.values().next().value?.secret()).toBe(UPSTREAM_SECRET);
-    const g = buildGateway({ store });
-    const s = await serveApp(g.app);
+    const s = await serveGateway({ store });
     try {
       expect(await (await fetch(`${s.url}/readyz`)).json()).toEqual({ status: 'ready', snapshotVersion: 7 });
     } finally {
       await s.close();
-      await g.close();
       await sync.stop();
     }
 
@@ -271,13 +271,11 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       ...offline,
     });
     await other.start();
-    const g2 = buildGateway({ store: emptyStore });
-    const s2 = await serveApp(g2.app);
+    const s2 = await serveGateway({ store: emptyStore });
     try {
       expect((await fetch(`${s2.url}/readyz`)).status).toBe(503);
     } finally {
       await s2.close();
-      await g2.close();
       await other.stop();
     }
   });
@@ -346,11 +344,7 @@ describe('snapshot sync (real HTTP control plane + real Redis)', () => {
       await sync.start();
       const v = b.version;
       await until('the first snapshot', async () => store.version === v && (await base()) === v);
-      const channel = snapshotChannel(b.orgId);
-      await until('the subscription', async () => {
-        const [, n] = (await publisher.pubsub('NUMSUB', channel)) as [string, number];
-        return Number(n) >= 1;
-      });
+      await subscribed();
       const one = await b.key();
       await publish({
         kind: 'delta',

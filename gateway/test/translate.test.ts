@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd } from '@portcullis/shared/usage';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { BudgetLedger } from '../src/budget/ledger.js';
-import { GatewayMetrics } from '../src/metrics.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { UsageEmitter } from '../src/usage/emitter.js';
+import type { UsageEmitter } from '../src/usage/emitter.js';
 import {
+  limitsOf,
+  loopbackUpstream,
+  type MeteredGateway,
   privateRedis,
-  type Served,
   SnapshotBuilder,
-  serveApp,
-  snapshotKeyRecord,
-  testUsageIdentity,
+  serveMeteredGateway,
   UPSTREAM_SECRET,
   usageStream,
 } from './helpers.js';
@@ -34,9 +28,8 @@ const TEXT = 'word0 word1 word2 word3 word4 word5 word6 word7';
 let redisServer: Awaited<ReturnType<typeof privateRedis>>;
 let redis: Redis;
 let upstream: FakeUpstream;
-let gateway: Gateway;
 let usage: UsageEmitter;
-let served: Served;
+let served: MeteredGateway;
 let orgId = '';
 const keys: Record<string, string> = {};
 const k = (name: string) => {
@@ -55,7 +48,7 @@ beforeAll(async () => {
   b.model('gpt', b.credential('openai', { baseUrl: `${upstream.url}/v1` }), PRICES);
   b.model('azure-gpt', b.credential('azure_openai', { endpoint: upstream.url }), PRICES);
   b.model('local-llm', b.credential('openai_compatible', { baseUrl: `${upstream.url}/v1` }), PRICES);
-  const limits = (l: Partial<SnapshotKey['limits']>) => ({ limits: { ...snapshotKeyRecord().limits, ...l } });
+  const limits = (l: Partial<SnapshotKey['limits']>) => ({ limits: limitsOf(l) });
   const made: Record<string, Partial<SnapshotKey>> = {
     main: {},
     onlyGpt: { allowedModels: ['gpt'] },
@@ -68,27 +61,16 @@ beforeAll(async () => {
     budget: { budget: { limitUsd: 0.012, period: 'daily', alertThresholds: [] } },
   };
   for (const [name, overrides] of Object.entries(made)) keys[name] = (await b.key(overrides)).key;
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
-  store.apply(b.build());
-  const metrics = new GatewayMetrics(store);
-  usage = new UsageEmitter({ redis, spool: null, metrics });
-  usage.setIdentity(testUsageIdentity(b.orgId, 'gw-translate'));
-  gateway = buildGateway({
-    store,
-    metrics,
-    usage,
-    gatewayId: 'gw-translate',
-    ledger: new BudgetLedger({ redis, instanceId: 'gw-translate', now: Date.now }),
-    upstream: new UpstreamClient({ headersTimeoutMs: 5000, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-  });
-  served = await serveApp(gateway.app);
+  served = await serveMeteredGateway(
+    redis,
+    { orgId: b.orgId, gatewayId: 'gw-translate' },
+    { store: b.store(), now: Date.now, upstream: loopbackUpstream({ headersTimeoutMs: 5000 }) },
+  );
+  usage = served.usage;
 });
 
 afterAll(async () => {
   await served?.close();
-  await usage?.close();
-  await gateway?.close();
   await upstream?.close();
   await redisServer?.stop();
 });

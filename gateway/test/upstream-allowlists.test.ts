@@ -3,10 +3,8 @@ import type { SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
 import { UpstreamClient } from '../src/upstream/client.js';
-import { type Served, SnapshotBuilder, serveApp } from './helpers.js';
+import { type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
 
 // The gateway's SSRF guard on real ports: IPv6 and numeric forms of a loopback address that is not
 // allowlisted are refused before any connection, and providers and MCP servers have separate allow
@@ -16,7 +14,7 @@ let upstream: FakeUpstream;
 let key: string;
 const builder = new SnapshotBuilder();
 let mcpServers: SnapshotMcpServer[];
-const running: { gateway: Gateway; served: Served }[] = [];
+const running: ServedGateway[] = [];
 
 /** 127.0.0.2 in disguise: only 127.0.0.1 is allowlisted, so every one of these must be refused. */
 const DISGUISED = [
@@ -45,25 +43,18 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const r of running) {
-    await r.served.close();
-    await r.gateway.close();
-  }
+  for (const served of running) await served.close();
   await upstream.close();
 });
 
 /** A gateway on a real port with the given allow lists (as main.ts builds it from its settings). */
 async function gatewayWith(lists: { upstream: string; mcp: string }): Promise<string> {
-  const store = new SnapshotStore();
-  store.setSnapshotKey(builder.snapshotKey);
-  store.apply({ ...builder.build(), mcpServers });
-  const gateway = buildGateway({
-    store,
+  const served = await serveGateway({
+    store: builder.store({ mcpServers }),
     upstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist(lists.upstream, 'UPSTREAM_ALLOWLIST') }),
     mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist(lists.mcp, 'MCP_ALLOWLIST') }),
   });
-  const served = await serveApp(gateway.app);
-  running.push({ gateway, served });
+  running.push(served);
   return served.url;
 }
 

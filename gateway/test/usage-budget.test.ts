@@ -2,24 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { seal } from '@portcullis/shared/crypto';
 import { budgetKey } from '@portcullis/shared/redis-keys';
 import type { SnapshotKey, SnapshotMcpServer } from '@portcullis/shared/snapshot';
-import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { costMicroUsd } from '@portcullis/shared/usage';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { freePort } from '@portcullis/testing/processes';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildGateway, type Gateway } from '../src/app.js';
-import { BudgetLedger } from '../src/budget/ledger.js';
-import { GatewayMetrics } from '../src/metrics.js';
-import { SnapshotStore } from '../src/snapshot/store.js';
-import { UpstreamClient } from '../src/upstream/client.js';
-import { UsageEmitter } from '../src/usage/emitter.js';
+import type { Gateway } from '../src/app.js';
+import type { UsageEmitter } from '../src/usage/emitter.js';
 import {
+  loopbackUpstream,
+  type MeteredGateway,
   privateRedis,
-  type Served,
   SnapshotBuilder,
-  serveApp,
-  testUsageIdentity,
+  serveMeteredGateway,
   usageStream,
 } from './helpers.js';
 
@@ -34,7 +29,7 @@ let redis: Redis;
 let upstream: FakeUpstream;
 let gateway: Gateway;
 let usage: UsageEmitter;
-let served: Served;
+let served: MeteredGateway;
 /** The gateway's clock: 2030-01-15 23:59:00 UTC, one minute before a daily budget resets. */
 let nowMs = Date.UTC(2030, 0, 15, 23, 59, 0);
 const keys: Record<string, { key: string; record: SnapshotKey }> = {};
@@ -70,8 +65,6 @@ beforeAll(async () => {
     const made = await b.key(overrides);
     keys[name] = { key: made.key, record: made.record };
   }
-  const store = new SnapshotStore();
-  store.setSnapshotKey(b.snapshotKey);
   const mcpId = randomUUID();
   const jira: SnapshotMcpServer = {
     id: mcpId,
@@ -80,28 +73,22 @@ beforeAll(async () => {
     sealedHeaders: seal(b.snapshotKey, JSON.stringify({ Authorization: 'Bearer mcp' }), 1, mcpId),
     enabled: true,
   };
-  store.apply({ ...b.build(), mcpServers: [jira] });
-  const metrics = new GatewayMetrics(store);
-  const clock = () => nowMs;
-  usage = new UsageEmitter({ redis, spool: null, metrics });
-  usage.setIdentity(testUsageIdentity(b.orgId, 'gw-in-process'));
-  gateway = buildGateway({
-    store,
-    metrics,
-    usage,
-    gatewayId: 'gw-in-process',
-    now: clock,
-    ledger: new BudgetLedger({ redis, instanceId: 'gw-in-process', now: clock }),
-    upstream: new UpstreamClient({ headersTimeoutMs: 2000, allowlist: parseUpstreamAllowlist('127.0.0.1') }),
-    mcpUpstream: new UpstreamClient({ allowlist: parseUpstreamAllowlist('127.0.0.1', 'MCP_ALLOWLIST') }),
-  });
-  served = await serveApp(gateway.app);
+  served = await serveMeteredGateway(
+    redis,
+    { orgId: b.orgId, gatewayId: 'gw-in-process' },
+    {
+      store: b.store({ mcpServers: [jira] }),
+      now: () => nowMs,
+      upstream: loopbackUpstream({ headersTimeoutMs: 2000 }),
+      mcpUpstream: loopbackUpstream({}, 'MCP_ALLOWLIST'),
+    },
+  );
+  gateway = served.gateway;
+  usage = served.usage;
 });
 
 afterAll(async () => {
   await served?.close();
-  await usage?.close();
-  await gateway?.close();
   await upstream?.close();
   await redisServer?.stop();
 });

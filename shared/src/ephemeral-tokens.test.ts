@@ -35,7 +35,7 @@ describe('ephemeral tokens on the wire', () => {
     ephemeralTokens: [token],
   };
 
-  it('travel in the full snapshot and come back equal; older snapshots without them still parse', () => {
+  it('travel in the full snapshot and come back equal; snapshots without them parse', () => {
     expect(parseSnapshot(JSON.parse(JSON.stringify(encodeSnapshot(snapshot)))).ephemeralTokens).toEqual([
       token,
     ]);

@@ -194,7 +194,7 @@ describe('MCP resources and prompts: absent = what the tool list allows', () => 
       { ...everything, resources: ['file:///secret/b'], templates: [] },
     ],
     [
-      'older policy without resources/prompts (snapshot from an older control plane)',
+      'a policy without resources/prompts',
       { enabled: true, mode: 'allow_list', servers: ['s'], tools: { s: ['t1'] } },
       { ...nothing, tools: ['t1'] },
     ],
@@ -276,7 +276,7 @@ describe('McpPolicySchema resources and prompts', () => {
   const parse = (p: Record<string, unknown>) =>
     McpPolicySchema.safeParse({ enabled: true, mode: 'allow_list', servers: ['github'], ...p });
 
-  it('defaults both to {} and keeps older policies valid', () => {
+  it('defaults both to {} and keeps policies without them valid', () => {
     const r = McpPolicySchema.parse({ enabled: true, mode: 'allow_all' });
     expect(r).toEqual({
       enabled: true,

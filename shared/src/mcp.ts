@@ -171,7 +171,7 @@ export const McpServerViewSchema = z.object({
 });
 export type McpServerView = z.infer<typeof McpServerViewSchema>;
 
-/** What evaluation reads of a key's MCP policy: `resources`/`prompts` absent (older snapshots) mean `{}`. */
+/** What evaluation reads of a key's MCP policy: `resources`/`prompts` absent mean `{}`. */
 export type McpPolicyRules = Pick<McpPolicy, 'enabled' | 'mode' | 'servers' | 'tools'> &
   Partial<Pick<McpPolicy, 'resources' | 'prompts'>>;
 
@@ -269,7 +269,7 @@ const uriRule = (kind: 'only' | 'except', patterns: string[]): UriRule => ({
     const prefix = p.endsWith('*');
     const body = prefix ? p.slice(0, -1) : p;
     const form = uriForm(body);
-    // Patterns are validated when stored; one that is not (an older or hand-made snapshot) matches nothing.
+    // Patterns are validated when stored; one that is not (a hand-made snapshot) matches nothing.
     return form ? [{ text: p, raw: form.raw, decoded: form.decoded, prefix }] : [];
   }),
 });

@@ -1,25 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { Limits } from './api-keys';
 import {
   effectivePolicy,
   modelAllowed,
+  NO_LIMITS,
   type PolicyKeyInput,
   type PolicyOwnerInput,
   type PolicySubjectInput,
   PutLimitsSchema,
 } from './policy';
 
-const none: Limits = {
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-};
 const key = (over: Partial<PolicyKeyInput> = {}): PolicyKeyInput => ({
   id: 'k1',
   name: 'Production',
-  limits: none,
+  limits: NO_LIMITS,
   budget: null,
   allowedModels: [],
   ...over,
@@ -29,7 +22,7 @@ const member = (over: Partial<PolicyOwnerInput> = {}): PolicyOwnerInput => ({
   name: 'Ada',
   role: 'member',
   grants: [],
-  limits: none,
+  limits: NO_LIMITS,
   budgets: [],
   ...over,
 });
@@ -37,7 +30,7 @@ const group = (id: string, over: Partial<PolicySubjectInput> = {}): PolicySubjec
   id,
   name: `Group ${id}`,
   grants: [],
-  limits: none,
+  limits: NO_LIMITS,
   budgets: [],
   ...over,
 });
@@ -47,11 +40,11 @@ const ALL = { modelAccessWithoutGrants: 'all' } as const;
 describe('effectivePolicy: limits', () => {
   it('takes the smallest non-null value per field, with the rule that set it', () => {
     const p = effectivePolicy(
-      key({ limits: { ...none, requestsPerMinute: 100, concurrentRequests: 2 } }),
-      member({ limits: { ...none, requestsPerMinute: 10, tokensPerMinute: 5000 } }),
+      key({ limits: { ...NO_LIMITS, requestsPerMinute: 100, concurrentRequests: 2 } }),
+      member({ limits: { ...NO_LIMITS, requestsPerMinute: 10, tokensPerMinute: 5000 } }),
       [
-        group('a', { limits: { ...none, requestsPerMinute: 5, tokensPerMinute: 9000 } }),
-        group('b', { limits: { ...none, requestsPerMinute: 3, outputTokensPerMinute: 700 } }),
+        group('a', { limits: { ...NO_LIMITS, requestsPerMinute: 5, tokensPerMinute: 9000 } }),
+        group('b', { limits: { ...NO_LIMITS, requestsPerMinute: 3, outputTokensPerMinute: 700 } }),
       ],
       NONE,
     );
@@ -73,16 +66,21 @@ describe('effectivePolicy: limits', () => {
 
   it('gives a tie to the key, then the owner, then the groups in order', () => {
     const p = effectivePolicy(
-      key({ limits: { ...none, requestsPerMinute: 5 } }),
-      member({ limits: { ...none, requestsPerMinute: 5 } }),
-      [group('a', { limits: { ...none, requestsPerMinute: 5 } })],
+      key({ limits: { ...NO_LIMITS, requestsPerMinute: 5 } }),
+      member({ limits: { ...NO_LIMITS, requestsPerMinute: 5 } }),
+      [group('a', { limits: { ...NO_LIMITS, requestsPerMinute: 5 } })],
       NONE,
     );
     expect(p.limits.requestsPerMinute.source?.type).toBe('key');
   });
 
-  it('without an owner (older snapshots) applies the key alone, and all models', () => {
-    const p = effectivePolicy(key({ limits: { ...none, requestsPerMinute: 7 } }), null, [group('a')], NONE);
+  it('without an owner applies the key alone, and all models', () => {
+    const p = effectivePolicy(
+      key({ limits: { ...NO_LIMITS, requestsPerMinute: 7 } }),
+      null,
+      [group('a')],
+      NONE,
+    );
     expect(p.limits.requestsPerMinute.value).toBe(7);
     expect(p.models).toMatchObject({ all: true, basis: 'unknown_owner' });
   });
@@ -160,7 +158,7 @@ describe('effectivePolicy: budgets', () => {
   });
 
   it('a user view (no key) has the owner and group rules only', () => {
-    const p = effectivePolicy(null, member({ limits: { ...none, requestsPerMinute: 4 } }), [], NONE);
+    const p = effectivePolicy(null, member({ limits: { ...NO_LIMITS, requestsPerMinute: 4 } }), [], NONE);
     expect(p.limits.requestsPerMinute.source?.type).toBe('user');
     expect(p.budgets).toEqual([]);
   });

@@ -101,7 +101,7 @@ export const DEFAULT_MEMBER_MCP: DefaultMcpPolicy = { mode: 'all', servers: [] }
 
 export const OrgSettingsSchema = z.object({
   modelAccessWithoutGrants: z.enum(MODEL_ACCESS_WITHOUT_GRANTS),
-  // Absent in snapshots of older control planes: members were not capped then.
+  // Absent: members are not capped.
   defaultMcpPolicy: DefaultMcpPolicySchema.default(DEFAULT_MEMBER_MCP),
 });
 export type OrgSettings = z.output<typeof OrgSettingsSchema>;
@@ -167,7 +167,7 @@ export const MODEL_ACCESS_BASES = [
   'no_grants_all',
   /** No grants anywhere and the organization says that means no model. */
   'no_grants_none',
-  /** The snapshot carries no people policy (older control plane): the key alone decides. */
+  /** The snapshot carries no people policy: the key alone decides. */
   'unknown_owner',
 ] as const;
 export type ModelAccessBasis = (typeof MODEL_ACCESS_BASES)[number];
@@ -260,8 +260,8 @@ export const NO_LIMITS: Limits = {
  * that order); the models it may use; and every budget cap that applies.
  *
  * `key` null gives a user's own effective policy (the user detail view). `owner` null means the
- * caller knows nothing of the owner (a snapshot from a control plane older than this policy): only
- * the key's own rules apply, as they did then.
+ * caller knows nothing of the owner (a snapshot without people policy): only the key's own rules
+ * apply.
  */
 export function effectivePolicy(
   key: PolicyKeyInput | null,

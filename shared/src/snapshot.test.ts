@@ -70,7 +70,7 @@ describe('snapshot wire format', () => {
     expect(decoded.keys[0]?.limits).toBe(decoded.keys[1]?.limits);
   });
 
-  it('carries allowCallsWithoutModel in the policy; a policy from an older control plane without it means false', () => {
+  it('carries allowCallsWithoutModel in the policy; a policy without it means false', () => {
     const keys = [key(1), key(2, { allowCallsWithoutModel: true })];
     const wire = JSON.parse(JSON.stringify(encodeSnapshot(snapshot(keys))));
     expect(wire.policies).toHaveLength(2);
@@ -125,7 +125,7 @@ describe('MCP servers in the snapshot', () => {
     enabled: true,
   };
 
-  it('round-trip in the full snapshot; snapshots without them (older control planes) still parse', () => {
+  it('round-trip in the full snapshot; snapshots without them parse', () => {
     const withServers: OrgSnapshot = {
       ...snapshot([key(1)]),
       mcpServers: [server, { ...server, id: randomUUID(), name: 'open', sealedHeaders: null }],

@@ -18,7 +18,7 @@ const BudgetPart = z
     /**
      * Settled spend of the period `spentPeriod` (see `periodId` in usage.ts) as the control plane had
      * counted it when it built this snapshot: a floor under the fleet's live counter in Redis, so a
-     * Redis that lost its data cannot re-open a spent budget. Absent from older control planes.
+     * Redis that lost its data cannot re-open a spent budget. Absent: no floor.
      */
     spentUsd: z.number().nonnegative().optional(),
     spentPeriod: z.string().optional(),
@@ -29,7 +29,7 @@ const McpPart = z.object({
   mode: z.enum(MCP_MODES),
   servers: z.array(z.string()),
   tools: z.record(z.string(), z.array(z.string())),
-  /** Resource URI patterns and prompt names per server; absent from older control planes (= `{}`). */
+  /** Resource URI patterns and prompt names per server; absent means `{}`. */
   resources: z.record(z.string(), z.array(z.string())).optional(),
   prompts: z.record(z.string(), z.array(z.string())).optional(),
 });
@@ -57,7 +57,7 @@ export const SnapshotKeySchema = z.object({
   ipAllowlist: z.array(z.string()),
   metadata: z.record(z.string(), z.unknown()),
   mcp: McpPart,
-  /** Pass-through calls that name no model are allowed. Absent from older control planes: false. */
+  /** Pass-through calls that name no model are allowed. Absent: false. */
   allowCallsWithoutModel: z.boolean().optional(),
 });
 export type SnapshotKey = z.infer<typeof SnapshotKeySchema>;
@@ -141,7 +141,7 @@ const PolicyBudgetPart = z.object({
   /**
    * Settled spend of the user's keys (a group's: its members' keys) in the period `spentPeriod`, as
    * the control plane had counted it when it built this part: a floor under the fleet's live counter,
-   * as for key budgets. Absent from older control planes.
+   * as for key budgets. Absent: no floor.
    */
   spentUsd: z.number().nonnegative().optional(),
   spentPeriod: z.string().optional(),
@@ -166,7 +166,7 @@ export const SnapshotGroupSchema = z.object({
 export type SnapshotGroup = z.infer<typeof SnapshotGroupSchema>;
 /**
  * The organization's settings (gateways read modelAccessWithoutGrants; defaultMcpPolicy is the control
- * plane's, carried along and absent from older control planes' snapshots).
+ * plane's, carried along).
  */
 export const SnapshotOrgSettingsSchema = OrgSettingsSchema.extend({
   defaultMcpPolicy: DefaultMcpPolicySchema.optional(),
@@ -185,14 +185,11 @@ export const OrgSnapshotSchema = z.object({
   keys: z.array(SnapshotKeySchema),
   credentials: z.array(SnapshotCredentialSchema),
   models: z.array(SnapshotModelSchema),
-  /** Absent from snapshots of control planes older than MCP servers. */
+  /** Absent: none. */
   mcpServers: z.array(SnapshotMcpServerSchema).optional(),
-  /**
-   * Absent from snapshots of control planes older than people's policy: gateways then enforce each
-   * key's own policy alone, as those control planes meant.
-   */
+  /** Absent: gateways enforce each key's own policy alone. */
   people: SnapshotPeopleSchema.optional(),
-  /** Outstanding ephemeral tokens. Absent from snapshots of control planes older than them. */
+  /** Outstanding ephemeral tokens (absent: none). */
   ephemeralTokens: z.array(SnapshotEphemeralTokenSchema).optional(),
 });
 export type OrgSnapshot = z.infer<typeof OrgSnapshotSchema>;
@@ -286,8 +283,8 @@ export class SnapshotFormatError extends Error {
 }
 
 /**
- * Validates a full snapshot as received (wire format 2, or the object form `OrgSnapshotSchema`, which
- * older control planes send) and decodes it. Keys that share a policy share its objects: treat them as
+ * Validates a full snapshot as received (wire format 2, or the object form `OrgSnapshotSchema`) and
+ * decodes it. Keys that share a policy share its objects: treat them as
  * read-only. Throws a ZodError or SnapshotFormatError on anything malformed.
  */
 export function parseSnapshot(raw: unknown): OrgSnapshot {
@@ -554,7 +551,7 @@ export const GatewayRegistrationSchema = z.object({
   snapshotKey: z.string(),
   /**
    * The snapshot key's generation: the version of everything sealed under it (`v<n>.…`). It moves when
-   * the key is rotated (a gateway was removed). Absent from older control planes: 1.
+   * the key is rotated (a gateway was removed). Absent: 1.
    */
   snapshotKeyVersion: z.number().int().positive().optional(),
   /**

@@ -186,7 +186,7 @@ describe('UsageEventSchema', () => {
     expect(UsageEventSchema.safeParse({ ...event, userAgent: 'x'.repeat(513) }).success).toBe(false);
   });
 
-  it('reads cache counts, 0 when an older gateway sent none', () => {
+  it('reads cache counts, 0 when an event has none', () => {
     expect(UsageEventSchema.parse(event)).toMatchObject({
       cacheCreationInputTokens: 0,
       cacheReadInputTokens: 0,

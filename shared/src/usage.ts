@@ -111,9 +111,9 @@ export const UsageEventSchema = z.object({
   /** Every input token, cached or not (as OpenAI's `prompt_tokens`; Anthropic's three input counts summed). */
   inputTokens: tokenCount,
   outputTokens: tokenCount,
-  /** Of `inputTokens`, those written to the provider's prompt cache (0 from gateways older than the field). */
+  /** Of `inputTokens`, those written to the provider's prompt cache (absent: 0). */
   cacheCreationInputTokens: tokenCount.default(0),
-  /** Of `inputTokens`, those read from the provider's prompt cache (0 from gateways older than the field). */
+  /** Of `inputTokens`, those read from the provider's prompt cache (absent: 0). */
   cacheReadInputTokens: tokenCount.default(0),
   /**
    * Tokens × the model's prices at the time of the request (see `costMicroUsd`); for a call without a

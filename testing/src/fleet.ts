@@ -12,7 +12,8 @@ import {
   startControlPlane,
   startProcess,
 } from './processes';
-import { requestOk } from './rest';
+import { startRedisServer } from './redis-server';
+import { type ApiResponse, type RequestOptions, request, requestOk } from './rest';
 
 /**
  * A whole fleet of real processes for end-to-end tests: Postgres database, a private redis-server,
@@ -35,7 +36,8 @@ export interface Gateway {
 }
 
 export class Fleet {
-  private fakeCredentialId: string | undefined;
+  private readonly fakeCredentials = new Map<'openai' | 'anthropic', string>();
+  private keys = 0;
   db = '';
   redisPort = 0;
   redis: RunningProcess | null = null;
@@ -85,26 +87,9 @@ export class Fleet {
   }
 
   async startRedis(): Promise<void> {
-    this.redis = await startProcess({
-      cmd: 'redis-server',
-      // Persistent, as deployed (deploy/compose: appendonly yes): a restart keeps the usage stream's
-      // entries that the control plane has not consumed yet; it is a restart, not a wipe.
-      args: [
-        '--port',
-        String(this.redisPort),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'yes',
-        '--dir',
-        this.redisDir(),
-        ...this.redisArgs,
-      ],
-      env: {},
-      ready: { line: 'Ready to accept connections' },
-    });
+    // Persistent, as deployed: a restart keeps the usage stream's entries that the control plane has not
+    // consumed yet; it is a restart, not a wipe.
+    this.redis = await startRedisServer({ port: this.redisPort, dir: this.redisDir(), args: this.redisArgs });
   }
 
   #redisDir = '';
@@ -186,33 +171,81 @@ export class Fleet {
     this.orgId = body.organizations[0]?.id ?? '';
   }
 
+  /** A call that must succeed, as the admin. */
   api<T>(method: string, p: string, body?: unknown): Promise<T> {
     return requestOk<T>(method, `${this.cpUrl}/api/v1${p}`, { token: this.adminToken, body });
   }
 
+  /** A call whose answer the test reads, status included; sent as `opts.token` (none: anonymous). */
+  call<T = unknown>(method: string, p: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> {
+    return request<T>(method, `${this.cpUrl}/api/v1${p}`, opts);
+  }
+
+  /** Invites someone with `role` and accepts the invitation as they would: their id and own session. */
+  async invite(role: 'admin' | 'member'): Promise<{ id: string; email: string; token: string }> {
+    const email = `${role}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@fleet.test`;
+    const inv = await this.api<{ acceptUrl: string }>('POST', `/orgs/${this.orgId}/invitations`, {
+      email,
+      role,
+    });
+    const accepted = await requestOk<{ token: string; user: { id: string } }>(
+      'POST',
+      `${this.cpUrl}/api/v1/invitations/${inv.acceptUrl.split('/').pop() ?? ''}/accept`,
+      { body: { name: `User ${email}`, password: 'fleet-member-password' } },
+    );
+    return { id: accepted.user.id, email, token: accepted.token };
+  }
+
   /**
-   * A model of the fake upstream (OpenAI format, through an `openai_compatible` credential made once per
-   * fleet), with the given prices, enabled.
+   * A model of the fake upstream, enabled, with the given prices: OpenAI format through an
+   * `openai_compatible` credential, or Anthropic's (one credential of each per fleet, made on first use).
+   * Its upstream name is `opts.upstreamModel`, else the slug.
    */
   async addFakeModel(
     slug: string,
     prices: { inputPricePerMTok: number; outputPricePerMTok: number },
+    opts: { wire?: 'openai' | 'anthropic'; upstreamModel?: string } = {},
   ): Promise<void> {
-    this.fakeCredentialId ??= (
-      await this.api<{ id: string }>('POST', `/orgs/${this.orgId}/provider-credentials`, {
-        name: 'fake-openai',
-        provider: 'openai_compatible',
-        secret: 'sk-fake-upstream-secret-0001',
-        config: { baseUrl: `${this.upstream.url}/v1` },
-      })
-    ).id;
+    const wire = opts.wire ?? 'openai';
+    let credentialId = this.fakeCredentials.get(wire);
+    if (credentialId === undefined) {
+      credentialId = (
+        await this.api<{ id: string }>(
+          'POST',
+          `/orgs/${this.orgId}/provider-credentials`,
+          wire === 'openai'
+            ? {
+                name: 'fake-openai',
+                provider: 'openai_compatible',
+                secret: 'sk-fake-upstream-secret-0001',
+                config: { baseUrl: `${this.upstream.url}/v1` },
+              }
+            : {
+                name: 'fake-anthropic',
+                provider: 'anthropic',
+                secret: 'sk-ant-fake-upstream-0002',
+                config: { baseUrl: this.upstream.url },
+              },
+        )
+      ).id;
+      this.fakeCredentials.set(wire, credentialId);
+    }
     await this.api('POST', `/orgs/${this.orgId}/models`, {
       slug,
-      credentialId: this.fakeCredentialId,
-      upstreamModel: slug,
+      credentialId,
+      upstreamModel: opts.upstreamModel ?? slug,
       ...prices,
       enabled: true,
     });
+  }
+
+  /** A key in the fleet's organization, made by the admin (`body` as the REST API takes it). */
+  async addKey(body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
+    const made = await this.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${this.orgId}/keys`, {
+      name: `key ${++this.keys}`,
+      ...body,
+    });
+    return { id: made.key.id, secret: made.secret };
   }
 
   async stop(): Promise<void> {

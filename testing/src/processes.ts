@@ -133,16 +133,16 @@ export function startControlPlane(env: Record<string, string>, logFile?: string)
   });
 }
 
-/** Runs the control plane expecting it to exit; returns its exit code and everything it printed. */
+/** Runs the control plane expecting it to exit; returns its exit code or signal and everything it printed. */
 export async function runToExit(
   env: Record<string, string>,
   timeoutMs = 20_000,
-): Promise<{ code: number | null; output: string }> {
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string }> {
   const { proc, output } = spawnCollecting({ cmd: process.execPath, args: [CONTROL_PLANE_MAIN], env });
   const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-  const [code] = (await once(proc, 'exit')) as [number | null];
+  const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(timer);
-  return { code, output: output() };
+  return { code, signal, output: output() };
 }
 
 /** Runs one query on database `name` (for checks a user cannot make, from tests of other workspaces too). */

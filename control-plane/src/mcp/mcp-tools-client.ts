@@ -1,9 +1,8 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { type McpTool, McpToolNameSchema } from '@portcullis/shared/mcp';
-import { allowedByName, isAllowedAddress, type UpstreamAllowlist } from '@portcullis/shared/upstream-url';
+import { guardedLookup } from '@portcullis/shared/node/guarded-lookup';
+import { allowedByName, type UpstreamAllowlist } from '@portcullis/shared/upstream-url';
 
 /**
  * Reads an MCP server's tool catalog over the streamable HTTP transport: initialize, the initialized
@@ -20,20 +19,8 @@ const MAX_BYTES = 4 * 1024 * 1024;
 const MAX_PAGES = 20;
 const MAX_TOOLS = 500;
 
-function guardedLookup(allowlist: UpstreamAllowlist): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0);
-      const refused = addresses.find((a) => !isAllowedAddress(a.address, allowlist));
-      if (refused || addresses.length === 0) {
-        return callback(new McpFetchError(`${hostname} does not resolve to a public address`), '', 0);
-      }
-      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    });
-  };
-}
+/** The admin is told the name is refused, not what internal address it resolves to. */
+const refusal = (hostname: string) => new McpFetchError(`${hostname} does not resolve to a public address`);
 
 interface Answer {
   status: number;
@@ -63,7 +50,7 @@ function send(
             : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
         },
         // A host the operator allowlisted by name may resolve to whatever it likes (as at the gateway).
-        ...(allowedByName(url, allowlist) ? {} : { lookup: guardedLookup(allowlist) }),
+        ...(allowedByName(url, allowlist) ? {} : { lookup: guardedLookup(allowlist, refusal) }),
         timeout: TIMEOUT_MS,
       },
       (res: IncomingMessage) => {

@@ -1,12 +1,10 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { FieldIssue } from '@portcullis/shared/errors';
+import { guardedLookup } from '@portcullis/shared/node/guarded-lookup';
 import {
   allowedByName,
   checkUpstreamUrl,
-  isAllowedAddress,
   type UpstreamAllowlist,
   type UpstreamUrlCheck,
 } from '@portcullis/shared/upstream-url';
@@ -33,27 +31,6 @@ export function checkWebhookUrl(text: string, allow: UpstreamAllowlist): Upstrea
 export function webhookUrlIssue(text: string, allow: UpstreamAllowlist): FieldIssue | null {
   const r = checkWebhookUrl(text, allow);
   return r.ok ? null : { field: 'url', message: r.reason };
-}
-
-/**
- * DNS lookup that refuses private, loopback, link-local (…) answers unless allowlisted, so a public name
- * that resolves to an internal address (or is re-pointed there after it was checked: DNS rebinding) is
- * never connected to. The check happens on the address actually used for the connection.
- */
-function guardedLookup(allow: UpstreamAllowlist): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0);
-      const refused = addresses.find((a) => !isAllowedAddress(a.address, allow));
-      if (refused || addresses.length === 0) {
-        const what = refused ? `${refused.address}, which is not a public address` : 'no address';
-        return callback(new Error(`${hostname} resolves to ${what}`), '', 0);
-      }
-      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    });
-  };
 }
 
 export interface SendResult {

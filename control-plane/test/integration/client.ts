@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { type ApiResponse, checkAnswersFrom, type RequestOptions, request } from '@portcullis/testing/rest';
+import { waitFor } from '@portcullis/testing/wait';
 import { inject } from 'vitest';
 import { BOOTSTRAP } from './global-setup';
 
@@ -20,6 +22,19 @@ export async function api<T = unknown>(
   const res = await request<T>(method, `${baseUrl()}${path}`, opts);
   seenBodies.push(res.text);
   return res;
+}
+
+/**
+ * The control plane's log once it holds the line of the request `res` answered; the process writes its
+ * lines in order, so every request this test awaited before is there too.
+ */
+export function logThrough(res: ApiResponse): Promise<string> {
+  const id = res.headers.get('x-request-id');
+  if (!id) throw new Error('the answer carries no x-request-id');
+  return waitFor(() => {
+    const logs = readFileSync(inject('logFile'), 'utf8');
+    return logs.includes(`"requestId":"${id}"`) ? logs : undefined;
+  }, `the log line of request ${id}`);
 }
 
 export interface SignedIn {

@@ -3,8 +3,6 @@
  * and go out, in order, when Redis is back. A separate control plane, database and Redis server, so
  * the outage touches nothing else.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { type SnapshotMessage, SnapshotMessageSchema, snapshotChannel } from '@portcullis/shared/snapshot';
 import {
   createDatabase,
@@ -14,6 +12,7 @@ import {
   type RunningProcess,
   startControlPlane,
 } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import { request } from '@portcullis/testing/rest';
 import { eventually } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
@@ -24,23 +23,14 @@ let db: string;
 let cp: RunningProcess;
 let base: string;
 let redisPort: number;
-let redis: ChildProcess | null = null;
+let redis: RunningProcess | null = null;
 
 async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const probe = new Redis(redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
-  probe.on('error', () => undefined);
-  await probe.connect().catch(() => undefined);
-  await probe.ping();
-  probe.disconnect();
+  redis = await startRedisServer({ port: redisPort });
 }
 
 async function stopRedis(): Promise<void> {
-  if (!redis || redis.exitCode !== null) return;
-  redis.kill('SIGKILL');
-  await once(redis, 'exit');
+  await redis?.stop();
   redis = null;
 }
 

@@ -5,21 +5,15 @@
  * delivery to a real receiver and a `budget.threshold_reached` audit record.
  */
 import { randomUUID } from 'node:crypto';
-import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { WebhookPayload } from '@portcullis/shared/webhooks';
 import { waitFor } from '@portcullis/testing/wait';
-import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { usageEvent } from './usage-harness';
-import { TestSigners } from './usage-signer';
-import { Receiver, Stack } from './webhooks-harness';
+import { Receiver, Spender, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
 // beyond this window (USAGE_EVENT_MAX_FUTURE_SECONDS).
 const stack = new Stack({ USAGE_EVENT_MAX_FUTURE_SECONDS: String(4 * 86_400) });
 const receiver = new Receiver();
-let redis: Redis;
-const signers = new TestSigners(() => stack.base);
 
 const DAY_MS = 86_400_000;
 // The views show the current period's spend, so the first period is today (events an hour into it);
@@ -59,34 +53,7 @@ async function newKey(orgId: string, token: string): Promise<Key> {
   return r.body.key;
 }
 
-const sent = new Map<string, number>();
-
-/** XADDs one event of `costUsd` per entry for `key` (in `orgId`), dated `dayStart` + an hour. */
-async function spend(orgId: string, admin: string, key: Key, dayStart: number, costs: number[]) {
-  const lines: { stream: string; line: string }[] = [];
-  for (const [i, costUsd] of costs.entries()) {
-    const event = UsageEventSchema.parse(
-      usageEvent(orgId, key, {
-        time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
-        model: 'demo-gpt',
-        inputTokens: 100,
-        outputTokens: 50,
-        costUsd,
-        userAgent: 'scoped-budgets-test',
-        metadata: {},
-      }),
-    );
-    lines.push(await signers.sign(event, admin));
-  }
-  const pipe = redis.pipeline();
-  for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
-  await pipe.exec();
-  sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
-  await waitFor(async () => {
-    const k = await stack.call<{ requestCount: number }>('GET', `/orgs/${orgId}/keys/${key.id}`, admin);
-    return k.body.requestCount === sent.get(key.id) ? true : undefined;
-  }, 'the events to be ingested');
-}
+const spender = new Spender(stack, 'scoped-budgets-test');
 
 const alertsOf = (scope: 'user' | 'group', id: string): ScopeAlert[] =>
   receiver.received
@@ -130,11 +97,10 @@ async function auditThresholds(orgId: string, admin: string, targetId: string): 
 beforeAll(async () => {
   await receiver.start();
   await stack.start();
-  redis = new Redis(stack.redisPort, '127.0.0.1');
 });
 
 afterAll(async () => {
-  redis?.disconnect();
+  spender.close();
   await stack.stop();
   await receiver.stop();
 });
@@ -151,8 +117,8 @@ describe('user and group budgets', () => {
     const b = await newKey(orgId, member);
     expect(a.ownerId).toBe(memberId);
 
-    await spend(orgId, admin, a, today, [0.3]); // $0.30: below 50 %
-    await spend(orgId, admin, b, today, [0.25]); // $0.55 over both keys ≥ 50 %
+    await spender.spend(orgId, admin, a, today, [0.3]); // $0.30: below 50 %
+    await spender.spend(orgId, admin, b, today, [0.25]); // $0.55 over both keys ≥ 50 %
     const first = await waitForAlerts('user', memberId, 1);
     const user = await stack.call<{ name: string; budgets: BudgetOut[] }>(
       'GET',
@@ -173,10 +139,10 @@ describe('user and group budgets', () => {
     ]);
     expect(user.body.budgets).toEqual([{ ...BUDGET, spentUsd: 0.55 }]);
 
-    await spend(orgId, admin, a, today, [0.5]); // $1.05 ≥ 100 %
+    await spender.spend(orgId, admin, a, today, [0.5]); // $1.05 ≥ 100 %
     expect((await waitForAlerts('user', memberId, 2)).map((x) => x.threshold)).toEqual([50, 100]);
     // More spend in the same day: nothing new.
-    await spend(orgId, admin, b, today, [0.2]);
+    await spender.spend(orgId, admin, b, today, [0.2]);
     const limits = await stack.call<{ budgets: BudgetOut[] }>(
       'GET',
       `/orgs/${orgId}/users/${memberId}/limits`,
@@ -186,7 +152,7 @@ describe('user and group budgets', () => {
     expect(limits.body.budgets).toEqual([{ ...BUDGET, spentUsd: 1.25 }]);
 
     // The next day is a new period: only 50 % fires again.
-    await spend(orgId, admin, b, tomorrow, [0.6]);
+    await spender.spend(orgId, admin, b, tomorrow, [0.6]);
     const all = await waitForAlerts('user', memberId, 3);
     expect(all.map((x) => [x.threshold, x.periodStart, x.spentUsd])).toEqual([
       [50, new Date(today).toISOString(), 0.55],
@@ -218,8 +184,8 @@ describe('user and group budgets', () => {
     const put = await stack.call('PUT', `/orgs/${orgId}/groups/${gid}/limits`, admin, { budgets: [BUDGET] });
     expect(put.status).toBe(200);
 
-    await spend(orgId, admin, adminKey, today, [0.3]);
-    await spend(orgId, admin, memberKey, today, [0.3]); // $0.60 over both members ≥ 50 %
+    await spender.spend(orgId, admin, adminKey, today, [0.3]);
+    await spender.spend(orgId, admin, memberKey, today, [0.3]); // $0.60 over both members ≥ 50 %
     const first = await waitForAlerts('group', gid, 1);
     expect(first).toEqual([
       {
@@ -240,9 +206,9 @@ describe('user and group budgets', () => {
     );
     expect(detail.body.limits.budgets).toEqual([{ ...BUDGET, spentUsd: 0.6 }]);
 
-    await spend(orgId, admin, adminKey, today, [0.4]); // $1.00 ≥ 100 %
+    await spender.spend(orgId, admin, adminKey, today, [0.4]); // $1.00 ≥ 100 %
     expect((await waitForAlerts('group', gid, 2)).map((x) => x.threshold)).toEqual([50, 100]);
-    await spend(orgId, admin, memberKey, today, [0.1]); // same day: nothing new
+    await spender.spend(orgId, admin, memberKey, today, [0.1]); // same day: nothing new
     const limits = await stack.call<{ budgets: BudgetOut[] }>(
       'GET',
       `/orgs/${orgId}/groups/${gid}/limits`,
@@ -251,7 +217,7 @@ describe('user and group budgets', () => {
     expect(limits.status).toBe(200);
     expect(limits.body.budgets).toEqual([{ ...BUDGET, spentUsd: 1.1 }]);
 
-    await spend(orgId, admin, memberKey, tomorrow, [0.5]);
+    await spender.spend(orgId, admin, memberKey, tomorrow, [0.5]);
     const all = await waitForAlerts('group', gid, 3);
     expect(all.map((x) => [x.threshold, x.periodStart])).toEqual([
       [50, new Date(today).toISOString()],

@@ -5,9 +5,7 @@
  * metrics), nothing stays pending; a batch the database refuses is split so the rest is counted;
  * sums cannot overflow.
  */
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import path from 'node:path';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import {
@@ -21,6 +19,7 @@ import {
   type UsageEvent,
 } from '@portcullis/shared/usage';
 import { freePort } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import { eventually } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -537,11 +536,7 @@ describe('who may write the dead-letter stream (deploy/redis-acl/users.acl)', ()
   it('a gateway may XADD usage events but cannot forge dead-letter entries or counts', async () => {
     const port = await freePort();
     const acl = path.resolve(__dirname, '../../../deploy/redis-acl/users.acl');
-    const server = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--aclfile', acl],
-      { stdio: 'ignore' },
-    );
+    const server = await startRedisServer({ port, args: ['--aclfile', acl] });
     const as = (username: string, password: string) => {
       const r = new Redis(port, '127.0.0.1', {
         username,
@@ -579,8 +574,7 @@ describe('who may write the dead-letter stream (deploy/redis-acl/users.acl)', ()
     } finally {
       gateway.disconnect();
       controlPlane.disconnect();
-      server.kill('SIGKILL');
-      await once(server, 'exit');
+      await server.stop();
     }
   });
 });

@@ -4,20 +4,19 @@
  * exactly as a gateway does (XADD <usageStreamOf(org)> * e <signed json>, signed by a registered test
  * gateway of the event's organization: usage-signer.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import type { KeyRequestView, UsageEvent } from '@portcullis/shared/usage';
 import {
-  CONTROL_PLANE_MAIN,
   createDatabase,
   databaseUrl,
   dropDatabase,
   freePort,
   type RunningProcess,
+  runToExit,
   startControlPlane,
 } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import { type ApiResponse, request } from '@portcullis/testing/rest';
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -38,7 +37,7 @@ export class UsageStack {
   redisPort = 0;
   cpPort = 0;
   base = '';
-  redisProc: ChildProcess | null = null;
+  redisProc: RunningProcess | null = null;
   cp: RunningProcess | null = null;
   redis: Redis | null = null;
   pg: pg.Client | null = null;
@@ -80,17 +79,7 @@ export class UsageStack {
   }
 
   async startRedis(): Promise<void> {
-    const proc = spawn(
-      'redis-server',
-      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    this.redisProc = proc;
-    const probe = new Redis(this.redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
-    probe.on('error', () => undefined);
-    await probe.connect().catch(() => undefined);
-    await probe.ping();
-    probe.disconnect();
+    this.redisProc = await startRedisServer({ port: this.redisPort });
     if (!this.redis) {
       this.redis = new Redis(this.redisPort, '127.0.0.1', { retryStrategy: () => 100 });
       this.redis.on('error', () => undefined);
@@ -98,10 +87,7 @@ export class UsageStack {
   }
 
   async stopRedis(): Promise<void> {
-    const proc = this.redisProc;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGKILL');
-    await once(proc, 'exit');
+    await this.redisProc?.stop();
     this.redisProc = null;
   }
 
@@ -135,9 +121,8 @@ export class UsageStack {
     timeoutMs = 30_000,
   ): Promise<{ signal: NodeJS.Signals | null; code: number | null; output: string }> {
     this.cpPort = this.cpPort || (await freePort());
-    const proc = spawn(process.execPath, [CONTROL_PLANE_MAIN], {
-      env: {
-        PATH: process.env.PATH ?? '',
+    return runToExit(
+      {
         NODE_ENV: 'test',
         DATABASE_URL: databaseUrl(this.db),
         PORT: String(this.cpPort),
@@ -148,19 +133,8 @@ export class UsageStack {
         ...this.env,
         ...env,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    proc.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    const [code, signal] = (await once(proc, 'exit')) as [number | null, NodeJS.Signals | null];
-    clearTimeout(timer);
-    return { signal, code, output };
+      timeoutMs,
+    );
   }
 
   /** Stops (SIGTERM) the running control plane, waiting for it to exit. */

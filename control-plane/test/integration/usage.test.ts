@@ -566,8 +566,27 @@ describe('expiry sweep', () => {
     );
     expect(await version()).toBeGreaterThan(before);
     const v = await version();
-    // Several more sweeps: nothing more happens for this expiry.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A later sweep has run once another key's expiry (set now, so due after this one: sweeps go in
+    // expiry order) is processed; in another organization, so this one's version stays put.
+    const other = await stack.call<{ id: string }>('POST', '/orgs', {
+      body: { name: `sweep-${randomUUID()}` },
+    });
+    expect(other.status).toBe(201);
+    const later = await stack.call<{ key: { id: string } }>('POST', `/orgs/${other.body.id}/keys`, {
+      body: { name: 'expires later', expiresIn: '30d' },
+    });
+    await stack.query(`UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1`, [
+      later.body.key.id,
+    ]);
+    await eventually(
+      async () =>
+        (
+          await stack.get<{ data: unknown[] }>(
+            `/orgs/${other.body.id}/audit-events?targetId=${later.body.key.id}&action=key.expired`,
+          )
+        ).data.length > 0,
+    );
+    // Nothing more happened for this expiry.
     const events = await expiredEvents();
     expect(events).toHaveLength(1);
     expect(events[0]?.actor.type).toBe('system');

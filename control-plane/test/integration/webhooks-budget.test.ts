@@ -4,21 +4,15 @@
  * webhook deliveries to a real receiver.
  */
 import { randomUUID } from 'node:crypto';
-import { UsageEventSchema } from '@portcullis/shared/usage';
 import type { BudgetThresholdData, WebhookPayload, WebhookView } from '@portcullis/shared/webhooks';
 import { waitFor } from '@portcullis/testing/wait';
-import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { usageEvent } from './usage-harness';
-import { TestSigners } from './usage-signer';
-import { Receiver, Stack } from './webhooks-harness';
+import { Receiver, Spender, Stack } from './webhooks-harness';
 
 // Events are dated on later days to cross budget periods; the control plane refuses future times
 // beyond this window (USAGE_EVENT_MAX_FUTURE_SECONDS).
 const stack = new Stack({ USAGE_EVENT_MAX_FUTURE_SECONDS: String(4 * 86_400) });
 const receiver = new Receiver();
-let redis: Redis;
-const signers = new TestSigners(() => stack.base);
 let orgId: string;
 let admin: string;
 
@@ -44,35 +38,9 @@ async function budgetKey(alertThresholds: number[]): Promise<Key> {
   return r.body.key;
 }
 
-let sent = new Map<string, number>();
-
-/** XADDs events worth `costs` (USD each) for `key`, dated `dayStart` + a few hours. */
-async function spend(key: Key, dayStart: number, costs: number[]): Promise<void> {
-  const lines: { stream: string; line: string }[] = [];
-  for (const [i, costUsd] of costs.entries()) {
-    const event = UsageEventSchema.parse(
-      usageEvent(orgId, key, {
-        time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
-        model: 'demo-gpt',
-        inputTokens: 100,
-        outputTokens: 50,
-        costUsd,
-        userAgent: 'webhooks-budget-test',
-        metadata: {},
-      }),
-    );
-    lines.push(await signers.sign(event, admin));
-  }
-  const pipe = redis.pipeline();
-  for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
-  await pipe.exec();
-  sent.set(key.id, (sent.get(key.id) ?? 0) + costs.length);
-  // Ingested (what a user sees on the key) before the next step.
-  await waitFor(async () => {
-    const k = await stack.call<{ requestCount: number }>('GET', `/orgs/${orgId}/keys/${key.id}`, admin);
-    return k.body.requestCount === sent.get(key.id) ? true : undefined;
-  }, 'the events to be ingested');
-}
+const spender = new Spender(stack, 'webhooks-budget-test');
+const spend = (key: Key, dayStart: number, costs: number[]) =>
+  spender.spend(orgId, admin, key, dayStart, costs);
 
 /** The budget.threshold deliveries the receiver accepted for `key`, in arrival order. */
 const alertsFor = (key: Key) =>
@@ -91,7 +59,6 @@ beforeAll(async () => {
   await receiver.start();
   await stack.start();
   ({ orgId, admin } = await stack.newOrg());
-  redis = new Redis(stack.redisPort, '127.0.0.1');
   const created = await stack.call<{ webhook: WebhookView; secret: string }>(
     'POST',
     `/orgs/${orgId}/webhooks`,
@@ -106,11 +73,10 @@ beforeAll(async () => {
     events: ['webhook.test', 'key.expired'],
   });
   otherHook = other.body.webhook;
-  sent = new Map();
 });
 
 afterAll(async () => {
-  redis?.disconnect();
+  spender.close();
   await stack.stop();
   await receiver.stop();
 });

@@ -3,10 +3,10 @@
  * BullMQ, loopback allowlisted so a receiver in the test is reachable), a small API client for it, and a
  * real HTTP receiver that verifies signatures and refuses replays the way control-plane/docs/webhooks.md says to.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { UsageEventSchema } from '@portcullis/shared/usage';
 import { verifyWebhookSignature } from '@portcullis/shared/webhooks';
 import {
   createDatabase,
@@ -16,9 +16,13 @@ import {
   type RunningProcess,
   startControlPlane,
 } from '@portcullis/testing/processes';
+import { startRedisServer } from '@portcullis/testing/redis-server';
 import { type ApiResponse, request } from '@portcullis/testing/rest';
+import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { TEST_MASTER_KEY } from './global-setup';
+import { usageEvent } from './usage-harness';
+import { TestSigners } from './usage-signer';
 
 export const ROOT = { email: 'hooks@portcullis.test', password: 'hooks-password-1' };
 
@@ -30,7 +34,7 @@ export class Stack {
   base = '';
   redisPort = 0;
   cp: RunningProcess | null = null;
-  private redis: ChildProcess | null = null;
+  private redis: RunningProcess | null = null;
   private port = 0;
   /** Every response body received, to count where a secret appeared. */
   readonly seen: string[] = [];
@@ -57,22 +61,11 @@ export class Stack {
 
   /** A private redis-server on `redisPort` (started again on the same port after `stopRedis`). */
   async startRedis(): Promise<void> {
-    this.redis = spawn(
-      'redis-server',
-      ['--port', String(this.redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
-    );
-    const probe = new Redis(this.redisPort, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 50 });
-    probe.on('error', () => undefined);
-    await probe.connect().catch(() => undefined);
-    await probe.ping();
-    probe.disconnect();
+    this.redis = await startRedisServer({ port: this.redisPort });
   }
 
   async stopRedis(): Promise<void> {
-    if (!this.redis || this.redis.exitCode !== null) return;
-    this.redis.kill('SIGKILL');
-    await once(this.redis, 'exit');
+    await this.redis?.stop();
     this.redis = null;
   }
 
@@ -229,5 +222,64 @@ export class Receiver {
     });
     await res.arrayBuffer();
     return res.status;
+  }
+}
+
+/**
+ * Spends on keys as a gateway does: signed usage events XADDed to the organization's stream, one per
+ * cost (USD), dated `dayStart` + an hour, a second apart; each call resolves once the key shows all its
+ * events ingested (what a user sees on the key) before the next step.
+ */
+export class Spender {
+  private readonly sent = new Map<string, number>();
+  private readonly signers: TestSigners;
+  private redis: Redis | null = null;
+
+  constructor(
+    private readonly stack: Stack,
+    private readonly userAgent: string,
+  ) {
+    this.signers = new TestSigners(() => stack.base);
+  }
+
+  async spend(
+    orgId: string,
+    admin: string,
+    key: { id: string; ownerId: string },
+    dayStart: number,
+    costs: number[],
+  ): Promise<void> {
+    this.redis ??= new Redis(this.stack.redisPort, '127.0.0.1');
+    const lines: { stream: string; line: string }[] = [];
+    for (const [i, costUsd] of costs.entries()) {
+      const event = UsageEventSchema.parse(
+        usageEvent(orgId, key, {
+          time: new Date(dayStart + 3_600_000 + i * 1000).toISOString(),
+          model: 'demo-gpt',
+          inputTokens: 100,
+          outputTokens: 50,
+          costUsd,
+          userAgent: this.userAgent,
+          metadata: {},
+        }),
+      );
+      lines.push(await this.signers.sign(event, admin));
+    }
+    const pipe = this.redis.pipeline();
+    for (const { stream, line } of lines) pipe.xadd(stream, '*', 'e', line);
+    await pipe.exec();
+    this.sent.set(key.id, (this.sent.get(key.id) ?? 0) + costs.length);
+    await waitFor(async () => {
+      const k = await this.stack.call<{ requestCount: number }>(
+        'GET',
+        `/orgs/${orgId}/keys/${key.id}`,
+        admin,
+      );
+      return k.body.requestCount === this.sent.get(key.id) ? true : undefined;
+    }, 'the events to be ingested');
+  }
+
+  close(): void {
+    this.redis?.disconnect();
   }
 }

@@ -422,8 +422,28 @@ describe('key.expired', () => {
       ownerId: made.body.key.ownerId,
       expiresAt: new Date(expiresAt).toISOString(),
     });
-    // Several more sweeps later: still one delivery, and none to the endpoint that did not subscribe.
-    await new Promise((r) => setTimeout(r, 1500));
+    // A later sweep has run once a key expiring after this one (sweeps go in expiry order) is audited
+    // key.expired; in another organization, so it adds no delivery here.
+    const elsewhere = await stack.newOrg();
+    const later = await stack.call<{ key: { id: string } }>(
+      'POST',
+      `/orgs/${elsewhere.orgId}/keys`,
+      elsewhere.admin,
+      {
+        name: 'expires later',
+        expiresAt: new Date(Date.now() + 500).toISOString(),
+      },
+    );
+    expect(later.status).toBe(201);
+    await waitFor(async () => {
+      const audit = await stack.call<{ data: unknown[] }>(
+        'GET',
+        `/orgs/${elsewhere.orgId}/audit-events?targetId=${later.body.key.id}&action=key.expired`,
+        elsewhere.admin,
+      );
+      return audit.body.data.length > 0 ? true : undefined;
+    }, 'a later key.expired');
+    // Still one delivery, and none to the endpoint that did not subscribe.
     expect((await deliveries(webhook.id)).filter((x) => x.type === 'key.expired')).toHaveLength(1);
     expect(await deliveries(other.webhook.id)).toHaveLength(0);
   });

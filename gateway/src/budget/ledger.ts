@@ -53,7 +53,7 @@ export type { ScopedBudget };
  * Undershoot: an allowance held unspent by one gateway (≤ one block) is not available to the others
  * until it is given back (after 2 s idle), and a gateway that dies leaves its allowance and in-flight
  * reservations counted until the period ends.
- * Measured (test/e2e/budget-fleet.test.ts: 2 gateway processes, local Redis, 50 concurrent requests
+ * Measured (e2e/test/budget-fleet.test.ts: 2 gateway processes, local Redis, 50 concurrent requests
  * on a budget of 10.5 requests, 4 runs): 10 answered every time, overshoot 0, no contention refusals.
  * Grants rather than the rate limiter's share of what was last read: a read misses what the other
  * gateways admitted but have not sent yet.

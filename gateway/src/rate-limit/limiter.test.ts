@@ -1,18 +1,12 @@
 import type { Limits } from '@portcullis/shared/api-keys';
+import { NO_LIMITS } from '@portcullis/shared/policy';
 import { describe, expect, it } from 'vitest';
 import { keyLimits, RateLimiter, type ScopedLimits } from './limiter.js';
 
 // The limiter alone (no Redis: this gateway enforces alone), on a frozen clock 30 s into a minute.
 const NOW = Date.UTC(2030, 0, 15, 12, 0, 30);
 
-const limits = (l: Partial<Limits>): Limits => ({
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-  ...l,
-});
+const limits = (l: Partial<Limits>): Limits => ({ ...NO_LIMITS, ...l });
 const scope = (name: string, l: Partial<Limits>): ScopedLimits => ({
   scope: name,
   label: `the ${name}`,

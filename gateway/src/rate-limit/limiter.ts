@@ -41,7 +41,7 @@ export type { ScopedLimits };
  *    then no-pause bursts of 400: on one key, paced +1..+6 (once +19 with other suites running), warm
  *    burst +30..+100, cold burst +30..+100; on one user's limit over 3 keys, the same: paced +1..+6,
  *    warm +30..+100, cold +30..+100.
- *  - test/e2e/person-limits-fleet.test.ts, 3 gateway processes, one user's 30/min over 3 keys, 150
+ *  - e2e/test/person-limits-fleet.test.ts, 3 gateway processes, one user's 30/min over 3 keys, 150
  *    parallel HTTP calls: warm (every gateway had served the user) +5..+37, cold +15..+60 (+60 = (N − 1)
  *    × limit: each gateway admitted a whole limit before an exchange came back); paced (300 ms
  *    apart) exactly the limit every run; 18 parallel slow streams against the user's 2 slots: 4..6 held.

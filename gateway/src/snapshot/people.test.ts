@@ -2,27 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { Limits } from '@portcullis/shared/api-keys';
 import type { SnapshotKey, SnapshotUserPolicy } from '@portcullis/shared/snapshot';
 import { describe, expect, it } from 'vitest';
-import { snapshotKeyRecord } from '../../test/helpers.js';
+import { limitsOf, snapshotKeyRecord } from '../../test/helpers.js';
 import { PeopleIndex } from './people.js';
 
-const limits = (l: Partial<Limits> = {}): Limits => ({
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-  ...l,
-});
-
 const key = (ownerId: string, own: Partial<Limits> = {}): SnapshotKey =>
-  snapshotKeyRecord({ ownerId, limits: limits(own) });
+  snapshotKeyRecord({ ownerId, limits: limitsOf(own) });
 
 const user = (l: Partial<Limits>, groupIds: string[] = []): SnapshotUserPolicy => ({
   id: randomUUID(),
   name: 'Ada',
   role: 'member',
   grants: [],
-  limits: limits(l),
+  limits: limitsOf(l),
   budgets: [],
   groupIds,
 });
@@ -41,20 +32,20 @@ describe('PeopleIndex.policyOf: rate-limit scopes', () => {
           id: research,
           name: 'Research',
           grants: [],
-          limits: limits({ concurrentRequests: 2 }),
+          limits: limitsOf({ concurrentRequests: 2 }),
           budgets: [],
         },
-        { id: quiet, name: 'Quiet', grants: [], limits: limits(), budgets: [] },
+        { id: quiet, name: 'Quiet', grants: [], limits: limitsOf(), budgets: [] },
       ],
     });
     const k = key(ada.id, { tokensPerMinute: 500 });
     expect(people.policyOf(k).rateLimits).toEqual([
-      { scope: `key:${k.id}`, label: 'this key', limits: limits({ tokensPerMinute: 500 }) },
-      { scope: `user:${ada.id}`, label: "the key's owner", limits: limits({ requestsPerMinute: 10 }) },
+      { scope: `key:${k.id}`, label: 'this key', limits: limitsOf({ tokensPerMinute: 500 }) },
+      { scope: `user:${ada.id}`, label: "the key's owner", limits: limitsOf({ requestsPerMinute: 10 }) },
       {
         scope: `group:${research}`,
         label: 'the group "Research"',
-        limits: limits({ concurrentRequests: 2 }),
+        limits: limitsOf({ concurrentRequests: 2 }),
       },
     ]);
     // Another key of the same owner shares the user's and the group's scopes, not the key's.
@@ -69,19 +60,19 @@ describe('PeopleIndex.policyOf: rate-limit scopes', () => {
     people.reset({
       settings: { modelAccessWithoutGrants: 'all' },
       users: [ada],
-      groups: [{ id: g, name: 'G', grants: [], limits: limits({ requestsPerMinute: 5 }), budgets: [] }],
+      groups: [{ id: g, name: 'G', grants: [], limits: limitsOf({ requestsPerMinute: 5 }), budgets: [] }],
     });
     const k = key(ada.id);
     expect(people.policyOf(k).rateLimits.map((s) => s.scope)).toEqual([`group:${g}`]);
-    people.upsertUser({ ...ada, limits: limits({ outputTokensPerMinute: 7 }), groupIds: [] });
+    people.upsertUser({ ...ada, limits: limitsOf({ outputTokensPerMinute: 7 }), groupIds: [] });
     expect(people.policyOf(k).rateLimits).toEqual([
-      { scope: `user:${ada.id}`, label: "the key's owner", limits: limits({ outputTokensPerMinute: 7 }) },
+      { scope: `user:${ada.id}`, label: "the key's owner", limits: limitsOf({ outputTokensPerMinute: 7 }) },
     ]);
-    people.upsertUser({ ...ada, limits: limits(), groupIds: [] });
+    people.upsertUser({ ...ada, limits: limitsOf(), groupIds: [] });
     expect(people.policyOf(k).rateLimits).toEqual([]);
   });
 
-  it("without people in the snapshot (older control plane), or for an owner it does not list, only the key's own", () => {
+  it("without people in the snapshot, or for an owner it does not list, only the key's own", () => {
     const older = new PeopleIndex();
     const k = key(randomUUID(), { requestsPerMinute: 3 });
     expect(older.policyOf(k).rateLimits.map((s) => s.scope)).toEqual([`key:${k.id}`]);

@@ -3,6 +3,7 @@ import {
   DEFAULT_ORG_SETTINGS,
   type EffectivePolicy,
   effectivePolicy,
+  NO_LIMITS,
   type PolicyOwnerInput,
   type PolicySubjectInput,
   type RuleRef,
@@ -241,11 +242,3 @@ function scopeLabel(type: RuleRef['type'], name: string): string {
       ? "the key's owner"
       : `the group ${JSON.stringify(name)}`;
 }
-
-const NO_LIMITS: Limits = {
-  requestsPerMinute: null,
-  tokensPerMinute: null,
-  inputTokensPerMinute: null,
-  outputTokensPerMinute: null,
-  concurrentRequests: null,
-};

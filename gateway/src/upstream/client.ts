@@ -1,13 +1,15 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
+import { guardedLookup, UpstreamBlockedError } from '@portcullis/shared/node/guarded-lookup';
 import {
   allowedByName,
   checkUpstreamUrl,
   EMPTY_ALLOWLIST,
-  isAllowedAddress,
   type UpstreamAllowlist,
 } from '@portcullis/shared/upstream-url';
 import { Pool } from 'undici';
+
+// UpstreamBlockedError is what a refused address raises here too, at the URL check or at connect.
+export { guardedLookup, UpstreamBlockedError };
 
 export interface UpstreamOptions {
   /** Wait for response headers before 504 upstream_timeout. */
@@ -30,31 +32,6 @@ export const DEFAULT_UPSTREAM_OPTIONS: UpstreamOptions = {
   connectionsPerOrigin: 256,
   allowlist: EMPTY_ALLOWLIST,
 };
-
-/** The error a refused upstream address raises (at URL check or at connect, after DNS). */
-export class UpstreamBlockedError extends Error {
-  readonly code = 'UPSTREAM_BLOCKED';
-}
-
-/**
- * DNS lookup that refuses private, loopback, link-local (…) answers unless allowlisted, so a public name
- * that resolves to an internal address (or is re-pointed there later: DNS rebinding) is never connected to.
- */
-export function guardedLookup(allowlist: UpstreamAllowlist): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '', 0);
-      const refused = addresses.find((a) => !isAllowedAddress(a.address, allowlist));
-      if (refused || addresses.length === 0) {
-        const what = refused ? `${refused.address}, which is not a public address` : 'no address';
-        return callback(new UpstreamBlockedError(`${hostname} resolves to ${what}`), '', 0);
-      }
-      if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, addresses);
-      const first = addresses[0] as LookupAddress;
-      callback(null, first.address, first.family);
-    });
-  };
-}
 
 /**
  * One undici Pool per upstream origin, created on first use and kept (keep-alive) for the process.

@@ -1,6 +1,11 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { usageStreamOf } from '@portcullis/shared/redis-keys';
 import { costMicroUsd } from '@portcullis/shared/usage';
-import { Fleet } from '@portcullis/testing/fleet';
+import { Fleet, type Gateway } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Real processes end to end: two gateways emit usage events to Redis, the control plane consumes
@@ -33,10 +38,8 @@ let secret = '';
 beforeAll(async () => {
   await fleet.start(2);
   await fleet.addFakeModel('gpt-4o-mini', PRICES);
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
-    name: 'metered',
-  });
-  keyId = made.key.id;
+  const made = await fleet.addKey({ name: 'metered' });
+  keyId = made.id;
   secret = made.secret;
   for (const g of fleet.gateways) {
     await fleet.waitReady(g);
@@ -48,21 +51,32 @@ afterAll(async () => {
   await fleet.stop();
 }, 60_000);
 
+/** Entries left in the organization's usage stream (the control plane deletes each one it settles). */
+async function undelivered(): Promise<number> {
+  const redis = new Redis(fleet.redisPort, '127.0.0.1');
+  try {
+    return await redis.xlen(usageStreamOf(fleet.orgId));
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Spool segments a gateway has not sent yet. */
+const spooled = (g: Gateway) =>
+  readdirSync(path.join(g.stateDir, 'usage-spool')).filter((n) => n.endsWith('.jsonl')).length;
+
 async function chat(
   url: string,
   content: string,
   requestId?: string,
 ): Promise<{ status: number; body: Chat }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${secret}`,
-      'content-type': 'application/json',
-      ...(requestId ? { 'x-request-id': requestId } : {}),
-    },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }),
-  });
-  return { status: res.status, body: (await res.json()) as Chat };
+  const { status, body } = await chatAt<Chat>(
+    url,
+    secret,
+    { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] },
+    requestId ? { 'x-request-id': requestId } : {},
+  );
+  return { status, body };
 }
 
 async function allRequests(): Promise<RequestRow[]> {
@@ -128,8 +142,11 @@ describe('usage through two gateways, with Redis and the control plane restarted
         `${err.message}: ${seen} of ${expected} requests counted; missing ${missing.join(' ')}`,
       );
     });
-    // A little longer: nothing may arrive twice.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Nothing is left that could arrive twice: every stream entry settled (acknowledged and deleted),
+    // every gateway's spool sent (a segment is deleted once it is).
+    await eventually(
+      async () => (await undelivered()) === 0 && fleet.gateways.every((g) => spooled(g) === 0),
+    );
     const rows = await allRequests();
     expect(rows).toHaveLength(expected);
     expect(new Set(rows.map((r) => r.id)).size).toBe(expected);

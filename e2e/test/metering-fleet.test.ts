@@ -53,11 +53,11 @@ beforeAll(async () => {
       upstreamModel: slug,
       ...prices,
     });
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
+  const made = await fleet.addKey({
     name: 'metered',
     budget: { limitUsd: 100, period: 'monthly', alertThresholds: [] },
   });
-  keyId = made.key.id;
+  keyId = made.id;
   secret = made.secret;
   // The key and models reach the gateway by snapshot delta.
   await eventually(async () => {

@@ -51,7 +51,7 @@ describe('MCP servers end to end', () => {
       headers: { Authorization: 'Bearer e2e-mcp-upstream-secret' },
       tools: [{ name: 'search_issues' }, { name: 'create_issue' }, { name: 'delete_repo' }],
     });
-    const key = await fleet.api<{ secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
+    const key = await fleet.addKey({
       name: 'mcp key',
       mcp: { enabled: true, mode: 'allow_list', servers: ['github'], tools: { github: ['search_issues'] } },
     });
@@ -94,14 +94,7 @@ describe('MCP servers end to end', () => {
       resources: { [name]: ['file:///docs/*'] },
       prompts: { [name]: ['summarize'] },
     };
-    const key = await fleet.api<{ key: { id: string }; secret: string }>(
-      'POST',
-      `/orgs/${fleet.orgId}/keys`,
-      {
-        name: 'mcp resources key',
-        mcp,
-      },
-    );
+    const key = await fleet.addKey({ name: 'mcp resources key', mcp });
     await eventually(async () => (await mcpStatus(name, key.secret)) === 200);
     const connect = async () => {
       const client = new Client({ name: 'e2e', version: '1.0.0' });
@@ -124,7 +117,7 @@ describe('MCP servers end to end', () => {
 
     // Renaming the key (a delta carrying the whole key) keeps its lists at the gateway.
     const before = await gatewayVersion();
-    const renamed = await fleet.api<{ mcp: typeof mcp }>('PATCH', `/orgs/${fleet.orgId}/keys/${key.key.id}`, {
+    const renamed = await fleet.api<{ mcp: typeof mcp }>('PATCH', `/orgs/${fleet.orgId}/keys/${key.id}`, {
       name: 'mcp resources key, renamed',
     });
     expect(renamed.mcp).toEqual(mcp);
@@ -137,7 +130,7 @@ describe('MCP servers end to end', () => {
     await client.close();
 
     // Widening the resource list reaches the gateway by delta.
-    await fleet.api('PATCH', `/orgs/${fleet.orgId}/keys/${key.key.id}`, {
+    await fleet.api('PATCH', `/orgs/${fleet.orgId}/keys/${key.id}`, {
       mcp: { ...mcp, resources: { [name]: ['file:///*'] } },
     });
     await eventually(async () => {

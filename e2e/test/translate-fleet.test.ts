@@ -46,11 +46,7 @@ beforeAll(async () => {
     onlyOpenai: { allowedProviders: ['openai'] },
     onlyClaude: { allowedModels: ['claude'] },
   })) {
-    const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', `${org}/keys`, {
-      name,
-      ...body,
-    });
-    keys[name] = { id: made.key.id, secret: made.secret };
+    keys[name] = await fleet.addKey({ name, ...body });
   }
   // Models and keys reach the gateway by snapshot delta.
   await eventually(async () => {

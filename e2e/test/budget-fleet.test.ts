@@ -41,16 +41,9 @@ beforeAll(async () => {
     ['budgeted', { budget: { limitUsd: LIMIT_MICRO / 1e6, period: 'monthly', alertThresholds: [] } }],
     ['counted', {}],
   ] as const) {
-    const made = await fleet.api<{ key: { id: string }; secret: string }>(
-      'POST',
-      `/orgs/${fleet.orgId}/keys`,
-      {
-        name,
-        ...extra,
-      },
-    );
+    const made = await fleet.addKey({ name, ...extra });
     secrets[name] = made.secret;
-    keyIds[name] = made.key.id;
+    keyIds[name] = made.id;
   }
   // Both gateways know both keys (a model-less GET spends nothing), then nobody consumes the stream.
   for (const g of fleet.gateways) {

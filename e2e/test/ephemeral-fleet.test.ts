@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const fleet = new Fleet();
 const MODEL = 'gpt-4o-mini';
 const org = (p: string) => `/orgs/${fleet.orgId}${p}`;
-let counter = 0;
 
 interface Minted {
   id: string;
@@ -27,13 +27,7 @@ interface RequestRow {
   gatewayId: string;
 }
 
-async function newKey(body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', org('/keys'), {
-    name: `ephemeral parent ${counter++}`,
-    ...body,
-  });
-  return { id: made.key.id, secret: made.secret };
-}
+const newKey = (body: Record<string, unknown> = {}) => fleet.addKey(body);
 
 const mint = (keyId: string, expiresInSeconds?: number) =>
   fleet.api<Minted>(
@@ -47,17 +41,13 @@ async function chat(
   credential: string,
   requestId?: string,
 ): Promise<{ status: number; code: string | null; message: string | null }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${credential}`,
-      'content-type': 'application/json',
-      ...(requestId ? { 'x-request-id': requestId } : {}),
-    },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string; message: string } };
-  return { status: res.status, code: body.error?.code ?? null, message: body.error?.message ?? null };
+  const { status, code, message } = await chatAt(
+    url,
+    credential,
+    { model: MODEL, messages: [{ role: 'user', content: 'hi' }] },
+    requestId ? { 'x-request-id': requestId } : {},
+  );
+  return { status, code, message };
 }
 
 /** Waits until every gateway answers `credential` with `status` (and `code`). */
@@ -87,31 +77,15 @@ async function requestsOf(keyId: string): Promise<RequestRow[]> {
 
 beforeAll(async () => {
   await fleet.start(2);
-  const openaiCred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  const anthropicCred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-anthropic',
-    provider: 'anthropic',
-    secret: 'sk-ant-fake-upstream-0002',
-    config: { baseUrl: fleet.upstream.url },
-  });
-  for (const [slug, credentialId] of [
-    [MODEL, openaiCred.id],
-    ['claude-sonnet', anthropicCred.id],
-  ] as const) {
-    await fleet.api('POST', org('/models'), {
+  for (const [slug, wire] of [
+    [MODEL, 'openai'],
+    ['claude-sonnet', 'anthropic'],
+  ] as const)
+    await fleet.addFakeModel(
       slug,
-      credentialId,
-      upstreamModel: `${slug}-upstream`,
-      inputPricePerMTok: 1,
-      outputPricePerMTok: 2,
-      enabled: true,
-    });
-  }
+      { inputPricePerMTok: 1, outputPricePerMTok: 2 },
+      { wire, upstreamModel: `${slug}-upstream` },
+    );
   await fleet.api('POST', org('/mcp-servers'), {
     name: 'github',
     url: `${fleet.upstream.url}/mcp`,
@@ -259,10 +233,7 @@ describe('a token stops working', () => {
     const parent = await newKey();
     const t = await mint(parent.id);
     await everywhere(t.token, 200);
-    const res = await fetch(`${fleet.cpUrl}/api/v1${org(`/keys/${parent.id}`)}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${fleet.adminToken}` },
-    });
+    const res = await fleet.call('DELETE', org(`/keys/${parent.id}`), { token: fleet.adminToken });
     expect(res.status).toBe(204);
     await everywhere(t.token, 401, 'invalid_api_key');
   }, 60_000);

@@ -1,5 +1,5 @@
 import { Fleet } from '@portcullis/testing/fleet';
-import { request } from '@portcullis/testing/rest';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -8,46 +8,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // member's keys get at both gateways is observed the way a client sees it.
 const fleet = new Fleet();
 const MODEL = 'gpt-4o-mini';
-const PASSWORD = 'suspend-password-1';
 const org = (p: string) => `/orgs/${fleet.orgId}${p}`;
 
-interface Member {
-  id: string;
-  email: string;
-  token: string;
-}
-
-async function invite(): Promise<Member> {
-  const email = `member-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@suspend.test`;
-  const inv = await fleet.api<{ acceptUrl: string }>('POST', org('/invitations'), { email, role: 'member' });
-  const res = await fetch(`${fleet.cpUrl}/api/v1/invitations/${inv.acceptUrl.split('/').pop()}/accept`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `User ${email}`, password: PASSWORD }),
-  });
-  const body = (await res.json()) as { token: string; user: { id: string } };
-  if (res.status !== 200) throw new Error(`accept: ${res.status} ${JSON.stringify(body)}`);
+async function invite() {
+  const member = await fleet.invite('member');
   // Members use only what they are granted.
-  await fleet.api('POST', org(`/users/${body.user.id}/grants`), { model: MODEL });
-  return { id: body.user.id, email, token: body.token };
+  await fleet.api('POST', org(`/users/${member.id}/grants`), { model: MODEL });
+  return member;
 }
 
-async function keyFor(ownerId: string): Promise<{ id: string; secret: string }> {
-  const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', org('/keys'), {
-    name: `k-${Math.random().toString(36).slice(2, 8)}`,
-    ownerId,
-  });
-  return { id: made.key.id, secret: made.secret };
-}
+const keyFor = (ownerId: string) => fleet.addKey({ ownerId });
 
 async function chat(url: string, secret: string): Promise<{ status: number; code: string | null }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'hi' }] }),
+  const { status, code } = await chatAt(url, secret, {
+    model: MODEL,
+    messages: [{ role: 'user', content: 'hi' }],
   });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code ?? null };
+  return { status, code };
 }
 
 /** Waits until every gateway answers `secret` with `status` (and `code`). */
@@ -62,25 +39,16 @@ async function everywhere(secret: string, status: number, code: string | null = 
 }
 
 async function console_(method: string, path: string, token: string): Promise<number> {
-  return (await request(method, `${fleet.cpUrl}/api/v1${path}`, { token })).status;
+  return (await fleet.call(method, path, { token })).status;
 }
 
 beforeAll(async () => {
   await fleet.start(2);
-  const cred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  await fleet.api('POST', org('/models'), {
-    slug: MODEL,
-    credentialId: cred.id,
-    upstreamModel: `${MODEL}-upstream`,
-    inputPricePerMTok: 1,
-    outputPricePerMTok: 2,
-    enabled: true,
-  });
+  await fleet.addFakeModel(
+    MODEL,
+    { inputPricePerMTok: 1, outputPricePerMTok: 2 },
+    { upstreamModel: `${MODEL}-upstream` },
+  );
   for (const g of fleet.gateways) await fleet.waitReady(g);
 }, 120_000);
 
@@ -151,10 +119,7 @@ describe('removing a member', () => {
       return h.data.length >= fleet.gateways.length;
     }, 15_000);
 
-    const res = await fetch(`${fleet.cpUrl}/api/v1${org(`/users/${member.id}`)}`, {
-      method: 'DELETE',
-      headers: { authorization: `Bearer ${fleet.adminToken}` },
-    });
+    const res = await fleet.call('DELETE', org(`/users/${member.id}`), { token: fleet.adminToken });
     expect(res.status).toBe(204);
     await everywhere(key.secret, 401, 'invalid_api_key');
     expect(await console_('GET', org('/keys'), member.token)).toBe(404);

@@ -1,12 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Fleet } from '@portcullis/testing/fleet';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers.js';
 import {
   type Answer,
   awayFromMinuteEdge,
   chat as chatAt,
-  invite as inviteAs,
   keyFor as keyOf,
   known as knownAt,
   MESSAGES,
@@ -22,7 +21,7 @@ const PRICES = { inputPricePerMTok: 1, outputPricePerMTok: 1000 };
 let adminId = '';
 let adminSecret = '';
 const org = (p: string) => `/orgs/${fleet.orgId}${p}`;
-const invite = (role: 'admin' | 'member') => inviteAs(fleet, role);
+const invite = (role: 'admin' | 'member') => fleet.invite(role);
 const keyFor = (ownerId: string, extra: Record<string, unknown> = {}) => keyOf(fleet, ownerId, extra);
 const chat = (gateway: number, secret: string, model: string) => chatAt(fleet, gateway, secret, model);
 const known = (secret: string) => knownAt(fleet, secret);
@@ -46,14 +45,7 @@ beforeAll(async () => {
   await fleet.start(2);
   const me = await fleet.api<{ user: { id: string } }>('GET', '/me');
   adminId = me.user.id;
-  const cred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  for (const slug of ['alpha', 'beta'])
-    await fleet.api('POST', org('/models'), { slug, credentialId: cred.id, upstreamModel: slug, ...PRICES });
+  for (const slug of ['alpha', 'beta']) await fleet.addFakeModel(slug, PRICES);
   adminSecret = await keyFor(adminId);
 }, 120_000);
 

@@ -18,7 +18,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
- * Each gateway has its own Redis identity (issue 12). A private redis-server runs with the shipped
+ * Each gateway has its own Redis identity. A private redis-server runs with the shipped
  * ACL file (deploy/redis-acl/users.acl: the default user off, the control plane's user allowed to
  * mint users); the gateways are given no Redis credentials at all, only the address, so everything
  * they do in Redis they do as the user the control plane minted for them at registration. A gateway
@@ -29,7 +29,7 @@ const fleet = new Fleet();
 const PRICES = { inputPricePerMTok: 100, outputPricePerMTok: 400 };
 const aclDir = mkdtempSync(path.join(tmpdir(), 'portcullis-acl-'));
 const aclFile = path.join(aclDir, 'users.acl');
-copyFileSync(path.resolve(__dirname, '../../../deploy/redis-acl/users.acl'), aclFile);
+copyFileSync(path.resolve(__dirname, '../../deploy/redis-acl/users.acl'), aclFile);
 
 const keys: Record<'plain' | 'limited' | 'budgeted', { id: string; secret: string }> = {
   plain: { id: '', secret: '' },
@@ -49,13 +49,12 @@ interface Registration {
 }
 
 async function register(token: string): Promise<Registration> {
-  const res = await fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ instanceId: 'acl-test-probe' }),
+  const res = await fleet.call<Registration>('POST', '/gateway/register', {
+    token,
+    body: { instanceId: 'acl-test-probe' },
   });
   expect(res.status).toBe(200);
-  return (await res.json()) as Registration;
+  return res.body;
 }
 
 /** A Redis connection as `user` (never retried: a refused login is an answer here). */
@@ -106,15 +105,7 @@ beforeAll(async () => {
     ['limited', { limits: { requestsPerMinute: 2 } }],
     ['budgeted', { budget: { limitUsd: 100, period: 'monthly', alertThresholds: [] } }],
   ] as const) {
-    const made = await fleet.api<{ key: { id: string }; secret: string }>(
-      'POST',
-      `/orgs/${fleet.orgId}/keys`,
-      {
-        name,
-        ...extra,
-      },
-    );
-    keys[name] = { id: made.key.id, secret: made.secret };
+    keys[name] = await fleet.addKey({ name, ...extra });
   }
   // Org B, with a gateway of its own (same Redis, same control plane).
   orgB = (await fleet.api<{ id: string }>('POST', '/orgs', { name: 'ACL Org B' })).id;

@@ -1,42 +1,26 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { parseSnapshot } from '@portcullis/shared/snapshot';
 import { Fleet } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Real processes: control plane, two gateways, a private Redis, Postgres, the fake upstream.
 const fleet = new Fleet();
-let keyCounter = 0;
 
 beforeAll(async () => {
   await fleet.start(2);
-  const openaiCred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  const anthropicCred = await fleet.api<{ id: string }>('POST', `/orgs/${fleet.orgId}/provider-credentials`, {
-    name: 'fake-anthropic',
-    provider: 'anthropic',
-    secret: 'sk-ant-fake-upstream-0002',
-    config: { baseUrl: fleet.upstream.url },
-  });
-  for (const [slug, credentialId] of [
-    ['gpt-4o-mini', openaiCred.id],
-    ['text-embedding-3-small', openaiCred.id],
-    ['claude-sonnet', anthropicCred.id],
-  ] as const) {
-    await fleet.api('POST', `/orgs/${fleet.orgId}/models`, {
+  for (const [slug, wire] of [
+    ['gpt-4o-mini', 'openai'],
+    ['text-embedding-3-small', 'openai'],
+    ['claude-sonnet', 'anthropic'],
+  ] as const)
+    await fleet.addFakeModel(
       slug,
-      credentialId,
-      upstreamModel: `${slug}-upstream`,
-      inputPricePerMTok: 1,
-      outputPricePerMTok: 2,
-      enabled: true,
-    });
-  }
+      { inputPricePerMTok: 1, outputPricePerMTok: 2 },
+      { wire, upstreamModel: `${slug}-upstream` },
+    );
   for (const g of fleet.gateways) await fleet.waitReady(g);
 }, 120_000);
 
@@ -44,26 +28,15 @@ afterAll(async () => {
   await fleet.stop();
 }, 60_000);
 
-async function newKey(body: Record<string, unknown> = {}): Promise<{ id: string; secret: string }> {
-  const res = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
-    name: `fleet key ${keyCounter++}`,
-    ...body,
-  });
-  return { id: res.key.id, secret: res.secret };
-}
+const newKey = (body: Record<string, unknown> = {}) => fleet.addKey(body);
 
 async function chatStatus(
   gatewayUrl: string,
   secret: string,
   model = 'gpt-4o-mini',
 ): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code };
+  const a = await chatAt(gatewayUrl, secret, { model, messages: [{ role: 'user', content: 'hi' }] });
+  return { status: a.status, code: a.code ?? undefined };
 }
 
 const onAllGateways = (fn: (url: string) => Promise<boolean>) => async () =>
@@ -186,9 +159,7 @@ describe('faults', () => {
     const { Redis } = await import('ioredis');
     const pub = new Redis(fleet.redisPort, '127.0.0.1');
     const snapshot = parseSnapshot(
-      await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
-        headers: { authorization: `Bearer ${fleet.gateways[0]!.token}` },
-      }).then((r) => r.json()),
+      (await fleet.call('GET', '/gateway/snapshot', { token: fleet.gateways[0]!.token })).body,
     );
     const record = snapshot.keys.find((k) => secret.includes(k.keyId));
     expect(record).toBeDefined();

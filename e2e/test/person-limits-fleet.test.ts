@@ -1,8 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Fleet } from '@portcullis/testing/fleet';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep } from '../helpers.js';
-import { type Answer, awayFromMinuteEdge, chat, invite, keyFor, known, MESSAGES } from './people.js';
+import { type Answer, awayFromMinuteEdge, chat, keyFor, known, MESSAGES } from './people.js';
 
 // A user's and a group's rate limits hold across all their keys and all gateways: real processes (a
 // private redis-server, the control plane, three gateways, the fake upstream), limits set through the
@@ -27,7 +27,7 @@ async function memberWithKeys(
   n: number,
   keyExtra: Record<string, unknown> = {},
 ): Promise<{ id: string; keys: string[] }> {
-  const m = await invite(fleet, 'member');
+  const m = await fleet.invite('member');
   if (Object.keys(limits).length > 0) await fleet.api('PUT', org(`/users/${m.id}/limits`), limits);
   const keys: string[] = [];
   for (let i = 0; i < n; i++) keys.push(await keyFor(fleet, m.id, keyExtra));
@@ -64,19 +64,7 @@ async function refusedEverywhere(keys: string[], message: string): Promise<void>
 
 beforeAll(async () => {
   await fleet.start(GATEWAYS);
-  const cred = await fleet.api<{ id: string }>('POST', org('/provider-credentials'), {
-    name: 'fake-openai',
-    provider: 'openai_compatible',
-    secret: 'sk-fake-upstream-secret-0001',
-    config: { baseUrl: `${fleet.upstream.url}/v1` },
-  });
-  await fleet.api('POST', org('/models'), {
-    slug: 'alpha',
-    credentialId: cred.id,
-    upstreamModel: 'alpha',
-    inputPricePerMTok: 1,
-    outputPricePerMTok: 1,
-  });
+  await fleet.addFakeModel('alpha', { inputPricePerMTok: 1, outputPricePerMTok: 1 });
   // Members need no grants here: model access is not what these tests are about.
   await fleet.api('PATCH', org('/settings'), { modelAccessWithoutGrants: 'all' });
 }, 120_000);
@@ -153,8 +141,8 @@ describe('groups and keys across the fleet', () => {
   it("a group's limit is shared by two members' keys; a key's own limit stays per key", async () => {
     const group = await fleet.api<{ id: string }>('POST', org('/groups'), { name: 'Shared' });
     await fleet.api('PUT', org(`/groups/${group.id}/limits`), { requestsPerMinute: 4 });
-    const a = await invite(fleet, 'member');
-    const b = await invite(fleet, 'member');
+    const a = await fleet.invite('member');
+    const b = await fleet.invite('member');
     await fleet.api('PUT', org(`/groups/${group.id}/members/${a.id}`));
     await fleet.api('PUT', org(`/groups/${group.id}/members/${b.id}`));
     const keys = [await keyFor(fleet, a.id), await keyFor(fleet, b.id), await keyFor(fleet, b.id)];

@@ -53,7 +53,7 @@ describe('pass-through through a real control plane and gateway', () => {
   it('calls naming no model follow the key’s allowCallsWithoutModel as an admin sets it', async () => {
     const g = fleet.gateways[0];
     if (!g) throw new Error('no gateway');
-    const made = await fleet.api<{ key: { id: string }; secret: string }>('POST', org('/keys'), {
+    const made = await fleet.addKey({
       name: 'batch jobs',
       allowCallsWithoutModel: true,
     });
@@ -72,7 +72,7 @@ describe('pass-through through a real control plane and gateway', () => {
     });
     expect(fleet.upstream.requests.at(-1)?.path).toBe('/v1/files');
 
-    await fleet.api('PATCH', org(`/keys/${made.key.id}`), { allowCallsWithoutModel: false });
+    await fleet.api('PATCH', org(`/keys/${made.id}`), { allowCallsWithoutModel: false });
     await eventually(async () => (await status(client.files.list())) === 403);
     await expect(client.files.delete(file.id)).rejects.toMatchObject({
       status: 403,
@@ -90,7 +90,7 @@ describe('pass-through through a real control plane and gateway', () => {
     };
     let rows: RequestRow[] = [];
     await eventually(async () => {
-      rows = (await fleet.api<{ data: RequestRow[] }>('GET', org(`/keys/${made.key.id}/requests?limit=200`)))
+      rows = (await fleet.api<{ data: RequestRow[] }>('GET', org(`/keys/${made.id}/requests?limit=200`)))
         .data;
       return Object.values(has).every((want) => rows.some(want));
     });

@@ -12,11 +12,12 @@ import {
   SnapshotMessageSchema,
   snapshotChannel,
 } from '@portcullis/shared/snapshot';
+import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { Fleet, type Gateway } from '@portcullis/testing/fleet';
+import { chatAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ARGON2_OWASP } from '../helpers.js';
 
 /**
  * Attacks on the fleet through Redis and the gateway's disk, against real processes (control plane,
@@ -30,7 +31,6 @@ let pub: Redis;
 let sub: Redis;
 /** Every message the control plane published on the organization's channel, as sent. */
 const seen: string[] = [];
-let keyCounter = 0;
 
 beforeAll(async () => {
   await fleet.start(2);
@@ -61,21 +61,11 @@ afterAll(async () => {
   await fleet.stop();
 }, 60_000);
 
-async function newKey(): Promise<{ id: string; secret: string }> {
-  const res = await fleet.api<{ key: { id: string }; secret: string }>('POST', `/orgs/${fleet.orgId}/keys`, {
-    name: `signed key ${keyCounter++}`,
-  });
-  return { id: res.key.id, secret: res.secret };
-}
+const newKey = () => fleet.addKey();
 
 async function chat(url: string, secret: string): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
-  });
-  const body = (await res.json()) as { error?: { code: string } };
-  return { status: res.status, code: body.error?.code };
+  const a = await chatAt(url, secret, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  return { status: a.status, code: a.code ?? undefined };
 }
 
 const onAll = (fn: (g: Gateway) => Promise<boolean>) => async () =>
@@ -316,16 +306,13 @@ describe('the disk cache', () => {
     const { token: tokenB } = await fleet.api<{ token: string }>('POST', `/orgs/${orgB}/gateway-tokens`, {
       name: 'edge-b',
     });
-    const regB = await fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${tokenB}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ instanceId: 'swap' }),
+    const regB = await fleet.call('POST', '/gateway/register', {
+      token: tokenB,
+      body: { instanceId: 'swap' },
     });
     expect(regB.status).toBe(200);
-    const snapB = await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
-      headers: { authorization: `Bearer ${tokenB}` },
-    });
-    const bodyB = Buffer.from(await snapB.arrayBuffer());
+    const snapB = await fleet.call('GET', '/gateway/snapshot', { token: tokenB });
+    const bodyB = Buffer.from(snapB.text, 'utf8');
     const sigB = snapB.headers.get('x-portcullis-signature') as string;
     expect(sigB).toBeTruthy();
     await fleet.stopGateway(g);
@@ -369,17 +356,14 @@ describe('the disk cache', () => {
       `/orgs/${fleet.orgId}/gateway-tokens`,
       { name: 'edge-upgraded' },
     );
-    const reg = await fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ instanceId: 'setup' }),
-    }).then((r) => r.json() as Promise<{ snapshotKey: string }>);
-    const snapshot = parseSnapshot(
-      await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
-        headers: { authorization: `Bearer ${token}` },
-      }).then((r) => r.json()),
-    );
-    // What a gateway from before signing left on disk (format 2), here with a forged key and a version
+    const reg = (
+      await fleet.call<{ snapshotKey: string }>('POST', '/gateway/register', {
+        token,
+        body: { instanceId: 'setup' },
+      })
+    ).body;
+    const snapshot = parseSnapshot((await fleet.call('GET', '/gateway/snapshot', { token })).body);
+    // An unsigned cache (format 2) on disk, here with a forged key and a version
     // far ahead, so that a refetch alone would look stale.
     const g = await fleet.addGateway(token, 'edge-upgraded');
     writeFileSync(
@@ -419,12 +403,11 @@ describe('removing a gateway', () => {
     const { secret } = await newKey();
     await eventually(onAll(async (g) => (await chat(g.url, secret)).status === 200));
     const register = (token: string) =>
-      fetch(`${fleet.cpUrl}/api/v1/gateway/register`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ instanceId: 'probe' }),
+      fleet.call<{ snapshotKey: string }>('POST', '/gateway/register', {
+        token,
+        body: { instanceId: 'probe' },
       });
-    const oldKey = ((await (await register(gone.token)).json()) as { snapshotKey: string }).snapshotKey;
+    const oldKey = (await register(gone.token)).body.snapshotKey;
     const list = await fleet.api<{ data: { id: string; name: string }[] }>(
       'GET',
       `/orgs/${fleet.orgId}/gateways`,
@@ -454,13 +437,9 @@ describe('removing a gateway', () => {
     expect(await chat(gone.url, secret)).toEqual({ status: 503, code: 'gateway_removed' });
 
     // The organization's sealing key moved on: what the removed gateway held opens nothing current.
-    const newKeyText = ((await (await register(keep.token)).json()) as { snapshotKey: string }).snapshotKey;
+    const newKeyText = (await register(keep.token)).body.snapshotKey;
     expect(newKeyText).not.toBe(oldKey);
-    const current = parseSnapshot(
-      await fetch(`${fleet.cpUrl}/api/v1/gateway/snapshot`, {
-        headers: { authorization: `Bearer ${keep.token}` },
-      }).then((res) => res.json()),
-    );
+    const current = parseSnapshot((await fleet.call('GET', '/gateway/snapshot', { token: keep.token })).body);
     const sealed = current.credentials[0]!;
     expect(() => open(Buffer.from(oldKey, 'base64url'), sealed.sealedSecret, sealed.id)).toThrow();
     expect(open(Buffer.from(newKeyText, 'base64url'), sealed.sealedSecret, sealed.id)).toBe(UPSTREAM_SECRET);

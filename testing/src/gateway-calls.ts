@@ -1,0 +1,31 @@
+/** A gateway's answer to a chat call: its status and headers, the JSON body, and the error it names. */
+export interface ChatAnswer<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** `error.code` and `error.message` of a refusal; null on success. */
+  code: string | null;
+  message: string | null;
+}
+
+/** One `/v1/chat/completions` call at the gateway `url` as `secret` (Bearer), read to the end. */
+export async function chatAt<T = unknown>(
+  url: string,
+  secret: string,
+  body: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<ChatAnswer<T>> {
+  const res = await fetch(`${url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as T & { error?: { code?: string; message?: string } };
+  return {
+    status: res.status,
+    headers: res.headers,
+    body: json,
+    code: json.error?.code ?? null,
+    message: json.error?.message ?? null,
+  };
+}

@@ -17,6 +17,8 @@ COPY gateway/package.json gateway/
 COPY dashboard/package.json dashboard/
 COPY deploy/package.json deploy/
 COPY testing/package.json testing/
+COPY e2e/package.json e2e/
+COPY bench/package.json bench/
 
 FROM base AS build
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store \

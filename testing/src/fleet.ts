@@ -13,7 +13,7 @@ import {
   startProcess,
 } from './processes';
 import { startRedisServer } from './redis-server';
-import { type ApiResponse, type RequestOptions, request, requestOk } from './rest';
+import { type ApiResponse, checkAnswersFrom, type RequestOptions, request, requestOk } from './rest';
 
 /**
  * A whole fleet of real processes for end-to-end tests: Postgres database, a private redis-server,
@@ -63,6 +63,8 @@ export class Fleet {
     this.db = await createDatabase('portcullis_fleet');
     this.cpPort = await freePort();
     this.cpUrl = `http://127.0.0.1:${this.cpPort}`;
+    // Every control-plane answer a test reads through `request` is held to the route table.
+    checkAnswersFrom(this.cpUrl);
     await this.startControlPlane();
     await this.signIn();
     for (let i = 0; i < gateways; i++) {

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { AuditAction } from '@portcullis/shared/audit';
 import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { Provider } from '@portcullis/shared/api-keys';
 import type { AuditAction } from '@portcullis/shared/audit';
 import { modelAllowed } from '@portcullis/shared/policy';
@@ -7,7 +8,6 @@ import type { CreateModelInput, ModelView, UpdateModelInput } from '@portcullis/
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { Provider } from '@portcullis/shared/api-keys';
 import type { AuditAction } from '@portcullis/shared/audit';
 import type { FieldIssue } from '@portcullis/shared/errors';
@@ -19,7 +20,6 @@ import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import {
   type CreateWebhookInput,
   WEBHOOK_EVENTS,
   WEBHOOK_SECRET_PREFIX,
+  type WebhookCreated,
   type WebhookDeliveryView,
   type WebhookEventType,
   type WebhookView,
@@ -13,7 +15,6 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { timeKeyset, timePage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
@@ -81,10 +82,7 @@ export class WebhooksService {
     return toView(await this.find(this.db.manager, caller, id));
   }
 
-  async create(
-    caller: OrgCaller,
-    input: CreateWebhookInput,
-  ): Promise<{ webhook: WebhookView; secret: string }> {
+  async create(caller: OrgCaller, input: CreateWebhookInput): Promise<WebhookCreated> {
     const issue = webhookUrlIssue(input.url, this.config.WEBHOOK_ALLOWLIST);
     if (issue) throw new DomainError('invalid_request', `Invalid body: url ${issue.message}`, [issue]);
     this.box.require();

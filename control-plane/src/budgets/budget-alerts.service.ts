@@ -9,6 +9,7 @@ import {
   type PeriodSpend,
   type ScopePeriodSpend,
   type SpendScope,
+  type SpendScopeType,
   SpendService,
   scopeKey,
 } from '../usage/spend.service';
@@ -17,6 +18,14 @@ import { WebhookDeliveries } from '../webhooks/webhook-deliveries.service';
 import { evaluationTime, newlyCrossed } from './thresholds';
 
 const SYSTEM: Actor = { type: 'system', userId: null, ip: null };
+
+/** The budget period fields every `budget.threshold` delivery carries. */
+const spendFields = (s: PeriodSpend) => ({
+  period: s.period,
+  periodStart: s.periodStart.toISOString(),
+  spentUsd: s.spentUsd,
+  limitUsd: s.limitUsd,
+});
 
 interface Due {
   keyId: string;
@@ -107,24 +116,9 @@ export class BudgetAlerts implements OnModuleInit {
             keyName: key.name,
             ownerId: key.owner_id,
             threshold,
-            period: d.spend.period,
-            periodStart: d.spend.periodStart.toISOString(),
-            spentUsd: d.spend.spentUsd,
-            limitUsd: d.spend.limitUsd,
+            ...spendFields(d.spend),
           };
-          const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
-          deliveryIds.push(...created.map((c) => c.id));
-          await this.changes.record(
-            em,
-            { orgId, actor: SYSTEM },
-            {
-              action: 'budget.threshold_reached',
-              targetType: 'api_key',
-              targetId: key.id,
-              before: null,
-              after: { ...data, periodId: d.spend.periodId },
-            },
-          );
+          deliveryIds.push(...(await this.announce(em, orgId, 'api_key', key.id, data, d.spend.periodId)));
         }
       }
       deliveryIds.push(...(await this.fireScopes(em, orgId, scopeDue)));
@@ -167,27 +161,36 @@ export class BudgetAlerts implements OnModuleInit {
           ...(scope === 'user' ? { scope, userId: scopeId } : { scope, groupId: scopeId }),
           name,
           threshold,
-          period: d.spend.period,
-          periodStart: d.spend.periodStart.toISOString(),
-          spentUsd: d.spend.spentUsd,
-          limitUsd: d.spend.limitUsd,
+          ...spendFields(d.spend),
         };
-        const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
-        deliveryIds.push(...created.map((c) => c.id));
-        await this.changes.record(
-          em,
-          { orgId, actor: SYSTEM },
-          {
-            action: 'budget.threshold_reached',
-            targetType: scope,
-            targetId: scopeId,
-            before: null,
-            after: { ...data, periodId: d.spend.periodId },
-          },
-        );
+        deliveryIds.push(...(await this.announce(em, orgId, scope, scopeId, data, d.spend.periodId)));
       }
     }
     return deliveryIds;
+  }
+
+  /** A threshold just reached: its webhook deliveries (their ids answered) and its audit record. */
+  private async announce(
+    em: EntityManager,
+    orgId: string,
+    targetType: 'api_key' | SpendScopeType,
+    targetId: string,
+    data: BudgetThresholdData | ScopeBudgetThresholdData,
+    periodId: string,
+  ): Promise<string[]> {
+    const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
+    await this.changes.record(
+      em,
+      { orgId, actor: SYSTEM },
+      {
+        action: 'budget.threshold_reached',
+        targetType,
+        targetId,
+        before: null,
+        after: { ...data, periodId },
+      },
+    );
+    return created.map((c) => c.id);
   }
 
   /** The newest day each key has settled spend in (`YYYY-MM-DD`). */

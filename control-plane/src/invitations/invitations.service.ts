@@ -180,11 +180,9 @@ export class InvitationsService {
           password: input.password ?? '',
         });
         if (!parsed.success) {
-          const details = issuesToFields(parsed.error);
-          throw new DomainError(
-            'invalid_request',
-            `A new account needs a name and a password: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-            details,
+          throw DomainError.invalidFields(
+            'A new account needs a name and a password',
+            issuesToFields(parsed.error),
           );
         }
         const user = await this.users.create(em, { email: inv.email, ...parsed.data });

@@ -139,12 +139,7 @@ export class ProviderCredentialsService {
         if (input.config !== undefined) {
           const parsed = CREDENTIAL_CONFIG_SCHEMAS[row.provider].safeParse(input.config);
           if (!parsed.success) {
-            const details = issuesToFields(parsed.error, 'config');
-            throw new DomainError(
-              'invalid_request',
-              `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-              details,
-            );
+            throw DomainError.invalidFields('Invalid body', issuesToFields(parsed.error, 'config'));
           }
           this.checkUrls(parsed.data);
           set('config', JSON.stringify(parsed.data));
@@ -248,13 +243,7 @@ export class ProviderCredentialsService {
       const r = checkUpstreamUrl(value, this.config.UPSTREAM_ALLOWLIST);
       if (!r.ok) details.push({ field: `config.${field}`, message: r.reason });
     }
-    if (details.length > 0) {
-      throw new DomainError(
-        'invalid_request',
-        `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-        details,
-      );
-    }
+    if (details.length > 0) throw DomainError.invalidFields('Invalid body', details);
   }
 
   private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {

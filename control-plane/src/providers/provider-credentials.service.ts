@@ -23,10 +23,10 @@ import { nameKeyset, toPage } from '../common/keyset';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
+import { foundById } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
+import { execute, joinSql, lockClause, query, queryOne, rawSql, type Sql, sql } from '../database/sql';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
@@ -246,15 +246,13 @@ export class ProviderCredentialsService {
     if (details.length > 0) throw DomainError.invalidFields('Invalid body', details);
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Provider credential');
-    const rows: CredentialRow[] = await query(
-      em,
-      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
+    return foundById('Provider credential', id, () =>
+      queryOne<CredentialRow>(
+        em,
+        sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Provider credential');
-    return row;
   }
 
   private async view(em: EntityManager, row: CredentialRow): Promise<ProviderCredentialView> {

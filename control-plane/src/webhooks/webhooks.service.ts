@@ -17,10 +17,10 @@ import { DomainError } from '../common/errors/domain-error';
 import { timeKeyset, timePage } from '../common/keyset';
 import type { Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
+import { foundById } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, lockClause, query, sql } from '../database/sql';
+import { execute, lockClause, query, queryOne, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   DELIVERY_COLUMNS,
@@ -158,14 +158,12 @@ export class WebhooksService {
     return timePage(rows, q.limit, deliveryView);
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Webhook');
-    const rows: WebhookRow[] = await query(
-      em,
-      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
+    return foundById('Webhook', id, () =>
+      queryOne<WebhookRow>(
+        em,
+        sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Webhook');
-    return row;
   }
 }

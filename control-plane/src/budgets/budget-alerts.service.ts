@@ -38,6 +38,34 @@ interface ScopeDue {
   thresholds: number[];
 }
 
+/**
+ * The candidates left with thresholds reached and not yet fired; `fired` rows and candidates are matched
+ * by name (the alert's scope and period).
+ */
+function notYetFired<C extends { spend: PeriodSpend; thresholds: number[] }, F extends { threshold: number }>(
+  candidates: C[],
+  fired: F[],
+  nameOfFired: (f: F) => string,
+  nameOf: (c: C) => string,
+): C[] {
+  const firedFor = new Map<string, Set<number>>();
+  for (const f of fired) {
+    const k = nameOfFired(f);
+    firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
+  }
+  return candidates
+    .map((c) => ({
+      ...c,
+      thresholds: newlyCrossed(
+        c.spend.alertThresholds,
+        c.spend.spentUsd,
+        c.spend.limitUsd,
+        firedFor.get(nameOf(c)),
+      ),
+    }))
+    .filter((c) => c.thresholds.length > 0);
+}
+
 /** `data` of a `budget.threshold` delivery for a user's or a group's budget. */
 export type ScopeBudgetThresholdData = (
   | { scope: 'user'; userId: string; groupId?: never }
@@ -259,22 +287,12 @@ export class BudgetAlerts implements OnModuleInit {
             AND scope_id = ANY(${[...new Set(candidates.map((c) => c.spend.scopeId))]}::uuid[])
             AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
-    const firedFor = new Map<string, Set<number>>();
-    for (const f of fired) {
-      const k = `${f.scope}:${f.scope_id}/${f.period_id}`;
-      firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
-    }
-    return candidates
-      .map((c) => ({
-        ...c,
-        thresholds: newlyCrossed(
-          c.spend.alertThresholds,
-          c.spend.spentUsd,
-          c.spend.limitUsd,
-          firedFor.get(`${c.spend.scope}:${c.spend.scopeId}/${c.spend.periodId}`),
-        ),
-      }))
-      .filter((c) => c.thresholds.length > 0);
+    return notYetFired(
+      candidates,
+      fired,
+      (f) => `${f.scope}:${f.scope_id}/${f.period_id}`,
+      (c) => `${c.spend.scope}:${c.spend.scopeId}/${c.spend.periodId}`,
+    );
   }
 
   /** Keys with thresholds reached but not yet fired (read without locks; the insert decides). */
@@ -305,21 +323,11 @@ export class BudgetAlerts implements OnModuleInit {
         WHERE key_id = ANY(${candidates.map((c) => c.keyId)}::uuid[])
           AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
-    const firedFor = new Map<string, Set<number>>();
-    for (const f of fired) {
-      const k = `${f.key_id}/${f.period_id}`;
-      firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
-    }
-    return candidates
-      .map((c) => ({
-        ...c,
-        thresholds: newlyCrossed(
-          c.spend.alertThresholds,
-          c.spend.spentUsd,
-          c.spend.limitUsd,
-          firedFor.get(`${c.keyId}/${c.spend.periodId}`),
-        ),
-      }))
-      .filter((c) => c.thresholds.length > 0);
+    return notYetFired(
+      candidates,
+      fired,
+      (f) => `${f.key_id}/${f.period_id}`,
+      (c) => `${c.keyId}/${c.spend.periodId}`,
+    );
   }
 }

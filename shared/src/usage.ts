@@ -365,3 +365,4 @@ export type UsageHealth = z.infer<typeof UsageHealthSchema>;
 
 /** `GET /healthz`. */
 export const HealthSchema = z.object({ status: z.literal('ok'), usage: UsageHealthSchema });
+export type Health = z.infer<typeof HealthSchema>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditQuery } from '@portcullis/shared/api/queries';
 import type { AuditAction, AuditEventView, AuditVerification } from '@portcullis/shared/audit';
 import { DataSource, type EntityManager } from 'typeorm';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
@@ -92,10 +93,7 @@ export class AuditService {
     );
   }
 
-  async list(
-    orgId: string,
-    q: { action?: AuditAction | undefined; targetId?: string | undefined; limit: number; cursor?: string },
-  ): Promise<Page<AuditEventView>> {
+  async list(orgId: string, q: AuditQuery): Promise<Page<AuditEventView>> {
     const qb = this.db
       .getRepository(AuditEvent)
       .createQueryBuilder('e')

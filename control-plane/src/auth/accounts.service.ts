@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PublicUser } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
 import { argon2Hash } from '../crypto/hashing';
 import { User } from './user.entity';
-
-export interface PublicUser {
-  id: string;
-  email: string;
-  name: string;
-  status: User['status'];
-  createdAt: string;
-}
 
 export const toPublicUser = (
   u: Pick<User, 'id' | 'email' | 'name' | 'status' | 'createdAt'>,

@@ -1,22 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { ChangePasswordInput, LoginInput } from '@portcullis/shared/auth';
+import type { ChangePasswordInput, LoginInput, Me, SignedIn } from '@portcullis/shared/auth';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext } from '../common/request-context';
 import { argon2Hash, argon2Verify, decoyArgon2Hash } from '../crypto/hashing';
 import { execute, query, sql } from '../database/sql';
-import { type OrgMembershipView, OrgsService } from '../orgs/orgs.service';
-import { AccountsService, type PublicUser, toPublicUser } from './accounts.service';
+import { OrgsService } from '../orgs/orgs.service';
+import { AccountsService, toPublicUser } from './accounts.service';
 import { countLoginAttempt, forgiveLoginAttempt, recordLoginAttempt } from './login-throttle';
 import { SessionsService } from './sessions.service';
-
-export interface SignedIn {
-  token: string;
-  expiresAt: string;
-  user: PublicUser;
-  organizations: OrgMembershipView[];
-}
 
 @Injectable()
 export class AuthService {
@@ -82,7 +75,7 @@ export class AuthService {
     return { token: session.token, expiresAt: session.expiresAt.toISOString(), ...(await this.me(userId)) };
   }
 
-  async me(userId: string): Promise<{ user: PublicUser; organizations: OrgMembershipView[] }> {
+  async me(userId: string): Promise<Me> {
     const rows: {
       id: string;
       email: string;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { SessionView } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuthContext } from '../common/request-context';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -103,14 +104,4 @@ export class SessionsService {
       userAgent: r.user_agent,
     }));
   }
-}
-
-export interface SessionView {
-  id: string;
-  /** The session this request was made with. */
-  current: boolean;
-  createdAt: string;
-  expiresAt: string;
-  sourceIp: string | null;
-  userAgent: string | null;
 }

@@ -9,6 +9,7 @@ import {
   type PeriodSpend,
   type ScopePeriodSpend,
   type SpendScope,
+  type SpendScopeType,
   SpendService,
   scopeKey,
 } from '../usage/spend.service';
@@ -17,6 +18,14 @@ import { WebhookDeliveries } from '../webhooks/webhook-deliveries.service';
 import { evaluationTime, newlyCrossed } from './thresholds';
 
 const SYSTEM: Actor = { type: 'system', userId: null, ip: null };
+
+/** The budget period fields every `budget.threshold` delivery carries. */
+const spendFields = (s: PeriodSpend) => ({
+  period: s.period,
+  periodStart: s.periodStart.toISOString(),
+  spentUsd: s.spentUsd,
+  limitUsd: s.limitUsd,
+});
 
 interface Due {
   keyId: string;
@@ -27,6 +36,34 @@ interface Due {
 interface ScopeDue {
   spend: ScopePeriodSpend;
   thresholds: number[];
+}
+
+/**
+ * The candidates left with thresholds reached and not yet fired; `fired` rows and candidates are matched
+ * by name (the alert's scope and period).
+ */
+function notYetFired<C extends { spend: PeriodSpend; thresholds: number[] }, F extends { threshold: number }>(
+  candidates: C[],
+  fired: F[],
+  nameOfFired: (f: F) => string,
+  nameOf: (c: C) => string,
+): C[] {
+  const firedFor = new Map<string, Set<number>>();
+  for (const f of fired) {
+    const k = nameOfFired(f);
+    firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
+  }
+  return candidates
+    .map((c) => ({
+      ...c,
+      thresholds: newlyCrossed(
+        c.spend.alertThresholds,
+        c.spend.spentUsd,
+        c.spend.limitUsd,
+        firedFor.get(nameOf(c)),
+      ),
+    }))
+    .filter((c) => c.thresholds.length > 0);
 }
 
 /** `data` of a `budget.threshold` delivery for a user's or a group's budget. */
@@ -107,24 +144,9 @@ export class BudgetAlerts implements OnModuleInit {
             keyName: key.name,
             ownerId: key.owner_id,
             threshold,
-            period: d.spend.period,
-            periodStart: d.spend.periodStart.toISOString(),
-            spentUsd: d.spend.spentUsd,
-            limitUsd: d.spend.limitUsd,
+            ...spendFields(d.spend),
           };
-          const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
-          deliveryIds.push(...created.map((c) => c.id));
-          await this.changes.record(
-            em,
-            { orgId, actor: SYSTEM },
-            {
-              action: 'budget.threshold_reached',
-              targetType: 'api_key',
-              targetId: key.id,
-              before: null,
-              after: { ...data, periodId: d.spend.periodId },
-            },
-          );
+          deliveryIds.push(...(await this.announce(em, orgId, 'api_key', key.id, data, d.spend.periodId)));
         }
       }
       deliveryIds.push(...(await this.fireScopes(em, orgId, scopeDue)));
@@ -167,27 +189,36 @@ export class BudgetAlerts implements OnModuleInit {
           ...(scope === 'user' ? { scope, userId: scopeId } : { scope, groupId: scopeId }),
           name,
           threshold,
-          period: d.spend.period,
-          periodStart: d.spend.periodStart.toISOString(),
-          spentUsd: d.spend.spentUsd,
-          limitUsd: d.spend.limitUsd,
+          ...spendFields(d.spend),
         };
-        const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
-        deliveryIds.push(...created.map((c) => c.id));
-        await this.changes.record(
-          em,
-          { orgId, actor: SYSTEM },
-          {
-            action: 'budget.threshold_reached',
-            targetType: scope,
-            targetId: scopeId,
-            before: null,
-            after: { ...data, periodId: d.spend.periodId },
-          },
-        );
+        deliveryIds.push(...(await this.announce(em, orgId, scope, scopeId, data, d.spend.periodId)));
       }
     }
     return deliveryIds;
+  }
+
+  /** A threshold just reached: its webhook deliveries (their ids answered) and its audit record. */
+  private async announce(
+    em: EntityManager,
+    orgId: string,
+    targetType: 'api_key' | SpendScopeType,
+    targetId: string,
+    data: BudgetThresholdData | ScopeBudgetThresholdData,
+    periodId: string,
+  ): Promise<string[]> {
+    const created = await this.deliveries.create(em, orgId, 'budget.threshold', data);
+    await this.changes.record(
+      em,
+      { orgId, actor: SYSTEM },
+      {
+        action: 'budget.threshold_reached',
+        targetType,
+        targetId,
+        before: null,
+        after: { ...data, periodId },
+      },
+    );
+    return created.map((c) => c.id);
   }
 
   /** The newest day each key has settled spend in (`YYYY-MM-DD`). */
@@ -256,22 +287,12 @@ export class BudgetAlerts implements OnModuleInit {
             AND scope_id = ANY(${[...new Set(candidates.map((c) => c.spend.scopeId))]}::uuid[])
             AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
-    const firedFor = new Map<string, Set<number>>();
-    for (const f of fired) {
-      const k = `${f.scope}:${f.scope_id}/${f.period_id}`;
-      firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
-    }
-    return candidates
-      .map((c) => ({
-        ...c,
-        thresholds: newlyCrossed(
-          c.spend.alertThresholds,
-          c.spend.spentUsd,
-          c.spend.limitUsd,
-          firedFor.get(`${c.spend.scope}:${c.spend.scopeId}/${c.spend.periodId}`),
-        ),
-      }))
-      .filter((c) => c.thresholds.length > 0);
+    return notYetFired(
+      candidates,
+      fired,
+      (f) => `${f.scope}:${f.scope_id}/${f.period_id}`,
+      (c) => `${c.spend.scope}:${c.spend.scopeId}/${c.spend.periodId}`,
+    );
   }
 
   /** Keys with thresholds reached but not yet fired (read without locks; the insert decides). */
@@ -302,21 +323,11 @@ export class BudgetAlerts implements OnModuleInit {
         WHERE key_id = ANY(${candidates.map((c) => c.keyId)}::uuid[])
           AND period_id = ANY(${[...new Set(candidates.map((c) => c.spend.periodId))]}::text[])`,
     );
-    const firedFor = new Map<string, Set<number>>();
-    for (const f of fired) {
-      const k = `${f.key_id}/${f.period_id}`;
-      firedFor.set(k, (firedFor.get(k) ?? new Set()).add(Number(f.threshold)));
-    }
-    return candidates
-      .map((c) => ({
-        ...c,
-        thresholds: newlyCrossed(
-          c.spend.alertThresholds,
-          c.spend.spentUsd,
-          c.spend.limitUsd,
-          firedFor.get(`${c.keyId}/${c.spend.periodId}`),
-        ),
-      }))
-      .filter((c) => c.thresholds.length > 0);
+    return notYetFired(
+      candidates,
+      fired,
+      (f) => `${f.key_id}/${f.period_id}`,
+      (c) => `${c.keyId}/${c.spend.periodId}`,
+    );
   }
 }

@@ -1,12 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type PageQuery, PageQuerySchema } from '@portcullis/shared/api/queries';
 import { type CreateGatewayTokenInput, CreateGatewayTokenSchema } from '@portcullis/shared/gateways';
 import { SNAPSHOT_SIGNATURE_HEADER } from '@portcullis/shared/signing';
 import { GatewayHeartbeatSchema, GatewayRegisterSchema } from '@portcullis/shared/snapshot';
 import type { Response } from 'express';
 import type { z } from 'zod';
 import { AdminOnly, Caller, Public, SourceIp } from '../common/decorators/auth.decorators';
-import { type PageQuery, PageQuerySchema } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { GatewayCredentials } from '@portcullis/shared/gateway-credentials';
 import {
   type CreateGatewayTokenInput,
   GATEWAY_STALE_AFTER_SECONDS,
+  type GatewayTokenCreated,
   type GatewayView,
   isGatewayToken,
   makeGatewayToken,
@@ -16,7 +18,6 @@ import { makeUsageSigningSecret } from '@portcullis/shared/usage-signing';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
@@ -83,10 +84,7 @@ export class GatewaysService {
     private readonly signer: SigningKeyService,
   ) {}
 
-  async createToken(
-    caller: OrgCaller,
-    input: CreateGatewayTokenInput,
-  ): Promise<{ token: string; gateway: { id: string; name: string } }> {
+  async createToken(caller: OrgCaller, input: CreateGatewayTokenInput): Promise<GatewayTokenCreated> {
     const token = makeGatewayToken();
     try {
       const gateway = await this.db.transaction(async (em) => {

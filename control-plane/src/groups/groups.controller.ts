@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type PageQuery, PageQuerySchema } from '@portcullis/shared/api/queries';
 import { type CreateGroupInput, CreateGroupSchema, UpdateGroupSchema } from '@portcullis/shared/policy';
 import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
-import { type PageQuery, PageQuerySchema } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';

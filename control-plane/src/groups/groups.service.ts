@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { AuditAction } from '@portcullis/shared/audit';
 import type { GroupDetailView, GroupView, PolicyBudget } from '@portcullis/shared/policy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
-import { execute, query, sql } from '../database/sql';
+import { foundById, isUuid } from '../common/uuid';
+import { execute, query, queryOne, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { groupChange, limitsOf, userPolicyChanges } from '../snapshots/snapshot-people';
 import { SpendService, scopeKey } from '../usage/spend.service';
@@ -203,18 +203,16 @@ export class GroupsService {
     if (rows.length === 0) throw DomainError.notFound('User');
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<GroupRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Group');
-    const rows: GroupRow[] = await query(
-      em,
-      lock
-        ? sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
-               WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id} FOR UPDATE`
-        : sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<GroupRow> {
+    return foundById('Group', id, () =>
+      queryOne<GroupRow>(
+        em,
+        lock
+          ? sql`SELECT gr.id, gr.name, gr.created_at, gr.updated_at, 0 AS member_count FROM groups gr
+                 WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id} FOR UPDATE`
+          : sql`${SELECT} WHERE gr.org_id = ${caller.org.orgId} AND gr.id = ${id}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Group');
-    return row;
   }
 
   private async detail(em: EntityManager, group: GroupRow): Promise<GroupDetailView> {

@@ -1,18 +1,16 @@
 import { Controller, Get, Header, Inject, NotFoundException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Health } from '@portcullis/shared/usage';
 import { DataSource } from 'typeorm';
 import { Public } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { query, sql } from '../database/sql';
-import { type UsageHealth, UsageStats } from '../usage/usage-stats';
+import { UsageStats } from '../usage/usage-stats';
 
 /** Liveness with the database's reachability and the state of usage ingestion (both ports). */
-export async function healthReport(
-  db: DataSource,
-  usage: UsageStats,
-): Promise<{ status: 'ok'; usage: UsageHealth }> {
+export async function healthReport(db: DataSource, usage: UsageStats): Promise<Health> {
   try {
     await query(db, sql`SELECT 1`);
   } catch {
@@ -39,7 +37,7 @@ export class HealthController {
       '(`usage.consumer`) and the dead-letter counts of every control plane by reason class ' +
       '(`usage.deadLetter`).',
   })
-  health(): Promise<{ status: 'ok'; usage: UsageHealth }> {
+  health(): Promise<Health> {
     return healthReport(this.db, this.usage);
   }
 

@@ -1,12 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { type AcceptInvitationBodySchema, AcceptInvitationSchema, type Role } from '@portcullis/shared/auth';
-import type { InvitationView } from '@portcullis/shared/members';
+import {
+  type AcceptedInvitation,
+  type AcceptInvitationBodySchema,
+  AcceptInvitationSchema,
+  type InvitationPeek,
+  type Role,
+} from '@portcullis/shared/auth';
+import type { InvitationCreated, InvitationView } from '@portcullis/shared/members';
 import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { AccountsService } from '../auth/accounts.service';
-import { AuthService, type SignedIn } from '../auth/auth.service';
+import { AuthService } from '../auth/auth.service';
 import { DomainError } from '../common/errors/domain-error';
 import type { AuthContext, OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
@@ -36,11 +42,7 @@ export class InvitationsService {
    * Invites an email; a newer invitation for the same email replaces any pending one. The one-time
    * link is in the answer only when no mail is sent (no SMTP_URL): then the admin hands it over.
    */
-  async invite(
-    caller: OrgCaller,
-    email: string,
-    role: Role,
-  ): Promise<{ invitation: InvitationView; acceptUrl: string | null }> {
+  async invite(caller: OrgCaller, email: string, role: Role): Promise<InvitationCreated> {
     const token = newOpaqueToken(INVITATION_PREFIX);
     const acceptUrl = `${this.config.PUBLIC_DASHBOARD_URL.replace(/\/$/, '')}/invitations/${token}`;
     const invitation = await this.db.transaction(async (em) => {
@@ -150,7 +152,7 @@ export class InvitationsService {
     auth: AuthContext | null,
     ip: string,
     userAgent: string | null,
-  ): Promise<SignedIn | JoinedExisting> {
+  ): Promise<AcceptedInvitation> {
     const joined = await this.db.transaction(async (em) => {
       const inv = await this.findLive(em, token, true);
       // Invitations from several organizations for one new email, accepted at once, take turns here:
@@ -178,11 +180,9 @@ export class InvitationsService {
           password: input.password ?? '',
         });
         if (!parsed.success) {
-          const details = issuesToFields(parsed.error);
-          throw new DomainError(
-            'invalid_request',
-            `A new account needs a name and a password: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-            details,
+          throw DomainError.invalidFields(
+            'A new account needs a name and a password',
+            issuesToFields(parsed.error),
           );
         }
         const user = await this.users.create(em, { email: inv.email, ...parsed.data });
@@ -242,14 +242,3 @@ interface LiveInvitation {
   role: Role;
   expires_at: Date;
 }
-
-export interface InvitationPeek {
-  invitation: { email: string; role: Role; expiresAt: string; organization: { name: string } };
-  /** The email has an account: accepting needs that account's session, and no password. */
-  accountExists: boolean;
-  /** Who this request is signed in as, if anyone. */
-  signedInAs: string | null;
-}
-
-/** An existing account joined with its own session: no new token. */
-export type JoinedExisting = Omit<SignedIn, 'token' | 'expiresAt'> & { token: null };

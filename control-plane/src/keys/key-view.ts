@@ -6,7 +6,7 @@ import {
   normalizeMcpPolicy,
 } from '@portcullis/shared/api-keys';
 import { displayPrefix } from '@portcullis/shared/keys';
-import type { EffectivePolicyView } from '@portcullis/shared/policy';
+import type { EffectivePolicyView, KeyDetail } from '@portcullis/shared/policy';
 import type { ApiKeyEntity, StoredKeyStatus } from './api-key.entity';
 
 /** `expired` is derived: revoked stays revoked; any other key past its expiry is expired. */
@@ -75,8 +75,6 @@ export function toApiKey(
  * the strictest of the key, its owner and the owner's groups with the rule that set it; the models it
  * may use; every budget cap that applies). See `effectivePolicy` in shared/policy.ts.
  */
-export type KeyDetail = ApiKey & { effective: EffectivePolicyView };
-
 export const withEffective = (key: ApiKey, effective: EffectivePolicyView): KeyDetail => ({
   ...key,
   effective,

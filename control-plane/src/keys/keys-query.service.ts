@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ApiKey, ListKeysQuery } from '@portcullis/shared/api-keys';
+import type { KeyDetail } from '@portcullis/shared/policy';
 import { findUnstorableText } from '@portcullis/shared/validation';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
@@ -12,7 +13,7 @@ import { PolicyService } from '../policy/policy.service';
 import { SpendService } from '../usage/spend.service';
 import { ApiKeyEntity } from './api-key.entity';
 import { KeyLookup } from './key-lookup';
-import { type KeyDetail, STATUS_SQL, toApiKey, withEffective } from './key-view';
+import { STATUS_SQL, toApiKey, withEffective } from './key-view';
 
 const isText = (v: string) => findUnstorableText(v) === null;
 

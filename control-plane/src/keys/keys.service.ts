@@ -4,6 +4,7 @@ import {
   type ApiKey,
   type CreateKeyInput,
   DEFAULT_MCP_POLICY,
+  type KeyWithSecret,
   type Limits,
   type McpPolicy,
   normalizeMcpPolicy,
@@ -83,7 +84,7 @@ export class KeysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async create(caller: OrgCaller, input: CreateKeyInput): Promise<{ key: ApiKey; secret: string }> {
+  async create(caller: OrgCaller, input: CreateKeyInput): Promise<KeyWithSecret> {
     const ownerId = input.ownerId ?? caller.actor.userId;
     if (ownerId !== caller.actor.userId && caller.org.role !== 'admin') {
       throw new DomainError('forbidden', 'Only organization admins may create keys for other users');
@@ -202,7 +203,7 @@ export class KeysService {
     });
   }
 
-  async rotate(caller: OrgCaller, id: string): Promise<{ key: ApiKey; secret: string }> {
+  async rotate(caller: OrgCaller, id: string): Promise<KeyWithSecret> {
     const probe = await this.lookup.findVisible(this.db.manager, caller, id);
     const made = makeKey(probe.keyId);
     const secretHash = await argon2Hash(made.secret);

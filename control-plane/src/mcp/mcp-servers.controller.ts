@@ -1,22 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
+  type ForceQuery,
+  ForceQuerySchema,
+  type PageQuery,
+  PageQuerySchema,
+} from '@portcullis/shared/api/queries';
+import {
   type CreateMcpServerInput,
   CreateMcpServerSchema,
   type UpdateMcpServerInput,
   UpdateMcpServerSchema,
 } from '@portcullis/shared/mcp';
-import { z } from 'zod';
 import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
-import { type PageQuery, PageQuerySchema } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { McpServersService } from './mcp-servers.service';
-
-const DeleteQuerySchema = z.strictObject({
-  force: z.enum(['true', 'false'], 'must be true or false').optional(),
-});
 
 /**
  * Members may read the catalog (to pick servers and tools for their keys' MCP policy), without where
@@ -90,7 +90,7 @@ export class McpServersController {
   async remove(
     @Caller() caller: OrgCaller,
     @Param('id') id: string,
-    @Query(new ZodPipe(DeleteQuerySchema, 'query')) q: z.infer<typeof DeleteQuerySchema>,
+    @Query(new ZodPipe(ForceQuerySchema, 'query')) q: ForceQuery,
   ): Promise<void> {
     await this.servers.remove(caller, id, q.force === 'true');
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { AuditAction } from '@portcullis/shared/audit';
 import type { FieldIssue } from '@portcullis/shared/errors';
 import type {
@@ -14,14 +15,13 @@ import { checkUpstreamUrl } from '@portcullis/shared/upstream-url';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
+import { foundById } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
+import { execute, joinSql, lockClause, query, queryOne, rawSql, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 import { fetchMcpTools, McpFetchError } from './mcp-tools-client';
@@ -266,15 +266,13 @@ export class McpServersService {
     return { sealed: this.box.seal(JSON.stringify(headers), id), names };
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<McpServerRow> {
-    if (!isUuid(id)) throw DomainError.notFound('MCP server');
-    const rows: McpServerRow[] = await query(
-      em,
-      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<McpServerRow> {
+    return foundById('MCP server', id, () =>
+      queryOne<McpServerRow>(
+        em,
+        sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('MCP server');
-    return row;
   }
 
   private async view(em: EntityManager, caller: OrgCaller, row: McpServerRow): Promise<McpServerView> {

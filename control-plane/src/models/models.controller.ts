@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type PageQuery, PageQuerySchema } from '@portcullis/shared/api/queries';
 import {
   type CreateModelInput,
   CreateModelSchema,
@@ -7,7 +8,6 @@ import {
   UpdateModelSchema,
 } from '@portcullis/shared/providers';
 import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
-import { type PageQuery, PageQuerySchema } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';

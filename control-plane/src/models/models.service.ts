@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { Provider } from '@portcullis/shared/api-keys';
 import type { AuditAction } from '@portcullis/shared/audit';
 import { modelAllowed } from '@portcullis/shared/policy';
@@ -7,12 +8,11 @@ import type { CreateModelInput, ModelView, UpdateModelInput } from '@portcullis/
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
-import { execute, joinSql, query, rawSql, type Sql, sql } from '../database/sql';
+import { foundById } from '../common/uuid';
+import { execute, joinSql, query, queryOne, rawSql, type Sql, sql } from '../database/sql';
 import { PolicyService } from '../policy/policy.service';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
@@ -179,16 +179,14 @@ export class ModelsService {
     }
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ModelRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Model');
-    const rows: ModelRow[] = await query(
-      em,
-      sql`${SELECT} WHERE m.id = ${id}
-          AND m.org_id = ${caller.org.orgId}${rawSql(lock ? ' FOR UPDATE OF m' : '')}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<ModelRow> {
+    return foundById('Model', id, () =>
+      queryOne<ModelRow>(
+        em,
+        sql`${SELECT} WHERE m.id = ${id}
+            AND m.org_id = ${caller.org.orgId}${rawSql(lock ? ' FOR UPDATE OF m' : '')}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Model');
-    return row;
   }
 
   private async record(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { Role } from '@portcullis/shared/auth';
+import type { OrgMembershipView, Role } from '@portcullis/shared/auth';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import type { Actor } from '../common/request-context';
@@ -8,15 +8,6 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { query, type Sql, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import type { MembershipStatus } from './membership.entity';
-
-export interface OrgMembershipView {
-  id: string;
-  name: string;
-  role: Role;
-  /** Extension: the caller's membership status here (a suspended member is refused in this org). */
-  status: MembershipStatus;
-  createdAt: string;
-}
 
 @Injectable()
 export class OrgsService {

@@ -6,10 +6,12 @@ import {
   type BudgetView,
   type EffectivePolicyView,
   effectivePolicy,
+  type GrantView,
   type OrgSettings,
   type PolicyBudget,
   type PolicyKeyInput,
   type PolicyLimits,
+  type PolicyLimitsView,
   type PolicyOwnerInput,
   type PolicySubjectInput,
   type PutLimitsInput,
@@ -33,16 +35,6 @@ import { SpendService, scopeKey } from '../usage/spend.service';
 
 /** A subject of grants and limits: a member of the organization or one of its groups. */
 export type PolicySubjectType = 'user' | 'group';
-
-/** `GET …/limits`: the stored policy, each budget with the current period's settled spend. */
-export interface PolicyLimitsView extends PolicyLimits {
-  budgets: BudgetView[];
-}
-
-export interface GrantView {
-  model: string;
-  createdAt: string;
-}
 
 interface SubjectRow {
   id: string;

@@ -1,22 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import {
+  type ForceQuery,
+  ForceQuerySchema,
+  type PageQuery,
+  PageQuerySchema,
+} from '@portcullis/shared/api/queries';
+import {
   type CreateCredentialInput,
   CreateCredentialSchema,
   type UpdateCredentialInput,
   UpdateCredentialSchema,
 } from '@portcullis/shared/providers';
-import { z } from 'zod';
 import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
-import { type PageQuery, PageQuerySchema } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { ProviderCredentialsService } from './provider-credentials.service';
-
-const DeleteQuerySchema = z.strictObject({
-  force: z.enum(['true', 'false'], 'must be true or false').optional(),
-});
 
 /** Admin only, reads included: configs name internal endpoints, and previews are still secret-adjacent. */
 @ApiTags('provider-credentials')
@@ -68,7 +68,7 @@ export class ProviderCredentialsController {
   async remove(
     @Caller() caller: OrgCaller,
     @Param('id') id: string,
-    @Query(new ZodPipe(DeleteQuerySchema, 'query')) q: z.infer<typeof DeleteQuerySchema>,
+    @Query(new ZodPipe(ForceQuerySchema, 'query')) q: ForceQuery,
   ): Promise<void> {
     await this.credentials.remove(caller, id, q.force === 'true');
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import type { Provider } from '@portcullis/shared/api-keys';
 import type { AuditAction } from '@portcullis/shared/audit';
 import type { FieldIssue } from '@portcullis/shared/errors';
@@ -19,14 +20,13 @@ import { issuesToFields } from '@portcullis/shared/validation';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { nameKeyset, toPage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import { isUniqueViolation } from '../common/pg-errors';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
+import { foundById } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, joinSql, lockClause, query, rawSql, type Sql, sql } from '../database/sql';
+import { execute, joinSql, lockClause, query, queryOne, rawSql, type Sql, sql } from '../database/sql';
 import { type AuditRecord, ChangeRecorder } from '../snapshots/change-recorder';
 import { SnapshotsService } from '../snapshots/snapshots.service';
 
@@ -139,12 +139,7 @@ export class ProviderCredentialsService {
         if (input.config !== undefined) {
           const parsed = CREDENTIAL_CONFIG_SCHEMAS[row.provider].safeParse(input.config);
           if (!parsed.success) {
-            const details = issuesToFields(parsed.error, 'config');
-            throw new DomainError(
-              'invalid_request',
-              `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-              details,
-            );
+            throw DomainError.invalidFields('Invalid body', issuesToFields(parsed.error, 'config'));
           }
           this.checkUrls(parsed.data);
           set('config', JSON.stringify(parsed.data));
@@ -248,24 +243,16 @@ export class ProviderCredentialsService {
       const r = checkUpstreamUrl(value, this.config.UPSTREAM_ALLOWLIST);
       if (!r.ok) details.push({ field: `config.${field}`, message: r.reason });
     }
-    if (details.length > 0) {
-      throw new DomainError(
-        'invalid_request',
-        `Invalid body: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
-        details,
-      );
-    }
+    if (details.length > 0) throw DomainError.invalidFields('Invalid body', details);
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Provider credential');
-    const rows: CredentialRow[] = await query(
-      em,
-      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<CredentialRow> {
+    return foundById('Provider credential', id, () =>
+      queryOne<CredentialRow>(
+        em,
+        sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Provider credential');
-    return row;
   }
 
   private async view(em: EntityManager, row: CredentialRow): Promise<ProviderCredentialView> {

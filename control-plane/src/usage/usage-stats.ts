@@ -3,33 +3,13 @@ import {
   DEAD_LETTER_CLASSES,
   type DeadLetterClass,
   USAGE_DEAD_LETTER_STREAM,
+  type UsageHealth,
 } from '@portcullis/shared/usage';
 
 type ByClass = Record<DeadLetterClass, number>;
 const zeroByClass = (): ByClass => Object.fromEntries(DEAD_LETTER_CLASSES.map((c) => [c, 0])) as ByClass;
 const isClass = (name: string): name is DeadLetterClass =>
   (DEAD_LETTER_CLASSES as readonly string[]).includes(name);
-
-/** What `GET /healthz` says about usage ingestion. */
-export interface UsageHealth {
-  /** `paused`: Redis or Postgres is failing; the consumer backs off and retries (nothing is lost). */
-  ingestion: 'running' | 'paused';
-  /** This process since it started. */
-  consumer: {
-    ingested: number;
-    duplicates: number;
-    deadLettered: number;
-    batches: number;
-    /** Batches the database refused whole and that were written one event at a time. */
-    isolatedBatches: number;
-  };
-  /**
-   * Entries moved to the dead-letter stream by every control plane, ever (Redis keeps the count; the
-   * stream itself keeps the newest `USAGE_DEAD_LETTER_MAXLEN`), as this process last read it: after
-   * each batch it dead-lettered, and every 10 s. `null` until first read (Redis down since start).
-   */
-  deadLetter: { stream: string; total: number; byReason: ByClass; readAt: string } | null;
-}
 
 /**
  * The usage consumer's counters, for the health output and the Prometheus metrics. Updated by the
@@ -59,6 +39,7 @@ export class UsageStats {
     this.stored = { byReason, total, readAt: new Date() };
   }
 
+  /** `deadLetter` is as last read: after each batch that dead-lettered, and every 10 s. */
   health(): UsageHealth {
     const s = this.stored;
     return {

@@ -1,14 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Caller } from '../common/decorators/auth.decorators';
-import type { OrgCaller } from '../common/request-context';
-import { ZodPipe } from '../common/zod.pipe';
 import {
   type KeyRequestsQuery,
   KeyRequestsQuerySchema,
   type UsageQuery,
   UsageQuerySchema,
-} from './usage.dto';
+} from '@portcullis/shared/api/queries';
+import { Caller } from '../common/decorators/auth.decorators';
+import type { OrgCaller } from '../common/request-context';
+import { ZodPipe } from '../common/zod.pipe';
 import { UsageService } from './usage.service';
 
 @ApiTags('usage')

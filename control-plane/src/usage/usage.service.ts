@@ -1,27 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { MICRO_USD } from '@portcullis/shared/usage';
+import type { KeyRequestsQuery, UsageQuery } from '@portcullis/shared/api/queries';
+import {
+  type KeyRequestView,
+  MICRO_USD,
+  type UsageBucket,
+  type UsageReport,
+  type UsageSums,
+} from '@portcullis/shared/usage';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { decodeCursor, encodeCursor, type Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
 import { isUuid } from '../common/uuid';
 import { isoUtcText, joinSql, query, rawSql, sql } from '../database/sql';
-import {
-  type KeyRequestsQuery,
-  type KeyRequestView,
-  MAX_RANGE_DAYS,
-  type UsageBucket,
-  type UsageQuery,
-  type UsageReport,
-  type UsageSums,
-} from './usage.dto';
 import { UsageGroupResolver } from './usage-group-resolver';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const BUCKET_MS: Record<UsageBucket, number> = { hour: HOUR_MS, day: DAY_MS };
 const DEFAULT_RANGE_MS: Record<UsageBucket, number> = { hour: DAY_MS, day: 30 * DAY_MS };
+/** The longest range one `GET …/usage` may cover, per bucket size. */
+const MAX_RANGE_DAYS: Record<UsageBucket, number> = { hour: 31, day: 366 };
 
 const isoSql = (col: string) => rawSql(isoUtcText(col));
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { UsersQuery } from '@portcullis/shared/api/queries';
 import type { MemberStatus, Role, UpdateMemberInput } from '@portcullis/shared/auth';
 import { displayPrefix } from '@portcullis/shared/keys';
 import type { Member, MemberDetail, MemberRow } from '@portcullis/shared/members';
@@ -96,10 +97,7 @@ export class MembersService {
   ) {}
 
   /** Members and pending invitations, ordered by email, searchable by name or email. */
-  async list(
-    orgId: string,
-    q: { search?: string; status?: MemberStatus; limit: number; cursor?: string },
-  ): Promise<Page<MemberRow>> {
+  async list(orgId: string, q: UsersQuery): Promise<Page<MemberRow>> {
     const where: Sql[] = [];
     if (q.search) {
       const p = bind(containsPattern(q.search));

@@ -1,21 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { type UsersQuery, UsersQuerySchema } from '@portcullis/shared/api/queries';
 import { MEMBER_STATUSES, type UpdateMemberInput, UpdateMemberSchema } from '@portcullis/shared/auth';
-import { z } from 'zod';
 import { AdminOnly, Caller } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain-error';
-import { CursorParam, LimitParam } from '../common/list-query';
 import { jsonSchema } from '../common/openapi';
 import type { OrgCaller } from '../common/request-context';
 import { ZodPipe } from '../common/zod.pipe';
 import { MembersService } from './members.service';
-
-const UsersQuerySchema = z.strictObject({
-  search: z.string().max(200, 'must be at most 200 characters').optional(),
-  status: z.enum(MEMBER_STATUSES, { message: "must be 'active', 'invited' or 'suspended'" }).optional(),
-  limit: LimitParam,
-  cursor: CursorParam,
-});
 
 @ApiTags('users')
 @Controller('orgs/:org/users')
@@ -32,10 +24,7 @@ export class UsersController {
   @ApiQuery({ name: 'status', required: false, enum: MEMBER_STATUSES })
   @ApiQuery({ name: 'limit', required: false, type: Number })
   @ApiQuery({ name: 'cursor', required: false })
-  list(
-    @Caller() caller: OrgCaller,
-    @Query(new ZodPipe(UsersQuerySchema, 'query')) q: z.output<typeof UsersQuerySchema>,
-  ) {
+  list(@Caller() caller: OrgCaller, @Query(new ZodPipe(UsersQuerySchema, 'query')) q: UsersQuery) {
     return this.members.list(caller.org.orgId, q);
   }
 

@@ -1,10 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PageQuery } from '@portcullis/shared/api/queries';
 import {
   type CreateWebhookInput,
   WEBHOOK_EVENTS,
   WEBHOOK_SECRET_PREFIX,
+  type WebhookCreated,
   type WebhookDeliveryView,
   type WebhookEventType,
   type WebhookView,
@@ -13,13 +15,12 @@ import {
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../common/errors/domain-error';
 import { timeKeyset, timePage } from '../common/keyset';
-import type { PageQuery } from '../common/list-query';
 import type { Page } from '../common/pagination';
 import type { OrgCaller } from '../common/request-context';
-import { isUuid } from '../common/uuid';
+import { foundById } from '../common/uuid';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { SecretBox } from '../crypto/secret-box';
-import { execute, lockClause, query, sql } from '../database/sql';
+import { execute, lockClause, query, queryOne, sql } from '../database/sql';
 import { ChangeRecorder } from '../snapshots/change-recorder';
 import {
   DELIVERY_COLUMNS,
@@ -81,10 +82,7 @@ export class WebhooksService {
     return toView(await this.find(this.db.manager, caller, id));
   }
 
-  async create(
-    caller: OrgCaller,
-    input: CreateWebhookInput,
-  ): Promise<{ webhook: WebhookView; secret: string }> {
+  async create(caller: OrgCaller, input: CreateWebhookInput): Promise<WebhookCreated> {
     const issue = webhookUrlIssue(input.url, this.config.WEBHOOK_ALLOWLIST);
     if (issue) throw new DomainError('invalid_request', `Invalid body: url ${issue.message}`, [issue]);
     this.box.require();
@@ -160,14 +158,12 @@ export class WebhooksService {
     return timePage(rows, q.limit, deliveryView);
   }
 
-  private async find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
-    if (!isUuid(id)) throw DomainError.notFound('Webhook');
-    const rows: WebhookRow[] = await query(
-      em,
-      sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+  private find(em: EntityManager, caller: OrgCaller, id: string, lock = false): Promise<WebhookRow> {
+    return foundById('Webhook', id, () =>
+      queryOne<WebhookRow>(
+        em,
+        sql`${SELECT} WHERE id = ${id} AND org_id = ${caller.org.orgId}${lockClause(lock)}`,
+      ),
     );
-    const row = rows[0];
-    if (!row) throw DomainError.notFound('Webhook');
-    return row;
   }
 }

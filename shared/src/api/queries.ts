@@ -47,6 +47,7 @@ export const AuditQuerySchema = z.strictObject({
   limit: LimitParam,
   cursor: CursorParam,
 });
+export type AuditQuery = z.output<typeof AuditQuerySchema>;
 
 export const UsersQuerySchema = z.strictObject({
   search: z.string().max(200, 'must be at most 200 characters').optional(),
@@ -54,8 +55,10 @@ export const UsersQuerySchema = z.strictObject({
   limit: LimitParam,
   cursor: CursorParam,
 });
+export type UsersQuery = z.output<typeof UsersQuerySchema>;
 
 /** `DELETE …?force=true`: delete what still depends on it too. */
 export const ForceQuerySchema = z.strictObject({
   force: z.enum(['true', 'false'], 'must be true or false').optional(),
 });
+export type ForceQuery = z.output<typeof ForceQuerySchema>;

@@ -22,4 +22,13 @@ export class DomainError extends Error {
   static invalidField(field: string, message: string): DomainError {
     return new DomainError('invalid_request', `${field} ${message}`, [{ field, message }]);
   }
+
+  /** A 400 naming every bad field: `<lead>: field message; field message`. */
+  static invalidFields(lead: string, details: FieldIssue[]): DomainError {
+    return new DomainError(
+      'invalid_request',
+      `${lead}: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+      details,
+    );
+  }
 }

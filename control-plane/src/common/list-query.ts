@@ -1,1 +1,0 @@
-export { CursorParam, LimitParam, type PageQuery, PageQuerySchema } from '@portcullis/shared/api/queries';

@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { requestOk, signIn } from '../testing/dist/rest.js';
 
 const N = Number(process.argv[2] ?? 200);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -40,19 +41,8 @@ for (let i = 0; i < 100; i++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 
-async function call(method, p, token, body) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const call = (method, p, token, body) =>
+  requestOk(method, `${base}${p}`, { token: token ?? undefined, body });
 
 async function measure(fn) {
   for (let i = 0; i < 10; i++) await fn(i); // warm-up
@@ -67,12 +57,7 @@ async function measure(fn) {
 }
 
 try {
-  const login = await call('POST', '/api/v1/auth/login', null, {
-    email: 'bench@portcullis.test',
-    password: 'bench-password-1',
-  });
-  const token = login.token;
-  const org = login.organizations[0].id;
+  const { token, orgId: org } = await signIn(base, 'bench@portcullis.test', 'bench-password-1');
   for (let i = 0; i < 100; i++) await call('POST', `/api/v1/orgs/${org}/keys`, token, { name: `seed ${i}` });
   const some = (await call('GET', `/api/v1/orgs/${org}/keys?limit=1`, token)).data[0].id;
 

@@ -16,7 +16,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { request } from 'undici';
-import { cpuMs, freePort, percentile, root, rssMb, start } from './lib.mjs';
+import { controlPlaneApi, signIn } from '../testing/dist/rest.js';
+import {
+  addFakeModel,
+  copyKeyRows,
+  cpuMs,
+  freePort,
+  percentile,
+  pg,
+  root,
+  rssMb,
+  start,
+  startControlPlane,
+  startFakeUpstream,
+  startRedis,
+} from './lib.mjs';
 
 if (!process.env.BENCH_PINNED) {
   // Re-run pinned to CPU 1, so the load generator never competes with the gateway's core.
@@ -37,81 +51,38 @@ const REVOCATIONS = QUICK ? 30 : 100;
 const MASTER_KEY = Buffer.alloc(32, 9).toString('base64');
 const UPSTREAM_SECRET = 'sk-bench-upstream-secret-000000000';
 const db = `portcullis_bench_gw_${process.pid}`;
-const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
 const stateDirs = [];
 const procs = [];
 
 async function main() {
   execFileSync('createdb', [...pg, db]);
-  const redisPort = await freePort();
-  procs.push(
-    await start(
-      'redis',
-      'redis-server',
-      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        cpus: '1',
-        readyLine: 'Ready to accept connections',
-      },
-    ),
-  );
-  const upPort = await freePort();
-  const upstreamUrl = `http://127.0.0.1:${upPort}`;
-  procs.push(
-    await start('upstream', process.execPath, [path.join(root, 'testing/dist/fake-upstream/main.js')], {
-      env: { PORT: String(upPort) },
-      cpus: '1',
-      readyLine: 'listening on',
-    }),
-  );
-  const cpPort = await freePort();
-  const cpUrl = `http://127.0.0.1:${cpPort}`;
-  const controlPlane = await start(
-    'control-plane',
-    process.execPath,
-    [path.join(root, 'control-plane/dist/main.js')],
-    {
-      env: {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        PORT: String(cpPort),
-        PORTCULLIS_MASTER_KEY: MASTER_KEY,
-        UPSTREAM_ALLOWLIST: '127.0.0.1',
-        BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
-        BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
-        BOOTSTRAP_ORG_NAME: 'Bench',
-        // The bench makes many keys for its one user.
-        MAX_KEYS_PER_USER: '10000000',
-      },
-      cpus: '1',
-      readyUrl: `${cpUrl}/healthz`,
+  const redis = await startRedis({ cpus: '1' });
+  const redisPort = redis.port;
+  procs.push(redis);
+  const upstream = await startFakeUpstream({ cpus: '1' });
+  const upstreamUrl = upstream.url;
+  procs.push(upstream);
+  const controlPlane = await startControlPlane({
+    db,
+    redisPort,
+    env: {
+      PORTCULLIS_MASTER_KEY: MASTER_KEY,
+      UPSTREAM_ALLOWLIST: '127.0.0.1',
+      BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
+      BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
+      BOOTSTRAP_ORG_NAME: 'Bench',
+      // The bench makes many keys for its one user.
+      MAX_KEYS_PER_USER: '10000000',
     },
-  );
+    cpus: '1',
+  });
+  const cpUrl = controlPlane.url;
   procs.push(controlPlane);
 
-  const login = await call(cpUrl, 'POST', '/auth/login', null, {
-    email: 'bench@portcullis.test',
-    password: 'bench-password-1',
-  });
-  const token = login.token;
-  const org = login.organizations[0].id;
-  const cred = await call(cpUrl, 'POST', `/orgs/${org}/provider-credentials`, token, {
-    name: 'fake',
-    provider: 'openai_compatible',
-    secret: UPSTREAM_SECRET,
-    config: { baseUrl: `${upstreamUrl}/v1` },
-  });
-  await call(cpUrl, 'POST', `/orgs/${org}/models`, token, {
-    slug: 'gpt-4o-mini',
-    credentialId: cred.id,
-    upstreamModel: 'gpt-4o-mini',
-    inputPricePerMTok: 0.15,
-    outputPricePerMTok: 0.6,
-    enabled: true,
-  });
+  const { token, orgId: org } = await signIn(cpUrl, 'bench@portcullis.test', 'bench-password-1');
+  await addFakeModel(controlPlaneApi(cpUrl), token, org, upstreamUrl, UPSTREAM_SECRET);
   // Every stage has work to do for this key: IP allowlist, model and provider scope, all limits.
-  const benchKey = await call(cpUrl, 'POST', `/orgs/${org}/keys`, token, {
-    name: 'bench',
+  const everyStage = {
     ipAllowlist: ['127.0.0.1/32', '10.0.0.0/8'],
     allowedModels: ['gpt-4o-mini'],
     allowedProviders: ['openai_compatible'],
@@ -123,36 +94,15 @@ async function main() {
       concurrentRequests: 10_000,
     },
     metadata: { team: 'bench' },
-  });
+  };
+  const benchKey = await call(cpUrl, 'POST', `/orgs/${org}/keys`, token, { name: 'bench', ...everyStage });
   // The same key with a budget far out of reach: the budget stage reserves and settles every call.
   const budgetKey = await call(cpUrl, 'POST', `/orgs/${org}/keys`, token, {
     name: 'bench budgeted',
-    ipAllowlist: ['127.0.0.1/32', '10.0.0.0/8'],
-    allowedModels: ['gpt-4o-mini'],
-    allowedProviders: ['openai_compatible'],
-    limits: {
-      requestsPerMinute: 1_000_000_000,
-      tokensPerMinute: 1_000_000_000,
-      inputTokensPerMinute: 1_000_000_000,
-      outputTokensPerMinute: 1_000_000_000,
-      concurrentRequests: 10_000,
-    },
+    ...everyStage,
     budget: { limitUsd: 1_000_000_000, period: 'monthly', alertThresholds: [] },
-    metadata: { team: 'bench' },
   });
-  // The other keys are rows copied from the bench key (same hash, other ids): a benchmark set-up shortcut, since
-  // 100,000 argon2id hashes through the API would take half an hour.
-  execFileSync('psql', [
-    ...pg,
-    '-d',
-    db,
-    '-qc',
-    `INSERT INTO api_keys (org_id, owner_id, name, key_id, secret_hash, status, limits, budget, allowed_providers,
-       allowed_models, ip_allowlist, metadata, mcp, created_by)
-     SELECT org_id, owner_id, 'bulk ' || i, 'b' || lpad(i::text, 11, '0'), secret_hash, status, limits, budget,
-       allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
-     FROM api_keys, generate_series(1, ${BULK_KEYS}) AS i WHERE id = '${benchKey.key.id}'`,
-  ]);
+  copyKeyRows(db, benchKey.key.id, BULK_KEYS);
 
   const floodCtx = { cpUrl, org, token, redisPort, controlPlane, benchKey };
   if (FLOOD_ONLY) {
@@ -689,19 +639,7 @@ function printFlood(runs) {
   }
 }
 
-async function call(base, method, p, token, body) {
-  const res = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const call = (base, method, p, token, body) => controlPlaneApi(base)(method, p, token, body);
 
 const gatewayToken = (cpUrl, org, token, name) =>
   call(cpUrl, 'POST', `/orgs/${org}/gateway-tokens`, token, { name });

@@ -6,100 +6,57 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, root, start } from './lib.mjs';
+import { controlPlaneApi, signIn } from '../testing/dist/rest.js';
+import {
+  addFakeModel,
+  copyKeyRows,
+  freePort,
+  pg,
+  root,
+  start,
+  startControlPlane,
+  startFakeUpstream,
+  startRedis,
+} from './lib.mjs';
 
 const db = `portcullis_prof_${process.pid}`;
-const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
 const procs = [];
 const dir = mkdtempSync(path.join(tmpdir(), 'portcullis-prof-'));
-const call = async (base, method, p, token, body) => {
-  const res = await fetch(`${base}/api/v1${p}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-};
 try {
   execFileSync('createdb', [...pg, db]);
-  const redisPort = await freePort();
-  procs.push(
-    await start('redis', 'redis-server', ['--port', String(redisPort), '--save', '', '--appendonly', 'no'], {
-      readyLine: 'Ready to accept',
-    }),
-  );
-  const upPort = await freePort();
-  procs.push(
-    await start('up', process.execPath, [path.join(root, 'testing/dist/fake-upstream/main.js')], {
-      env: { PORT: String(upPort) },
-      cpus: '1',
-      readyLine: 'listening on',
-    }),
-  );
-  const cpPort = await freePort();
-  const cpUrl = `http://127.0.0.1:${cpPort}`;
-  procs.push(
-    await start('cp', process.execPath, [path.join(root, 'control-plane/dist/main.js')], {
-      env: {
-        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-        PORT: String(cpPort),
-        PORTCULLIS_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
-        UPSTREAM_ALLOWLIST: '127.0.0.1',
-        BOOTSTRAP_ADMIN_EMAIL: 'p@portcullis.test',
-        BOOTSTRAP_ADMIN_PASSWORD: 'profile-password',
-        BOOTSTRAP_ORG_NAME: 'Prof',
-      },
-      cpus: '1',
-      readyUrl: `${cpUrl}/healthz`,
-    }),
-  );
-  const login = await call(cpUrl, 'POST', '/auth/login', null, {
-    email: 'p@portcullis.test',
-    password: 'profile-password',
+  const redis = await startRedis();
+  const redisPort = redis.port;
+  procs.push(redis);
+  const upstream = await startFakeUpstream({ cpus: '1' });
+  procs.push(upstream);
+  const cp = await startControlPlane({
+    db,
+    redisPort,
+    env: {
+      PORTCULLIS_MASTER_KEY: Buffer.alloc(32, 3).toString('base64'),
+      UPSTREAM_ALLOWLIST: '127.0.0.1',
+      BOOTSTRAP_ADMIN_EMAIL: 'p@portcullis.test',
+      BOOTSTRAP_ADMIN_PASSWORD: 'profile-password',
+      BOOTSTRAP_ORG_NAME: 'Prof',
+    },
+    cpus: '1',
   });
-  const org = login.organizations[0].id;
-  const cred = await call(cpUrl, 'POST', `/orgs/${org}/provider-credentials`, login.token, {
-    name: 'fake',
-    provider: 'openai_compatible',
-    secret: 'sk-profile-upstream-secret-000000',
-    config: { baseUrl: `http://127.0.0.1:${upPort}/v1` },
-  });
-  await call(cpUrl, 'POST', `/orgs/${org}/models`, login.token, {
-    slug: 'gpt-4o-mini',
-    credentialId: cred.id,
-    upstreamModel: 'gpt-4o-mini',
-    inputPricePerMTok: 0.15,
-    outputPricePerMTok: 0.6,
-    enabled: true,
-  });
-  const key = await call(cpUrl, 'POST', `/orgs/${org}/keys`, login.token, {
+  const cpUrl = cp.url;
+  procs.push(cp);
+  const api = controlPlaneApi(cpUrl);
+  const { token, orgId: org } = await signIn(cpUrl, 'p@portcullis.test', 'profile-password');
+  await addFakeModel(api, token, org, upstream.url, 'sk-profile-upstream-secret-000000');
+  const key = await api('POST', `/orgs/${org}/keys`, token, {
     name: 'p',
     ipAllowlist: ['127.0.0.1/32'],
     allowedModels: ['gpt-4o-mini'],
     allowedProviders: ['openai_compatible'],
     limits: { requestsPerMinute: 1_000_000_000, tokensPerMinute: 1_000_000_000, concurrentRequests: 10_000 },
   });
-  // BULK=N loads N more keys (copies of this one's row, as bench/gateway.mjs does) to profile a big heap.
+  // BULK=N loads N more keys (copies of this one's row) to profile a big heap.
   const bulk = Number(process.env.BULK ?? 0);
-  if (bulk > 0)
-    execFileSync('psql', [
-      ...pg,
-      '-d',
-      db,
-      '-qc',
-      `INSERT INTO api_keys (org_id, owner_id, name, key_id, secret_hash, status, limits, budget, allowed_providers,
-         allowed_models, ip_allowlist, metadata, mcp, created_by)
-       SELECT org_id, owner_id, 'bulk ' || i, 'b' || lpad(i::text, 11, '0'), secret_hash, status, limits, budget,
-         allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
-       FROM api_keys, generate_series(1, ${bulk}) AS i WHERE id = '${key.key.id}'`,
-    ]);
-  const gt = await call(cpUrl, 'POST', `/orgs/${org}/gateway-tokens`, login.token, { name: 'edge' });
+  if (bulk > 0) copyKeyRows(db, key.key.id, bulk);
+  const gt = await api('POST', `/orgs/${org}/gateway-tokens`, token, { name: 'edge' });
   const gwPort = await freePort();
   const gw = await start(
     'gw',
@@ -136,7 +93,7 @@ try {
   const r = await autocannon({ ...opts, duration: 10 });
   console.log(`gateway: ${r.requests.average} req/s, p50 ${r.latency.p50} ms, non2xx ${r.non2xx}`);
   if (process.env.KEEP) {
-    console.log(`KEEP gw=http://127.0.0.1:${gwPort} up=http://127.0.0.1:${upPort} key=${key.secret}`);
+    console.log(`KEEP gw=http://127.0.0.1:${gwPort} up=${upstream.url} key=${key.secret}`);
     await new Promise((r) => setTimeout(r, Number(process.env.KEEP) * 1000));
   }
 } finally {

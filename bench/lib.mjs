@@ -1,11 +1,13 @@
 // Small helpers shared by the benchmark scripts: free ports, real processes pinned to CPUs, waits.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
 export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+/** psql / createdb / dropdb connection arguments for the machine's Postgres. */
+export const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
 
 export async function freePort() {
   const srv = createServer().listen(0, '127.0.0.1');
@@ -52,6 +54,91 @@ export async function start(name, cmd, args, { env = {}, cpus, readyUrl, readyLi
       await once(proc, 'exit');
     },
   };
+}
+
+/** A private redis-server on a free port (`port`), nothing persisted. */
+export async function startRedis({ cpus } = {}) {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const server = await start('redis', 'redis-server', args, {
+    cpus,
+    readyLine: 'Ready to accept connections',
+  });
+  return { ...server, port };
+}
+
+/** The built fake upstream (testing/) on a free port, at `url`. */
+export async function startFakeUpstream({ cpus } = {}) {
+  const port = await freePort();
+  const server = await start(
+    'upstream',
+    process.execPath,
+    [path.join(root, 'testing/dist/fake-upstream/main.js')],
+    {
+      env: { PORT: String(port) },
+      cpus,
+      readyLine: 'listening on',
+    },
+  );
+  return { ...server, url: `http://127.0.0.1:${port}` };
+}
+
+/** The built control plane on database `db` and the redis-server at `redisPort`, plus `env`, at `url`. */
+export async function startControlPlane({ db, redisPort, env, cpus }) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const server = await start(
+    'control-plane',
+    process.execPath,
+    [path.join(root, 'control-plane/dist/main.js')],
+    {
+      env: {
+        DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        PORT: String(port),
+        ...env,
+      },
+      cpus,
+      readyUrl: `${url}/healthz`,
+    },
+  );
+  return { ...server, url };
+}
+
+/** The fake upstream at `upstreamUrl` as an OpenAI-compatible credential (`secret`) serving gpt-4o-mini. */
+export async function addFakeModel(api, token, org, upstreamUrl, secret) {
+  const cred = await api('POST', `/orgs/${org}/provider-credentials`, token, {
+    name: 'fake',
+    provider: 'openai_compatible',
+    secret,
+    config: { baseUrl: `${upstreamUrl}/v1` },
+  });
+  await api('POST', `/orgs/${org}/models`, token, {
+    slug: 'gpt-4o-mini',
+    credentialId: cred.id,
+    upstreamModel: 'gpt-4o-mini',
+    inputPricePerMTok: 0.15,
+    outputPricePerMTok: 0.6,
+    enabled: true,
+  });
+}
+
+/**
+ * Adds `n` keys copied from key `keyId`'s row (same hash, other ids) in database `db`: a set-up shortcut,
+ * since 100,000 argon2id hashes through the API would take half an hour.
+ */
+export function copyKeyRows(db, keyId, n) {
+  execFileSync('psql', [
+    ...pg,
+    '-d',
+    db,
+    '-qc',
+    `INSERT INTO api_keys (org_id, owner_id, name, key_id, secret_hash, status, limits, budget, allowed_providers,
+       allowed_models, ip_allowlist, metadata, mcp, created_by)
+     SELECT org_id, owner_id, 'bulk ' || i, 'b' || lpad(i::text, 11, '0'), secret_hash, status, limits, budget,
+       allowed_providers, allowed_models, ip_allowlist, metadata, mcp, created_by
+     FROM api_keys, generate_series(1, ${n}) AS i WHERE id = '${keyId}'`,
+  ]);
 }
 
 /** Resident set size of a process in MB (Linux /proc). */

@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { freePort, root, start } from './lib.mjs';
+import { requestOk, signIn } from '../testing/dist/rest.js';
+import { percentile, pg, root, startControlPlane, startRedis } from './lib.mjs';
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const PROBES = Number(process.argv[3] ?? 200);
@@ -24,56 +25,26 @@ const { usageStreamOf } = createRequire(path.join(root, 'shared/package.json'))(
 );
 
 const db = `portcullis_bench_usage_${process.pid}`;
-const pg = ['-h', '127.0.0.1', '-U', 'postgres'];
-const redisPort = await freePort();
-const cpPort = await freePort();
-const base = `http://127.0.0.1:${cpPort}`;
 
-const redisServer = await start(
-  'redis-server',
-  'redis-server',
-  ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-  { readyLine: 'Ready to accept connections' },
-);
+const redisServer = await startRedis();
 execFileSync('createdb', [...pg, db]);
 let cp;
-const redis = new Redis(redisPort, '127.0.0.1');
-
-async function call(method, p, token, body) {
-  const res = await fetch(`${base}${p}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const redis = new Redis(redisServer.port, '127.0.0.1');
+const call = (method, p, token, body) =>
+  requestOk(method, `${cp.url}${p}`, { token: token ?? undefined, body });
 
 try {
-  cp = await start('control plane', process.execPath, [path.join(root, 'control-plane/dist/main.js')], {
+  cp = await startControlPlane({
+    db,
+    redisPort: redisServer.port,
     env: {
-      DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${db}`,
-      PORT: String(cpPort),
-      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       PORTCULLIS_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
       BOOTSTRAP_ADMIN_EMAIL: 'bench@portcullis.test',
       BOOTSTRAP_ADMIN_PASSWORD: 'bench-password-1',
       BOOTSTRAP_ORG_NAME: 'Bench',
     },
-    readyLine: 'listening on',
   });
-  const login = await call('POST', '/api/v1/auth/login', null, {
-    email: 'bench@portcullis.test',
-    password: 'bench-password-1',
-  });
-  const token = login.token;
-  const org = login.organizations[0].id;
+  const { token, orgId: org } = await signIn(cp.url, 'bench@portcullis.test', 'bench-password-1');
   const key = (await call('POST', `/api/v1/orgs/${org}/keys`, token, { name: 'ingest bench' })).key;
   const made = await call('POST', `/api/v1/orgs/${org}/gateway-tokens`, token, { name: 'bench-gw' });
   const reg = await call('POST', '/api/v1/gateway/register', made.token, { instanceId: 'bench-gw-1' });
@@ -139,7 +110,7 @@ try {
   }
   lags.sort((a, b) => a - b);
   gets.sort((a, b) => a - b);
-  const getP50 = pct(gets, 0.5);
+  const getP50 = percentile(gets, 0.5);
   // Baselines in the same run: GET /healthz (one SELECT 1) and GET keys/:id.
   const timed = async (fn) => {
     const times = [];
@@ -148,7 +119,7 @@ try {
       await fn();
       times.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
-    return pct(
+    return percentile(
       times.sort((a, b) => a - b),
       0.5,
     );
@@ -163,13 +134,13 @@ try {
   );
   console.log(
     `lag XADD → visible in GET …/keys/:id/requests over ${PROBES} paced probes:` +
-      ` p50 ${pct(lags, 0.5).toFixed(1)} ms, p99 ${pct(lags, 0.99).toFixed(1)} ms` +
+      ` p50 ${percentile(lags, 0.5).toFixed(1)} ms, p99 ${percentile(lags, 0.99).toFixed(1)} ms` +
       ` (one GET …/requests round trip: p50 ${getP50.toFixed(1)} ms;` +
-      ` lag p50 = ${(pct(lags, 0.5) / getP50).toFixed(1)}× that)`,
+      ` lag p50 = ${(percentile(lags, 0.5) / getP50).toFixed(1)}× that)`,
   );
   console.log(
     `baselines, p50: GET /healthz ${healthP50.toFixed(1)} ms, GET keys/:id ${keyP50.toFixed(1)} ms;` +
-      ` GET …/requests = ${(getP50 / healthP50).toFixed(1)}× /healthz; lag p50 = ${(pct(lags, 0.5) / healthP50).toFixed(1)}× /healthz`,
+      ` GET …/requests = ${(getP50 / healthP50).toFixed(1)}× /healthz; lag p50 = ${(percentile(lags, 0.5) / healthP50).toFixed(1)}× /healthz`,
   );
 } finally {
   redis.disconnect();

@@ -3,21 +3,10 @@
 // real OpenAI / Anthropic when OPENAI_API_KEY / ANTHROPIC_API_KEY are set), models, a gateway token
 // and a demo API key. Idempotent: what exists is reused; tokens and the key live in .local/ (git-ignored).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { controlPlaneApi, signIn } from '../testing/dist/rest.js';
 
 const [cp, email, password, fakeUrl, stateDir] = process.argv.slice(2);
-const api = async (method, path, token, body) => {
-  const res = await fetch(`${cp}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-};
+const api = controlPlaneApi(cp);
 const saved = (file, make) => {
   const path = `${stateDir}/${file}`;
   if (existsSync(path)) return Promise.resolve(readFileSync(path, 'utf8').trim());
@@ -27,9 +16,7 @@ const saved = (file, make) => {
   });
 };
 
-const login = await api('POST', '/auth/login', null, { email, password });
-const token = login.token;
-const org = login.organizations[0].id;
+const { token, orgId: org } = await signIn(cp, email, password);
 const creds = (await api('GET', `/orgs/${org}/provider-credentials?limit=200`, token)).data;
 const models = (await api('GET', `/orgs/${org}/models?limit=200`, token)).data;
 

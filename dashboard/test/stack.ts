@@ -10,6 +10,7 @@ import {
   startControlPlane,
   startProcess,
 } from '@portcullis/testing/processes';
+import { controlPlaneApi } from '@portcullis/testing/rest';
 import OpenAI from 'openai';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -262,17 +263,7 @@ export async function apiAs<T>(
   apiPath: string,
   body?: unknown,
 ): Promise<T> {
-  const res = await fetch(`${stack.fleet.cpUrl}/api/v1${apiPath}`, {
-    method,
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status >= 400) throw new Error(`${method} ${apiPath}: ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : null) as T;
+  return controlPlaneApi(stack.fleet.cpUrl)<T>(method, apiPath, token, body);
 }
 
 /** A member who joined through an invitation: their session token and user id. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import Anthropic from '@anthropic-ai/sdk';
 import { hash } from '@node-rs/argon2';
 import { makeKey } from '@portcullis/shared/keys';
@@ -16,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnapshotStore } from '../src/snapshot/store.js';
 import {
   deltaSender,
+  ephemeralToken,
   limitsOf,
   loopbackUpstream,
   type ServedGateway,
@@ -30,24 +30,6 @@ let upstream: FakeUpstream;
 let served: ServedGateway;
 let store: SnapshotStore;
 let b: SnapshotBuilder;
-
-/** A token for `parent`, as the control plane stores it: its own id, the argon2id hash of its secret. */
-async function token(
-  parent: SnapshotKey,
-  expiresAt = new Date(Date.now() + 600_000).toISOString(),
-): Promise<{ token: string; record: SnapshotEphemeralToken }> {
-  const made = makeKey();
-  return {
-    token: made.key,
-    record: {
-      id: randomUUID(),
-      tokenId: made.keyId,
-      apiKeyId: parent.id,
-      secretHash: await hash(made.secret, ARGON2_OWASP),
-      expiresAt,
-    },
-  };
-}
 
 let delta: ReturnType<typeof deltaSender>;
 
@@ -74,7 +56,7 @@ beforeAll(async () => {
   b.model('gpt-4o-mini', openaiCred);
   b.model('claude-sonnet', b.credential('anthropic', { baseUrl: upstream.url }));
   main = await b.key();
-  mainToken = await token(main.record);
+  mainToken = await ephemeralToken(main.record);
   store = b.store({ ephemeralTokens: [mainToken.record] });
   delta = deltaSender(store, b.orgId, b.version);
   served = await serveGateway({ store, trustedProxies: [], upstream: loopbackUpstream() });
@@ -136,7 +118,7 @@ describe('a token acts as its parent key', () => {
     const parent = await b.key({
       limits: limitsOf({ requestsPerMinute: 3 }),
     });
-    const t = await token(parent.record);
+    const t = await ephemeralToken(parent.record);
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });
     expect((await chat(parent.key)).status).toBe(200);
     expect((await chat(t.token)).status).toBe(200);
@@ -148,7 +130,7 @@ describe('a token acts as its parent key', () => {
 
   it("follows the parent's state: inactive, owner suspended, revoked, as the parent is refused", async () => {
     const parent = await b.key();
-    const t = await token(parent.record);
+    const t = await ephemeralToken(parent.record);
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });
     expect((await chat(t.token)).status).toBe(200);
 
@@ -165,7 +147,7 @@ describe('a token acts as its parent key', () => {
 
   it('is refused once the parent is deleted, or its tokens are dropped (rotation)', async () => {
     const parent = await b.key();
-    const [t1, t2] = await Promise.all([token(parent.record), token(parent.record)]);
+    const [t1, t2] = await Promise.all([ephemeralToken(parent.record), ephemeralToken(parent.record)]);
     delta(
       { op: 'upsert_key', value: parent.record },
       { op: 'upsert_ephemeral_token', value: t1.record },
@@ -191,7 +173,7 @@ describe('a token acts as its parent key', () => {
     expect((await chat(rotated.key)).status).toBe(200);
     expect(store.ephemeralTokens.has(t1.record.tokenId)).toBe(false);
 
-    const t3 = await token(parent.record);
+    const t3 = await ephemeralToken(parent.record);
     delta({ op: 'upsert_ephemeral_token', value: t3.record });
     expect((await chat(t3.token)).status).toBe(200);
     delta({ op: 'delete_key', id: parent.record.id });
@@ -203,7 +185,7 @@ describe('a token acts as its parent key', () => {
 describe('expiry', () => {
   it('is checked by the gateway with its own clock: 401 key_expired "API key has expired"', async () => {
     const parent = await b.key();
-    const t = await token(parent.record, new Date(Date.now() + 1_500).toISOString());
+    const t = await ephemeralToken(parent.record, new Date(Date.now() + 1_500).toISOString());
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });
     expect((await chat(t.token)).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1_600));
@@ -214,14 +196,14 @@ describe('expiry', () => {
 
   it("never outlives the parent: the parent's earlier expiry applies to the token", async () => {
     const parent = await b.key({ expiresAt: new Date(Date.now() - 1_000).toISOString() });
-    const t = await token(parent.record);
+    const t = await ephemeralToken(parent.record);
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });
     expect(await chat(t.token)).toMatchObject({ status: 401, code: 'key_expired' });
   });
 
   it('expired tokens are pruned from memory after the retention window, not before', async () => {
     const parent = await b.key();
-    const t = await token(parent.record, new Date(Date.now() - 1_000).toISOString());
+    const t = await ephemeralToken(parent.record, new Date(Date.now() - 1_000).toISOString());
     delta({ op: 'upsert_key', value: parent.record }, { op: 'upsert_ephemeral_token', value: t.record });
     expect(store.pruneEphemeralTokens(Date.now(), true)).toBe(0);
     expect(await chat(t.token)).toMatchObject({ status: 401, code: 'key_expired' });

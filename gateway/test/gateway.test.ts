@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import { makeKey } from '@portcullis/shared/keys';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
+import { readMessageStream } from '@portcullis/testing/gateway-calls';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SnapshotStore } from '../src/snapshot/store.js';
@@ -241,11 +242,7 @@ describe('official SDKs through the gateway', () => {
       max_tokens: 64,
       messages: [{ role: 'user', content: 'hi' }],
     });
-    let text = '';
-    stream.on('text', (t) => {
-      text += t;
-    });
-    const final = await stream.finalMessage();
+    const { text, final } = await readMessageStream(stream);
     expect(text).toBe('word0 word1 word2 word3 word4 word5 word6 word7');
     expect(final.usage.output_tokens).toBe(8);
   });

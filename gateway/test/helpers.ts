@@ -12,6 +12,7 @@ import type {
   OrgSnapshot,
   SnapshotChange,
   SnapshotCredential,
+  SnapshotEphemeralToken,
   SnapshotKey,
   SnapshotModel,
 } from '@portcullis/shared/snapshot';
@@ -143,6 +144,24 @@ export class SnapshotBuilder {
   }
 }
 
+/** An ephemeral token for `parent` as the control plane stores it (its own id, the argon2id hash of its secret), and the token. */
+export async function ephemeralToken(
+  parent: Pick<SnapshotKey, 'id'>,
+  expiresAt = new Date(Date.now() + 600_000).toISOString(),
+): Promise<{ token: string; record: SnapshotEphemeralToken }> {
+  const made = makeKey();
+  return {
+    token: made.key,
+    record: {
+      id: randomUUID(),
+      tokenId: made.keyId,
+      apiKeyId: parent.id,
+      secretHash: await hash(made.secret, ARGON2_OWASP),
+      expiresAt,
+    },
+  };
+}
+
 export interface Served {
   url: string;
   server: ServerType;
@@ -227,6 +246,15 @@ export function loopbackUpstream(
 ): UpstreamClient {
   return new UpstreamClient({ ...options, allowlist: parseUpstreamAllowlist('127.0.0.1', setting) });
 }
+
+/** Reads `items` by name, throwing on a name the test never made (`what`: "key", "model", … for the message). */
+export const byName =
+  <T>(items: Record<string, T>, what: string) =>
+  (name: string): T => {
+    const item = items[name];
+    if (item === undefined) throw new Error(`no ${what} ${name}`);
+    return item;
+  };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app.js';
 import { RateLimiter } from '../src/rate-limit/limiter.js';
 import {
+  byName,
   limitsOf,
   loopbackUpstream,
   type MeteredGateway,
@@ -34,16 +35,8 @@ let events: ReturnType<typeof usageStream>;
 const nowMs = Date.UTC(2030, 5, 10, 12, 0, 0);
 const models: Record<string, SnapshotModel> = {};
 const keys: Record<string, { key: string; record: SnapshotKey }> = {};
-const K = (name: string) => {
-  const k = keys[name];
-  if (!k) throw new Error(`no key ${name}`);
-  return k;
-};
-const M = (slug: string) => {
-  const m = models[slug];
-  if (!m) throw new Error(`no model ${slug}`);
-  return m;
-};
+const K = byName(keys, 'key');
+const M = byName(models, 'model');
 
 beforeAll(async () => {
   redisServer = await privateRedis();

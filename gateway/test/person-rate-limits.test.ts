@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { hash } from '@node-rs/argon2';
 import type { Limits } from '@portcullis/shared/api-keys';
-import { makeKey } from '@portcullis/shared/keys';
 import type {
   SnapshotChange,
   SnapshotGroup,
   SnapshotKey,
   SnapshotUserPolicy,
 } from '@portcullis/shared/snapshot';
-import { ARGON2_OWASP } from '@portcullis/testing/argon2';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
 import { chatAt } from '@portcullis/testing/gateway-calls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +13,7 @@ import { RateLimiter } from '../src/rate-limit/limiter.js';
 import type { SnapshotStore } from '../src/snapshot/store.js';
 import {
   deltaSender,
+  ephemeralToken,
   limitsOf,
   loopbackUpstream,
   type ServedGateway,
@@ -195,18 +193,9 @@ describe("a user's limits hold across all their keys", () => {
       { key: string; record: SnapshotKey },
       { key: string; record: SnapshotKey },
     ];
-    const made = makeKey();
-    delta({
-      op: 'upsert_ephemeral_token',
-      value: {
-        id: randomUUID(),
-        tokenId: made.keyId,
-        apiKeyId: parent.record.id,
-        secretHash: await hash(made.secret, ARGON2_OWASP),
-        expiresAt: new Date(Date.now() + 600_000).toISOString(),
-      },
-    });
-    const answers = await roundRobin([parent.key, made.key, other.key], 6);
+    const made = await ephemeralToken(parent.record);
+    delta({ op: 'upsert_ephemeral_token', value: made.record });
+    const answers = await roundRobin([parent.key, made.token, other.key], 6);
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429, 429, 429]);
     expect(answers[4]?.message).toBe("Rate limit exceeded: requests per minute of the key's owner");
   });

@@ -3,11 +3,13 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { SnapshotKey } from '@portcullis/shared/snapshot';
 import { costMicroUsd } from '@portcullis/shared/usage';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
+import { readMessageStream } from '@portcullis/testing/gateway-calls';
 import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UsageEmitter } from '../src/usage/emitter.js';
 import {
+  byName,
   limitsOf,
   loopbackUpstream,
   type MeteredGateway,
@@ -32,11 +34,7 @@ let usage: UsageEmitter;
 let served: MeteredGateway;
 let orgId = '';
 const keys: Record<string, string> = {};
-const k = (name: string) => {
-  const key = keys[name];
-  if (!key) throw new Error(`no key ${name}`);
-  return key;
-};
+const k = byName(keys, 'key');
 
 beforeAll(async () => {
   redisServer = await privateRedis();
@@ -324,12 +322,8 @@ describe('the Anthropic SDK on /v1/messages reaches OpenAI-format models', () =>
       { headers: { 'x-request-id': requestId } },
     );
     const types: string[] = [];
-    let text = '';
     stream.on('streamEvent', (e) => types.push(e.type));
-    stream.on('text', (t) => {
-      text += t;
-    });
-    const final = await stream.finalMessage();
+    const { text, final } = await readMessageStream(stream);
     expect(text).toBe(TEXT);
     expect(types[0]).toBe('message_start');
     expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/app.js';
 import type { UsageEmitter } from '../src/usage/emitter.js';
 import {
+  byName,
   loopbackUpstream,
   type MeteredGateway,
   privateRedis,
@@ -33,11 +34,7 @@ let served: MeteredGateway;
 /** The gateway's clock: 2030-01-15 23:59:00 UTC, one minute before a daily budget resets. */
 let nowMs = Date.UTC(2030, 0, 15, 23, 59, 0);
 const keys: Record<string, { key: string; record: SnapshotKey }> = {};
-const K = (name: string) => {
-  const k = keys[name];
-  if (!k) throw new Error(`no key ${name}`);
-  return k;
-};
+const K = byName(keys, 'key');
 
 let orgId = '';
 

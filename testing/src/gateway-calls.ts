@@ -29,3 +29,16 @@ export async function chatAt<T = unknown>(
     message: json.error?.message ?? null,
   };
 }
+
+/** Reads an Anthropic SDK message stream to its end: the text of its `text` events and the final message. */
+export async function readMessageStream<M>(stream: {
+  on(event: 'text', listener: (text: string) => void): unknown;
+  finalMessage(): Promise<M>;
+}): Promise<{ text: string; final: M }> {
+  let text = '';
+  stream.on('text', (t) => {
+    text += t;
+  });
+  const final = await stream.finalMessage();
+  return { text, final };
+}

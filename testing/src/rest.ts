@@ -77,3 +77,24 @@ export async function requestOk<T = unknown>(
   if (res.status >= 400) throw new Error(`${method} ${url}: ${res.status} ${res.text}`);
   return res.body;
 }
+
+/** A caller of the control plane's REST API at `cpUrl` (paths below /api/v1), for calls that must succeed. */
+export function controlPlaneApi(cpUrl: string) {
+  return <T = unknown>(method: string, apiPath: string, token?: string | null, body?: unknown): Promise<T> =>
+    requestOk<T>(method, `${cpUrl}/api/v1${apiPath}`, { token: token ?? undefined, body });
+}
+
+/** Signs in with a password: the session token and the first organization's id. */
+export async function signIn(
+  cpUrl: string,
+  email: string,
+  password: string,
+): Promise<{ token: string; orgId: string }> {
+  const login = await controlPlaneApi(cpUrl)<{ token: string; organizations: { id: string }[] }>(
+    'POST',
+    '/auth/login',
+    null,
+    { email, password },
+  );
+  return { token: login.token, orgId: login.organizations[0]?.id ?? '' };
+}

@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/server';
+import { readMessageStream } from '../src/gateway-calls';
 
 // The fake upstream is only useful if the official SDKs accept what it says: drive it with them.
 let upstream: FakeUpstream;
@@ -181,11 +182,7 @@ describe('fake upstream speaks the Anthropic wire format', () => {
       max_tokens: 64,
       messages: [{ role: 'user', content: 'hi' }],
     });
-    let text = '';
-    stream.on('text', (t) => {
-      text += t;
-    });
-    const final = await stream.finalMessage();
+    const { text, final } = await readMessageStream(stream);
     expect(text).toBe('word0 word1 word2 word3 word4');
     expect(final.usage.output_tokens).toBe(5);
     expect(final.stop_reason).toBe('end_turn');

@@ -1,6 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Fleet } from '@portcullis/testing/fleet';
+import { mcpInitializeAt } from '@portcullis/testing/gateway-calls';
 import { eventually } from '@portcullis/testing/wait';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -21,24 +22,7 @@ const gatewayVersion = async () =>
   ((await (await fetch(`${gatewayUrl()}/readyz`)).json()) as { snapshotVersion: number }).snapshotVersion;
 
 async function mcpStatus(server: string, secret: string): Promise<number> {
-  const res = await fetch(`${gatewayUrl()}/mcp/${server}`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${secret}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: {
-        protocolVersion: '2025-06-18',
-        capabilities: {},
-        clientInfo: { name: 'probe', version: '1' },
-      },
-    }),
-  });
+  const res = await mcpInitializeAt(gatewayUrl(), server, secret);
   await res.body?.cancel();
   return res.status;
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SnapshotMcpServer } from '@portcullis/shared/snapshot';
 import { parseUpstreamAllowlist } from '@portcullis/shared/upstream-url';
 import { type FakeUpstream, startFakeUpstream } from '@portcullis/testing/fake-upstream';
+import { mcpInitializeAt } from '@portcullis/testing/gateway-calls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UpstreamClient } from '../src/upstream/client.js';
 import { type ServedGateway, SnapshotBuilder, serveGateway } from './helpers.js';
@@ -68,22 +69,8 @@ async function chat(base: string, model: string) {
 }
 
 async function mcpInitialize(base: string) {
-  const res = await fetch(`${base}/mcp/tracker`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${key}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  });
-  const text = await res.text();
-  return { status: res.status, text };
+  const res = await mcpInitializeAt(base, 'tracker', key);
+  return { status: res.status, text: await res.text() };
 }
 
 describe('the SSRF guard at the gateway', () => {

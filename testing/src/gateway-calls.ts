@@ -42,3 +42,28 @@ export async function readMessageStream<M>(stream: {
   const final = await stream.finalMessage();
   return { text, final };
 }
+
+/**
+ * An MCP `initialize` request to `/mcp/<server>` at the gateway `url` as `secret` (Bearer); the body is
+ * left to the caller.
+ */
+export function mcpInitializeAt(url: string, server: string, secret: string): Promise<Response> {
+  return fetch(`${url}/mcp/${server}`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${secret}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'probe', version: '1' },
+      },
+    }),
+  });
+}

@@ -4,7 +4,7 @@
  * password change, and the periodic pruning of what is past its time.
  */
 import { describe, expect, it } from 'vitest';
-import { addMember, api, type ErrorBody, login, newOrg, type SignedIn, unique } from './client';
+import { api, type ErrorBody, login, newOrg, newOrgWithMember, type SignedIn, unique } from './client';
 import { withDb } from './db';
 
 const v1 = (p: string) => `/api/v1${p}`;
@@ -160,22 +160,17 @@ describe('sign-in throttling holds under concurrency', () => {
   it('a success clears the account’s count, so its owner is not locked out by earlier typos', async () => {
     const { admin } = await newOrg();
     const ip = '198.18.250.9';
-    for (let i = 0; i < 4; i++) {
-      const res = await api('POST', v1('/auth/login'), {
-        body: { email: admin.user.email, password: 'typo-password' },
-        headers: { 'x-forwarded-for': ip },
-      });
-      expect(res.status).toBe(401);
+    // Twice: the success before the second round must have cleared the first round's count.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4; i++) {
+        const res = await api('POST', v1('/auth/login'), {
+          body: { email: admin.user.email, password: 'typo-password' },
+          headers: { 'x-forwarded-for': ip },
+        });
+        expect(res.status).toBe(401);
+      }
+      await expect(login(admin.user.email, PASSWORD, ip)).resolves.toBeTruthy();
     }
-    await expect(login(admin.user.email, PASSWORD, ip)).resolves.toBeTruthy();
-    for (let i = 0; i < 4; i++) {
-      const res = await api('POST', v1('/auth/login'), {
-        body: { email: admin.user.email, password: 'typo-password' },
-        headers: { 'x-forwarded-for': ip },
-      });
-      expect(res.status).toBe(401);
-    }
-    await expect(login(admin.user.email, PASSWORD, ip)).resolves.toBeTruthy();
   });
 });
 
@@ -235,8 +230,7 @@ describe('cross-site requests are refused', () => {
 
 describe('sessions can be ended', () => {
   it('changing the password ends every other session and the old password', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { member } = await newOrgWithMember();
     const email = member.user.email;
     const other = await login(email, PASSWORD);
     const wrong = await api<ErrorBody>('POST', v1('/auth/password'), {
@@ -263,8 +257,7 @@ describe('sessions can be ended', () => {
   });
 
   it('logout-everywhere ends every session of the user, the current one too', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { admin, member } = await newOrgWithMember();
     const second = await login(member.user.email, PASSWORD);
     const res = await api('POST', v1('/auth/logout-everywhere'), { token: member.token });
     expect(res.status).toBe(204);
@@ -274,8 +267,7 @@ describe('sessions can be ended', () => {
   });
 
   it('lists one’s own sessions without any token value', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { member } = await newOrgWithMember();
     const second = await login(member.user.email, PASSWORD);
     const res = await api<{ data: { id: string; current: boolean; createdAt: string; expiresAt: string }[] }>(
       'GET',
@@ -291,8 +283,7 @@ describe('sessions can be ended', () => {
   });
 
   it('an admin ends a member’s sessions (audited); a member may not; another org’s admin sees 404', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { orgId, admin, member } = await newOrgWithMember();
     const other = await newOrg();
     const path = v1(`/orgs/${orgId}/users/${member.user.id}/sessions`);
     expect((await api('DELETE', path, { token: member.token })).status).toBe(403);

@@ -1,6 +1,6 @@
 import type { ApiKey } from '@portcullis/shared/api-keys';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, type ErrorBody, newOrg, type SignedIn } from './client';
+import { api, type ErrorBody, newOrgWithMember, type SignedIn } from './client';
 
 /**
  * Restrictions an admin set on a member's key stay set: the member may tighten each one, never loosen
@@ -13,8 +13,7 @@ let member: SignedIn;
 const keys = (p = '') => `/api/v1/orgs/${orgId}/keys${p}`;
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
 });
 
 const inDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();

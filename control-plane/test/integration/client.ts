@@ -70,6 +70,19 @@ export async function newOrg(): Promise<{ orgId: string; admin: SignedIn }> {
   return { orgId: org.body.id, admin };
 }
 
+/** `newOrg` with a plain member added by its admin. */
+export async function newOrgWithMember(): Promise<{ orgId: string; admin: SignedIn; member: SignedIn }> {
+  const { orgId, admin } = await newOrg();
+  const member = await addMember(orgId, admin.token, 'member');
+  return { orgId, admin, member };
+}
+
+/** One page of a cursor-paginated list. */
+export interface Page<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
 /** Invites a new email into the org with `role` and accepts; returns the new user's session. */
 export async function addMember(
   orgId: string,

@@ -9,11 +9,11 @@ import { waitFor } from '@portcullis/testing/wait';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addMember,
   api,
   createKey,
   type ErrorBody,
   newOrg,
+  newOrgWithMember,
   type SignedIn,
   seenBodies,
   unique,
@@ -83,8 +83,7 @@ const deltaChanges = (): SnapshotChange[] =>
   messages.map((m) => SnapshotMessageSchema.parse(m)).flatMap((m) => (m.kind === 'delta' ? m.changes : []));
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
   ({ orgId: outsiderOrg, admin: outsider } = await newOrg());
   sub = new Redis(TEST_REDIS_URL);
   sub.on('message', (_channel: string, text: string) => messages.push(JSON.parse(text)));

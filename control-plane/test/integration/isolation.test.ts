@@ -13,6 +13,7 @@ import {
   type ErrorBody,
   login,
   newOrg,
+  type Page,
   type SignedIn,
 } from './client';
 import { orgFingerprint, withDb } from './db';
@@ -40,10 +41,6 @@ interface Key {
   prefix: string;
   ownerId: string;
   status: string;
-}
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
 }
 interface OrgView {
   id: string;

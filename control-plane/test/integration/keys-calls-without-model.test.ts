@@ -1,6 +1,6 @@
 import { parseSnapshot } from '@portcullis/shared/snapshot';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, createKey, type ErrorBody, newOrg, type SignedIn, unique } from './client';
+import { api, createKey, type ErrorBody, newOrgWithMember, type SignedIn, unique } from './client';
 
 // allowCallsWithoutModel: a key's permission to make pass-through calls that name no model. Off by
 // default; members may turn it off on their keys, never on (DESIGN: members tighten, never loosen).
@@ -23,8 +23,7 @@ let gwToken: string;
 const keysPath = () => `/api/v1/orgs/${orgId}/keys`;
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
   const gw = await api<{ token: string }>('POST', `/api/v1/orgs/${orgId}/gateway-tokens`, {
     token: admin.token,
     body: { name: unique('edge') },

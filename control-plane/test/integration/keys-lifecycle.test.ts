@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, createKey, type ErrorBody, newOrg, type SignedIn } from './client';
+import { api, createKey, type ErrorBody, newOrg, newOrgWithMember, type Page, type SignedIn } from './client';
 import { withDb } from './db';
 
 interface Key {
@@ -20,10 +20,6 @@ interface Key {
   requestCount: number;
   usageShare: number;
 }
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
 
 let orgId: string;
 let admin: SignedIn;
@@ -31,8 +27,7 @@ let member: SignedIn;
 const keysPath = () => `/api/v1/orgs/${orgId}/keys`;
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
 });
 
 async function auditActions(targetId: string): Promise<string[]> {

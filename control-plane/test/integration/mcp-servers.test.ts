@@ -4,12 +4,13 @@ import { open, parseKey32 } from '@portcullis/shared/crypto';
 import { parseSnapshot, type SnapshotChange } from '@portcullis/shared/snapshot';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
-  addMember,
   api,
   createKey,
   type ErrorBody,
   logThrough,
   newOrg,
+  newOrgWithMember,
+  type Page,
   type SignedIn,
   seenBodies,
   unique,
@@ -28,10 +29,6 @@ interface McpServer {
   usedBy: { type: string; id: string; name: string }[];
   createdAt: string;
   updatedAt: string;
-}
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
 }
 
 let orgId: string;
@@ -70,8 +67,7 @@ const lastChanges = (org = orgId) =>
   );
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
 });
 
 describe('MCP servers', () => {

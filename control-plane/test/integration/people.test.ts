@@ -13,15 +13,13 @@ import {
   type ErrorBody,
   login,
   newOrg,
+  newOrgWithMember,
+  type Page,
   type SignedIn,
   unique,
 } from './client';
 import { withDb } from './db';
 
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
 interface UserRow {
   id: string;
   name: string | null;
@@ -306,8 +304,7 @@ describe('roles', () => {
   let admin: SignedIn;
   let member: SignedIn;
   beforeAll(async () => {
-    ({ orgId, admin } = await newOrg());
-    member = await addMember(orgId, admin.token, 'member');
+    ({ orgId, admin, member } = await newOrgWithMember());
   });
 
   it("a role change applies to the user's very next request, in both directions", async () => {
@@ -445,8 +442,7 @@ describe('suspend and reactivate (console)', () => {
   let otherOrg: string;
   let keyId: string;
   beforeAll(async () => {
-    ({ orgId, admin } = await newOrg());
-    member = await addMember(orgId, admin.token, 'member');
+    ({ orgId, admin, member } = await newOrgWithMember());
     keyId = (await createKey(orgId, member.token, { name: 'kept-while-suspended' })).key.id;
     // The same person is also a member of another organization.
     const other = await newOrg();
@@ -525,8 +521,7 @@ describe('suspend and reactivate (console)', () => {
 
 describe('delete', () => {
   it('removes the membership and keys; sessions no longer reach the org; history and audit stay', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { orgId, admin, member } = await newOrgWithMember();
     const key = await createKey(orgId, member.token, { name: 'goes-with-its-owner' });
     await withDb((c) =>
       c.query(
@@ -578,8 +573,7 @@ describe('delete', () => {
 
 describe('what a member sees of the model catalog', () => {
   it('only the enabled models their grants allow; admins see everything', async () => {
-    const { orgId, admin } = await newOrg();
-    const member = await addMember(orgId, admin.token, 'member');
+    const { orgId, admin, member } = await newOrgWithMember();
     const cred = await api<{ id: string }>('POST', v1(`/orgs/${orgId}/provider-credentials`), {
       token: admin.token,
       body: {

@@ -5,7 +5,16 @@
  * write), audit records and the snapshot changes the gateways receive.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, createKey, type ErrorBody, newOrg, type SignedIn, unique } from './client';
+import {
+  api,
+  createKey,
+  type ErrorBody,
+  newOrg,
+  newOrgWithMember,
+  type Page,
+  type SignedIn,
+  unique,
+} from './client';
 import { withDb } from './db';
 
 let orgId = '';
@@ -21,15 +30,10 @@ interface Group {
   members?: { id: string }[];
   grants?: string[];
 }
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
-}
 const v1 = (p: string) => `/api/v1/orgs/${orgId}${p}`;
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
   other = await newOrg();
   const cred = await api<{ id: string }>('POST', v1('/provider-credentials'), {
     token: admin.token,

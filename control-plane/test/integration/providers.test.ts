@@ -1,7 +1,16 @@
 import { execFileSync } from 'node:child_process';
 import { open, parseKey32 } from '@portcullis/shared/crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { api, type ErrorBody, logThrough, newOrg, type SignedIn, seenBodies, unique } from './client';
+import {
+  api,
+  type ErrorBody,
+  logThrough,
+  newOrg,
+  type Page,
+  type SignedIn,
+  seenBodies,
+  unique,
+} from './client';
 import { withDb } from './db';
 import { TEST_MASTER_KEY } from './global-setup';
 
@@ -24,10 +33,6 @@ interface Model {
   inputPricePerMTok: number;
   outputPricePerMTok: number;
   enabled: boolean;
-}
-interface Page<T> {
-  data: T[];
-  nextCursor: string | null;
 }
 
 let orgId: string;

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addMember, api, type ErrorBody, newOrg, type SignedIn, unique } from './client';
+import { api, type ErrorBody, newOrgWithMember, type SignedIn, unique } from './client';
 
 /**
  * The SSRF guard through the REST API: every IPv6 (and numeric IPv4) form of a private address is that
@@ -12,8 +12,7 @@ let admin: SignedIn;
 let member: SignedIn;
 
 beforeAll(async () => {
-  ({ orgId, admin } = await newOrg());
-  member = await addMember(orgId, admin.token, 'member');
+  ({ orgId, admin, member } = await newOrgWithMember());
 });
 
 const path = (rest: string) => `/api/v1/orgs/${orgId}/${rest}`;

@@ -17,6 +17,7 @@ import {
   USAGE_DEAD_LETTER_STREAM,
   USAGE_DEAD_LETTER_VALUE_MAX,
   type UsageEvent,
+  type UsageHealth,
 } from '@portcullis/shared/usage';
 import { freePort } from '@portcullis/testing/processes';
 import { startRedisServer } from '@portcullis/testing/redis-server';
@@ -35,22 +36,7 @@ interface KeyView {
 }
 interface Health {
   status: string;
-  usage: {
-    ingestion: 'running' | 'paused';
-    consumer: {
-      ingested: number;
-      duplicates: number;
-      deadLettered: number;
-      batches: number;
-      isolatedBatches: number;
-    };
-    deadLetter: {
-      stream: string;
-      total: number;
-      byReason: Record<DeadLetterClass, number>;
-      readAt: string;
-    } | null;
-  };
+  usage: UsageHealth;
 }
 interface DeadEntry {
   id: string;
